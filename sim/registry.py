@@ -1,0 +1,129 @@
+"""One registry of scenario keys: symbol, unit, bounds and meaning.
+
+It drives validation, the kernel's parameter vector layout (``index``), the
+CLI help and ``docs/model.md`` (a test checks that every key is documented).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Allowed values of a parameter: ``lower <(=) x <(=) upper``."""
+
+    lower: float = -math.inf
+    upper: float = math.inf
+    lower_open: bool = False
+    upper_open: bool = False
+
+    def contains(self, x: float) -> bool:
+        if math.isnan(x):
+            return False
+        if self.lower_open and not x > self.lower:
+            return False
+        if not self.lower_open and not x >= self.lower:
+            return False
+        if self.upper_open and not x < self.upper:
+            return False
+        if not self.upper_open and not x <= self.upper:
+            return False
+        return True
+
+    def describe(self) -> str:
+        lo, hi = self.lower, self.upper
+        if lo == -math.inf and hi == math.inf:
+            return "a finite number"
+        if hi == math.inf:
+            return f"a number {'>' if self.lower_open else '>='} {lo:g}"
+        if lo == -math.inf:
+            return f"a number {'<' if self.upper_open else '<='} {hi:g}"
+        left = "(" if self.lower_open else "["
+        right = ")" if self.upper_open else "]"
+        return f"a number in {left}{lo:g}, {hi:g}{right}"
+
+
+REAL = Bounds()
+POSITIVE = Bounds(0.0, lower_open=True)
+NON_NEGATIVE = Bounds(0.0)
+PROBABILITY = Bounds(0.0, 1.0)
+FRACTION_BELOW_ONE = Bounds(0.0, 1.0, upper_open=True)
+UNIT_INTERVAL_OPEN_LOW = Bounds(0.0, 1.0, lower_open=True)
+ABOVE_MINUS_ONE = Bounds(-1.0, lower_open=True)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A sampled-or-constant model input (MODEL.md section 1)."""
+
+    key: str
+    symbol: str
+    unit: str
+    bounds: Bounds
+    meaning: str
+    index: int = -1  # position in the kernel's parameter vector
+
+
+_PARAMETERS = [
+    ("finance.discount_rate", "r", "1/year", ABOVE_MINUS_ONE, "yearly discount rate"),
+    ("scaling.data_exponent", "a", "1", REAL, "D = D_ref (N/N_ref)^a"),
+    ("scaling.tokens_at_reference", "D_ref", "tokens", POSITIVE, "training tokens at N_ref"),
+    ("scaling.compute_exponent", "b", "1", REAL, "R = R_ref (N/N_ref)^b"),
+    ("scaling.flops_at_reference", "R_ref", "FLOP", POSITIVE, "final-run training FLOP at N_ref"),
+    ("scaling.experiment_overhead", "o", "1", POSITIVE, "total R&D compute / final training run"),
+    ("performance.irreducible_loss", "E", "nats/token", NON_NEGATIVE, "irreducible loss of the Chinchilla fit"),
+    ("performance.param_coefficient", "A", "1", POSITIVE, "parameter term coefficient of the loss fit"),
+    ("performance.data_coefficient", "B", "1", POSITIVE, "data term coefficient of the loss fit"),
+    ("performance.param_exponent", "alpha", "1", POSITIVE, "parameter exponent of the loss fit"),
+    ("performance.data_exponent", "beta", "1", POSITIVE, "data exponent of the loss fit"),
+    ("performance.deployment_gap", "g", "1", FRACTION_BELOW_ONE, "share of lab capability lost in production"),
+    ("costs.gpu_hour_price", "p_h", "USD/GPU-hour", POSITIVE, "price of one GPU-hour"),
+    ("costs.gpu_peak_flops", "F_pk", "FLOP/s", POSITIVE, "peak dense FLOP/s per GPU"),
+    ("costs.training_utilization", "u_tr", "1", UNIT_INTERVAL_OPEN_LOW, "model FLOP utilization in training"),
+    ("costs.serving_utilization", "u_sv", "1", UNIT_INTERVAL_OPEN_LOW, "utilization when serving"),
+    ("costs.serving_cost_decline", "delta_s", "1/year", PROBABILITY, "yearly fall of the serving cost per token"),
+    ("costs.data_price_per_token", "p_d", "USD/token", NON_NEGATIVE, "price per training token (acquire, clean, license)"),
+    ("costs.fixed_cost_at_reference", "K_ref", "USD", NON_NEGATIVE, "team, infrastructure, evaluation at N_ref"),
+    ("costs.fixed_cost_exponent", "f", "1", REAL, "K = K_ref (N/N_ref)^f"),
+    ("risk.control_share", "rho", "1", NON_NEGATIVE, "risk-control spend as a share of the other up-front costs"),
+    ("risk.incident_rate", "lambda0", "1/year", PROBABILITY, "yearly incident probability without risk control"),
+    ("risk.control_effectiveness", "kappa", "1", NON_NEGATIVE, "lambda = lambda0 exp(-kappa rho)"),
+    ("risk.incident_severity", "v", "1", NON_NEGATIVE, "share of that year's revenue lost to one incident"),
+    ("market.revenue_pool", "M", "USD/year", NON_NEGATIVE, "addressable revenue in year 1"),
+    ("market.growth", "g_M", "1/year", ABOVE_MINUS_ONE, "yearly growth of the revenue pool"),
+    ("market.competitors", "k", "models", NON_NEGATIVE, "number of rival models of frontier quality"),
+    ("market.competitor_size", "N_c", "parameters", POSITIVE, "parameters of a rival model at release"),
+    ("market.frontier_progress", "phi", "1/year", FRACTION_BELOW_ONE, "yearly fall of rivals' reducible loss"),
+    ("market.share_sharpness", "gamma", "1", NON_NEGATIVE, "how strongly quality wins share"),
+    ("market.token_price", "p_t", "USD/token", POSITIVE, "market price per output token in year 1"),
+    ("market.token_price_decline", "delta", "1/year", PROBABILITY, "yearly fall of the token price"),
+    ("market.hype", "h", "1", POSITIVE, "investors' revenue expectation / realistic pool"),
+]
+
+PARAMETERS: dict[str, Parameter] = {
+    key: Parameter(key, sym, unit, bounds, meaning, i)
+    for i, (key, sym, unit, bounds, meaning) in enumerate(_PARAMETERS)
+}
+N_PARAMETERS = len(PARAMETERS)
+
+#: Scenario keys that are structural: plain values, never sampled.
+STRUCTURAL = {
+    "horizon_years": "years of revenue counted (integer, 1 to 100)",
+    "grid.model_sizes": "model sizes evaluated, parameters (list of positive numbers)",
+    "grid.reference_size": "size where the scaling curves are pinned, parameters",
+}
+
+#: Optional descriptive keys.
+DESCRIPTIVE = {
+    "name": "scenario name (defaults to the file's stem)",
+    "description": "free text shown by `sim scenarios` and stored with results",
+}
+
+SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid"})
+
+
+def index(key: str) -> int:
+    """Position of ``key`` in the kernel's parameter vector."""
+    return PARAMETERS[key].index
