@@ -1,0 +1,30 @@
+"""sim: Monte Carlo returns of training and deploying large AI models.
+
+>>> import sim
+>>> ds = sim.run("baseline", n_scenarios=100_000, seed=1)   # xarray.Dataset
+>>> draws = sim.sample("baseline", n_scenarios=1000, seed=1)
+"""
+
+from importlib.metadata import PackageNotFoundError, version as _version
+
+try:
+    __version__ = _version("sim")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.1.0+unknown"
+
+from .engine import DEFAULT_QUANTILES, run, sample
+from .errors import ScenarioError, SimError
+from .results import write_netcdf
+from .scenario import Scenario, load_scenario
+
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "Scenario",
+    "ScenarioError",
+    "SimError",
+    "load_scenario",
+    "run",
+    "sample",
+    "write_netcdf",
+    "__version__",
+]

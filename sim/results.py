@@ -1,0 +1,193 @@
+"""Results as self-describing xarray Datasets, netCDF files and tables."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from . import model, reductions
+from .errors import SimError
+from .registry import PARAMETERS
+
+CVAR_LEVEL = 0.05
+
+#: Statistic index -> (name, long name, units) of its per-size mean.
+STATS = {
+    model.ROI: ("roi", "return on investment, (NPV - I) / I", "1"),
+    model.ROI_EXPECTED: ("roi_expected", "ROI investors expect (no gap, hyped pool, no incidents)", "1"),
+    model.ROI_GAP: ("roi_gap", "expected minus realized ROI", "1"),
+    model.INVESTMENT: ("investment", "up-front investment I", "USD"),
+    model.COMPUTE_COST: ("compute_cost", "training compute cost", "USD"),
+    model.DATA_COST: ("data_cost", "training data cost", "USD"),
+    model.FIXED_COST: ("fixed_cost", "fixed cost (team, infrastructure, evaluation)", "USD"),
+    model.RISK_CONTROL_COST: ("risk_control_cost", "risk-control spend", "USD"),
+    model.REVENUE_NPV: ("revenue_npv", "discounted revenue", "USD"),
+    model.SERVING_COST_NPV: ("serving_cost_npv", "discounted serving cost", "USD"),
+    model.INCIDENT_LOSS_NPV: ("incident_loss_npv", "discounted incident losses", "USD"),
+    model.LAB_LOSS: ("lab_loss", "lab loss L = E + A/N^alpha + B/D^beta", "nats/token"),
+    model.YEARS_SERVED: ("years_served", "years in which serving pays", "years"),
+    model.MARKET_SHARE: ("market_share", "market share in year 1 (0 if not served)", "1"),
+}
+
+
+def _version() -> str:
+    from . import __version__
+    return __version__
+
+
+def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray) -> xr.Dataset:
+    """Summary statistics of a reduction, one entry per model size."""
+    n = red.n
+    sizes = np.asarray(scenario.model_sizes, dtype=float)
+    std = np.sqrt(red.m2 / max(n - 1, 1))
+    se = std / math.sqrt(n)
+    size_dim = ("model_size",)
+    data: dict[str, tuple] = {}
+
+    for k, (name, long_name, units) in STATS.items():
+        data[f"{name}_mean"] = (size_dim, red.mean[:, k], {"long_name": f"mean {long_name}", "units": units})
+        data[f"{name}_mean_se"] = (size_dim, se[:, k], {
+            "long_name": f"Monte Carlo standard error of mean {long_name}", "units": units})
+    for k in (model.ROI, model.ROI_EXPECTED):
+        name, long_name, units = STATS[k]
+        data[f"{name}_std"] = (size_dim, std[:, k], {"long_name": f"standard deviation of {long_name}", "units": units})
+
+    n_sizes = len(sizes)
+    roi_q = np.empty((n_sizes, len(quantiles)))
+    exp_q = np.empty((n_sizes, len(quantiles)))
+    cvar = np.empty(n_sizes)
+    cvar_se = np.empty(n_sizes)
+    for j in range(n_sizes):
+        h = red.histogram(2 * j)
+        roi_q[j] = reductions.histogram_quantiles(*h, quantiles)
+        cvar[j], cvar_se[j] = reductions.histogram_cvar(*h, CVAR_LEVEL)
+        exp_q[j] = reductions.histogram_quantiles(*red.histogram(2 * j + 1), quantiles)
+    qdims = ("model_size", "quantile")
+    data["roi_quantile"] = (qdims, roi_q, {"long_name": "quantile of ROI", "units": "1"})
+    data["roi_expected_quantile"] = (qdims, exp_q, {"long_name": "quantile of expected ROI", "units": "1"})
+    data["prob_loss"] = (size_dim, red.mean[:, model.LOSS], {"long_name": "probability of a loss, P(ROI < 0)", "units": "1"})
+    data["prob_loss_se"] = (size_dim, se[:, model.LOSS], {
+        "long_name": "Monte Carlo standard error of P(ROI < 0)", "units": "1"})
+    data["cvar_05"] = (size_dim, cvar, {"long_name": "CVaR 5%: mean ROI of the worst 5% of scenarios", "units": "1"})
+    data["cvar_05_se"] = (size_dim, cvar_se, {"long_name": "Monte Carlo standard error of CVaR 5%", "units": "1"})
+    data["prob_best"] = (size_dim, red.mean[:, model.BEST], {
+        "long_name": "probability that this size has the highest ROI of the grid (ties split)", "units": "1"})
+    data["prob_best_se"] = (size_dim, se[:, model.BEST], {
+        "long_name": "Monte Carlo standard error of P(best)", "units": "1"})
+
+    ds = xr.Dataset(
+        data,
+        coords={
+            "model_size": ("model_size", sizes, {"long_name": "model size", "units": "parameters"}),
+            "quantile": ("quantile", np.asarray(quantiles, dtype=float), {"long_name": "quantile level", "units": "1"}),
+        },
+        attrs=_attrs(scenario, seed, n, plan, red.elapsed),
+    )
+    return ds[sorted(ds.data_vars)]
+
+
+def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> dict:
+    attrs = {
+        "title": f"sim results for scenario '{scenario.name}'",
+        "scenario_name": scenario.name,
+        "scenario_description": scenario.description,
+        "scenario": scenario.to_toml(),
+        "n_scenarios": int(n),
+        "seed": int(seed),
+        "sampler": "random",
+        "random_generator": "SplitMix64 counter stream: draw d of scenario s is output s*n_dims+d",
+        "n_dims": int(plan.n_dims),
+        "sampled_parameters": ", ".join(plan.sampled_keys),
+        "moment_block_size": int(reductions.BLOCK),
+        "histogram_bins": int(reductions.N_BINS),
+        "sim_version": _version(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "Conventions": "CF-1.10",
+    }
+    if elapsed is not None:
+        attrs["elapsed_seconds"] = round(float(elapsed), 3)
+    return attrs
+
+
+def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int) -> xr.Dataset:
+    """Raw draws: parameters per scenario, results per scenario and size."""
+    n = draws.shape[0]
+    data: dict[str, tuple] = {}
+    for d, key in enumerate(plan.sampled_keys):
+        p = PARAMETERS[key]
+        data[key] = (("scenario",), draws[:, d], {"long_name": p.meaning, "units": p.unit, "symbol": p.symbol})
+    data["incident_uniform"] = (("scenario", "year"), incident_u, {
+        "long_name": "uniform draw deciding a yearly incident (incident if below the incident probability)",
+        "units": "1"})
+    for k, (name, long_name, units) in STATS.items():
+        data[name] = (("scenario", "model_size"), stats[:, :, k], {"long_name": long_name, "units": units})
+    data["best"] = (("scenario", "model_size"), stats[:, :, model.BEST], {
+        "long_name": "credit for being the best size (ties split)", "units": "1"})
+    ds = xr.Dataset(
+        data,
+        coords={
+            "scenario": ("scenario", np.arange(n), {"long_name": "scenario index"}),
+            "model_size": ("model_size", np.asarray(scenario.model_sizes, dtype=float),
+                           {"long_name": "model size", "units": "parameters"}),
+            "year": ("year", np.arange(1, plan.horizon + 1), {"long_name": "year after release", "units": "years"}),
+        },
+        attrs=_attrs(scenario, seed, n, plan),
+    )
+    return ds
+
+
+def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write ``ds`` atomically: the file appears whole or not at all."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise SimError(f"{path}: directory {path.parent} does not exist")
+    if path.is_dir():
+        raise SimError(f"{path}: is a directory")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        ds.to_netcdf(tmp, engine="netcdf4")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def summary_table(ds: xr.Dataset) -> str:
+    """A plain-text table: one row per model size."""
+    q = ds["roi_quantile"]
+    header = (f"{'model size':>12}  {'median ROI':>10}  {'5%':>9}  {'95%':>9}  "
+              f"{'mean ROI':>9} {'± se':>7}  {'P(loss)':>8}  {'P(best)':>8}  {'expected':>9}")
+    lines = [f"scenario '{ds.attrs['scenario_name']}': {ds.attrs['n_scenarios']:,} scenarios, "
+             f"seed {ds.attrs['seed']}", header, "-" * len(header)]
+    for j, size in enumerate(ds["model_size"].values):
+        qj = q.isel(model_size=j)
+        lines.append(
+            f"{_size(size):>12}  {_num(qj.sel(quantile=0.5, method='nearest'))}  "
+            f"{_num(qj.sel(quantile=0.05, method='nearest'), 9)}  "
+            f"{_num(qj.sel(quantile=0.95, method='nearest'), 9)}  "
+            f"{_num(ds['roi_mean'][j], 9)} {float(ds['roi_mean_se'][j]):>7.2g}  "
+            f"{float(ds['prob_loss'][j]):>8.1%}  {float(ds['prob_best'][j]):>8.1%}  "
+            f"{_num(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}")
+    lines.append("ROI = (NPV - I) / I; 'expected' is the median ROI investors expect "
+                 "(no deployment gap, hyped market, no incidents).")
+    return "\n".join(lines)
+
+
+def _size(n: float) -> str:
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.4g}{unit}"
+    return f"{n:.4g}"
+
+
+def _num(x, width: int = 10) -> str:
+    v = float(x)
+    if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3):
+        return f"{v:>{width}.2e}"
+    return f"{v:>{width}.3f}"

@@ -1,0 +1,295 @@
+"""Scenario files: TOML in, a validated, immutable :class:`Scenario` out.
+
+A scenario sets every key of MODEL.md section 1 (see :mod:`sim.registry`),
+each a plain number or an inline distribution table (:mod:`sim.distributions`).
+Overrides from code or the command line (``--set key=value``) are applied to
+the parsed file before validation; a key may also address one field of a
+distribution (``costs.gpu_hour_price.p95=6``). Every problem becomes a
+:class:`~sim.errors.ScenarioError` naming the file, the key and what was
+expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from .distributions import Distribution
+from .errors import ScenarioError
+from .registry import DESCRIPTIVE, PARAMETERS, SECTIONS, STRUCTURAL
+
+KNOWN_KEYS = list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS)
+MAX_HORIZON = 100
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete, validated scenario."""
+
+    name: str
+    horizon_years: int
+    model_sizes: tuple[float, ...]
+    reference_size: float
+    values: Mapping[str, float | Distribution]
+    description: str = ""
+    source: str | None = field(default=None, compare=False)
+
+    @property
+    def sampled_keys(self) -> list[str]:
+        """Keys drawn from a distribution, in registry order."""
+        return [k for k in PARAMETERS if isinstance(self.values[k], Distribution)]
+
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> "Scenario":
+        """A new scenario with ``overrides`` applied (and validated)."""
+        if not overrides:
+            return self
+        return from_mapping(self.to_flat(), source=self.source, overrides=overrides,
+                            default_name=self.name)
+
+    def to_flat(self) -> dict[str, Any]:
+        """Dotted keys to plain values and inline tables."""
+        flat: dict[str, Any] = {"name": self.name}
+        if self.description:
+            flat["description"] = self.description
+        flat["horizon_years"] = self.horizon_years
+        flat["grid.model_sizes"] = list(self.model_sizes)
+        flat["grid.reference_size"] = self.reference_size
+        for key in PARAMETERS:
+            v = self.values[key]
+            flat[key] = v.to_dict() if isinstance(v, Distribution) else v
+        return flat
+
+    def to_toml(self) -> str:
+        """The resolved scenario as a TOML document that loads back unchanged."""
+        flat = self.to_flat()
+        lines = [f"{k} = {_toml_value(flat[k])}" for k in ("name", "description", "horizon_years")
+                 if k in flat]
+        sections: dict[str, list[str]] = {}
+        for key, value in flat.items():
+            if "." in key:
+                section, sub = key.split(".", 1)
+                sections.setdefault(section, []).append(f"{sub} = {_toml_value(value)}")
+        for section in ["grid"] + [s for s in sections if s != "grid"]:
+            lines.append("")
+            lines.append(f"[{section}]")
+            lines.extend(sections[section])
+        return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ loading
+def load_scenario(path: str | Path | Scenario,
+                  overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read, override and validate a scenario file (or a bundled name)."""
+    if isinstance(path, Scenario):
+        return path.with_overrides(overrides)
+    path = resolve_path(path)
+    data = _read_toml(path)
+    return from_mapping(data, source=str(path), overrides=overrides, default_name=path.stem)
+
+
+def resolve_path(name: str | Path) -> Path:
+    """A scenario file path, or the bundled scenario of that name."""
+    p = Path(name)
+    if p.is_file():
+        return p
+    bundled = SCENARIO_DIR / f"{p.name}.toml" if p.suffix == "" else SCENARIO_DIR / p.name
+    if p.parent == Path(".") and bundled.is_file():
+        return bundled
+    names = ", ".join(bundled_names()) or "none"
+    raise ScenarioError(f"no such scenario file (bundled scenarios: {names})", source=str(p))
+
+
+def bundled_names() -> list[str]:
+    return sorted(f.stem for f in SCENARIO_DIR.glob("*.toml")) if SCENARIO_DIR.is_dir() else []
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file ({exc.strerror})", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("file is not UTF-8 text", source=str(path)) from None
+    return parse_toml(text, source=str(path))
+
+
+def parse_toml(text: str, source: str | None = None) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"malformed TOML: {exc}", source=source) from None
+
+
+def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
+                 overrides: Mapping[str, Any] | None = None,
+                 default_name: str = "scenario") -> Scenario:
+    """Validate nested (TOML-shaped) or dotted-key data into a Scenario."""
+    flat = flatten(data, source)
+    for key, value in (overrides or {}).items():
+        _apply_override(flat, key, value, source)
+    missing = [k for k in list(STRUCTURAL) + list(PARAMETERS) if k not in flat]
+    if missing:
+        raise ScenarioError(
+            f"missing key(s): {', '.join(missing)} (a scenario sets every model "
+            "parameter; see scenarios/baseline.toml)", source=source)
+
+    def err(key: str, msg: str) -> ScenarioError:
+        return ScenarioError(msg, source=source, key=key)
+
+    name = flat.get("name", default_name)
+    if not isinstance(name, str) or not name:
+        raise err("name", f"expected a non-empty string, got {name!r}")
+    description = flat.get("description", "")
+    if not isinstance(description, str):
+        raise err("description", f"expected a string, got {description!r}")
+
+    horizon = flat["horizon_years"]
+    if isinstance(horizon, float) and horizon.is_integer():
+        horizon = int(horizon)
+    if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
+        raise err("horizon_years", f"expected an integer from 1 to {MAX_HORIZON}, got {horizon!r}")
+
+    sizes = flat["grid.model_sizes"]
+    if not isinstance(sizes, list) or not sizes:
+        raise err("grid.model_sizes", f"expected a non-empty list of sizes, got {sizes!r}")
+    sizes = [_positive_number(s, err("grid.model_sizes", f"expected positive sizes, got {s!r}"))
+             for s in sizes]
+    if len(set(sizes)) != len(sizes):
+        raise err("grid.model_sizes", "sizes must be distinct")
+    ref = _positive_number(flat["grid.reference_size"],
+                           err("grid.reference_size",
+                               f"expected a positive size, got {flat['grid.reference_size']!r}"))
+
+    values: dict[str, float | Distribution] = {}
+    for key, param in PARAMETERS.items():
+        values[key] = _parse_value(flat[key], param, source)
+    return Scenario(name=name, horizon_years=horizon, model_sizes=tuple(sorted(sizes)),
+                    reference_size=ref, values=MappingProxyType(values),
+                    description=description, source=source)
+
+
+def flatten(data: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
+    """Nested TOML tables to dotted keys; unknown keys are errors."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in SECTIONS and isinstance(value, dict) and "dist" not in value:
+            for sub, v in value.items():
+                flat[f"{key}.{sub}"] = v
+        else:
+            flat[key] = value
+    for key in flat:
+        if key not in KNOWN_KEYS:
+            raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
+    return flat
+
+
+def _suggest(key: str) -> str:
+    close = difflib.get_close_matches(key, KNOWN_KEYS, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _apply_override(flat: dict, key: str, value: Any, source: str | None) -> None:
+    if key in KNOWN_KEYS:
+        flat[key] = value
+        return
+    parent, _, fieldname = key.rpartition(".")
+    if parent in PARAMETERS:
+        current = flat.get(parent)
+        if not isinstance(current, dict):
+            raise ScenarioError(
+                f"cannot set field '{fieldname}': '{parent}' is not a distribution "
+                f"(it is {current!r})", source=source, key=key)
+        flat[parent] = {**current, fieldname: value}
+        return
+    raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
+
+
+def _positive_number(x: Any, error: ScenarioError) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x <= 0:
+        raise error
+    return float(x)
+
+
+def _parse_value(value: Any, param, source: str | None) -> float | Distribution:
+    key = param.key
+    expected = param.bounds.describe()
+    if isinstance(value, dict):
+        if "dist" not in value:
+            raise ScenarioError(
+                "expected a number or an inline table with 'dist' (e.g. "
+                "{dist=\"uniform\", low=0.1, high=0.3})", source=source, key=key)
+        try:
+            dist = Distribution.parse(value, where=key)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.detail, source=source, key=key) from None
+        low, high = dist.support()
+        for x in (low, high):
+            if not param.bounds.contains(x):
+                raise ScenarioError(
+                    f"{dist.describe()} can draw {x:.6g}; expected {expected} "
+                    "(narrow the distribution or truncate it with min/max)",
+                    source=source, key=key)
+        return dist
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(f"expected {expected} or a distribution table, got {value!r}",
+                            source=source, key=key)
+    x = float(value)
+    if not math.isfinite(x) or not param.bounds.contains(x):
+        raise ScenarioError(f"expected {expected}, got {value!r}", source=source, key=key)
+    return x
+
+
+# ------------------------------------------------------------------ overrides
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` from the command line; VALUE is read as a TOML value
+    (number, list, inline table) and falls back to a plain string."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ScenarioError(f"expected KEY=VALUE, got {text!r}", key="--set")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        if raw.startswith(("{", "[", '"')):
+            raise ScenarioError(f"cannot read value {raw!r} as TOML", key=key) from None
+        value = raw
+    return key, value
+
+
+# ------------------------------------------------------------------ TOML out
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"cannot write {v!r} as TOML")
+
+
+def scenario_from_toml_text(text: str, source: str | None = None) -> Scenario:
+    """Load a scenario from TOML text (e.g. a result file's ``scenario`` attribute)."""
+    return from_mapping(parse_toml(text, source), source=source)
+
+
+__all__ = ["Scenario", "load_scenario", "from_mapping", "parse_assignment",
+           "scenario_from_toml_text", "bundled_names", "replace"]
