@@ -1,0 +1,180 @@
+"""Reductions, reproducibility and the run/sample contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import sim
+from sim import reductions
+
+RESULT_VARS = ["roi_mean", "roi_std", "roi_quantile", "roi_expected_quantile", "prob_loss",
+               "prob_best", "cvar_05", "investment_mean", "revenue_npv_mean"]
+
+
+def assert_same_numbers(a: xr.Dataset, b: xr.Dataset) -> None:
+    assert set(a.data_vars) == set(b.data_vars)
+    for name in a.data_vars:
+        np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+
+def test_same_results_for_1_and_2_threads(baseline, threads):
+    n = 3 * reductions.BLOCK + 123  # a partial last block too
+    threads(1)
+    one = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=reductions.BLOCK)
+    threads(2)
+    two = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=reductions.BLOCK)
+    assert_same_numbers(one, two)
+
+
+def test_same_results_for_two_chunk_sizes(baseline, threads):
+    threads(2)
+    n = 40_000
+    small = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=reductions.BLOCK)
+    large = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=8 * reductions.BLOCK)
+    assert_same_numbers(small, large)
+
+
+def test_seed_changes_results(baseline):
+    a = sim.run(baseline, n_scenarios=10_000, seed=1)
+    b = sim.run(baseline, n_scenarios=10_000, seed=2)
+    assert not np.array_equal(a.roi_mean.values, b.roi_mean.values)
+
+
+def test_run_reduces_exactly_the_sampled_draws(baseline):
+    n = 30_000
+    ds = sim.run(baseline, n_scenarios=n, seed=4)
+    raw = sim.sample(baseline, n_scenarios=n, seed=4)
+    roi = raw.roi.values
+    np.testing.assert_allclose(ds.roi_mean, roi.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(ds.roi_std, roi.std(axis=0, ddof=1), rtol=1e-10)
+    np.testing.assert_allclose(ds.roi_mean_se, roi.std(axis=0, ddof=1) / np.sqrt(n), rtol=1e-10)
+    np.testing.assert_allclose(ds.roi_expected_mean, raw.roi_expected.values.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(ds.prob_loss, (roi < 0).mean(axis=0), rtol=1e-13)
+    np.testing.assert_allclose(ds.investment_mean, raw.investment.values.mean(axis=0), rtol=1e-13)
+    best = roi == roi.max(axis=1, keepdims=True)
+    credit = best / best.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(ds.prob_best, credit.mean(axis=0), rtol=1e-12)
+    # CVaR 5%: mean of the worst 5% (the sketch interpolates inside one bin).
+    k = int(0.05 * n)
+    worst = np.sort(roi, axis=0)[:k].mean(axis=0)
+    np.testing.assert_allclose(ds.cvar_05, worst, rtol=1e-3, atol=1e-4)
+    # Sampled parameters carry their names and units.
+    assert raw["costs.gpu_hour_price"].attrs["units"] == "USD/GPU-hour"
+    assert raw.incident_uniform.dims == ("scenario", "year")
+
+
+def empirical_rank_ok(samples: np.ndarray, value: float, q: float, tol: float) -> bool:
+    """The reported q-quantile ranks within ``tol`` of q (ties count both ways)."""
+    below = np.mean(samples < value)
+    at_or_below = np.mean(samples <= value)
+    return below - tol <= q <= at_or_below + tol
+
+
+def test_sketch_rank_accuracy(baseline):
+    """Every reported quantile has an empirical rank within 5e-4 of q."""
+    n = 200_000
+    qs = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999]
+    ds = sim.run(baseline, n_scenarios=n, seed=12, quantiles=qs)
+    raw = sim.sample(baseline, n_scenarios=n, seed=12)
+    for name in ("roi", "roi_expected"):
+        for j in range(ds.sizes["model_size"]):
+            x = raw[name].values[:, j]
+            for i, q in enumerate(qs):
+                v = ds[f"{name}_quantile"].values[j, i]
+                assert empirical_rank_ok(x, v, q, 5e-4), (name, j, q, v)
+
+
+def test_sketch_rank_accuracy_fails_for_a_coarse_histogram():
+    """Negative control: with 64 bins, the same check does fail."""
+    rng = np.random.default_rng(0)
+    x = rng.lognormal(0, 2, size=100_000) - 1
+    hist = reductions.Histograms.from_pilot(x[:16384, None], n_lanes=1, n_bins=64)
+    q = reductions.histogram_quantiles(*_fill(hist, x), [0.3])
+    assert not empirical_rank_ok(x, q[0], 0.3, 5e-4)
+    hist = reductions.Histograms.from_pilot(x[:16384, None], n_lanes=1)
+    q = reductions.histogram_quantiles(*_fill(hist, x), [0.3])
+    assert empirical_rank_ok(x, q[0], 0.3, 5e-4)
+
+
+def _fill(hist, x):
+    y = np.arcsinh(x)
+    idx = np.floor((y - hist.lo[0]) * hist.inv_width[0]).astype(int) + 1
+    idx = np.clip(idx, 0, hist.n_bins + 1)
+    idx[y < hist.lo[0]] = 0
+    count = np.bincount(idx, minlength=hist.n_bins + 2)
+    vmin = np.full(hist.n_bins + 2, np.inf)
+    vmax = np.full(hist.n_bins + 2, -np.inf)
+    np.minimum.at(vmin, idx, x)
+    np.maximum.at(vmax, idx, x)
+    at_min = np.bincount(idx[x == vmin[idx]], minlength=hist.n_bins + 2)
+    at_max = np.bincount(idx[x == vmax[idx]], minlength=hist.n_bins + 2)
+    return count, vmin, vmax, at_min, at_max
+
+
+def test_kernel_histogram_matches_numpy_fill(baseline):
+    """The kernel's histogram equals a NumPy fill of the sampled ROI."""
+    from sim.engine import reduce
+    from sim.plan import build_plan
+
+    n = 20_000
+    red = reduce(build_plan(baseline), seed=3, n=n)
+    raw = sim.sample(baseline, n_scenarios=n, seed=3).roi.values
+    for j in range(raw.shape[1]):
+        h = reductions.Histograms.from_pilot(raw[: reductions.PILOT, j:j + 1], 1)
+        count, vmin, vmax, at_min, at_max = _fill(h, raw[:, j])
+        np.testing.assert_array_equal(red.hist_count[2 * j], count)
+        seen = count > 0
+        np.testing.assert_array_equal(red.hist_min[2 * j][seen], vmin[seen])
+        np.testing.assert_array_equal(red.hist_max[2 * j][seen], vmax[seen])
+        np.testing.assert_array_equal(red.hist_at_min[2 * j], at_min)
+        np.testing.assert_array_equal(red.hist_at_max[2 * j], at_max)
+
+
+def test_netcdf_round_trip(baseline, tmp_path):
+    ds = sim.run(baseline, n_scenarios=20_000, seed=1)
+    path = sim.write_netcdf(ds, tmp_path / "run.nc")
+    with xr.open_dataset(path) as back:
+        xr.testing.assert_identical(ds, back.load())
+
+
+def test_metadata_describes_the_run(baseline):
+    ds = sim.run(baseline, n_scenarios=5000, seed=6)
+    for name, var in ds.variables.items():
+        assert "units" in var.attrs and "long_name" in var.attrs, name
+    assert ds.model_size.attrs["units"] == "parameters"
+    for key in ("n_scenarios", "seed", "scenario_name", "scenario", "sim_version", "created"):
+        assert key in ds.attrs
+    assert ds.attrs["n_scenarios"] == 5000 and ds.attrs["seed"] == 6
+    # The stored scenario is enough to rerun it.
+    from sim.scenario import scenario_from_toml_text
+    again = sim.run(scenario_from_toml_text(ds.attrs["scenario"]), n_scenarios=5000, seed=6)
+    for name in RESULT_VARS:
+        np.testing.assert_array_equal(ds[name].values, again[name].values)
+
+
+def test_atomic_write_leaves_nothing_on_failure(baseline, tmp_path, monkeypatch):
+    ds = sim.run(baseline, n_scenarios=1000, seed=1)
+    target = tmp_path / "out.nc"
+
+    def broken(self, path, *args, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(xr.Dataset, "to_netcdf", broken)
+    with pytest.raises(OSError):
+        sim.write_netcdf(ds, target)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_scenarios": 0}, "n_scenarios"),
+    ({"n_scenarios": 2.5}, "n_scenarios"),
+    ({"seed": -1}, "seed"),
+    ({"quantiles": [0.5, 1.0]}, "quantiles"),
+])
+def test_bad_run_arguments(baseline, kwargs, message):
+    with pytest.raises(sim.SimError, match=message):
+        sim.run(baseline, **{"n_scenarios": 100, **kwargs})

@@ -1,0 +1,121 @@
+"""Scenario files: parsing, overrides, validation messages, TOML round trip."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.distributions import Distribution
+from sim.errors import ScenarioError
+from sim.registry import PARAMETERS, STRUCTURAL
+from sim.scenario import parse_assignment, scenario_from_toml_text
+
+from .conftest import BASELINE, CONSTANTS, make_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_baseline_sets_every_key_and_cites_a_source(baseline):
+    assert baseline.name == "baseline"
+    assert set(baseline.values) == set(PARAMETERS)
+    lines = BASELINE.read_text().splitlines()
+    for key in list(PARAMETERS) + list(STRUCTURAL):
+        leaf = key.split(".")[-1]
+        line = next(l for l in lines if re.match(rf"\s*{leaf}\s*=", l))
+        assert re.search(r"#\s*\[[A-Za-z0-9-]+\]", line), f"{key}: no cited source in {line!r}"
+
+
+def test_minimal_file_is_a_complete_scenario(tmp_path):
+    """Every key of MODEL.md section 1 and nothing else; name = file stem."""
+    text = "horizon_years = 5\n"
+    for key, value in CONSTANTS.items():
+        text += f"{key} = {value!r}\n"
+    text += "[grid]\nmodel_sizes = [1e9, 1e10]\nreference_size = 1e9\n"
+    path = tmp_path / "mini.toml"
+    path.write_text(text)
+    sc = sim.load_scenario(path)
+    assert sc.name == "mini"
+    assert sc.sampled_keys == []
+
+
+def test_toml_round_trip(baseline):
+    again = scenario_from_toml_text(baseline.to_toml())
+    assert again == baseline
+
+
+@pytest.mark.parametrize("text, key, value", [
+    ("market.competitors=3", "market.competitors", 3),
+    ("costs.gpu_hour_price={dist=\"lognormal\", p5=1, p95=3}", "costs.gpu_hour_price",
+     {"dist": "lognormal", "p5": 1, "p95": 3}),
+    ("grid.model_sizes=[1e9, 1e10]", "grid.model_sizes", [1e9, 1e10]),
+    ("name=my-run", "name", "my-run"),
+])
+def test_parse_assignment(text, key, value):
+    assert parse_assignment(text) == (key, value)
+
+
+def test_overrides_from_code(baseline):
+    sc = sim.load_scenario(BASELINE, overrides={"market.competitors": 3,
+                                                "costs.gpu_hour_price.p95": 6.0})
+    assert sc.values["market.competitors"] == 3.0
+    price = sc.values["costs.gpu_hour_price"]
+    assert isinstance(price, Distribution) and price.params["p95"] == 6.0
+    assert baseline.values["market.competitors"] != 3.0  # the original is unchanged
+
+
+@pytest.mark.parametrize("overrides, key, message", [
+    ({"market.competitor": 3}, "market.competitor", "did you mean 'market.competitors'"),
+    ({"costs.gpu_hour_price": -1}, "costs.gpu_hour_price", "expected a number > 0"),
+    ({"costs.gpu_hour_price": "cheap"}, "costs.gpu_hour_price", "expected a number > 0"),
+    ({"risk.incident_rate": 1.5}, "risk.incident_rate", "expected a number in [0, 1]"),
+    ({"performance.deployment_gap": 1.0}, "performance.deployment_gap", "[0, 1)"),
+    ({"performance.deployment_gap": {"dist": "uniform", "low": 0.5, "high": 1.0}},
+     "performance.deployment_gap", "can draw 1"),
+    ({"costs.gpu_hour_price": {"dist": "normal", "mean": 2, "sd": 1}}, "costs.gpu_hour_price",
+     "truncate it with min/max"),
+    ({"costs.gpu_hour_price": {"dist": "lognormal", "p5": 3, "p95": 1}}, "costs.gpu_hour_price",
+     "p5 (3) must be below p95 (1)"),
+    ({"grid.model_sizes": [1e9, -1]}, "grid.model_sizes", "positive"),
+    ({"grid.reference_size": 0}, "grid.reference_size", "positive"),
+    ({"horizon_years": 2.5}, "horizon_years", "integer"),
+    ({"market.competitors.mean": 3}, "market.competitors", "unknown field(s) mean for dist 'poisson'"),
+    ({"finance.discount_rate.p5": 3}, "finance.discount_rate.p5", "not a distribution"),
+])
+def test_bad_values_name_the_key(overrides, key, message):
+    with pytest.raises(ScenarioError) as info:
+        sim.load_scenario(BASELINE, overrides=overrides)
+    text = str(info.value)
+    assert str(BASELINE) in text and key in text
+    if message:
+        assert message in text
+
+
+def test_missing_keys_are_listed(tmp_path):
+    path = tmp_path / "partial.toml"
+    path.write_text("horizon_years = 5\n")
+    with pytest.raises(ScenarioError, match="missing key.*grid.model_sizes"):
+        sim.load_scenario(path)
+
+
+def test_malformed_toml_and_missing_file(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("horizon_years = = 5\n")
+    with pytest.raises(ScenarioError, match="malformed TOML"):
+        sim.load_scenario(path)
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        sim.load_scenario(tmp_path / "nothing.toml")
+
+
+def test_every_key_is_documented():
+    doc = (ROOT / "docs" / "model.md").read_text()
+    for key in list(PARAMETERS) + list(STRUCTURAL):
+        assert f"`{key}`" in doc, key
+
+
+def test_scenario_is_immutable(constant_scenario):
+    with pytest.raises(TypeError):
+        constant_scenario.values["market.hype"] = 3.0
+    assert make_scenario().values == constant_scenario.values
