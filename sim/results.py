@@ -15,6 +15,9 @@ from .errors import SimError
 from .registry import PARAMETERS
 
 CVAR_LEVEL = 0.05
+#: Probability levels of the stored quantile functions (for histograms and
+#: exceedance curves): every 0.1% from 0.05% to 99.95%.
+DISTRIBUTION_LEVELS = (np.arange(1000) + 0.5) / 1000
 
 #: Statistic index -> (name, long name, units) of its per-size mean.
 STATS = {
@@ -67,6 +70,17 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray) -> xr.D
         roi_q[j] = reductions.histogram_quantiles(*h, quantiles)
         cvar[j], cvar_se[j] = reductions.histogram_cvar(*h, CVAR_LEVEL)
         exp_q[j] = reductions.histogram_quantiles(*red.histogram(2 * j + 1), quantiles)
+    levels = DISTRIBUTION_LEVELS
+    roi_dist = np.stack([reductions.histogram_quantiles(*red.histogram(2 * j), levels)
+                         for j in range(n_sizes)])
+    exp_dist = np.stack([reductions.histogram_quantiles(*red.histogram(2 * j + 1), levels)
+                         for j in range(n_sizes)])
+    pdims = ("model_size", "probability")
+    data["roi_distribution"] = (pdims, roi_dist, {
+        "long_name": "ROI quantile function on a fine grid (each interval holds 0.1% of scenarios)",
+        "units": "1"})
+    data["roi_expected_distribution"] = (pdims, exp_dist, {
+        "long_name": "expected-ROI quantile function on a fine grid", "units": "1"})
     qdims = ("model_size", "quantile")
     data["roi_quantile"] = (qdims, roi_q, {"long_name": "quantile of ROI", "units": "1"})
     data["roi_expected_quantile"] = (qdims, exp_q, {"long_name": "quantile of expected ROI", "units": "1"})
@@ -85,6 +99,8 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray) -> xr.D
         coords={
             "model_size": ("model_size", sizes, {"long_name": "model size", "units": "parameters"}),
             "quantile": ("quantile", np.asarray(quantiles, dtype=float), {"long_name": "quantile level", "units": "1"}),
+            "probability": ("probability", levels, {
+                "long_name": "cumulative probability of the stored quantile functions", "units": "1"}),
         },
         attrs=_attrs(scenario, seed, n, plan, red.elapsed),
     )
