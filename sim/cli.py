@@ -49,8 +49,8 @@ def cli() -> None:
 
 @cli.command("run")
 @click.argument("scenario", required=False, default="baseline")
-@click.option("-n", "--scenarios", "n", default="1e6", show_default=True,
-              help="Number of sampled scenarios (1e6 and 1_000_000 both work).")
+@click.option("-n", "--scenarios", "n", default=None,
+              help="Number of sampled scenarios (1e6 and 1_000_000 both work) [default: 1e6].")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
               help="Random seed; the same seed and -n give the same numbers.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -58,22 +58,50 @@ def cli() -> None:
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override a scenario key, e.g. market.competitors=3 or "
                    "'costs.gpu_hour_price={dist=\"lognormal\", p5=1, p95=3}'.")
+@click.option("--sampler", type=click.Choice(["random", "lhs", "sobol"]), default="random",
+              show_default=True, help="Sampling design: independent draws, Latin hypercube, "
+                                      "or scrambled Sobol' (n rounded up to 8 x 2^k).")
+@click.option("--target-se", type=float, default=None,
+              help="Keep doubling n until the standard error of --target-stat is at most "
+                   "this for every model size (starting from -n, default 65,536).")
+@click.option("--target-stat", default="roi_mean", show_default=True,
+              help="Statistic for --target-se: roi_mean, prob_loss, prob_best, "
+                   "roi_expected_mean, ...")
+@click.option("--max-scenarios", default="1e8", show_default=True,
+              help="Cap on n for --target-se.")
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
-def run_command(scenario: str, n: str, seed: int, output: Path | None,
-                assignments: tuple[str, ...], quiet: bool) -> None:
+def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
+                assignments: tuple[str, ...], sampler: str, target_se: float | None,
+                target_stat: str, max_scenarios: str, quiet: bool) -> None:
     """Simulate SCENARIO (a file or a bundled name; default: baseline)."""
-    from .engine import run
+    import warnings
+
+    from .engine import SamplingNote, run
     from .results import summary_table, write_netcdf
 
+    if n is None:
+        n = "65536" if target_se is not None else "1e6"
     try:
-        ds = run(scenario, n_scenarios=_count(n), seed=seed,
-                 overrides=_overrides(assignments), progress=not quiet)
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", SamplingNote)
+            ds = run(scenario, n_scenarios=_count(n), seed=seed,
+                     overrides=_overrides(assignments), progress=not quiet, sampler=sampler,
+                     target_se=target_se, target_statistic=target_stat,
+                     max_scenarios=_count(max_scenarios))
         if output is not None:
             write_netcdf(ds, output)
     except SimError as exc:
         raise InputError(str(exc)) from None
+    for note in notes:
+        if issubclass(note.category, SamplingNote):
+            click.echo(f"note: {note.message}", err=True)
     if not quiet:
         click.echo(summary_table(ds))
+        if target_se is not None:
+            reached = "reached" if ds.attrs["target_reached"] else "NOT reached"
+            click.echo(f"target: standard error of {target_stat} <= {target_se:g} {reached} "
+                       f"with {ds.attrs['n_scenarios']:,} scenarios "
+                       f"(largest over sizes: {ds.attrs['achieved_se']:.3g})")
         if output is not None:
             click.echo(f"wrote {output}")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -17,6 +18,7 @@ import numba
 import numpy as np
 
 from . import kernels, reductions
+from .designs import Design, build_design, check_sampler, design_size
 from .errors import SimError
 from .model import N_STATS, ROI, ROI_EXPECTED
 from .plan import Plan, build_plan
@@ -40,6 +42,9 @@ class Reduction:
     hist_max: np.ndarray
     hist_at_min: np.ndarray  # values equal to the bin minimum (point masses)
     hist_at_max: np.ndarray  # values equal to the bin maximum
+    rep_n: np.ndarray  # (R,) scenarios per replicate (R = 1 for random)
+    rep_mean: np.ndarray  # (R, n_sizes, N_STATS)
+    rep_m2: np.ndarray
     elapsed: float
 
     def histogram(self, h: int) -> tuple[np.ndarray, ...]:
@@ -47,6 +52,22 @@ class Reduction:
         (2j: ROI of size j, 2j+1: expected ROI of size j)."""
         return (self.hist_count[h], self.hist_min[h], self.hist_max[h],
                 self.hist_at_min[h], self.hist_at_max[h])
+
+    def standard_error(self) -> np.ndarray:
+        """Monte Carlo standard error of every mean, (n_sizes, N_STATS).
+
+        Independent draws: sample standard deviation / sqrt(n). Replicated
+        designs (LHS, Sobol'): standard deviation of the R replicate means /
+        sqrt(R), since the plain formula does not hold for them.
+        """
+        if len(self.rep_n) == 1:
+            return np.sqrt(self.m2 / max(self.n - 1, 1)) / math.sqrt(self.n)
+        R = len(self.rep_n)
+        return self.rep_mean.std(axis=0, ddof=1) / math.sqrt(R)
+
+    @property
+    def n_replicates(self) -> int:
+        return len(self.rep_n)
 
 
 def _scenario(scenario_or_path, overrides) -> Scenario:
@@ -84,64 +105,175 @@ def plan_args(plan: Plan) -> tuple:
             plan.offset, plan.n_table, plan.table)
 
 
-def sample_arrays(plan: Plan, key, first: int, n: int):
+def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = None):
     """Draws, incident uniforms and per-size statistics of ``n`` scenarios."""
+    if design is None:
+        design = build_design("random", 0, first + n, plan.n_dims)
     draws = np.empty((n, plan.n_sampled))
     incident_u = np.empty((n, plan.horizon))
     stats = np.empty((n, plan.n_sizes, N_STATS))
-    kernels.sample_range(key, first, n, *plan_args(plan), plan.log_sizes, plan.log_n_ref,
+    kernels.sample_range(key, first, n, reductions.BLOCK, plan_args(plan), design.args(),
+                         (plan.corr_dims, plan.corr_chol), plan.log_sizes, plan.log_n_ref,
                          plan.horizon, draws, incident_u, stats)
     return draws, incident_u, stats
 
 
+class Reducer:
+    """Streams scenarios ``0, 1, 2, ...`` through the kernel, block by block.
+
+    ``advance(n)`` evaluates scenarios up to ``n`` (a multiple of the block
+    size, except for the last call); ``result()`` returns the reduction so
+    far. Because blocks and the histogram pilot are fixed, the state after
+    ``advance(n)`` is the same however the work was split.
+    """
+
+    def __init__(self, plan: Plan, seed: int, design: Design, chunk_size: int | None = None):
+        self.start = time.perf_counter()
+        self.plan = plan
+        self.design = design
+        self.key = key_from_seed(seed)
+        chunk = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
+        if chunk < 1:
+            raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
+        self.blocks_per_chunk = max(1, math.ceil(chunk / reductions.BLOCK))
+        self.n = 0
+        n_sizes = plan.n_sizes
+        # Pilot: the first scenarios set the histogram ranges (the same for any
+        # chunking, since they are always scenarios 0 .. PILOT-1).
+        pilot_n = int(min(design.replicate_size.sum(), reductions.PILOT))
+        _, _, pilot = sample_arrays(plan, self.key, 0, pilot_n, design)
+        pilot_values = pilot[:, :, [ROI, ROI_EXPECTED]].reshape(pilot_n, -1)
+        self.hist = reductions.Histograms.from_pilot(pilot_values, numba.get_num_threads())
+        self.total_n = np.zeros(1, dtype=np.int64)
+        self.mean = np.zeros((n_sizes, N_STATS))
+        self.m2 = np.zeros((n_sizes, N_STATS))
+        R = design.n_replicates
+        self.rep_n = np.zeros(R, dtype=np.int64)
+        self.rep_mean = np.zeros((R, n_sizes, N_STATS))
+        self.rep_m2 = np.zeros((R, n_sizes, N_STATS))
+        bpc = self.blocks_per_chunk
+        self.block_n = np.zeros(bpc, dtype=np.int64)
+        self.block_mean = np.zeros((bpc, n_sizes, N_STATS))
+        self.block_m2 = np.zeros((bpc, n_sizes, N_STATS))
+        self.args = (plan_args(plan), design.args(), (plan.corr_dims, plan.corr_chol))
+
+    def advance(self, n_to: int, progress: Any = None) -> None:
+        block = reductions.BLOCK
+        if self.n % block:
+            raise SimError("internal: cannot advance past a partial block")
+        plan, hist = self.plan, self.hist
+        first_block = self.n // block
+        last_block = math.ceil(n_to / block)
+        while first_block < last_block:
+            nb = min(self.blocks_per_chunk, last_block - first_block)
+            kernels.reduce_chunk(self.key, first_block, nb, n_to, block, *self.args,
+                                 plan.log_sizes, plan.log_n_ref, plan.horizon,
+                                 hist.lo, hist.inv_width, hist.n_bins,
+                                 hist.count, hist.min, hist.max, hist.at_min, hist.at_max,
+                                 self.block_n, self.block_mean, self.block_m2)
+            reductions.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
+                                    self.block_mean, self.block_m2, nb)
+            if self.design.replicated:
+                reductions.merge_blocks_by_replicate(
+                    self.rep_n, self.rep_mean, self.rep_m2, self.block_n, self.block_mean,
+                    self.block_m2, first_block, nb)
+            done = min(n_to, (first_block + nb) * block)
+            if progress is not None:
+                progress.update(done - self.n)
+            self.n = done
+            first_block += nb
+
+    def result(self) -> Reduction:
+        count, vmin, vmax, at_min, at_max = self.hist.merged()
+        if self.design.replicated:
+            rep = (self.rep_n.copy(), self.rep_mean.copy(), self.rep_m2.copy())
+        else:
+            rep = (self.total_n.copy(), self.mean[None].copy(), self.m2[None].copy())
+        return Reduction(n=int(self.total_n[0]), mean=self.mean.copy(), m2=self.m2.copy(),
+                         hist_count=count, hist_min=vmin, hist_max=vmax, hist_at_min=at_min,
+                         hist_at_max=at_max, rep_n=rep[0], rep_mean=rep[1], rep_m2=rep[2],
+                         elapsed=time.perf_counter() - self.start)
+
+
 def reduce(plan: Plan, seed: int, n: int, chunk_size: int | None = None,
-           progress: Any = None) -> Reduction:
+           progress: Any = None, design: Design | None = None) -> Reduction:
     """Evaluate ``n`` scenarios and reduce them to moments and histograms."""
-    start = time.perf_counter()
-    key = key_from_seed(seed)
-    block = reductions.BLOCK
-    chunk = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
-    if chunk < 1:
-        raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
-    blocks_per_chunk = max(1, math.ceil(chunk / block))
-    n_blocks_total = math.ceil(n / block)
+    if design is None:
+        design = build_design("random", seed, n, plan.n_dims)
+    reducer = Reducer(plan, seed, design, chunk_size)
+    reducer.advance(n, progress)
+    return reducer.result()
 
-    # Pilot: the first scenarios set the histogram ranges (the same for any
-    # chunking, since they are always scenarios 0 .. PILOT-1).
-    pilot_n = min(n, reductions.PILOT)
-    _, _, pilot = sample_arrays(plan, key, 0, pilot_n)
-    pilot_values = pilot[:, :, [ROI, ROI_EXPECTED]].reshape(pilot_n, -1)
-    n_lanes = numba.get_num_threads()
-    hist = reductions.Histograms.from_pilot(pilot_values, n_lanes)
 
-    total_n = np.zeros(1, dtype=np.int64)
-    mean = np.zeros((plan.n_sizes, N_STATS))
-    m2 = np.zeros((plan.n_sizes, N_STATS))
-    block_n = np.zeros(blocks_per_chunk, dtype=np.int64)
-    block_mean = np.zeros((blocks_per_chunk, plan.n_sizes, N_STATS))
-    block_m2 = np.zeros((blocks_per_chunk, plan.n_sizes, N_STATS))
-    args = plan_args(plan)
-    for first_block in range(0, n_blocks_total, blocks_per_chunk):
-        nb = min(blocks_per_chunk, n_blocks_total - first_block)
-        kernels.reduce_chunk(key, first_block, nb, n, block, *args,
-                             plan.log_sizes, plan.log_n_ref, plan.horizon,
-                             hist.lo, hist.inv_width, hist.n_bins,
-                             hist.count, hist.min, hist.max, hist.at_min, hist.at_max,
-                             block_n, block_mean, block_m2)
-        reductions.merge_blocks(total_n, mean, m2, block_n, block_mean, block_m2, nb)
-        if progress is not None:
-            progress.update(min(n, (first_block + nb) * block) - min(n, first_block * block))
-    count, vmin, vmax, at_min, at_max = hist.merged()
-    return Reduction(n=int(total_n[0]), mean=mean, m2=m2, hist_count=count,
-                     hist_min=vmin, hist_max=vmax, hist_at_min=at_min, hist_at_max=at_max,
-                     elapsed=time.perf_counter() - start)
+@dataclass(frozen=True)
+class Target:
+    """Stopping rule: add scenarios until ``statistic``'s standard error is at
+    most ``se`` for every model size, or ``max_scenarios`` is reached."""
+
+    se: float
+    statistic: str = "roi_mean"
+    max_scenarios: int = 100_000_000
+
+    def stat_index(self) -> int:
+        from .results import STAT_BY_NAME
+
+        if self.statistic not in STAT_BY_NAME:
+            raise SimError(f"target statistic: expected one of {', '.join(STAT_BY_NAME)}, "
+                           f"got {self.statistic!r}")
+        return STAT_BY_NAME[self.statistic]
+
+
+def _reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target: Target,
+                      chunk_size, progress) -> tuple[Reduction, dict]:
+    if not (isinstance(target.se, (int, float)) and target.se > 0):
+        raise SimError(f"target_se: expected a positive number, got {target.se!r}")
+    if sampler == "lhs":
+        raise SimError("sampler 'lhs' stratifies over all n scenarios, which must be known in "
+                       "advance: use --sampler random or sobol with a target standard error")
+    k = target.stat_index()
+    cap = _check_n(target.max_scenarios)
+    # Checkpoints n, 2n, 4n, ... from at least the pilot size, so that a rerun
+    # with -n set to the final count reproduces the numbers exactly.
+    n = max(reductions.PILOT, math.ceil(n_start / reductions.BLOCK) * reductions.BLOCK)
+    if sampler == "sobol":
+        n, _ = design_size(sampler, n)
+        smallest, _ = design_size(sampler, 1)
+        if cap < smallest:
+            raise SimError(f"max_scenarios: sampler 'sobol' needs at least {smallest:,}")
+        cap_n, _ = design_size(sampler, cap)
+        if cap_n > cap:  # whole replicates of 2^k points, not above the cap
+            cap_n //= 2
+    else:
+        cap_n = cap
+    n = min(n, cap_n)
+    design = build_design(sampler, seed, cap_n, plan.n_dims)
+    reducer = Reducer(plan, seed, design, chunk_size)
+    while True:
+        reducer.advance(n, progress)
+        red = reducer.result()
+        achieved = float(np.max(red.standard_error()[:, k]))
+        if achieved <= target.se or n >= cap_n:
+            break
+        n = min(2 * n, cap_n)
+    info = {"target_se": float(target.se), "target_statistic": target.statistic,
+            "target_reached": int(achieved <= target.se), "achieved_se": achieved,
+            "max_scenarios": int(cap)}
+    return red, info
 
 
 def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
         quantiles: Sequence[float] = DEFAULT_QUANTILES, *,
         overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
-        progress: bool = False):
+        progress: bool = False, sampler: str = "random",
+        target_se: float | None = None, target_statistic: str = "roi_mean",
+        max_scenarios: int = 100_000_000):
     """Simulate ``n_scenarios`` scenarios and summarise ROI per model size.
+
+    ``sampler`` is ``"random"``, ``"lhs"`` (Latin hypercube) or ``"sobol"``
+    (scrambled Sobol'; ``n`` is rounded up to whole replicates of 2^k points).
+    With ``target_se``, scenarios are added (doubling from ``n_scenarios``)
+    until the standard error of ``target_statistic`` is at most ``target_se``
+    for every size, or ``max_scenarios`` is reached.
 
     Returns an :class:`xarray.Dataset` (see :mod:`sim.results` for the
     variables). The same scenario, seed and ``n_scenarios`` give the same
@@ -153,18 +285,41 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
     n = _check_n(n_scenarios)
     seed = _check_seed(seed)
     q = _check_quantiles(quantiles)
+    check_sampler(sampler)
     plan = build_plan(scenario)
-    bar = _progress_bar(n, progress)
-    try:
-        red = reduce(plan, seed, n, chunk_size, bar)
-    finally:
-        if bar is not None:
-            bar.close()
-    return build_dataset(scenario, plan, red, seed, q)
+    extra: dict[str, Any] = {"sampler": sampler, "n_requested": n}
+    if target_se is None:
+        n_eval, note = design_size(sampler, n)
+        bar = _progress_bar(n_eval, progress)
+        try:
+            red = reduce(plan, seed, n_eval, chunk_size, bar,
+                         build_design(sampler, seed, n_eval, plan.n_dims))
+        finally:
+            if bar is not None:
+                bar.close()
+    else:
+        bar = _progress_bar(None, progress)
+        try:
+            red, info = _reduce_to_target(plan, seed, n, sampler,
+                                          Target(target_se, target_statistic, max_scenarios),
+                                          chunk_size, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        extra.update(info)
+        note = ""
+    if note:
+        warnings.warn(note, SamplingNote, stacklevel=2)
+        extra["sampler_note"] = note
+    return build_dataset(scenario, plan, red, seed, q, extra)
+
+
+class SamplingNote(UserWarning):
+    """What a sampling design did to the request (e.g. n rounded up)."""
 
 
 def sample(scenario_or_path, n_scenarios: int, seed: int = 0, *,
-           overrides: Mapping[str, Any] | None = None):
+           overrides: Mapping[str, Any] | None = None, sampler: str = "random"):
     """The raw draws that :func:`run` reduces for the same seed.
 
     One variable per sampled parameter (dimension ``scenario``), the yearly
@@ -176,12 +331,17 @@ def sample(scenario_or_path, n_scenarios: int, seed: int = 0, *,
     scenario = _scenario(scenario_or_path, overrides)
     n = _check_n(n_scenarios)
     seed = _check_seed(seed)
+    check_sampler(sampler)
+    n_eval, note = design_size(sampler, n)
+    if note:
+        warnings.warn(note, SamplingNote, stacklevel=2)
     plan = build_plan(scenario)
-    draws, incident_u, stats = sample_arrays(plan, key_from_seed(seed), 0, n)
-    return build_sample_dataset(scenario, plan, draws, incident_u, stats, seed)
+    design = build_design(sampler, seed, n_eval, plan.n_dims)
+    draws, incident_u, stats = sample_arrays(plan, key_from_seed(seed), 0, n_eval, design)
+    return build_sample_dataset(scenario, plan, draws, incident_u, stats, seed, sampler)
 
 
-def _progress_bar(n: int, progress):
+def _progress_bar(n: int | None, progress):
     if not progress:
         return None
     from tqdm.auto import tqdm

@@ -2,36 +2,85 @@
 
 ``reduce_chunk`` evaluates a run of whole blocks and reduces as it goes, so
 memory does not grow with the number of scenarios; ``sample_range`` keeps
-every draw and result (for ``sim.sample`` and the histogram pilot). Both call
-the same ``draw_scenario`` and :func:`sim.model.evaluate_scenario`, so
-``sample`` returns exactly the draws that ``run`` reduces.
+every draw and result (for ``sim.sample`` and the histogram pilot). Both draw
+through ``draw_design_scenario`` and evaluate with
+:func:`sim.model.evaluate_scenario`, so ``sample`` returns exactly the draws
+that ``run`` reduces.
+
+Arguments travel as three tuples: ``dists`` (the plan's constants and
+inverse-CDF tables), ``design`` (:class:`sim.designs.Design`) and ``copula``
+(the correlated dimensions and their Cholesky factor).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .inverse_cdf import inverse_cdf
+from .designs import fill_design_uniforms
+from .inverse_cdf import inverse_cdf, ndtri
 from .jit import jit, jit_parallel, prange
-from .model import BEST, N_STATS, ROI, ROI_EXPECTED, evaluate_scenario
+from .model import N_STATS, ROI, ROI_EXPECTED, evaluate_scenario
 from .reductions import histogram_bin
-from .rng import fill_uniforms
+from .rng import U_MAX, U_MIN, fill_uniforms
+
+_SQRT_HALF = 1.0 / math.sqrt(2.0)
 
 
 @jit
-def draw_scenario(key, s, n_dims, theta0, target, family, par, lo, span,
-                  offset, n_table, table, u, theta):
-    """Uniforms of scenario ``s`` into ``u``; its parameter vector into ``theta``."""
-    fill_uniforms(key, s, n_dims, u)
+def transform(theta0, target, family, par, lo, span, offset, n_table, table, u, theta):
+    """Parameter vector of one scenario from its uniforms (inverse CDFs)."""
     theta[:] = theta0
     for d in range(target.shape[0]):
         theta[target[d]] = inverse_cdf(family[d], par[d], lo[d], span[d],
                                        table, offset[d], n_table[d], u[d])
 
 
+@jit
+def apply_copula(corr_dims, corr_chol, u, z):
+    """Gaussian copula: correlate the uniforms of ``corr_dims`` in place.
+
+    ``z = L Phi^-1(u)`` keeps each margin standard normal, so ``Phi(z)`` is
+    again uniform and every declared marginal is untouched.
+    """
+    m = corr_dims.shape[0]
+    for a in range(m):
+        z[a] = ndtri(u[corr_dims[a]])
+    for a in range(m - 1, -1, -1):  # backwards: z[b < a] is still the input
+        acc = 0.0
+        for b in range(a + 1):
+            acc += corr_chol[a, b] * z[b]
+        z[a] = acc
+    for a in range(m):
+        v = 0.5 * math.erfc(-z[a] * _SQRT_HALF)
+        u[corr_dims[a]] = min(max(v, U_MIN), U_MAX)
+
+
+@jit
+def draw_scenario(key, s, n_dims, theta0, target, family, par, lo, span,
+                  offset, n_table, table, u, theta):
+    """Independent uniforms of scenario ``s`` and its parameters (the plain
+    random design without correlations)."""
+    fill_uniforms(key, s, n_dims, u)
+    transform(theta0, target, family, par, lo, span, offset, n_table, table, u, theta)
+
+
+@jit
+def draw_design_scenario(key, s, n_dims, block, dists, design, copula, u, z, theta):
+    """Uniforms of scenario ``s`` under the design, correlated, transformed."""
+    theta0, target, family, par, lo, span, offset, n_table, table = dists
+    code, n_reps, rep_size, keys, sobol_v, sobol_shift = design
+    fill_design_uniforms(code, n_reps, rep_size, keys, sobol_v, sobol_shift,
+                         key, s, n_dims, block, u)
+    corr_dims, corr_chol = copula
+    if corr_dims.shape[0] > 0:
+        apply_copula(corr_dims, corr_chol, u, z)
+    transform(theta0, target, family, par, lo, span, offset, n_table, table, u, theta)
+
+
 @jit_parallel
-def reduce_chunk(key, first_block, n_blocks, n_total, block_size,
-                 theta0, target, family, par, lo, span, offset, n_table, table,
+def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula,
                  log_sizes, log_n_ref, horizon,
                  hist_lo, hist_inv_width, n_bins, h_count, h_min, h_max, h_at_min, h_at_max,
                  block_n, block_mean, block_m2):
@@ -39,16 +88,18 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size,
 
     Lane ``l`` (one per thread) takes a contiguous run of blocks and owns
     ``h_*[l]`` (counts, minima, maxima and how many values equal each, so
-    that point masses such as ROI = -1 stay exact); block ``b`` of the chunk writes its count, means and M2 to
-    ``block_*[b]``. Within a block, sums are shifted by the block's first
-    value for accuracy.
+    that point masses such as ROI = -1 stay exact); block ``b`` of the chunk
+    writes its count, means and M2 to ``block_*[b]``. Within a block, sums
+    are shifted by the block's first value for accuracy.
     """
     n_lanes = h_count.shape[0]
-    n_dims = target.shape[0] + horizon
-    n_sampled = target.shape[0]
+    theta0 = dists[0]
+    n_sampled = dists[1].shape[0]
+    n_dims = n_sampled + horizon
     n_sizes = log_sizes.shape[0]
     for lane in prange(n_lanes):
         u = np.empty(n_dims)
+        z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
         out = np.empty((n_sizes, N_STATS))
         shift = np.empty((n_sizes, N_STATS))
@@ -62,10 +113,8 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size,
             s1[:] = 0.0
             s2[:] = 0.0
             for s in range(first, last):
-                draw_scenario(key, s, n_dims, theta0, target, family, par, lo, span,
-                              offset, n_table, table, u, theta)
-                evaluate_scenario(theta, log_sizes, log_n_ref, horizon,
-                                  u[n_sampled:], out)
+                draw_design_scenario(key, s, n_dims, block_size, dists, design, copula, u, z, theta)
+                evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], out)
                 if s == first:
                     shift[:] = out
                 for j in range(n_sizes):
@@ -98,23 +147,23 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size,
 
 
 @jit_parallel
-def sample_range(key, first, n, theta0, target, family, par, lo, span, offset,
-                 n_table, table, log_sizes, log_n_ref, horizon,
-                 draws, incident_u, stats):
+def sample_range(key, first, n, block_size, dists, design, copula,
+                 log_sizes, log_n_ref, horizon, draws, incident_u, stats):
     """Keep every draw: ``draws[i]`` (sampled parameters), ``incident_u[i]``
     and ``stats[i, size, STAT]`` for scenarios ``first .. first + n - 1``."""
-    n_dims = target.shape[0] + horizon
+    theta0, target = dists[0], dists[1]
     n_sampled = target.shape[0]
-    for i in prange(n):
+    n_dims = n_sampled + horizon
+    n_lanes = 64
+    for lane in prange(n_lanes):
         u = np.empty(n_dims)
+        z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
-        draw_scenario(key, first + i, n_dims, theta0, target, family, par, lo, span,
-                      offset, n_table, table, u, theta)
-        evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], stats[i])
-        for d in range(n_sampled):
-            draws[i, d] = theta[target[d]]
-        for t in range(horizon):
-            incident_u[i, t] = u[n_sampled + t]
-
-
-__all__ = ["draw_scenario", "reduce_chunk", "sample_range", "BEST"]
+        for i in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
+            draw_design_scenario(key, first + i, n_dims, block_size, dists, design, copula,
+                                 u, z, theta)
+            evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], stats[i])
+            for d in range(n_sampled):
+                draws[i, d] = theta[target[d]]
+            for t in range(horizon):
+                incident_u[i, t] = u[n_sampled + t]

@@ -9,6 +9,7 @@ import numpy as np
 
 from .distributions import Distribution
 from .registry import N_PARAMETERS, PARAMETERS
+from .scenario import correlation_matrices
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,9 @@ class Plan:
 
     Sampled dimension ``d < n_sampled`` draws parameter ``target[d]`` by
     inverse CDF; dimensions ``n_sampled .. n_sampled + horizon - 1`` are the
-    yearly incident uniforms.
+    yearly incident uniforms. Rank correlations act through a Gaussian
+    copula on the uniforms of ``corr_dims`` before the inverse CDFs, so
+    every marginal stays exactly as declared.
     """
 
     theta: np.ndarray  # (n_parameters,) constants; sampled entries overwritten
@@ -33,6 +36,8 @@ class Plan:
     log_n_ref: float
     horizon: int
     sampled_keys: tuple[str, ...]
+    corr_dims: np.ndarray  # (m,) int64: sampled dimensions tied by the copula
+    corr_chol: np.ndarray  # (m, m) lower Cholesky factor of their normal correlations
 
     @property
     def n_sampled(self) -> int:
@@ -70,6 +75,12 @@ def build_plan(scenario) -> Plan:
         else:
             theta[param.index] = float(value)
     as_int = lambda x: np.asarray(x, dtype=np.int64)
+    corr_dims = np.zeros(0, dtype=np.int64)
+    corr_chol = np.zeros((0, 0))
+    if scenario.correlations:
+        corr_keys, _, normal = correlation_matrices(scenario.correlations)
+        corr_dims = as_int([keys.index(k) for k in corr_keys])
+        corr_chol = np.linalg.cholesky(normal)
     return Plan(
         theta=theta,
         target=as_int(target),
@@ -84,4 +95,6 @@ def build_plan(scenario) -> Plan:
         log_n_ref=math.log(scenario.reference_size),
         horizon=int(scenario.horizon_years),
         sampled_keys=tuple(keys),
+        corr_dims=corr_dims,
+        corr_chol=np.ascontiguousarray(corr_chol),
     )

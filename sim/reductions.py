@@ -69,6 +69,24 @@ def merge_blocks(total_n, total_mean, total_m2, block_n, block_mean, block_m2, n
     total_n[0] = n
 
 
+@jit
+def merge_blocks_by_replicate(rep_n, rep_mean, rep_m2, block_n, block_mean, block_m2,
+                              first_block, n_blocks):
+    """Fold block moments into per-replicate totals (block ``b`` belongs to
+    replicate ``b % R``), in block order."""
+    R = rep_n.shape[0]
+    for b in range(n_blocks):
+        r = (first_block + b) % R
+        nb = block_n[b]
+        for j in range(rep_mean.shape[1]):
+            for k in range(rep_mean.shape[2]):
+                _, mean, m2 = merge_moments(rep_n[r], rep_mean[r, j, k], rep_m2[r, j, k],
+                                            nb, block_mean[b, j, k], block_m2[b, j, k])
+                rep_mean[r, j, k] = mean
+                rep_m2[r, j, k] = m2
+        rep_n[r] += nb
+
+
 class Histograms:
     """Per-lane histogram arrays for ``n_hist`` variables, merged at the end.
 
@@ -132,22 +150,29 @@ def _most_frequent(x: np.ndarray, min_count: int) -> float | None:
 def _within_bin(count, vmin, vmax, at_min, at_max, r):
     """The ``r``-th smallest value of a bin (``0 < r <= count``) and the sum of
     its ``r`` smallest values: ``at_min`` values sit at the minimum, ``at_max``
-    at the maximum, the rest are taken as evenly spread in between."""
-    if vmin == vmax:
-        return vmin, r * vmin
-    middle = count - at_min - at_max
-    a = min(r, at_min)
-    m = min(max(r - at_min, 0.0), middle)
-    b = max(r - at_min - middle, 0.0)
-    width = vmax - vmin
-    f = m / middle if middle > 0 else 0.0
-    if b > 0:
-        value = vmax
-    elif m > 0:
-        value = vmin + f * width
-    else:
-        value = vmin
-    return value, a * vmin + m * (vmin + 0.5 * f * width) + b * vmax
+    at the maximum, the rest are taken as evenly spread in between.
+    Works elementwise on arrays."""
+    count, vmin, vmax, at_min, at_max, r = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (count, vmin, vmax, at_min, at_max, r)))
+    point = vmin == vmax
+    middle = np.where(point, 0.0, count - at_min - at_max)
+    a = np.minimum(r, at_min)
+    m = np.clip(r - at_min, 0.0, middle)
+    b = np.maximum(r - at_min - middle, 0.0)
+    width = np.where(point, 0.0, vmax - vmin)
+    f = np.divide(m, middle, out=np.zeros_like(m), where=middle > 0)
+    value = np.where(b > 0, vmax, vmin + f * width)
+    total = a * vmin + m * (vmin + 0.5 * f * width) + b * vmax
+    value = np.where(point, vmin, value)
+    total = np.where(point, r * vmin, total)
+    return value, total
+
+
+def _bin_of_rank(count, cum, target):
+    """Index of the first non-empty bin whose cumulative count reaches ``target``."""
+    k = np.searchsorted(cum, target, side="left")
+    nonempty = np.flatnonzero(count)
+    return nonempty[np.clip(np.searchsorted(nonempty, k), 0, len(nonempty) - 1)]
 
 
 def histogram_quantiles(count, vmin, vmax, at_min, at_max, q) -> np.ndarray:
@@ -156,15 +181,10 @@ def histogram_quantiles(count, vmin, vmax, at_min, at_max, q) -> np.ndarray:
     q = np.atleast_1d(np.asarray(q, dtype=float))
     n = count.sum()
     cum = np.cumsum(count)
-    out = np.empty(len(q))
-    for i, qi in enumerate(q):
-        target = min(max(qi * n, 0.0), n)
-        k = int(np.searchsorted(cum, target, side="left"))
-        while count[k] == 0:  # target 0 lands before the first value
-            k += 1
-        r = max(target - (cum[k] - count[k]), 1e-300)
-        out[i] = _within_bin(count[k], vmin[k], vmax[k], at_min[k], at_max[k], r)[0]
-    return out
+    target = np.clip(q * n, 0.0, n)
+    k = _bin_of_rank(count, cum, target)
+    r = np.maximum(target - (cum[k] - count[k]), 1e-300)
+    return _within_bin(count[k], vmin[k], vmax[k], at_min[k], at_max[k], r)[0]
 
 
 def histogram_cvar(count, vmin, vmax, at_min, at_max, alpha: float) -> tuple[float, float]:
@@ -176,15 +196,13 @@ def histogram_cvar(count, vmin, vmax, at_min, at_max, alpha: float) -> tuple[flo
     n = count.sum()
     m = alpha * n
     cum = np.cumsum(count)
-    k = int(np.searchsorted(cum, m, side="left"))
-    while count[k] == 0:
-        k += 1
-    seen = np.flatnonzero(count)
+    k = int(_bin_of_rank(count, cum, np.array([m]))[0])
+    seen = count > 0
     means = np.zeros(len(count))
-    for i in seen:
-        means[i] = _within_bin(count[i], vmin[i], vmax[i], at_min[i], at_max[i], count[i])[1] / count[i]
+    sums = _within_bin(count[seen], vmin[seen], vmax[seen], at_min[seen], at_max[seen], count[seen])[1]
+    means[seen] = sums / count[seen]
     taken = m - (cum[k] - count[k])
-    var_q, partial = _within_bin(count[k], vmin[k], vmax[k], at_min[k], at_max[k], taken)
+    var_q, partial = (float(x) for x in _within_bin(count[k], vmin[k], vmax[k], at_min[k], at_max[k], taken))
     cvar = (float(np.sum(count[:k] * means[:k])) + partial) / m
     short = np.clip(var_q - means, 0.0, None)
     e1 = np.sum(count * short) / n

@@ -38,17 +38,34 @@ STATS = {
 }
 
 
+#: Statistics a stopping rule can target: "<name>_mean", prob_loss, prob_best.
+STAT_BY_NAME = {f"{name}_mean": k for k, (name, _, _) in STATS.items()}
+STAT_BY_NAME.update({"prob_loss": model.LOSS, "prob_best": model.BEST})
+CI_LEVEL = 0.95
+
+
 def _version() -> str:
     from . import __version__
     return __version__
 
 
-def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray) -> xr.Dataset:
-    """Summary statistics of a reduction, one entry per model size."""
+def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
+                  extra_attrs: dict | None = None) -> xr.Dataset:
+    """Summary statistics of a reduction, one entry per model size.
+
+    Standard errors come from the sample variance for independent draws and
+    from the spread of replicate estimates for LHS and Sobol' designs;
+    quantile intervals are distribution-free order-statistic intervals.
+    """
+    from scipy import stats as sps
+
     n = red.n
     sizes = np.asarray(scenario.model_sizes, dtype=float)
     std = np.sqrt(red.m2 / max(n - 1, 1))
-    se = std / math.sqrt(n)
+    se = red.standard_error()
+    R = red.n_replicates
+    crit = float(sps.norm.ppf(0.5 + CI_LEVEL / 2)) if R == 1 else \
+        float(sps.t.ppf(0.5 + CI_LEVEL / 2, R - 1))
     size_dim = ("model_size",)
     data: dict[str, tuple] = {}
 
@@ -84,6 +101,23 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray) -> xr.D
     qdims = ("model_size", "quantile")
     data["roi_quantile"] = (qdims, roi_q, {"long_name": "quantile of ROI", "units": "1"})
     data["roi_expected_quantile"] = (qdims, exp_q, {"long_name": "quantile of expected ROI", "units": "1"})
+    # Order-statistic intervals: the ranks between which the q-quantile of the
+    # population lies with probability CI_LEVEL (binomial quantiles).
+    lo_rank = sps.binom.ppf((1 - CI_LEVEL) / 2, n, quantiles) / n
+    hi_rank = np.minimum(sps.binom.ppf(0.5 + CI_LEVEL / 2, n, quantiles) + 1, n) / n
+    ci_levels = np.stack([lo_rank, hi_rank], axis=-1)  # (quantile, bound)
+    cidims = ("model_size", "quantile", "bound")
+    for name, offset in (("roi", 0), ("roi_expected", 1)):
+        ci = np.stack([reductions.histogram_quantiles(*red.histogram(2 * j + offset),
+                                                      ci_levels.ravel()).reshape(ci_levels.shape)
+                       for j in range(n_sizes)])
+        data[f"{name}_quantile_ci"] = (cidims, ci, {
+            "long_name": f"{CI_LEVEL:.0%} order-statistic interval of the {name.replace('_', ' ')} quantile",
+            "units": "1"})
+    mean_ci = np.stack([red.mean[:, model.ROI] - crit * se[:, model.ROI],
+                        red.mean[:, model.ROI] + crit * se[:, model.ROI]], axis=-1)
+    data["roi_mean_ci"] = (("model_size", "bound"), mean_ci, {
+        "long_name": f"{CI_LEVEL:.0%} confidence interval of mean ROI", "units": "1"})
     data["prob_loss"] = (size_dim, red.mean[:, model.LOSS], {"long_name": "probability of a loss, P(ROI < 0)", "units": "1"})
     data["prob_loss_se"] = (size_dim, se[:, model.LOSS], {
         "long_name": "Monte Carlo standard error of P(ROI < 0)", "units": "1"})
@@ -101,9 +135,17 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray) -> xr.D
             "quantile": ("quantile", np.asarray(quantiles, dtype=float), {"long_name": "quantile level", "units": "1"}),
             "probability": ("probability", levels, {
                 "long_name": "cumulative probability of the stored quantile functions", "units": "1"}),
+            "bound": ("bound", ["lower", "upper"], {"long_name": "interval bound", "units": "1"}),
         },
         attrs=_attrs(scenario, seed, n, plan, red.elapsed),
     )
+    ds.attrs["ci_level"] = CI_LEVEL
+    ds.attrs["n_replicates"] = int(R)
+    ds.attrs["se_method"] = (
+        "sample standard deviation / sqrt(n)" if R == 1 else
+        f"standard deviation of {R} independent replicate means / sqrt({R}); "
+        f"intervals use Student's t with {R - 1} degrees of freedom")
+    ds.attrs.update(extra_attrs or {})
     return ds[sorted(ds.data_vars)]
 
 
@@ -115,7 +157,6 @@ def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> d
         "scenario": scenario.to_toml(),
         "n_scenarios": int(n),
         "seed": int(seed),
-        "sampler": "random",
         "random_generator": "SplitMix64 counter stream: draw d of scenario s is output s*n_dims+d",
         "n_dims": int(plan.n_dims),
         "sampled_parameters": ", ".join(plan.sampled_keys),
@@ -130,7 +171,8 @@ def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> d
     return attrs
 
 
-def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int) -> xr.Dataset:
+def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
+                         sampler: str = "random") -> xr.Dataset:
     """Raw draws: parameters per scenario, results per scenario and size."""
     n = draws.shape[0]
     data: dict[str, tuple] = {}
@@ -154,6 +196,7 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int) ->
         },
         attrs=_attrs(scenario, seed, n, plan),
     )
+    ds.attrs["sampler"] = sampler
     return ds
 
 

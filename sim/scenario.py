@@ -12,8 +12,10 @@ expected.
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,7 +26,8 @@ from .distributions import Distribution
 from .errors import ScenarioError
 from .registry import DESCRIPTIVE, PARAMETERS, SECTIONS, STRUCTURAL
 
-KNOWN_KEYS = list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS)
+CORRELATION = "correlation"
+KNOWN_KEYS = list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS) + [CORRELATION]
 MAX_HORIZON = 100
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -40,6 +43,7 @@ class Scenario:
     reference_size: float
     values: Mapping[str, float | Distribution]
     description: str = ""
+    correlations: tuple[tuple[str, str, float], ...] = ()
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -65,6 +69,8 @@ class Scenario:
         for key in PARAMETERS:
             v = self.values[key]
             flat[key] = v.to_dict() if isinstance(v, Distribution) else v
+        if self.correlations:
+            flat[CORRELATION] = [{"between": [a, b], "rho": rho} for a, b, rho in self.correlations]
         return flat
 
     def to_toml(self) -> str:
@@ -81,6 +87,9 @@ class Scenario:
             lines.append("")
             lines.append(f"[{section}]")
             lines.extend(sections[section])
+        for a, b, rho in self.correlations:
+            lines += ["", "[[correlation]]", f"between = {_toml_value([a, b])}",
+                      f"rho = {_toml_value(rho)}"]
         return "\n".join(lines) + "\n"
 
 
@@ -171,9 +180,10 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
     values: dict[str, float | Distribution] = {}
     for key, param in PARAMETERS.items():
         values[key] = _parse_value(flat[key], param, source)
+    correlations = parse_correlations(flat.get(CORRELATION, []), values, source)
     return Scenario(name=name, horizon_years=horizon, model_sizes=tuple(sorted(sizes)),
                     reference_size=ref, values=MappingProxyType(values),
-                    description=description, source=source)
+                    description=description, correlations=correlations, source=source)
 
 
 def flatten(data: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
@@ -196,9 +206,19 @@ def _suggest(key: str) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+_PAIR = re.compile(r"^correlation\(\s*([\w.]+)\s*,\s*([\w.]+)\s*\)$")
+
+
 def _apply_override(flat: dict, key: str, value: Any, source: str | None) -> None:
     if key in KNOWN_KEYS:
         flat[key] = value
+        return
+    pair = _PAIR.match(key)
+    if pair:  # correlation(a, b) = rho: add or replace one pair
+        a, b = pair.groups()
+        kept = [c for c in flat.get(CORRELATION, [])
+                if not (isinstance(c, dict) and set(c.get("between", [])) == {a, b})]
+        flat[CORRELATION] = kept + [{"between": [a, b], "rho": value}]
         return
     parent, _, fieldname = key.rpartition(".")
     if parent in PARAMETERS:
@@ -245,6 +265,98 @@ def _parse_value(value: Any, param, source: str | None) -> float | Distribution:
     if not math.isfinite(x) or not param.bounds.contains(x):
         raise ScenarioError(f"expected {expected}, got {value!r}", source=source, key=key)
     return x
+
+
+# ---------------------------------------------------------------- correlations
+def parse_correlations(entries: Any, values: Mapping[str, Any],
+                       source: str | None) -> tuple[tuple[str, str, float], ...]:
+    """Validate ``[[correlation]]`` tables: sampled keys, |rho| <= 1, each pair
+    once, and a positive definite matrix (the offending pairs are named)."""
+    if not isinstance(entries, list):
+        raise ScenarioError("expected a list of tables with 'between' and 'rho' "
+                            "([[correlation]] in TOML)", source=source, key=CORRELATION)
+    pairs: list[tuple[str, str, float]] = []
+    seen: set[frozenset] = set()
+    for i, entry in enumerate(entries):
+        where = f"correlation[{i}]"
+        if not isinstance(entry, dict) or set(entry) != {"between", "rho"}:
+            raise ScenarioError("expected exactly the fields 'between' (two keys) and 'rho'",
+                                source=source, key=where)
+        between, rho = entry["between"], entry["rho"]
+        if (not isinstance(between, list) or len(between) != 2
+                or not all(isinstance(k, str) for k in between)):
+            raise ScenarioError(f"'between' must list two parameter keys, got {between!r}",
+                                source=source, key=where)
+        a, b = between
+        for k in (a, b):
+            if k not in PARAMETERS:
+                raise ScenarioError(f"unknown key '{k}'{_suggest(k)}", source=source, key=where)
+            if not isinstance(values[k], Distribution):
+                raise ScenarioError(f"'{k}' is a constant, not a sampled key: it cannot be "
+                                    "correlated", source=source, key=where)
+        if a == b:
+            raise ScenarioError(f"a key cannot be correlated with itself ('{a}')",
+                                source=source, key=where)
+        if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not -1 <= rho <= 1:
+            raise ScenarioError(f"rho must be a number in [-1, 1], got {rho!r} for {a} ~ {b}",
+                                source=source, key=where)
+        if frozenset((a, b)) in seen:
+            raise ScenarioError(f"the pair {a} ~ {b} is declared twice", source=source, key=where)
+        seen.add(frozenset((a, b)))
+        pairs.append((a, b, float(rho)))
+    if pairs:
+        _check_positive_definite(pairs, source)
+    return tuple(pairs)
+
+
+def correlation_matrices(pairs) -> tuple[list[str], "np.ndarray", "np.ndarray"]:
+    """Keys (registry order), the declared rank correlations, and the normal
+    correlations of the Gaussian copula, r = 2 sin(pi rho / 6)."""
+    import numpy as np
+
+    keys = [k for k in PARAMETERS if any(k in (a, b) for a, b, _ in pairs)]
+    pos = {k: i for i, k in enumerate(keys)}
+    rank = np.eye(len(keys))
+    for a, b, rho in pairs:
+        rank[pos[a], pos[b]] = rank[pos[b], pos[a]] = rho
+    normal = 2 * np.sin(np.pi * rank / 6)
+    np.fill_diagonal(normal, 1.0)
+    return keys, rank, normal
+
+
+def _is_positive_definite(m) -> bool:
+    import numpy as np
+
+    try:
+        np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.linalg.eigvalsh(m).min() > 1e-10)
+
+
+def _check_positive_definite(pairs, source) -> None:
+    import numpy as np
+
+    keys, rank, normal = correlation_matrices(pairs)
+    if _is_positive_definite(rank) and _is_positive_definite(normal):
+        return
+    declared = {frozenset((a, b)): (a, b, rho) for a, b, rho in pairs}
+    culprit = None
+    for size in (2, 3):  # the smallest inconsistent set of keys
+        for idx in itertools.combinations(range(len(keys)), size):
+            sub = np.ix_(idx, idx)
+            if not (_is_positive_definite(rank[sub]) and _is_positive_definite(normal[sub])):
+                culprit = [keys[i] for i in idx]
+                break
+        if culprit:
+            break
+    if culprit is None:  # keys weighing most in the direction of the bad eigenvalue
+        w, v = np.linalg.eigh(normal)
+        culprit = [keys[i] for i in np.flatnonzero(np.abs(v[:, 0]) > 0.2)]
+    named = [f"{a} ~ {b} ({rho:g})" for k, (a, b, rho) in declared.items() if k <= set(culprit)]
+    raise ScenarioError(
+        "the correlations are inconsistent (the matrix is not positive definite); "
+        f"offending pairs: {'; '.join(named)}", source=source, key=CORRELATION)
 
 
 # ------------------------------------------------------------------ overrides
