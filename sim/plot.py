@@ -22,7 +22,7 @@ import xarray as xr
 from matplotlib import colormaps
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from .errors import SimError
 
@@ -235,6 +235,7 @@ def hist(ds: xr.Dataset, ax=None, model_size=None, bins: int = 60) -> Figure:
     a, b = np.arcsinh(lo), np.arcsinh(hi)
     edges = np.sinh(np.linspace(a, b if b > a else a + 1, bins + 1))
     edges[0] = min(edges[0], lo) - 1e-12 * max(1.0, abs(lo))
+    edges[-1] = max(edges[-1], hi)
     if ax is None:
         fig = Figure(figsize=(FIGSIZE[0], 1.2 + 1.7 * len(sizes)), layout="constrained")
         axes = fig.subplots(len(sizes), 1, sharex=True, squeeze=False).ravel()
@@ -242,8 +243,8 @@ def hist(ds: xr.Dataset, ax=None, model_size=None, bins: int = 60) -> Figure:
         fig, axes = ax.figure, [ax] * len(sizes)
     for a_, s, qf in zip(axes, sizes, dist):
         share = 100 * np.diff(_cdf(qf, edges))
-        a_.stairs(share, edges, color=size_color(s), lw=1.8, fill=ax is None, alpha=0.85,
-                  label=size_label(s))
+        a_.stairs(share, edges, facecolor=size_color(s), edgecolor=size_color(s), lw=1.8,
+                  fill=ax is None, alpha=0.85, label=size_label(s))
         a_.axvline(0, color="0.3", lw=0.8, ls="--")
         a_.set_ylim(bottom=0)
         if ax is None:
@@ -338,19 +339,27 @@ def _usd(x: float) -> str:
 
 
 def _label(da: xr.DataArray, name: str) -> str:
-    """``long name (units)`` of a variable or coordinate; registry text for
-    sweep keys that carry no attributes."""
+    """An axis label with units for a statistic or a swept key; registry text
+    for sweep keys that carry no attributes."""
     long_name = da.attrs.get("long_name")
     units = da.attrs.get("units")
-    if long_name is None:
+    is_coord = name in da.dims
+    if long_name is None and is_coord:
         from .registry import PARAMETERS
         p = PARAMETERS.get(name)
         if p is not None:
-            long_name, units = f"{name}: {p.meaning}", units or p.unit
+            long_name, units = p.meaning, units or p.unit
     text = long_name or name
-    if long_name and name not in text:
+    if is_coord and name not in text:
         text = f"{name}: {text}"
+    if units == "1":
+        units = "probability, 0–1" if name.startswith("prob") else "ratio"
     return f"{text} ({units})" if units else text
+
+
+def _dark(t: float, cmap: str) -> bool:
+    """Whether a cell of colour ``cmap(t)`` needs white text."""
+    return abs(t - 0.5) > 0.3 if cmap == "RdBu" else t < 0.55
 
 
 def _positive_decades(values: np.ndarray) -> bool:
@@ -387,8 +396,7 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
             raise SimError(f"--quantile {quantile:g}: not stored (levels: "
                            f"{', '.join(f'{q:g}' for q in levels)})")
         da = da.isel(quantile=hit[0])
-        ylabel = f"{quantile:g} quantile of {stat.removesuffix('_quantile')} " \
-                 f"({da.attrs.get('units', '1')})"
+        ylabel = f"{quantile:g} " + _label(da, stat)
     sizes = select_sizes(ds, model_size)
     da = da.sel(model_size=sizes)
 
@@ -448,11 +456,14 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
         if grid.size <= 64:
             for (i, j), v in np.ndenumerate(grid):
                 a.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize="small",
-                       color="white" if abs(norm(v) - 0.5) > 0.3 else "black")
+                       color="white" if _dark(norm(v), cmap) else "black")
         a.set_xlabel(_label(ds[kx], kx))
         a.set_ylabel(_label(ds[ky], ky))
         a.set_title(f"model size {size_label(s)}")
-    fig.colorbar(mesh, ax=list(axes), label=ylabel, shrink=0.9)
+    bar = fig.colorbar(mesh, ax=list(axes), label=ylabel, shrink=0.9)
+    if isinstance(norm, TwoSlopeNorm):  # ticks on both sides of zero
+        ticks = [vmin, vmin / 2] + list(MaxNLocator(5).tick_values(0, vmax))
+        bar.set_ticks([t for t in ticks if vmin <= t <= vmax])
     fig.suptitle(_title(ds, f"{stat} over {ky} and {kx}"))
     return fig
 
