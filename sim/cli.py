@@ -130,6 +130,23 @@ def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
     click.echo(f"wrote {output}")
 
 
+@cli.command("report")
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML file to write (default: FIRST_report.html beside the first result).")
+def report_command(results: tuple[Path, ...], output: Path | None) -> None:
+    """One self-contained HTML page of RESULTS: scenario, table and charts."""
+    from .report import write_report
+
+    if output is None:
+        output = results[0].with_name(f"{results[0].stem}_report.html")
+    try:
+        write_report(results, output)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"wrote {output}")
+
+
 def main() -> None:
     cli(prog_name="sim")
 
