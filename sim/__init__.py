@@ -17,6 +17,16 @@ from .errors import ScenarioError, SimError
 from .results import write_netcdf
 from .scenario import Scenario, load_scenario
 
+
+
+def __getattr__(name: str):
+    """``sim.plot`` and ``sim.report`` load matplotlib only when first used."""
+    if name in ("plot", "report"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
 __all__ = [
     "DEFAULT_QUANTILES",
     "Scenario",

@@ -106,6 +106,75 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
             click.echo(f"wrote {output}")
 
 
+def _figsize(text: str | None) -> tuple[float, float] | None:
+    """Parse ``--size 8x5`` (inches, width x height)."""
+    if text is None:
+        return None
+    try:
+        w, h = (float(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(f"--size: expected WIDTHxHEIGHT in inches such as 8x5, got {text!r}") from None
+    if not (0 < w <= 100 and 0 < h <= 100):
+        raise InputError(f"--size: expected WIDTHxHEIGHT in inches such as 8x5, got {text!r}")
+    return w, h
+
+
+PLOT_KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep")
+
+
+@cli.command("plot")
+@click.argument("result", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kind", default="fan", show_default=True, type=click.Choice(PLOT_KINDS),
+              help="fan: ROI bands by size; hist: ROI distribution; exceedance: P(ROI > x); "
+                   "best: P(size is best); costs: cost components; sweep: a statistic over "
+                   "swept keys.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Figure file, .png, .svg or .pdf (default: RESULT_KIND.png beside RESULT).")
+@click.option("--size", "size", metavar="WxH", help="Figure size in inches, e.g. 10x6.")
+@click.option("--model-size", "model_sizes", multiple=True, metavar="N",
+              help="Only this model size (1e9 or 1B; repeatable) for hist, exceedance, sweep.")
+@click.option("--stat", help="Statistic of the sweep chart (default: roi_mean).")
+@click.option("--quantile", type=float, help="Quantile level when --stat is a quantile (default 0.5).")
+def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
+                 model_sizes: tuple[str, ...], stat: str | None, quantile: float | None) -> None:
+    """Draw a chart of a saved RESULT file (from sim run -o)."""
+    from .plot import draw, open_result, save_figure
+
+    figsize = _figsize(size)
+    if output is None:
+        output = result.with_name(f"{result.stem}_{kind}.png")
+    try:
+        ds = open_result(result)
+        try:
+            fig = draw(ds, kind, model_size=list(model_sizes) or None, stat=stat,
+                       quantile=quantile)
+        except SimError as exc:
+            raise SimError(f"{result}: {exc}") from None
+        if figsize is not None:
+            fig.set_size_inches(*figsize)
+        save_figure(fig, output)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"wrote {output}")
+
+
+@cli.command("report")
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML file to write (default: FIRST_report.html beside the first result).")
+def report_command(results: tuple[Path, ...], output: Path | None) -> None:
+    """One self-contained HTML page of RESULTS: scenario, table and charts."""
+    from .report import write_report
+
+    if output is None:
+        output = results[0].with_name(f"{results[0].stem}_report.html")
+    try:
+        write_report(results, output)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"wrote {output}")
+
+
 def main() -> None:
     cli(prog_name="sim")
 

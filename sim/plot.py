@@ -1,0 +1,528 @@
+"""Charts of saved results: one function per kind, each returning a Figure.
+
+Every chart is drawn from a result Dataset (``sim.run`` or a file written by
+``sim run -o``), so a figure can be remade without rerunning the simulation.
+Figures are built without pyplot: drawing needs no display and leaves no
+global state behind. Each model size keeps one colour in every chart.
+
+>>> import sim.plot, xarray as xr
+>>> fig = sim.plot.fan(xr.load_dataset("run.nc"))
+>>> sim.plot.save_figure(fig, "fan.png")
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from matplotlib import colormaps
+from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
+
+from .errors import SimError
+
+KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep")
+FORMATS = (".png", ".svg", ".pdf")
+#: Dimensions of a single run; any other dimension of a result was swept.
+RUN_DIMS = ("model_size", "quantile", "probability")
+FIGSIZE = (8.0, 5.0)
+
+ROI_LABEL = "ROI = (NPV − I) / I  (ratio, −1 = all lost; asinh scale)"
+SIZE_LABEL = "model size (parameters, log scale)"
+#: Candidate ticks of the asinh ROI axis: linear near 0, decades beyond.
+_ROI_TICKS = (-100, -10, -5, -2, -1, -0.5, 0, 0.5, 1, 2, 5, 10, 20, 50, 100,
+              200, 500, 1000, 2000, 5000, 1e4, 1e5, 1e6)
+
+#: Mean cost components of ``costs``: variable, legend label, colour.
+COST_COMPONENTS = (
+    ("compute_cost_mean", "training compute", "#4c72b0"),
+    ("data_cost_mean", "training data", "#8fb3e0"),
+    ("fixed_cost_mean", "fixed (team, infrastructure)", "#dd8452"),
+    ("risk_control_cost_mean", "risk control", "#c9a227"),
+    ("serving_cost_npv_mean", "serving (discounted)", "#55a868"),
+    ("incident_loss_npv_mean", "incident losses (discounted)", "#c44e52"),
+)
+
+
+# ---------------------------------------------------------------- helpers
+
+def size_label(n: float) -> str:
+    """A model size as people write it: 100M, 1B, 1T."""
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.4g}{unit}"
+    return f"{n:.4g}"
+
+
+def size_color(n: float):
+    """The colour of model size ``n``: fixed in log10(n) from 1e7 to 1e13, so
+    a size looks the same in every chart and every result."""
+    t = (math.log10(n) - 7.0) / 6.0
+    return colormaps["plasma"](0.9 * min(max(t, 0.0), 1.0))
+
+
+def parse_size(text: str | float) -> float:
+    """``1e9``, ``1_000_000_000``, ``1B``, ``100M`` or ``1.5T`` as a number."""
+    if isinstance(text, (int, float)):
+        return float(text)
+    m = re.fullmatch(r"\s*([0-9._]+(?:e[+-]?\d+)?)\s*([kKmMbBtT]?)\s*", str(text))
+    if m:
+        scale = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}[m.group(2).lower()]
+        try:
+            return float(m.group(1).replace("_", "")) * scale
+        except ValueError:
+            pass
+    raise SimError(f"model size: expected a number such as 1e9 or 1B, got {text!r}")
+
+
+def select_sizes(ds: xr.Dataset, sizes=None) -> np.ndarray:
+    """The grid sizes named by ``sizes`` (all when None), matched within 0.1%."""
+    grid = np.asarray(ds["model_size"].values, dtype=float)
+    if sizes is None:
+        return grid
+    if isinstance(sizes, (str, int, float)):
+        sizes = [sizes]
+    chosen = []
+    for s in sizes:
+        n = parse_size(s)
+        hit = np.flatnonzero(np.isclose(grid, n, rtol=1e-3, atol=0))
+        if hit.size == 0:
+            raise SimError(f"model size {s}: not in this result's grid "
+                           f"({', '.join(size_label(g) for g in grid)})")
+        chosen.append(grid[hit[0]])
+    return np.asarray(chosen)
+
+
+def swept_dims(ds: xr.Dataset) -> list[str]:
+    """Dimensions beyond those of a single run: the keys of a sweep."""
+    return [d for d in ds.dims if d not in RUN_DIMS]
+
+
+def _require(ds: xr.Dataset, kind: str, variables, *, single_run: bool = True) -> None:
+    missing = [v for v in variables if v not in ds.variables]
+    if "model_size" not in ds.dims:
+        missing.insert(0, "dimension model_size")
+    if missing:
+        raise SimError(f"the {kind} chart needs {', '.join(missing)}, which this result lacks")
+    swept = swept_dims(ds)
+    if single_run and swept:
+        raise SimError(f"the {kind} chart needs a single run, but this result is a sweep over "
+                       f"{', '.join(swept)}; use the sweep chart")
+
+
+def _quantile(ds: xr.Dataset, var: str, level: float, kind: str) -> np.ndarray:
+    levels = ds["quantile"].values
+    hit = np.flatnonzero(np.isclose(levels, level, atol=1e-9))
+    if hit.size == 0:
+        raise SimError(f"the {kind} chart needs the {level:g} quantile of {var}, which this "
+                       f"result lacks (it has {', '.join(f'{q:g}' for q in levels)})")
+    return ds[var].isel(quantile=hit[0]).values.astype(float)
+
+
+def _axes(ax):
+    if ax is None:
+        fig = Figure(figsize=FIGSIZE, layout="constrained")
+        return fig, fig.add_subplot()
+    return ax.figure, ax
+
+
+def _title(ds: xr.Dataset, what: str) -> str:
+    name = ds.attrs.get("scenario_name", "?")
+    n = ds.attrs.get("n_scenarios")
+    tail = f", {int(n):,} scenarios" if n is not None else ""
+    return f"{what}\nscenario '{name}'{tail}"
+
+
+def _size_axis(ax, sizes: np.ndarray) -> None:
+    """Log x axis with one labelled tick per grid size."""
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(FixedLocator(sizes))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: size_label(x)))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel(SIZE_LABEL)
+
+
+def _bar_extent(sizes: np.ndarray, fraction: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    """Left edges and widths of bars centred on log-spaced sizes."""
+    logs = np.log10(sizes)
+    step = np.min(np.diff(np.sort(logs))) if len(sizes) > 1 else 1.0
+    half = fraction * step / 2
+    left = 10 ** (logs - half)
+    return left, 10 ** (logs + half) - left
+
+
+def _roi_scale(ax, axis: str, lo: float, hi: float) -> None:
+    """An asinh ROI axis: linear within ±1, logarithmic beyond."""
+    setter = ax.set_yscale if axis == "y" else ax.set_xscale
+    setter("asinh", linear_width=1.0)
+    ticks = [t for t in _ROI_TICKS if lo <= t <= hi]
+    major = ax.yaxis if axis == "y" else ax.xaxis
+    major.set_major_locator(FixedLocator(ticks))
+    major.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    major.set_minor_locator(NullLocator())
+    (ax.set_ylabel if axis == "y" else ax.set_xlabel)(ROI_LABEL)
+
+
+def _pad(lo: float, hi: float) -> tuple[float, float]:
+    """Limits a little beyond [lo, hi] in asinh space."""
+    a, b = np.arcsinh(lo), np.arcsinh(hi)
+    d = 0.05 * (b - a if b > a else 1.0)
+    return float(np.sinh(a - d)), float(np.sinh(b + d))
+
+
+# ---------------------------------------------------------------- charts
+
+def fan(ds: xr.Dataset, ax=None) -> Figure:
+    """ROI quantile bands and median per model size, the median ROI investors
+    expect (dashed) and P(loss) on a second axis."""
+    _require(ds, "fan", ["roi_quantile", "roi_expected_quantile", "prob_loss"])
+    fig, ax = _axes(ax)
+    sizes = ds["model_size"].values.astype(float)
+    q = {lv: _quantile(ds, "roi_quantile", lv, "fan") for lv in (0.05, 0.25, 0.5, 0.75, 0.95)}
+    expected = _quantile(ds, "roi_expected_quantile", 0.5, "fan")
+
+    ax.fill_between(sizes, q[0.05], q[0.95], color="#4c72b0", alpha=0.18, lw=0,
+                    label="5–95% of scenarios")
+    ax.fill_between(sizes, q[0.25], q[0.75], color="#4c72b0", alpha=0.38, lw=0,
+                    label="25–75% of scenarios")
+    ax.plot(sizes, q[0.5], color="#1f3a68", lw=2, label="median ROI")
+    ax.scatter(sizes, q[0.5], c=[size_color(s) for s in sizes], s=45, zorder=3,
+               edgecolors="#1f3a68")
+    ax.plot(sizes, expected, color="#c44e52", lw=2, ls="--",
+            label="median ROI investors expect")
+    ax.axhline(0, color="0.3", lw=0.8)
+    lo = min(q[0.05].min(), expected.min(), 0.0)
+    hi = max(q[0.95].max(), expected.max(), 1.0)
+    ax.set_ylim(*_pad(lo, hi))
+    _roi_scale(ax, "y", *ax.get_ylim())
+    _size_axis(ax, sizes)
+
+    ax2 = ax.twinx()
+    ax2.plot(sizes, 100 * ds["prob_loss"].values, color="0.25", lw=1.5, ls=":", marker="s",
+             ms=5, label="P(loss), right axis")
+    ax2.set_ylim(0, 100)
+    ax2.set_ylabel("P(loss): share of scenarios with ROI < 0 (%)")
+    ax2.set_xscale("log")
+    _size_axis(ax2, sizes)
+
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3,
+              fontsize="small", frameon=False)
+    ax.set_title(_title(ds, "Return on investment by model size"))
+    return fig
+
+
+def _cdf(quantile_function: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """P(ROI <= x) from the fine quantile function (each point is 0.1%)."""
+    q = np.sort(quantile_function)
+    return np.searchsorted(q, x, side="right") / q.size
+
+
+def hist(ds: xr.Dataset, ax=None, model_size=None, bins: int = 60) -> Figure:
+    """ROI distribution of the chosen sizes (default: all), one panel per size
+    (overlaid when drawn on ``ax``): the share of scenarios in bins of equal
+    width on the asinh ROI axis, so areas are honest where the axis stretches."""
+    _require(ds, "hist", ["roi_distribution"])
+    sizes = select_sizes(ds, model_size)
+    dist = ds["roi_distribution"].sel(model_size=sizes).values
+    lo, hi = float(dist.min()), float(dist.max())
+    a, b = np.arcsinh(lo), np.arcsinh(hi)
+    edges = np.sinh(np.linspace(a, b if b > a else a + 1, bins + 1))
+    edges[0] = min(edges[0], lo) - 1e-12 * max(1.0, abs(lo))
+    edges[-1] = max(edges[-1], hi)
+    if ax is None:
+        fig = Figure(figsize=(FIGSIZE[0], 1.2 + 1.7 * len(sizes)), layout="constrained")
+        axes = fig.subplots(len(sizes), 1, sharex=True, squeeze=False).ravel()
+    else:
+        fig, axes = ax.figure, [ax] * len(sizes)
+    for a_, s, qf in zip(axes, sizes, dist):
+        share = 100 * np.diff(_cdf(qf, edges))
+        a_.stairs(share, edges, facecolor=size_color(s), edgecolor=size_color(s), lw=1.8,
+                  fill=ax is None, alpha=0.85, label=size_label(s))
+        a_.axvline(0, color="0.3", lw=0.8, ls="--")
+        a_.set_ylim(bottom=0)
+        if ax is None:
+            a_.text(0.99, 0.9, f"{size_label(s)}: P(loss) {100 * np.mean(qf < 0):.0f}%",
+                    transform=a_.transAxes, ha="right", va="top")
+    for a_ in set(axes):
+        a_.set_xlim(*_pad(lo, hi))
+        _roi_scale(a_, "x", *a_.get_xlim())
+        a_.set_ylabel("")
+        if a_ is not axes[-1]:
+            a_.set_xlabel("")
+    if ax is None:
+        fig.supylabel("share of scenarios per bin (%)")
+        fig.suptitle(_title(ds, "Distribution of ROI by model size (dashed: break-even)"))
+    else:
+        ax.set_ylabel("share of scenarios per bin (%)")
+        ax.legend(title="model size", fontsize="small")
+        ax.set_title(_title(ds, "Distribution of ROI (dashed: break-even)"))
+    return fig
+
+
+def exceedance(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """P(ROI > x) per size: the risk profile, read off at any target ROI."""
+    _require(ds, "exceedance", ["roi_distribution"])
+    fig, ax = _axes(ax)
+    sizes = select_sizes(ds, model_size)
+    p = ds["probability"].values
+    dist = ds["roi_distribution"].sel(model_size=sizes).values
+    for s, qf in zip(sizes, dist):
+        ax.plot(qf, 100 * (1 - p), color=size_color(s), lw=2, label=size_label(s))
+    ax.axvline(0, color="0.3", lw=0.8, ls="--")
+    ax.set_xlim(*_pad(float(dist.min()), float(dist.max())))
+    _roi_scale(ax, "x", *ax.get_xlim())
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("P(ROI > x): share of scenarios above x (%)")
+    ax.set_xlabel("x, " + ROI_LABEL)
+    ax.grid(True, alpha=0.3)
+    ax.legend(title="model size", fontsize="small")
+    ax.set_title(_title(ds, "Chance of beating a target ROI (dashed: break-even)"))
+    return fig
+
+
+def best(ds: xr.Dataset, ax=None) -> Figure:
+    """P(size has the highest ROI of the grid) as bars, with 95% error bars."""
+    _require(ds, "best", ["prob_best"])
+    fig, ax = _axes(ax)
+    sizes = ds["model_size"].values.astype(float)
+    pb = 100 * ds["prob_best"].values
+    err = 196 * ds["prob_best_se"].values if "prob_best_se" in ds else None
+    left, width = _bar_extent(sizes)
+    bars = ax.bar(left, pb, width=width, align="edge", color=[size_color(s) for s in sizes],
+                  yerr=err, ecolor="0.2", capsize=4)
+    ax.bar_label(bars, labels=[f"{v:.1f}%" for v in pb], padding=3, fontsize="small")
+    _size_axis(ax, sizes)
+    ax.set_ylim(0, max(5.0, 1.15 * float(np.max(pb + (err if err is not None else 0)))))
+    ax.set_ylabel("P(best): chance of the highest ROI of the grid (%)")
+    ax.set_title(_title(ds, "Which size wins? (error bars: 95% Monte Carlo interval)"))
+    return fig
+
+
+def costs(ds: xr.Dataset, ax=None) -> Figure:
+    """Mean cost components per size, stacked as shares of the total; the
+    mean total in USD is written above each bar (totals span decades)."""
+    _require(ds, "costs", [v for v, _, _ in COST_COMPONENTS])
+    fig, ax = _axes(ax)
+    sizes = ds["model_size"].values.astype(float)
+    parts = np.stack([ds[v].values.astype(float) for v, _, _ in COST_COMPONENTS])
+    total = parts.sum(axis=0)
+    share = 100 * parts / np.where(total > 0, total, 1.0)
+    left, width = _bar_extent(sizes)
+    bottom = np.zeros_like(total)
+    for (_, label, color), sh in zip(COST_COMPONENTS, share):
+        ax.bar(left, sh, width=width, bottom=bottom, align="edge", color=color, label=label)
+        bottom += sh
+    for x, t in zip(sizes, total):
+        ax.annotate(_usd(t), (x, 100), xytext=(0, 3), textcoords="offset points",
+                    ha="center", va="bottom", fontsize="small")
+    _size_axis(ax, sizes)
+    ax.set_ylim(0, 110)
+    ax.set_yticks(range(0, 101, 20))
+    ax.set_ylabel("share of mean total cost (%)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", title="cost")
+    ax.set_title(_title(ds, "What the money goes to (mean total cost in USD above each bar)"))
+    return fig
+
+
+def _usd(x: float) -> str:
+    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if abs(x) >= scale:
+            return f"${x / scale:.3g}{unit}"
+    return f"${x:.3g}"
+
+
+def _label(da: xr.DataArray, name: str) -> str:
+    """An axis label with units for a statistic or a swept key; registry text
+    for sweep keys that carry no attributes."""
+    long_name = da.attrs.get("long_name")
+    units = da.attrs.get("units")
+    is_coord = name in da.dims
+    if long_name is None and is_coord:
+        from .registry import PARAMETERS
+        p = PARAMETERS.get(name)
+        if p is not None:
+            long_name, units = p.meaning, units or p.unit
+    text = long_name or name
+    if is_coord and name not in text:
+        text = f"{name}: {text}"
+    if units == "1":
+        units = "probability, 0–1" if name.startswith("prob") else "ratio"
+    return f"{text} ({units})" if units else text
+
+
+def _dark(t: float, cmap: str) -> bool:
+    """Whether a cell of colour ``cmap(t)`` needs white text."""
+    return abs(t - 0.5) > 0.3 if cmap == "RdBu" else t < 0.55
+
+
+def _positive_decades(values: np.ndarray) -> bool:
+    return (np.issubdtype(values.dtype, np.number) and values.size > 1
+            and bool(np.all(values > 0)) and values.max() / values.min() >= 50)
+
+
+def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
+          quantile: float = 0.5) -> Figure:
+    """A statistic over the swept keys of a sweep result: one line per model
+    size over one key, or a heatmap (one per size) over two keys."""
+    keys = swept_dims(ds)
+    if not keys:
+        raise SimError("the sweep chart needs a sweep result with a swept dimension besides "
+                       f"{', '.join(RUN_DIMS)}; this result has none")
+    if len(keys) > 2:
+        raise SimError(f"the sweep chart draws one or two swept keys; this result sweeps "
+                       f"{len(keys)}: {', '.join(keys)}")
+    if stat not in ds.data_vars:
+        options = [v for v in ds.data_vars if "probability" not in ds[v].dims
+                   and not v.endswith("_se")]
+        raise SimError(f"--stat {stat}: not a variable of this result (try one of "
+                       f"{', '.join(sorted(options))})")
+    _require(ds, "sweep", [stat], single_run=False)
+    da = ds[stat]
+    if "probability" in da.dims:
+        raise SimError(f"--stat {stat}: a whole distribution per point; choose a summary "
+                       "such as roi_mean, roi_quantile or prob_loss")
+    ylabel = _label(da, stat)
+    if "quantile" in da.dims:
+        levels = da["quantile"].values
+        hit = np.flatnonzero(np.isclose(levels, quantile, atol=1e-9))
+        if hit.size == 0:
+            raise SimError(f"--quantile {quantile:g}: not stored (levels: "
+                           f"{', '.join(f'{q:g}' for q in levels)})")
+        da = da.isel(quantile=hit[0])
+        ylabel = f"{quantile:g} " + _label(da, stat)
+    sizes = select_sizes(ds, model_size)
+    da = da.sel(model_size=sizes)
+
+    if len(keys) == 1:
+        fig, ax = _axes(ax)
+        key = keys[0]
+        x = ds[key].values
+        numeric = np.issubdtype(x.dtype, np.number)
+        xs = x if numeric else np.arange(x.size)
+        for s in sizes:
+            ax.plot(xs, da.sel(model_size=s).transpose(key).values, color=size_color(s),
+                    marker="o", lw=2, label=size_label(s))
+        if not numeric:
+            ax.set_xticks(xs, [str(v) for v in x])
+        if _positive_decades(x):
+            ax.set_xscale("log")
+        if stat.startswith("roi"):
+            ax.axhline(0, color="0.3", lw=0.8)
+        if stat.startswith("prob"):
+            ax.set_ylim(0, 1)
+        ax.set_xlabel(_label(ds[key], key) + (", log scale" if ax.get_xscale() == "log" else ""))
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend(title="model size", fontsize="small")
+        ax.set_title(_title(ds, f"{stat} over {key}"))
+        return fig
+
+    if ax is not None and len(sizes) > 1:
+        raise SimError("a sweep over two keys draws one heatmap per model size; choose one "
+                       "size (model_size=...) to draw on a given axes")
+    ky, kx = keys
+    values = da.transpose("model_size", ky, kx).values
+    finite = values[np.isfinite(values)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if vmin < 0 < vmax:
+        norm, cmap = TwoSlopeNorm(0.0, vmin, vmax), "RdBu"
+    else:
+        norm, cmap = Normalize(vmin, vmax), "viridis"
+    if ax is None:
+        ncol = min(len(sizes), 3)
+        nrow = math.ceil(len(sizes) / ncol)
+        fig = Figure(figsize=(FIGSIZE[0] if ncol == 1 else 4.2 * ncol, 3.8 * nrow + 0.8),
+                     layout="constrained")
+        axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
+        for extra in axes[len(sizes):]:
+            extra.set_visible(False)
+        axes = axes[:len(sizes)]
+    else:
+        fig, axes = ax.figure, [ax]
+    xv, yv = ds[kx].values, ds[ky].values
+    for a, s, grid in zip(axes, sizes, values):
+        mesh = a.pcolormesh(np.arange(xv.size + 1) - 0.5, np.arange(yv.size + 1) - 0.5, grid,
+                            norm=norm, cmap=cmap)
+        a.set_xticks(range(xv.size), [f"{v:g}" if np.isscalar(v) and isinstance(v, float)
+                                      else str(v) for v in xv])
+        a.set_yticks(range(yv.size), [f"{v:g}" if isinstance(v, float) else str(v) for v in yv])
+        if grid.size <= 64:
+            for (i, j), v in np.ndenumerate(grid):
+                a.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize="small",
+                       color="white" if _dark(norm(v), cmap) else "black")
+        a.set_xlabel(_label(ds[kx], kx))
+        a.set_ylabel(_label(ds[ky], ky))
+        a.set_title(f"model size {size_label(s)}")
+    bar = fig.colorbar(mesh, ax=list(axes), label=ylabel, shrink=0.9)
+    if isinstance(norm, TwoSlopeNorm):  # ticks on both sides of zero
+        ticks = [vmin, vmin / 2] + list(MaxNLocator(5).tick_values(0, vmax))
+        bar.set_ticks([t for t in ticks if vmin <= t <= vmax])
+    fig.suptitle(_title(ds, f"{stat} over {ky} and {kx}"))
+    return fig
+
+
+CHARTS = {"fan": fan, "hist": hist, "exceedance": exceedance, "best": best, "costs": costs,
+          "sweep": sweep}
+
+
+# ---------------------------------------------------------------- files
+
+def open_result(path: str | os.PathLike) -> xr.Dataset:
+    """Load a result file into memory (the file is closed afterwards)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SimError(f"{path}: no such result file")
+    try:
+        ds = xr.load_dataset(path)
+    except Exception as exc:  # netCDF4 and xarray raise many kinds
+        raise SimError(f"{path}: not a readable netCDF result ({type(exc).__name__})") from None
+    if "model_size" not in ds.dims:
+        raise SimError(f"{path}: not a sim result (no model_size dimension)")
+    return ds
+
+
+def draw(ds: xr.Dataset, kind: str, **options) -> Figure:
+    """Draw chart ``kind``; options (model_size, stat, quantile) go to the
+    kinds that take them."""
+    if kind not in CHARTS:
+        raise SimError(f"unknown chart kind {kind!r} (expected one of {', '.join(KINDS)})")
+    takes = {"hist": ("model_size",), "exceedance": ("model_size",),
+             "sweep": ("model_size", "stat", "quantile")}.get(kind, ())
+    given = {k: v for k, v in options.items() if v is not None}
+    unused = [k for k in given if k not in takes]
+    if unused:
+        raise SimError(f"the {kind} chart takes no {', '.join('--' + k.replace('_', '-') for k in unused)}")
+    return CHARTS[kind](ds, **given)
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> Path:
+    """Write ``fig`` atomically as PNG, SVG or PDF (chosen by the suffix)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise SimError(f"{path}: expected a .png, .svg or .pdf file name")
+    if not path.parent.exists():
+        raise SimError(f"{path}: directory {path.parent} does not exist")
+    if path.is_dir():
+        raise SimError(f"{path}: is a directory")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=_metadata(suffix))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _metadata(suffix: str) -> dict:
+    """No creation dates, so the same result gives the same file."""
+    return {".png": {"Software": None}, ".svg": {"Date": None},
+            ".pdf": {"CreationDate": None}}[suffix]

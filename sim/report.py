@@ -1,0 +1,232 @@
+"""One self-contained HTML report of saved results, for people who do not run Python.
+
+Each result gets its scenario, a summary table and the charts that fit its
+data. Figures are embedded as base64 PNG and the page loads nothing from
+elsewhere (no scripts, fonts or style sheets), so it opens offline and can be
+sent as a single file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from . import plot
+from .errors import SimError
+
+#: Charts of a single run, in reading order, with a caption for people.
+RUN_CHARTS = (
+    ("fan", "ROI by model size: bands hold 90% and 50% of scenarios; the dashed line is "
+            "what investors expect; the dotted line (right axis) is the chance of a loss."),
+    ("exceedance", "The chance of beating a target ROI, per model size."),
+    ("hist", "How ROI is distributed for each model size."),
+    ("best", "How often each size has the highest ROI of the grid."),
+    ("costs", "Where the money goes: mean cost components as shares of the total."),
+)
+#: Charts of a sweep: (statistic, caption).
+SWEEP_CHARTS = (
+    ("roi_mean", "Mean ROI over the swept values, per model size."),
+    ("prob_loss", "Chance of a loss over the swept values, per model size."),
+)
+
+_STYLE = """
+body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.4; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
+table { border-collapse: collapse; margin: 1em 0; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: right; }
+th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .95em; }
+pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: .85em; }
+.note { color: #555; font-size: .9em; }
+"""
+
+
+def _png(fig) -> str:
+    """A figure as a data URI, so the page needs no other file."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _e(x) -> str:
+    return html.escape(str(x))
+
+
+def _roi(x) -> str:
+    v = float(x)
+    return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.2e}"
+
+
+def _pct(x) -> str:
+    return f"{100 * float(x):.1f}%"
+
+
+def _level(da: xr.DataArray, level: float):
+    return da.sel(quantile=level, method="nearest")
+
+
+def run_table(ds: xr.Dataset) -> str:
+    """The summary table of one run as HTML: one row per model size."""
+    _require(ds, ["roi_quantile", "roi_expected_quantile", "roi_mean", "roi_mean_se",
+                  "prob_loss", "prob_best"])
+    head = ["model size", "median ROI", "5% ROI", "95% ROI", "mean ROI ± se", "P(loss)",
+            "CVaR 5%", "P(best)", "expected median ROI"]
+    rows = []
+    for j, size in enumerate(ds["model_size"].values):
+        at = ds.isel(model_size=j)
+        q = at["roi_quantile"]
+        cells = [plot.size_label(size), _roi(_level(q, 0.5)), _roi(_level(q, 0.05)),
+                 _roi(_level(q, 0.95)),
+                 f"{_roi(at['roi_mean'])} ± {float(at['roi_mean_se']):.2g}",
+                 _pct(at["prob_loss"]),
+                 _roi(at["cvar_05"]) if "cvar_05" in ds else "–",
+                 _pct(at["prob_best"]),
+                 _roi(_level(at["roi_expected_quantile"], 0.5))]
+        rows.append(cells)
+    return _table(head, rows, "summary")
+
+
+def sweep_table(ds: xr.Dataset) -> str:
+    """Median ROI and P(loss) at each swept point (rows) and size (columns)."""
+    _require(ds, ["roi_quantile", "prob_loss"])
+    keys = plot.swept_dims(ds)
+    sizes = ds["model_size"].values
+    head = keys + [plot.size_label(s) for s in sizes]
+    stacked = ds[["roi_quantile", "prob_loss"]].stack(point=keys)
+    rows = []
+    for i in range(stacked.sizes["point"]):
+        pt = stacked.isel(point=i)
+        cells = [_e(pt[k].item()) for k in keys]
+        for s in sizes:
+            at = pt.sel(model_size=s)
+            cells.append(f"{_roi(_level(at['roi_quantile'], 0.5))} ({_pct(at['prob_loss'])})")
+        rows.append(cells)
+    return _table(head, rows, "summary sweep")
+
+
+def _require(ds: xr.Dataset, variables: list[str]) -> None:
+    missing = [v for v in variables if v not in ds.variables]
+    if missing:
+        raise SimError(f"the summary table needs {', '.join(missing)}, which this result lacks")
+
+
+def _table(head: list[str], rows: list[list[str]], cls: str) -> str:
+    th = "".join(f"<th>{_e(h)}</th>" for h in head)
+    body = "\n".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="{cls}">\n<thead><tr>{th}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>'
+
+
+def _figures(ds: xr.Dataset) -> tuple[list[str], list[str]]:
+    """The charts that fit ``ds`` as <figure> blocks, and notes on those left out."""
+    figures, skipped = [], []
+    if plot.swept_dims(ds):
+        jobs = [(f"sweep of {stat}", caption, lambda s=stat: plot.sweep(ds, stat=s))
+                for stat, caption in SWEEP_CHARTS]
+    else:
+        jobs = [(kind, caption, lambda k=kind: plot.draw(ds, k)) for kind, caption in RUN_CHARTS]
+    for name, caption, make in jobs:
+        try:
+            fig = make()
+        except SimError as exc:
+            skipped.append(f"{name}: {exc}")
+            continue
+        figures.append(f'<figure><img src="{_png(fig)}" alt="{_e(name)} chart">'
+                       f"<figcaption>{_e(caption)}</figcaption></figure>")
+    return figures, skipped
+
+
+def _meta(ds: xr.Dataset, source: str) -> str:
+    a = ds.attrs
+    items = [("file", source), ("scenarios", f"{int(a.get('n_scenarios', 0)):,}"),
+             ("seed", a.get("seed", "?")), ("sim version", a.get("sim_version", "?")),
+             ("created", a.get("created", "?"))]
+    for key in plot.swept_dims(ds):
+        values = ", ".join(_e(v) for v in np.atleast_1d(ds[key].values))
+        items.append((f"swept {key}", values))
+    return "<ul>" + "".join(f"<li>{_e(k)}: {_e(v)}</li>" for k, v in items) + "</ul>"
+
+
+def section(ds: xr.Dataset, source: str, anchor: str) -> str:
+    """One result: heading, scenario, table, charts and the scenario file."""
+    name = ds.attrs.get("scenario_name", "?")
+    parts = [f'<section id="{anchor}">',
+             f"<h2>Scenario '{_e(name)}' <small>({_e(Path(source).name)})</small></h2>"]
+    if ds.attrs.get("scenario_description"):
+        parts.append(f"<p>{_e(ds.attrs['scenario_description'])}</p>")
+    parts.append(_meta(ds, source))
+    if plot.swept_dims(ds):
+        parts.append("<p>Median ROI (and chance of a loss) at each swept point and model size.</p>")
+        parts.append(sweep_table(ds))
+    else:
+        parts.append(run_table(ds))
+    parts.append('<p class="note">ROI = (NPV − I) / I: −1 means the whole investment is lost, '
+                 "1 means it was doubled. 'Expected' is what investors expect (no deployment "
+                 "gap, hyped market, no incidents). CVaR 5% is the mean ROI of the worst 5% "
+                 "of scenarios.</p>")
+    figures, skipped = _figures(ds)
+    parts.extend(figures)
+    if skipped:
+        parts.append('<p class="note">Charts not drawn: ' + "; ".join(_e(s) for s in skipped)
+                     + "</p>")
+    if ds.attrs.get("scenario"):
+        parts.append(f"<details><summary>Scenario file</summary><pre>{_e(ds.attrs['scenario'])}"
+                     "</pre></details>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def build_report(results: list[tuple[str, xr.Dataset]]) -> str:
+    """The whole page for (source name, dataset) pairs."""
+    if not results:
+        raise SimError("report: expected at least one result file")
+    names = ", ".join(f"'{ds.attrs.get('scenario_name', '?')}'" for _, ds in results)
+    toc = "".join(f'<li><a href="#result-{i}">{_e(ds.attrs.get("scenario_name", "?"))} '
+                  f"({_e(Path(src).name)})</a></li>" for i, (src, ds) in enumerate(results, 1))
+    body = "\n".join(section(ds, src, f"result-{i}") for i, (src, ds) in enumerate(results, 1))
+    today = _dt.date.today().isoformat()
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sim report: {_e(names)}</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<h1>Returns of training and deploying AI models of each size</h1>
+<p>Monte Carlo results of the <code>sim</code> model for scenario(s) {_e(names)},
+reported {today}. Each number is a statistic over many sampled scenarios of scaling laws,
+costs, markets, competition and risk.</p>
+<ul class="toc">{toc}</ul>
+{body}
+</body>
+</html>
+"""
+
+
+def write_report(paths, output: str | os.PathLike) -> Path:
+    """Read result files and write the report atomically to ``output``."""
+    output = Path(output)
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise SimError(f"{output}: expected an .html file name")
+    if not output.parent.exists():
+        raise SimError(f"{output}: directory {output.parent} does not exist")
+    results = [(str(p), plot.open_result(p)) for p in paths]
+    text = build_report(results)
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return output
