@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
+import numpy as np
 import pytest
 
 import sim
@@ -103,3 +104,26 @@ def test_error_in_parent_names_the_parent(tmp_path):
 def test_extends_is_not_an_override():
     with pytest.raises(ScenarioError, match="extends: can only be set in a scenario file"):
         sim.load_scenario("baseline", overrides={"extends": "baseline.toml"})
+
+
+# ------------------------------------------------------------------ expectation vs reality
+def test_summary_table_reports_expected_against_realized(baseline):
+    from sim.results import summary_table
+
+    n = 20_000
+    ds = sim.run(baseline, n_scenarios=n, seed=2)
+    raw = sim.sample(baseline, n_scenarios=n, seed=2)
+    text = summary_table(ds)
+    assert "expected vs realized ROI" in text
+    assert max(len(line) for line in text.splitlines()) <= 100
+    rows = text.split("expected vs realized ROI")[1].splitlines()[3:]
+    assert len(rows) == len(baseline.model_sizes)
+    for j, row in enumerate(rows):
+        cells = row.split()
+        exp_mean, real_mean, gap = (float(c) for c in cells[1:4])
+        np.testing.assert_allclose(exp_mean, raw.roi_expected.values[:, j].mean(), rtol=1e-3, atol=1e-3)
+        np.testing.assert_allclose(real_mean, raw.roi.values[:, j].mean(), rtol=1e-3, atol=1e-3)
+        np.testing.assert_allclose(gap, exp_mean - real_mean, atol=2e-3)
+        exact = (raw.roi_expected.values[:, j] < 0).mean()
+        assert abs(float(cells[5].rstrip("%")) / 100 - exact) < 0.0015  # 0.1% grid + rounding
+        assert float(cells[6].rstrip("%")) / 100 == pytest.approx((raw.roi.values[:, j] < 0).mean(), abs=5e-4)
