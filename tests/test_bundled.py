@@ -127,3 +127,134 @@ def test_summary_table_reports_expected_against_realized(baseline):
         exact = (raw.roi_expected.values[:, j] < 0).mean()
         assert abs(float(cells[5].rstrip("%")) / 100 - exact) < 0.0015  # 0.1% grid + rounding
         assert float(cells[6].rstrip("%")) / 100 == pytest.approx((raw.roi.values[:, j] < 0).mean(), abs=5e-4)
+
+
+# ------------------------------------------------------------------ bundled scenarios
+STORY_N = 20_000
+EXPECTED_BUNDLED = {"baseline", "bert_seed", "hype", "cooling", "regulated", "price_war"}
+TAG = re.compile(r"#\s*\[([A-Za-z0-9-]+)\]")
+
+
+@pytest.fixture(scope="module")
+def story():
+    """Every bundled scenario at the same seed and n: the comparisons below
+    share random numbers, since no bundled file changes which keys are sampled."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = sim.run(name, n_scenarios=STORY_N, seed=11)
+        return cache[name]
+    return get
+
+
+def test_the_bundled_scenarios_are_all_there():
+    assert EXPECTED_BUNDLED <= set(bundled_names())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_BUNDLED))
+def test_bundled_scenario_loads_and_runs(name):
+    sc = sim.load_scenario(name)
+    assert sc.name == name and len(sc.description) > 20
+    ds = sim.run(name, n_scenarios=2000, seed=0)
+    assert np.all(np.isfinite(ds["roi_mean"])) and np.all(np.isfinite(ds["roi_gap_mean"]))
+    np.testing.assert_allclose(ds["prob_best"].sum(), 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_BUNDLED - {"baseline"}))
+def test_bundled_file_extends_baseline_and_cites_each_change(name, baseline):
+    path = SCENARIO_DIR / f"{name}.toml"
+    text = path.read_text()
+    assert re.search(r'^extends = "baseline.toml"$', text, re.M)
+    defined = set(TAG.findall(BASELINE.read_text())) | set(
+        re.findall(r"^#\s+\[([A-Za-z0-9-]+)\]", text, re.M))
+    raw = sim.scenario.flatten(sim.scenario.parse_toml(text))
+    sc = sim.load_scenario(path)
+    for key in set(raw) - {"extends", "name", "description"}:
+        leaf = key.split(".")[-1]
+        section = key.split(".")[0]
+        lines = [l for l in text.splitlines() if re.match(rf"\s*{leaf}\s*=", l)]
+        if "." in key:  # the assignment inside its own [section]
+            body = text.split(f"[{section}]", 1)[1].split("\n[", 1)[0]
+            lines = [l for l in body.splitlines() if re.match(rf"\s*{leaf}\s*=", l)]
+        assert len(lines) == 1, key
+        tags = TAG.findall(lines[0])
+        assert tags and set(tags) <= defined, f"{name}: {key} cites no defined source"
+        if key in PARAMETERS:
+            assert sc.values[key] != baseline.values[key], f"{name}: {key} repeats the baseline"
+
+
+def test_hype_leaves_reality_alone_and_raises_expectations(story):
+    base, hype = story("baseline"), story("hype")
+    for var in ("roi_mean", "roi_quantile", "prob_loss", "cvar_05", "revenue_npv_mean"):
+        np.testing.assert_array_equal(hype[var], base[var], err_msg=var)
+    served = base["years_served_mean"] > 1
+    assert np.all((hype["roi_expected_mean"] > 2 * base["roi_expected_mean"])[served])
+    assert np.all((hype["roi_gap_mean"] - base["roi_gap_mean"]
+                   > 5 * np.hypot(hype["roi_gap_mean_se"], base["roi_gap_mean_se"]))[served])
+
+
+def _unexpected_loss(ds):
+    """P(ROI < 0) minus the share of scenarios where investors expect a loss."""
+    return ds["prob_loss"] - (ds["roi_expected_distribution"] < 0).mean("probability")
+
+
+def test_cooling_realizes_less_and_surprises_more(story):
+    base, cool = story("baseline"), story("cooling")
+    se = np.hypot(base["roi_mean_se"], cool["roi_mean_se"])
+    assert np.all(base["roi_mean"] - cool["roi_mean"] > 4 * se)
+    assert np.all(cool["prob_loss"] > base["prob_loss"] + 0.02)
+    assert np.all(_unexpected_loss(cool) > _unexpected_loss(base) + 0.01)
+    median = lambda ds: ds["roi_quantile"].sel(quantile=0.5)
+    assert np.all(median(cool)[:-1] < median(base)[:-1])  # 1T: both -1 (never served)
+    ratio = lambda ds: ds["roi_mean"] / ds["roi_expected_mean"]
+    assert np.all((ratio(cool) < ratio(base))[:-1])
+
+
+def test_regulated_pays_for_control_and_loses_less_to_incidents(story):
+    base, reg = story("baseline"), story("regulated")
+    np.testing.assert_allclose(reg["risk_control_cost_mean"], 3 * base["risk_control_cost_mean"],
+                               rtol=1e-12)  # control share 0.15 vs 0.05, same draws
+    assert np.all(reg["incident_loss_npv_mean"] < base["incident_loss_npv_mean"])
+    assert np.all(reg["roi_mean"] < base["roi_mean"])
+
+
+def test_price_war_hits_large_models_hardest(story):
+    base, war = story("baseline"), story("price_war")
+    assert np.all(war["years_served_mean"] < base["years_served_mean"])
+    drop = base["roi_quantile"].sel(quantile=0.5) - war["roi_quantile"].sel(quantile=0.5)
+    assert float(drop.sel(model_size=1e11)) > float(drop.sel(model_size=1e8))
+    small = [1e8, 1e9]
+    assert war["prob_best"].sel(model_size=small).sum() > base["prob_best"].sel(model_size=small).sum() + 0.1
+
+
+def test_bert_seed_costs_follow_the_seed_exponents(story):
+    sc = sim.load_scenario("bert_seed")
+    assert sc.reference_size == 1.1e8 and 1.1e8 in sc.model_sizes
+    ds = story("bert_seed")
+    x = ds["model_size"] / 1.1e8
+    ref = ds.sel(model_size=1.1e8)
+    np.testing.assert_allclose(ds["compute_cost_mean"], ref["compute_cost_mean"] * x**2.5, rtol=1e-10)
+    np.testing.assert_allclose(ds["data_cost_mean"], ref["data_cost_mean"] * x**2.0, rtol=1e-10)
+
+
+# ------------------------------------------------------------------ command line
+def test_cli_lists_bundled_scenarios():
+    from click.testing import CliRunner
+    from sim.cli import cli
+
+    result = CliRunner().invoke(cli, ["scenarios"])
+    assert result.exit_code == 0, result.output
+    for name in EXPECTED_BUNDLED:
+        assert re.search(rf"^{name}\s+\S", result.output, re.M), name
+        assert sim.load_scenario(name).description.split()[0] in result.output
+    assert max(len(l) for l in result.output.splitlines()) <= 100
+
+
+def test_cli_runs_a_bundled_scenario_by_name():
+    from click.testing import CliRunner
+    from sim.cli import cli
+
+    result = CliRunner().invoke(cli, ["run", "cooling", "-n", "2000"])
+    assert result.exit_code == 0, result.output
+    assert "scenario 'cooling'" in result.output and "expected vs realized" in result.output
