@@ -101,6 +101,8 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
     from .results import write_netcdf
     from .sweep import parse_vary, sweep, sweep_table
 
+    if output is not None and not output.parent.exists():  # fail before a long sweep
+        raise InputError(f"{output}: directory {output.parent} does not exist")
     try:
         vary: dict = {}
         for text in varied:

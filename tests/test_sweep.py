@@ -181,3 +181,10 @@ def test_bad_vary_is_one_clear_message(vary, needle, tmp_path):
 def test_cli_sweep_needs_a_vary():
     result = CliRunner().invoke(cli, ["sweep", "baseline"])
     assert result.exit_code == 2 and "--vary" in result.output
+
+
+def test_cli_sweep_checks_the_output_directory_first(tmp_path):
+    result = CliRunner().invoke(cli, ["sweep", "baseline", "--vary", "market.hype=1,2",
+                                      "-o", str(tmp_path / "no" / "x.nc")])
+    assert result.exit_code == 2 and "does not exist" in result.output
+    assert "sweep of scenario" not in result.output
