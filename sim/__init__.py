@@ -3,6 +3,7 @@
 >>> import sim
 >>> ds = sim.run("baseline", n_scenarios=100_000, seed=1)   # xarray.Dataset
 >>> draws = sim.sample("baseline", n_scenarios=1000, seed=1)
+>>> grid = sim.sweep("baseline", {"market.competitors.lam": [2, 8, 20]}, n_scenarios=10_000)
 """
 
 from importlib.metadata import PackageNotFoundError, version as _version
@@ -16,6 +17,7 @@ from .engine import DEFAULT_QUANTILES, run, sample
 from .errors import ScenarioError, SimError
 from .results import write_netcdf
 from .scenario import Scenario, load_scenario
+from .sweep import sweep
 
 
 
@@ -35,6 +37,7 @@ __all__ = [
     "load_scenario",
     "run",
     "sample",
+    "sweep",
     "write_netcdf",
     "__version__",
 ]

@@ -7,6 +7,7 @@ Each command parses its options, calls one library function and prints. Any
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -104,6 +105,68 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                        f"(largest over sizes: {ds.attrs['achieved_se']:.3g})")
         if output is not None:
             click.echo(f"wrote {output}")
+
+
+@cli.command("sweep")
+@click.argument("scenario")
+@click.option("--vary", "varied", multiple=True, required=True, metavar="KEY=VALUES",
+              help="A key and its values: 1,2,4 or linspace(a,b,k) or logspace(a,b,k) "
+                   "(10^a to 10^b); a whole parameter (costs.gpu_hour_price=1,2,4) or one "
+                   "field of its distribution (market.competitors.lam=2,8,20). Repeat to "
+                   "sweep the outer product.")
+@click.option("-n", "--scenarios", "n", default="1e5", show_default=True,
+              help="Scenarios per grid point.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed, the same at every grid point (common random numbers).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the sweep to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key at every grid point.")
+@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
+                  output: Path | None, assignments: tuple[str, ...], quiet: bool) -> None:
+    """Run SCENARIO at every combination of the --vary values."""
+    from .results import write_netcdf
+    from .sweep import parse_vary, sweep, sweep_table
+
+    if output is not None and not output.parent.exists():  # fail before a long sweep
+        raise InputError(f"{output}: directory {output.parent} does not exist")
+    try:
+        vary: dict = {}
+        for text in varied:
+            key, values = parse_vary(text)
+            if key in vary:
+                raise SimError(f"--vary {key}: given twice; list all its values in one --vary")
+            vary[key] = values
+        ds = sweep(scenario, vary, n_scenarios=_count(n), seed=seed,
+                   overrides=_overrides(assignments), progress=not quiet)
+        if output is not None:
+            write_netcdf(ds, output)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    if not quiet:
+        click.echo(sweep_table(ds))
+        if output is not None:
+            click.echo(f"wrote {output}")
+
+
+@cli.command("scenarios")
+def scenarios_command() -> None:
+    """List the bundled scenarios with their descriptions."""
+    from .scenario import SCENARIO_DIR, bundled_names, load_scenario
+
+    names = bundled_names()
+    try:
+        descriptions = [load_scenario(name).description for name in names]
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    width = max((len(name) for name in names), default=0)
+    for name, text in zip(names, descriptions):
+        lines = textwrap.wrap(text or "(no description)", max(40, 98 - width))
+        click.echo(f"{name:<{width}}  {lines[0]}")
+        for line in lines[1:]:
+            click.echo(f"{'':<{width}}  {line}")
+    click.echo(f"\nRun one by name (sim run NAME); the files are in {SCENARIO_DIR}.")
 
 
 def _figsize(text: str | None) -> tuple[float, float] | None:

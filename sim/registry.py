@@ -119,6 +119,7 @@ STRUCTURAL = {
 DESCRIPTIVE = {
     "name": "scenario name (defaults to the file's stem)",
     "description": "free text shown by `sim scenarios` and stored with results",
+    "extends": "parent scenario file, relative to this one (or a bundled name)",
 }
 
 SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid"})

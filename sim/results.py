@@ -233,9 +233,31 @@ def summary_table(ds: xr.Dataset) -> str:
             f"{_num(ds['roi_mean'][j], 9)} {float(ds['roi_mean_se'][j]):>7.2g}  "
             f"{float(ds['prob_loss'][j]):>8.1%}  {float(ds['prob_best'][j]):>8.1%}  "
             f"{_num(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}")
-    lines.append("ROI = (NPV - I) / I; 'expected' is the median ROI investors expect "
-                 "(no deployment gap, hyped market, no incidents).")
+    lines.append("ROI = (NPV - I) / I; 'expected' is the median ROI investors expect")
+    lines.append("(no deployment gap, hyped market, no incidents).")
+    lines.append("")
+    lines.extend(_expectation_table(ds))
     return "\n".join(lines)
+
+
+def _expectation_table(ds: xr.Dataset) -> list[str]:
+    """Expected against realized ROI per size: where the heat and reality part.
+
+    P(exp. loss) is read off the stored expected-ROI quantile function (to
+    within 0.1%); P(loss) is counted exactly.
+    """
+    header = (f"{'model size':>12}  {'exp. ROI':>9}  {'real. ROI':>9}  {'gap':>9} {'± se':>7}  "
+              f"{'P(exp. loss)':>12}  {'P(loss)':>8}")
+    lines = ["expected vs realized ROI (means; gap = expected - realized)", header,
+             "-" * len(header)]
+    exp_loss = (ds["roi_expected_distribution"] < 0).mean("probability")
+    for j, size in enumerate(ds["model_size"].values):
+        lines.append(
+            f"{_size(size):>12}  {_num(ds['roi_expected_mean'][j], 9)}  "
+            f"{_num(ds['roi_mean'][j], 9)}  {_num(ds['roi_gap_mean'][j], 9)} "
+            f"{float(ds['roi_gap_mean_se'][j]):>7.2g}  {float(exp_loss[j]):>12.1%}  "
+            f"{float(ds['prob_loss'][j]):>8.1%}")
+    return lines
 
 
 def _size(n: float) -> str:

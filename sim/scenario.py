@@ -2,9 +2,11 @@
 
 A scenario sets every key of MODEL.md section 1 (see :mod:`sim.registry`),
 each a plain number or an inline distribution table (:mod:`sim.distributions`).
-Overrides from code or the command line (``--set key=value``) are applied to
-the parsed file before validation; a key may also address one field of a
-distribution (``costs.gpu_hour_price.p95=6``). Every problem becomes a
+A file may say ``extends = "baseline.toml"`` and set only what differs
+(:func:`resolve_extends`). Overrides from code or the command line
+(``--set key=value``) are applied to the resolved file before validation; a
+key may also address one field of a distribution
+(``costs.gpu_hour_price.p95=6``). Every problem becomes a
 :class:`~sim.errors.ScenarioError` naming the file, the key and what was
 expected.
 """
@@ -141,7 +143,10 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
                  overrides: Mapping[str, Any] | None = None,
                  default_name: str = "scenario") -> Scenario:
     """Validate nested (TOML-shaped) or dotted-key data into a Scenario."""
-    flat = flatten(data, source)
+    flat = resolve_extends(flatten(data, source), source)
+    if overrides and "extends" in overrides:
+        raise ScenarioError("can only be set in a scenario file, not as an override",
+                            source=source, key="extends")
     for key, value in (overrides or {}).items():
         _apply_override(flat, key, value, source)
     missing = [k for k in list(STRUCTURAL) + list(PARAMETERS) if k not in flat]
@@ -199,6 +204,61 @@ def flatten(data: Mapping[str, Any], source: str | None = None) -> dict[str, Any
         if key not in KNOWN_KEYS:
             raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
     return flat
+
+
+# ------------------------------------------------------------------ extends
+#: Keys that describe one file and are not inherited through ``extends``.
+NOT_INHERITED = ("name", "description")
+
+
+def resolve_extends(flat: dict[str, Any], source: str | None,
+                    chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Merge a file's flat keys over those of the file it ``extends``.
+
+    The parent is found relative to the child (or, for a bare name that is not
+    there, among the bundled scenarios) and resolved recursively; a cycle is an
+    error. The child's keys replace the parent's, except that a table without
+    ``dist`` (``gpu_hour_price = { p95 = 6 }``) changes only those fields of
+    the parent's distribution. ``name`` and ``description`` are not inherited.
+    """
+    if "extends" not in flat:
+        return flat
+    flat = dict(flat)
+    ref = flat.pop("extends")
+    if not isinstance(ref, str) or not ref.strip():
+        raise ScenarioError(f"expected a scenario file name such as \"baseline.toml\", "
+                            f"got {ref!r}", source=source, key="extends")
+    here = Path(source).resolve() if source and Path(source).is_file() else None
+    chain = chain + ((here,) if here else ())
+    parent = _parent_path(ref, here, source)
+    if parent in chain:
+        cycle = " -> ".join(str(p) for p in chain[chain.index(parent):] + (parent,))
+        raise ScenarioError(f"cycle of scenario files: {cycle}", source=source, key="extends")
+    merged = resolve_extends(flatten(_read_toml(parent), str(parent)), str(parent), chain)
+    for key in NOT_INHERITED:
+        merged.pop(key, None)
+    for key, value in flat.items():
+        inherited = merged.get(key)
+        if (key in PARAMETERS and isinstance(value, dict) and "dist" not in value
+                and isinstance(inherited, dict)):
+            merged[key] = {**inherited, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _parent_path(ref: str, here: Path | None, source: str | None) -> Path:
+    base = here.parent if here else Path.cwd()
+    candidate = base / ref
+    if candidate.is_file():
+        return candidate.resolve()
+    p = Path(ref)
+    if p.parent == Path("."):
+        bundled = SCENARIO_DIR / (p.name if p.suffix else f"{p.name}.toml")
+        if bundled.is_file():
+            return bundled.resolve()
+    raise ScenarioError(f"parent scenario {ref!r} not found (looked for {candidate} "
+                        f"and a bundled scenario of that name)", source=source, key="extends")
 
 
 def _suggest(key: str) -> str:

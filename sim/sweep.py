@@ -1,0 +1,243 @@
+"""Parameter sweeps: one run per point of a grid of scenario values, as one Dataset.
+
+``sweep(scenario, {"market.competitors.lam": [2, 8, 20], ...})`` evaluates the
+full outer product of the varied values. Every output of :func:`sim.run` gains
+one leading dimension per varied key, named after the key, with the values as
+its coordinate. Every point uses the same seed, so the points share their
+random numbers (common random numbers) and differences between points reflect
+the parameter, not sampling noise; each point equals a separate ``sim.run``
+with that value set. The kernels compile once per process, so a sweep costs
+only its scenarios.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import time
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import xarray as xr
+
+from .engine import (DEFAULT_QUANTILES, _check_n, _check_quantiles, _check_seed,
+                     _scenario, reduce)
+from .errors import SimError
+from .plan import build_plan
+from .registry import PARAMETERS, STRUCTURAL
+from .results import _size, build_dataset
+from .scenario import _toml_value
+
+#: Distribution fields measured in the parameter's own unit; other fields
+#: (shapes such as ``sigma``, ``a``, ``b``, ``p``) are dimensionless.
+FIELDS_IN_PARAMETER_UNIT = {"mean", "sd", "median", "p5", "p95", "low", "mode", "high",
+                            "min", "max", "lam", "shift"}
+STRUCTURAL_UNITS = {"horizon_years": "years", "grid.reference_size": "parameters"}
+
+_SPACE = re.compile(r"^\s*(linspace|logspace)\s*\((.*)\)\s*$")
+VALUES_HELP = "numbers separated by commas (1,2,4), linspace(a,b,k) or logspace(a,b,k)"
+
+
+# ------------------------------------------------------------------ parsing
+def parse_vary(text: str) -> tuple[str, np.ndarray]:
+    """``KEY=VALUES`` from the command line, e.g. ``market.competitors.lam=2,8,20``."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise SimError(f"--vary: expected KEY=VALUES ({VALUES_HELP}), got {text!r}")
+    return key, parse_values(raw, f"--vary {key}")
+
+
+def parse_values(text: str, where: str = "vary") -> np.ndarray:
+    """``1,2,4``, ``linspace(a,b,k)`` or ``logspace(a,b,k)`` (10^a to 10^b, as
+    ``numpy.logspace``) as an array of distinct finite numbers."""
+    m = _SPACE.match(text)
+    if m:
+        func, inner = m.groups()
+        args = [a.strip() for a in inner.split(",")]
+        try:
+            if len(args) != 3:
+                raise ValueError
+            a, b, k = float(args[0]), float(args[1]), float(args[2])
+            if not (math.isfinite(a) and math.isfinite(b) and k.is_integer() and k >= 1):
+                raise ValueError
+        except ValueError:
+            raise SimError(f"{where}: expected {func}(a, b, k) with finite numbers a, b and "
+                           f"a whole number of points k >= 1, got {text.strip()!r}") from None
+        values = getattr(np, func)(a, b, int(k))
+        return _check_values(values, where, text)
+    items = [t.strip() for t in text.split(",")]
+    if not text.strip() or any(not t for t in items):
+        raise SimError(f"{where}: expected {VALUES_HELP}, got {text.strip()!r}")
+    try:
+        values = [float(t) for t in items]
+    except ValueError:
+        raise SimError(f"{where}: expected {VALUES_HELP}, got {text.strip()!r}") from None
+    return _check_values(values, where, text)
+
+
+def _check_values(values: Any, where: str, shown: Any) -> np.ndarray:
+    if isinstance(values, str):
+        return parse_values(values, where)
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise SimError(f"{where}: expected numbers, got {shown!r}") from None
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1 or arr.size == 0:
+        raise SimError(f"{where}: expected a non-empty list of numbers, got {shown!r}")
+    if not np.all(np.isfinite(arr)):
+        raise SimError(f"{where}: expected finite numbers, got {shown!r}")
+    if len(np.unique(arr)) != arr.size:
+        raise SimError(f"{where}: values must be distinct, got {shown!r}")
+    return arr
+
+
+def _check_keys(keys: Sequence[str], overrides: Mapping[str, Any]) -> None:
+    for key in keys:
+        if key == "grid.model_sizes":
+            raise SimError("vary grid.model_sizes: model sizes are already a dimension of "
+                           "every result; set them with --set grid.model_sizes=[...]")
+        if key in ("name", "description", "extends"):
+            raise SimError(f"vary {key}: only numeric model keys can be varied")
+        if key in overrides:
+            raise SimError(f"vary {key}: the key is both set and varied; drop one")
+    for a, b in itertools.permutations(keys, 2):
+        if b.startswith(a + "."):
+            raise SimError(f"vary {b}: a field of {a}, which is varied as a whole; vary one of them")
+
+
+# ------------------------------------------------------------------ coordinates
+def key_metadata(key: str) -> dict[str, str]:
+    """``units`` and ``long_name`` of a sweep coordinate."""
+    if key in PARAMETERS:
+        p = PARAMETERS[key]
+        return {"units": p.unit, "long_name": f"{p.meaning} ({key})"}
+    if key in STRUCTURAL:
+        return {"units": STRUCTURAL_UNITS.get(key, "1"), "long_name": f"{STRUCTURAL[key]} ({key})"}
+    parent, _, fieldname = key.rpartition(".")
+    p = PARAMETERS[parent]  # the scenario has accepted the key, so it is a field
+    unit = p.unit if fieldname in FIELDS_IN_PARAMETER_UNIT else "1"
+    return {"units": unit,
+            "long_name": f"'{fieldname}' of the distribution of {p.meaning} ({parent})"}
+
+
+# ------------------------------------------------------------------ sweep
+def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
+          seed: int = 0, quantiles: Sequence[float] = DEFAULT_QUANTILES, *,
+          overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
+          progress: bool = False) -> xr.Dataset:
+    """Run the scenario at every point of the outer product of ``vary``.
+
+    ``vary`` maps a key (a parameter, a structural key, or one field of a
+    distribution such as ``costs.gpu_hour_price.p95``) to its values: numbers
+    or a string such as ``"1,2,4"`` or ``"linspace(0.1, 0.5, 5)"``. Keys
+    become leading dimensions, in the order given. ``overrides`` apply to
+    every point. Every point is validated before any is run.
+    """
+    start = time.perf_counter()
+    overrides = dict(overrides or {})
+    if not isinstance(vary, Mapping) or not vary:
+        raise SimError("vary: expected at least one KEY=VALUES")
+    keys = list(vary)
+    values = {k: _check_values(v, f"vary {k}", v) for k, v in vary.items()}
+    _check_keys(keys, overrides)
+    base = _scenario(scenario_or_path, overrides)
+    n = _check_n(n_scenarios)
+    seed = _check_seed(seed)
+    q = _check_quantiles(quantiles)
+
+    grid = list(itertools.product(*(values[k] for k in keys)))
+    points = [base.with_overrides({k: float(v) for k, v in zip(keys, point)}) for point in grid]
+    plans = [build_plan(sc) for sc in points]
+
+    bar = _progress_bar(n * len(points), progress)
+    results = []
+    try:
+        for i, (sc, plan, point) in enumerate(zip(points, plans, grid)):
+            if bar is not None:
+                bar.set_description(f"point {i + 1}/{len(points)}")
+                bar.set_postfix_str(", ".join(f"{k}={v:g}" for k, v in zip(keys, point)))
+            results.append(build_dataset(sc, plan, reduce(plan, seed, n, chunk_size, bar), seed, q))
+    finally:
+        if bar is not None:
+            bar.close()
+    return _stack(results, keys, values, base, plans, time.perf_counter() - start)
+
+
+def _stack(results: list[xr.Dataset], keys: list[str], values: dict[str, np.ndarray],
+           base, plans, elapsed: float) -> xr.Dataset:
+    first = results[0]
+    shape = tuple(len(values[k]) for k in keys)
+    data = {}
+    for name, var in first.data_vars.items():
+        stacked = np.stack([r[name].values for r in results]).reshape(shape + var.shape)
+        data[name] = (tuple(keys) + var.dims, stacked, dict(var.attrs))
+    coords = {k: (k, values[k], key_metadata(k)) for k in keys}
+    coords.update({c: first[c] for c in first.coords})
+    layouts = {(p.n_dims, p.sampled_keys) for p in plans}
+    attrs = {k: v for k, v in first.attrs.items()
+             if k not in ("elapsed_seconds", "n_dims", "sampled_parameters")}
+    if len(layouts) == 1:
+        attrs["n_dims"] = first.attrs["n_dims"]
+        attrs["sampled_parameters"] = first.attrs["sampled_parameters"]
+    attrs.update({
+        "title": f"sim sweep of scenario '{base.name}'",
+        "scenario_name": base.name,
+        "scenario_description": base.description,
+        "scenario": base.to_toml(),
+        "sweep_keys": ", ".join(keys),
+        "sweep_values": "".join(f"{_toml_value(k)} = {_toml_value([float(x) for x in values[k]])}\n"
+                                for k in keys),
+        "sweep_points": int(np.prod(shape)),
+        "common_random_numbers": (
+            "yes: every point draws the same uniforms for the same seed" if len(layouts) == 1 else
+            "no: the points draw different numbers of uniforms per scenario "
+            "(horizon_years or the set of sampled parameters differs)"),
+        "elapsed_seconds": round(float(elapsed), 3),
+    })
+    ds = xr.Dataset(data, coords=coords, attrs=attrs)
+    return ds[sorted(ds.data_vars)]
+
+
+def _progress_bar(total: int, progress):
+    if not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit=" scenarios", unit_scale=True, delay=1.5,
+                desc="sweep", leave=False, dynamic_ncols=True)
+
+
+# ------------------------------------------------------------------ table
+MAX_ROWS = 60
+
+
+def sweep_table(ds: xr.Dataset) -> str:
+    """Median ROI per model size at every grid point, and the size most often best."""
+    keys = [k.strip() for k in ds.attrs["sweep_keys"].split(",")]
+    widths = [max(len(k), 9) for k in keys]
+    sizes = ds["model_size"].values
+    head = "  ".join(f"{k:>{w}}" for k, w in zip(keys, widths))
+    head += "  " + " ".join(f"{_size(s):>8}" for s in sizes) + f"  {'best':>6}"
+    title = (f"sweep of scenario '{ds.attrs['scenario_name']}': {ds.attrs['sweep_points']} points "
+             f"x {ds.attrs['n_scenarios']:,} scenarios, seed {ds.attrs['seed']}; "
+             "median ROI by model size")
+    lines = [title, head, "-" * len(head)]
+    median = ds["roi_quantile"].sel(quantile=0.5, method="nearest")
+    grid = list(itertools.product(*(range(ds.sizes[k]) for k in keys)))
+    for idx in grid[:MAX_ROWS]:
+        at = dict(zip(keys, idx))
+        row = "  ".join(f"{float(ds[k].values[i]):>{w}.4g}" for k, i, w in zip(keys, idx, widths))
+        med = median.isel(at).values
+        best = sizes[int(np.argmax(ds["prob_best"].isel(at).values))]
+        row += "  " + " ".join(f"{m:>8.3g}" for m in med) + f"  {_size(best):>6}"
+        lines.append(row)
+    if len(grid) > MAX_ROWS:
+        lines.append(f"... {len(grid) - MAX_ROWS} more points in the dataset")
+    lines.append("best = the size with the highest P(best) at that point; common random "
+                 f"numbers: {ds.attrs['common_random_numbers'].split(':')[0]}.")
+    return "\n".join(lines)
+
