@@ -29,7 +29,7 @@ from .errors import SimError
 KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep")
 FORMATS = (".png", ".svg", ".pdf")
 #: Dimensions of a single run; any other dimension of a result was swept.
-RUN_DIMS = ("model_size", "quantile", "probability")
+RUN_DIMS = ("model_size", "quantile", "probability", "bound")
 FIGSIZE = (8.0, 5.0)
 
 ROI_LABEL = "ROI = (NPV − I) / I  (ratio, −1 = all lost; asinh scale)"
@@ -380,13 +380,13 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
                        f"{len(keys)}: {', '.join(keys)}")
     if stat not in ds.data_vars:
         options = [v for v in ds.data_vars if "probability" not in ds[v].dims
-                   and not v.endswith("_se")]
+                   and "bound" not in ds[v].dims and not v.endswith("_se")]
         raise SimError(f"--stat {stat}: not a variable of this result (try one of "
                        f"{', '.join(sorted(options))})")
     _require(ds, "sweep", [stat], single_run=False)
     da = ds[stat]
-    if "probability" in da.dims:
-        raise SimError(f"--stat {stat}: a whole distribution per point; choose a summary "
+    if "probability" in da.dims or "bound" in da.dims:
+        raise SimError(f"--stat {stat}: not one number per point; choose a summary "
                        "such as roi_mean, roi_quantile or prob_loss")
     ylabel = _label(da, stat)
     if "quantile" in da.dims:
