@@ -26,7 +26,7 @@ from .workload import Summary
 
 
 @jit
-def cash_flow_npv(th, N, l_user, pool, c_tok1, l_c1, lam, horizon, u, incidents):
+def cash_flow_npv(th, l_user, pool, c_tok1, l_c1, lam, horizon, u, incidents):
     """NPV of the yearly cash flows, one power per yearly factor."""
     npv = 0.0
     for t in range(1, horizon + 1):
@@ -60,8 +60,8 @@ def roi_of_size(th, N, n_ref, horizon, u):
     l_c1 = th[m.A_COEF] / N_c ** th[m.ALPHA] + th[m.B_COEF] / D_c ** th[m.BETA]
     c_tok1 = 2.0 * N * th[m.P_HOUR] / (3600.0 * th[m.F_PEAK] * th[m.U_SERVE])
     lam = th[m.LAMBDA0] * math.exp(-th[m.KAPPA] * th[m.RHO])
-    npv = cash_flow_npv(th, N, l_real, th[m.POOL], c_tok1, l_c1, lam, horizon, u, True)
-    npv_x = cash_flow_npv(th, N, l, th[m.POOL] * th[m.HYPE], c_tok1, l_c1, lam, horizon, u, False)
+    npv = cash_flow_npv(th, l_real, th[m.POOL], c_tok1, l_c1, lam, horizon, u, True)
+    npv_x = cash_flow_npv(th, l, th[m.POOL] * th[m.HYPE], c_tok1, l_c1, lam, horizon, u, False)
     return (npv - invest) / invest, (npv_x - invest) / invest
 
 

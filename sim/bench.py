@@ -129,8 +129,18 @@ def machine_info() -> dict[str, Any]:
         "scipy": scipy.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "squigglepy": _version_of("squigglepy"),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
+
+
+def _version_of(package: str) -> str | None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
 
 
 @dataclass
