@@ -238,6 +238,47 @@ def report_command(results: tuple[Path, ...], output: Path | None) -> None:
     click.echo(f"wrote {output}")
 
 
+@cli.command("bench")
+@click.option("--quick", is_flag=True,
+              help="1e6 scenarios only, fewer repeats, memory at 1e6 only (about a minute).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default="bench.json", show_default=True, help="Write the JSON report here.")
+@click.option("-n", "--scenarios", "sizes", multiple=True, metavar="N",
+              help="Scenarios for the Numba rates (repeatable; default 1e6 and 1e7).")
+@click.option("--threads", "threads", multiple=True, type=click.IntRange(min=1),
+              help="Thread counts to measure (repeatable; default 1 and 2).")
+@click.option("--repeat", type=click.IntRange(min=1), help="Best of this many runs.")
+@click.option("--skip", multiple=True,
+              type=click.Choice(["naive", "floors", "numpy", "squigglepy", "startup", "memory"]),
+              help="Leave out a part of the suite (repeatable).")
+@click.option("--strict", is_flag=True, help="Exit with status 1 if a target is missed.")
+def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tuple[int, ...],
+                  repeat: int | None, skip: tuple[str, ...], strict: bool) -> None:
+    """Measure speed, start-up and memory against baselines and floors.
+
+    Prints a table and writes JSON. Exits with status 1 if a benchmark's
+    result disagrees with the engine's (or, with --strict, a target is missed).
+    The full run (default) takes several minutes, mostly the 1e7 rates and
+    the 1e8 memory run; needs the source tree's benchmarks/ folder.
+    """
+    from . import bench
+
+    command = " ".join(["sim", "bench", *sys.argv[2:]]) if sys.argv[1:2] == ["bench"] else "sim bench"
+    try:
+        settings = bench.Settings.make(quick=quick, sizes=[_count(n) for n in sizes],
+                                       threads=threads, repeat=repeat, skip=skip)
+        report = bench.run_benchmarks(settings, command=command,
+                                      log=lambda line: click.echo(line, err=True))
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(bench.format_table(report))
+    bench.write_json(report, output)
+    click.echo(f"wrote {output}")
+    missed = any(t["ok"] is False for t in report.to_json()["targets"])
+    if not report.ok or (strict and missed):
+        sys.exit(1)
+
+
 def main() -> None:
     cli(prog_name="sim")
 

@@ -1,0 +1,59 @@
+"""Fixtures of the pytest-benchmark suite: the workload, drawn once.
+
+``SIM_BENCH_N`` sets the scenarios per timed call (default 1e6) and
+``SIM_BENCH_NUMPY_N`` those of the slower NumPy and squigglepy baselines
+(default 2e5).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numba
+import pytest
+
+from sim.bench import load_benchmarks
+
+load_benchmarks()
+from benchmarks import arithmetic_floor, workload  # noqa: E402
+
+N = int(float(os.environ.get("SIM_BENCH_N", "1e6")))
+NUMPY_N = int(float(os.environ.get("SIM_BENCH_NUMPY_N", "2e5")))
+THREADS = sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)})
+
+
+@pytest.fixture(scope="session")
+def scenario():
+    return workload.scenario()
+
+
+@pytest.fixture(scope="session")
+def plan(scenario):
+    return workload.plan(scenario)
+
+
+@pytest.fixture(scope="session")
+def engine(plan):
+    """The engine's summary per n, computed once (it is thread-invariant)."""
+    cache = {}
+
+    def at(n):
+        if n not in cache:
+            cache[n] = workload.engine_summary(plan, workload.SEED, n)
+        return cache[n]
+
+    return at
+
+
+@pytest.fixture(scope="session")
+def predrawn(plan):
+    return arithmetic_floor.predraw(plan, workload.SEED)
+
+
+@pytest.fixture(params=THREADS, ids=lambda t: f"{t}thr")
+def threads(request):
+    """Run the test at this many Numba threads, restoring the count after."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(request.param)
+    yield request.param
+    numba.set_num_threads(before)

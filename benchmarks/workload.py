@@ -1,0 +1,90 @@
+"""The benchmark workload (the baseline scenario) and what a run reports.
+
+Every benchmark returns a :class:`Summary`: mean ROI, its standard error
+and P(loss) per model size, so that any two benchmarks can be compared.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from sim import engine, model
+from sim.plan import Plan, build_plan
+from sim.scenario import Scenario, load_scenario
+
+SCENARIO = "baseline"
+SEED = 0
+
+
+@dataclass
+class Summary:
+    """Per-size statistics of one benchmark run."""
+
+    n: int
+    roi_mean: np.ndarray
+    roi_se: np.ndarray  # Monte Carlo standard error of roi_mean (nan if not kept)
+    prob_loss: np.ndarray
+
+
+def scenario() -> Scenario:
+    return load_scenario(SCENARIO)
+
+
+def plan(sc: Scenario | None = None) -> Plan:
+    return build_plan(sc if sc is not None else scenario())
+
+
+def engine_summary(p: Plan, seed: int, n: int) -> Summary:
+    """The engine's kernel-level run (:func:`sim.engine.reduce`)."""
+    red = engine.reduce(p, seed, n)
+    return reduction_summary(red)
+
+
+def reduction_summary(red) -> Summary:
+    se = np.sqrt(red.m2[:, model.ROI] / max(red.n - 1, 1) / red.n)
+    return Summary(red.n, red.mean[:, model.ROI].copy(), se, red.mean[:, model.LOSS].copy())
+
+
+def best_time(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    """Best wall time of ``repeat`` calls of ``fn`` and the last result."""
+    best = math.inf
+    result = None
+    for _ in range(max(1, repeat)):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def same_means(got: Summary, want: Summary, rtol: float) -> str | None:
+    """None if two runs over the same scenarios agree, else what differs.
+
+    ROI means agree to ``rtol`` relative (of the larger of the mean and its
+    standard deviation, since ROI can cancel to near zero); P(loss) agrees
+    to a few scenarios (a ROI within rounding of 0 may flip sign).
+    """
+    scale = np.maximum(np.abs(want.roi_mean), want.roi_se * math.sqrt(want.n))
+    bad = np.abs(got.roi_mean - want.roi_mean) > rtol * scale
+    if bad.any():
+        return f"mean ROI differs: {got.roi_mean} vs engine {want.roi_mean}"
+    if np.any(np.abs(got.prob_loss - want.prob_loss) > 3.0 / want.n):
+        return f"P(loss) differs: {got.prob_loss} vs engine {want.prob_loss}"
+    return None
+
+
+def same_distribution(got: Summary, want: Summary, z: float = 5.0) -> str | None:
+    """None if two runs on independent draws agree within ``z`` standard errors."""
+    se = np.sqrt(got.roi_se**2 + want.roi_se**2)
+    if np.any(np.abs(got.roi_mean - want.roi_mean) > z * se):
+        return (f"mean ROI {got.roi_mean} vs engine {want.roi_mean} "
+                f"(more than {z:g} standard errors {se})")
+    p = 0.5 * (got.prob_loss + want.prob_loss)
+    se_p = np.sqrt(p * (1 - p) * (1 / got.n + 1 / want.n))
+    if np.any(np.abs(got.prob_loss - want.prob_loss) > z * se_p + 1e-12):
+        return f"P(loss) {got.prob_loss} vs engine {want.prob_loss} (more than {z:g} standard errors)"
+    return None
