@@ -169,8 +169,7 @@ class Reducer:
             kernels.reduce_chunk(self.key, first_block, nb, n_to, block, *self.args,
                                  plan.log_sizes, plan.log_n_ref, plan.horizon,
                                  hist.lo, hist.inv_width, hist.n_bins,
-                                 hist.count, hist.min, hist.max, hist.at_min, hist.at_max,
-                                 self.block_n, self.block_mean, self.block_m2)
+                                 hist.data, self.block_n, self.block_mean, self.block_m2)
             reductions.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
                                     self.block_mean, self.block_m2, nb)
             if self.design.replicated:

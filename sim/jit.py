@@ -2,15 +2,39 @@
 
 Kernel bodies elsewhere are plain Python functions decorated with ``jit`` or
 ``jit_parallel``; this module chooses the Numba options. ``cache=True`` writes
-compiled code next to the package (or to Numba's user cache dir when that is
-read-only), so the command line starts fast on the second run.
+compiled code to a cache folder keyed by the package's source (see
+``_cache_dir``), so the command line starts fast on the second run.
 ``error_model="numpy"`` lets divisions follow IEEE rules (inf/nan) instead of
 raising, which keeps the loops free of Python exception checks.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
+
 import numba
+
+
+def _cache_dir() -> str:
+    """A compile cache private to this exact source of ``sim``.
+
+    Numba checks only the timestamp of the file that defines a kernel, not of
+    the modules it calls, so an edit or upgrade of, say, ``reductions.py``
+    could leave a stale kernel in the cache. Keying the folder by a hash of
+    every module avoids that. ``NUMBA_CACHE_DIR``, if set, is the parent.
+    """
+    digest = hashlib.sha1()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "sim")
+    return os.path.join(base, f"numba-{digest.hexdigest()[:16]}")
+
+
+numba.config.CACHE_DIR = _cache_dir()
 
 _OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
 

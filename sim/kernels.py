@@ -22,7 +22,7 @@ from .designs import fill_design_uniforms
 from .inverse_cdf import inverse_cdf, ndtri
 from .jit import jit, jit_parallel, prange
 from .model import N_STATS, ROI, ROI_EXPECTED, evaluate_scenario
-from .reductions import histogram_bin
+from .reductions import histogram_add, histogram_bin
 from .rng import U_MAX, U_MIN, fill_uniforms
 
 _SQRT_HALF = 1.0 / math.sqrt(2.0)
@@ -82,17 +82,16 @@ def draw_design_scenario(key, s, n_dims, block, dists, design, copula, u, z, the
 @jit_parallel
 def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula,
                  log_sizes, log_n_ref, horizon,
-                 hist_lo, hist_inv_width, n_bins, h_count, h_min, h_max, h_at_min, h_at_max,
-                 block_n, block_mean, block_m2):
+                 hist_lo, hist_inv_width, n_bins, hist, block_n, block_mean, block_m2):
     """Evaluate blocks ``first_block .. first_block + n_blocks - 1``.
 
     Lane ``l`` (one per thread) takes a contiguous run of blocks and owns
-    ``h_*[l]`` (counts, minima, maxima and how many values equal each, so
-    that point masses such as ROI = -1 stay exact); block ``b`` of the chunk
+    ``hist[l]`` (per bin: count, minimum, maximum and how many values equal
+    each, so that point masses such as ROI = -1 stay exact); block ``b`` of the chunk
     writes its count, means and M2 to ``block_*[b]``. Within a block, sums
     are shifted by the block's first value for accuracy.
     """
-    n_lanes = h_count.shape[0]
+    n_lanes = hist.shape[0]
     theta0 = dists[0]
     n_sampled = dists[1].shape[0]
     n_dims = n_sampled + horizon
@@ -126,17 +125,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                         x = out[j, ROI] if h == 0 else out[j, ROI_EXPECTED]
                         hh = 2 * j + h
                         i = histogram_bin(x, hist_lo[hh], hist_inv_width[hh], n_bins)
-                        h_count[lane, hh, i] += 1
-                        if x < h_min[lane, hh, i]:
-                            h_min[lane, hh, i] = x
-                            h_at_min[lane, hh, i] = 1
-                        elif x == h_min[lane, hh, i]:
-                            h_at_min[lane, hh, i] += 1
-                        if x > h_max[lane, hh, i]:
-                            h_max[lane, hh, i] = x
-                            h_at_max[lane, hh, i] = 1
-                        elif x == h_max[lane, hh, i]:
-                            h_at_max[lane, hh, i] += 1
+                        histogram_add(hist[lane, hh, i], x)
             m = last - first
             block_n[b] = m
             for j in range(n_sizes):

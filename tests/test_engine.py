@@ -99,7 +99,7 @@ def test_sketch_rank_accuracy_fails_for_a_coarse_histogram():
 
 
 def _fill(hist, x):
-    y = np.arcsinh(x)
+    y = reductions.coordinate_np(x)
     idx = np.floor((y - hist.lo[0]) * hist.inv_width[0]).astype(int) + 1
     idx = np.clip(idx, 0, hist.n_bins + 1)
     idx[y < hist.lo[0]] = 0
