@@ -48,11 +48,12 @@ def model_sums(theta, incident_u, n, log_sizes, log_n_ref, horizon, roi_sum, los
     n_sizes = log_sizes.shape[0]
     for lane in prange(n_lanes):
         out = np.empty((n_sizes, N_STATS))
+        work = np.empty((4, horizon))
         acc = np.zeros(n_sizes)
         acc_loss = np.zeros(n_sizes)
         for i in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
             k = i % m
-            evaluate_scenario(theta[k], log_sizes, log_n_ref, horizon, incident_u[k], out)
+            evaluate_scenario(theta[k], log_sizes, log_n_ref, horizon, incident_u[k], out, work)
             for j in range(n_sizes):
                 acc[j] += out[j, ROI]
                 acc_loss[j] += out[j, LOSS]

@@ -122,30 +122,31 @@ def discrete_quantile(u, table, offset, n):
 
 
 @jit
-def inverse_cdf(family, par, lo, span, table, offset, n_table, u):
+def inverse_cdf(family, p0, p1, p2, lo, span, table, offset, n_table, u):
     """Draw of one parameter from its uniform ``u``.
 
-    ``par`` holds the family's four numbers; ``lo`` and ``span`` map ``u``
-    into the truncated part of the CDF, ``[F(min), F(max)]``.
+    ``p0, p1, p2`` are the family's numbers (see ``Distribution.encode``);
+    ``lo`` and ``span`` map ``u`` into the truncated part of the CDF,
+    ``[F(min), F(max)]``. Scalars only, so the call inlines cheaply.
     """
     v = lo + span * u
     if family == NORMAL:
-        return par[0] + par[1] * ndtri(v)
+        return p0 + p1 * ndtri(v)
     if family == LOGNORMAL:
-        return math.exp(par[0] + par[1] * ndtri(v))
+        return math.exp(p0 + p1 * ndtri(v))
     if family == UNIFORM:
-        return par[0] + par[1] * v
+        return p0 + p1 * v
     if family == TRIANGULAR:
-        # par: low, high - low, (mode - low) / (high - low)
-        if v < par[2]:
-            return par[0] + par[1] * math.sqrt(v * par[2])
-        return par[0] + par[1] * (1.0 - math.sqrt((1.0 - v) * (1.0 - par[2])))
+        # p0, p1, p2: low, high - low, (mode - low) / (high - low)
+        if v < p2:
+            return p0 + p1 * math.sqrt(v * p2)
+        return p0 + p1 * (1.0 - math.sqrt((1.0 - v) * (1.0 - p2)))
     if family == TABLE:
-        return par[0] + par[1] * table_quantile(ndtri(v), table, offset)
+        return p0 + p1 * table_quantile(ndtri(v), table, offset)
     if family == POISSON:
-        return par[0] + discrete_quantile(v, table, offset, n_table)
+        return p0 + discrete_quantile(v, table, offset, n_table)
     if family == BERNOULLI:
-        return 1.0 if v > 1.0 - par[0] else 0.0
+        return 1.0 if v > 1.0 - p0 else 0.0
     if family == CHOICE:
         k = discrete_quantile(v, table, offset, n_table)
         return table[offset + 2 * n_table + k]
@@ -156,4 +157,5 @@ def inverse_cdf(family, par, lo, span, table, offset, n_table, u):
 def inverse_cdf_many(family, par, lo, span, table, offset, n_table, u, out):
     """Vectorised ``inverse_cdf`` for tests and validation."""
     for i in range(u.shape[0]):
-        out[i] = inverse_cdf(family, par, lo, span, table, offset, n_table, u[i])
+        out[i] = inverse_cdf(family, par[0], par[1], par[2], lo, span, table, offset,
+                             n_table, u[i])

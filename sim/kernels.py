@@ -33,8 +33,8 @@ def transform(theta0, target, family, par, lo, span, offset, n_table, table, u, 
     """Parameter vector of one scenario from its uniforms (inverse CDFs)."""
     theta[:] = theta0
     for d in range(target.shape[0]):
-        theta[target[d]] = inverse_cdf(family[d], par[d], lo[d], span[d],
-                                       table, offset[d], n_table[d], u[d])
+        theta[target[d]] = inverse_cdf(family[d], par[d, 0], par[d, 1], par[d, 2], lo[d],
+                                       span[d], table, offset[d], n_table[d], u[d])
 
 
 @jit
@@ -101,6 +101,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
         out = np.empty((n_sizes, N_STATS))
+        work = np.empty((4, horizon))
         shift = np.empty((n_sizes, N_STATS))
         s1 = np.empty((n_sizes, N_STATS))
         s2 = np.empty((n_sizes, N_STATS))
@@ -113,7 +114,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
             s2[:] = 0.0
             for s in range(first, last):
                 draw_design_scenario(key, s, n_dims, block_size, dists, design, copula, u, z, theta)
-                evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], out)
+                evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], out, work)
                 if s == first:
                     shift[:] = out
                 for j in range(n_sizes):
@@ -148,10 +149,11 @@ def sample_range(key, first, n, block_size, dists, design, copula,
         u = np.empty(n_dims)
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
+        work = np.empty((4, horizon))
         for i in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
             draw_design_scenario(key, first + i, n_dims, block_size, dists, design, copula,
                                  u, z, theta)
-            evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], stats[i])
+            evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], stats[i], work)
             for d in range(n_sampled):
                 draws[i, d] = theta[target[d]]
             for t in range(horizon):

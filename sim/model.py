@@ -124,62 +124,81 @@ def incident_probability(theta):
 
 
 @jit
-def market_cash_flows(theta, weight1, weight_growth, pool, cost_token1, horizon,
-                      incident_u, incident_p, with_incidents):
-    """Discounted revenue, serving cost and incident losses over the horizon.
+def yearly_factors(theta, horizon, incident_u, incident_p, work):
+    """Everything about year ``t`` that does not depend on the model size.
 
-    ``weight1 = (l_user / l_rival)**gamma`` in year 1; rivals improve so the
-    weight grows by ``weight_growth = (1 - phi)**-gamma`` a year, and
-    ``share = 1 / (1 + k weight)``. A year in which serving costs at least the
-    market price earns nothing and costs nothing (the model is withdrawn).
+    ``work[0, t]``: discounted pool factor ``(1 + g_M)**(t-1) / (1 + r)**t``;
+    ``work[1, t]``: serving cost per token over price, per unit of year-1
+    serving cost, ``(1 - delta_s)**(t-1) / (p_t (1 - delta)**(t-1))``;
+    ``work[2, t]``: rivals' weight growth ``((1 - phi)**-gamma)**(t-1)``;
+    ``work[3, t]``: 1 if an incident happens in year t, else 0. All are
+    running products, so no power is taken inside the loops.
     """
-    k = theta[RIVALS]
     growth = 1.0 + theta[GROWTH]
-    price_keep = 1.0 - theta[PRICE_DECLINE]
-    cost_keep = 1.0 - theta[SERVE_DECLINE]
     discount = 1.0 / (1.0 + theta[R_DISC])
-    severity = theta[SEVERITY]
-
-    weight = weight1
-    price = theta[P_TOKEN]
-    cost = cost_token1
-    pool_t = pool
-    disc = discount
-    revenue_npv = 0.0
-    serving_npv = 0.0
-    incident_npv = 0.0
-    years_served = 0.0
-    share1 = 1.0 / (1.0 + k * weight1)
+    cost_over_price = (1.0 - theta[SERVE_DECLINE]) / (1.0 - theta[PRICE_DECLINE])
+    weight_growth = math.exp(-theta[SHARPNESS] * math.log(1.0 - theta[PROGRESS]))
+    pool_disc = discount
+    ratio = 1.0 / theta[P_TOKEN]
+    weight = 1.0
     for t in range(horizon):
-        if cost < price:
-            share = 1.0 / (1.0 + k * weight)
-            revenue = pool_t * share
-            revenue_npv += revenue * disc
-            serving_npv += revenue * (cost / price) * disc
-            if with_incidents and incident_u[t] < incident_p:
-                incident_npv += severity * revenue * disc
-            years_served += 1.0
+        work[0, t] = pool_disc
+        work[1, t] = ratio
+        work[2, t] = weight
+        work[3, t] = 1.0 if incident_u[t] < incident_p else 0.0
+        pool_disc *= growth * discount
+        ratio *= cost_over_price
         weight *= weight_growth
-        price *= price_keep
-        cost *= cost_keep
-        pool_t *= growth
-        disc *= discount
-    return revenue_npv, serving_npv, incident_npv, years_served, share1
 
 
 @jit
-def evaluate_scenario(theta, log_sizes, log_n_ref, horizon, incident_u, out):
-    """Fill ``out[j, STAT]`` for every size ``j`` of one sampled scenario."""
+def market_cash_flows(weight_real, weight_expected, rivals, cost_token1, horizon, work):
+    """Discounted revenue, serving cost and incident revenue share over the
+    horizon, realized and expected, per unit of the revenue pool.
+
+    ``share = 1 / (1 + k w_t)`` with ``w_t = w_1 * growth**(t-1)``. A year in
+    which serving costs at least the market price earns nothing and costs
+    nothing: the model is withdrawn (MODEL.md section 2).
+    """
+    rev = 0.0
+    serve = 0.0
+    incident = 0.0
+    rev_x = 0.0
+    serve_x = 0.0
+    years = 0.0
+    for t in range(horizon):
+        cost_over_price = cost_token1 * work[1, t]
+        if cost_over_price < 1.0:
+            pool = work[0, t]
+            r = pool / (1.0 + rivals * weight_real * work[2, t])
+            rx = pool / (1.0 + rivals * weight_expected * work[2, t])
+            rev += r
+            serve += r * cost_over_price
+            incident += r * work[3, t]
+            rev_x += rx
+            serve_x += rx * cost_over_price
+            years += 1.0
+    return rev, serve, incident, rev_x, serve_x, years
+
+
+@jit
+def evaluate_scenario(theta, log_sizes, log_n_ref, horizon, incident_u, out, work):
+    """Fill ``out[j, STAT]`` for every size ``j`` of one sampled scenario.
+
+    ``work`` is scratch space of shape (4, horizon), reused between calls.
+    """
     # Scenario-level quantities, shared by every size.
     usd_per_flop = usd_per_training_flop(theta)
     log_rival = math.log(rival_loss(theta, log_n_ref))
     gamma = theta[SHARPNESS]
-    weight_growth = math.exp(-gamma * math.log(1.0 - theta[PROGRESS]))
     gap_factor = math.exp(-gamma * math.log(1.0 - theta[GAP]))  # (1-g)^-gamma
-    incident_p = incident_probability(theta)
+    yearly_factors(theta, horizon, incident_u, incident_probability(theta), work)
     pool = theta[POOL]
     pool_expected = pool * theta[HYPE]
+    severity = theta[SEVERITY]
+    rivals = theta[RIVALS]
     log_d_ref = math.log(theta[D_REF])
+    serve_per_param = serving_cost_per_token(theta, 1.0)
 
     n_sizes = log_sizes.shape[0]
     best = -math.inf
@@ -192,15 +211,17 @@ def evaluate_scenario(theta, log_sizes, log_n_ref, horizon, incident_u, out):
         log_tokens = log_d_ref + theta[A_DATA] * log_x
         lab = reducible_loss(theta, log_n, log_tokens)
         weight_lab = math.exp(gamma * (math.log(lab) - log_rival))
-        cost_token1 = serving_cost_per_token(theta, math.exp(log_n))
+        cost_token1 = serve_per_param * math.exp(log_n)
 
-        rev, serve, incident, years, share1 = market_cash_flows(
-            theta, weight_lab * gap_factor, weight_growth, pool, cost_token1,
-            horizon, incident_u, incident_p, True)
-        rev_x, serve_x, _, _, _ = market_cash_flows(
-            theta, weight_lab, weight_growth, pool_expected, cost_token1,
-            horizon, incident_u, incident_p, False)
+        rev, serve, incident, rev_x, serve_x, years = market_cash_flows(
+            weight_lab * gap_factor, weight_lab, rivals, cost_token1, horizon, work)
+        rev *= pool
+        serve *= pool
+        incident *= pool * severity
+        rev_x *= pool_expected
+        serve_x *= pool_expected
 
+        # Divide (not multiply by 1/I): a model never served must give -1 exactly.
         roi = (rev - serve - incident - investment) / investment
         roi_expected = (rev_x - serve_x - investment) / investment
         o = out[j]
@@ -217,7 +238,9 @@ def evaluate_scenario(theta, log_sizes, log_n_ref, horizon, incident_u, out):
         o[INCIDENT_LOSS_NPV] = incident
         o[LAB_LOSS] = theta[E_LOSS] + lab
         o[YEARS_SERVED] = years
-        o[MARKET_SHARE] = share1 if cost_token1 < theta[P_TOKEN] else 0.0  # year 1
+        # Year-1 market share, 0 if not served in year 1.
+        o[MARKET_SHARE] = (1.0 / (1.0 + rivals * weight_lab * gap_factor)
+                           if cost_token1 * work[1, 0] < 1.0 else 0.0)
         o[LOSS] = 1.0 if roi < 0.0 else 0.0
         if roi > best:
             best = roi
