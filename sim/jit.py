@@ -36,6 +36,12 @@ def _cache_dir() -> str:
 
 numba.config.CACHE_DIR = _cache_dir()
 
+# Threading layer: OpenMP first. On this project's reference machine (2
+# cores) the kernel ran 10% faster and started 0.3 s sooner with omp than with
+# workqueue; TBB is not a dependency. Results do not depend on the layer
+# (tests/test_engine.py). NUMBA_THREADING_LAYER, if set, still wins.
+numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+
 _OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
 
 
