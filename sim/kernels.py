@@ -105,6 +105,11 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         shift = np.empty((n_sizes, N_STATS))
         s1 = np.empty((n_sizes, N_STATS))
         s2 = np.empty((n_sizes, N_STATS))
+        # Flat views: one simple loop over every (size, statistic) vectorizes.
+        out_flat = out.reshape(n_sizes * N_STATS)
+        shift_flat = shift.reshape(n_sizes * N_STATS)
+        s1_flat = s1.reshape(n_sizes * N_STATS)
+        s2_flat = s2.reshape(n_sizes * N_STATS)
         b_start = (lane * n_blocks) // n_lanes
         b_stop = ((lane + 1) * n_blocks) // n_lanes
         for b in range(b_start, b_stop):
@@ -117,11 +122,11 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                 evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], out, work)
                 if s == first:
                     shift[:] = out
+                for k in range(n_sizes * N_STATS):
+                    dx = out_flat[k] - shift_flat[k]
+                    s1_flat[k] += dx
+                    s2_flat[k] += dx * dx
                 for j in range(n_sizes):
-                    for k in range(N_STATS):
-                        dx = out[j, k] - shift[j, k]
-                        s1[j, k] += dx
-                        s2[j, k] += dx * dx
                     for h in range(2):
                         x = out[j, ROI] if h == 0 else out[j, ROI_EXPECTED]
                         hh = 2 * j + h

@@ -237,7 +237,30 @@ def summary_table(ds: xr.Dataset) -> str:
     lines.append("(no deployment gap, hyped market, no incidents).")
     lines.append("")
     lines.extend(_expectation_table(ds))
+    if "roi_quantile_ci" in ds and "prob_loss_se" in ds:
+        lines.append("")
+        lines.extend(_precision_table(ds))
     return "\n".join(lines)
+
+
+def _precision_table(ds: xr.Dataset) -> list[str]:
+    """How precise the numbers above are: intervals and standard errors."""
+    level = ds.attrs.get("ci_level", CI_LEVEL)
+    header = (f"{'model size':>12}  {f'median ROI {level:.0%} CI':>24}  {'P(loss) ± se':>15}  "
+              f"{'P(best) ± se':>15}  {'CVaR 5%':>9} {'± se':>7}")
+    reps = int(ds.attrs.get("n_replicates", 1))
+    how = "sample variance" if reps == 1 else f"{reps} independent replicates"
+    lines = [f"Monte Carlo precision ({ds.attrs.get('sampler', 'random')} sampler; "
+             f"standard errors from the {how})", header, "-" * len(header)]
+    median_ci = ds["roi_quantile_ci"].sel(quantile=0.5, method="nearest")
+    for j, size in enumerate(ds["model_size"].values):
+        lo, hi = (float(v) for v in median_ci.isel(model_size=j).values)
+        lines.append(
+            f"{_size(size):>12}  {'[' + _num(lo, 0).strip() + ', ' + _num(hi, 0).strip() + ']':>24}  "
+            f"{float(ds['prob_loss'][j]):>7.1%} ± {float(ds['prob_loss_se'][j]):<5.1%}  "
+            f"{float(ds['prob_best'][j]):>7.1%} ± {float(ds['prob_best_se'][j]):<5.1%}  "
+            f"{_num(ds['cvar_05'][j], 9)} {float(ds['cvar_05_se'][j]):>7.2g}")
+    return lines
 
 
 def _expectation_table(ds: xr.Dataset) -> list[str]:

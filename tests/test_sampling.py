@@ -289,3 +289,22 @@ def test_cli_sampler_and_target(tmp_path):
     assert result.exit_code == 2 and "lhs" in result.output
     result = runner.invoke(cli, ["run", "--sampler", "halton"])
     assert result.exit_code == 2
+
+
+def test_cli_table_shows_the_error_bars(baseline):
+    """The precision block prints the stored intervals and standard errors."""
+    from sim.results import summary_table
+
+    ds = sim.run(baseline, n_scenarios=20_000, seed=3)
+    text = summary_table(ds)
+    block = text.split("Monte Carlo precision")[1].splitlines()
+    assert "standard errors from the sample variance" in block[0]
+    rows = block[3:3 + len(baseline.model_sizes)]
+    for j, row in enumerate(rows):
+        lo, hi = (float(v) for v in row.split("[")[1].split("]")[0].split(","))
+        want = ds.roi_quantile_ci.sel(quantile=0.5).values[j]
+        np.testing.assert_allclose([lo, hi], want, rtol=5e-3, atol=1e-3)
+        cells = row.split("]")[1].split()
+        assert float(cells[0].rstrip("%")) == pytest.approx(100 * ds.prob_loss.values[j], abs=0.05)
+        assert float(cells[2].rstrip("%")) == pytest.approx(100 * ds.prob_loss_se.values[j], abs=0.05)
+    assert max(len(line) for line in text.splitlines()) <= 100
