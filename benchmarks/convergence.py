@@ -74,9 +74,9 @@ def main() -> None:
             rows.append((n, sampler, rms_mean, float(np.sqrt(np.mean(np.square(reported)))),
                          rms_median, sec, rms_mean * np.sqrt(sec), rms_median * np.sqrt(sec)))
 
-    header = (f"| n | sampler | RMS error of mean / sd | reported SE / sd | RMS error of median / IQR "
-              f"| seconds | mean error x sqrt(s) | median error x sqrt(s) |\n"
-              f"|---|---|---|---|---|---|---|---|")
+    header = ("| n | sampler | RMS error of mean / sd | reported SE / sd | RMS error of median / IQR "
+              "| seconds | mean error x sqrt(s) | median error x sqrt(s) |\n"
+              "|---|---|---|---|---|---|---|---|")
     lines = [header] + [
         f"| {n:,} | {s} | {a:.2e} | {r:.2e} | {b:.2e} | {t:.3f} | {ea:.2e} | {eb:.2e} |"
         for n, s, a, r, b, t, ea, eb in rows]

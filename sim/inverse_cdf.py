@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .jit import jit
 
 # Family codes stored in the kernel's per-dimension plan.

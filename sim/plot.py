@@ -24,6 +24,7 @@ from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
+from .atomic import atomic_output
 from .errors import SimError
 
 KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep")
@@ -508,17 +509,8 @@ def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> Path:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
         raise SimError(f"{path}: expected a .png, .svg or .pdf file name")
-    if not path.parent.exists():
-        raise SimError(f"{path}: directory {path.parent} does not exist")
-    if path.is_dir():
-        raise SimError(f"{path}: is a directory")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=_metadata(suffix))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 

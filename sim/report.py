@@ -19,6 +19,7 @@ import numpy as np
 import xarray as xr
 
 from . import plot
+from .atomic import atomic_output, check_output
 from .errors import SimError
 
 #: Charts of a single run, in reading order, with a caption for people.
@@ -218,15 +219,9 @@ def write_report(paths, output: str | os.PathLike) -> Path:
     output = Path(output)
     if output.suffix.lower() not in (".html", ".htm"):
         raise SimError(f"{output}: expected an .html file name")
-    if not output.parent.exists():
-        raise SimError(f"{output}: directory {output.parent} does not exist")
+    check_output(output)
     results = [(str(p), plot.open_result(p)) for p in paths]
     text = build_report(results)
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_output(output) as tmp:
         tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, output)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import math
 import os
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from . import model, reductions
-from .errors import SimError
+from .atomic import atomic_output
 from .registry import PARAMETERS
 
 CVAR_LEVEL = 0.05
@@ -202,19 +201,9 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
 
 def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write ``ds`` atomically: the file appears whole or not at all."""
-    path = Path(path)
-    if not path.parent.exists():
-        raise SimError(f"{path}: directory {path.parent} does not exist")
-    if path.is_dir():
-        raise SimError(f"{path}: is a directory")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def summary_table(ds: xr.Dataset) -> str:

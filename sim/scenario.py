@@ -24,6 +24,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+import numpy as np
+
 from .distributions import Distribution
 from .errors import ScenarioError
 from .registry import DESCRIPTIVE, PARAMETERS, SECTIONS, STRUCTURAL
@@ -369,11 +371,9 @@ def parse_correlations(entries: Any, values: Mapping[str, Any],
     return tuple(pairs)
 
 
-def correlation_matrices(pairs) -> tuple[list[str], "np.ndarray", "np.ndarray"]:
+def correlation_matrices(pairs) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Keys (registry order), the declared rank correlations, and the normal
     correlations of the Gaussian copula, r = 2 sin(pi rho / 6)."""
-    import numpy as np
-
     keys = [k for k in PARAMETERS if any(k in (a, b) for a, b, _ in pairs)]
     pos = {k: i for i, k in enumerate(keys)}
     rank = np.eye(len(keys))
@@ -385,8 +385,6 @@ def correlation_matrices(pairs) -> tuple[list[str], "np.ndarray", "np.ndarray"]:
 
 
 def _is_positive_definite(m) -> bool:
-    import numpy as np
-
     try:
         np.linalg.cholesky(m)
     except np.linalg.LinAlgError:
@@ -395,8 +393,6 @@ def _is_positive_definite(m) -> bool:
 
 
 def _check_positive_definite(pairs, source) -> None:
-    import numpy as np
-
     keys, rank, normal = correlation_matrices(pairs)
     if _is_positive_definite(rank) and _is_positive_definite(normal):
         return
