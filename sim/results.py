@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 from pathlib import Path
 
@@ -43,6 +44,22 @@ STAT_BY_NAME.update({"prob_loss": model.LOSS, "prob_best": model.BEST})
 CI_LEVEL = 0.95
 
 
+def binom_ppf(level: float, n: int, p) -> np.ndarray:
+    """Smallest k with P(Bin(n, p) <= k) >= level, for each p (as
+    ``scipy.stats.binom.ppf``, from scipy.special to keep start-up light)."""
+    from scipy import special
+
+    out = []
+    for pi in np.atleast_1d(np.asarray(p, dtype=float)):
+        k = int(min(max(math.ceil(special.bdtrik(level, n, pi)), 0), n))
+        while k > 0 and special.bdtr(k - 1, n, pi) >= level:
+            k -= 1
+        while k < n and special.bdtr(k, n, pi) < level:
+            k += 1
+        out.append(k)
+    return np.asarray(out, dtype=float)
+
+
 def _version() -> str:
     from . import __version__
     return __version__
@@ -56,15 +73,15 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     from the spread of replicate estimates for LHS and Sobol' designs;
     quantile intervals are distribution-free order-statistic intervals.
     """
-    from scipy import stats as sps
+    from scipy import special
 
     n = red.n
     sizes = np.asarray(scenario.model_sizes, dtype=float)
     std = np.sqrt(red.m2 / max(n - 1, 1))
     se = red.standard_error()
     R = red.n_replicates
-    crit = float(sps.norm.ppf(0.5 + CI_LEVEL / 2)) if R == 1 else \
-        float(sps.t.ppf(0.5 + CI_LEVEL / 2, R - 1))
+    crit = float(special.ndtri(0.5 + CI_LEVEL / 2)) if R == 1 else \
+        float(special.stdtrit(R - 1, 0.5 + CI_LEVEL / 2))
     size_dim = ("model_size",)
     data: dict[str, tuple] = {}
 
@@ -102,8 +119,8 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     data["roi_expected_quantile"] = (qdims, exp_q, {"long_name": "quantile of expected ROI", "units": "1"})
     # Order-statistic intervals: the ranks between which the q-quantile of the
     # population lies with probability CI_LEVEL (binomial quantiles).
-    lo_rank = sps.binom.ppf((1 - CI_LEVEL) / 2, n, quantiles) / n
-    hi_rank = np.minimum(sps.binom.ppf(0.5 + CI_LEVEL / 2, n, quantiles) + 1, n) / n
+    lo_rank = binom_ppf((1 - CI_LEVEL) / 2, n, quantiles) / n
+    hi_rank = np.minimum(binom_ppf(0.5 + CI_LEVEL / 2, n, quantiles) + 1, n) / n
     ci_levels = np.stack([lo_rank, hi_rank], axis=-1)  # (quantile, bound)
     cidims = ("model_size", "quantile", "bound")
     for name, offset in (("roi", 0), ("roi_expected", 1)):

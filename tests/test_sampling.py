@@ -307,3 +307,13 @@ def test_cli_table_shows_the_error_bars(baseline):
         assert float(cells[0].rstrip("%")) == pytest.approx(100 * ds.prob_loss.values[j], abs=0.05)
         assert float(cells[2].rstrip("%")) == pytest.approx(100 * ds.prob_loss_se.values[j], abs=0.05)
     assert max(len(line) for line in text.splitlines()) <= 100
+
+
+@pytest.mark.parametrize("n", [1, 7, 100, 2048, 10**6, 10**8])
+def test_binomial_quantiles_match_scipy_stats(n):
+    """The order-statistic ranks use scipy.special; scipy.stats is the oracle."""
+    from sim.results import binom_ppf
+
+    q = np.array([0.001, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 0.999])
+    for level in (0.025, 0.975):
+        np.testing.assert_array_equal(binom_ppf(level, n, q), stats.binom.ppf(level, n, q))
