@@ -164,12 +164,14 @@ class Reducer:
         plan, hist = self.plan, self.hist
         first_block = self.n // block
         last_block = math.ceil(n_to / block)
+        hist.ensure_lanes(numba.get_num_threads())  # one histogram per thread id
         while first_block < last_block:
             nb = min(self.blocks_per_chunk, last_block - first_block)
-            kernels.reduce_chunk(self.key, first_block, nb, n_to, block, *self.args,
-                                 plan.log_sizes, plan.log_n_ref, plan.horizon,
-                                 hist.lo, hist.inv_width, hist.n_bins,
-                                 hist.data, self.block_n, self.block_mean, self.block_m2)
+            with numba.parallel_chunksize(1):  # blocks to threads one at a time
+                kernels.reduce_chunk(self.key, first_block, nb, n_to, block, *self.args,
+                                     plan.log_sizes, plan.log_n_ref, plan.horizon,
+                                     hist.lo, hist.inv_width, hist.n_bins,
+                                     hist.data, self.block_n, self.block_mean, self.block_m2)
             reductions.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
                                     self.block_mean, self.block_m2, nb)
             if self.design.replicated:

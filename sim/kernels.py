@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from .designs import fill_design_uniforms
@@ -85,18 +86,21 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                  hist_lo, hist_inv_width, n_bins, hist, block_n, block_mean, block_m2):
     """Evaluate blocks ``first_block .. first_block + n_blocks - 1``.
 
-    Lane ``l`` (one per thread) takes a contiguous run of blocks and owns
-    ``hist[l]`` (per bin: count, minimum, maximum and how many values equal
-    each, so that point masses such as ROI = -1 stay exact); block ``b`` of the chunk
-    writes its count, means and M2 to ``block_*[b]``. Within a block, sums
-    are shifted by the block's first value for accuracy.
+    Blocks are handed out to threads one at a time (the caller sets
+    ``numba.parallel_chunksize(1)``: scenarios differ in cost, and static
+    halves left one thread idle). The thread that runs a block adds to its
+    own histogram ``hist[thread]`` (per bin: count, minimum, maximum and how
+    many values equal each, so that point masses such as ROI = -1 stay exact,
+    and all of them independent of which thread saw which value); block ``b``
+    of the chunk writes its count, means and M2 to ``block_*[b]``. Within a
+    block, sums are shifted by the block's first value for accuracy.
     """
-    n_lanes = hist.shape[0]
     theta0 = dists[0]
     n_sampled = dists[1].shape[0]
     n_dims = n_sampled + horizon
     n_sizes = log_sizes.shape[0]
-    for lane in prange(n_lanes):
+    for b in prange(n_blocks):
+        lane = numba.get_thread_id()
         u = np.empty(n_dims)
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
@@ -110,9 +114,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         shift_flat = shift.reshape(n_sizes * N_STATS)
         s1_flat = s1.reshape(n_sizes * N_STATS)
         s2_flat = s2.reshape(n_sizes * N_STATS)
-        b_start = (lane * n_blocks) // n_lanes
-        b_stop = ((lane + 1) * n_blocks) // n_lanes
-        for b in range(b_start, b_stop):
+        if True:  # one block
             first = (first_block + b) * block_size
             last = min(first + block_size, n_total)
             s1[:] = 0.0

@@ -186,6 +186,16 @@ class Histograms:
                 hi[h] = lo[h] + n_bins * width
         return cls(lo, hi, n_lanes, n_bins)
 
+    def ensure_lanes(self, n_lanes: int) -> None:
+        """Grow to at least ``n_lanes`` lanes (a kernel indexes them by its
+        thread id, which must never run past the array)."""
+        missing = n_lanes - self.data.shape[0]
+        if missing > 0:
+            extra = np.zeros((missing,) + self.data.shape[1:])
+            extra[..., MIN] = np.inf
+            extra[..., MAX] = -np.inf
+            self.data = np.concatenate([self.data, extra])
+
     def merged(self) -> tuple[np.ndarray, ...]:
         """Count, min, max, count at min and count at max merged over lanes,
         each of shape (n_hist, n_bins + 2)."""

@@ -178,3 +178,25 @@ def test_atomic_write_leaves_nothing_on_failure(baseline, tmp_path, monkeypatch)
 def test_bad_run_arguments(baseline, kwargs, message):
     with pytest.raises(sim.SimError, match=message):
         sim.run(baseline, **{"n_scenarios": 100, **kwargs})
+
+
+def test_thread_count_may_change_during_a_run(baseline, threads):
+    """Histograms are indexed by thread id: a run that gains threads half way
+    grows them, and its numbers equal those of a run at a fixed count."""
+    from sim.designs import build_design
+    from sim.engine import Reducer, reduce
+    from sim.plan import build_plan
+
+    plan = build_plan(baseline)
+    n = 6 * reductions.BLOCK
+    design = build_design("random", 4, n, plan.n_dims)
+    threads(1)
+    reducer = Reducer(plan, 4, design, chunk_size=reductions.BLOCK)
+    reducer.advance(2 * reductions.BLOCK)
+    threads(2)
+    reducer.advance(n)
+    grown = reducer.result()
+    fixed = reduce(plan, 4, n, design=design)
+    np.testing.assert_array_equal(grown.mean, fixed.mean)
+    np.testing.assert_array_equal(grown.hist_count, fixed.hist_count)
+    np.testing.assert_array_equal(grown.hist_min, fixed.hist_min)
