@@ -170,7 +170,11 @@ def test_bundled_file_extends_baseline_and_cites_each_change(name, baseline):
         re.findall(r"^#\s+\[([A-Za-z0-9-]+)\]", text, re.M))
     raw = sim.scenario.flatten(sim.scenario.parse_toml(text))
     sc = sim.load_scenario(path)
-    for key in set(raw) - {"extends", "name", "description"}:
+    for block in text.split("[[correlation]]")[1:]:  # each declared correlation
+        rho = [l for l in block.splitlines() if re.match(r"\s*rho\s*=", l)]
+        assert len(rho) == 1 and set(TAG.findall(rho[0])) and set(TAG.findall(rho[0])) <= defined, \
+            f"{name}: a correlation cites no defined source"
+    for key in set(raw) - {"extends", "name", "description", "correlation"}:
         leaf = key.split(".")[-1]
         section = key.split(".")[0]
         lines = [l for l in text.splitlines() if re.match(rf"\s*{leaf}\s*=", l)]
