@@ -114,33 +114,32 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         shift_flat = shift.reshape(n_sizes * N_STATS)
         s1_flat = s1.reshape(n_sizes * N_STATS)
         s2_flat = s2.reshape(n_sizes * N_STATS)
-        if True:  # one block
-            first = (first_block + b) * block_size
-            last = min(first + block_size, n_total)
-            s1[:] = 0.0
-            s2[:] = 0.0
-            for s in range(first, last):
-                draw_design_scenario(key, s, n_dims, block_size, dists, design, copula, u, z, theta)
-                evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], out, work)
-                if s == first:
-                    shift[:] = out
-                for k in range(n_sizes * N_STATS):
-                    dx = out_flat[k] - shift_flat[k]
-                    s1_flat[k] += dx
-                    s2_flat[k] += dx * dx
-                for j in range(n_sizes):
-                    for h in range(2):
-                        x = out[j, ROI] if h == 0 else out[j, ROI_EXPECTED]
-                        hh = 2 * j + h
-                        i = histogram_bin(x, hist_lo[hh], hist_inv_width[hh], n_bins)
-                        histogram_add(hist[lane, hh, i], x)
-            m = last - first
-            block_n[b] = m
+        first = (first_block + b) * block_size
+        last = min(first + block_size, n_total)
+        s1[:] = 0.0
+        s2[:] = 0.0
+        for s in range(first, last):
+            draw_design_scenario(key, s, n_dims, block_size, dists, design, copula, u, z, theta)
+            evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], out, work)
+            if s == first:
+                shift[:] = out
+            for k in range(n_sizes * N_STATS):
+                dx = out_flat[k] - shift_flat[k]
+                s1_flat[k] += dx
+                s2_flat[k] += dx * dx
             for j in range(n_sizes):
-                for k in range(N_STATS):
-                    mean_dx = s1[j, k] / m
-                    block_mean[b, j, k] = shift[j, k] + mean_dx
-                    block_m2[b, j, k] = max(s2[j, k] - s1[j, k] * mean_dx, 0.0)
+                for h in range(2):
+                    x = out[j, ROI] if h == 0 else out[j, ROI_EXPECTED]
+                    hh = 2 * j + h
+                    i = histogram_bin(x, hist_lo[hh], hist_inv_width[hh], n_bins)
+                    histogram_add(hist[lane, hh, i], x)
+        m = last - first
+        block_n[b] = m
+        for j in range(n_sizes):
+            for k in range(N_STATS):
+                mean_dx = s1[j, k] / m
+                block_mean[b, j, k] = shift[j, k] + mean_dx
+                block_m2[b, j, k] = max(s2[j, k] - s1[j, k] * mean_dx, 0.0)
 
 
 @jit_parallel
