@@ -1,6 +1,6 @@
 """Baseline (b): a straightforward Numba transcription of MODEL.md section 2.
 
-It draws each scenario exactly as the engine does (``sim.kernels.draw_scenario``,
+It draws each scenario exactly as the engine does (``sim.kernels.draw_design_scenario``,
 so its ROI equals the engine's scenario by scenario) and then evaluates the
 equations as written: a ``**`` power call per term, every quantity recomputed
 for each size, ``(1 - x)**(t-1)`` powers in the year loop, the realized and
@@ -19,7 +19,9 @@ import numpy as np
 
 from sim import engine, model as m
 from sim.jit import jit, jit_parallel, prange
-from sim.kernels import draw_scenario
+from sim.designs import build_design
+from sim.kernels import draw_design_scenario
+from sim.reductions import BLOCK
 from sim.rng import key_from_seed
 
 from .workload import Summary
@@ -66,23 +68,24 @@ def roi_of_size(th, N, n_ref, horizon, u):
 
 
 @jit_parallel
-def naive_reduce(key, n, theta0, target, family, par, lo, span, offset, n_table, table,
-                 sizes, n_ref, horizon, roi_sum, roi_x_sum, losses):
+def naive_reduce(key, n, dists, design, copula, sizes, n_ref, horizon, roi_sum, roi_x_sum,
+                 losses):
     """Scenarios ``0 .. n-1`` split into one contiguous run per lane
     (``roi_sum.shape[0]`` lanes); each lane sums into local accumulators."""
     n_lanes = roi_sum.shape[0]
+    theta0, target = dists[0], dists[1]
     n_sampled = target.shape[0]
     n_dims = n_sampled + horizon
     n_sizes = sizes.shape[0]
     for lane in prange(n_lanes):
         u = np.empty(n_dims)
+        z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
         acc = np.zeros(n_sizes)
         acc_x = np.zeros(n_sizes)
         acc_loss = np.zeros(n_sizes)
         for s in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
-            draw_scenario(key, s, n_dims, theta0, target, family, par, lo, span,
-                          offset, n_table, table, u, theta)
+            draw_design_scenario(key, s, n_dims, BLOCK, dists, design, copula, u, z, theta)
             for j in range(n_sizes):
                 roi, roi_x = roi_of_size(theta, sizes[j], n_ref, horizon, u[n_sampled:])
                 acc[j] += roi
@@ -99,7 +102,8 @@ def run(plan, seed: int, n: int) -> Summary:
     lanes = numba.get_num_threads()
     shape = (lanes, plan.n_sizes)
     roi_sum, roi_x_sum, losses = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    naive_reduce(key_from_seed(seed), n, *engine.plan_args(plan), np.exp(plan.log_sizes),
+    design = build_design("random", seed, n, plan.n_dims)
+    naive_reduce(key_from_seed(seed), n, *engine.kernel_args(plan, design), np.exp(plan.log_sizes),
                  math.exp(plan.log_n_ref), plan.horizon, roi_sum, roi_x_sum, losses)
     nan = np.full(plan.n_sizes, np.nan)
     return Summary(n, roi_sum.sum(axis=0) / n, nan, losses.sum(axis=0) / n)

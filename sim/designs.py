@@ -55,6 +55,11 @@ class Design:
     note: str = ""  # what was done to n, if anything
 
     @property
+    def n(self) -> int:
+        """Scenarios the design was built for."""
+        return int(self.replicate_size.sum())
+
+    @property
     def replicated(self) -> bool:
         return self.code != RANDOM
 

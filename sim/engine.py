@@ -105,6 +105,11 @@ def plan_args(plan: Plan) -> tuple:
             plan.offset, plan.n_table, plan.table)
 
 
+def kernel_args(plan: Plan, design: Design) -> tuple:
+    """The ``dists, design, copula`` tuples every drawing kernel takes."""
+    return plan_args(plan), design.args(), (plan.corr_dims, plan.corr_chol)
+
+
 def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = None):
     """Draws, incident uniforms and per-size statistics of ``n`` scenarios."""
     if design is None:
@@ -112,8 +117,8 @@ def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = N
     draws = np.empty((n, plan.n_sampled))
     incident_u = np.empty((n, plan.horizon))
     stats = np.empty((n, plan.n_sizes, N_STATS))
-    kernels.sample_range(key, first, n, reductions.BLOCK, plan_args(plan), design.args(),
-                         (plan.corr_dims, plan.corr_chol), plan.log_sizes, plan.log_n_ref,
+    kernels.sample_range(key, first, n, reductions.BLOCK, *kernel_args(plan, design),
+                         plan.log_sizes, plan.log_n_ref,
                          plan.horizon, draws, incident_u, stats)
     return draws, incident_u, stats
 
@@ -140,7 +145,7 @@ class Reducer:
         n_sizes = plan.n_sizes
         # Pilot: the first scenarios set the histogram ranges (the same for any
         # chunking, since they are always scenarios 0 .. PILOT-1).
-        pilot_n = int(min(design.replicate_size.sum(), reductions.PILOT))
+        pilot_n = min(design.n, reductions.PILOT)
         _, _, pilot = sample_arrays(plan, self.key, 0, pilot_n, design)
         pilot_values = pilot[:, :, [ROI, ROI_EXPECTED]].reshape(pilot_n, -1)
         self.hist = reductions.Histograms.from_pilot(pilot_values, numba.get_num_threads())
@@ -155,7 +160,7 @@ class Reducer:
         self.block_n = np.zeros(bpc, dtype=np.int64)
         self.block_mean = np.zeros((bpc, n_sizes, N_STATS))
         self.block_m2 = np.zeros((bpc, n_sizes, N_STATS))
-        self.args = (plan_args(plan), design.args(), (plan.corr_dims, plan.corr_chol))
+        self.args = kernel_args(plan, design)
 
     def advance(self, n_to: int, progress: Any = None) -> None:
         block = reductions.BLOCK

@@ -24,7 +24,7 @@ from .inverse_cdf import inverse_cdf, ndtri
 from .jit import jit, jit_parallel, prange
 from .model import N_STATS, ROI, ROI_EXPECTED, evaluate_scenario
 from .reductions import histogram_add, histogram_bin
-from .rng import U_MAX, U_MIN, fill_uniforms
+from .rng import U_MAX, U_MIN
 
 _SQRT_HALF = 1.0 / math.sqrt(2.0)
 
@@ -56,15 +56,6 @@ def apply_copula(corr_dims, corr_chol, u, z):
     for a in range(m):
         v = 0.5 * math.erfc(-z[a] * _SQRT_HALF)
         u[corr_dims[a]] = min(max(v, U_MIN), U_MAX)
-
-
-@jit
-def draw_scenario(key, s, n_dims, theta0, target, family, par, lo, span,
-                  offset, n_table, table, u, theta):
-    """Independent uniforms of scenario ``s`` and its parameters (the plain
-    random design without correlations)."""
-    fill_uniforms(key, s, n_dims, u)
-    transform(theta0, target, family, par, lo, span, offset, n_table, table, u, theta)
 
 
 @jit

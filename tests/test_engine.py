@@ -200,3 +200,19 @@ def test_thread_count_may_change_during_a_run(baseline, threads):
     np.testing.assert_array_equal(grown.mean, fixed.mean)
     np.testing.assert_array_equal(grown.hist_count, fixed.hist_count)
     np.testing.assert_array_equal(grown.hist_min, fixed.hist_min)
+
+
+def test_progress_counts_every_scenario_and_waits_before_showing(baseline):
+    """The bar appears only after 1.5 s and ends at n, whatever the chunking."""
+    from sim.engine import _progress_bar, reduce
+    from sim.plan import build_plan
+
+    n = 5 * reductions.BLOCK + 7
+    bar = _progress_bar(n, True)
+    try:
+        assert bar.delay == 1.5 and bar.total == n
+        reduce(build_plan(baseline), 0, n, chunk_size=2 * reductions.BLOCK, progress=bar)
+        assert bar.n == n
+    finally:
+        bar.close()
+    assert _progress_bar(n, False) is None
