@@ -12,10 +12,7 @@ import os
 import numba
 import pytest
 
-from sim.bench import load_benchmarks
-
-load_benchmarks()
-from benchmarks import arithmetic_floor, workload  # noqa: E402
+from sim.bench import floors, workload
 
 N = int(float(os.environ.get("SIM_BENCH_N", "1e6")))
 NUMPY_N = int(float(os.environ.get("SIM_BENCH_NUMPY_N", "2e5")))
@@ -34,12 +31,18 @@ def plan(scenario):
 
 @pytest.fixture(scope="session")
 def engine(plan):
-    """The engine's summary per n, computed once (it is thread-invariant)."""
+    """The engine's summary per n at one thread, computed once: the reference
+    that runs at other thread counts must reproduce exactly."""
     cache = {}
 
     def at(n):
         if n not in cache:
-            cache[n] = workload.engine_summary(plan, workload.SEED, n)
+            before = numba.get_num_threads()
+            numba.set_num_threads(1)
+            try:
+                cache[n] = workload.engine_summary(plan, workload.SEED, n)
+            finally:
+                numba.set_num_threads(before)
         return cache[n]
 
     return at
@@ -47,7 +50,7 @@ def engine(plan):
 
 @pytest.fixture(scope="session")
 def predrawn(plan):
-    return arithmetic_floor.predraw(plan, workload.SEED)
+    return floors.predraw(plan, workload.SEED)
 
 
 @pytest.fixture(params=THREADS, ids=lambda t: f"{t}thr")

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 import sim
-from sim.engine import SamplingNote
+from sim.api import SamplingNote
 
 SAMPLERS = ("random", "lhs", "sobol")
 

@@ -1,7 +1,7 @@
 """Scenarios per second of the kernel alone, at 1 and 2 threads.
 
 A small script that runs on any commit of the project (it needs only
-``sim.engine.reduce`` and ``sim.plan.build_plan``), used to measure what each
+``sim.engine.reducer.reduce`` and ``sim.plan.build_plan``), used to measure what each
 optimisation step bought (docs/performance.md):
 
     python benchmarks/kernel_rate.py [n]
@@ -15,7 +15,7 @@ import time
 import numba
 
 import sim
-from sim.engine import reduce
+from sim.engine.reducer import reduce
 from sim.plan import build_plan
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks import (arithmetic_floor, naive_numba, numpy_model, rng_floor,
-                        squiggle_model, workload)
+from sim.bench import floors, naive_numba, numpy_model, squiggle_model, workload
 
 from .conftest import N, NUMPY_N
 
@@ -30,11 +29,13 @@ def timed(benchmark, fn, n, group):
 def test_engine_reduce(benchmark, plan, engine, threads):
     got = timed(benchmark, lambda: workload.engine_summary(plan, workload.SEED, N), N,
                 f"numba {threads} thr")
+    # Exactly the one-thread result, and the independent transcription's to 1e-9.
     assert workload.same_means(got, engine(N), 0.0) is None
+    assert workload.same_means(got, naive_numba.run(plan, workload.SEED, N), 1e-9) is None
 
 
 def test_engine_run(benchmark, scenario, engine, threads):
-    from sim.engine import run
+    from sim import run
 
     ds = timed(benchmark, lambda: run(scenario, n_scenarios=N, seed=workload.SEED), N,
                f"numba {threads} thr")
@@ -47,14 +48,14 @@ def test_naive_numba(benchmark, plan, engine, threads):
     assert workload.same_means(got, engine(N), 1e-9) is None
 
 
-def test_rng_floor(benchmark, plan, threads):
-    assert rng_floor.check(plan, workload.SEED) is None
-    timed(benchmark, lambda: rng_floor.run(plan, workload.SEED, N), N, f"numba {threads} thr")
+def test_rng_floor(benchmark, scenario, plan, threads):
+    assert floors.draws_check(plan, scenario, workload.SEED) is None
+    timed(benchmark, lambda: floors.draws_run(plan, workload.SEED, N), N, f"numba {threads} thr")
 
 
 def test_arithmetic_floor(benchmark, plan, predrawn, threads):
-    assert arithmetic_floor.check(plan, predrawn) is None
-    timed(benchmark, lambda: arithmetic_floor.run(plan, predrawn, N), N, f"numba {threads} thr")
+    assert floors.model_check(plan, predrawn) is None
+    timed(benchmark, lambda: floors.model_run(plan, predrawn, N), N, f"numba {threads} thr")
 
 
 def test_numpy(benchmark, scenario, engine):

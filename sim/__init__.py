@@ -6,19 +6,12 @@
 >>> grid = sim.sweep("baseline", {"market.competitors.lam": [2, 8, 20]}, n_scenarios=10_000)
 """
 
-from importlib.metadata import PackageNotFoundError, version as _version
-
-try:
-    __version__ = _version("sim")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.1.0+unknown"
-
-from .engine import DEFAULT_QUANTILES, run, sample
+from ._version import __version__
+from .api import DEFAULT_QUANTILES, run, sample
 from .errors import ScenarioError, SimError
 from .results import write_netcdf
 from .scenario import Scenario, load_scenario
 from .sweep import sweep
-
 
 
 def __getattr__(name: str):

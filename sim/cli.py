@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from ._version import __version__
+from .choices import BENCH_PARTS, PLOT_KINDS, SAMPLERS
 from .errors import SimError
 
 
@@ -60,7 +61,7 @@ def cli() -> None:
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override a scenario key, e.g. market.competitors=3 or "
                    "'costs.gpu_hour_price={dist=\"lognormal\", p5=1, p95=3}'.")
-@click.option("--sampler", type=click.Choice(["random", "lhs", "sobol"]), default="random",
+@click.option("--sampler", type=click.Choice(SAMPLERS), default="random",
               show_default=True, help="Sampling design: independent draws, Latin hypercube, "
                                       "or scrambled Sobol' (n rounded up to 8 x 2^k).")
 @click.option("--target-se", type=float, default=None,
@@ -78,8 +79,9 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
     """Simulate SCENARIO (a file or a bundled name; default: baseline)."""
     import warnings
 
-    from .engine import SamplingNote, run
-    from .results import summary_table, write_netcdf
+    from .api import SamplingNote, run
+    from .results import write_netcdf
+    from .tables import summary_table
 
     if n is None:
         n = "65536" if target_se is not None else "1e6"
@@ -128,7 +130,8 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
                   output: Path | None, assignments: tuple[str, ...], quiet: bool) -> None:
     """Run SCENARIO at every combination of the --vary values."""
     from .results import write_netcdf
-    from .sweep import parse_vary, sweep, sweep_table
+    from .sweep import parse_vary, sweep
+    from .tables import sweep_table
 
     if output is not None and not output.parent.exists():  # fail before a long sweep
         raise InputError(f"{output}: directory {output.parent} does not exist")
@@ -181,9 +184,6 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
     if not (0 < w <= 100 and 0 < h <= 100):
         raise InputError(f"--size: expected WIDTHxHEIGHT in inches such as 8x5, got {text!r}")
     return w, h
-
-
-PLOT_KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep")
 
 
 @cli.command("plot")
@@ -250,7 +250,7 @@ def report_command(results: tuple[Path, ...], output: Path | None) -> None:
               help="Thread counts to measure (repeatable; default 1 and 2).")
 @click.option("--repeat", type=click.IntRange(min=1), help="Best of this many runs.")
 @click.option("--skip", multiple=True,
-              type=click.Choice(["naive", "floors", "numpy", "squigglepy", "startup", "memory"]),
+              type=click.Choice(BENCH_PARTS),
               help="Leave out a part of the suite (repeatable).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if a target is missed.")
 def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tuple[int, ...],
@@ -260,7 +260,7 @@ def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tu
     Prints a table and writes JSON. Exits with status 1 if a benchmark's
     result disagrees with the engine's (or, with --strict, a target is missed).
     The full run (default) takes several minutes, mostly the 1e7 rates and
-    the 1e8 memory run; needs the source tree's benchmarks/ folder.
+    the 1e8 memory run.
     """
     from . import bench
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .distributions import Distribution
 from .registry import N_PARAMETERS, PARAMETERS
+from .sampling.distributions import Distribution
 from .scenario import correlation_matrices
+
+__all__ = ["Plan", "build_plan"]
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from .atomic import atomic_output
+from .choices import PLOT_KINDS
 from .errors import SimError
+from .units import size_label
 
-KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep")
+KINDS = PLOT_KINDS
 FORMATS = (".png", ".svg", ".pdf")
 #: Dimensions of a single run; any other dimension of a result was swept.
 RUN_DIMS = ("model_size", "quantile", "probability", "bound")
@@ -51,14 +53,6 @@ COST_COMPONENTS = (
 
 
 # ---------------------------------------------------------------- helpers
-
-def size_label(n: float) -> str:
-    """A model size as people write it: 100M, 1B, 1T."""
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.4g}{unit}"
-    return f"{n:.4g}"
-
 
 def size_color(n: float):
     """The colour of model size ``n``: fixed in log10(n) from 1e7 to 1e13, so

@@ -21,6 +21,7 @@ import xarray as xr
 from . import plot
 from .atomic import atomic_output, check_output
 from .errors import SimError
+from .units import size_label
 
 #: Charts of a single run, in reading order, with a caption for people.
 RUN_CHARTS = (
@@ -85,7 +86,7 @@ def run_table(ds: xr.Dataset) -> str:
     for j, size in enumerate(ds["model_size"].values):
         at = ds.isel(model_size=j)
         q = at["roi_quantile"]
-        cells = [plot.size_label(size), _roi(_level(q, 0.5)), _roi(_level(q, 0.05)),
+        cells = [size_label(size), _roi(_level(q, 0.5)), _roi(_level(q, 0.05)),
                  _roi(_level(q, 0.95)),
                  f"{_roi(at['roi_mean'])} ± {float(at['roi_mean_se']):.2g}",
                  _pct(at["prob_loss"]),
@@ -101,7 +102,7 @@ def sweep_table(ds: xr.Dataset) -> str:
     _require(ds, ["roi_quantile", "prob_loss"])
     keys = plot.swept_dims(ds)
     sizes = ds["model_size"].values
-    head = keys + [plot.size_label(s) for s in sizes]
+    head = keys + [size_label(s) for s in sizes]
     stacked = ds[["roi_quantile", "prob_loss"]].stack(point=keys)
     rows = []
     for i in range(stacked.sizes["point"]):

@@ -10,8 +10,13 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from . import model, reductions
+from . import outputs
+from ._version import __version__
 from .atomic import atomic_output
+from .engine import sketch
+from .layout import BLOCK
+from .engine.accumulators import N_BINS
+from .outputs import STATISTICS
 from .registry import PARAMETERS
 
 CVAR_LEVEL = 0.05
@@ -19,28 +24,6 @@ CVAR_LEVEL = 0.05
 #: exceedance curves): every 0.1% from 0.05% to 99.95%.
 DISTRIBUTION_LEVELS = (np.arange(1000) + 0.5) / 1000
 
-#: Statistic index -> (name, long name, units) of its per-size mean.
-STATS = {
-    model.ROI: ("roi", "return on investment, (NPV - I) / I", "1"),
-    model.ROI_EXPECTED: ("roi_expected", "ROI investors expect (no gap, hyped pool, no incidents)", "1"),
-    model.ROI_GAP: ("roi_gap", "expected minus realized ROI", "1"),
-    model.INVESTMENT: ("investment", "up-front investment I", "USD"),
-    model.COMPUTE_COST: ("compute_cost", "training compute cost", "USD"),
-    model.DATA_COST: ("data_cost", "training data cost", "USD"),
-    model.FIXED_COST: ("fixed_cost", "fixed cost (team, infrastructure, evaluation)", "USD"),
-    model.RISK_CONTROL_COST: ("risk_control_cost", "risk-control spend", "USD"),
-    model.REVENUE_NPV: ("revenue_npv", "discounted revenue", "USD"),
-    model.SERVING_COST_NPV: ("serving_cost_npv", "discounted serving cost", "USD"),
-    model.INCIDENT_LOSS_NPV: ("incident_loss_npv", "discounted incident losses", "USD"),
-    model.LAB_LOSS: ("lab_loss", "lab loss L = E + A/N^alpha + B/D^beta", "nats/token"),
-    model.YEARS_SERVED: ("years_served", "years in which serving pays", "years"),
-    model.MARKET_SHARE: ("market_share", "market share in year 1 (0 if not served)", "1"),
-}
-
-
-#: Statistics a stopping rule can target: "<name>_mean", prob_loss, prob_best.
-STAT_BY_NAME = {f"{name}_mean": k for k, (name, _, _) in STATS.items()}
-STAT_BY_NAME.update({"prob_loss": model.LOSS, "prob_best": model.BEST})
 CI_LEVEL = 0.95
 
 
@@ -58,11 +41,6 @@ def binom_ppf(level: float, n: int, p) -> np.ndarray:
             k += 1
         out.append(k)
     return np.asarray(out, dtype=float)
-
-
-def _version() -> str:
-    from . import __version__
-    return __version__
 
 
 def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
@@ -85,12 +63,16 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     size_dim = ("model_size",)
     data: dict[str, tuple] = {}
 
-    for k, (name, long_name, units) in STATS.items():
+    for stat in STATISTICS:
+        if not stat.has_mean_variable:
+            continue
+        k, name, long_name, units = stat.index, stat.name, stat.long_name, stat.units
         data[f"{name}_mean"] = (size_dim, red.mean[:, k], {"long_name": f"mean {long_name}", "units": units})
         data[f"{name}_mean_se"] = (size_dim, se[:, k], {
             "long_name": f"Monte Carlo standard error of mean {long_name}", "units": units})
-    for k in (model.ROI, model.ROI_EXPECTED):
-        name, long_name, units = STATS[k]
+    for k in (outputs.ROI, outputs.ROI_EXPECTED):
+        stat = STATISTICS[k]
+        name, long_name, units = stat.name, stat.long_name, stat.units
         data[f"{name}_std"] = (size_dim, std[:, k], {"long_name": f"standard deviation of {long_name}", "units": units})
 
     n_sizes = len(sizes)
@@ -100,13 +82,13 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     cvar_se = np.empty(n_sizes)
     for j in range(n_sizes):
         h = red.histogram(2 * j)
-        roi_q[j] = reductions.histogram_quantiles(*h, quantiles)
-        cvar[j], cvar_se[j] = reductions.histogram_cvar(*h, CVAR_LEVEL)
-        exp_q[j] = reductions.histogram_quantiles(*red.histogram(2 * j + 1), quantiles)
+        roi_q[j] = sketch.histogram_quantiles(*h, quantiles)
+        cvar[j], cvar_se[j] = sketch.histogram_cvar(*h, CVAR_LEVEL)
+        exp_q[j] = sketch.histogram_quantiles(*red.histogram(2 * j + 1), quantiles)
     levels = DISTRIBUTION_LEVELS
-    roi_dist = np.stack([reductions.histogram_quantiles(*red.histogram(2 * j), levels)
+    roi_dist = np.stack([sketch.histogram_quantiles(*red.histogram(2 * j), levels)
                          for j in range(n_sizes)])
-    exp_dist = np.stack([reductions.histogram_quantiles(*red.histogram(2 * j + 1), levels)
+    exp_dist = np.stack([sketch.histogram_quantiles(*red.histogram(2 * j + 1), levels)
                          for j in range(n_sizes)])
     pdims = ("model_size", "probability")
     data["roi_distribution"] = (pdims, roi_dist, {
@@ -124,24 +106,24 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     ci_levels = np.stack([lo_rank, hi_rank], axis=-1)  # (quantile, bound)
     cidims = ("model_size", "quantile", "bound")
     for name, offset in (("roi", 0), ("roi_expected", 1)):
-        ci = np.stack([reductions.histogram_quantiles(*red.histogram(2 * j + offset),
+        ci = np.stack([sketch.histogram_quantiles(*red.histogram(2 * j + offset),
                                                       ci_levels.ravel()).reshape(ci_levels.shape)
                        for j in range(n_sizes)])
         data[f"{name}_quantile_ci"] = (cidims, ci, {
             "long_name": f"{CI_LEVEL:.0%} order-statistic interval of the {name.replace('_', ' ')} quantile",
             "units": "1"})
-    mean_ci = np.stack([red.mean[:, model.ROI] - crit * se[:, model.ROI],
-                        red.mean[:, model.ROI] + crit * se[:, model.ROI]], axis=-1)
+    mean_ci = np.stack([red.mean[:, outputs.ROI] - crit * se[:, outputs.ROI],
+                        red.mean[:, outputs.ROI] + crit * se[:, outputs.ROI]], axis=-1)
     data["roi_mean_ci"] = (("model_size", "bound"), mean_ci, {
         "long_name": f"{CI_LEVEL:.0%} confidence interval of mean ROI", "units": "1"})
-    data["prob_loss"] = (size_dim, red.mean[:, model.LOSS], {"long_name": "probability of a loss, P(ROI < 0)", "units": "1"})
-    data["prob_loss_se"] = (size_dim, se[:, model.LOSS], {
+    data["prob_loss"] = (size_dim, red.mean[:, outputs.LOSS], {"long_name": "probability of a loss, P(ROI < 0)", "units": "1"})
+    data["prob_loss_se"] = (size_dim, se[:, outputs.LOSS], {
         "long_name": "Monte Carlo standard error of P(ROI < 0)", "units": "1"})
     data["cvar_05"] = (size_dim, cvar, {"long_name": "CVaR 5%: mean ROI of the worst 5% of scenarios", "units": "1"})
     data["cvar_05_se"] = (size_dim, cvar_se, {"long_name": "Monte Carlo standard error of CVaR 5%", "units": "1"})
-    data["prob_best"] = (size_dim, red.mean[:, model.BEST], {
+    data["prob_best"] = (size_dim, red.mean[:, outputs.BEST], {
         "long_name": "probability that this size has the highest ROI of the grid (ties split)", "units": "1"})
-    data["prob_best_se"] = (size_dim, se[:, model.BEST], {
+    data["prob_best_se"] = (size_dim, se[:, outputs.BEST], {
         "long_name": "Monte Carlo standard error of P(best)", "units": "1"})
 
     ds = xr.Dataset(
@@ -176,9 +158,9 @@ def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> d
         "random_generator": "SplitMix64 counter stream: draw d of scenario s is output s*n_dims+d",
         "n_dims": int(plan.n_dims),
         "sampled_parameters": ", ".join(plan.sampled_keys),
-        "moment_block_size": int(reductions.BLOCK),
-        "histogram_bins": int(reductions.N_BINS),
-        "sim_version": _version(),
+        "moment_block_size": int(BLOCK),
+        "histogram_bins": int(N_BINS),
+        "sim_version": __version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "Conventions": "CF-1.10",
     }
@@ -198,9 +180,11 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
     data["incident_uniform"] = (("scenario", "year"), incident_u, {
         "long_name": "uniform draw deciding a yearly incident (incident if below the incident probability)",
         "units": "1"})
-    for k, (name, long_name, units) in STATS.items():
-        data[name] = (("scenario", "model_size"), stats[:, :, k], {"long_name": long_name, "units": units})
-    data["best"] = (("scenario", "model_size"), stats[:, :, model.BEST], {
+    for stat in STATISTICS:
+        if stat.has_mean_variable:
+            data[stat.name] = (("scenario", "model_size"), stats[:, :, stat.index],
+                               {"long_name": stat.long_name, "units": stat.units})
+    data["best"] = (("scenario", "model_size"), stats[:, :, outputs.BEST], {
         "long_name": "credit for being the best size (ties split)", "units": "1"})
     ds = xr.Dataset(
         data,
@@ -221,83 +205,3 @@ def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     with atomic_output(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
     return Path(path)
-
-
-def summary_table(ds: xr.Dataset) -> str:
-    """A plain-text table: one row per model size."""
-    q = ds["roi_quantile"]
-    header = (f"{'model size':>12}  {'median ROI':>10}  {'5%':>9}  {'95%':>9}  "
-              f"{'mean ROI':>9} {'± se':>7}  {'P(loss)':>8}  {'P(best)':>8}  {'expected':>9}")
-    lines = [f"scenario '{ds.attrs['scenario_name']}': {ds.attrs['n_scenarios']:,} scenarios, "
-             f"seed {ds.attrs['seed']}", header, "-" * len(header)]
-    for j, size in enumerate(ds["model_size"].values):
-        qj = q.isel(model_size=j)
-        lines.append(
-            f"{_size(size):>12}  {_num(qj.sel(quantile=0.5, method='nearest'))}  "
-            f"{_num(qj.sel(quantile=0.05, method='nearest'), 9)}  "
-            f"{_num(qj.sel(quantile=0.95, method='nearest'), 9)}  "
-            f"{_num(ds['roi_mean'][j], 9)} {float(ds['roi_mean_se'][j]):>7.2g}  "
-            f"{float(ds['prob_loss'][j]):>8.1%}  {float(ds['prob_best'][j]):>8.1%}  "
-            f"{_num(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}")
-    lines.append("ROI = (NPV - I) / I; 'expected' is the median ROI investors expect")
-    lines.append("(no deployment gap, hyped market, no incidents).")
-    lines.append("")
-    lines.extend(_expectation_table(ds))
-    if "roi_quantile_ci" in ds and "prob_loss_se" in ds:
-        lines.append("")
-        lines.extend(_precision_table(ds))
-    return "\n".join(lines)
-
-
-def _precision_table(ds: xr.Dataset) -> list[str]:
-    """How precise the numbers above are: intervals and standard errors."""
-    level = ds.attrs.get("ci_level", CI_LEVEL)
-    header = (f"{'model size':>12}  {f'median ROI {level:.0%} CI':>24}  {'P(loss) ± se':>15}  "
-              f"{'P(best) ± se':>15}  {'CVaR 5%':>9} {'± se':>7}")
-    reps = int(ds.attrs.get("n_replicates", 1))
-    how = "sample variance" if reps == 1 else f"{reps} independent replicates"
-    lines = [f"Monte Carlo precision ({ds.attrs.get('sampler', 'random')} sampler; "
-             f"standard errors from the {how})", header, "-" * len(header)]
-    median_ci = ds["roi_quantile_ci"].sel(quantile=0.5, method="nearest")
-    for j, size in enumerate(ds["model_size"].values):
-        lo, hi = (float(v) for v in median_ci.isel(model_size=j).values)
-        lines.append(
-            f"{_size(size):>12}  {'[' + _num(lo, 0).strip() + ', ' + _num(hi, 0).strip() + ']':>24}  "
-            f"{float(ds['prob_loss'][j]):>7.1%} ± {float(ds['prob_loss_se'][j]):<5.1%}  "
-            f"{float(ds['prob_best'][j]):>7.1%} ± {float(ds['prob_best_se'][j]):<5.1%}  "
-            f"{_num(ds['cvar_05'][j], 9)} {float(ds['cvar_05_se'][j]):>7.2g}")
-    return lines
-
-
-def _expectation_table(ds: xr.Dataset) -> list[str]:
-    """Expected against realized ROI per size: where the heat and reality part.
-
-    P(exp. loss) is read off the stored expected-ROI quantile function (to
-    within 0.1%); P(loss) is counted exactly.
-    """
-    header = (f"{'model size':>12}  {'exp. ROI':>9}  {'real. ROI':>9}  {'gap':>9} {'± se':>7}  "
-              f"{'P(exp. loss)':>12}  {'P(loss)':>8}")
-    lines = ["expected vs realized ROI (means; gap = expected - realized)", header,
-             "-" * len(header)]
-    exp_loss = (ds["roi_expected_distribution"] < 0).mean("probability")
-    for j, size in enumerate(ds["model_size"].values):
-        lines.append(
-            f"{_size(size):>12}  {_num(ds['roi_expected_mean'][j], 9)}  "
-            f"{_num(ds['roi_mean'][j], 9)}  {_num(ds['roi_gap_mean'][j], 9)} "
-            f"{float(ds['roi_gap_mean_se'][j]):>7.2g}  {float(exp_loss[j]):>12.1%}  "
-            f"{float(ds['prob_loss'][j]):>8.1%}")
-    return lines
-
-
-def _size(n: float) -> str:
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.4g}{unit}"
-    return f"{n:.4g}"
-
-
-def _num(x, width: int = 10) -> str:
-    v = float(x)
-    if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3):
-        return f"{v:>{width}.2e}"
-    return f"{v:>{width}.3f}"

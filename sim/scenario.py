@@ -1,7 +1,7 @@
 """Scenario files: TOML in, a validated, immutable :class:`Scenario` out.
 
 A scenario sets every key of MODEL.md section 1 (see :mod:`sim.registry`),
-each a plain number or an inline distribution table (:mod:`sim.distributions`).
+each a plain number or an inline distribution table (:mod:`sim.sampling.distributions`).
 A file may say ``extends = "baseline.toml"`` and set only what differs
 (:func:`resolve_extends`). Overrides from code or the command line
 (``--set key=value``) are applied to the resolved file before validation; a
@@ -14,6 +14,7 @@ expected.
 from __future__ import annotations
 
 import difflib
+from importlib import resources
 import itertools
 import json
 import math
@@ -26,15 +27,17 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .distributions import Distribution
 from .errors import ScenarioError
 from .registry import DESCRIPTIVE, PARAMETERS, SECTIONS, STRUCTURAL
+from .sampling.distributions import Distribution
 
 CORRELATION = "correlation"
 KNOWN_KEYS = list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS) + [CORRELATION]
 MAX_HORIZON = 100
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+#: The bundled scenarios: package data, found through importlib.resources so
+#: that an installed wheel has them as well as a source checkout.
+SCENARIO_DIR = Path(str(resources.files("sim") / "scenarios"))
 
 
 @dataclass(frozen=True)
@@ -80,20 +83,20 @@ class Scenario:
     def to_toml(self) -> str:
         """The resolved scenario as a TOML document that loads back unchanged."""
         flat = self.to_flat()
-        lines = [f"{k} = {_toml_value(flat[k])}" for k in ("name", "description", "horizon_years")
+        lines = [f"{k} = {toml_value(flat[k])}" for k in ("name", "description", "horizon_years")
                  if k in flat]
         sections: dict[str, list[str]] = {}
         for key, value in flat.items():
             if "." in key:
                 section, sub = key.split(".", 1)
-                sections.setdefault(section, []).append(f"{sub} = {_toml_value(value)}")
+                sections.setdefault(section, []).append(f"{sub} = {toml_value(value)}")
         for section in ["grid"] + [s for s in sections if s != "grid"]:
             lines.append("")
             lines.append(f"[{section}]")
             lines.extend(sections[section])
         for a, b, rho in self.correlations:
-            lines += ["", "[[correlation]]", f"between = {_toml_value([a, b])}",
-                      f"rho = {_toml_value(rho)}"]
+            lines += ["", "[[correlation]]", f"between = {toml_value([a, b])}",
+                      f"rho = {toml_value(rho)}"]
         return "\n".join(lines) + "\n"
 
 
@@ -434,7 +437,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 
 # ------------------------------------------------------------------ TOML out
-def _toml_value(v: Any) -> str:
+def toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -448,9 +451,9 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, str):
         return json.dumps(v, ensure_ascii=False)
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
     if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+        return "{ " + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items()) + " }"
     raise TypeError(f"cannot write {v!r} as TOML")
 
 

@@ -21,13 +21,15 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import xarray as xr
 
-from .engine import (DEFAULT_QUANTILES, _check_n, _check_quantiles, _check_seed,
-                     _scenario, reduce)
+from .api import DEFAULT_QUANTILES, resolve_scenario
+from .checks import check_n, check_quantiles, check_seed
+from .engine.reducer import reduce
 from .errors import SimError
 from .plan import build_plan
+from .progress import progress_bar
 from .registry import PARAMETERS, STRUCTURAL
-from .results import _size, build_dataset
-from .scenario import _toml_value
+from .results import build_dataset
+from .scenario import toml_value
 
 #: Distribution fields measured in the parameter's own unit; other fields
 #: (shapes such as ``sigma``, ``a``, ``b``, ``p``) are dimensionless.
@@ -144,16 +146,16 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     keys = list(vary)
     values = {k: _check_values(v, f"vary {k}", v) for k, v in vary.items()}
     _check_keys(keys, overrides)
-    base = _scenario(scenario_or_path, overrides)
-    n = _check_n(n_scenarios)
-    seed = _check_seed(seed)
-    q = _check_quantiles(quantiles)
+    base = resolve_scenario(scenario_or_path, overrides)
+    n = check_n(n_scenarios)
+    seed = check_seed(seed)
+    q = check_quantiles(quantiles)
 
     grid = list(itertools.product(*(values[k] for k in keys)))
     points = [base.with_overrides({k: float(v) for k, v in zip(keys, point)}) for point in grid]
     plans = [build_plan(sc) for sc in points]
 
-    bar = _progress_bar(n * len(points), progress)
+    bar = progress_bar(n * len(points), progress, desc="sweep")
     results = []
     try:
         for i, (sc, plan, point) in enumerate(zip(points, plans, grid)):
@@ -189,7 +191,7 @@ def _stack(results: list[xr.Dataset], keys: list[str], values: dict[str, np.ndar
         "scenario_description": base.description,
         "scenario": base.to_toml(),
         "sweep_keys": ", ".join(keys),
-        "sweep_values": "".join(f"{_toml_value(k)} = {_toml_value([float(x) for x in values[k]])}\n"
+        "sweep_values": "".join(f"{toml_value(k)} = {toml_value([float(x) for x in values[k]])}\n"
                                 for k in keys),
         "sweep_points": int(np.prod(shape)),
         "common_random_numbers": (
@@ -200,44 +202,3 @@ def _stack(results: list[xr.Dataset], keys: list[str], values: dict[str, np.ndar
     })
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
     return ds[sorted(ds.data_vars)]
-
-
-def _progress_bar(total: int, progress):
-    if not progress:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit=" scenarios", unit_scale=True, delay=1.5,
-                desc="sweep", leave=False, dynamic_ncols=True)
-
-
-# ------------------------------------------------------------------ table
-MAX_ROWS = 60
-
-
-def sweep_table(ds: xr.Dataset) -> str:
-    """Median ROI per model size at every grid point, and the size most often best."""
-    keys = [k.strip() for k in ds.attrs["sweep_keys"].split(",")]
-    widths = [max(len(k), 9) for k in keys]
-    sizes = ds["model_size"].values
-    head = "  ".join(f"{k:>{w}}" for k, w in zip(keys, widths))
-    head += "  " + " ".join(f"{_size(s):>8}" for s in sizes) + f"  {'best':>6}"
-    title = (f"sweep of scenario '{ds.attrs['scenario_name']}': {ds.attrs['sweep_points']} points "
-             f"x {ds.attrs['n_scenarios']:,} scenarios, seed {ds.attrs['seed']}; "
-             "median ROI by model size")
-    lines = [title, head, "-" * len(head)]
-    median = ds["roi_quantile"].sel(quantile=0.5, method="nearest")
-    grid = list(itertools.product(*(range(ds.sizes[k]) for k in keys)))
-    for idx in grid[:MAX_ROWS]:
-        at = dict(zip(keys, idx))
-        row = "  ".join(f"{float(ds[k].values[i]):>{w}.4g}" for k, i, w in zip(keys, idx, widths))
-        med = median.isel(at).values
-        best = sizes[int(np.argmax(ds["prob_best"].isel(at).values))]
-        row += "  " + " ".join(f"{m:>8.3g}" for m in med) + f"  {_size(best):>6}"
-        lines.append(row)
-    if len(grid) > MAX_ROWS:
-        lines.append(f"... {len(grid) - MAX_ROWS} more points in the dataset")
-    lines.append("best = the size with the highest P(best) at that point; common random "
-                 f"numbers: {ds.attrs['common_random_numbers'].split(':')[0]}.")
-    return "\n".join(lines)
-

@@ -108,7 +108,7 @@ def test_extends_is_not_an_override():
 
 # ------------------------------------------------------------------ expectation vs reality
 def test_summary_table_reports_expected_against_realized(baseline):
-    from sim.results import summary_table
+    from sim.tables import summary_table
 
     n = 20_000
     ds = sim.run(baseline, n_scenarios=n, seed=2)

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim import inverse_cdf as icdf
-from sim.distributions import Distribution, choice_table
+from sim.sampling import inverse_cdf as icdf
+from sim.sampling.distributions import Distribution
+from sim.sampling.families import choice_table
 from sim.errors import ScenarioError
-from sim.rng import U_MAX, U_MIN
+from sim.sampling.rng import U_MAX, U_MIN
 
 from .conftest import make_scenario
 import sim

@@ -7,7 +7,8 @@ import pytest
 import xarray as xr
 
 import sim
-from sim import reductions
+from sim.layout import BLOCK, PILOT
+from sim.engine import sketch
 
 RESULT_VARS = ["roi_mean", "roi_std", "roi_quantile", "roi_expected_quantile", "prob_loss",
                "prob_best", "cvar_05", "investment_mean", "revenue_npv_mean"]
@@ -20,19 +21,19 @@ def assert_same_numbers(a: xr.Dataset, b: xr.Dataset) -> None:
 
 
 def test_same_results_for_1_and_2_threads(baseline, threads):
-    n = 3 * reductions.BLOCK + 123  # a partial last block too
+    n = 3 * BLOCK + 123  # a partial last block too
     threads(1)
-    one = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=reductions.BLOCK)
+    one = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=BLOCK)
     threads(2)
-    two = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=reductions.BLOCK)
+    two = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=BLOCK)
     assert_same_numbers(one, two)
 
 
 def test_same_results_for_two_chunk_sizes(baseline, threads):
     threads(2)
     n = 40_000
-    small = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=reductions.BLOCK)
-    large = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=8 * reductions.BLOCK)
+    small = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=BLOCK)
+    large = sim.run(baseline, n_scenarios=n, seed=7, chunk_size=8 * BLOCK)
     assert_same_numbers(small, large)
 
 
@@ -90,16 +91,16 @@ def test_sketch_rank_accuracy_fails_for_a_coarse_histogram():
     """Negative control: with 64 bins, the same check does fail."""
     rng = np.random.default_rng(0)
     x = rng.lognormal(0, 2, size=100_000) - 1
-    hist = reductions.Histograms.from_pilot(x[:16384, None], n_lanes=1, n_bins=64)
-    q = reductions.histogram_quantiles(*_fill(hist, x), [0.3])
+    hist = sketch.Histograms.from_pilot(x[:16384, None], n_lanes=1, n_bins=64)
+    q = sketch.histogram_quantiles(*_fill(hist, x), [0.3])
     assert not empirical_rank_ok(x, q[0], 0.3, 5e-4)
-    hist = reductions.Histograms.from_pilot(x[:16384, None], n_lanes=1)
-    q = reductions.histogram_quantiles(*_fill(hist, x), [0.3])
+    hist = sketch.Histograms.from_pilot(x[:16384, None], n_lanes=1)
+    q = sketch.histogram_quantiles(*_fill(hist, x), [0.3])
     assert empirical_rank_ok(x, q[0], 0.3, 5e-4)
 
 
 def _fill(hist, x):
-    y = reductions.coordinate_np(x)
+    y = sketch.coordinate_np(x)
     idx = np.floor((y - hist.lo[0]) * hist.inv_width[0]).astype(int) + 1
     idx = np.clip(idx, 0, hist.n_bins + 1)
     idx[y < hist.lo[0]] = 0
@@ -115,14 +116,14 @@ def _fill(hist, x):
 
 def test_kernel_histogram_matches_numpy_fill(baseline):
     """The kernel's histogram equals a NumPy fill of the sampled ROI."""
-    from sim.engine import reduce
+    from sim.engine.reducer import reduce
     from sim.plan import build_plan
 
     n = 20_000
     red = reduce(build_plan(baseline), seed=3, n=n)
     raw = sim.sample(baseline, n_scenarios=n, seed=3).roi.values
     for j in range(raw.shape[1]):
-        h = reductions.Histograms.from_pilot(raw[: reductions.PILOT, j:j + 1], 1)
+        h = sketch.Histograms.from_pilot(raw[: PILOT, j:j + 1], 1)
         count, vmin, vmax, at_min, at_max = _fill(h, raw[:, j])
         np.testing.assert_array_equal(red.hist_count[2 * j], count)
         seen = count > 0
@@ -183,16 +184,16 @@ def test_bad_run_arguments(baseline, kwargs, message):
 def test_thread_count_may_change_during_a_run(baseline, threads):
     """Histograms are indexed by thread id: a run that gains threads half way
     grows them, and its numbers equal those of a run at a fixed count."""
-    from sim.designs import build_design
-    from sim.engine import Reducer, reduce
+    from sim.sampling.designs import build_design
+    from sim.engine.reducer import Reducer, reduce
     from sim.plan import build_plan
 
     plan = build_plan(baseline)
-    n = 6 * reductions.BLOCK
+    n = 6 * BLOCK
     design = build_design("random", 4, n, plan.n_dims)
     threads(1)
-    reducer = Reducer(plan, 4, design, chunk_size=reductions.BLOCK)
-    reducer.advance(2 * reductions.BLOCK)
+    reducer = Reducer(plan, 4, design, chunk_size=BLOCK)
+    reducer.advance(2 * BLOCK)
     threads(2)
     reducer.advance(n)
     grown = reducer.result()
@@ -204,15 +205,16 @@ def test_thread_count_may_change_during_a_run(baseline, threads):
 
 def test_progress_counts_every_scenario_and_waits_before_showing(baseline):
     """The bar appears only after 1.5 s and ends at n, whatever the chunking."""
-    from sim.engine import _progress_bar, reduce
+    from sim.engine.reducer import reduce
+    from sim.progress import progress_bar
     from sim.plan import build_plan
 
-    n = 5 * reductions.BLOCK + 7
-    bar = _progress_bar(n, True)
+    n = 5 * BLOCK + 7
+    bar = progress_bar(n, True)
     try:
         assert bar.delay == 1.5 and bar.total == n
-        reduce(build_plan(baseline), 0, n, chunk_size=2 * reductions.BLOCK, progress=bar)
+        reduce(build_plan(baseline), 0, n, chunk_size=2 * BLOCK, progress=bar)
         assert bar.n == n
     finally:
         bar.close()
-    assert _progress_bar(n, False) is None
+    assert progress_bar(n, False) is None

@@ -11,9 +11,11 @@ from scipy import stats
 from scipy.stats import qmc
 
 import sim
-from sim import designs, reductions
+from sim.sampling.rng import key_from_seed
+from sim.layout import BLOCK, PILOT
+from sim.sampling import design_kernels, designs
 from sim.cli import cli
-from sim.engine import SamplingNote
+from sim.api import SamplingNote
 from sim.errors import ScenarioError
 
 from .conftest import make_scenario
@@ -62,11 +64,11 @@ def test_correlation_with_a_discrete_key(baseline):
 
 def test_correlations_reproducible_across_threads_and_chunks(baseline, threads):
     sc = correlated(baseline, [(PRICE, MFU, -0.3), (POOL, "market.hype", 0.7)])
-    n = 3 * reductions.BLOCK + 17
+    n = 3 * BLOCK + 17
     threads(1)
-    a = sim.run(sc, n_scenarios=n, seed=5, chunk_size=reductions.BLOCK)
+    a = sim.run(sc, n_scenarios=n, seed=5, chunk_size=BLOCK)
     threads(2)
-    b = sim.run(sc, n_scenarios=n, seed=5, chunk_size=2 * reductions.BLOCK)
+    b = sim.run(sc, n_scenarios=n, seed=5, chunk_size=2 * BLOCK)
     assert_same_numbers(a, b)
 
 
@@ -105,11 +107,11 @@ def test_correlation_override_syntax(baseline):
 
 # ----------------------------------------------------------------- designs
 def design_uniforms(design, n, n_dims, seed=0):
-    key = sim.rng.key_from_seed(seed)
+    key = key_from_seed(seed)
     u = np.empty((n, n_dims))
     row = np.empty(n_dims)
     for s in range(n):
-        designs.fill_design_uniforms(*design.args(), key, s, n_dims, reductions.BLOCK, row)
+        design_kernels.fill_design_uniforms(*design.args(), key, s, n_dims, BLOCK, row)
         u[s] = row
     return u
 
@@ -120,7 +122,7 @@ def test_lhs_hits_every_stratum_once(n):
     design = designs.build_design("lhs", 3, n, n_dims)
     u = design_uniforms(design, n, n_dims)
     assert np.all((u > 0) & (u < 1))
-    blocks = np.arange(n) // reductions.BLOCK
+    blocks = np.arange(n) // BLOCK
     for r in range(designs.N_REPLICATES):
         mine = u[blocks % designs.N_REPLICATES == r]
         m = design.replicate_size[r]
@@ -133,11 +135,11 @@ def test_lhs_hits_every_stratum_once(n):
 def test_sobol_points_equal_scipy_and_are_balanced():
     n_dims, m = 5, 4096
     design = designs.build_design("sobol", 4, designs.N_REPLICATES * m, n_dims)
-    u = design_uniforms(design, 2 * reductions.BLOCK * designs.N_REPLICATES, n_dims)
+    u = design_uniforms(design, 2 * BLOCK * designs.N_REPLICATES, n_dims)
     first = u[:m]  # block 0 = the first 4096 points of replicate 0
 
     def scipy_points(count):  # replicate 0 as scipy draws it (a fresh seed each time)
-        child = np.random.SeedSequence([4, 0x5EED, designs.SOBOL]).spawn(designs.N_REPLICATES)[0]
+        child = np.random.SeedSequence([4, 0x5EED, design_kernels.SOBOL]).spawn(designs.N_REPLICATES)[0]
         return qmc.Sobol(n_dims, scramble=True, bits=52, rng=np.random.default_rng(child)).random(count)
 
     ref = scipy_points(m)
@@ -150,7 +152,7 @@ def test_sobol_points_equal_scipy_and_are_balanced():
         box = np.floor(first[:, 0] * 2**a) * 2 ** (k - a) + np.floor(first[:, 1] * 2 ** (k - a))
         assert len(np.unique(box)) == m
     # Block 8 continues replicate 0 with points 4096..8191 of the same sequence.
-    blocks = np.arange(len(u)) // reductions.BLOCK
+    blocks = np.arange(len(u)) // BLOCK
     second = u[blocks == designs.N_REPLICATES]
     ref2 = scipy_points(2 * m)[m:]
     np.testing.assert_array_equal(second, ref2 + 2.0 ** -53)
@@ -166,9 +168,9 @@ def test_sobol_rounds_n_up_and_says_so(baseline):
 @pytest.mark.parametrize("sampler", ["lhs", "sobol"])
 def test_designs_reproducible_across_threads_and_chunks(baseline, threads, sampler):
     threads(1)
-    a = sim.run(baseline, n_scenarios=65_536, seed=8, sampler=sampler, chunk_size=reductions.BLOCK)
+    a = sim.run(baseline, n_scenarios=65_536, seed=8, sampler=sampler, chunk_size=BLOCK)
     threads(2)
-    b = sim.run(baseline, n_scenarios=65_536, seed=8, sampler=sampler, chunk_size=5 * reductions.BLOCK)
+    b = sim.run(baseline, n_scenarios=65_536, seed=8, sampler=sampler, chunk_size=5 * BLOCK)
     assert_same_numbers(a, b)
 
 
@@ -250,7 +252,7 @@ def test_stopping_rule_reaches_target_and_reproduces(baseline):
     n = ds.attrs["n_scenarios"]
     assert ds.attrs["target_reached"] == 1
     assert ds.roi_mean_se.max() <= 0.08 < ds.attrs["achieved_se"] * 2 ** 0.5 * 1.5
-    assert n % reductions.BLOCK == 0 and n >= reductions.PILOT
+    assert n % BLOCK == 0 and n >= PILOT
     again = sim.run(baseline, n_scenarios=n, seed=2)
     for name in ("roi_mean", "roi_mean_se", "roi_quantile", "prob_loss"):
         np.testing.assert_array_equal(ds[name].values, again[name].values)
@@ -292,7 +294,7 @@ def test_cli_sampler_and_target(tmp_path):
 
 def test_cli_table_shows_the_error_bars(baseline):
     """The precision block prints the stored intervals and standard errors."""
-    from sim.results import summary_table
+    from sim.tables import summary_table
 
     ds = sim.run(baseline, n_scenarios=20_000, seed=3)
     text = summary_table(ds)

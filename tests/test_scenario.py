@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.distributions import Distribution
+from sim.sampling.distributions import Distribution
 from sim.errors import ScenarioError
 from sim.registry import PARAMETERS, STRUCTURAL
 from sim.scenario import parse_assignment, scenario_from_toml_text

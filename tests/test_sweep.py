@@ -8,7 +8,7 @@ import xarray as xr
 from click.testing import CliRunner
 
 import sim
-from sim import kernels
+from sim.engine import kernels
 from sim.cli import cli
 from sim.errors import SimError
 from sim.sweep import parse_values, parse_vary

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim import reference
-from sim.distributions import Distribution, lognormal_mu_sigma
-from sim.registry import PARAMETERS
+from .. import reference
+from ..registry import PARAMETERS
+from ..sampling.distributions import Distribution
+from ..sampling.families import lognormal_mu_sigma
 
 from .workload import Summary
 

@@ -13,9 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Run in the child: time ``import sim`` and a first small run.
 _PROBE = """
@@ -30,20 +27,20 @@ print(json.dumps({"import_s": t1 - t0, "first_run_s": t2 - t1}))
 
 
 def child_env(cache_dir: str | os.PathLike | None = None) -> dict[str, str]:
-    """Environment of a child that imports this source tree's ``sim``, with
-    Numba's cache in ``cache_dir`` if given."""
+    """This process's environment, with Numba's cache in ``cache_dir`` if
+    given. The child runs the same interpreter, so it imports the same
+    installed ``sim``; it runs in a temporary folder, never the source tree."""
     env = dict(os.environ)
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = str(cache_dir)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
 
 def probe(cache_dir) -> dict[str, float]:
     """One child process: its wall time, import time and first-run time."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _PROBE], env=child_env(cache_dir), cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", _PROBE], env=child_env(cache_dir),
+                          cwd=cache_dir, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
     return dict(json.loads(done.stdout.strip().splitlines()[-1]), process_s=wall)
 
@@ -54,7 +51,7 @@ def cli_run(cache_dir, n: str = "1e6", repeat: int = 2) -> float:
     for _ in range(max(1, repeat)):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "sim", "run", "-n", n, "--quiet"],
-                       env=child_env(cache_dir), cwd=ROOT, check=True,
+                       env=child_env(cache_dir), cwd=cache_dir, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         best = min(best, time.perf_counter() - start)
     return best

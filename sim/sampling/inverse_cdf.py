@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from .jit import jit
+from ..jit import jit
 
 # Family codes stored in the kernel's per-dimension plan.
 NORMAL = 0

@@ -1,32 +1,35 @@
 """``sim bench``: the engine's speed, start-up and memory, against baselines
 and floors measured in the same run.
 
-The baselines and floors live in the source tree's ``benchmarks/`` package
-(one module each); this module runs them, checks each result against the
-engine's, computes the ratios and the issue's targets, and renders a table
-and a JSON report (schema :data:`SCHEMA`).
+The baselines and floors are modules of this package: ``numpy_model`` (NumPy
+vectorized), ``naive_numba`` (a plain Numba transcription), ``squiggle_model``
+(squigglepy, optional), ``floors`` (the draws alone, the model alone), and the
+fresh-process probes ``startup`` and ``memory``; ``workload`` is the scenario
+they share. This module runs them, checks each result against the engine's,
+computes the ratios and the targets, and renders a table and a JSON report
+(schema :data:`SCHEMA`). ``benchmarks/`` in the source tree runs the same
+comparisons as a pytest-benchmark suite.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import importlib
 import json
 import math
 import os
 import platform
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import SimError
+from ..choices import BENCH_PARTS
+from ..errors import SimError
 
 SCHEMA = "sim-bench/1"
 
 #: Names of the rate benchmarks, in table order, with what they measure.
 BENCHMARKS = {
-    "engine": "engine, sim.engine.reduce",
+    "engine": "engine, sim.engine.reducer.reduce",
     "engine_api": "engine, sim.run",
     "naive_numba": "naive Numba transcription",
     "rng_floor": "random-number floor (draws only)",
@@ -80,21 +83,7 @@ class Settings:
         return s
 
 
-SKIPPABLE = {"naive", "floors", "numpy", "squigglepy", "startup", "memory"}
-
-
-def load_benchmarks():
-    """The ``benchmarks`` package of the source tree this ``sim`` comes from."""
-    root = Path(__file__).resolve().parent.parent
-    if not (root / "benchmarks" / "__init__.py").is_file():
-        raise SimError("sim bench needs the benchmarks/ folder of a source checkout "
-                       f"(looked in {root})")
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    pkg = importlib.import_module("benchmarks")
-    if Path(pkg.__file__).resolve().parent != root / "benchmarks":
-        raise SimError(f"another 'benchmarks' package shadows {root / 'benchmarks'}: {pkg.__file__}")
-    return pkg
+SKIPPABLE = set(BENCH_PARTS)
 
 
 def machine_info() -> dict[str, Any]:
@@ -201,9 +190,7 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
     """Measure everything ``settings`` asks for (see :class:`Settings`)."""
     import numba
 
-    load_benchmarks()
-    from benchmarks import (arithmetic_floor, memory, naive_numba, numpy_model, rng_floor,
-                            squiggle_model, startup, workload)
+    from . import floors, memory, naive_numba, numpy_model, squiggle_model, startup, workload
 
     report = Report(command=command, settings=settings,
                     date=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
@@ -246,11 +233,11 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
     if "naive" not in skip:
         naive_numba.run(plan, seed, 1000)
     if "floors" not in skip:
-        rng_floor.run(plan, seed, 1000)
-        pre = arithmetic_floor.predraw(plan, seed)
-        arithmetic_floor.run(plan, pre, 1000)
-        check("rng_floor", rng_floor.check(plan, seed))
-        check("arithmetic_floor", arithmetic_floor.check(plan, pre))
+        floors.draws_run(plan, seed, 1000)
+        pre = floors.predraw(plan, seed)
+        floors.model_run(plan, pre, 1000)
+        check("rng_floor", floors.draws_check(plan, sc, seed))
+        check("arithmetic_floor", floors.model_check(plan, pre))
 
     threads_before = numba.get_num_threads()
     try:
@@ -264,15 +251,15 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
                       "result depends on the thread count", threads=t, n=n)
                 ds = record("engine_api", t, n, lambda: _api_run(sc, seed, n))
                 check("engine_api", None if _close(ds.roi_mean.values, want.roi_mean, 0.0)
-                      else "sim.run differs from sim.engine.reduce", threads=t, n=n)
+                      else "sim.run differs from sim.engine.reducer.reduce", threads=t, n=n)
                 if "naive" not in skip:
                     got = record("naive_numba", t, n, lambda: naive_numba.run(plan, seed, n))
                     check("naive_numba", workload.same_means(got, want, 1e-9), threads=t, n=n)
                 if "floors" not in skip:
-                    sums = record("rng_floor", t, n, lambda: rng_floor.run(plan, seed, n))
+                    sums = record("rng_floor", t, n, lambda: floors.draws_run(plan, seed, n))
                     if not math.isfinite(float(sums.sum())):
                         check("rng_floor", "non-finite draws", threads=t, n=n)
-                    record("arithmetic_floor", t, n, lambda: arithmetic_floor.run(plan, pre, n))
+                    record("arithmetic_floor", t, n, lambda: floors.model_run(plan, pre, n))
             if t == 1:
                 if "numpy" not in skip:
                     n = settings.numpy_n
@@ -305,7 +292,7 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
 
 
 def _api_run(sc, seed: int, n: int):
-    from .engine import run
+    from ..api import run
 
     return run(sc, n_scenarios=n, seed=seed)
 

@@ -1,6 +1,6 @@
 """Baseline (b): a straightforward Numba transcription of MODEL.md section 2.
 
-It draws each scenario exactly as the engine does (``sim.kernels.draw_design_scenario``,
+It draws each scenario exactly as the engine does (``sim.sampling.draw.draw_design_scenario``,
 so its ROI equals the engine's scenario by scenario) and then evaluates the
 equations as written: a ``**`` power call per term, every quantity recomputed
 for each size, ``(1 - x)**(t-1)`` powers in the year loop, the realized and
@@ -17,12 +17,13 @@ import math
 import numba
 import numpy as np
 
-from sim import engine, model as m
-from sim.jit import jit, jit_parallel, prange
-from sim.designs import build_design
-from sim.kernels import draw_design_scenario
-from sim.reductions import BLOCK
-from sim.rng import key_from_seed
+from ..engine.reducer import kernel_args
+from ..jit import jit, jit_parallel, prange
+from ..layout import BLOCK
+from ..model import params as m
+from ..sampling.designs import build_design
+from ..sampling.draw import draw_design_scenario
+from ..sampling.rng import key_from_seed
 
 from .workload import Summary
 
@@ -103,7 +104,7 @@ def run(plan, seed: int, n: int) -> Summary:
     shape = (lanes, plan.n_sizes)
     roi_sum, roi_x_sum, losses = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     design = build_design("random", seed, n, plan.n_dims)
-    naive_reduce(key_from_seed(seed), n, *engine.kernel_args(plan, design), np.exp(plan.log_sizes),
+    naive_reduce(key_from_seed(seed), n, *kernel_args(plan, design), np.exp(plan.log_sizes),
                  math.exp(plan.log_n_ref), plan.horizon, roi_sum, roi_x_sum, losses)
     nan = np.full(plan.n_sizes, np.nan)
     return Summary(n, roi_sum.sum(axis=0) / n, nan, losses.sum(axis=0) / n)

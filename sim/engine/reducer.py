@@ -1,33 +1,38 @@
-"""Run a scenario: chunks of scenarios through the kernels, reduced as we go.
+"""The reducer: chunks of scenarios through the kernels, reduced as they go.
 
-``run`` returns summary statistics per model size; ``sample`` returns the raw
-draws. Results depend only on (scenario, seed, n_scenarios): scenario ``s``
-always uses the same uniforms (:mod:`sim.rng`), moments are merged in fixed
-block order, and histogram counts are exact (:mod:`sim.reductions`).
+:class:`Reducer` streams scenarios ``0, 1, 2, ...`` through
+:func:`sim.engine.kernels.reduce_chunk` and holds the mergeable state
+(moments per block merged in block order, histogram sketch);
+:func:`reduce_to_target` adds scenarios until a standard error is reached.
+Results depend only on (plan, seed, n): scenario ``s`` always uses the same
+uniforms (:mod:`sim.sampling.rng`), moments are merged in fixed block order,
+and histogram counts are exact (:mod:`sim.engine.accumulators`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numba
 import numpy as np
 
-from . import kernels, reductions
-from .designs import Design, build_design, check_sampler, design_size
-from .errors import SimError
-from .model import N_STATS, ROI, ROI_EXPECTED
-from .plan import Plan, build_plan
-from .rng import key_from_seed
-from .scenario import Scenario, load_scenario
+from ..checks import check_n
+from ..errors import SimError
+from ..layout import BLOCK, PILOT
+from ..outputs import N_STATS, ROI, ROI_EXPECTED, STAT_BY_NAME
+from ..plan import Plan
+from ..sampling.designs import Design, build_design, design_size
+from ..sampling.rng import key_from_seed
+from . import accumulators, kernels
+from .sketch import Histograms
 
-DEFAULT_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
-DEFAULT_CHUNK = 64 * reductions.BLOCK  # 262,144 scenarios
-MAX_SCENARIOS = 10**12
+__all__ = ["DEFAULT_CHUNK", "Reducer", "Reduction", "Target", "kernel_args", "reduce",
+           "reduce_to_target", "sample_arrays"]
+
+DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios
 
 
 @dataclass
@@ -70,36 +75,6 @@ class Reduction:
         return len(self.rep_n)
 
 
-def _scenario(scenario_or_path, overrides) -> Scenario:
-    if isinstance(scenario_or_path, Scenario):
-        return scenario_or_path.with_overrides(overrides)
-    return load_scenario(scenario_or_path, overrides)
-
-
-def _check_n(n_scenarios) -> int:
-    try:
-        n = int(n_scenarios)
-    except (TypeError, ValueError):
-        raise SimError(f"n_scenarios: expected a positive integer, got {n_scenarios!r}") from None
-    if n != n_scenarios or not 1 <= n <= MAX_SCENARIOS:
-        raise SimError(f"n_scenarios: expected a positive integer up to {MAX_SCENARIOS:.0e}, "
-                       f"got {n_scenarios!r}")
-    return n
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SimError(f"seed: expected a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
-def _check_quantiles(quantiles: Sequence[float]) -> np.ndarray:
-    q = np.unique(np.asarray(list(quantiles), dtype=float))
-    if q.size == 0 or not np.all((q > 0) & (q < 1)):
-        raise SimError(f"quantiles: expected numbers strictly between 0 and 1, got {list(quantiles)}")
-    return q
-
-
 def plan_args(plan: Plan) -> tuple:
     return (plan.theta, plan.target, plan.family, plan.par, plan.lo, plan.span,
             plan.offset, plan.n_table, plan.table)
@@ -117,7 +92,7 @@ def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = N
     draws = np.empty((n, plan.n_sampled))
     incident_u = np.empty((n, plan.horizon))
     stats = np.empty((n, plan.n_sizes, N_STATS))
-    kernels.sample_range(key, first, n, reductions.BLOCK, *kernel_args(plan, design),
+    kernels.sample_range(key, first, n, BLOCK, *kernel_args(plan, design),
                          plan.log_sizes, plan.log_n_ref,
                          plan.horizon, draws, incident_u, stats)
     return draws, incident_u, stats
@@ -140,15 +115,15 @@ class Reducer:
         chunk = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
         if chunk < 1:
             raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
-        self.blocks_per_chunk = max(1, math.ceil(chunk / reductions.BLOCK))
+        self.blocks_per_chunk = max(1, math.ceil(chunk / BLOCK))
         self.n = 0
         n_sizes = plan.n_sizes
         # Pilot: the first scenarios set the histogram ranges (the same for any
         # chunking, since they are always scenarios 0 .. PILOT-1).
-        pilot_n = min(design.n, reductions.PILOT)
+        pilot_n = min(design.n, PILOT)
         _, _, pilot = sample_arrays(plan, self.key, 0, pilot_n, design)
         pilot_values = pilot[:, :, [ROI, ROI_EXPECTED]].reshape(pilot_n, -1)
-        self.hist = reductions.Histograms.from_pilot(pilot_values, numba.get_num_threads())
+        self.hist = Histograms.from_pilot(pilot_values, numba.get_num_threads())
         self.total_n = np.zeros(1, dtype=np.int64)
         self.mean = np.zeros((n_sizes, N_STATS))
         self.m2 = np.zeros((n_sizes, N_STATS))
@@ -163,7 +138,7 @@ class Reducer:
         self.args = kernel_args(plan, design)
 
     def advance(self, n_to: int, progress: Any = None) -> None:
-        block = reductions.BLOCK
+        block = BLOCK
         if self.n % block:
             raise SimError("internal: cannot advance past a partial block")
         plan, hist = self.plan, self.hist
@@ -177,10 +152,10 @@ class Reducer:
                                      plan.log_sizes, plan.log_n_ref, plan.horizon,
                                      hist.lo, hist.inv_width, hist.n_bins,
                                      hist.data, self.block_n, self.block_mean, self.block_m2)
-            reductions.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
+            accumulators.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
                                     self.block_mean, self.block_m2, nb)
             if self.design.replicated:
-                reductions.merge_blocks_by_replicate(
+                accumulators.merge_blocks_by_replicate(
                     self.rep_n, self.rep_mean, self.rep_m2, self.block_n, self.block_mean,
                     self.block_m2, first_block, nb)
             done = min(n_to, (first_block + nb) * block)
@@ -221,15 +196,13 @@ class Target:
     max_scenarios: int = 100_000_000
 
     def stat_index(self) -> int:
-        from .results import STAT_BY_NAME
-
         if self.statistic not in STAT_BY_NAME:
             raise SimError(f"target statistic: expected one of {', '.join(STAT_BY_NAME)}, "
                            f"got {self.statistic!r}")
         return STAT_BY_NAME[self.statistic]
 
 
-def _reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target: Target,
+def reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target: Target,
                       chunk_size, progress) -> tuple[Reduction, dict]:
     if not (isinstance(target.se, (int, float)) and target.se > 0):
         raise SimError(f"target_se: expected a positive number, got {target.se!r}")
@@ -237,10 +210,10 @@ def _reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target:
         raise SimError("sampler 'lhs' stratifies over all n scenarios, which must be known in "
                        "advance: use --sampler random or sobol with a target standard error")
     k = target.stat_index()
-    cap = _check_n(target.max_scenarios)
+    cap = check_n(target.max_scenarios, "max_scenarios")
     # Checkpoints n, 2n, 4n, ... from at least the pilot size, so that a rerun
     # with -n set to the final count reproduces the numbers exactly.
-    n = max(reductions.PILOT, math.ceil(n_start / reductions.BLOCK) * reductions.BLOCK)
+    n = max(PILOT, math.ceil(n_start / BLOCK) * BLOCK)
     if sampler == "sobol":
         n, _ = design_size(sampler, n)
         smallest, _ = design_size(sampler, 1)
@@ -265,93 +238,3 @@ def _reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target:
             "target_reached": int(achieved <= target.se), "achieved_se": achieved,
             "max_scenarios": int(cap)}
     return red, info
-
-
-def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
-        quantiles: Sequence[float] = DEFAULT_QUANTILES, *,
-        overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
-        progress: bool = False, sampler: str = "random",
-        target_se: float | None = None, target_statistic: str = "roi_mean",
-        max_scenarios: int = 100_000_000):
-    """Simulate ``n_scenarios`` scenarios and summarise ROI per model size.
-
-    ``sampler`` is ``"random"``, ``"lhs"`` (Latin hypercube) or ``"sobol"``
-    (scrambled Sobol'; ``n`` is rounded up to whole replicates of 2^k points).
-    With ``target_se``, scenarios are added (doubling from ``n_scenarios``)
-    until the standard error of ``target_statistic`` is at most ``target_se``
-    for every size, or ``max_scenarios`` is reached.
-
-    Returns an :class:`xarray.Dataset` (see :mod:`sim.results` for the
-    variables). The same scenario, seed and ``n_scenarios`` give the same
-    numbers whatever the thread count or ``chunk_size``.
-    """
-    from .results import build_dataset
-
-    scenario = _scenario(scenario_or_path, overrides)
-    n = _check_n(n_scenarios)
-    seed = _check_seed(seed)
-    q = _check_quantiles(quantiles)
-    check_sampler(sampler)
-    plan = build_plan(scenario)
-    extra: dict[str, Any] = {"sampler": sampler, "n_requested": n}
-    if target_se is None:
-        n_eval, note = design_size(sampler, n)
-        bar = _progress_bar(n_eval, progress)
-        try:
-            red = reduce(plan, seed, n_eval, chunk_size, bar,
-                         build_design(sampler, seed, n_eval, plan.n_dims))
-        finally:
-            if bar is not None:
-                bar.close()
-    else:
-        bar = _progress_bar(None, progress)
-        try:
-            red, info = _reduce_to_target(plan, seed, n, sampler,
-                                          Target(target_se, target_statistic, max_scenarios),
-                                          chunk_size, bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        extra.update(info)
-        note = ""
-    if note:
-        warnings.warn(note, SamplingNote, stacklevel=2)
-        extra["sampler_note"] = note
-    return build_dataset(scenario, plan, red, seed, q, extra)
-
-
-class SamplingNote(UserWarning):
-    """What a sampling design did to the request (e.g. n rounded up)."""
-
-
-def sample(scenario_or_path, n_scenarios: int, seed: int = 0, *,
-           overrides: Mapping[str, Any] | None = None, sampler: str = "random"):
-    """The raw draws that :func:`run` reduces for the same seed.
-
-    One variable per sampled parameter (dimension ``scenario``), the yearly
-    incident uniforms, and ``roi``, ``roi_expected`` and the other per-size
-    quantities (``scenario``, ``model_size``).
-    """
-    from .results import build_sample_dataset
-
-    scenario = _scenario(scenario_or_path, overrides)
-    n = _check_n(n_scenarios)
-    seed = _check_seed(seed)
-    check_sampler(sampler)
-    n_eval, note = design_size(sampler, n)
-    if note:
-        warnings.warn(note, SamplingNote, stacklevel=2)
-    plan = build_plan(scenario)
-    design = build_design(sampler, seed, n_eval, plan.n_dims)
-    draws, incident_u, stats = sample_arrays(plan, key_from_seed(seed), 0, n_eval, design)
-    return build_sample_dataset(scenario, plan, draws, incident_u, stats, seed, sampler)
-
-
-def _progress_bar(n: int | None, progress):
-    if not progress:
-        return None
-    from tqdm.auto import tqdm
-
-    # Shown only if the run lasts more than a couple of seconds.
-    return tqdm(total=n, unit=" scenarios", unit_scale=True, delay=1.5,
-                desc="simulating", leave=False, dynamic_ncols=True)

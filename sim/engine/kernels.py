@@ -8,67 +8,22 @@ through ``draw_design_scenario`` and evaluate with
 that ``run`` reduces.
 
 Arguments travel as three tuples: ``dists`` (the plan's constants and
-inverse-CDF tables), ``design`` (:class:`sim.designs.Design`) and ``copula``
+inverse-CDF tables), ``design`` (:class:`sim.sampling.designs.Design`) and ``copula``
 (the correlated dimensions and their Cholesky factor).
 """
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 
-from .designs import fill_design_uniforms
-from .inverse_cdf import inverse_cdf, ndtri
-from .jit import jit, jit_parallel, prange
-from .model import N_STATS, ROI, ROI_EXPECTED, evaluate_scenario
-from .reductions import histogram_add, histogram_bin
-from .rng import U_MAX, U_MIN
+from ..jit import jit_parallel, prange
+from ..model import evaluate_scenario
+from ..outputs import N_STATS, ROI, ROI_EXPECTED
+from ..sampling.draw import draw_design_scenario
+from .accumulators import histogram_add, histogram_bin
 
-_SQRT_HALF = 1.0 / math.sqrt(2.0)
-
-
-@jit
-def transform(theta0, target, family, par, lo, span, offset, n_table, table, u, theta):
-    """Parameter vector of one scenario from its uniforms (inverse CDFs)."""
-    theta[:] = theta0
-    for d in range(target.shape[0]):
-        theta[target[d]] = inverse_cdf(family[d], par[d, 0], par[d, 1], par[d, 2], lo[d],
-                                       span[d], table, offset[d], n_table[d], u[d])
-
-
-@jit
-def apply_copula(corr_dims, corr_chol, u, z):
-    """Gaussian copula: correlate the uniforms of ``corr_dims`` in place.
-
-    ``z = L Phi^-1(u)`` keeps each margin standard normal, so ``Phi(z)`` is
-    again uniform and every declared marginal is untouched.
-    """
-    m = corr_dims.shape[0]
-    for a in range(m):
-        z[a] = ndtri(u[corr_dims[a]])
-    for a in range(m - 1, -1, -1):  # backwards: z[b < a] is still the input
-        acc = 0.0
-        for b in range(a + 1):
-            acc += corr_chol[a, b] * z[b]
-        z[a] = acc
-    for a in range(m):
-        v = 0.5 * math.erfc(-z[a] * _SQRT_HALF)
-        u[corr_dims[a]] = min(max(v, U_MIN), U_MAX)
-
-
-@jit
-def draw_design_scenario(key, s, n_dims, block, dists, design, copula, u, z, theta):
-    """Uniforms of scenario ``s`` under the design, correlated, transformed."""
-    theta0, target, family, par, lo, span, offset, n_table, table = dists
-    code, n_reps, rep_size, keys, sobol_v, sobol_shift = design
-    fill_design_uniforms(code, n_reps, rep_size, keys, sobol_v, sobol_shift,
-                         key, s, n_dims, block, u)
-    corr_dims, corr_chol = copula
-    if corr_dims.shape[0] > 0:
-        apply_copula(corr_dims, corr_chol, u, z)
-    transform(theta0, target, family, par, lo, span, offset, n_table, table, u, theta)
+__all__ = ["reduce_chunk", "sample_range"]
 
 
 @jit_parallel

@@ -1,6 +1,6 @@
 """Peak resident memory of ``sim.run`` at a given number of scenarios.
 
-Each size runs in a fresh process (``python -m benchmarks.memory N``), which
+Each size runs in a fresh process (``python -m sim.bench.memory N``), which
 prints its peak resident set size (VmHWM) after the run, and after importing
 and compiling with a tiny run first, so the growth with N is visible.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -38,11 +39,12 @@ def measure_here(n: int) -> dict[str, float]:
 
 def measure(n: int, cache_dir=None) -> dict[str, float]:
     """Run ``sim.run(n)`` in a fresh process; its peak memory in MiB."""
-    from .startup import ROOT, child_env
+    from .startup import child_env
 
-    done = subprocess.run([sys.executable, "-m", "benchmarks.memory", str(int(n))],
-                          env=child_env(cache_dir),
-                          cwd=ROOT, capture_output=True, text=True, check=True)
+    with tempfile.TemporaryDirectory(prefix="sim-bench-") as cwd:
+        done = subprocess.run([sys.executable, "-m", "sim.bench.memory", str(int(n))],
+                              env=child_env(cache_dir),
+                              cwd=cwd, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -1,0 +1,16 @@
+"""The fixed layout of a run: how scenarios are grouped into blocks.
+
+Block ``b`` always holds scenarios ``b*BLOCK ... (b+1)*BLOCK-1``. Blocks are
+the unit of work handed to a thread, of the moment sums merged in block order,
+and of design replicates (block ``b`` belongs to replicate ``b % R``). The
+pilot, scenarios ``0 .. PILOT-1``, sets the histogram ranges. These numbers
+are part of what a result means: changing them changes the last bits of every
+statistic, so they live here, below everything that uses them.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BLOCK", "PILOT"]
+
+BLOCK = 4096  # scenarios per moment block: fixed, part of the result's definition
+PILOT = 16384  # scenarios that set the histogram ranges

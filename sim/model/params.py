@@ -1,0 +1,43 @@
+"""Positions of the scenario's parameters in the kernel's vector ``theta``.
+
+The layout is :data:`sim.registry.PARAMETERS`; these module constants are
+folded into the compiled kernels.
+"""
+
+from __future__ import annotations
+
+from ..registry import index as _i
+
+R_DISC = _i("finance.discount_rate")
+A_DATA = _i("scaling.data_exponent")
+D_REF = _i("scaling.tokens_at_reference")
+B_COMP = _i("scaling.compute_exponent")
+R_REF = _i("scaling.flops_at_reference")
+OVERHEAD = _i("scaling.experiment_overhead")
+E_LOSS = _i("performance.irreducible_loss")
+A_COEF = _i("performance.param_coefficient")
+B_COEF = _i("performance.data_coefficient")
+ALPHA = _i("performance.param_exponent")
+BETA = _i("performance.data_exponent")
+GAP = _i("performance.deployment_gap")
+P_HOUR = _i("costs.gpu_hour_price")
+F_PEAK = _i("costs.gpu_peak_flops")
+U_TRAIN = _i("costs.training_utilization")
+U_SERVE = _i("costs.serving_utilization")
+SERVE_DECLINE = _i("costs.serving_cost_decline")
+P_DATA = _i("costs.data_price_per_token")
+K_REF = _i("costs.fixed_cost_at_reference")
+F_EXP = _i("costs.fixed_cost_exponent")
+RHO = _i("risk.control_share")
+LAMBDA0 = _i("risk.incident_rate")
+KAPPA = _i("risk.control_effectiveness")
+SEVERITY = _i("risk.incident_severity")
+POOL = _i("market.revenue_pool")
+GROWTH = _i("market.growth")
+RIVALS = _i("market.competitors")
+RIVAL_SIZE = _i("market.competitor_size")
+PROGRESS = _i("market.frontier_progress")
+SHARPNESS = _i("market.share_sharpness")
+P_TOKEN = _i("market.token_price")
+PRICE_DECLINE = _i("market.token_price_decline")
+HYPE = _i("market.hype")

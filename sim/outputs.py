@@ -1,0 +1,81 @@
+"""The vocabulary of output statistics: one table, read by every layer.
+
+Each per-size statistic the model writes has an index (its column in the
+kernel's ``out[size, index]``), a name (``<name>_mean`` and
+``<name>_mean_se`` in a result), a long name and units. The model writes by
+index, the engine reduces every column, results name them, plots read the
+names: all from :data:`STATISTICS`, so adding a statistic is one line here
+and one assignment in the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["BEST", "LOSS", "N_STATS", "ROI", "ROI_EXPECTED", "STATISTICS", "STAT_BY_NAME",
+           "Statistic", "by_name"]
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One column of the model's per-size output."""
+
+    index: int
+    name: str
+    long_name: str
+    units: str
+    #: False for indicators whose mean is a probability stored under another
+    #: name (prob_loss, prob_best) rather than as ``<name>_mean``.
+    has_mean_variable: bool = True
+
+
+STATISTICS: tuple[Statistic, ...] = (
+    Statistic(0, "roi", "return on investment, (NPV - I) / I", "1"),
+    Statistic(1, "roi_expected", "ROI investors expect (no gap, hyped pool, no incidents)", "1"),
+    Statistic(2, "roi_gap", "expected minus realized ROI", "1"),
+    Statistic(3, "investment", "up-front investment I", "USD"),
+    Statistic(4, "compute_cost", "training compute cost", "USD"),
+    Statistic(5, "data_cost", "training data cost", "USD"),
+    Statistic(6, "fixed_cost", "fixed cost (team, infrastructure, evaluation)", "USD"),
+    Statistic(7, "risk_control_cost", "risk-control spend", "USD"),
+    Statistic(8, "revenue_npv", "discounted revenue", "USD"),
+    Statistic(9, "serving_cost_npv", "discounted serving cost", "USD"),
+    Statistic(10, "incident_loss_npv", "discounted incident losses", "USD"),
+    Statistic(11, "lab_loss", "lab loss L = E + A/N^alpha + B/D^beta", "nats/token"),
+    Statistic(12, "years_served", "years in which serving pays", "years"),
+    Statistic(13, "market_share", "market share in year 1 (0 if not served)", "1"),
+    Statistic(14, "loss", "indicator of a loss, ROI < 0", "1", has_mean_variable=False),
+    Statistic(15, "best", "share of the best-size-of-the-grid credit (ties split)", "1",
+              has_mean_variable=False),
+)
+assert [s.index for s in STATISTICS] == list(range(len(STATISTICS)))
+
+N_STATS = len(STATISTICS)
+_BY_NAME = {s.name: s for s in STATISTICS}
+
+
+def by_name(name: str) -> Statistic:
+    return _BY_NAME[name]
+
+
+# Column indices the kernels use by name (module constants fold in at compile time).
+ROI = by_name("roi").index
+ROI_EXPECTED = by_name("roi_expected").index
+ROI_GAP = by_name("roi_gap").index
+INVESTMENT = by_name("investment").index
+COMPUTE_COST = by_name("compute_cost").index
+DATA_COST = by_name("data_cost").index
+FIXED_COST = by_name("fixed_cost").index
+RISK_CONTROL_COST = by_name("risk_control_cost").index
+REVENUE_NPV = by_name("revenue_npv").index
+SERVING_COST_NPV = by_name("serving_cost_npv").index
+INCIDENT_LOSS_NPV = by_name("incident_loss_npv").index
+LAB_LOSS = by_name("lab_loss").index
+YEARS_SERVED = by_name("years_served").index
+MARKET_SHARE = by_name("market_share").index
+LOSS = by_name("loss").index
+BEST = by_name("best").index
+
+#: Statistics a stopping rule can target: "<name>_mean", prob_loss, prob_best.
+STAT_BY_NAME = {f"{s.name}_mean": s.index for s in STATISTICS if s.has_mean_variable}
+STAT_BY_NAME.update({"prob_loss": LOSS, "prob_best": BEST})
