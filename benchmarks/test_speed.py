@@ -12,7 +12,7 @@ import pytest
 
 from sim.bench import floors, naive_numba, numpy_model, squiggle_model, workload
 
-from .conftest import N, NUMPY_N
+from .conftest import NUMPY_N, N
 
 ROUNDS = 3
 

@@ -1,6 +1,7 @@
 """The installed version of sim, at the bottom of the layers (no imports of sim)."""
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 __all__ = ["__version__"]
 

@@ -9,10 +9,11 @@ knows nothing of files, overrides or progress.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from .engine.reducer import Target, reduce, reduce_to_target, sample_arrays
 from .checks import check_n, check_quantiles, check_seed
+from .engine.reducer import Target, reduce, reduce_to_target, sample_arrays
 from .plan import build_plan
 from .progress import progress_bar
 from .results import build_dataset, build_sample_dataset

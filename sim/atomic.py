@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from .errors import SimError
+
+__all__ = ["atomic_output", "check_output"]
 
 
 def check_output(path: str | os.PathLike) -> Path:

@@ -17,6 +17,8 @@ from ._version import __version__
 from .choices import BENCH_PARTS, PLOT_KINDS, SAMPLERS
 from .errors import SimError
 
+__all__ = ["cli", "main"]
+
 
 class InputError(click.ClickException):
     """A user-fixable problem: one message, exit code 2, no traceback."""

@@ -1,5 +1,7 @@
 """Errors that users can fix: the CLI turns them into one line and exit code 2."""
 
+__all__ = ["ScenarioError", "SimError"]
+
 
 class SimError(Exception):
     """A problem with the user's input, reported without a traceback."""

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numba
 
+__all__ = ["jit", "jit_parallel", "prange"]
+
 
 def _cache_dir() -> str:
     """A compile cache private to this exact source of ``sim``.

@@ -29,6 +29,9 @@ from .choices import PLOT_KINDS
 from .errors import SimError
 from .units import size_label
 
+__all__ = ["CHARTS", "KINDS", "best", "costs", "draw", "exceedance", "fan", "hist", "open_result",
+           "save_figure", "sweep"]
+
 KINDS = PLOT_KINDS
 FORMATS = (".png", ".svg", ".pdf")
 #: Dimensions of a single run; any other dimension of a result was swept.

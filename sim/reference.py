@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["evaluate"]
+
 
 def evaluate(params: dict[str, np.ndarray], incident_u: np.ndarray,
              sizes: np.ndarray, reference_size: float, horizon: int) -> dict[str, np.ndarray]:

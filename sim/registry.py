@@ -128,3 +128,6 @@ SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid"})
 def index(key: str) -> int:
     """Position of ``key`` in the kernel's parameter vector."""
     return PARAMETERS[key].index
+
+
+__all__ = ["DESCRIPTIVE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds", "Parameter", "index"]

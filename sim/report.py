@@ -23,6 +23,8 @@ from .atomic import atomic_output, check_output
 from .errors import SimError
 from .units import size_label
 
+__all__ = ["build_report", "write_report"]
+
 #: Charts of a single run, in reading order, with a caption for people.
 RUN_CHARTS = (
     ("fan", "ROI by model size: bands hold 90% and 50% of scenarios; the dashed line is "

@@ -14,10 +14,13 @@ from . import outputs
 from ._version import __version__
 from .atomic import atomic_output
 from .engine import sketch
-from .layout import BLOCK
 from .engine.accumulators import N_BINS
+from .layout import BLOCK
 from .outputs import STATISTICS
 from .registry import PARAMETERS
+
+__all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
+           "build_sample_dataset", "write_netcdf"]
 
 CVAR_LEVEL = 0.05
 #: Probability levels of the stored quantile functions (for histograms and
@@ -161,7 +164,7 @@ def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> d
         "moment_block_size": int(BLOCK),
         "histogram_bins": int(N_BINS),
         "sim_version": __version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "Conventions": "CF-1.10",
     }
     if elapsed is not None:

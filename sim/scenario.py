@@ -14,16 +14,17 @@ expected.
 from __future__ import annotations
 
 import difflib
-from importlib import resources
 import itertools
 import json
 import math
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,7 @@ class Scenario:
         """Keys drawn from a distribution, in registry order."""
         return [k for k in PARAMETERS if isinstance(self.values[k], Distribution)]
 
-    def with_overrides(self, overrides: Mapping[str, Any] | None) -> "Scenario":
+    def with_overrides(self, overrides: Mapping[str, Any] | None) -> Scenario:
         """A new scenario with ``overrides`` applied (and validated)."""
         if not overrides:
             return self

@@ -16,7 +16,8 @@ import itertools
 import math
 import re
 import time
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -30,6 +31,8 @@ from .progress import progress_bar
 from .registry import PARAMETERS, STRUCTURAL
 from .results import build_dataset
 from .scenario import toml_value
+
+__all__ = ["parse_values", "parse_vary", "sweep"]
 
 #: Distribution fields measured in the parameter's own unit; other fields
 #: (shapes such as ``sigma``, ``a``, ``b``, ``p``) are dimensionless.

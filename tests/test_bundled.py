@@ -245,6 +245,7 @@ def test_bert_seed_costs_follow_the_seed_exponents(story):
 # ------------------------------------------------------------------ command line
 def test_cli_lists_bundled_scenarios():
     from click.testing import CliRunner
+
     from sim.cli import cli
 
     result = CliRunner().invoke(cli, ["scenarios"])
@@ -257,6 +258,7 @@ def test_cli_lists_bundled_scenarios():
 
 def test_cli_runs_a_bundled_scenario_by_name():
     from click.testing import CliRunner
+
     from sim.cli import cli
 
     result = CliRunner().invoke(cli, ["run", "cooling", "-n", "2000"])

@@ -7,8 +7,8 @@ import pytest
 import xarray as xr
 
 import sim
-from sim.layout import BLOCK, PILOT
 from sim.engine import sketch
+from sim.layout import BLOCK, PILOT
 
 RESULT_VARS = ["roi_mean", "roi_std", "roi_quantile", "roi_expected_quantile", "prob_loss",
                "prob_best", "cvar_05", "investment_mean", "revenue_npv_mean"]
@@ -184,9 +184,9 @@ def test_bad_run_arguments(baseline, kwargs, message):
 def test_thread_count_may_change_during_a_run(baseline, threads):
     """Histograms are indexed by thread id: a run that gains threads half way
     grows them, and its numbers equal those of a run at a fixed count."""
-    from sim.sampling.designs import build_design
     from sim.engine.reducer import Reducer, reduce
     from sim.plan import build_plan
+    from sim.sampling.designs import build_design
 
     plan = build_plan(baseline)
     n = 6 * BLOCK
@@ -206,8 +206,8 @@ def test_thread_count_may_change_during_a_run(baseline, threads):
 def test_progress_counts_every_scenario_and_waits_before_showing(baseline):
     """The bar appears only after 1.5 s and ends at n, whatever the chunking."""
     from sim.engine.reducer import reduce
-    from sim.progress import progress_bar
     from sim.plan import build_plan
+    from sim.progress import progress_bar
 
     n = 5 * BLOCK + 7
     bar = progress_bar(n, True)

@@ -11,12 +11,12 @@ from scipy import stats
 from scipy.stats import qmc
 
 import sim
-from sim.sampling.rng import key_from_seed
+from sim.api import SamplingNote
+from sim.cli import cli
+from sim.errors import ScenarioError
 from sim.layout import BLOCK, PILOT
 from sim.sampling import design_kernels, designs
-from sim.cli import cli
-from sim.api import SamplingNote
-from sim.errors import ScenarioError
+from sim.sampling.rng import key_from_seed
 
 from .conftest import make_scenario
 from .test_engine import assert_same_numbers

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.sampling.distributions import Distribution
 from sim.errors import ScenarioError
 from sim.registry import PARAMETERS, STRUCTURAL
+from sim.sampling.distributions import Distribution
 from sim.scenario import parse_assignment, scenario_from_toml_text
 
 from .conftest import BASELINE, CONSTANTS, make_scenario

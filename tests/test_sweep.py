@@ -8,8 +8,8 @@ import xarray as xr
 from click.testing import CliRunner
 
 import sim
-from sim.engine import kernels
 from sim.cli import cli
+from sim.engine import kernels
 from sim.errors import SimError
 from sim.sweep import parse_values, parse_vary
 

@@ -18,9 +18,10 @@ import json
 import math
 import os
 import platform
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..choices import BENCH_PARTS
 from ..errors import SimError
@@ -57,7 +58,7 @@ class Settings:
 
     @classmethod
     def make(cls, quick: bool = False, sizes=None, threads=None, repeat=None,
-             skip=()) -> "Settings":
+             skip=()) -> Settings:
         """Defaults of the full run, or of ``--quick`` (1e6 only, fewer repeats,
         smaller NumPy and squigglepy runs, memory at 1e6 only)."""
         s = cls(quick=quick)
@@ -193,7 +194,7 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
     from . import floors, memory, naive_numba, numpy_model, squiggle_model, startup, workload
 
     report = Report(command=command, settings=settings,
-                    date=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+                    date=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     sc = workload.scenario()
     plan = workload.plan(sc)
@@ -211,8 +212,8 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
             log(f"  CHECK FAILED: {name}: {problem}")
         return problem is None
 
-    def record(name: str, t: int, n: int, fn: Callable[[], Any]):
-        seconds, result = workload.best_time(fn, settings.repeat)
+    def record(name: str, t: int, n: int, fn: Callable[..., Any], *args):
+        seconds, result = workload.best_time(lambda: fn(*args), settings.repeat)
         row = {"benchmark": name, "threads": t, "n": n, "seconds": seconds,
                "per_second": n / seconds}
         report.rates.append(row)
@@ -245,33 +246,33 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
             numba.set_num_threads(t)
             for n in settings.sizes:
                 log(f"{t} thread{'s' if t > 1 else ''}, {n:.0e} scenarios")
-                red = record("engine", t, n, lambda: workload.engine_summary(plan, seed, n))
+                red = record("engine", t, n, workload.engine_summary, plan, seed, n)
                 want = engine_at.setdefault(n, red)
                 check("engine", None if _identical(red, want) else
                       "result depends on the thread count", threads=t, n=n)
-                ds = record("engine_api", t, n, lambda: _api_run(sc, seed, n))
+                ds = record("engine_api", t, n, _api_run, sc, seed, n)
                 check("engine_api", None if _close(ds.roi_mean.values, want.roi_mean, 0.0)
                       else "sim.run differs from sim.engine.reducer.reduce", threads=t, n=n)
                 if "naive" not in skip:
-                    got = record("naive_numba", t, n, lambda: naive_numba.run(plan, seed, n))
+                    got = record("naive_numba", t, n, naive_numba.run, plan, seed, n)
                     check("naive_numba", workload.same_means(got, want, 1e-9), threads=t, n=n)
                 if "floors" not in skip:
-                    sums = record("rng_floor", t, n, lambda: floors.draws_run(plan, seed, n))
+                    sums = record("rng_floor", t, n, floors.draws_run, plan, seed, n)
                     if not math.isfinite(float(sums.sum())):
                         check("rng_floor", "non-finite draws", threads=t, n=n)
-                    record("arithmetic_floor", t, n, lambda: floors.model_run(plan, pre, n))
+                    record("arithmetic_floor", t, n, floors.model_run, plan, pre, n)
             if t == 1:
                 if "numpy" not in skip:
                     n = settings.numpy_n
                     log(f"NumPy baseline, {n:.0e} scenarios")
-                    got = record("numpy", 1, n, lambda: numpy_model.run(sc, seed, n))
+                    got = record("numpy", 1, n, numpy_model.run, sc, seed, n)
                     check("numpy", numpy_model.check_on_engine_draws(sc), on="engine's own draws")
                     check("numpy", workload.same_distribution(got, engine_summary(n)), n=n)
                 if "squigglepy" not in skip:
                     n = settings.squigglepy_n
                     if squiggle_model.available():
                         log(f"squigglepy, {n:.0e} scenarios")
-                        got = record("squigglepy", 1, n, lambda: squiggle_model.run(sc, seed, n))
+                        got = record("squigglepy", 1, n, squiggle_model.run, sc, seed, n)
                         check("squigglepy", workload.same_distribution(got, engine_summary(n)), n=n)
                     else:
                         report.notes.append("squigglepy not installed: not measured "

@@ -13,6 +13,8 @@ import sys
 import tempfile
 import time
 
+__all__ = ["measure"]
+
 
 def _high_water_mib() -> float:
     """Peak resident set size of this process so far, in MiB."""

@@ -24,8 +24,9 @@ from ..model import params as m
 from ..sampling.designs import build_design
 from ..sampling.draw import draw_design_scenario
 from ..sampling.rng import key_from_seed
-
 from .workload import Summary
+
+__all__ = ["run"]
 
 
 @jit

@@ -15,7 +15,6 @@ from .. import reference
 from ..registry import PARAMETERS
 from ..sampling.distributions import Distribution
 from ..sampling.families import lognormal_mu_sigma, pert_shape
-
 from .workload import Summary
 
 CHUNK = 100_000

@@ -17,8 +17,9 @@ from .. import reference
 from ..registry import PARAMETERS
 from ..sampling.distributions import Distribution
 from ..sampling.families import lognormal_mu_sigma
-
 from .workload import Summary
+
+__all__ = ["available", "run"]
 
 CHUNK = 100_000
 

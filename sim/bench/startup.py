@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 
+__all__ = ["child_env", "measure"]
+
 # Run in the child: time ``import sim`` and a first small run.
 _PROBE = """
 import json, time

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from importlib import resources
 
 import numpy as np
-
-from importlib import resources
 
 from .. import outputs
 from ..engine.reducer import reduce
 from ..plan import Plan, build_plan
 from ..scenario import Scenario, load_scenario
+
+__all__ = ["SCENARIO", "SEED", "Summary", "best_time", "engine_summary", "plan", "reduction_summary",
+           "same_distribution", "same_means", "scenario"]
 
 #: The workload: the v1 bundled baseline, frozen, because the baselines
 #: (NumPy, naive Numba, squigglepy) transcribe model v1. The engine runs it

@@ -15,9 +15,9 @@ they were split among chunks and threads:
   and a piecewise-linear ``log2`` beyond: no transcendental call) over the
   range seen in a pilot of the first scenarios. Since ``1 + ROI = NPV / I``,
   returns are resolved relatively as multiples of the investment, from a
-  thousandth of it (near total loss) to thousands of times it. The five numbers of a bin sit side by side, so an update touches one
-  cache line. Quantiles interpolate
-  between the observed minimum and maximum of a bin, which makes a bin holding
+  thousandth of it (near total loss) to thousands of times it. The five
+  numbers of a bin sit side by side, so an update touches one cache line.
+  Quantiles interpolate between the observed minimum and maximum of a bin, which makes a bin holding
   a single repeated value (ROI = -1 for a size withdrawn in every year) exact.
 """
 

@@ -50,7 +50,7 @@ class Histograms:
         self.data[..., MAX] = -np.inf
 
     @classmethod
-    def from_pilot(cls, values: np.ndarray, n_lanes: int, n_bins: int = N_BINS) -> "Histograms":
+    def from_pilot(cls, values: np.ndarray, n_lanes: int, n_bins: int = N_BINS) -> Histograms:
         """Ranges in pseudo-log space from pilot values of shape (n, n_hist).
 
         Where the pilot shows a value repeated in at least 0.1% of scenarios

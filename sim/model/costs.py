@@ -7,6 +7,9 @@ import math
 from ..jit import jit
 from .params import F_EXP, F_PEAK, K_REF, P_DATA, P_HOUR, RHO, U_SERVE, U_TRAIN
 
+__all__ = ["SECONDS_PER_HOUR", "SERVING_FLOP_PER_PARAM", "serving_cost_per_token", "upfront_costs",
+           "usd_per_training_flop"]
+
 SECONDS_PER_HOUR = 3600.0
 SERVING_FLOP_PER_PARAM = 2.0  # inference ~ 2N FLOP per token (Kaplan et al.)
 

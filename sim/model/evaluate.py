@@ -10,15 +10,33 @@ from __future__ import annotations
 import math
 
 from ..jit import jit
-from ..outputs import (BEST, COMPUTE_COST, DATA_COST, FIXED_COST, INCIDENT_LOSS_NPV, INVESTMENT,
-                       LAB_LOSS, LOSS, MARKET_SHARE, REVENUE_NPV, RISK_CONTROL_COST, ROI,
-                       ROI_EXPECTED, ROI_GAP, SERVING_COST_NPV, YEARS_SERVED)
+from ..outputs import (
+    BEST,
+    COMPUTE_COST,
+    DATA_COST,
+    FIXED_COST,
+    INCIDENT_LOSS_NPV,
+    INVESTMENT,
+    LAB_LOSS,
+    LOSS,
+    MARKET_SHARE,
+    REVENUE_NPV,
+    RISK_CONTROL_COST,
+    ROI,
+    ROI_EXPECTED,
+    ROI_GAP,
+    SERVING_COST_NPV,
+    YEARS_SERVED,
+)
 from .costs import serving_cost_per_token, upfront_costs, usd_per_training_flop
 from .market import market_cash_flows, yearly_factors
 from .params import A_DATA, D_REF, E_LOSS, GAP, HYPE, POOL, RIVALS, SEVERITY, SHARPNESS
 from .performance import reducible_loss, rival_loss
 from .risk import incident_probability
 from .scaling import scaling
+
+__all__ = ["evaluate_scenario"]
+
 
 @jit
 def evaluate_scenario(theta, log_sizes, log_n_ref, horizon, incident_u, out, work):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 
 from ..jit import jit
-from .params import GROWTH, PRICE_DECLINE, PROGRESS, P_TOKEN, R_DISC, SERVE_DECLINE, SHARPNESS
+from .params import GROWTH, P_TOKEN, PRICE_DECLINE, PROGRESS, R_DISC, SERVE_DECLINE, SHARPNESS
+
+__all__ = ["market_cash_flows", "yearly_factors"]
+
 
 @jit
 def yearly_factors(theta, horizon, incident_u, incident_p, work):

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from ..registry import index as _i
 
+__all__ = ["ALPHA", "A_COEF", "A_DATA", "BETA", "B_COEF", "B_COMP", "D_REF", "E_LOSS", "F_EXP", "F_PEAK",
+           "GAP", "GROWTH", "HYPE", "KAPPA", "K_REF", "LAMBDA0", "OVERHEAD", "POOL",
+           "PRICE_DECLINE", "PROGRESS", "P_DATA", "P_HOUR", "P_TOKEN", "RHO", "RIVALS",
+           "RIVAL_SIZE", "R_DISC", "R_REF", "SERVE_DECLINE", "SEVERITY", "SHARPNESS",
+           "U_SERVE", "U_TRAIN"]
+
 R_DISC = _i("finance.discount_rate")
 A_DATA = _i("scaling.data_exponent")
 D_REF = _i("scaling.tokens_at_reference")

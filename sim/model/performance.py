@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 
 from ..jit import jit
-from .params import ALPHA, A_COEF, A_DATA, BETA, B_COEF, D_REF, RIVAL_SIZE
+from .params import A_COEF, A_DATA, ALPHA, B_COEF, BETA, D_REF, RIVAL_SIZE
+
+__all__ = ["reducible_loss", "rival_loss"]
+
 
 @jit
 def reducible_loss(theta, log_n, log_tokens):

@@ -7,6 +7,9 @@ import math
 from ..jit import jit
 from .params import KAPPA, LAMBDA0, RHO
 
+__all__ = ["incident_probability"]
+
+
 @jit
 def incident_probability(theta):
     """lambda = lambda0 exp(-kappa rho): risk control lowers the incident rate."""

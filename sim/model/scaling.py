@@ -7,6 +7,9 @@ import math
 from ..jit import jit
 from .params import A_DATA, B_COMP, D_REF, OVERHEAD, R_REF
 
+__all__ = ["scaling"]
+
+
 @jit
 def scaling(theta, log_x):
     """Training tokens D and total training compute R at size ``x = N/N_ref``."""

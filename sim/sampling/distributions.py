@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from ..errors import ScenarioError
-from .families import (DISCRETE, FAMILIES, Family, choice_table, lognormal_mu_sigma,  # noqa: F401
-                       number, pert_shape)
+from .families import DISCRETE, FAMILIES, Family, choice_table, lognormal_mu_sigma, number, pert_shape  # noqa: F401
 
 __all__ = ["DISCRETE", "FAMILIES", "Distribution"]
 
@@ -31,7 +31,7 @@ class Distribution:
 
     # ------------------------------------------------------------------ parse
     @classmethod
-    def parse(cls, spec: dict, where: str = "") -> "Distribution":
+    def parse(cls, spec: dict, where: str = "") -> Distribution:
         """Validate an inline table such as ``{dist="normal", mean=1, sd=0.1}``."""
         spec = dict(spec)
         family = spec.pop("dist", None)

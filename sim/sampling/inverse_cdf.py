@@ -18,6 +18,8 @@ import math
 
 from ..jit import jit
 
+__all__ = ["inverse_cdf", "ndtri"]
+
 # Family codes stored in the kernel's per-dimension plan.
 NORMAL = 0
 LOGNORMAL = 1

@@ -14,6 +14,8 @@ import numpy as np
 
 from ..jit import jit
 
+__all__ = ["U_MAX", "U_MIN", "fill_uniforms", "key_from_seed", "mix64", "uniform"]
+
 GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
