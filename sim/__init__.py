@@ -3,6 +3,7 @@
 >>> import sim
 >>> ds = sim.run("baseline", n_scenarios=100_000, seed=1)   # xarray.Dataset
 >>> draws = sim.sample("baseline", n_scenarios=1000, seed=1)
+>>> report = sim.calibrate("baseline")   # against observed models
 >>> grid = sim.sweep("baseline", {"market.competitors.lam": [2, 8, 20]}, n_scenarios=10_000)
 """
 
@@ -13,6 +14,7 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.1.0+unknown"
 
+from .calibration import calibrate
 from .engine import DEFAULT_QUANTILES, run, sample
 from .errors import ScenarioError, SimError
 from .results import write_netcdf
@@ -34,6 +36,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimError",
+    "calibrate",
     "load_scenario",
     "run",
     "sample",
