@@ -408,7 +408,7 @@ def calibration_table(ds: xr.Dataset) -> str:
         "compute": ("final-run training FLOP: reported against "
                     + ("R_ref x^b" if rule == "power" else "6 N D_ref x^a")
                     + " at the reported N (x = N / N_ref)\n"
-                    "(6ND/rep: 6 N D_reported / reported FLOP)"),
+                    + "(6ND/rep: 6 N D_reported / reported FLOP)"),
         "tokens": "training tokens: reported against D_ref x^a at the reported N",
         "cost": ("final-run cost: reported cloud-rental cost against "
                  "reported FLOP * p_h / (3600 F_pk u_tr)"),

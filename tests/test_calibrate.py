@@ -19,8 +19,13 @@ from click.testing import CliRunner
 from scipy import stats
 
 import sim
-from sim.calibration import (BUNDLED_SOURCE, REQUIRED_COLUMNS, calibration_table, eng,
-                             percentile_of)
+from sim.calibration import (
+    BUNDLED_SOURCE,
+    REQUIRED_COLUMNS,
+    calibration_table,
+    eng,
+    percentile_of,
+)
 from sim.cli import cli
 
 from .conftest import make_scenario
@@ -132,12 +137,12 @@ def _median_cost(flops: float, price: float = 2.5) -> float:
 def small_table(tmp_path) -> Path:
     c1, c5 = _median_cost(1.2e22), _median_cost(1.2e20)
     text = "\n".join([
-        "model,organization,year,parameters,training_tokens,training_flops,"
-        "cost_usd_low,cost_usd_central,cost_usd_high,cost_basis,source",
+        ("model,organization,year,parameters,training_tokens,training_flops,"
+         "cost_usd_low,cost_usd_central,cost_usd_high,cost_basis,source"),
         f"m1,o,2020,1e10,2e11,1.2e22,,{c1!r},,cloud_rental_final_run,s",
         f"m1,o,2020,1e10,2e11,1.2e22,,{100 * c1!r},,amortized_hw_energy_final_run_2023USD,s",
-        f"m2,o,2021,1e11,unverified,1.2e25,,{100 * _median_cost(1.2e25)!r},,"
-        "cloud_rental_final_run_inflation_adj,s",
+        (f"m2,o,2021,1e11,unverified,1.2e25,,{100 * _median_cost(1.2e25)!r},,"
+         "cloud_rental_final_run_inflation_adj,s"),
         "m3,o,2022,unverified,unverified,1e24,,unverified,,cloud_rental_final_run,s",
         "m4,o,2023,,,,,5e6,,cloud_rental_final_run,\"a, quoted source\"",
         f"m5,o,2023,1e9,2e10,1.2e20,1,{c5 / 100!r},1e9,cloud_rental_final_run,s",
@@ -203,7 +208,9 @@ def test_predictions_use_the_scenarios_correlated_draws(small_table):
                                np.quantile(cost, [0.05, 0.5, 0.95]), rtol=1e-12)
     plain = _row(sim.calibrate("baseline", models=small_table, n_scenarios=5000, seed=2),
                  "m1", "cost")
-    width = lambda r: float(r["predicted_quantile"][2] / r["predicted_quantile"][0])  # noqa: E731
+    def width(r):
+        return float(r["predicted_quantile"][2] / r["predicted_quantile"][0])
+
     assert width(row) < 0.8 * width(plain)  # price and utilization offset each other
 
 
@@ -255,18 +262,18 @@ def test_cli_set_changes_the_cost_interval(runner, small_table):
     assert base.output != a100.output
 
 
+HEADER = "model,year,parameters,training_tokens,training_flops,cost_usd_central,cost_basis\n"
+
+
 @pytest.mark.parametrize("content, needle", [
     (None, "no such models file"),
     ("model,year,parameters\nx,2020,1e9\n", "missing column(s) training_tokens, training_flops"),
-    ("model,year,parameters,training_tokens,training_flops,cost_usd_central,cost_basis\n"
-     "m1,2020,lots,2e11,1e22,1e6,cloud_rental_final_run\n",
-     "line 2 (m1), column parameters: expected a positive number, empty or 'unverified', "
-     "got 'lots'"),
-    ("model,year,parameters,training_tokens,training_flops,cost_usd_central,cost_basis\n"
-     "m1,2020,1e10,2e11,1e22,-5,cloud_rental_final_run\n",
+    (HEADER + "m1,2020,lots,2e11,1e22,1e6,cloud_rental_final_run\n",
+     ("line 2 (m1), column parameters: expected a positive number, empty or "
+      "'unverified', got 'lots'")),
+    (HEADER + "m1,2020,1e10,2e11,1e22,-5,cloud_rental_final_run\n",
      "column cost_usd_central: expected a positive number"),
-    ("model,year,parameters,training_tokens,training_flops,cost_usd_central,cost_basis\n"
-     "m1,soon,1e10,2e11,1e22,1e6,cloud_rental_final_run\n", "column year: expected a year"),
+    (HEADER + "m1,soon,1e10,2e11,1e22,1e6,cloud_rental_final_run\n", "column year: expected a year"),
 ])
 def test_bad_models_file_is_one_message(runner, tmp_path, content, needle):
     path = tmp_path / "models.csv"
