@@ -3,11 +3,13 @@
 >>> import sim
 >>> ds = sim.run("baseline", n_scenarios=100_000, seed=1)   # xarray.Dataset
 >>> draws = sim.sample("baseline", n_scenarios=1000, seed=1)
+>>> report = sim.calibrate("baseline")   # against observed models
 >>> grid = sim.sweep("baseline", {"market.competitors.lam": [2, 8, 20]}, n_scenarios=10_000)
 """
 
 from ._version import __version__
 from .api import DEFAULT_QUANTILES, run, sample
+from .calibration import calibrate
 from .errors import ScenarioError, SimError
 from .results import write_netcdf
 from .scenario import Scenario, load_scenario
@@ -27,6 +29,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimError",
+    "calibrate",
     "load_scenario",
     "run",
     "sample",

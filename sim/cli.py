@@ -282,6 +282,45 @@ def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tu
         sys.exit(1)
 
 
+@cli.command("calibrate")
+@click.argument("scenario", required=False, default="baseline")
+@click.option("--models", "models", metavar="FILE",
+              help="CSV of observed models in the format of the bundled "
+                   "sim/data/notable_models.csv [default: the bundled table].")
+@click.option("-n", "--scenarios", "n", default="20000", show_default=True,
+              help="Predictive draws of the scenario.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed; the same seed and -n give the same report.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the comparison to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key, e.g. costs.gpu_peak_flops=3.12e14.")
+def calibrate_command(scenario: str, models: str | None, n: str, seed: int,
+                      output: Path | None, assignments: tuple[str, ...]) -> None:
+    """Compare SCENARIO's predictions with observed models (default: baseline).
+
+    For each usable row of the models table: final-run FLOP from N under the
+    compute rule against reported FLOP, tokens from N against reported
+    tokens, and final-run cost from reported FLOP against reported
+    cloud-rental cost, each with the scenario's 5-50-95% interval, the
+    percentile of the observation and the coverage of the 90% intervals.
+    A report: exits 0 whatever the coverage.
+    """
+    from .calibration import calibrate, calibration_table
+    from .results import write_netcdf
+
+    try:
+        ds = calibrate(scenario, models=models, n_scenarios=_count(n), seed=seed,
+                       overrides=_overrides(assignments))
+        if output is not None:
+            write_netcdf(ds, output)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(calibration_table(ds))
+    if output is not None:
+        click.echo(f"wrote {output}")
+
+
 def main() -> None:
     """Entry point of the ``sim`` script.
 
