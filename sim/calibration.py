@@ -58,6 +58,8 @@ from ._version import __version__
 from .checks import check_n, check_seed
 from .errors import SimError
 
+__all__ = ["bundled_models", "calibrate", "calibration_table", "parse_models", "read_models"]
+
 QUANTILES = (0.05, 0.5, 0.95)
 NOMINAL_COVERAGE = 0.9
 DEFAULT_DRAWS = 20_000
