@@ -23,6 +23,13 @@ class Plan:
     yearly incident uniforms. Rank correlations act through a Gaussian
     copula on the uniforms of ``corr_dims`` before the inverse CDFs, so
     every marginal stays exactly as declared.
+
+    A parameter the scenario does not hold (a power-law key under
+    ``compute_rule = "6ND"``, a ``finetune.*`` key under ``route =
+    "pretrain"`` that no file sets; see :class:`sim.scenario.Scenario`) is NaN
+    in ``theta``: the model does not read it under that route and rule, and a
+    NaN would show at once if it ever did. ``route`` and ``compute_rule`` say
+    which equations apply.
     """
 
     theta: np.ndarray  # (n_parameters,) constants; sampled entries overwritten
@@ -40,6 +47,8 @@ class Plan:
     sampled_keys: tuple[str, ...]
     corr_dims: np.ndarray  # (m,) int64: sampled dimensions tied by the copula
     corr_chol: np.ndarray  # (m, m) lower Cholesky factor of their normal correlations
+    route: str = "pretrain"  # "pretrain" | "finetune" (MODEL.md section 6)
+    compute_rule: str = "power"  # "power" | "6ND" (MODEL.md section 6)
 
     @property
     def n_sampled(self) -> int:
@@ -60,7 +69,7 @@ def build_plan(scenario) -> Plan:
     keys = []
     position = 0
     for key, param in PARAMETERS.items():
-        value = scenario.values[key]
+        value = scenario.values.get(key, math.nan)  # not in this scenario: never read
         if isinstance(value, Distribution):
             code, p, f_lo, f_span, table, n_tab = value.encode()
             keys.append(key)
@@ -99,4 +108,6 @@ def build_plan(scenario) -> Plan:
         sampled_keys=tuple(keys),
         corr_dims=corr_dims,
         corr_chol=np.ascontiguousarray(corr_chol),
+        route=scenario.route,
+        compute_rule=scenario.compute_rule,
     )

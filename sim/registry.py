@@ -1,7 +1,13 @@
-"""One registry of scenario keys: symbol, unit, bounds and meaning.
+"""One registry of scenario keys: symbol, unit, bounds, meaning and default.
 
 It drives validation, the kernel's parameter vector layout (``index``), the
 CLI help and ``docs/model.md`` (a test checks that every key is documented).
+
+Keys of model v2 (MODEL.md sections 6, 7, 10, 11) are appended after the v1
+keys, so the v1 positions never move. Each has a ``default`` that gives v1
+exactly (a file written for v1 loads with v1 meaning); a key without a default
+must be set, unless it belongs to a route or compute rule that is not in use
+(:func:`required_keys`, :data:`POWER_LAW_KEYS`, :data:`FINETUNE_KEYS`).
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ class Bounds:
     upper: float = math.inf
     lower_open: bool = False
     upper_open: bool = False
+    infinite: bool = False  # whether +inf is allowed as a constant (an unlimited stock)
 
     def contains(self, x: float) -> bool:
         if math.isnan(x):
             return False
+        if math.isinf(x):
+            return self.infinite and x > 0 and self.upper == math.inf
         if self.lower_open and not x > self.lower:
             return False
         if not self.lower_open and not x >= self.lower:
@@ -33,6 +42,10 @@ class Bounds:
         return True
 
     def describe(self) -> str:
+        text = self._describe_finite()
+        return f"{text} or inf" if self.infinite else text
+
+    def _describe_finite(self) -> str:
         lo, hi = self.lower, self.upper
         if lo == -math.inf and hi == math.inf:
             return "a finite number"
@@ -52,6 +65,7 @@ PROBABILITY = Bounds(0.0, 1.0)
 FRACTION_BELOW_ONE = Bounds(0.0, 1.0, upper_open=True)
 UNIT_INTERVAL_OPEN_LOW = Bounds(0.0, 1.0, lower_open=True)
 ABOVE_MINUS_ONE = Bounds(-1.0, lower_open=True)
+POSITIVE_OR_INF = Bounds(0.0, lower_open=True, infinite=True)
 
 
 @dataclass(frozen=True)
@@ -64,6 +78,7 @@ class Parameter:
     bounds: Bounds
     meaning: str
     index: int = -1  # position in the kernel's parameter vector
+    default: float | None = None  # value when a file leaves the key out (None: no default)
 
 
 _PARAMETERS = [
@@ -100,19 +115,65 @@ _PARAMETERS = [
     ("market.token_price", "p_t", "USD/token", POSITIVE, "market price per output token in year 1"),
     ("market.token_price_decline", "delta", "1/year", PROBABILITY, "yearly fall of the token price"),
     ("market.hype", "h", "1", POSITIVE, "investors' revenue expectation / realistic pool"),
+    # ---- model v2 (MODEL.md sections 6, 7, 10, 11): appended, so v1 positions stay.
+    # A sixth entry is the default, which gives v1 exactly when the key is left out.
+    ("finetune.base_tokens_per_param", "tau_b", "tokens/parameter", POSITIVE,
+     "training tokens per parameter of the open base model"),
+    ("finetune.tokens", "D_ft", "tokens", POSITIVE, "fine-tuning tokens"),
+    ("finetune.compute_share", "c_ft", "1", UNIT_INTERVAL_OPEN_LOW,
+     "compute per token relative to full fine-tuning (parameter-efficient < 1)"),
+    ("finetune.data_price_per_token", "p_ft", "USD/token", NON_NEGATIVE,
+     "price per labelled fine-tuning token"),
+    ("finetune.fixed_cost_at_reference", "K_ft", "USD", NON_NEGATIVE,
+     "fine-tuning team and evaluation at N_ref"),
+    ("finetune.domain_gain", "eta", "1", FRACTION_BELOW_ONE,
+     "share of the base's reducible loss removed on the target domain"),
+    ("finetune.license_cost", "C_lic", "USD", NON_NEGATIVE,
+     "one-off licence for the base model", 0.0),
+    ("market.price_premium", "m", "1", POSITIVE, "our price / the market price", 1.0),
+    ("market.price_sensitivity", "epsilon", "1", NON_NEGATIVE,
+     "how strongly a higher price loses share", 0.0),
+    ("scaling.data_stock", "S_D", "tokens", POSITIVE_OR_INF,
+     "unique tokens of usable training data", math.inf),
+    ("scaling.repeat_horizon", "R_star", "epochs", POSITIVE,
+     "how fast repeated data loses value", 15.4),
+    ("costs.cluster_gpus", "G", "GPUs", POSITIVE_OR_INF,
+     "GPUs available for the final training run", math.inf),
+    ("risk.robustness_share", "rho_g", "1", NON_NEGATIVE,
+     "robustness spend (evaluation, red-teaming, data quality) as a share of up-front costs", 0.0),
+    ("risk.robustness_effectiveness", "kappa_g", "1", NON_NEGATIVE,
+     "g_eff = g exp(-kappa_g rho_g)", 0.0),
+    ("risk.compliance_cost", "Y", "USD/year", NON_NEGATIVE,
+     "yearly cost of the duties of a systemic-risk model, per served year", 0.0),
+    ("risk.compliance_threshold", "R_Y", "FLOP", NON_NEGATIVE,
+     "final-run training FLOP from which the compliance cost applies", 1e25),
 ]
 
 PARAMETERS: dict[str, Parameter] = {
-    key: Parameter(key, sym, unit, bounds, meaning, i)
-    for i, (key, sym, unit, bounds, meaning) in enumerate(_PARAMETERS)
+    entry[0]: Parameter(*entry[:5], index=i, default=entry[5] if len(entry) > 5 else None)
+    for i, entry in enumerate(_PARAMETERS)
 }
 N_PARAMETERS = len(PARAMETERS)
+
+#: Read only under ``scaling.compute_rule = "power"``; refused under "6ND".
+POWER_LAW_KEYS = ("scaling.compute_exponent", "scaling.flops_at_reference")
+#: The fine-tuning route's keys; those without a default are required under
+#: ``route = "finetune"`` and optional (unused) under "pretrain".
+FINETUNE_KEYS = tuple(k for k in PARAMETERS if k.startswith("finetune."))
+
+#: Structural keys with a fixed set of string values: (allowed values, default).
+CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "route": (("pretrain", "finetune"), "pretrain"),
+    "scaling.compute_rule": (("power", "6ND"), "power"),
+}
 
 #: Scenario keys that are structural: plain values, never sampled.
 STRUCTURAL = {
     "horizon_years": "years of revenue counted (integer, 1 to 100)",
     "grid.model_sizes": "model sizes evaluated, parameters (list of positive numbers)",
     "grid.reference_size": "size where the scaling curves are pinned, parameters",
+    "route": 'technology route: "pretrain" (train our own model) or "finetune" (adapt an open base)',
+    "scaling.compute_rule": 'final-run compute: "power" (R_ref (N/N_ref)^b) or "6ND" (6 N D)',
 }
 
 #: Optional descriptive keys.
@@ -128,6 +189,30 @@ SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid"})
 def index(key: str) -> int:
     """Position of ``key`` in the kernel's parameter vector."""
     return PARAMETERS[key].index
+
+
+def required_keys(route: str = "pretrain", compute_rule: str = "power") -> list[str]:
+    """Parameters a scenario must set (no default) under this route and rule.
+
+    The compute rule decides about :data:`POWER_LAW_KEYS` (required under
+    "power", refused under "6ND", whatever the route); the fine-tuning route
+    adds :data:`FINETUNE_KEYS` and removes nothing.
+    """
+    out = []
+    for key, p in PARAMETERS.items():
+        if p.default is not None:
+            continue
+        if key in POWER_LAW_KEYS and compute_rule != "power":
+            continue
+        if key in FINETUNE_KEYS and route != "finetune":
+            continue
+        out.append(key)
+    return out
+
+
+def refused_keys(compute_rule: str) -> tuple[str, ...]:
+    """Parameters a scenario may not set under this compute rule."""
+    return POWER_LAW_KEYS if compute_rule == "6ND" else ()
 
 
 __all__ = ["DESCRIPTIVE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds", "Parameter", "index"]

@@ -9,6 +9,14 @@ key may also address one field of a distribution
 (``costs.gpu_hour_price.p95=6``). Every problem becomes a
 :class:`~sim.errors.ScenarioError` naming the file, the key and what was
 expected.
+
+Model v2 adds two structural keys, ``route`` ("pretrain" or "finetune") and
+``scaling.compute_rule`` ("power" or "6ND"), and keys with v1 defaults
+(:mod:`sim.registry`). Which parameters a scenario must set depends on them:
+under "6ND" the power-law keys are refused, under "finetune" the fine-tuning
+keys are required. The string ``"unset"`` as a parameter's value (in a file or
+an override) removes a value inherited through ``extends``, as if it had
+never been set.
 """
 
 from __future__ import annotations
@@ -29,12 +37,15 @@ from typing import Any
 import numpy as np
 
 from .errors import ScenarioError
-from .registry import DESCRIPTIVE, PARAMETERS, SECTIONS, STRUCTURAL
+from .registry import (CHOICES, DESCRIPTIVE, FINETUNE_KEYS, PARAMETERS, POWER_LAW_KEYS,
+                       SECTIONS, STRUCTURAL, refused_keys, required_keys)
 from .sampling.distributions import Distribution
 
 CORRELATION = "correlation"
 KNOWN_KEYS = list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS) + [CORRELATION]
 MAX_HORIZON = 100
+#: A parameter's value that removes it (e.g. a parent's power-law keys under "6ND").
+UNSET = "unset"
 
 #: The bundled scenarios: package data, found through importlib.resources so
 #: that an installed wheel has them as well as a source checkout.
@@ -43,7 +54,20 @@ SCENARIO_DIR = Path(str(resources.files("sim") / "scenarios"))
 
 @dataclass(frozen=True)
 class Scenario:
-    """A complete, validated scenario."""
+    """A complete, validated scenario.
+
+    ``values`` holds every parameter the scenario sets (in its file, its
+    parents or overrides), plus the default of every parameter that has one
+    (the v2 keys, whose defaults give v1). It omits what is neither set nor
+    defaulted: the power-law keys under ``compute_rule = "6ND"`` (refused
+    there) and the ``finetune.*`` keys without a default under ``route =
+    "pretrain"`` when no file sets them. So every key the model reads under
+    the scenario's route and rule is present; a key set but not read under
+    them (``finetune.*`` under "pretrain") is kept, and sampled, so that
+    ``--set route=finetune`` keeps it and the same seed keeps the same draws.
+    :func:`sim.plan.build_plan` puts NaN in the parameter vector for an
+    omitted key.
+    """
 
     name: str
     horizon_years: int
@@ -52,12 +76,14 @@ class Scenario:
     values: Mapping[str, float | Distribution]
     description: str = ""
     correlations: tuple[tuple[str, str, float], ...] = ()
+    route: str = "pretrain"
+    compute_rule: str = "power"
     source: str | None = field(default=None, compare=False)
 
     @property
     def sampled_keys(self) -> list[str]:
         """Keys drawn from a distribution, in registry order."""
-        return [k for k in PARAMETERS if isinstance(self.values[k], Distribution)]
+        return [k for k in PARAMETERS if isinstance(self.values.get(k), Distribution)]
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> Scenario:
         """A new scenario with ``overrides`` applied (and validated)."""
@@ -71,10 +97,14 @@ class Scenario:
         flat: dict[str, Any] = {"name": self.name}
         if self.description:
             flat["description"] = self.description
+        flat["route"] = self.route
         flat["horizon_years"] = self.horizon_years
         flat["grid.model_sizes"] = list(self.model_sizes)
         flat["grid.reference_size"] = self.reference_size
+        flat["scaling.compute_rule"] = self.compute_rule
         for key in PARAMETERS:
+            if key not in self.values:
+                continue
             v = self.values[key]
             flat[key] = v.to_dict() if isinstance(v, Distribution) else v
         if self.correlations:
@@ -84,8 +114,8 @@ class Scenario:
     def to_toml(self) -> str:
         """The resolved scenario as a TOML document that loads back unchanged."""
         flat = self.to_flat()
-        lines = [f"{k} = {toml_value(flat[k])}" for k in ("name", "description", "horizon_years")
-                 if k in flat]
+        lines = [f"{k} = {toml_value(flat[k])}"
+                 for k in ("name", "description", "route", "horizon_years") if k in flat]
         sections: dict[str, list[str]] = {}
         for key, value in flat.items():
             if "." in key:
@@ -155,14 +185,15 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
                             source=source, key="extends")
     for key, value in (overrides or {}).items():
         _apply_override(flat, key, value, source)
-    missing = [k for k in list(STRUCTURAL) + list(PARAMETERS) if k not in flat]
-    if missing:
-        raise ScenarioError(
-            f"missing key(s): {', '.join(missing)} (a scenario sets every model "
-            "parameter; see scenarios/baseline.toml)", source=source)
+    flat = {k: v for k, v in flat.items()
+            if not (v == UNSET and (k in PARAMETERS or k in CHOICES))}
 
     def err(key: str, msg: str) -> ScenarioError:
         return ScenarioError(msg, source=source, key=key)
+
+    route = _choice(flat, "route", source)
+    rule = _choice(flat, "scaling.compute_rule", source)
+    _check_keys_in_use(flat, route, rule, source)
 
     name = flat.get("name", default_name)
     if not isinstance(name, str) or not name:
@@ -190,11 +221,54 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
 
     values: dict[str, float | Distribution] = {}
     for key, param in PARAMETERS.items():
-        values[key] = _parse_value(flat[key], param, source)
+        if key in flat:
+            values[key] = _parse_value(flat[key], param, source)
+        elif param.default is not None:
+            values[key] = float(param.default)
     correlations = parse_correlations(flat.get(CORRELATION, []), values, source)
     return Scenario(name=name, horizon_years=horizon, model_sizes=tuple(sorted(sizes)),
                     reference_size=ref, values=MappingProxyType(values),
-                    description=description, correlations=correlations, source=source)
+                    description=description, correlations=correlations,
+                    route=route, compute_rule=rule, source=source)
+
+
+def _choice(flat: Mapping[str, Any], key: str, source: str | None) -> str:
+    """A structural string key (``route``, ``scaling.compute_rule``) or its default."""
+    allowed, default = CHOICES[key]
+    value = flat.get(key, default)
+    if not isinstance(value, str) or value not in allowed:
+        shown = " or ".join(f'"{a}"' for a in allowed)
+        raise ScenarioError(f"expected {shown} (a plain string, never a distribution), "
+                            f"got {value!r}", source=source, key=key)
+    return value
+
+
+def _check_keys_in_use(flat: Mapping[str, Any], route: str, rule: str,
+                       source: str | None) -> None:
+    """Every key the route and the compute rule need is set; none they refuse is."""
+    refused = [k for k in refused_keys(rule) if k in flat]
+    if refused:
+        raise ScenarioError(
+            f'under compute_rule = "{rule}" the final run is R = 6 N D, so '
+            f"{', '.join(refused)} would not be used; remove "
+            f"{'it' if len(refused) == 1 else 'them'} (write key = \"{UNSET}\" to drop a "
+            "value inherited through extends)", source=source, key="scaling.compute_rule")
+    needed = [k for k in STRUCTURAL if k not in CHOICES] + required_keys(route, rule)
+    missing = [k for k in needed if k not in flat]
+    if not missing:
+        return
+    if all(k in FINETUNE_KEYS for k in missing):
+        raise ScenarioError(
+            f'route = "finetune" needs the fine-tuning key(s) {", ".join(missing)} '
+            "(missing; see scenarios/finetune.toml)", source=source, key="route")
+    if all(k in POWER_LAW_KEYS for k in missing):
+        raise ScenarioError(
+            f'compute_rule = "power" needs {", ".join(missing)} (missing; or set '
+            'scaling.compute_rule = "6ND" to compute the final run as 6 N D)',
+            source=source, key="scaling.compute_rule")
+    raise ScenarioError(
+        f"missing key(s): {', '.join(missing)} (a scenario sets every model parameter "
+        "that has no default; see scenarios/baseline.toml)", source=source)
 
 
 def flatten(data: Mapping[str, Any], source: str | None = None) -> dict[str, Any]:
@@ -328,7 +402,7 @@ def _parse_value(value: Any, param, source: str | None) -> float | Distribution:
         raise ScenarioError(f"expected {expected} or a distribution table, got {value!r}",
                             source=source, key=key)
     x = float(value)
-    if not math.isfinite(x) or not param.bounds.contains(x):
+    if not param.bounds.contains(x):  # NaN and inf too (inf only where the bounds allow it)
         raise ScenarioError(f"expected {expected}, got {value!r}", source=source, key=key)
     return x
 
@@ -357,6 +431,9 @@ def parse_correlations(entries: Any, values: Mapping[str, Any],
         for k in (a, b):
             if k not in PARAMETERS:
                 raise ScenarioError(f"unknown key '{k}'{_suggest(k)}", source=source, key=where)
+            if k not in values:
+                raise ScenarioError(f"'{k}' is not set in this scenario: it cannot be "
+                                    "correlated", source=source, key=where)
             if not isinstance(values[k], Distribution):
                 raise ScenarioError(f"'{k}' is a constant, not a sampled key: it cannot be "
                                     "correlated", source=source, key=where)
