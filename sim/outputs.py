@@ -12,8 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BEST", "LOSS", "N_STATS", "ROI", "ROI_EXPECTED", "STATISTICS", "STAT_BY_NAME",
-           "Statistic", "by_name"]
+__all__ = ["BEST", "COMPLIANCE_COST_NPV", "COMPUTE_COST", "DATA_COST", "DATA_LIMITED", "FIXED_COST",
+           "HISTOGRAMS", "INCIDENT_LOSS_NPV", "INVESTMENT", "LAB_LOSS", "LICENSE_COST",
+           "LOSS", "MARKET_SHARE", "NET_VALUE", "N_STATS", "RELEASE_DELAY", "REVENUE_NPV",
+           "RISK_CONTROL_COST", "ROBUSTNESS_COST", "ROI", "ROI_EXPECTED", "ROI_GAP",
+           "SERVING_COST_NPV", "STAT_BY_NAME", "Statistic", "TRAINING_FLOPS",
+           "TRAINING_TOKENS", "YEARS_SERVED", "_BY_NAME", "by_name"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,16 @@ STATISTICS: tuple[Statistic, ...] = (
     Statistic(14, "loss", "indicator of a loss, ROI < 0", "1", has_mean_variable=False),
     Statistic(15, "best", "share of the best-size-of-the-grid credit (ties split)", "1",
               has_mean_variable=False),
+    # Model v2 (MODEL.md sections 6, 7, 10, 11).
+    Statistic(16, "net_value", "net value, NPV - I", "USD"),
+    Statistic(17, "robustness_cost", "robustness spend (evaluation, red-teaming, data quality)", "USD"),
+    Statistic(18, "license_cost", "licence of the open base model (fine-tuning route)", "USD"),
+    Statistic(19, "compliance_cost_npv", "discounted compliance duties of systemic-risk models", "USD"),
+    Statistic(20, "release_delay", "release delay d: years of the final training run", "years"),
+    Statistic(21, "data_limited", "indicator that training tokens D exceed the data stock", "1",
+              has_mean_variable=False),
+    Statistic(22, "training_flops", "final-run training compute R_final", "FLOP"),
+    Statistic(23, "training_tokens", "training tokens D (fine-tuning: D_ft)", "tokens"),
 )
 assert [s.index for s in STATISTICS] == list(range(len(STATISTICS)))
 
@@ -75,7 +89,22 @@ YEARS_SERVED = by_name("years_served").index
 MARKET_SHARE = by_name("market_share").index
 LOSS = by_name("loss").index
 BEST = by_name("best").index
+NET_VALUE = by_name("net_value").index
+ROBUSTNESS_COST = by_name("robustness_cost").index
+LICENSE_COST = by_name("license_cost").index
+COMPLIANCE_COST_NPV = by_name("compliance_cost_npv").index
+RELEASE_DELAY = by_name("release_delay").index
+DATA_LIMITED = by_name("data_limited").index
+TRAINING_FLOPS = by_name("training_flops").index
+TRAINING_TOKENS = by_name("training_tokens").index
+
+#: Statistics whose distribution is sketched by a histogram per size, with
+#: the affine map into the histogram's pseudo-log coordinate
+#: ``pseudo_log((x + offset) * scale)``: ROI and expected ROI as multiples of
+#: the investment (offset 1), net value in USD scaled by the pilot's median
+#: investment (set at run time, so 0 here).
+HISTOGRAMS = (ROI, ROI_EXPECTED, NET_VALUE)
 
 #: Statistics a stopping rule can target: "<name>_mean", prob_loss, prob_best.
 STAT_BY_NAME = {f"{s.name}_mean": s.index for s in STATISTICS if s.has_mean_variable}
-STAT_BY_NAME.update({"prob_loss": LOSS, "prob_best": BEST})
+STAT_BY_NAME.update({"prob_loss": LOSS, "prob_best": BEST, "data_limited_share": DATA_LIMITED})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .model.params import COMPUTE_RULES, PRETRAIN, ROUTES, RULE_POWER
 from .registry import N_PARAMETERS, PARAMETERS
 from .sampling.distributions import Distribution
 from .scenario import correlation_matrices
@@ -49,6 +50,8 @@ class Plan:
     corr_chol: np.ndarray  # (m, m) lower Cholesky factor of their normal correlations
     route: str = "pretrain"  # "pretrain" | "finetune" (MODEL.md section 6)
     compute_rule: str = "power"  # "power" | "6ND" (MODEL.md section 6)
+    route_code: int = PRETRAIN  # sim.model.params.ROUTES
+    rule_code: int = RULE_POWER  # sim.model.params.COMPUTE_RULES
 
     @property
     def n_sampled(self) -> int:
@@ -110,4 +113,6 @@ def build_plan(scenario) -> Plan:
         corr_chol=np.ascontiguousarray(corr_chol),
         route=scenario.route,
         compute_rule=scenario.compute_rule,
+        route_code=ROUTES[scenario.route],
+        rule_code=COMPUTE_RULES[scenario.compute_rule],
     )

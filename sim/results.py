@@ -73,7 +73,7 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         data[f"{name}_mean"] = (size_dim, red.mean[:, k], {"long_name": f"mean {long_name}", "units": units})
         data[f"{name}_mean_se"] = (size_dim, se[:, k], {
             "long_name": f"Monte Carlo standard error of mean {long_name}", "units": units})
-    for k in (outputs.ROI, outputs.ROI_EXPECTED):
+    for k in (outputs.ROI, outputs.ROI_EXPECTED, outputs.NET_VALUE):
         stat = STATISTICS[k]
         name, long_name, units = stat.name, stat.long_name, stat.units
         data[f"{name}_std"] = (size_dim, std[:, k], {"long_name": f"standard deviation of {long_name}", "units": units})
@@ -81,17 +81,19 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     n_sizes = len(sizes)
     roi_q = np.empty((n_sizes, len(quantiles)))
     exp_q = np.empty((n_sizes, len(quantiles)))
+    net_q = np.empty((n_sizes, len(quantiles)))
     cvar = np.empty(n_sizes)
     cvar_se = np.empty(n_sizes)
     for j in range(n_sizes):
-        h = red.histogram(2 * j)
+        h = red.histogram_of(j, outputs.ROI)
         roi_q[j] = sketch.histogram_quantiles(*h, quantiles)
         cvar[j], cvar_se[j] = sketch.histogram_cvar(*h, CVAR_LEVEL)
-        exp_q[j] = sketch.histogram_quantiles(*red.histogram(2 * j + 1), quantiles)
+        exp_q[j] = sketch.histogram_quantiles(*red.histogram_of(j, outputs.ROI_EXPECTED), quantiles)
+        net_q[j] = sketch.histogram_quantiles(*red.histogram_of(j, outputs.NET_VALUE), quantiles)
     levels = DISTRIBUTION_LEVELS
-    roi_dist = np.stack([sketch.histogram_quantiles(*red.histogram(2 * j), levels)
+    roi_dist = np.stack([sketch.histogram_quantiles(*red.histogram_of(j, outputs.ROI), levels)
                          for j in range(n_sizes)])
-    exp_dist = np.stack([sketch.histogram_quantiles(*red.histogram(2 * j + 1), levels)
+    exp_dist = np.stack([sketch.histogram_quantiles(*red.histogram_of(j, outputs.ROI_EXPECTED), levels)
                          for j in range(n_sizes)])
     pdims = ("model_size", "probability")
     data["roi_distribution"] = (pdims, roi_dist, {
@@ -102,14 +104,15 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     qdims = ("model_size", "quantile")
     data["roi_quantile"] = (qdims, roi_q, {"long_name": "quantile of ROI", "units": "1"})
     data["roi_expected_quantile"] = (qdims, exp_q, {"long_name": "quantile of expected ROI", "units": "1"})
+    data["net_value_quantile"] = (qdims, net_q, {"long_name": "quantile of net value, NPV - I", "units": "USD"})
     # Order-statistic intervals: the ranks between which the q-quantile of the
     # population lies with probability CI_LEVEL (binomial quantiles).
     lo_rank = binom_ppf((1 - CI_LEVEL) / 2, n, quantiles) / n
     hi_rank = np.minimum(binom_ppf(0.5 + CI_LEVEL / 2, n, quantiles) + 1, n) / n
     ci_levels = np.stack([lo_rank, hi_rank], axis=-1)  # (quantile, bound)
     cidims = ("model_size", "quantile", "bound")
-    for name, offset in (("roi", 0), ("roi_expected", 1)):
-        ci = np.stack([sketch.histogram_quantiles(*red.histogram(2 * j + offset),
+    for name, stat in (("roi", outputs.ROI), ("roi_expected", outputs.ROI_EXPECTED)):
+        ci = np.stack([sketch.histogram_quantiles(*red.histogram_of(j, stat),
                                                       ci_levels.ravel()).reshape(ci_levels.shape)
                        for j in range(n_sizes)])
         data[f"{name}_quantile_ci"] = (cidims, ci, {
@@ -128,6 +131,10 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         "long_name": "probability that this size has the highest ROI of the grid (ties split)", "units": "1"})
     data["prob_best_se"] = (size_dim, se[:, outputs.BEST], {
         "long_name": "Monte Carlo standard error of P(best)", "units": "1"})
+    data["data_limited_share"] = (size_dim, red.mean[:, outputs.DATA_LIMITED], {
+        "long_name": "share of scenarios whose training tokens D exceed the data stock", "units": "1"})
+    data["data_limited_share_se"] = (size_dim, se[:, outputs.DATA_LIMITED], {
+        "long_name": "Monte Carlo standard error of the data-limited share", "units": "1"})
 
     ds = xr.Dataset(
         data,

@@ -37,8 +37,17 @@ from typing import Any
 import numpy as np
 
 from .errors import ScenarioError
-from .registry import (CHOICES, DESCRIPTIVE, FINETUNE_KEYS, PARAMETERS, POWER_LAW_KEYS,
-                       SECTIONS, STRUCTURAL, refused_keys, required_keys)
+from .registry import (
+    CHOICES,
+    DESCRIPTIVE,
+    FINETUNE_KEYS,
+    PARAMETERS,
+    POWER_LAW_KEYS,
+    SECTIONS,
+    STRUCTURAL,
+    refused_keys,
+    required_keys,
+)
 from .sampling.distributions import Distribution
 
 CORRELATION = "correlation"

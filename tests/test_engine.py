@@ -9,6 +9,7 @@ import xarray as xr
 import sim
 from sim.engine import sketch
 from sim.layout import BLOCK, PILOT
+from sim.outputs import ROI
 
 RESULT_VARS = ["roi_mean", "roi_std", "roi_quantile", "roi_expected_quantile", "prob_loss",
                "prob_best", "cvar_05", "investment_mean", "revenue_npv_mean"]
@@ -125,12 +126,13 @@ def test_kernel_histogram_matches_numpy_fill(baseline):
     for j in range(raw.shape[1]):
         h = sketch.Histograms.from_pilot(raw[: PILOT, j:j + 1], 1)
         count, vmin, vmax, at_min, at_max = _fill(h, raw[:, j])
-        np.testing.assert_array_equal(red.hist_count[2 * j], count)
+        k_count, k_min, k_max, k_at_min, k_at_max = red.histogram_of(j, ROI)
+        np.testing.assert_array_equal(k_count, count)
         seen = count > 0
-        np.testing.assert_array_equal(red.hist_min[2 * j][seen], vmin[seen])
-        np.testing.assert_array_equal(red.hist_max[2 * j][seen], vmax[seen])
-        np.testing.assert_array_equal(red.hist_at_min[2 * j], at_min)
-        np.testing.assert_array_equal(red.hist_at_max[2 * j], at_max)
+        np.testing.assert_array_equal(k_min[seen], vmin[seen])
+        np.testing.assert_array_equal(k_max[seen], vmax[seen])
+        np.testing.assert_array_equal(k_at_min, at_min)
+        np.testing.assert_array_equal(k_at_max, at_max)
 
 
 def test_netcdf_round_trip(baseline, tmp_path):

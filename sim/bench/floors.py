@@ -27,6 +27,8 @@ from ..engine.reducer import kernel_args, sample_arrays
 from ..jit import jit_parallel, prange
 from ..layout import BLOCK
 from ..model import evaluate_scenario
+from ..model.evaluate import N_WORLD
+from ..model.market import N_WORK
 from ..outputs import LOSS, N_STATS, ROI
 from ..sampling.designs import build_design
 from ..sampling.draw import draw_design_scenario
@@ -117,19 +119,23 @@ def predraw(plan, seed: int, m: int = CHUNK) -> Predrawn:
 
 
 @jit_parallel
-def model_sums(theta, incident_u, n, log_sizes, log_n_ref, horizon, roi_sum, losses):
+def model_sums(theta, incident_u, n, route, rule, log_sizes, log_n_ref, horizon, roi_sum, losses):
     """Evaluate scenarios ``i % m`` for ``i < n``; per-lane sums of ROI and losses."""
     n_lanes = roi_sum.shape[0]
     m = theta.shape[0]
     n_sizes = log_sizes.shape[0]
     for lane in prange(n_lanes):
         out = np.empty((n_sizes, N_STATS))
-        work = np.empty((4, horizon))
+        work = np.empty((N_WORK, horizon))
+        theta_belief = np.empty(theta.shape[1])
+        world = np.empty((n_sizes, N_WORLD))
+        world_belief = np.empty((n_sizes, N_WORLD))
         acc = np.zeros(n_sizes)
         acc_loss = np.zeros(n_sizes)
         for i in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
             k = i % m
-            evaluate_scenario(theta[k], log_sizes, log_n_ref, horizon, incident_u[k], out, work)
+            evaluate_scenario(theta[k], route, rule, log_sizes, log_n_ref, horizon, incident_u[k], out,
+                              work, theta_belief, world, world_belief)
             for j in range(n_sizes):
                 acc[j] += out[j, ROI]
                 acc_loss[j] += out[j, LOSS]
@@ -141,8 +147,8 @@ def model_run(plan, pre: Predrawn, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Sums of ROI and of losses per size over ``n`` evaluations."""
     shape = (numba.get_num_threads(), plan.n_sizes)
     roi_sum, losses = np.zeros(shape), np.zeros(shape)
-    model_sums(pre.theta, pre.incident_u, n, plan.log_sizes, plan.log_n_ref, plan.horizon,
-               roi_sum, losses)
+    model_sums(pre.theta, pre.incident_u, n, plan.route_code, plan.rule_code, plan.log_sizes,
+               plan.log_n_ref, plan.horizon, roi_sum, losses)
     return roi_sum.sum(axis=0), losses.sum(axis=0)
 
 

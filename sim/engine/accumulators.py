@@ -63,9 +63,10 @@ def coordinate(x):
 
 
 @jit
-def histogram_bin(x, lo, inv_width, n_bins):
-    """Bin of ``x``: 0 below the range, ``n_bins + 1`` above it."""
-    y = (coordinate(x) - lo) * inv_width
+def histogram_bin(x, lo, inv_width, offset, scale, n_bins):
+    """Bin of ``x`` in coordinate ``pseudo_log((x + offset) * scale)``: 0 below
+    the range, ``n_bins + 1`` above it."""
+    y = (pseudo_log((x + offset) * scale) - lo) * inv_width
     if not y >= 0.0:  # also catches nan
         return 0
     if y >= n_bins:

@@ -19,7 +19,9 @@ import numpy as np
 
 from ..jit import jit_parallel, prange
 from ..model import evaluate_scenario
-from ..outputs import N_STATS, ROI, ROI_EXPECTED
+from ..model.evaluate import N_WORLD
+from ..model.market import N_WORK
+from ..outputs import HISTOGRAMS, N_STATS
 from ..sampling.draw import draw_design_scenario
 from .accumulators import histogram_add, histogram_bin
 
@@ -27,9 +29,10 @@ __all__ = ["reduce_chunk", "sample_range"]
 
 
 @jit_parallel
-def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula,
+def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, structure,
                  log_sizes, log_n_ref, horizon,
-                 hist_lo, hist_inv_width, n_bins, hist, block_n, block_mean, block_m2):
+                 hist_lo, hist_inv_width, hist_offset, hist_scale, n_bins, hist,
+                 block_n, block_mean, block_m2):
     """Evaluate blocks ``first_block .. first_block + n_blocks - 1``.
 
     Blocks are handed out to threads one at a time (the caller sets
@@ -42,16 +45,21 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     block, sums are shifted by the block's first value for accuracy.
     """
     theta0 = dists[0]
+    route, rule = structure
     n_sampled = dists[1].shape[0]
     n_dims = n_sampled + horizon
     n_sizes = log_sizes.shape[0]
+    n_hist = len(HISTOGRAMS)
     for b in prange(n_blocks):
         lane = numba.get_thread_id()
         u = np.empty(n_dims)
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
+        theta_belief = np.empty(theta0.shape[0])
+        world = np.empty((n_sizes, N_WORLD))
+        world_belief = np.empty((n_sizes, N_WORLD))
         out = np.empty((n_sizes, N_STATS))
-        work = np.empty((4, horizon))
+        work = np.empty((N_WORK, horizon))
         shift = np.empty((n_sizes, N_STATS))
         s1 = np.empty((n_sizes, N_STATS))
         s2 = np.empty((n_sizes, N_STATS))
@@ -66,7 +74,8 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         s2[:] = 0.0
         for s in range(first, last):
             draw_design_scenario(key, s, n_dims, block_size, dists, design, copula, u, z, theta)
-            evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], out, work)
+            evaluate_scenario(theta, route, rule, log_sizes, log_n_ref, horizon, u[n_sampled:], out,
+                              work, theta_belief, world, world_belief)
             if s == first:
                 shift[:] = out
             for k in range(n_sizes * N_STATS):
@@ -74,10 +83,11 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                 s1_flat[k] += dx
                 s2_flat[k] += dx * dx
             for j in range(n_sizes):
-                for h in range(2):
-                    x = out[j, ROI] if h == 0 else out[j, ROI_EXPECTED]
-                    hh = 2 * j + h
-                    i = histogram_bin(x, hist_lo[hh], hist_inv_width[hh], n_bins)
+                for h in range(n_hist):
+                    x = out[j, HISTOGRAMS[h]]
+                    hh = n_hist * j + h
+                    i = histogram_bin(x, hist_lo[hh], hist_inv_width[hh], hist_offset[hh],
+                                      hist_scale[hh], n_bins)
                     histogram_add(hist[lane, hh, i], x)
         m = last - first
         block_n[b] = m
@@ -89,23 +99,29 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
 
 
 @jit_parallel
-def sample_range(key, first, n, block_size, dists, design, copula,
+def sample_range(key, first, n, block_size, dists, design, copula, structure,
                  log_sizes, log_n_ref, horizon, draws, incident_u, stats):
     """Keep every draw: ``draws[i]`` (sampled parameters), ``incident_u[i]``
     and ``stats[i, size, STAT]`` for scenarios ``first .. first + n - 1``."""
     theta0, target = dists[0], dists[1]
+    route, rule = structure
     n_sampled = target.shape[0]
     n_dims = n_sampled + horizon
+    n_sizes = log_sizes.shape[0]
     n_lanes = 64
     for lane in prange(n_lanes):
         u = np.empty(n_dims)
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
-        work = np.empty((4, horizon))
+        theta_belief = np.empty(theta0.shape[0])
+        world = np.empty((n_sizes, N_WORLD))
+        world_belief = np.empty((n_sizes, N_WORLD))
+        work = np.empty((N_WORK, horizon))
         for i in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
             draw_design_scenario(key, first + i, n_dims, block_size, dists, design, copula,
                                  u, z, theta)
-            evaluate_scenario(theta, log_sizes, log_n_ref, horizon, u[n_sampled:], stats[i], work)
+            evaluate_scenario(theta, route, rule, log_sizes, log_n_ref, horizon, u[n_sampled:],
+                              stats[i], work, theta_belief, world, world_belief)
             for d in range(n_sampled):
                 draws[i, d] = theta[target[d]]
             for t in range(horizon):

@@ -22,11 +22,12 @@ import numpy as np
 from ..checks import check_n
 from ..errors import SimError
 from ..layout import BLOCK, PILOT
-from ..outputs import N_STATS, ROI, ROI_EXPECTED, STAT_BY_NAME
+from ..outputs import HISTOGRAMS, INVESTMENT, N_STATS, NET_VALUE, STAT_BY_NAME
 from ..plan import Plan
 from ..sampling.designs import Design, build_design, design_size
 from ..sampling.rng import key_from_seed
 from . import accumulators, kernels
+from .accumulators import SCALE
 from .sketch import Histograms
 
 __all__ = ["DEFAULT_CHUNK", "Reducer", "Reduction", "Target", "kernel_args", "reduce",
@@ -52,9 +53,14 @@ class Reduction:
     rep_m2: np.ndarray
     elapsed: float
 
+    def histogram_of(self, size: int, stat: int) -> tuple[np.ndarray, ...]:
+        """The histogram of statistic ``stat`` (one of
+        :data:`sim.outputs.HISTOGRAMS`) at size index ``size``."""
+        return self.histogram(len(HISTOGRAMS) * size + HISTOGRAMS.index(stat))
+
     def histogram(self, h: int) -> tuple[np.ndarray, ...]:
         """Count, min, max, count at min and count at max of histogram ``h``
-        (2j: ROI of size j, 2j+1: expected ROI of size j)."""
+        (``len(HISTOGRAMS) * j + k``: statistic ``HISTOGRAMS[k]`` of size j)."""
         return (self.hist_count[h], self.hist_min[h], self.hist_max[h],
                 self.hist_at_min[h], self.hist_at_max[h])
 
@@ -85,6 +91,11 @@ def kernel_args(plan: Plan, design: Design) -> tuple:
     return plan_args(plan), design.args(), (plan.corr_dims, plan.corr_chol)
 
 
+def structure_args(plan: Plan) -> tuple[int, int]:
+    """The structural choices the model kernels take: (route, compute rule)."""
+    return plan.route_code, plan.rule_code
+
+
 def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = None):
     """Draws, incident uniforms and per-size statistics of ``n`` scenarios."""
     if design is None:
@@ -92,7 +103,7 @@ def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = N
     draws = np.empty((n, plan.n_sampled))
     incident_u = np.empty((n, plan.horizon))
     stats = np.empty((n, plan.n_sizes, N_STATS))
-    kernels.sample_range(key, first, n, BLOCK, *kernel_args(plan, design),
+    kernels.sample_range(key, first, n, BLOCK, *kernel_args(plan, design), structure_args(plan),
                          plan.log_sizes, plan.log_n_ref,
                          plan.horizon, draws, incident_u, stats)
     return draws, incident_u, stats
@@ -122,8 +133,10 @@ class Reducer:
         # chunking, since they are always scenarios 0 .. PILOT-1).
         pilot_n = min(design.n, PILOT)
         _, _, pilot = sample_arrays(plan, self.key, 0, pilot_n, design)
-        pilot_values = pilot[:, :, [ROI, ROI_EXPECTED]].reshape(pilot_n, -1)
-        self.hist = Histograms.from_pilot(pilot_values, numba.get_num_threads())
+        pilot_values = pilot[:, :, list(HISTOGRAMS)].reshape(pilot_n, -1)
+        offset, scale = histogram_maps(pilot)
+        self.hist = Histograms.from_pilot(pilot_values, numba.get_num_threads(),
+                                          offset=offset, scale=scale)
         self.total_n = np.zeros(1, dtype=np.int64)
         self.mean = np.zeros((n_sizes, N_STATS))
         self.m2 = np.zeros((n_sizes, N_STATS))
@@ -135,7 +148,7 @@ class Reducer:
         self.block_n = np.zeros(bpc, dtype=np.int64)
         self.block_mean = np.zeros((bpc, n_sizes, N_STATS))
         self.block_m2 = np.zeros((bpc, n_sizes, N_STATS))
-        self.args = kernel_args(plan, design)
+        self.args = kernel_args(plan, design) + (structure_args(plan),)
 
     def advance(self, n_to: int, progress: Any = None) -> None:
         block = BLOCK
@@ -150,7 +163,7 @@ class Reducer:
             with numba.parallel_chunksize(1):  # blocks to threads one at a time
                 kernels.reduce_chunk(self.key, first_block, nb, n_to, block, *self.args,
                                      plan.log_sizes, plan.log_n_ref, plan.horizon,
-                                     hist.lo, hist.inv_width, hist.n_bins,
+                                     hist.lo, hist.inv_width, hist.offset, hist.scale, hist.n_bins,
                                      hist.data, self.block_n, self.block_mean, self.block_m2)
             accumulators.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
                                     self.block_mean, self.block_m2, nb)
@@ -174,6 +187,21 @@ class Reducer:
                          hist_count=count, hist_min=vmin, hist_max=vmax, hist_at_min=at_min,
                          hist_at_max=at_max, rep_n=rep[0], rep_mean=rep[1], rep_m2=rep[2],
                          elapsed=time.perf_counter() - self.start)
+
+
+def histogram_maps(pilot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Offset and scale of each histogram's coordinate, flattened like
+    ``pilot[:, size, HISTOGRAMS]``: ROI-like statistics as multiples of the
+    investment (offset 1, scale 1000); net value in USD relative to a
+    thousandth of the pilot's median investment at that size."""
+    n_sizes = pilot.shape[1]
+    offset = np.ones((n_sizes, len(HISTOGRAMS)))
+    scale = np.full((n_sizes, len(HISTOGRAMS)), SCALE)
+    k = HISTOGRAMS.index(NET_VALUE)
+    median_i = np.nanmedian(np.abs(pilot[:, :, INVESTMENT]), axis=0)
+    offset[:, k] = 0.0
+    scale[:, k] = SCALE / np.where(np.isfinite(median_i) & (median_i > 0), median_i, 1.0)
+    return offset.ravel(), scale.ravel()
 
 
 def reduce(plan: Plan, seed: int, n: int, chunk_size: int | None = None,

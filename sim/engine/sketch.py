@@ -27,9 +27,10 @@ def pseudo_log_np(x: np.ndarray) -> np.ndarray:
     return np.where(np.abs(x) <= 2.0, x, np.where(x < 0.0, -y, y))
 
 
-def coordinate_np(x):
-    """NumPy twin of :func:`sim.engine.accumulators.coordinate`."""
-    return pseudo_log_np((1.0 + np.asarray(x, dtype=float)) * SCALE)
+def coordinate_np(x, offset=1.0, scale=SCALE):
+    """NumPy twin of the kernels' histogram coordinate,
+    ``pseudo_log((x + offset) * scale)`` (ROI by default)."""
+    return pseudo_log_np((np.asarray(x, dtype=float) + offset) * scale)
 
 
 class Histograms:
@@ -40,9 +41,12 @@ class Histograms:
     are exact whatever the order of updates.
     """
 
-    def __init__(self, lo: np.ndarray, hi: np.ndarray, n_lanes: int, n_bins: int = N_BINS):
+    def __init__(self, lo: np.ndarray, hi: np.ndarray, n_lanes: int, n_bins: int = N_BINS,
+                 offset=1.0, scale=SCALE):
         self.lo = np.asarray(lo, dtype=float)
         self.hi = np.asarray(hi, dtype=float)
+        self.offset = np.broadcast_to(np.asarray(offset, dtype=float), self.lo.shape).copy()
+        self.scale = np.broadcast_to(np.asarray(scale, dtype=float), self.lo.shape).copy()
         self.n_bins = n_bins
         self.inv_width = n_bins / (self.hi - self.lo)
         self.data = np.zeros((n_lanes, len(self.lo), n_bins + 2, N_FIELDS))
@@ -50,15 +54,21 @@ class Histograms:
         self.data[..., MAX] = -np.inf
 
     @classmethod
-    def from_pilot(cls, values: np.ndarray, n_lanes: int, n_bins: int = N_BINS) -> Histograms:
+    def from_pilot(cls, values: np.ndarray, n_lanes: int, n_bins: int = N_BINS,
+                   offset=1.0, scale=SCALE) -> Histograms:
         """Ranges in pseudo-log space from pilot values of shape (n, n_hist).
+
+        Histogram ``h`` bins ``pseudo_log((x + offset[h]) * scale[h])``: the
+        default resolves ROI as multiples of the investment.
 
         Where the pilot shows a value repeated in at least 0.1% of scenarios
         (an atom, such as ROI = -1 exactly for a size never served), a bin
         edge is put exactly there: the atom is then the minimum or maximum of
         its bin, whose exact counts keep its quantiles exact.
         """
-        y = coordinate_np(values)
+        offset = np.broadcast_to(np.asarray(offset, dtype=float), values.shape[1:])
+        scale = np.broadcast_to(np.asarray(scale, dtype=float), values.shape[1:])
+        y = coordinate_np(values, offset, scale)
         lo = np.nanmin(y, axis=0)
         hi = np.nanmax(y, axis=0)
         pad = np.maximum(0.01 * (hi - lo), 1e-9 * np.maximum(1.0, np.abs(hi)))
@@ -67,10 +77,10 @@ class Histograms:
             atom = _most_frequent(values[:, h], min_count=max(2, values.shape[0] // 1000))
             if atom is not None:
                 width = (hi[h] - lo[h]) / n_bins
-                y_atom = float(coordinate_np(atom))
+                y_atom = float(coordinate_np(atom, offset[h], scale[h]))
                 lo[h] = y_atom - math.ceil((y_atom - lo[h]) / width) * width
                 hi[h] = lo[h] + n_bins * width
-        return cls(lo, hi, n_lanes, n_bins)
+        return cls(lo, hi, n_lanes, n_bins, offset, scale)
 
     def ensure_lanes(self, n_lanes: int) -> None:
         """Grow to at least ``n_lanes`` lanes (a kernel indexes them by its

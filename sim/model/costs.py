@@ -1,11 +1,27 @@
-"""Costs: USD per training FLOP, the up-front investment, serving cost per token."""
+"""Costs: USD per training FLOP, the up-front investment, serving cost per token
+(MODEL.md sections 2, 6 and 11)."""
 
 from __future__ import annotations
 
 import math
 
 from ..jit import jit
-from .params import F_EXP, F_PEAK, K_REF, P_DATA, P_HOUR, RHO, U_SERVE, U_TRAIN
+from .params import (
+    DATA_STOCK,
+    F_EXP,
+    F_PEAK,
+    FT_DATA_PRICE,
+    FT_FIXED,
+    FT_LICENSE,
+    K_REF,
+    P_DATA,
+    P_HOUR,
+    PRETRAIN,
+    RHO,
+    RHO_G,
+    U_SERVE,
+    U_TRAIN,
+)
 
 __all__ = ["SECONDS_PER_HOUR", "SERVING_FLOP_PER_PARAM", "serving_cost_per_token", "upfront_costs",
            "usd_per_training_flop"]
@@ -20,13 +36,34 @@ def usd_per_training_flop(theta):
 
 
 @jit
-def upfront_costs(theta, log_x, tokens, flops, usd_per_flop):
-    """Compute, data, fixed and risk-control costs, and their total I."""
+def upfront_costs(theta, route, log_x, tokens, flops, usd_per_flop, out):
+    """Compute, data, fixed, licence, risk-control and robustness costs and
+    their total I, into ``out[0:7]``.
+
+    Pretraining pays data for unique tokens only, ``min(D, S_D) p_d``;
+    fine-tuning pays ``D_ft p_ft``, its own fixed cost and the base's licence.
+    ``I = (C_comp + C_data + C_fix + C_lic) (1 + rho + rho_g)``, summed as
+    base + base rho + base rho_g so that rho_g = 0 adds exactly nothing.
+    """
     compute = flops * usd_per_flop
-    data = tokens * theta[P_DATA]
-    fixed = theta[K_REF] * math.exp(theta[F_EXP] * log_x)
-    risk_control = (compute + data + fixed) * theta[RHO]
-    return compute, data, fixed, risk_control, compute + data + fixed + risk_control
+    if route == PRETRAIN:
+        data = min(tokens, theta[DATA_STOCK]) * theta[P_DATA]
+        fixed = theta[K_REF] * math.exp(theta[F_EXP] * log_x)
+        licence = 0.0
+    else:
+        data = tokens * theta[FT_DATA_PRICE]
+        fixed = theta[FT_FIXED] * math.exp(theta[F_EXP] * log_x)
+        licence = theta[FT_LICENSE]
+    base = compute + data + fixed + licence
+    risk_control = base * theta[RHO]
+    robustness = base * theta[RHO_G]
+    out[0] = compute
+    out[1] = data
+    out[2] = fixed
+    out[3] = licence
+    out[4] = risk_control
+    out[5] = robustness
+    out[6] = base + risk_control + robustness
 
 
 @jit

@@ -1,8 +1,12 @@
 """One scenario, every model size: the blocks of the model put together.
 
-``evaluate_scenario`` fills ``out[size, STAT]`` (columns: :mod:`sim.outputs`).
-Everything that depends only on the scenario is computed once, before the
-loop over sizes, and yearly powers are running products.
+``evaluate_world`` computes, for one parameter vector (reality's, or the
+investors' belief), every size's investment, cash flows and ROI into
+``world[size, W_*]``; ``evaluate_scenario`` evaluates reality (with
+incidents) and the belief (without), and writes ``out[size, STAT]``
+(columns: :mod:`sim.outputs`). Everything that depends only on the scenario
+is computed once, before the loop over sizes, and yearly powers are running
+products.
 """
 
 from __future__ import annotations
@@ -12,93 +16,150 @@ import math
 from ..jit import jit
 from ..outputs import (
     BEST,
+    COMPLIANCE_COST_NPV,
     COMPUTE_COST,
     DATA_COST,
+    DATA_LIMITED,
     FIXED_COST,
     INCIDENT_LOSS_NPV,
     INVESTMENT,
     LAB_LOSS,
+    LICENSE_COST,
     LOSS,
     MARKET_SHARE,
+    NET_VALUE,
+    RELEASE_DELAY,
     REVENUE_NPV,
     RISK_CONTROL_COST,
+    ROBUSTNESS_COST,
     ROI,
     ROI_EXPECTED,
     ROI_GAP,
     SERVING_COST_NPV,
+    TRAINING_FLOPS,
+    TRAINING_TOKENS,
     YEARS_SERVED,
 )
+from .beliefs import belief_theta
 from .costs import serving_cost_per_token, upfront_costs, usd_per_training_flop
-from .market import market_cash_flows, yearly_factors
-from .params import A_DATA, D_REF, E_LOSS, GAP, HYPE, POOL, RIVALS, SEVERITY, SHARPNESS
-from .performance import reducible_loss, rival_loss
-from .risk import incident_probability
-from .scaling import scaling
+from .market import delay_factors, market_cash_flows, yearly_factors
+from .params import DATA_STOCK, E_LOSS, POOL, PREMIUM, PRETRAIN, PRICE_SENSITIVITY, RIVALS, SEVERITY, SHARPNESS
+from .performance import effective_gap, own_loss, rival_loss
+from .risk import compliance_cost, incident_probability
+from .scaling import release_delay, training_run
 
-__all__ = ["evaluate_scenario"]
+__all__ = ["N_WORLD", "evaluate_scenario", "evaluate_world"]
+
+# Columns of ``world[size, :]``.
+W_COMPUTE, W_DATA, W_FIXED, W_LICENSE, W_RISK, W_ROBUST, W_INVEST = range(7)
+W_REVENUE, W_SERVING, W_INCIDENT, W_COMPLIANCE, W_ROI = range(7, 12)
+W_LAB, W_YEARS, W_SHARE, W_DELAY, W_FLOPS, W_TOKENS, W_LIMITED, W_NET = range(12, 20)
+N_WORLD = 20
 
 
 @jit
-def evaluate_scenario(theta, log_sizes, log_n_ref, horizon, incident_u, out, work):
-    """Fill ``out[j, STAT]`` for every size ``j`` of one sampled scenario.
+def evaluate_world(theta, route, rule, log_sizes, log_n_ref, horizon, incident_u, incidents,
+                   world, work):
+    """Every size's costs, discounted cash flows and ROI in the world ``theta``.
 
-    ``work`` is scratch space of shape (4, horizon), reused between calls.
+    ``incidents`` says whether incidents happen in this world (reality: yes;
+    the belief: no). ``work`` is scratch space of shape (N_WORK, horizon).
     """
-    # Scenario-level quantities, shared by every size.
+    pretrain = route == PRETRAIN
     usd_per_flop = usd_per_training_flop(theta)
     log_rival = math.log(rival_loss(theta, log_n_ref))
     gamma = theta[SHARPNESS]
-    gap_factor = math.exp(-gamma * math.log(1.0 - theta[GAP]))  # (1-g)^-gamma
+    gap_factor = math.exp(-gamma * math.log(1.0 - effective_gap(theta)))  # (1-g_eff)^-gamma
+    premium = theta[PREMIUM]
+    price_factor = math.exp(theta[PRICE_SENSITIVITY] * math.log(premium))  # m^eps
     yearly_factors(theta, horizon, incident_u, incident_probability(theta), work)
     pool = theta[POOL]
-    pool_expected = pool * theta[HYPE]
     severity = theta[SEVERITY]
     rivals = theta[RIVALS]
-    log_d_ref = math.log(theta[D_REF])
     serve_per_param = serving_cost_per_token(theta, 1.0)
 
-    n_sizes = log_sizes.shape[0]
-    best = -math.inf
-    for j in range(n_sizes):
+    for j in range(log_sizes.shape[0]):
+        w = world[j]
         log_n = log_sizes[j]
         log_x = log_n - log_n_ref
-        tokens, flops = scaling(theta, log_x)
-        compute, data, fixed, risk_control, investment = upfront_costs(
-            theta, log_x, tokens, flops, usd_per_flop)
-        log_tokens = log_d_ref + theta[A_DATA] * log_x
-        lab = reducible_loss(theta, log_n, log_tokens)
+        tokens, final_flops, flops = training_run(theta, route, rule, log_n, log_x)
+        upfront_costs(theta, route, log_x, tokens, flops, usd_per_flop, w)
+        investment = w[W_INVEST]
+        lab = own_loss(theta, pretrain, log_n, log_x)
         weight_lab = math.exp(gamma * (math.log(lab) - log_rival))
         cost_token1 = serve_per_param * math.exp(log_n)
+        delay = release_delay(theta, final_flops)
+        delays = delay_factors(theta, delay)
 
-        rev, serve, incident, rev_x, serve_x, years = market_cash_flows(
-            weight_lab * gap_factor, weight_lab, rivals, cost_token1, horizon, work)
+        rev, serve, incident, served_disc, years = market_cash_flows(
+            weight_lab * gap_factor * price_factor, rivals, cost_token1, premium, delays,
+            horizon, incidents, work)
         rev *= pool
         serve *= pool
         incident *= pool * severity
-        rev_x *= pool_expected
-        serve_x *= pool_expected
-
+        compliance = compliance_cost(theta, final_flops) * served_disc
         # Divide (not multiply by 1/I): a model never served must give -1 exactly.
-        roi = (rev - serve - incident - investment) / investment
-        roi_expected = (rev_x - serve_x - investment) / investment
+        w[W_ROI] = (rev - serve - incident - compliance - investment) / investment
+        w[W_NET] = rev - serve - incident - compliance - investment
+        w[W_REVENUE] = rev
+        w[W_SERVING] = serve
+        w[W_INCIDENT] = incident
+        w[W_COMPLIANCE] = compliance
+        w[W_LAB] = lab
+        w[W_YEARS] = years
+        served1 = cost_token1 * work[1, 0] * delays[1] < premium
+        w[W_SHARE] = (1.0 / (1.0 + rivals * weight_lab * gap_factor * price_factor * delays[2])
+                      if served1 else 0.0)
+        w[W_DELAY] = delay
+        w[W_FLOPS] = final_flops
+        w[W_TOKENS] = tokens
+        w[W_LIMITED] = 1.0 if pretrain and tokens > theta[DATA_STOCK] else 0.0
+
+
+@jit
+def evaluate_scenario(theta, route, rule, log_sizes, log_n_ref, horizon, incident_u, out,
+                      work, theta_belief, world, world_belief):
+    """Fill ``out[j, STAT]`` for every size ``j`` of one sampled scenario.
+
+    Scratch space, reused between calls: ``work`` (N_WORK, horizon),
+    ``theta_belief`` like ``theta``, ``world`` and ``world_belief``
+    (n_sizes, N_WORLD).
+    """
+    evaluate_world(theta, route, rule, log_sizes, log_n_ref, horizon, incident_u, True,
+                   world, work)
+    belief_theta(theta, theta_belief)
+    evaluate_world(theta_belief, route, rule, log_sizes, log_n_ref, horizon, incident_u, False,
+                   world_belief, work)
+    n_sizes = log_sizes.shape[0]
+    best = -math.inf
+    for j in range(n_sizes):
+        w = world[j]
         o = out[j]
+        roi = w[W_ROI]
+        roi_expected = world_belief[j, W_ROI]
         o[ROI] = roi
         o[ROI_EXPECTED] = roi_expected
         o[ROI_GAP] = roi_expected - roi
-        o[INVESTMENT] = investment
-        o[COMPUTE_COST] = compute
-        o[DATA_COST] = data
-        o[FIXED_COST] = fixed
-        o[RISK_CONTROL_COST] = risk_control
-        o[REVENUE_NPV] = rev
-        o[SERVING_COST_NPV] = serve
-        o[INCIDENT_LOSS_NPV] = incident
-        o[LAB_LOSS] = theta[E_LOSS] + lab
-        o[YEARS_SERVED] = years
-        # Year-1 market share, 0 if not served in year 1.
-        o[MARKET_SHARE] = (1.0 / (1.0 + rivals * weight_lab * gap_factor)
-                           if cost_token1 * work[1, 0] < 1.0 else 0.0)
+        o[INVESTMENT] = w[W_INVEST]
+        o[COMPUTE_COST] = w[W_COMPUTE]
+        o[DATA_COST] = w[W_DATA]
+        o[FIXED_COST] = w[W_FIXED]
+        o[RISK_CONTROL_COST] = w[W_RISK]
+        o[REVENUE_NPV] = w[W_REVENUE]
+        o[SERVING_COST_NPV] = w[W_SERVING]
+        o[INCIDENT_LOSS_NPV] = w[W_INCIDENT]
+        o[LAB_LOSS] = theta[E_LOSS] + w[W_LAB]
+        o[YEARS_SERVED] = w[W_YEARS]
+        o[MARKET_SHARE] = w[W_SHARE]
         o[LOSS] = 1.0 if roi < 0.0 else 0.0
+        o[NET_VALUE] = w[W_NET]
+        o[ROBUSTNESS_COST] = w[W_ROBUST]
+        o[LICENSE_COST] = w[W_LICENSE]
+        o[COMPLIANCE_COST_NPV] = w[W_COMPLIANCE]
+        o[RELEASE_DELAY] = w[W_DELAY]
+        o[DATA_LIMITED] = w[W_LIMITED]
+        o[TRAINING_FLOPS] = w[W_FLOPS]
+        o[TRAINING_TOKENS] = w[W_TOKENS]
         if roi > best:
             best = roi
 

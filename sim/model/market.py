@@ -1,4 +1,13 @@
-"""The market: yearly factors and cash flows per unit of the revenue pool."""
+"""The market: yearly factors and cash flows per unit of the revenue pool
+(MODEL.md sections 2, 7 and 10).
+
+Share is a logit in quality and price, ``1 / (1 + k (l_real/l_ct)**gamma
+m**eps)``; we charge ``m`` times the market price, so revenue is ``M_t share
+m`` and we serve ``M_t share / p_t`` tokens. A slow final run releases ``d``
+years late: every yearly factor of year ``t`` takes the exponent ``t-1+d``
+and discounting ``t+d``, which is one per-size multiplier on the size-free
+yearly factors.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,9 @@ import math
 from ..jit import jit
 from .params import GROWTH, P_TOKEN, PRICE_DECLINE, PROGRESS, R_DISC, SERVE_DECLINE, SHARPNESS
 
-__all__ = ["market_cash_flows", "yearly_factors"]
+__all__ = ["N_WORK", "delay_factors", "market_cash_flows", "yearly_factors"]
+
+N_WORK = 5  # rows of the yearly work array
 
 
 @jit
@@ -15,17 +26,19 @@ def yearly_factors(theta, horizon, incident_u, incident_p, work):
     """Everything about year ``t`` that does not depend on the model size.
 
     ``work[0, t]``: discounted pool factor ``(1 + g_M)**(t-1) / (1 + r)**t``;
-    ``work[1, t]``: serving cost per token over price, per unit of year-1
-    serving cost, ``(1 - delta_s)**(t-1) / (p_t (1 - delta)**(t-1))``;
+    ``work[1, t]``: serving cost per token over the market price, per unit of
+    year-1 serving cost, ``(1 - delta_s)**(t-1) / (p_t (1 - delta)**(t-1))``;
     ``work[2, t]``: rivals' weight growth ``((1 - phi)**-gamma)**(t-1)``;
-    ``work[3, t]``: 1 if an incident happens in year t, else 0. All are
-    running products, so no power is taken inside the loops.
+    ``work[3, t]``: 1 if an incident happens in year t, else 0;
+    ``work[4, t]``: the discount factor ``(1 + r)**-t`` alone (yearly duties).
+    All are running products, so no power is taken inside the loops.
     """
     growth = 1.0 + theta[GROWTH]
     discount = 1.0 / (1.0 + theta[R_DISC])
     cost_over_price = (1.0 - theta[SERVE_DECLINE]) / (1.0 - theta[PRICE_DECLINE])
     weight_growth = math.exp(-theta[SHARPNESS] * math.log(1.0 - theta[PROGRESS]))
     pool_disc = discount
+    disc = discount
     ratio = 1.0 / theta[P_TOKEN]
     weight = 1.0
     for t in range(horizon):
@@ -33,36 +46,55 @@ def yearly_factors(theta, horizon, incident_u, incident_p, work):
         work[1, t] = ratio
         work[2, t] = weight
         work[3, t] = 1.0 if incident_u[t] < incident_p else 0.0
+        work[4, t] = disc
         pool_disc *= growth * discount
+        disc *= discount
         ratio *= cost_over_price
         weight *= weight_growth
 
 
 @jit
-def market_cash_flows(weight_real, weight_expected, rivals, cost_token1, horizon, work):
-    """Discounted revenue, serving cost and incident revenue share over the
-    horizon, realized and expected, per unit of the revenue pool.
+def delay_factors(theta, delay):
+    """Multipliers of the yearly factors for a release ``delay`` years late:
+    pool ``((1+g_M)/(1+r))**d``, cost over price ``((1-delta_s)/(1-delta))**d``,
+    rivals' weight ``(1-phi)**(-gamma d)`` and discount ``(1+r)**-d``; all
+    exactly 1 when the release is not delayed."""
+    if not delay > 0.0:
+        return 1.0, 1.0, 1.0, 1.0
+    log_disc = -math.log(1.0 + theta[R_DISC])
+    pool = math.exp(delay * (math.log(1.0 + theta[GROWTH]) + log_disc))
+    cost = math.exp(delay * (math.log(1.0 - theta[SERVE_DECLINE])
+                             - math.log(1.0 - theta[PRICE_DECLINE])))
+    weight = math.exp(-theta[SHARPNESS] * delay * math.log(1.0 - theta[PROGRESS]))
+    return pool, cost, weight, math.exp(delay * log_disc)
 
-    ``share = 1 / (1 + k w_t)`` with ``w_t = w_1 * growth**(t-1)``. A year in
-    which serving costs at least the market price earns nothing and costs
-    nothing: the model is withdrawn (MODEL.md section 2).
+
+@jit
+def market_cash_flows(weight, rivals, cost_token1, premium, delays, horizon, incidents, work):
+    """Discounted revenue, serving cost, incident revenue and served-year
+    discount over the horizon, per unit of the revenue pool, and the years
+    served.
+
+    ``weight`` is ``(l_real / l_c1)**gamma m**eps``. A year in which serving
+    costs at least our price earns nothing and costs nothing: the model is
+    withdrawn that year (MODEL.md section 2, against our price: section 7).
     """
+    d_pool, d_cost, d_weight, d_disc = delays
     rev = 0.0
     serve = 0.0
     incident = 0.0
-    rev_x = 0.0
-    serve_x = 0.0
+    served_disc = 0.0
     years = 0.0
     for t in range(horizon):
-        cost_over_price = cost_token1 * work[1, t]
-        if cost_over_price < 1.0:
-            pool = work[0, t]
-            r = pool / (1.0 + rivals * weight_real * work[2, t])
-            rx = pool / (1.0 + rivals * weight_expected * work[2, t])
-            rev += r
+        cost_over_price = cost_token1 * work[1, t] * d_cost
+        if cost_over_price < premium:
+            pool = work[0, t] * d_pool
+            r = pool / (1.0 + rivals * weight * (work[2, t] * d_weight))
+            rm = r * premium
+            rev += rm
             serve += r * cost_over_price
-            incident += r * work[3, t]
-            rev_x += rx
-            serve_x += rx * cost_over_price
+            if incidents:
+                incident += rm * work[3, t]
+            served_disc += work[4, t] * d_disc
             years += 1.0
-    return rev, serve, incident, rev_x, serve_x, years
+    return rev, serve, incident, served_disc, years

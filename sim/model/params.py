@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from ..registry import index as _i
 
-__all__ = ["ALPHA", "A_COEF", "A_DATA", "BETA", "B_COEF", "B_COMP", "D_REF", "E_LOSS", "F_EXP", "F_PEAK",
-           "GAP", "GROWTH", "HYPE", "KAPPA", "K_REF", "LAMBDA0", "OVERHEAD", "POOL",
-           "PRICE_DECLINE", "PROGRESS", "P_DATA", "P_HOUR", "P_TOKEN", "RHO", "RIVALS",
-           "RIVAL_SIZE", "R_DISC", "R_REF", "SERVE_DECLINE", "SEVERITY", "SHARPNESS",
+__all__ = ["ALPHA", "A_COEF", "A_DATA", "BETA", "B_COEF", "B_COMP", "CLUSTER_GPUS", "COMPLIANCE",
+           "COMPLIANCE_THRESHOLD", "COMPUTE_RULES", "DATA_STOCK", "D_REF", "E_LOSS",
+           "FINETUNE", "FT_BASE_TOKENS", "FT_COMPUTE_SHARE", "FT_DATA_PRICE", "FT_FIXED",
+           "FT_GAIN", "FT_LICENSE", "FT_TOKENS", "F_EXP", "F_PEAK", "GAP", "GROWTH", "HYPE",
+           "KAPPA", "KAPPA_G", "K_REF", "LAMBDA0", "OVERHEAD", "POOL", "PREMIUM", "PRETRAIN",
+           "PRICE_DECLINE", "PRICE_SENSITIVITY", "PROGRESS", "P_DATA", "P_HOUR", "P_TOKEN",
+           "REPEAT_HORIZON", "RHO", "RHO_G", "RIVALS", "RIVAL_SIZE", "ROUTES", "RULE_6ND",
+           "RULE_POWER", "R_DISC", "R_REF", "SERVE_DECLINE", "SEVERITY", "SHARPNESS",
            "U_SERVE", "U_TRAIN"]
 
 R_DISC = _i("finance.discount_rate")
@@ -47,3 +51,29 @@ SHARPNESS = _i("market.share_sharpness")
 P_TOKEN = _i("market.token_price")
 PRICE_DECLINE = _i("market.token_price_decline")
 HYPE = _i("market.hype")
+
+# Model v2 (MODEL.md sections 6, 7, 10, 11).
+FT_BASE_TOKENS = _i("finetune.base_tokens_per_param")
+FT_TOKENS = _i("finetune.tokens")
+FT_COMPUTE_SHARE = _i("finetune.compute_share")
+FT_DATA_PRICE = _i("finetune.data_price_per_token")
+FT_FIXED = _i("finetune.fixed_cost_at_reference")
+FT_GAIN = _i("finetune.domain_gain")
+FT_LICENSE = _i("finetune.license_cost")
+PREMIUM = _i("market.price_premium")
+PRICE_SENSITIVITY = _i("market.price_sensitivity")
+DATA_STOCK = _i("scaling.data_stock")
+REPEAT_HORIZON = _i("scaling.repeat_horizon")
+CLUSTER_GPUS = _i("costs.cluster_gpus")
+RHO_G = _i("risk.robustness_share")
+KAPPA_G = _i("risk.robustness_effectiveness")
+COMPLIANCE = _i("risk.compliance_cost")
+COMPLIANCE_THRESHOLD = _i("risk.compliance_threshold")
+
+# Structural choices, passed to the kernels as integers.
+PRETRAIN = 0
+FINETUNE = 1
+ROUTES = {"pretrain": PRETRAIN, "finetune": FINETUNE}
+RULE_POWER = 0
+RULE_6ND = 1
+COMPUTE_RULES = {"power": RULE_POWER, "6ND": RULE_6ND}
