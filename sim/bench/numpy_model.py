@@ -51,6 +51,8 @@ def draw_params(sc, gen: np.random.Generator, n: int) -> dict[str, np.ndarray | 
     """Every model parameter: an array of ``n`` draws, or the constant."""
     out = {}
     for key in PARAMETERS:
+        if key not in sc.values:  # a key this route or rule does not use
+            continue
         value = sc.values[key]
         out[key] = draw(value, gen, n) if isinstance(value, Distribution) else float(value)
     return out
@@ -100,7 +102,8 @@ def check_on_engine_draws(sc, n: int = 20_000, seed: int = 5) -> str | None:
     import sim
 
     ds = sim.sample(sc, n, seed=seed)
-    params = {k: (ds[k].values if k in ds else float(sc.values[k])) for k in PARAMETERS}
+    params = {k: (ds[k].values if k in ds else float(sc.values[k])) for k in PARAMETERS
+              if k in sc.values}
     ref = reference.evaluate(params, ds.incident_uniform.values,
                              np.asarray(sc.model_sizes, dtype=float),
                              sc.reference_size, sc.horizon_years)

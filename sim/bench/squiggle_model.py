@@ -72,7 +72,8 @@ def run(sc, seed: int, n: int, chunk: int = CHUNK) -> Summary:
     while done < n:
         m = min(chunk, n - done)
         params = {k: (np.asarray(sq.sample(dists[k], n=m), dtype=float) if k in dists
-                      else float(sc.values[k])) for k in PARAMETERS}
+                      else float(sc.values[k])) for k in PARAMETERS
+              if k in sc.values}
         incident_u = np.asarray(sq.sample(sq.uniform(0, 1), n=m * sc.horizon_years))
         roi = reference.evaluate(params, incident_u.reshape(m, -1), sizes,
                                  sc.reference_size, sc.horizon_years)["roi"]
