@@ -8,7 +8,7 @@ import numpy as np
 import xarray as xr
 
 from .results import CI_LEVEL
-from .units import size_label
+from .units import size_label, usd_label
 
 __all__ = ["summary_table", "sweep_table"]
 
@@ -17,7 +17,8 @@ def summary_table(ds: xr.Dataset) -> str:
     """A plain-text table: one row per model size."""
     q = ds["roi_quantile"]
     header = (f"{'model size':>12}  {'median ROI':>10}  {'5%':>9}  {'95%':>9}  "
-              f"{'mean ROI':>9} {'± se':>7}  {'P(loss)':>8}  {'P(best)':>8}  {'expected':>9}")
+              f"{'mean ROI':>9} {'± se':>7}  {'P(loss)':>8}  {'P(best)':>8}  {'expected':>9}  "
+              f"{'net value':>10} {'± se':>8}")
     lines = [f"scenario '{ds.attrs['scenario_name']}': {ds.attrs['n_scenarios']:,} scenarios, "
              f"seed {ds.attrs['seed']}", header, "-" * len(header)]
     for j, size in enumerate(ds["model_size"].values):
@@ -28,9 +29,12 @@ def summary_table(ds: xr.Dataset) -> str:
             f"{_num(qj.sel(quantile=0.95, method='nearest'), 9)}  "
             f"{_num(ds['roi_mean'][j], 9)} {float(ds['roi_mean_se'][j]):>7.2g}  "
             f"{float(ds['prob_loss'][j]):>8.1%}  {float(ds['prob_best'][j]):>8.1%}  "
-            f"{_num(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}")
-    lines.append("ROI = (NPV - I) / I; 'expected' is the median ROI investors expect")
-    lines.append("(no deployment gap, hyped market, no incidents).")
+            f"{_num(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}"
+            + (f"  {usd_label(ds['net_value_mean'][j]):>10} {usd_label(ds['net_value_mean_se'][j]):>8}"
+               if "net_value_mean" in ds else ""))
+    lines.append("ROI = (NPV - I) / I; 'expected' is the median ROI investors expect;")
+    lines.append("net value = mean NPV - I in USD, with its standard error.")
+    lines.append("Investors expect no deployment gap, a hyped market and no incidents.")
     lines.append("")
     lines.extend(_expectation_table(ds))
     if "roi_quantile_ci" in ds and "prob_loss_se" in ds:
