@@ -191,7 +191,7 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
         "long_name": "uniform draw deciding a yearly incident (incident if below the incident probability)",
         "units": "1"})
     for stat in STATISTICS:
-        if stat.has_mean_variable:
+        if stat.has_mean_variable or stat.index == outputs.DATA_LIMITED:
             data[stat.name] = (("scenario", "model_size"), stats[:, :, stat.index],
                                {"long_name": stat.long_name, "units": stat.units})
     data["best"] = (("scenario", "model_size"), stats[:, :, outputs.BEST], {
