@@ -17,8 +17,7 @@ def summary_table(ds: xr.Dataset) -> str:
     """A plain-text table: one row per model size."""
     q = ds["roi_quantile"]
     header = (f"{'model size':>12}  {'median ROI':>10}  {'5%':>9}  {'95%':>9}  "
-              f"{'mean ROI':>9} {'± se':>7}  {'P(loss)':>8}  {'P(best)':>8}  {'expected':>9}  "
-              f"{'net value':>10} {'± se':>8}")
+              f"{'mean ROI':>9} {'± se':>7}  {'P(loss)':>8}  {'P(best)':>8}  {'expected':>9}")
     lines = [f"scenario '{ds.attrs['scenario_name']}': {ds.attrs['n_scenarios']:,} scenarios, "
              f"seed {ds.attrs['seed']}", header, "-" * len(header)]
     for j, size in enumerate(ds["model_size"].values):
@@ -29,18 +28,38 @@ def summary_table(ds: xr.Dataset) -> str:
             f"{_num(qj.sel(quantile=0.95, method='nearest'), 9)}  "
             f"{_num(ds['roi_mean'][j], 9)} {float(ds['roi_mean_se'][j]):>7.2g}  "
             f"{float(ds['prob_loss'][j]):>8.1%}  {float(ds['prob_best'][j]):>8.1%}  "
-            f"{_num(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}"
-            + (f"  {usd_label(ds['net_value_mean'][j]):>10} {usd_label(ds['net_value_mean_se'][j]):>8}"
-               if "net_value_mean" in ds else ""))
-    lines.append("ROI = (NPV - I) / I; 'expected' is the median ROI investors expect;")
-    lines.append("net value = mean NPV - I in USD, with its standard error.")
-    lines.append("Investors expect no deployment gap, a hyped market and no incidents.")
+            f"{_num(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}")
+    lines.append("ROI = (NPV - I) / I; 'expected' is the median ROI investors expect")
+    lines.append("(no deployment gap, hyped market, no incidents).")
+    if "net_value_mean" in ds:
+        lines.append("")
+        lines.extend(_value_table(ds))
     lines.append("")
     lines.extend(_expectation_table(ds))
     if "roi_quantile_ci" in ds and "prob_loss_se" in ds:
         lines.append("")
         lines.extend(_precision_table(ds))
     return "\n".join(lines)
+
+
+def _value_table(ds: xr.Dataset) -> list[str]:
+    """Net value in USD and the bottlenecks behind it, per size."""
+    header = (f"{'model size':>12}  {'net value':>10} {'± se':>8}  {'median':>10}  {'5%':>10}  "
+              f"{'95%':>10}  {'delay':>6}  {'data-lim.':>9}  {'duties':>8}")
+    lines = ["net value = NPV - I (USD): mean ± se and quantiles; delay = mean years of the final "
+             "run;", "data-lim. = share with tokens above the data stock; duties = mean discounted "
+             "compliance cost", header, "-" * len(header)]
+    q = ds["net_value_quantile"]
+    for j, size in enumerate(ds["model_size"].values):
+        qj = q.isel(model_size=j)
+        at = lambda level: usd_label(qj.sel(quantile=level, method="nearest"))
+        lines.append(
+            f"{size_label(size):>12}  {usd_label(ds['net_value_mean'][j]):>10} "
+            f"{usd_label(ds['net_value_mean_se'][j]):>8}  {at(0.5):>10}  {at(0.05):>10}  "
+            f"{at(0.95):>10}  {float(ds['release_delay_mean'][j]):>6.2f}  "
+            f"{float(ds['data_limited_share'][j]):>9.1%}  "
+            f"{usd_label(ds['compliance_cost_npv_mean'][j]):>8}")
+    return lines
 
 
 def _precision_table(ds: xr.Dataset) -> list[str]:
