@@ -52,7 +52,7 @@ def _value_table(ds: xr.Dataset) -> list[str]:
     q = ds["net_value_quantile"]
     for j, size in enumerate(ds["model_size"].values):
         qj = q.isel(model_size=j)
-        at = lambda level: usd_label(qj.sel(quantile=level, method="nearest"))
+        at = lambda level, qj=qj: usd_label(qj.sel(quantile=level, method="nearest"))
         lines.append(
             f"{size_label(size):>12}  {usd_label(ds['net_value_mean'][j]):>10} "
             f"{usd_label(ds['net_value_mean_se'][j]):>8}  {at(0.5):>10}  {at(0.05):>10}  "
