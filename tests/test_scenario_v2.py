@@ -197,6 +197,10 @@ def test_unset_restores_a_default_and_a_required_key_goes_missing(baseline):
     assert "missing key(s): market.hype" in text
     text = _error(overrides={"name": "unset", "costs.gpu_hour_price": "cheap"})
     assert "costs.gpu_hour_price" in text  # only parameter and choice keys can be unset
+    sc = sim.load_scenario(BASELINE, overrides={"market.hype": np.float64(2.0)})
+    assert sc.values["market.hype"] == 2.0
+    text = _error(overrides={"grid.model_sizes": np.array([1e9, 1e10])})  # no ambiguous ==
+    assert "grid.model_sizes: expected a non-empty list" in text
 
 
 # ------------------------------------------------------------------ route
