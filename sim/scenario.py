@@ -195,7 +195,7 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
     for key, value in (overrides or {}).items():
         _apply_override(flat, key, value, source)
     flat = {k: v for k, v in flat.items()
-            if not (v == UNSET and (k in PARAMETERS or k in CHOICES))}
+            if not ((k in PARAMETERS or k in CHOICES) and isinstance(v, str) and v == UNSET)}
 
     def err(key: str, msg: str) -> ScenarioError:
         return ScenarioError(msg, source=source, key=key)
