@@ -20,8 +20,14 @@ from sim.cli import cli
 
 
 @pytest.fixture(scope="module")
-def plan(baseline):
-    return workload.plan(baseline)
+def workload_scenario():
+    """The benchmark workload (the frozen v1 baseline the baselines transcribe)."""
+    return workload.scenario()
+
+
+@pytest.fixture(scope="module")
+def plan(workload_scenario):
+    return workload.plan(workload_scenario)
 
 
 def test_naive_numba_equals_engine(plan, threads):
@@ -33,9 +39,9 @@ def test_naive_numba_equals_engine(plan, threads):
         np.testing.assert_allclose(got.roi_mean, want.roi_mean, rtol=1e-9)
 
 
-def test_random_number_floor_draws_what_an_independent_generator_draws(baseline, plan):
+def test_random_number_floor_draws_what_an_independent_generator_draws(workload_scenario, plan):
     # The oracle: SplitMix64 written in NumPy and SciPy-special quantiles.
-    assert floors.draws_check(plan, baseline, seed=2, n=3000) is None
+    assert floors.draws_check(plan, workload_scenario, seed=2, n=3000) is None
 
 
 def test_numpy_uniforms_are_the_kernel_stream():
@@ -50,10 +56,10 @@ def test_numpy_uniforms_are_the_kernel_stream():
     np.testing.assert_array_equal(floors.uniforms_np(key, 100, 50, 7), want)
 
 
-def test_draws_check_catches_wrong_draws(baseline, plan, monkeypatch):
+def test_draws_check_catches_wrong_draws(workload_scenario, plan, monkeypatch):
     real = floors.draws_run
     monkeypatch.setattr(floors, "draws_run", lambda *a: real(*a) * (1 + 1e-6))
-    assert "differ" in floors.draws_check(plan, baseline, seed=2, n=3000)
+    assert "differ" in floors.draws_check(plan, workload_scenario, seed=2, n=3000)
 
 
 def test_arithmetic_floor_evaluates_the_engine_model(plan):
@@ -65,17 +71,17 @@ def test_arithmetic_floor_evaluates_the_engine_model(plan):
     np.testing.assert_allclose(twice, 2 * once, rtol=1e-12)
 
 
-def test_numpy_baseline_matches_engine(baseline, plan):
-    assert numpy_model.check_on_engine_draws(baseline, n=2000) is None
-    got = numpy_model.run(baseline, seed=1, n=30_000, chunk=7000)  # several chunks
+def test_numpy_baseline_matches_engine(workload_scenario, plan):
+    assert numpy_model.check_on_engine_draws(workload_scenario, n=2000) is None
+    got = numpy_model.run(workload_scenario, seed=1, n=30_000, chunk=7000)  # several chunks
     assert got.n == 30_000
     assert workload.same_distribution(got, workload.engine_summary(plan, 1, 30_000)) is None
 
 
-def test_squigglepy_model_matches_engine(baseline, plan):
+def test_squigglepy_model_matches_engine(workload_scenario, plan):
     if not squiggle_model.available():
         pytest.skip("squigglepy not installed (optional)")
-    got = squiggle_model.run(baseline, seed=1, n=20_000)
+    got = squiggle_model.run(workload_scenario, seed=1, n=20_000)
     assert workload.same_distribution(got, workload.engine_summary(plan, 1, 20_000)) is None
 
 

@@ -131,7 +131,7 @@ def test_summary_table_reports_expected_against_realized(baseline):
 
 # ------------------------------------------------------------------ bundled scenarios
 STORY_N = 20_000
-EXPECTED_BUNDLED = {"baseline", "bert_seed", "hype", "cooling", "regulated", "price_war"}
+EXPECTED_BUNDLED = {"baseline", "bert_seed", "hype", "cooling", "regulated", "price_war", "finetune", "data_wall"}
 TAG = re.compile(r"#\s*\[([A-Za-z0-9-]+)\]")
 
 
@@ -185,7 +185,7 @@ def test_bundled_file_extends_baseline_and_cites_each_change(name, baseline):
         tags = TAG.findall(lines[0])
         assert tags and set(tags) <= defined, f"{name}: {key} cites no defined source"
         if key in PARAMETERS:
-            assert sc.values[key] != baseline.values[key], f"{name}: {key} repeats the baseline"
+            assert sc.values.get(key) != baseline.values.get(key), f"{name}: {key} repeats the baseline"
 
 
 def test_hype_leaves_reality_alone_and_raises_expectations(story):
@@ -203,12 +203,15 @@ def _unexpected_loss(ds):
     return ds["prob_loss"] - (ds["roi_expected_distribution"] < 0).mean("probability")
 
 
-def test_cooling_realizes_less_and_surprises_more(story):
+def test_cooling_realizes_less(story):
+    """The crowded, fast-falling market realizes less at every size. (That it
+    also surprises investors needs a belief of its own, MODEL.md section 8.)"""
     base, cool = story("baseline"), story("cooling")
     se = np.hypot(base["roi_mean_se"], cool["roi_mean_se"])
     assert np.all(base["roi_mean"] - cool["roi_mean"] > 4 * se)
-    assert np.all(cool["prob_loss"] > base["prob_loss"] + 0.02)
-    assert np.all(_unexpected_loss(cool) > _unexpected_loss(base) + 0.01)
+    room = base["prob_loss"] < 0.95  # where P(loss) can still rise by 2 points
+    assert room.sum() >= 3
+    assert np.all((cool["prob_loss"] > base["prob_loss"] + 0.02)[room])
     median = lambda ds: ds["roi_quantile"].sel(quantile=0.5)
     assert np.all(median(cool)[:-1] < median(base)[:-1])  # 1T: both -1 (never served)
     ratio = lambda ds: ds["roi_mean"] / ds["roi_expected_mean"]
@@ -264,3 +267,33 @@ def test_cli_runs_a_bundled_scenario_by_name():
     result = CliRunner().invoke(cli, ["run", "cooling", "-n", "2000"])
     assert result.exit_code == 0, result.output
     assert "scenario 'cooling'" in result.output and "expected vs realized" in result.output
+
+
+def test_finetune_is_the_cheap_route(story):
+    """Fine-tuning an open base for a niche costs a few million dollars and
+    rarely loses money, while pretraining at the same sizes mostly does."""
+    ft, base = story("finetune"), story("baseline")
+    assert np.all(ft["investment_mean"] < 2e7)
+    assert np.all(ft["license_cost_mean"] == 0.0)  # open-weight licence
+    assert np.all(ft["data_limited_share"] == 0.0)  # our loss is not data-limited on this route
+    small = ft.sel(model_size=[1e9, 3e9, 8e9])
+    assert np.all(small["prob_loss"] < 0.10)
+    assert np.all(small["roi_quantile"].sel(quantile=0.5) > 10)
+    assert float(base["prob_loss"].sel(model_size=1e9)) > 0.5
+
+
+def test_data_wall_binds_for_frontier_sizes_only(story):
+    """The stock binds at the frontier: most 300B runs and every 1T run train
+    on more tokens than exist, and the loss gains of size flatten there."""
+    wall = story("data_wall")
+    limited = wall["data_limited_share"]
+    assert np.all(limited.sel(model_size=[1e8, 1e9, 1e10]) == 0.0)
+    assert float(limited.sel(model_size=3e11)) > 0.5
+    assert float(limited.sel(model_size=1e12)) == 1.0
+    # Against the same draws with a stock far above every D (still sampled, so
+    # every other key keeps its uniforms), the wall costs loss at 1T only.
+    free = sim.run("data_wall", n_scenarios=STORY_N, seed=11, overrides={
+        "scaling.data_stock": {"dist": "lognormal", "p5": 1e30, "p95": 1e31}})
+    loss, loss_free = wall["lab_loss_mean"], free["lab_loss_mean"]
+    np.testing.assert_array_equal(loss.sel(model_size=[1e8, 1e9]), loss_free.sel(model_size=[1e8, 1e9]))
+    assert float(loss.sel(model_size=1e12)) > float(loss_free.sel(model_size=1e12))

@@ -239,7 +239,7 @@ def test_cli_baseline_reports_and_writes_netcdf(runner, tmp_path):
     result = runner.invoke(cli, ["calibrate", "-n", "5000", "--seed", "4", "-o", str(out)])
     assert result.exit_code == 0, result.output  # exits 0 whatever the coverage
     for text in ("GPT-3 175B", "3.14e23", "coverage of the 90% predictive intervals",
-                 "compute rule 'power'", BUNDLED_SOURCE, f"wrote {out}"):
+                 f"compute rule '{sim.load_scenario('baseline').compute_rule}'", BUNDLED_SOURCE, f"wrote {out}"):
         assert text in result.output
     with xr.open_dataset(out) as ds:
         ref = sim.calibrate("baseline", n_scenarios=5000, seed=4)

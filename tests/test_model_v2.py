@@ -13,6 +13,7 @@ v1 itself (every v2 key at its default) is pinned bit for bit by
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -334,10 +335,11 @@ def test_data_stock_far_above_d_changes_nothing():
         sim.run(make_scenario(**keyed(case), scaling__data_stock=1e30), n_scenarios=3).data_limited_share, 0)
 
 
-def test_neutral_pricing_reproduces_the_defaults(baseline):
+def test_neutral_pricing_reproduces_the_defaults():
     """m = 1 with eps = 0 (the defaults), or with any eps (1**eps = 1), and
-    every v2 key set explicitly to its default, give the baseline's draws bit
-    for bit. (That the defaults give v1 is pinned by tests/test_frozen.py.)"""
+    every v2 key set explicitly to its default, give the v1 baseline's draws
+    bit for bit. (That the defaults give v1 is pinned by tests/test_frozen.py.)"""
+    baseline = sim.load_scenario(str(Path(__file__).parent / "data" / "baseline_v1.toml"))
     ref = sim.sample(baseline, n_scenarios=2000, seed=7)
     for extra in ({"market.price_sensitivity": 0.0}, {"market.price_sensitivity": 2.5}):
         sc = baseline.with_overrides({**V2_DEFAULTS, **extra})

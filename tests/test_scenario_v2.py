@@ -13,15 +13,13 @@ import pytest
 import xarray as xr
 
 import sim
-from sim.distributions import Distribution
 from sim.errors import ScenarioError
 from sim.plan import build_plan
-from sim.registry import (CHOICES, FINETUNE_KEYS, N_PARAMETERS, PARAMETERS, POWER_LAW_KEYS,
-                          STRUCTURAL, index)
-from sim.scenario import (SCENARIO_DIR, bundled_names, flatten, parse_assignment, parse_toml,
-                          scenario_from_toml_text)
+from sim.registry import CHOICES, FINETUNE_KEYS, N_PARAMETERS, PARAMETERS, POWER_LAW_KEYS, STRUCTURAL, index
+from sim.sampling.distributions import Distribution
+from sim.scenario import SCENARIO_DIR, bundled_names, flatten, parse_assignment, parse_toml, scenario_from_toml_text
 
-from .conftest import BASELINE, CONSTANTS, make_scenario
+from .conftest import BASELINE, make_scenario
 
 DATA = Path(__file__).parent / "data"
 V1_FILES = sorted(DATA.glob("*_v1.toml"))
@@ -482,7 +480,7 @@ def test_rivals_are_consistent_with_the_frontier(baseline):
         size = sc.values["market.competitor_size"]
         a = sc.values["scaling.data_exponent"].params["mean"]
         d_ref = sc.values["scaling.tokens_at_reference"]
-        flops = lambda n: 6 * n * d_ref * (n / sc.reference_size) ** a
+        flops = lambda n, d_ref=d_ref, sc=sc, a=a: 6 * n * d_ref * (n / sc.reference_size) ** a
         assert 0.8e25 <= flops(size.ppf(0.05)) <= 1.5e25, sc.name
         assert 4e26 <= flops(size.ppf(0.95)) <= 6e26, sc.name
         assert 2e25 <= flops(size.ppf(0.5)) <= 2e26, sc.name

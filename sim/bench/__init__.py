@@ -26,6 +26,9 @@ from typing import Any
 from ..choices import BENCH_PARTS
 from ..errors import SimError
 
+__all__ = ["BENCHMARKS", "SCHEMA", "Report", "Settings", "format_table", "machine_info", "ratios",
+           "run_benchmarks", "targets", "write_json"]
+
 SCHEMA = "sim-bench/1"
 
 #: Names of the rate benchmarks, in table order, with what they measure.

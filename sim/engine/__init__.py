@@ -4,3 +4,5 @@
 histogram updates), ``sketch`` (quantiles and CVaR from the merged
 histograms) and ``reducer`` (the streaming state and the stopping rule).
 """
+
+__all__: list[str] = []  # import the modules themselves

@@ -6,3 +6,5 @@ draws), ``design_kernels`` (a scenario's uniforms under a design) and
 ``families`` (the distribution families of scenario files), ``distributions``
 (a parsed, validated distribution) and ``designs`` (the arrays a design needs).
 """
+
+__all__: list[str] = []  # import the modules themselves
