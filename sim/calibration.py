@@ -55,7 +55,7 @@ import numpy as np
 import xarray as xr
 
 from ._version import __version__
-from .checks import check_n, check_seed
+from .checks import check_n, check_seed, seed_attribute
 from .errors import SimError
 
 __all__ = ["bundled_models", "calibrate", "calibration_table", "parse_models", "read_models"]
@@ -360,7 +360,7 @@ def calibrate(scenario_or_path="baseline", models=None, n_scenarios: int = DEFAU
         "models_source": source,
         "models_rows": len(rows),
         "n_scenarios": int(n),
-        "seed": int(seed),
+        "seed": seed_attribute(seed),
         "compute_rule": rule,
         "nominal_coverage": NOMINAL_COVERAGE,
         "percentile_method": "empirical CDF of the predictive draws, ties counted as half",

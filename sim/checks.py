@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import SimError
 
-__all__ = ["MAX_SCENARIOS", "check_n", "check_quantiles", "check_seed"]
+__all__ = ["MAX_SCENARIOS", "check_n", "check_quantiles", "check_seed", "seed_attribute"]
 
 MAX_SCENARIOS = 10**12
 
@@ -29,6 +29,13 @@ def check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise SimError(f"seed: expected a non-negative integer, got {seed!r}")
     return int(seed)
+
+
+def seed_attribute(seed: int) -> int | str:
+    """The seed as a netCDF attribute: an integer where netCDF has one (up to
+    2^63 - 1), else its decimal digits (any seed >= 0 is valid)."""
+    seed = int(seed)
+    return seed if seed < 2**63 else str(seed)
 
 
 def check_quantiles(quantiles: Sequence[float]) -> np.ndarray:

@@ -8,11 +8,19 @@ class SimError(Exception):
 
 
 class ScenarioError(SimError):
-    """A scenario file or override that cannot be used as written."""
+    """A scenario file or override that cannot be used as written.
+
+    ``source`` is the file, or the option an override came from (``--set``,
+    ``--vary``): then the message reads ``--set KEY: ...``, so it blames the
+    override and not the file it was applied to.
+    """
 
     def __init__(self, message: str, *, source: str | None = None, key: str | None = None):
         self.source = source
         self.key = key
         self.detail = message
-        parts = [p for p in (source, key) if p]
+        if source and source.startswith("--") and key:
+            parts = [f"{source} {key}"]
+        else:
+            parts = [p for p in (source, key) if p]
         super().__init__(": ".join(parts + [message]))

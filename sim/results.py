@@ -13,6 +13,7 @@ import xarray as xr
 from . import outputs
 from ._version import __version__
 from .atomic import atomic_output
+from .checks import seed_attribute
 from .engine import sketch
 from .engine.accumulators import N_BINS
 from .layout import BLOCK
@@ -164,7 +165,7 @@ def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> d
         "scenario_description": scenario.description,
         "scenario": scenario.to_toml(),
         "n_scenarios": int(n),
-        "seed": int(seed),
+        "seed": seed_attribute(seed),
         "random_generator": "SplitMix64 counter stream: draw d of scenario s is output s*n_dims+d",
         "n_dims": int(plan.n_dims),
         "sampled_parameters": ", ".join(plan.sampled_keys),

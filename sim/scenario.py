@@ -55,6 +55,8 @@ KNOWN_KEYS = list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS) + [CORRELAT
 MAX_HORIZON = 100
 #: A parameter's value that removes it (e.g. a parent's power-law keys under "6ND").
 UNSET = "unset"
+#: What an error in an override names instead of the file (``--set KEY: ...``).
+OVERRIDE = "--set"
 
 #: The bundled scenarios: package data, found through importlib.resources so
 #: that an installed wheel has them as well as a source checkout.
@@ -94,12 +96,14 @@ class Scenario:
         """Keys drawn from a distribution, in registry order."""
         return [k for k in PARAMETERS if isinstance(self.values.get(k), Distribution)]
 
-    def with_overrides(self, overrides: Mapping[str, Any] | None) -> Scenario:
-        """A new scenario with ``overrides`` applied (and validated)."""
+    def with_overrides(self, overrides: Mapping[str, Any] | None,
+                       label: str = OVERRIDE) -> Scenario:
+        """A new scenario with ``overrides`` applied (and validated); an error
+        in an overridden key names ``label`` (``--set``, ``--vary``)."""
         if not overrides:
             return self
         return from_mapping(self.to_flat(), source=self.source, overrides=overrides,
-                            default_name=self.name)
+                            default_name=self.name, override_label=label)
 
     def to_flat(self) -> dict[str, Any]:
         """Dotted keys to plain values and inline tables."""
@@ -177,64 +181,99 @@ def _read_toml(path: Path) -> dict:
     return parse_toml(text, source=str(path))
 
 
+#: Deepest nesting of tables and lists a scenario may have: a section holds an
+#: inline table, which may hold a list ([[correlation]] between = [...]).
+MAX_DEPTH = 8
+
+
 def parse_toml(text: str, source: str | None = None) -> dict:
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"malformed TOML: {exc}", source=source) from None
+    except RecursionError:
+        raise ScenarioError(f"TOML nested too deeply (a scenario nests at most {MAX_DEPTH} "
+                            "levels of tables and lists)", source=source) from None
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError(f"TOML nested too deeply (a scenario nests at most {MAX_DEPTH} "
+                            "levels of tables and lists)", source=source)
+    return data
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of tables and lists, without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_DEPTH:
+            break
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return deepest
 
 
 def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
                  overrides: Mapping[str, Any] | None = None,
-                 default_name: str = "scenario") -> Scenario:
-    """Validate nested (TOML-shaped) or dotted-key data into a Scenario."""
+                 default_name: str = "scenario", override_label: str = OVERRIDE) -> Scenario:
+    """Validate nested (TOML-shaped) or dotted-key data into a Scenario.
+
+    A problem with a key that ``overrides`` set is reported against
+    ``override_label`` (``--set KEY: ...``), not against the file.
+    """
     flat = resolve_extends(flatten(data, source), source)
     if overrides and "extends" in overrides:
         raise ScenarioError("can only be set in a scenario file, not as an override",
-                            source=source, key="extends")
+                            source=override_label, key="extends")
+    touched: set[str] = set()
     for key, value in (overrides or {}).items():
-        _apply_override(flat, key, value, source)
+        touched.add(_apply_override(flat, key, value, override_label))
     flat = {k: v for k, v in flat.items()
             if not ((k in PARAMETERS or k in CHOICES) and isinstance(v, str) and v == UNSET)}
 
-    def err(key: str, msg: str) -> ScenarioError:
-        return ScenarioError(msg, source=source, key=key)
+    def src(key: str) -> str | None:
+        return override_label if key in touched else source
 
-    route = _choice(flat, "route", source)
-    rule = _choice(flat, "scaling.compute_rule", source)
-    _check_keys_in_use(flat, route, rule, source)
+    def err(key: str, msg: str) -> ScenarioError:
+        return ScenarioError(msg, source=src(key), key=key)
+
+    route = _choice(flat, "route", src("route"))
+    rule = _choice(flat, "scaling.compute_rule", src("scaling.compute_rule"))
+    _check_keys_in_use(flat, route, rule, source, touched, override_label)
 
     name = flat.get("name", default_name)
     if not isinstance(name, str) or not name:
-        raise err("name", f"expected a non-empty string, got {name!r}")
+        raise err("name", f"expected a non-empty string, got {_show(name)}")
     description = flat.get("description", "")
     if not isinstance(description, str):
-        raise err("description", f"expected a string, got {description!r}")
+        raise err("description", f"expected a string, got {_show(description)}")
 
     horizon = flat["horizon_years"]
     if isinstance(horizon, float) and horizon.is_integer():
         horizon = int(horizon)
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= MAX_HORIZON:
-        raise err("horizon_years", f"expected an integer from 1 to {MAX_HORIZON}, got {horizon!r}")
+        raise err("horizon_years", f"expected an integer from 1 to {MAX_HORIZON}, got {_show(horizon)}")
 
     sizes = flat["grid.model_sizes"]
     if not isinstance(sizes, list) or not sizes:
-        raise err("grid.model_sizes", f"expected a non-empty list of sizes, got {sizes!r}")
-    sizes = [_positive_number(s, err("grid.model_sizes", f"expected positive sizes, got {s!r}"))
+        raise err("grid.model_sizes", f"expected a non-empty list of sizes, got {_show(sizes)}")
+    sizes = [_positive_number(s, err("grid.model_sizes", f"expected positive sizes, got {_show(s)}"))
              for s in sizes]
     if len(set(sizes)) != len(sizes):
         raise err("grid.model_sizes", "sizes must be distinct")
     ref = _positive_number(flat["grid.reference_size"],
                            err("grid.reference_size",
-                               f"expected a positive size, got {flat['grid.reference_size']!r}"))
+                               f"expected a positive size, got {_show(flat['grid.reference_size'])}"))
 
     values: dict[str, float | Distribution] = {}
     for key, param in PARAMETERS.items():
         if key in flat:
-            values[key] = _parse_value(flat[key], param, source)
+            values[key] = _parse_value(flat[key], param, src(key))
         elif param.default is not None:
             values[key] = float(param.default)
-    correlations = parse_correlations(flat.get(CORRELATION, []), values, source)
+    correlations = parse_correlations(flat.get(CORRELATION, []), values, src(CORRELATION))
     return Scenario(name=name, horizon_years=horizon, model_sizes=tuple(sorted(sizes)),
                     reference_size=ref, values=MappingProxyType(values),
                     description=description, correlations=correlations,
@@ -248,24 +287,39 @@ def _choice(flat: Mapping[str, Any], key: str, source: str | None) -> str:
     if not isinstance(value, str) or value not in allowed:
         shown = " or ".join(f'"{a}"' for a in allowed)
         raise ScenarioError(f"expected {shown} (a plain string, never a distribution), "
-                            f"got {value!r}", source=source, key=key)
+                            f"got {_show(value)}", source=source, key=key)
     return value
 
 
 def _check_keys_in_use(flat: Mapping[str, Any], route: str, rule: str,
-                       source: str | None) -> None:
-    """Every key the route and the compute rule need is set; none they refuse is."""
+                       source: str | None, touched: set[str] = frozenset(),
+                       label: str = "--set") -> None:
+    """Every key the route and the compute rule need is set; none they refuse is.
+
+    When overrides alone caused the problem (they set a refused key, or
+    removed a needed one), the override is named instead of the file.
+    """
     refused = [k for k in refused_keys(rule) if k in flat]
     if refused:
+        by_override = [k for k in refused if k in touched]
+        if by_override and "scaling.compute_rule" not in touched:
+            raise ScenarioError(
+                f'the scenario computes the final run as R = 6 N D (compute_rule = "{rule}"), '
+                f"so this key would not be used; also {label} scaling.compute_rule=power to "
+                "use the power law", source=label, key=by_override[0])
         raise ScenarioError(
             f'under compute_rule = "{rule}" the final run is R = 6 N D, so '
             f"{', '.join(refused)} would not be used; remove "
             f"{'it' if len(refused) == 1 else 'them'} (write key = \"{UNSET}\" to drop a "
-            "value inherited through extends)", source=source, key="scaling.compute_rule")
+            "value inherited through extends)",
+            source=label if "scaling.compute_rule" in touched else source,
+            key="scaling.compute_rule")
     needed = [k for k in STRUCTURAL if k not in CHOICES] + required_keys(route, rule)
     missing = [k for k in needed if k not in flat]
     if not missing:
         return
+    if all(k in touched for k in missing) or touched & {"route", "scaling.compute_rule"}:
+        source = label  # an override removed the key ("unset") or changed what is needed
     if all(k in FINETUNE_KEYS for k in missing):
         raise ScenarioError(
             f'route = "finetune" needs the fine-tuning key(s) {", ".join(missing)} '
@@ -316,7 +370,7 @@ def resolve_extends(flat: dict[str, Any], source: str | None,
     ref = flat.pop("extends")
     if not isinstance(ref, str) or not ref.strip():
         raise ScenarioError(f"expected a scenario file name such as \"baseline.toml\", "
-                            f"got {ref!r}", source=source, key="extends")
+                            f"got {_show(ref)}", source=source, key="extends")
     here = Path(source).resolve() if source and Path(source).is_file() else None
     chain = chain + ((here,) if here else ())
     parent = _parent_path(ref, here, source)
@@ -346,7 +400,7 @@ def _parent_path(ref: str, here: Path | None, source: str | None) -> Path:
         bundled = SCENARIO_DIR / (p.name if p.suffix else f"{p.name}.toml")
         if bundled.is_file():
             return bundled.resolve()
-    raise ScenarioError(f"parent scenario {ref!r} not found (looked for {candidate} "
+    raise ScenarioError(f"parent scenario {_show(ref)} not found (looked for {candidate} "
                         f"and a bundled scenario of that name)", source=source, key="extends")
 
 
@@ -358,33 +412,59 @@ def _suggest(key: str) -> str:
 _PAIR = re.compile(r"^correlation\(\s*([\w.]+)\s*,\s*([\w.]+)\s*\)$")
 
 
-def _apply_override(flat: dict, key: str, value: Any, source: str | None) -> None:
+def _apply_override(flat: dict, key: str, value: Any, label: str) -> str:
+    """Apply one override to ``flat``; return the scenario key it changed."""
+    if not isinstance(key, str):
+        raise ScenarioError(f"expected a key such as market.competitors, got {_show(key)}",
+                            source=label, key="?")
     if key in KNOWN_KEYS:
         flat[key] = value
-        return
+        return key
     pair = _PAIR.match(key)
     if pair:  # correlation(a, b) = rho: add or replace one pair
         a, b = pair.groups()
         kept = [c for c in flat.get(CORRELATION, [])
                 if not (isinstance(c, dict) and set(c.get("between", [])) == {a, b})]
         flat[CORRELATION] = kept + [{"between": [a, b], "rho": value}]
-        return
+        return CORRELATION
     parent, _, fieldname = key.rpartition(".")
     if parent in PARAMETERS:
         current = flat.get(parent)
         if not isinstance(current, dict):
             raise ScenarioError(
                 f"cannot set field '{fieldname}': '{parent}' is not a distribution "
-                f"(it is {current!r})", source=source, key=key)
+                f"(it is {_show(current)})", source=label, key=key)
         flat[parent] = {**current, fieldname: value}
-        return
-    raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
+        return parent
+    raise ScenarioError(f"unknown key{_suggest(key)}", source=label, key=key)
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` for a message: cut to ``limit`` characters, and safe for
+    values nested too deeply to print."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"a {type(value).__name__} nested too deeply to show"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _as_float(x: int | float) -> float:
+    """``float(x)``, with integers beyond the float range as infinity (which
+    every check then refuses)."""
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
 
 
 def _positive_number(x: Any, error: ScenarioError) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x <= 0:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise error
-    return float(x)
+    value = _as_float(x)
+    if not math.isfinite(value) or value <= 0:
+        raise error
+    return value
 
 
 def _parse_value(value: Any, param, source: str | None) -> float | Distribution:
@@ -408,11 +488,11 @@ def _parse_value(value: Any, param, source: str | None) -> float | Distribution:
                     source=source, key=key)
         return dist
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(f"expected {expected} or a distribution table, got {value!r}",
+        raise ScenarioError(f"expected {expected} or a distribution table, got {_show(value)}",
                             source=source, key=key)
-    x = float(value)
+    x = _as_float(value)
     if not param.bounds.contains(x):  # NaN and inf too (inf only where the bounds allow it)
-        raise ScenarioError(f"expected {expected}, got {value!r}", source=source, key=key)
+        raise ScenarioError(f"expected {expected}, got {_show(value)}", source=source, key=key)
     return x
 
 
@@ -434,7 +514,7 @@ def parse_correlations(entries: Any, values: Mapping[str, Any],
         between, rho = entry["between"], entry["rho"]
         if (not isinstance(between, list) or len(between) != 2
                 or not all(isinstance(k, str) for k in between)):
-            raise ScenarioError(f"'between' must list two parameter keys, got {between!r}",
+            raise ScenarioError(f"'between' must list two parameter keys, got {_show(between)}",
                                 source=source, key=where)
         a, b = between
         for k in (a, b):
@@ -450,7 +530,7 @@ def parse_correlations(entries: Any, values: Mapping[str, Any],
             raise ScenarioError(f"a key cannot be correlated with itself ('{a}')",
                                 source=source, key=where)
         if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not -1 <= rho <= 1:
-            raise ScenarioError(f"rho must be a number in [-1, 1], got {rho!r} for {a} ~ {b}",
+            raise ScenarioError(f"rho must be a number in [-1, 1], got {_show(rho)} for {a} ~ {b}",
                                 source=source, key=where)
         if frozenset((a, b)) in seen:
             raise ScenarioError(f"the pair {a} ~ {b} is declared twice", source=source, key=where)
@@ -512,13 +592,13 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ScenarioError(f"expected KEY=VALUE, got {text!r}", key="--set")
+        raise ScenarioError(f"expected KEY=VALUE, got {_show(text)}", key="--set")
     raw = raw.strip()
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         if raw.startswith(("{", "[", '"')):
-            raise ScenarioError(f"cannot read value {raw!r} as TOML", key=key) from None
+            raise ScenarioError(f"cannot read value {_show(raw)} as TOML", key=key) from None
         value = raw
     return key, value
 

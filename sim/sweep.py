@@ -155,7 +155,8 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     q = check_quantiles(quantiles)
 
     grid = list(itertools.product(*(values[k] for k in keys)))
-    points = [base.with_overrides({k: float(v) for k, v in zip(keys, point)}) for point in grid]
+    points = [base.with_overrides({k: float(v) for k, v in zip(keys, point)}, label="--vary")
+              for point in grid]
     plans = [build_plan(sc) for sc in points]
 
     bar = progress_bar(n * len(points), progress, desc="sweep")

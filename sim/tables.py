@@ -65,8 +65,8 @@ def _value_table(ds: xr.Dataset) -> list[str]:
 def _precision_table(ds: xr.Dataset) -> list[str]:
     """How precise the numbers above are: intervals and standard errors."""
     level = ds.attrs.get("ci_level", CI_LEVEL)
-    header = (f"{'model size':>12}  {f'median ROI {level:.0%} CI':>24}  {'P(loss) ± se':>15}  "
-              f"{'P(best) ± se':>15}  {'CVaR 5%':>9} {'± se':>7}")
+    header = (f"{'model size':>12}  {f'median ROI {level:.0%} CI':>24}  {'P(loss) ± se':>16}  "
+              f"{'P(best) ± se':>16}  {'CVaR 5%':>9} {'± se':>7}")
     reps = int(ds.attrs.get("n_replicates", 1))
     how = "sample variance" if reps == 1 else f"{reps} independent replicates"
     lines = [f"Monte Carlo precision ({ds.attrs.get('sampler', 'random')} sampler; "
@@ -76,8 +76,8 @@ def _precision_table(ds: xr.Dataset) -> list[str]:
         lo, hi = (float(v) for v in median_ci.isel(model_size=j).values)
         lines.append(
             f"{size_label(size):>12}  {'[' + _num(lo, 0).strip() + ', ' + _num(hi, 0).strip() + ']':>24}  "
-            f"{float(ds['prob_loss'][j]):>7.1%} ± {float(ds['prob_loss_se'][j]):<5.1%}  "
-            f"{float(ds['prob_best'][j]):>7.1%} ± {float(ds['prob_best_se'][j]):<5.1%}  "
+            f"{float(ds['prob_loss'][j]):>7.1%} ± {_se_pct(ds['prob_loss_se'][j]):<6}  "
+            f"{float(ds['prob_best'][j]):>7.1%} ± {_se_pct(ds['prob_best_se'][j]):<6}  "
             f"{_num(ds['cvar_05'][j], 9)} {float(ds['cvar_05_se'][j]):>7.2g}")
     return lines
 
@@ -100,6 +100,18 @@ def _expectation_table(ds: xr.Dataset) -> list[str]:
             f"{float(ds['roi_gap_mean_se'][j]):>7.2g}  {float(exp_loss[j]):>12.1%}  "
             f"{float(ds['prob_loss'][j]):>8.1%}")
     return lines
+
+
+def _se_pct(x) -> str:
+    """A standard error of a probability in percent, to two significant digits,
+    so that a small error reads 0.048%, not 0.0% (which would claim an exact
+    number). Exactly 0 (every scenario a loss, or none) stays 0%."""
+    v = 100 * float(x)
+    if v == 0:
+        return "0%"
+    if v < 0.001:
+        return "<0.001%"
+    return f"{v:.2g}%" if v < 10 else f"{v:.1f}%"
 
 
 def _num(x, width: int = 10) -> str:

@@ -79,3 +79,33 @@ def test_output_into_missing_directory(runner, tmp_path):
 def test_version(runner):
     result = runner.invoke(cli, ["--version"])
     assert result.exit_code == 0 and "sim" in result.output
+
+
+def test_standard_errors_of_probabilities_never_print_as_zero(runner):
+    """P(loss) ± se with a small se reads '± 0.048%', not '± 0.0%'."""
+    import sim
+    from sim.tables import summary_table
+
+    ds = sim.run("baseline", n_scenarios=2000, seed=1)
+    ds["prob_loss_se"][:] = 0.00048
+    ds["prob_best_se"][:] = 0.0
+    text = summary_table(ds)
+    assert "± 0.0%" not in text
+    assert "± 0.048%" in text and "± 0%" in text
+
+
+def test_a_seed_beyond_64_bits_is_written_to_the_file(runner, tmp_path):
+    out = tmp_path / "big-seed.nc"
+    seed = 2**64 + 5
+    result = runner.invoke(cli, ["run", "-n", "1000", "--seed", str(seed), "-o", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    with xr.open_dataset(out) as ds:
+        assert int(ds.attrs["seed"]) == seed
+
+
+def test_a_bad_swept_value_names_the_vary(runner):
+    result = runner.invoke(cli, ["sweep", "baseline", "--vary", "finance.discount_rate=-1,0.1",
+                                 "-n", "100"])
+    assert result.exit_code == 2
+    assert "--vary finance.discount_rate: expected a number > -1" in result.output
+    assert "baseline.toml" not in result.output

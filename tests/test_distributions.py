@@ -165,3 +165,13 @@ def test_bad_distributions(spec, message):
     with pytest.raises(ScenarioError, match=None) as info:
         Distribution.parse(spec, where="x")
     assert message in str(info.value)
+
+
+def test_choice_weights_whose_sum_overflows_keep_their_ratios():
+    """[1e308, 1e308] sums to inf: the weights are scaled, not turned into 0 and 1."""
+    dist = Distribution.parse({"dist": "choice", "values": [1.0, 2.0], "weights": [1e308, 1e308]})
+    values, weights = choice_table(dist.params)
+    np.testing.assert_allclose(weights, [0.5, 0.5])
+    assert dist.mean() == pytest.approx(1.5)
+    u = np.array([0.25, 0.75])
+    np.testing.assert_array_equal(kernel_ppf(dist, u), [1.0, 2.0])

@@ -86,10 +86,11 @@ def test_overrides_from_code(baseline):
     ({"finance.discount_rate.p5": 3}, "finance.discount_rate.p5", "not a distribution"),
 ])
 def test_bad_values_name_the_key(overrides, key, message):
+    """The override is blamed, not the file it was applied to."""
     with pytest.raises(ScenarioError) as info:
         sim.load_scenario(BASELINE, overrides=overrides)
     text = str(info.value)
-    assert str(BASELINE) in text and key in text
+    assert text.startswith(f"--set {key}: ") and str(BASELINE) not in text
     if message:
         assert message in text
 
@@ -120,3 +121,41 @@ def test_scenario_is_immutable(constant_scenario):
     with pytest.raises(TypeError):
         constant_scenario.values["market.hype"] = 3.0
     assert make_scenario().values == constant_scenario.values
+
+
+# ------------------------------------------------------------ messages name the culprit
+
+@pytest.mark.parametrize("overrides, needle", [
+    ({"finance.discount_rate": -1}, "--set finance.discount_rate: expected a number > -1"),
+    ({"market.competitor": 3}, "--set market.competitor: unknown key"),
+    ({"costs.gpu_hour_price.p95": 0.1}, "--set costs.gpu_hour_price: "),
+    ({"scaling.compute_exponent": 2.0}, "--set scaling.compute_exponent: the scenario computes"),
+    ({"horizon_years": 0}, "--set horizon_years: expected an integer"),
+    ({"grid.model_sizes": [1e9, 0]}, "--set grid.model_sizes: expected positive sizes"),
+])
+def test_a_bad_override_names_the_override_not_the_file(overrides, needle):
+    with pytest.raises(ScenarioError) as info:
+        sim.load_scenario(BASELINE, overrides)
+    assert needle in str(info.value)
+    assert "baseline.toml" not in str(info.value)
+
+
+def test_a_bad_value_in_the_file_still_names_the_file(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(f'extends = "{BASELINE}"\n[finance]\ndiscount_rate = -1\n')
+    with pytest.raises(ScenarioError, match=r"bad\.toml: finance\.discount_rate: expected"):
+        sim.load_scenario(path, {"market.competitors": 3})
+
+
+def test_deep_nesting_huge_integers_and_long_values_give_one_short_message(tmp_path):
+    deep = tmp_path / "deep.toml"
+    deep.write_text("name = " + "[" * 2000 + "]" * 2000 + "\n")
+    with pytest.raises(ScenarioError, match="nested too deeply"):
+        sim.load_scenario(deep)
+    with pytest.raises(ScenarioError, match="market.competitors: expected a number >= 0"):
+        sim.load_scenario(BASELINE, {"market.competitors": 10**400})
+    with pytest.raises(ScenarioError, match="expected a finite number for 'high'"):
+        sim.load_scenario(BASELINE, {"market.hype": {"dist": "uniform", "low": 1, "high": 10**400}})
+    with pytest.raises(ScenarioError, match="grid.model_sizes") as info:
+        sim.load_scenario(BASELINE, {"grid.model_sizes": ["x" * 100_000]})
+    assert len(str(info.value)) < 300

@@ -326,11 +326,24 @@ class Choice(Family):
 def number(value: Any, where: str, key: str) -> float:
     """``value`` as a finite float, or a ScenarioError naming ``key``."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ScenarioError(f"expected a number for '{key}', got {value!r}", key=where)
-    x = float(value)
+        raise ScenarioError(f"expected a number for '{key}', got {_show(value)}", key=where)
+    try:
+        x = float(value)
+    except OverflowError:  # an integer beyond the float range
+        x = math.inf
     if not math.isfinite(x):
-        raise ScenarioError(f"expected a finite number for '{key}', got {value!r}", key=where)
+        raise ScenarioError(f"expected a finite number for '{key}', got {_show(value)}", key=where)
     return x
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters (and safe however deeply
+    it is nested), for messages."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"a {type(value).__name__} nested too deeply to show"
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (
@@ -355,12 +368,19 @@ def pert_shape(low: float, mode: float, high: float, lam: float = 4.0) -> tuple[
 
 
 def choice_table(p: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Values and probabilities. Weights whose sum overflows (``[1e308,
+    1e308]``) are scaled by the largest first, so they keep their ratios."""
     values = np.asarray(p["values"], dtype=float)
     if "weights" in p:
         w = np.asarray(p["weights"], dtype=float)
     else:
         w = np.ones(len(values))
-    return values, w / w.sum()
+    with np.errstate(over="ignore"):
+        total = w.sum()
+    if not np.isfinite(total):
+        w = w / w.max()
+        total = w.sum()
+    return values, w / total
 
 
 def beta_quantile_table(a: float, b: float) -> np.ndarray:
