@@ -40,6 +40,24 @@ def _count(text: str) -> int:
     return int(value)
 
 
+def _overwrite_option(func):
+    return click.option("--overwrite", is_flag=True,
+                        help="Replace the output file if it exists (without it, an existing "
+                             "file is an error and nothing runs).")(func)
+
+
+def _check_output(path: Path | None, overwrite: bool) -> None:
+    """Refuse a bad output path before any work (sim.atomic.check_output)."""
+    if path is None:
+        return
+    from .atomic import check_output
+
+    try:
+        check_output(path, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+
+
 def _overrides(assignments: tuple[str, ...]) -> dict:
     from .scenario import parse_assignment
 
@@ -75,9 +93,10 @@ def cli() -> None:
 @click.option("--max-scenarios", default="1e8", show_default=True,
               help="Cap on n for --target-se.")
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+@_overwrite_option
 def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                 assignments: tuple[str, ...], sampler: str, target_se: float | None,
-                target_stat: str, max_scenarios: str, quiet: bool) -> None:
+                target_stat: str, max_scenarios: str, quiet: bool, overwrite: bool) -> None:
     """Simulate SCENARIO (a file or a bundled name; default: baseline)."""
     import warnings
 
@@ -85,6 +104,7 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
     from .results import write_netcdf
     from .tables import summary_table
 
+    _check_output(output, overwrite)
     if n is None:
         n = "65536" if target_se is not None else "1e6"
     try:
@@ -95,7 +115,7 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                      target_se=target_se, target_statistic=target_stat,
                      max_scenarios=_count(max_scenarios))
         if output is not None:
-            write_netcdf(ds, output)
+            write_netcdf(ds, output, overwrite=overwrite)
     except SimError as exc:
         raise InputError(str(exc)) from None
     for note in notes:
@@ -128,15 +148,16 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override a scenario key at every grid point.")
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+@_overwrite_option
 def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
-                  output: Path | None, assignments: tuple[str, ...], quiet: bool) -> None:
+                  output: Path | None, assignments: tuple[str, ...], quiet: bool,
+                  overwrite: bool) -> None:
     """Run SCENARIO at every combination of the --vary values."""
     from .results import write_netcdf
     from .sweep import parse_vary, sweep
     from .tables import sweep_table
 
-    if output is not None and not output.parent.exists():  # fail before a long sweep
-        raise InputError(f"{output}: directory {output.parent} does not exist")
+    _check_output(output, overwrite)  # fail before a long sweep
     try:
         vary: dict = {}
         for text in varied:
@@ -147,7 +168,7 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
         ds = sweep(scenario, vary, n_scenarios=_count(n), seed=seed,
                    overrides=_overrides(assignments), progress=not quiet)
         if output is not None:
-            write_netcdf(ds, output)
+            write_netcdf(ds, output, overwrite=overwrite)
     except SimError as exc:
         raise InputError(str(exc)) from None
     if not quiet:
@@ -201,15 +222,18 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
               help="Only this model size (1e9 or 1B; repeatable) for hist, exceedance, sweep.")
 @click.option("--stat", help="Statistic of the sweep chart (default: roi_mean).")
 @click.option("--quantile", type=float, help="Quantile level when --stat is a quantile (default 0.5).")
+@_overwrite_option
 def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
-                 model_sizes: tuple[str, ...], stat: str | None, quantile: float | None) -> None:
+                 model_sizes: tuple[str, ...], stat: str | None, quantile: float | None,
+                 overwrite: bool) -> None:
     """Draw a chart of a saved RESULT file (from sim run -o)."""
-    from .plot import draw, open_result, save_figure
+    from .plot import check_figure_path, draw, open_result, save_figure
 
     figsize = _figsize(size)
     if output is None:
         output = result.with_name(f"{result.stem}_{kind}.png")
     try:
+        check_figure_path(output, overwrite=overwrite)
         ds = open_result(result)
         try:
             fig = draw(ds, kind, model_size=list(model_sizes) or None, stat=stat,
@@ -218,7 +242,7 @@ def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
             raise SimError(f"{result}: {exc}") from None
         if figsize is not None:
             fig.set_size_inches(*figsize)
-        save_figure(fig, output)
+        save_figure(fig, output, overwrite=overwrite)
     except SimError as exc:
         raise InputError(str(exc)) from None
     click.echo(f"wrote {output}")
@@ -228,14 +252,15 @@ def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="HTML file to write (default: FIRST_report.html beside the first result).")
-def report_command(results: tuple[Path, ...], output: Path | None) -> None:
+@_overwrite_option
+def report_command(results: tuple[Path, ...], output: Path | None, overwrite: bool) -> None:
     """One self-contained HTML page of RESULTS: scenario, table and charts."""
     from .report import write_report
 
     if output is None:
         output = results[0].with_name(f"{results[0].stem}_report.html")
     try:
-        write_report(results, output)
+        write_report(results, output, overwrite=overwrite)
     except SimError as exc:
         raise InputError(str(exc)) from None
     click.echo(f"wrote {output}")
@@ -255,8 +280,10 @@ def report_command(results: tuple[Path, ...], output: Path | None) -> None:
               type=click.Choice(BENCH_PARTS),
               help="Leave out a part of the suite (repeatable).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if a target is missed.")
+@_overwrite_option
 def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tuple[int, ...],
-                  repeat: int | None, skip: tuple[str, ...], strict: bool) -> None:
+                  repeat: int | None, skip: tuple[str, ...], strict: bool,
+                  overwrite: bool) -> None:
     """Measure speed, start-up and memory against baselines and floors.
 
     Prints a table and writes JSON. Exits with status 1 if a benchmark's
@@ -267,6 +294,7 @@ def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tu
     from . import bench
 
     command = " ".join(["sim", "bench", *sys.argv[2:]]) if sys.argv[1:2] == ["bench"] else "sim bench"
+    _check_output(output, overwrite)
     try:
         settings = bench.Settings.make(quick=quick, sizes=[_count(n) for n in sizes],
                                        threads=threads, repeat=repeat, skip=skip)
@@ -275,7 +303,10 @@ def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tu
     except SimError as exc:
         raise InputError(str(exc)) from None
     click.echo(bench.format_table(report))
-    bench.write_json(report, output)
+    try:
+        bench.write_json(report, output, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
     click.echo(f"wrote {output}")
     missed = any(t["ok"] is False for t in report.to_json()["targets"])
     if not report.ok or (strict and missed):
@@ -295,8 +326,9 @@ def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tu
               help="Write the comparison to this netCDF file (atomically).")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override a scenario key, e.g. costs.gpu_peak_flops=3.12e14.")
+@_overwrite_option
 def calibrate_command(scenario: str, models: str | None, n: str, seed: int,
-                      output: Path | None, assignments: tuple[str, ...]) -> None:
+                      output: Path | None, assignments: tuple[str, ...], overwrite: bool) -> None:
     """Compare SCENARIO's predictions with observed models (default: baseline).
 
     For each usable row of the models table: final-run FLOP from N under the
@@ -309,11 +341,12 @@ def calibrate_command(scenario: str, models: str | None, n: str, seed: int,
     from .calibration import calibrate, calibration_table
     from .results import write_netcdf
 
+    _check_output(output, overwrite)
     try:
         ds = calibrate(scenario, models=models, n_scenarios=_count(n), seed=seed,
                        overrides=_overrides(assignments))
         if output is not None:
-            write_netcdf(ds, output)
+            write_netcdf(ds, output, overwrite=overwrite)
     except SimError as exc:
         raise InputError(str(exc)) from None
     click.echo(calibration_table(ds))

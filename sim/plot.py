@@ -12,6 +12,7 @@ global state behind. Each model size keeps one colour in every chart.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
@@ -24,13 +25,13 @@ from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
-from .atomic import atomic_output
+from .atomic import check_output, write_bytes
 from .choices import PLOT_KINDS
 from .errors import SimError
 from .units import size_label
 
-__all__ = ["CHARTS", "KINDS", "best", "costs", "draw", "exceedance", "fan", "hist", "open_result",
-           "save_figure", "sweep"]
+__all__ = ["CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exceedance", "fan",
+           "hist", "open_result", "save_figure", "sweep"]
 
 KINDS = PLOT_KINDS
 FORMATS = (".png", ".svg", ".pdf")
@@ -500,14 +501,27 @@ def draw(ds: xr.Dataset, kind: str, **options) -> Figure:
     return CHARTS[kind](ds, **given)
 
 
-def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150) -> Path:
-    """Write ``fig`` atomically as PNG, SVG or PDF (chosen by the suffix)."""
+def check_figure_path(path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """``path`` if a figure can be written there (a known suffix, a writable
+    place; see :func:`sim.atomic.check_output`)."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
+    if path.suffix.lower() not in FORMATS:
         raise SimError(f"{path}: expected a .png, .svg or .pdf file name")
-    with atomic_output(path) as tmp:
-        fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=_metadata(suffix))
+    check_output(path, overwrite=overwrite)
+    return path
+
+
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 150, *,
+                overwrite: bool = True) -> Path:
+    """Write ``fig`` atomically as PNG, SVG or PDF (chosen by the suffix).
+
+    The figure is rendered in memory first, so a write error (a full disk)
+    is one message and leaves no file."""
+    path = check_figure_path(path, overwrite=overwrite)
+    suffix = path.suffix.lower()
+    buf = io.BytesIO()
+    fig.savefig(buf, format=suffix[1:], dpi=dpi, metadata=_metadata(suffix))
+    write_bytes(path, buf.getbuffer(), overwrite=overwrite)
     return path
 
 

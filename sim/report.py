@@ -19,11 +19,11 @@ import numpy as np
 import xarray as xr
 
 from . import plot
-from .atomic import atomic_output, check_output
+from .atomic import check_output, write_bytes
 from .errors import SimError
 from .units import size_label
 
-__all__ = ["build_report", "write_report"]
+__all__ = ["build_report", "check_report_path", "write_report"]
 
 #: Charts of a single run, in reading order, with a caption for people.
 RUN_CHARTS = (
@@ -217,14 +217,19 @@ costs, markets, competition and risk.</p>
 """
 
 
-def write_report(paths, output: str | os.PathLike) -> Path:
-    """Read result files and write the report atomically to ``output``."""
+def check_report_path(output: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """``output`` if a report can be written there."""
     output = Path(output)
     if output.suffix.lower() not in (".html", ".htm"):
         raise SimError(f"{output}: expected an .html file name")
-    check_output(output)
+    check_output(output, overwrite=overwrite)
+    return output
+
+
+def write_report(paths, output: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Read result files and write the report atomically to ``output``."""
+    output = check_report_path(output, overwrite=overwrite)
     results = [(str(p), plot.open_result(p)) for p in paths]
     text = build_report(results)
-    with atomic_output(output) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    write_bytes(output, text.encode("utf-8"), overwrite=overwrite)
     return output

@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from . import outputs
+from . import outputs, signals
 from ._version import __version__
-from .atomic import atomic_output
+from .atomic import check_output, write_bytes
 from .checks import seed_attribute
 from .engine import sketch
 from .engine.accumulators import N_BINS
+from .errors import SimError
 from .layout import BLOCK
 from .outputs import STATISTICS
 from .registry import PARAMETERS
@@ -211,8 +212,28 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
     return ds
 
 
-def write_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
-    """Write ``ds`` atomically: the file appears whole or not at all."""
-    with atomic_output(path) as tmp:
-        ds.to_netcdf(tmp, engine="netcdf4")
-    return Path(path)
+def netcdf_bytes(ds: xr.Dataset) -> memoryview:
+    """``ds`` as the bytes of a netCDF-4 file, built in memory.
+
+    The HDF5 library is never interrupted halfway (a signal waits for the end
+    of this block, :func:`sim.signals.deferred`): an exception inside it made
+    xarray's ``close()`` wait for a lock it already held. Nothing touches the
+    disk here, so the block is short and cannot fail for lack of space.
+    """
+    with signals.deferred():
+        try:
+            return ds.to_netcdf(engine="netcdf4")
+        except (RuntimeError, OSError, ValueError, TypeError) as exc:
+            raise SimError(f"cannot store the result as netCDF ({exc})") from None
+
+
+def write_netcdf(ds: xr.Dataset, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Write ``ds`` atomically: the file appears whole or not at all.
+
+    A symbolic link is written through; a directory or special file is
+    refused, and so is an existing file unless ``overwrite``; a write error
+    (full disk, quota) is one :class:`~sim.errors.SimError` and leaves no file.
+    """
+    check_output(path, overwrite=overwrite)
+    data = netcdf_bytes(ds)
+    return write_bytes(path, data, overwrite=overwrite)

@@ -158,16 +158,19 @@ def test_metadata_describes_the_run(baseline):
 
 
 def test_atomic_write_leaves_nothing_on_failure(baseline, tmp_path, monkeypatch):
+    """A full disk half way through the file: one SimError, and no file at all."""
+    import errno
+    import os
+
     ds = sim.run(baseline, n_scenarios=1000, seed=1)
     target = tmp_path / "out.nc"
 
-    def broken(self, path, *args, **kwargs):
-        with open(path, "wb") as f:
-            f.write(b"partial")
-        raise OSError("disk full")
+    def full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(xr.Dataset, "to_netcdf", broken)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(sim.SimError, match="out.nc: could not write the file "
+                                           r"\(No space left on device\); nothing was written"):
         sim.write_netcdf(ds, target)
     assert list(tmp_path.iterdir()) == []
 

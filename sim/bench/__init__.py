@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_bytes
 from ..choices import BENCH_PARTS
 from ..errors import SimError
 
@@ -464,10 +465,9 @@ def _load(v) -> str:
     return "n/a" if not v else ", ".join(f"{x:.2f}" for x in v)
 
 
-def write_json(report: Report, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    path.write_text(json.dumps(report.to_json(), indent=2, default=_json_default) + "\n")
-    return path
+def write_json(report: Report, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    text = json.dumps(report.to_json(), indent=2, default=_json_default) + "\n"
+    return write_bytes(path, text.encode(), overwrite=overwrite)
 
 
 def _json_default(x):
