@@ -8,12 +8,16 @@ knows nothing of files, overrides or progress.
 
 from __future__ import annotations
 
+import sys
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import signals
 from .checks import check_n, check_quantiles, check_seed
-from .engine.reducer import Target, reduce, reduce_to_target, sample_arrays
+from .engine.reducer import Reducer, Target, advance_to_target, sample_arrays, target_schedule
+from .jit import cache_is_warm, compile_estimate, record_compile_seconds
 from .plan import build_plan
 from .progress import progress_bar
 from .results import build_dataset, build_sample_dataset
@@ -21,7 +25,7 @@ from .sampling.designs import build_design, check_sampler, design_size
 from .sampling.rng import key_from_seed
 from .scenario import Scenario, load_scenario
 
-__all__ = ["DEFAULT_QUANTILES", "SamplingNote", "resolve_scenario", "run", "sample"]
+__all__ = ["DEFAULT_QUANTILES", "SamplingNote", "resolve_scenario", "run", "sample", "start_reducer"]
 
 DEFAULT_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 
@@ -57,29 +61,57 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
     check_sampler(sampler)
     plan = build_plan(scenario)
     extra: dict[str, Any] = {"sampler": sampler, "n_requested": n}
+    note = ""
     if target_se is None:
         n_eval, note = design_size(sampler, n)
+        reducer = start_reducer(plan, seed, build_design(sampler, seed, n_eval, plan.n_dims),
+                                chunk_size, progress)
+        signals.set_phase("simulating", n_eval)
         bar = progress_bar(n_eval, progress)
         try:
-            red = reduce(plan, seed, n_eval, chunk_size, bar,
-                         build_design(sampler, seed, n_eval, plan.n_dims))
+            reducer.advance(n_eval, bar, _report_progress)
         finally:
             if bar is not None:
                 bar.close()
+        red = reducer.result()
     else:
         target = Target(target_se, target_statistic, max_scenarios)
+        n0, cap_n, design = target_schedule(plan, seed, n, sampler, target)
+        reducer = start_reducer(plan, seed, design, chunk_size, progress)
+        signals.set_phase("simulating")
         bar = progress_bar(None, progress)
         try:
-            red, info = reduce_to_target(plan, seed, n, sampler, target, chunk_size, bar)
+            red, info = advance_to_target(reducer, target, n0, cap_n, bar, _report_progress)
         finally:
             if bar is not None:
                 bar.close()
         extra.update(info)
-        note = ""
     if note:
         warnings.warn(note, SamplingNote, stacklevel=2)
         extra["sampler_note"] = note
     return build_dataset(scenario, plan, red, seed, q, extra)
+
+
+def _report_progress(reducer: Reducer) -> None:
+    signals.set_progress(reducer.n)
+
+
+def start_reducer(plan, seed: int, design, chunk_size: int | None = None,
+                  progress: bool = False) -> Reducer:
+    """A reducer with its pilot run and its kernels compiled, so that what
+    follows is sampling only (and the progress bar's rate is the sampling
+    rate). On a cold compile cache, say so first when progress is shown."""
+    cold = not cache_is_warm()
+    signals.set_phase("compiling kernels" if cold else "starting")
+    if cold and progress:
+        print(f"compiling kernels (first run only, about {compile_estimate():.0f} s)...",
+              file=sys.stderr, flush=True)
+    began = time.perf_counter()
+    reducer = Reducer(plan, seed, design, chunk_size)
+    reducer.warm_up()
+    if cold:
+        record_compile_seconds(time.perf_counter() - began)
+    return reducer
 
 
 class SamplingNote(UserWarning):

@@ -58,6 +58,12 @@ def _check_output(path: Path | None, overwrite: bool) -> None:
         raise InputError(str(exc)) from None
 
 
+def _writing(path: Path) -> None:
+    from .signals import set_phase
+
+    set_phase(f"writing {path}")
+
+
 def _overrides(assignments: tuple[str, ...]) -> dict:
     from .scenario import parse_assignment
 
@@ -115,6 +121,7 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                      target_se=target_se, target_statistic=target_stat,
                      max_scenarios=_count(max_scenarios))
         if output is not None:
+            _writing(output)
             write_netcdf(ds, output, overwrite=overwrite)
     except SimError as exc:
         raise InputError(str(exc)) from None
@@ -168,6 +175,7 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
         ds = sweep(scenario, vary, n_scenarios=_count(n), seed=seed,
                    overrides=_overrides(assignments), progress=not quiet)
         if output is not None:
+            _writing(output)
             write_netcdf(ds, output, overwrite=overwrite)
     except SimError as exc:
         raise InputError(str(exc)) from None
@@ -346,6 +354,7 @@ def calibrate_command(scenario: str, models: str | None, n: str, seed: int,
         ds = calibrate(scenario, models=models, n_scenarios=_count(n), seed=seed,
                        overrides=_overrides(assignments))
         if output is not None:
+            _writing(output)
             write_netcdf(ds, output, overwrite=overwrite)
     except SimError as exc:
         raise InputError(str(exc)) from None
@@ -362,7 +371,14 @@ def main() -> None:
     thread pool takes about 0.3 s on the reference machine, which is an
     eighth of ``sim run -n 1e6``. Every file the commands write is complete
     and renamed into place before this point (``sim.atomic``).
+
+    SIGINT and SIGTERM end the command within a second with exit code 130 or
+    143, a line saying how far it got, and no partial or temporary file
+    (:mod:`sim.signals`).
     """
+    from . import signals
+
+    signals.install()
     try:
         cli(prog_name="sim")
         code = 0
@@ -370,8 +386,18 @@ def main() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if not isinstance(exc.code, int) and exc.code is not None:
             print(exc.code, file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    except signals.Interrupted as exc:  # SIGINT or SIGTERM: 130 or 143
+        signals.exiting()
+        code = exc.exit_code
+        print(f"\n{signals.message(exc.signum)}", file=sys.stderr)
+    except KeyboardInterrupt:  # before the handlers were installed
+        code = 130
+        print("\ninterrupted (SIGINT); nothing was written", file=sys.stderr)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
     os._exit(code)
 
 

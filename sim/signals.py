@@ -32,8 +32,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["GRACE", "Interrupted", "check", "deferred", "describe", "install",
-           "register_temporary", "set_phase", "set_progress", "status", "unregister_temporary"]
+__all__ = ["GRACE", "Interrupted", "check", "deferred", "describe", "exiting", "force_exit",
+           "install", "message", "outcome", "register_temporary", "set_phase", "set_progress",
+           "status", "unregister_temporary"]
 
 #: Seconds the main thread has to stop on its own before the watchdog ends the
 #: process. A chunk of scenarios is sized to take a fraction of this.
@@ -56,8 +57,9 @@ class Interrupted(BaseException):
         return 128 + self.signum
 
 
-#: What the command is doing, for the message on an interrupt.
-status: dict = {"phase": None, "done": 0, "total": None}
+#: What the command is doing, for the message on an interrupt; ``kept`` says
+#: what survives an interrupt (a checkpoint), if anything.
+status: dict = {"phase": None, "done": 0, "total": None, "kept": None}
 
 _temporaries: set[Path] = set()
 _pending: int | None = None
@@ -86,6 +88,16 @@ def describe() -> str:
     if done:
         return f"while {phase} ({done:,} scenarios done)"
     return f"while {phase}"
+
+
+def outcome() -> str:
+    """What an interrupted command leaves behind."""
+    return status["kept"] or "nothing was written"
+
+
+def message(signum: int) -> str:
+    """The line printed when a signal stops the command."""
+    return f"interrupted ({signal.Signals(signum).name}) {describe()}; {outcome()}"
 
 
 def register_temporary(path: str | os.PathLike) -> None:
@@ -134,9 +146,21 @@ def install() -> None:
     signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     for signum in HANDLED:
         signal.signal(signum, _handler)
+    sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
     threading.Thread(target=_watchdog, args=(read_fd,), name="sim-signal-watchdog",
                      daemon=True).start()
     _installed = True
+
+
+def _quiet_unraisable(previous):
+    """The handler can fire inside a finalizer (a ``__del__`` run by the
+    garbage collector), where Python prints the exception and drops it. The
+    signal is still pending, and the watchdog acts on it; print nothing."""
+    def hook(unraisable) -> None:
+        if isinstance(unraisable.exc_value, Interrupted):
+            return
+        previous(unraisable)
+    return hook
 
 
 def exiting() -> None:
@@ -167,10 +191,8 @@ def force_exit(signum: int) -> None:
             os.unlink(path)
         except OSError:
             pass
-    name = signal.Signals(signum).name
-    message = f"\ninterrupted ({name}) {describe()}; nothing was written\n"
     try:
-        os.write(sys.stderr.fileno(), message.encode())
+        os.write(sys.stderr.fileno(), f"\n{message(signum)}\n".encode())
     except (OSError, ValueError):
         pass
     os._exit(128 + signum)

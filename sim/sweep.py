@@ -22,14 +22,15 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from .api import DEFAULT_QUANTILES, resolve_scenario
+from . import signals
+from .api import DEFAULT_QUANTILES, resolve_scenario, start_reducer
 from .checks import check_n, check_quantiles, check_seed
-from .engine.reducer import reduce
 from .errors import SimError
 from .plan import build_plan
 from .progress import progress_bar
 from .registry import PARAMETERS, STRUCTURAL
 from .results import build_dataset
+from .sampling.designs import build_design
 from .scenario import toml_value
 
 __all__ = ["parse_values", "parse_vary", "sweep"]
@@ -159,14 +160,20 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
               for point in grid]
     plans = [build_plan(sc) for sc in points]
 
-    bar = progress_bar(n * len(points), progress, desc="sweep")
     results = []
+    bar = None
     try:
         for i, (sc, plan, point) in enumerate(zip(points, plans, grid)):
+            reducer = start_reducer(plan, seed, build_design("random", seed, n, plan.n_dims),
+                                    chunk_size, progress)
+            if bar is None:  # after the first compile, so its rate is the sampling rate
+                signals.set_phase("simulating", n * len(points))
+                bar = progress_bar(n * len(points), progress, desc="sweep")
             if bar is not None:
                 bar.set_description(f"point {i + 1}/{len(points)}")
                 bar.set_postfix_str(", ".join(f"{k}={v:g}" for k, v in zip(keys, point)))
-            results.append(build_dataset(sc, plan, reduce(plan, seed, n, chunk_size, bar), seed, q))
+            reducer.advance(n, bar, lambda r, done=i * n: signals.set_progress(done + r.n))
+            results.append(build_dataset(sc, plan, reducer.result(), seed, q))
     finally:
         if bar is not None:
             bar.close()

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numba
 import numpy as np
 
+from .. import signals
 from ..checks import check_n
 from ..errors import SimError
 from ..layout import BLOCK, PILOT
@@ -30,10 +32,15 @@ from . import accumulators, kernels
 from .accumulators import SCALE
 from .sketch import Histograms
 
-__all__ = ["DEFAULT_CHUNK", "Reducer", "Reduction", "Target", "kernel_args", "reduce",
-           "reduce_to_target", "sample_arrays"]
+__all__ = ["CHUNK_SECONDS", "DEFAULT_CHUNK", "Reducer", "Reduction", "Target",
+           "advance_to_target", "kernel_args", "reduce", "reduce_to_target", "sample_arrays",
+           "target_schedule"]
 
-DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios
+DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios: the largest chunk
+#: Wall time a chunk should take when the chunk size is left to the reducer:
+#: long enough to keep the threads busy, short enough that an interrupt, a
+#: checkpoint and the progress bar come between chunks several times a second.
+CHUNK_SECONDS = 0.2
 
 
 @dataclass
@@ -116,6 +123,11 @@ class Reducer:
     size, except for the last call); ``result()`` returns the reduction so
     far. Because blocks and the histogram pilot are fixed, the state after
     ``advance(n)`` is the same however the work was split.
+
+    Without a ``chunk_size``, chunks are sized to take about
+    :data:`CHUNK_SECONDS` (at most :data:`DEFAULT_CHUNK` scenarios). Each
+    chunk is one :func:`sim.signals.deferred` step, so an interrupt lands
+    between chunks, when the state is whole.
     """
 
     def __init__(self, plan: Plan, seed: int, design: Design, chunk_size: int | None = None):
@@ -127,6 +139,10 @@ class Reducer:
         if chunk < 1:
             raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
         self.blocks_per_chunk = max(1, math.ceil(chunk / BLOCK))
+        self.adaptive = chunk_size is None
+        # Adaptive chunks start at one block per thread and grow from there.
+        self.chunk_blocks = min(self.blocks_per_chunk, max(1, numba.get_num_threads()))
+        self.elapsed_before = 0.0  # seconds of earlier sessions (a resumed checkpoint)
         self.n = 0
         n_sizes = plan.n_sizes
         # Pilot: the first scenarios set the histogram ranges (the same for any
@@ -150,32 +166,60 @@ class Reducer:
         self.block_m2 = np.zeros((bpc, n_sizes, N_STATS))
         self.args = kernel_args(plan, design) + (structure_args(plan),)
 
-    def advance(self, n_to: int, progress: Any = None) -> None:
+    def advance(self, n_to: int, progress: Any = None,
+                between: Callable[[Reducer], None] | None = None) -> None:
+        """Evaluate scenarios up to ``n_to``. After every chunk, ``progress``
+        (a tqdm-like bar) is updated and ``between(self)`` is called: the
+        state is whole there, so it may be saved."""
         block = BLOCK
-        if self.n % block:
+        if self.n % block and n_to > self.n:
             raise SimError("internal: cannot advance past a partial block")
-        plan, hist = self.plan, self.hist
+        hist = self.hist
         first_block = self.n // block
         last_block = math.ceil(n_to / block)
         hist.ensure_lanes(numba.get_num_threads())  # one histogram per thread id
         while first_block < last_block:
-            nb = min(self.blocks_per_chunk, last_block - first_block)
-            with numba.parallel_chunksize(1):  # blocks to threads one at a time
-                kernels.reduce_chunk(self.key, first_block, nb, n_to, block, *self.args,
-                                     plan.log_sizes, plan.log_n_ref, plan.horizon,
-                                     hist.lo, hist.inv_width, hist.offset, hist.scale, hist.n_bins,
-                                     hist.data, self.block_n, self.block_mean, self.block_m2)
-            accumulators.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
-                                    self.block_mean, self.block_m2, nb)
-            if self.design.replicated:
-                accumulators.merge_blocks_by_replicate(
-                    self.rep_n, self.rep_mean, self.rep_m2, self.block_n, self.block_mean,
-                    self.block_m2, first_block, nb)
-            done = min(n_to, (first_block + nb) * block)
+            nb = min(self.chunk_blocks if self.adaptive else self.blocks_per_chunk,
+                     last_block - first_block)
+            began = time.perf_counter()
+            with signals.deferred():  # an interrupt waits for the whole chunk
+                self._chunk(first_block, nb, n_to)
+                done = min(n_to, (first_block + nb) * block)
+                step = done - self.n
+                self.n = done
+            if self.adaptive:
+                self._tune(nb, time.perf_counter() - began)
             if progress is not None:
-                progress.update(done - self.n)
-            self.n = done
+                progress.update(step)
+            if between is not None:
+                between(self)
             first_block += nb
+
+    def _chunk(self, first_block: int, nb: int, n_to: int) -> None:
+        plan, hist = self.plan, self.hist
+        with numba.parallel_chunksize(1):  # blocks to threads one at a time
+            kernels.reduce_chunk(self.key, first_block, nb, n_to, BLOCK, *self.args,
+                                 plan.log_sizes, plan.log_n_ref, plan.horizon,
+                                 hist.lo, hist.inv_width, hist.offset, hist.scale, hist.n_bins,
+                                 hist.data, self.block_n, self.block_mean, self.block_m2)
+        accumulators.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
+                                  self.block_mean, self.block_m2, nb)
+        if self.design.replicated:
+            accumulators.merge_blocks_by_replicate(
+                self.rep_n, self.rep_mean, self.rep_m2, self.block_n, self.block_mean,
+                self.block_m2, first_block, nb)
+
+    def _tune(self, nb: int, seconds: float) -> None:
+        """The next chunk's blocks: about CHUNK_SECONDS of work, growing at
+        most twofold a step (the first chunk may include compilation)."""
+        per_block = seconds / nb
+        want = int(CHUNK_SECONDS / per_block) if per_block > 0 else self.blocks_per_chunk
+        self.chunk_blocks = max(1, min(self.blocks_per_chunk, want, 2 * nb))
+
+    def warm_up(self) -> None:
+        """Compile (or load from the cache) the chunk kernels: a chunk of no
+        blocks, which changes nothing."""
+        self._chunk(self.n // BLOCK, 0, self.n)
 
     def result(self) -> Reduction:
         count, vmin, vmax, at_min, at_max = self.hist.merged()
@@ -186,7 +230,7 @@ class Reducer:
         return Reduction(n=int(self.total_n[0]), mean=self.mean.copy(), m2=self.m2.copy(),
                          hist_count=count, hist_min=vmin, hist_max=vmax, hist_at_min=at_min,
                          hist_at_max=at_max, rep_n=rep[0], rep_mean=rep[1], rep_m2=rep[2],
-                         elapsed=time.perf_counter() - self.start)
+                         elapsed=self.elapsed_before + time.perf_counter() - self.start)
 
 
 def histogram_maps(pilot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -232,12 +276,22 @@ class Target:
 
 def reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target: Target,
                       chunk_size, progress) -> tuple[Reduction, dict]:
+    """Add scenarios (n, 2n, 4n, ...) until ``target`` is met or its cap."""
+    n, cap_n, design = target_schedule(plan, seed, n_start, sampler, target)
+    reducer = Reducer(plan, seed, design, chunk_size)
+    return advance_to_target(reducer, target, n, cap_n, progress)
+
+
+def target_schedule(plan: Plan, seed: int, n_start: int, sampler: str,
+                    target: Target) -> tuple[int, int, Design]:
+    """The first checkpoint ``n`` of a target run, its cap, and the design
+    (built for the cap)."""
     if not (isinstance(target.se, (int, float)) and target.se > 0):
         raise SimError(f"target_se: expected a positive number, got {target.se!r}")
     if sampler == "lhs":
         raise SimError("sampler 'lhs' stratifies over all n scenarios, which must be known in "
                        "advance: use --sampler random or sobol with a target standard error")
-    k = target.stat_index()
+    target.stat_index()
     cap = check_n(target.max_scenarios, "max_scenarios")
     # Checkpoints n, 2n, 4n, ... from at least the pilot size, so that a rerun
     # with -n set to the final count reproduces the numbers exactly.
@@ -253,10 +307,23 @@ def reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target: 
     else:
         cap_n = cap
     n = min(n, cap_n)
-    design = build_design(sampler, seed, cap_n, plan.n_dims)
-    reducer = Reducer(plan, seed, design, chunk_size)
+    return n, cap_n, build_design(sampler, seed, cap_n, plan.n_dims)
+
+
+def advance_to_target(reducer: Reducer, target: Target, n: int, cap_n: int, progress,
+                      between: Callable[[Reducer], None] | None = None
+                      ) -> tuple[Reduction, dict]:
+    """Double ``n`` from the schedule's first point until the target is met.
+
+    A reducer that already holds scenarios (a resumed checkpoint) continues
+    from the first point of the schedule at or beyond what it holds: the
+    points before it were passed without meeting the target.
+    """
+    k = target.stat_index()
+    while n < reducer.n and n < cap_n:
+        n = min(2 * n, cap_n)
     while True:
-        reducer.advance(n, progress)
+        reducer.advance(n, progress, between)
         red = reducer.result()
         achieved = float(np.max(red.standard_error()[:, k]))
         if achieved <= target.se or n >= cap_n:
@@ -264,5 +331,5 @@ def reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target: 
         n = min(2 * n, cap_n)
     info = {"target_se": float(target.se), "target_statistic": target.statistic,
             "target_reached": int(achieved <= target.se), "achieved_se": achieved,
-            "max_scenarios": int(cap)}
+            "max_scenarios": int(check_n(target.max_scenarios, "max_scenarios"))}
     return red, info
