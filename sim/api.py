@@ -8,6 +8,7 @@ knows nothing of files, overrides or progress.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import warnings
@@ -15,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import signals
+from .checkpoint import EVERY as CHECKPOINT_EVERY
+from .checkpoint import Checkpointer, fingerprint, load_checkpoint
 from .checks import check_n, check_quantiles, check_seed
 from .engine.reducer import Reducer, Target, advance_to_target, sample_arrays, target_schedule
 from .jit import cache_is_warm, compile_estimate, record_compile_seconds
@@ -41,7 +44,9 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
         overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
         progress: bool = False, sampler: str = "random",
         target_se: float | None = None, target_statistic: str = "roi_mean",
-        max_scenarios: int = 100_000_000):
+        max_scenarios: int = 100_000_000, checkpoint: str | os.PathLike | None = None,
+        resume: str | os.PathLike | None = None, checkpoint_every: float = CHECKPOINT_EVERY,
+        overwrite_checkpoint: bool = False):
     """Simulate ``n_scenarios`` scenarios and summarise ROI per model size.
 
     ``sampler`` is ``"random"``, ``"lhs"`` (Latin hypercube) or ``"sobol"``
@@ -49,6 +54,12 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
     With ``target_se``, scenarios are added (doubling from ``n_scenarios``)
     until the standard error of ``target_statistic`` is at most ``target_se``
     for every size, or ``max_scenarios`` is reached.
+
+    With ``checkpoint``, the state is saved to that file every
+    ``checkpoint_every`` seconds, on an interrupt and at the end;
+    ``resume`` continues from such a file (and keeps saving to it, unless
+    ``checkpoint`` names another). The arguments must be those of the run
+    that wrote it; the result equals that of an uninterrupted run.
 
     Returns an :class:`xarray.Dataset` (see :mod:`sim.results` for the
     variables). The same scenario, seed and ``n_scenarios`` give the same
@@ -62,34 +73,65 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
     plan = build_plan(scenario)
     extra: dict[str, Any] = {"sampler": sampler, "n_requested": n}
     note = ""
-    if target_se is None:
+    target = None if target_se is None else Target(target_se, target_statistic, max_scenarios)
+    saver = None
+    if checkpoint is not None or resume is not None:
+        wanted = None if target is None else {"se": float(target.se), "statistic": target.statistic,
+                                              "max_scenarios": int(target.max_scenarios)}
+        saver = Checkpointer(checkpoint if checkpoint is not None else resume,
+                             fingerprint(scenario, seed, sampler, n, wanted), checkpoint_every)
+        saver.check(resuming=resume is not None and checkpoint is None,
+                    overwrite=overwrite_checkpoint)
+        state = None if resume is None else load_checkpoint(resume, saver.fingerprint)
+    if target is None:
         n_eval, note = design_size(sampler, n)
-        reducer = start_reducer(plan, seed, build_design(sampler, seed, n_eval, plan.n_dims),
-                                chunk_size, progress)
-        signals.set_phase("simulating", n_eval)
-        bar = progress_bar(n_eval, progress)
-        try:
-            reducer.advance(n_eval, bar, _report_progress)
-        finally:
-            if bar is not None:
-                bar.close()
-        red = reducer.result()
+        design = build_design(sampler, seed, n_eval, plan.n_dims)
     else:
-        target = Target(target_se, target_statistic, max_scenarios)
         n0, cap_n, design = target_schedule(plan, seed, n, sampler, target)
-        reducer = start_reducer(plan, seed, design, chunk_size, progress)
-        signals.set_phase("simulating")
-        bar = progress_bar(None, progress)
-        try:
-            red, info = advance_to_target(reducer, target, n0, cap_n, bar, _report_progress)
-        finally:
-            if bar is not None:
-                bar.close()
-        extra.update(info)
+        n_eval = None
+    reducer = start_reducer(plan, seed, design, chunk_size, progress)
+    if saver is not None and state is not None:
+        arrays, n_done, elapsed = state
+        reducer.load_state(arrays, n_done)
+        reducer.elapsed_before = elapsed
+
+    def between(r: Reducer) -> None:
+        signals.set_progress(r.n)
+        if saver is not None:
+            saver.maybe_save(r)
+
+    signals.set_phase("simulating", n_eval)
+    signals.set_progress(reducer.n)
+    bar = progress_bar(n_eval, progress, initial=reducer.n)
+    try:
+        if target is None:
+            reducer.advance(n_eval, bar, between)
+            red = reducer.result()
+        else:
+            red, info = advance_to_target(reducer, target, n0, cap_n, bar, between)
+            extra.update(info)
+    except signals.Interrupted:
+        if saver is not None:
+            _save_on_interrupt(saver, reducer)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if saver is not None:
+        saver.save(reducer)
     if note:
         warnings.warn(note, SamplingNote, stacklevel=2)
         extra["sampler_note"] = note
     return build_dataset(scenario, plan, red, seed, q, extra)
+
+
+def _save_on_interrupt(saver: Checkpointer, reducer: Reducer) -> None:
+    """Between chunks the state is whole: keep it, and say so. (A second
+    signal during the save leaves the previous checkpoint as it was.)"""
+    signals.set_progress(reducer.n)
+    saver.save(reducer)
+    signals.status["kept"] = (f"the checkpoint {saver.path} holds {reducer.n:,} scenarios; "
+                              f"continue with --resume {saver.path}")
 
 
 def _report_progress(reducer: Reducer) -> None:

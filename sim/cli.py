@@ -99,10 +99,19 @@ def cli() -> None:
 @click.option("--max-scenarios", default="1e8", show_default=True,
               help="Cap on n for --target-se.")
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Save the run's state to FILE every few seconds and when interrupted, so "
+                   "that --resume FILE can continue it.")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Continue the run saved in FILE (give the same scenario, --set, -n, --seed "
+                   "and --sampler); the result equals that of an uninterrupted run.")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True, metavar="SECONDS", help="Seconds between checkpoint saves.")
 @_overwrite_option
 def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                 assignments: tuple[str, ...], sampler: str, target_se: float | None,
-                target_stat: str, max_scenarios: str, quiet: bool, overwrite: bool) -> None:
+                target_stat: str, max_scenarios: str, quiet: bool, checkpoint: Path | None,
+                resume: Path | None, checkpoint_every: float, overwrite: bool) -> None:
     """Simulate SCENARIO (a file or a bundled name; default: baseline)."""
     import warnings
 
@@ -119,7 +128,9 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
             ds = run(scenario, n_scenarios=_count(n), seed=seed,
                      overrides=_overrides(assignments), progress=not quiet, sampler=sampler,
                      target_se=target_se, target_statistic=target_stat,
-                     max_scenarios=_count(max_scenarios))
+                     max_scenarios=_count(max_scenarios), checkpoint=checkpoint,
+                     resume=resume, checkpoint_every=checkpoint_every,
+                     overwrite_checkpoint=overwrite)
         if output is not None:
             _writing(output)
             write_netcdf(ds, output, overwrite=overwrite)

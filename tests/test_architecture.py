@@ -45,7 +45,7 @@ LAYERS: dict[str, int] = {
     "engine": 4, "engine.accumulators": 4, "engine.kernels": 4, "engine.sketch": 4,
     "engine.reducer": 4,
     # 5 a reduction as a Dataset, a netCDF file, a text table.
-    "results": 5, "tables": 5,
+    "results": 5, "tables": 5, "checkpoint": 5,
     # 6 charts and the HTML report, drawn from saved Datasets (they never run the model).
     "plot": 6, "report": 6,
     # 7 running: the front door, sweeps, calibration against observed models.

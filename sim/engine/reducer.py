@@ -127,8 +127,12 @@ class Reducer:
     Without a ``chunk_size``, chunks are sized to take about
     :data:`CHUNK_SECONDS` (at most :data:`DEFAULT_CHUNK` scenarios). Each
     chunk is one :func:`sim.signals.deferred` step, so an interrupt lands
-    between chunks, when the state is whole.
+    between chunks, when the state is whole: :meth:`state` is then every
+    array of it, which :meth:`load_state` puts back (checkpoints).
     """
+
+    #: Arrays rewritten by every chunk before they are read: not state.
+    SCRATCH = ("block_n", "block_mean", "block_m2")
 
     def __init__(self, plan: Plan, seed: int, design: Design, chunk_size: int | None = None):
         self.start = time.perf_counter()
@@ -220,6 +224,42 @@ class Reducer:
         """Compile (or load from the cache) the chunk kernels: a chunk of no
         blocks, which changes nothing."""
         self._chunk(self.n // BLOCK, 0, self.n)
+
+    # ------------------------------------------------------------ checkpoints
+    def state(self) -> dict[str, np.ndarray]:
+        """Every array of the streaming state, by name: the reducer's
+        (``reducer.NAME``) and its histograms' (``hist.NAME``), except
+        :data:`SCRATCH`. Arrays added to either class are included without
+        further code. With ``n``, this is all a checkpoint needs."""
+        out = {f"reducer.{k}": v for k, v in vars(self).items()
+               if isinstance(v, np.ndarray) and k not in self.SCRATCH}
+        out.update({f"hist.{k}": v for k, v in vars(self.hist).items()
+                    if isinstance(v, np.ndarray)})
+        return out
+
+    def load_state(self, arrays: dict[str, np.ndarray], n: int) -> None:
+        """Put back a :meth:`state` saved from a reducer of the same plan,
+        seed and design. Every array must be there with its shape and dtype
+        (per-lane histogram arrays may have another number of lanes)."""
+        mine = self.state()
+        missing = sorted(set(mine) - set(arrays))
+        extra = sorted(set(arrays) - set(mine))
+        if missing or extra:
+            raise SimError("the checkpoint does not match this version's state "
+                           f"(missing: {', '.join(missing) or 'none'}; unknown: "
+                           f"{', '.join(extra) or 'none'})")
+        for name, value in arrays.items():
+            here = mine[name]
+            per_lane = name.startswith("hist.") and name[5:] in Histograms.PER_LANE
+            same = (value.shape[1:] == here.shape[1:]) if per_lane else value.shape == here.shape
+            if not same or value.dtype != here.dtype:
+                raise SimError(f"the checkpoint's {name} is {value.dtype}{list(value.shape)}, "
+                               f"this run's is {here.dtype}{list(here.shape)}")
+        for name, value in arrays.items():
+            owner, attr = (self, name[8:]) if name.startswith("reducer.") else (self.hist, name[5:])
+            setattr(owner, attr, np.array(value, copy=True))
+        self.n = int(n)
+        self.hist.ensure_lanes(numba.get_num_threads())
 
     def result(self) -> Reduction:
         count, vmin, vmax, at_min, at_max = self.hist.merged()

@@ -41,6 +41,10 @@ class Histograms:
     are exact whatever the order of updates.
     """
 
+    #: Arrays with one entry per lane (thread) on their first axis: a saved
+    #: state may have another number of lanes, since merging is lane-blind.
+    PER_LANE = ("data",)
+
     def __init__(self, lo: np.ndarray, hi: np.ndarray, n_lanes: int, n_bins: int = N_BINS,
                  offset=1.0, scale=SCALE):
         self.lo = np.asarray(lo, dtype=float)
