@@ -23,7 +23,7 @@ from .engine.reducer import Reducer, Target, advance_to_target, sample_arrays, t
 from .jit import cache_is_warm, compile_estimate, record_compile_seconds
 from .plan import build_plan
 from .progress import progress_bar
-from .results import build_dataset, build_sample_dataset
+from .results import build_dataset, build_sample_dataset, check_pilot
 from .sampling.designs import build_design, check_sampler, design_size
 from .sampling.rng import key_from_seed
 from .scenario import Scenario, load_scenario
@@ -134,8 +134,11 @@ def _save_on_interrupt(saver: Checkpointer, reducer: Reducer) -> None:
                               f"continue with --resume {saver.path}")
 
 
-def _report_progress(reducer: Reducer) -> None:
-    signals.set_progress(reducer.n)
+def plan_sizes(plan) -> list[float]:
+    """The model sizes of a plan, in parameters."""
+    import numpy as np
+
+    return [float(f"{x:.12g}") for x in np.exp(plan.log_sizes)]
 
 
 def start_reducer(plan, seed: int, design, chunk_size: int | None = None,
@@ -150,6 +153,7 @@ def start_reducer(plan, seed: int, design, chunk_size: int | None = None,
               file=sys.stderr, flush=True)
     began = time.perf_counter()
     reducer = Reducer(plan, seed, design, chunk_size)
+    check_pilot(reducer.pilot_finding, plan, plan_sizes(plan))
     reducer.warm_up()
     if cold:
         record_compile_seconds(time.perf_counter() - began)

@@ -1,6 +1,6 @@
 """Errors that users can fix: the CLI turns them into one line and exit code 2."""
 
-__all__ = ["ScenarioError", "SimError"]
+__all__ = ["NonFiniteResults", "ScenarioError", "SimError"]
 
 
 class SimError(Exception):
@@ -24,3 +24,8 @@ class ScenarioError(SimError):
         else:
             parts = [p for p in (source, key) if p]
         super().__init__(": ".join(parts + [message]))
+
+
+class NonFiniteResults(SimError):
+    """The model gave infinite or NaN results for some scenarios: the inputs
+    take the equations beyond the range of floating-point numbers."""

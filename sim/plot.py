@@ -134,7 +134,30 @@ def _title(ds: xr.Dataset, what: str) -> str:
     name = ds.attrs.get("scenario_name", "?")
     n = ds.attrs.get("n_scenarios")
     tail = f", {int(n):,} scenarios" if n is not None else ""
-    return f"{what}\nscenario '{name}'{tail}"
+    left_out = ds.attrs.get("_not_drawn")
+    note = f"\nnot drawn: {left_out} (no finite values)" if left_out else ""
+    return f"{what}\nscenario '{name}'{tail}{note}"
+
+
+def _finite_sizes(ds: xr.Dataset, variables, kind: str) -> xr.Dataset:
+    """The sizes at which every value of ``variables`` is finite (a file of an
+    older version may hold NaN); the others are left out, and the title says
+    so. No finite size at all is an error."""
+    ok = np.ones(ds.sizes["model_size"], dtype=bool)
+    for v in variables:
+        da = ds[v]
+        other = [d for d in da.dims if d != "model_size"]
+        values = np.isfinite(da.transpose("model_size", *other).values)
+        ok &= values.reshape(len(ok), -1).all(axis=1)
+    if ok.all():
+        return ds
+    if not ok.any():
+        raise SimError(f"the {kind} chart has no finite values to draw (every size holds "
+                       "infinite or NaN values)")
+    dropped = ", ".join(size_label(s) for s in ds["model_size"].values[~ok])
+    kept = ds.isel(model_size=np.flatnonzero(ok))
+    kept.attrs = {**ds.attrs, "_not_drawn": dropped}
+    return kept
 
 
 def _size_axis(ax, sizes: np.ndarray) -> None:
@@ -180,6 +203,7 @@ def fan(ds: xr.Dataset, ax=None) -> Figure:
     """ROI quantile bands and median per model size, the median ROI investors
     expect (dashed) and P(loss) on a second axis."""
     _require(ds, "fan", ["roi_quantile", "roi_expected_quantile", "prob_loss"])
+    ds = _finite_sizes(ds, ["roi_quantile", "roi_expected_quantile", "prob_loss"], "fan")
     fig, ax = _axes(ax)
     sizes = ds["model_size"].values.astype(float)
     q = {lv: _quantile(ds, "roi_quantile", lv, "fan") for lv in (0.05, 0.25, 0.5, 0.75, 0.95)}
@@ -228,7 +252,8 @@ def hist(ds: xr.Dataset, ax=None, model_size=None, bins: int = 60) -> Figure:
     (overlaid when drawn on ``ax``): the share of scenarios in bins of equal
     width on the asinh ROI axis, so areas are honest where the axis stretches."""
     _require(ds, "hist", ["roi_distribution"])
-    sizes = select_sizes(ds, model_size)
+    ds = _finite_sizes(ds.sel(model_size=select_sizes(ds, model_size)), ["roi_distribution"], "hist")
+    sizes = ds["model_size"].values.astype(float)
     dist = ds["roi_distribution"].sel(model_size=sizes).values
     lo, hi = float(dist.min()), float(dist.max())
     a, b = np.arcsinh(lo), np.arcsinh(hi)
@@ -268,8 +293,10 @@ def hist(ds: xr.Dataset, ax=None, model_size=None, bins: int = 60) -> Figure:
 def exceedance(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
     """P(ROI > x) per size: the risk profile, read off at any target ROI."""
     _require(ds, "exceedance", ["roi_distribution"])
+    ds = _finite_sizes(ds.sel(model_size=select_sizes(ds, model_size)), ["roi_distribution"],
+                       "exceedance")
     fig, ax = _axes(ax)
-    sizes = select_sizes(ds, model_size)
+    sizes = ds["model_size"].values.astype(float)
     p = ds["probability"].values
     dist = ds["roi_distribution"].sel(model_size=sizes).values
     for s, qf in zip(sizes, dist):
@@ -289,6 +316,8 @@ def exceedance(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
 def best(ds: xr.Dataset, ax=None) -> Figure:
     """P(size has the highest ROI of the grid) as bars, with 95% error bars."""
     _require(ds, "best", ["prob_best"])
+    ds = _finite_sizes(ds, ["prob_best"] + (["prob_best_se"] if "prob_best_se" in ds else []),
+                       "best")
     fig, ax = _axes(ax)
     sizes = ds["model_size"].values.astype(float)
     pb = 100 * ds["prob_best"].values
@@ -308,6 +337,7 @@ def costs(ds: xr.Dataset, ax=None) -> Figure:
     """Mean cost components per size, stacked as shares of the total; the
     mean total in USD is written above each bar (totals span decades)."""
     _require(ds, "costs", [v for v, _, _ in COST_COMPONENTS])
+    ds = _finite_sizes(ds, [v for v, _, _ in COST_COMPONENTS], "costs")
     fig, ax = _axes(ax)
     sizes = ds["model_size"].values.astype(float)
     parts = np.stack([ds[v].values.astype(float) for v, _, _ in COST_COMPONENTS])

@@ -30,7 +30,7 @@ class Bounds:
         if math.isnan(x):
             return False
         if math.isinf(x):
-            return self.infinite and x > 0 and self.upper == math.inf
+            return self.infinite and x > 0
         if self.lower_open and not x > self.lower:
             return False
         if not self.lower_open and not x >= self.lower:
@@ -67,6 +67,24 @@ UNIT_INTERVAL_OPEN_LOW = Bounds(0.0, 1.0, lower_open=True)
 ABOVE_MINUS_ONE = Bounds(-1.0, lower_open=True)
 POSITIVE_OR_INF = Bounds(0.0, lower_open=True, infinite=True)
 
+# Bounds where the equations overflow (MODEL.md section 1, "Ranges"). Each is
+# far beyond any value a source supports, and each was found by evaluating
+# the model with the key at its bound and every other key at the bundled
+# scenarios' values (tests/test_finite.py keeps it so): past them, a power, a
+# product or a ratio leaves the range of float64 and the ROI is inf or NaN.
+EXPONENT = Bounds(-10.0, 10.0)  # N^10 over the grid's 16 decades is 1e160
+LOSS_EXPONENT = Bounds(0.0, 10.0, lower_open=True)
+UTILIZATION = Bounds(1e-6, 1.0)  # below a millionth, the cost per FLOP overflows
+MULTIPLE = Bounds(0.0, 1e6, lower_open=True)  # a ratio to a reference: up to a millionfold
+SHARE = Bounds(0.0, 1e6)  # spend as a multiple of other costs, severity per revenue
+TOKENS = Bounds(0.0, 1e30, lower_open=True)  # 1e30 tokens: 1e15 times the web's text
+USD_PER_UNIT = Bounds(0.0, 1e6)  # a million USD per token or per GPU-hour
+GROWTH = Bounds(-1.0, 10.0, lower_open=True)  # elevenfold a year, for up to 100 years
+SHARPNESS = Bounds(0.0, 100.0)
+PEAK_FLOPS = Bounds(1.0)
+#: Model sizes and the reference size, parameters: one to ten quadrillion.
+MODEL_SIZE = Bounds(1.0, 1e16)
+
 
 @dataclass(frozen=True)
 class Parameter:
@@ -83,46 +101,46 @@ class Parameter:
 
 _PARAMETERS = [
     ("finance.discount_rate", "r", "1/year", ABOVE_MINUS_ONE, "yearly discount rate"),
-    ("scaling.data_exponent", "a", "1", REAL, "D = D_ref (N/N_ref)^a"),
-    ("scaling.tokens_at_reference", "D_ref", "tokens", POSITIVE, "training tokens at N_ref"),
-    ("scaling.compute_exponent", "b", "1", REAL, "R = R_ref (N/N_ref)^b"),
+    ("scaling.data_exponent", "a", "1", EXPONENT, "D = D_ref (N/N_ref)^a"),
+    ("scaling.tokens_at_reference", "D_ref", "tokens", TOKENS, "training tokens at N_ref"),
+    ("scaling.compute_exponent", "b", "1", EXPONENT, "R = R_ref (N/N_ref)^b"),
     ("scaling.flops_at_reference", "R_ref", "FLOP", POSITIVE, "final-run training FLOP at N_ref"),
-    ("scaling.experiment_overhead", "o", "1", POSITIVE, "total R&D compute / final training run"),
+    ("scaling.experiment_overhead", "o", "1", MULTIPLE, "total R&D compute / final training run"),
     ("performance.irreducible_loss", "E", "nats/token", NON_NEGATIVE, "irreducible loss of the Chinchilla fit"),
     ("performance.param_coefficient", "A", "1", POSITIVE, "parameter term coefficient of the loss fit"),
     ("performance.data_coefficient", "B", "1", POSITIVE, "data term coefficient of the loss fit"),
-    ("performance.param_exponent", "alpha", "1", POSITIVE, "parameter exponent of the loss fit"),
-    ("performance.data_exponent", "beta", "1", POSITIVE, "data exponent of the loss fit"),
+    ("performance.param_exponent", "alpha", "1", LOSS_EXPONENT, "parameter exponent of the loss fit"),
+    ("performance.data_exponent", "beta", "1", LOSS_EXPONENT, "data exponent of the loss fit"),
     ("performance.deployment_gap", "g", "1", FRACTION_BELOW_ONE, "share of lab capability lost in production"),
-    ("costs.gpu_hour_price", "p_h", "USD/GPU-hour", POSITIVE, "price of one GPU-hour"),
-    ("costs.gpu_peak_flops", "F_pk", "FLOP/s", POSITIVE, "peak dense FLOP/s per GPU"),
-    ("costs.training_utilization", "u_tr", "1", UNIT_INTERVAL_OPEN_LOW, "model FLOP utilization in training"),
-    ("costs.serving_utilization", "u_sv", "1", UNIT_INTERVAL_OPEN_LOW, "utilization when serving"),
+    ("costs.gpu_hour_price", "p_h", "USD/GPU-hour", Bounds(0.0, 1e6, lower_open=True), "price of one GPU-hour"),
+    ("costs.gpu_peak_flops", "F_pk", "FLOP/s", PEAK_FLOPS, "peak dense FLOP/s per GPU"),
+    ("costs.training_utilization", "u_tr", "1", UTILIZATION, "model FLOP utilization in training"),
+    ("costs.serving_utilization", "u_sv", "1", UTILIZATION, "utilization when serving"),
     ("costs.serving_cost_decline", "delta_s", "1/year", PROBABILITY, "yearly fall of the serving cost per token"),
-    ("costs.data_price_per_token", "p_d", "USD/token", NON_NEGATIVE, "price per training token (acquire, clean, license)"),
+    ("costs.data_price_per_token", "p_d", "USD/token", USD_PER_UNIT, "price per training token (acquire, clean, license)"),
     ("costs.fixed_cost_at_reference", "K_ref", "USD", NON_NEGATIVE, "team, infrastructure, evaluation at N_ref"),
-    ("costs.fixed_cost_exponent", "f", "1", REAL, "K = K_ref (N/N_ref)^f"),
-    ("risk.control_share", "rho", "1", NON_NEGATIVE, "risk-control spend as a share of the other up-front costs"),
+    ("costs.fixed_cost_exponent", "f", "1", EXPONENT, "K = K_ref (N/N_ref)^f"),
+    ("risk.control_share", "rho", "1", SHARE, "risk-control spend as a share of the other up-front costs"),
     ("risk.incident_rate", "lambda0", "1/year", PROBABILITY, "yearly incident probability without risk control"),
     ("risk.control_effectiveness", "kappa", "1", NON_NEGATIVE, "lambda = lambda0 exp(-kappa rho)"),
-    ("risk.incident_severity", "v", "1", NON_NEGATIVE, "share of that year's revenue lost to one incident"),
+    ("risk.incident_severity", "v", "1", SHARE, "share of that year's revenue lost to one incident"),
     ("market.revenue_pool", "M", "USD/year", NON_NEGATIVE, "addressable revenue in year 1"),
-    ("market.growth", "g_M", "1/year", ABOVE_MINUS_ONE, "yearly growth of the revenue pool"),
+    ("market.growth", "g_M", "1/year", GROWTH, "yearly growth of the revenue pool"),
     ("market.competitors", "k", "models", NON_NEGATIVE, "number of rival models of frontier quality"),
     ("market.competitor_size", "N_c", "parameters", POSITIVE, "parameters of a rival model at release"),
     ("market.frontier_progress", "phi", "1/year", FRACTION_BELOW_ONE, "yearly fall of rivals' reducible loss"),
-    ("market.share_sharpness", "gamma", "1", NON_NEGATIVE, "how strongly quality wins share"),
+    ("market.share_sharpness", "gamma", "1", SHARPNESS, "how strongly quality wins share"),
     ("market.token_price", "p_t", "USD/token", POSITIVE, "market price per output token in year 1"),
     ("market.token_price_decline", "delta", "1/year", PROBABILITY, "yearly fall of the token price"),
-    ("market.hype", "h", "1", POSITIVE, "investors' revenue expectation / realistic pool"),
+    ("market.hype", "h", "1", MULTIPLE, "investors' revenue expectation / realistic pool"),
     # ---- model v2 (MODEL.md sections 6, 7, 10, 11): appended, so v1 positions stay.
     # A sixth entry is the default, which gives v1 exactly when the key is left out.
     ("finetune.base_tokens_per_param", "tau_b", "tokens/parameter", POSITIVE,
      "training tokens per parameter of the open base model"),
-    ("finetune.tokens", "D_ft", "tokens", POSITIVE, "fine-tuning tokens"),
+    ("finetune.tokens", "D_ft", "tokens", TOKENS, "fine-tuning tokens"),
     ("finetune.compute_share", "c_ft", "1", UNIT_INTERVAL_OPEN_LOW,
      "compute per token relative to full fine-tuning (parameter-efficient < 1)"),
-    ("finetune.data_price_per_token", "p_ft", "USD/token", NON_NEGATIVE,
+    ("finetune.data_price_per_token", "p_ft", "USD/token", USD_PER_UNIT,
      "price per labelled fine-tuning token"),
     ("finetune.fixed_cost_at_reference", "K_ft", "USD", NON_NEGATIVE,
      "fine-tuning team and evaluation at N_ref"),
@@ -130,7 +148,7 @@ _PARAMETERS = [
      "share of the base's reducible loss removed on the target domain"),
     ("finetune.license_cost", "C_lic", "USD", NON_NEGATIVE,
      "one-off licence for the base model", 0.0),
-    ("market.price_premium", "m", "1", POSITIVE, "our price / the market price", 1.0),
+    ("market.price_premium", "m", "1", MULTIPLE, "our price / the market price", 1.0),
     ("market.price_sensitivity", "epsilon", "1", NON_NEGATIVE,
      "how strongly a higher price loses share", 0.0),
     ("scaling.data_stock", "S_D", "tokens", POSITIVE_OR_INF,
@@ -139,7 +157,7 @@ _PARAMETERS = [
      "how fast repeated data loses value", 15.4),
     ("costs.cluster_gpus", "G", "GPUs", POSITIVE_OR_INF,
      "GPUs available for the final training run", math.inf),
-    ("risk.robustness_share", "rho_g", "1", NON_NEGATIVE,
+    ("risk.robustness_share", "rho_g", "1", SHARE,
      "robustness spend (evaluation, red-teaming, data quality) as a share of up-front costs", 0.0),
     ("risk.robustness_effectiveness", "kappa_g", "1", NON_NEGATIVE,
      "g_eff = g exp(-kappa_g rho_g)", 0.0),
@@ -215,4 +233,4 @@ def refused_keys(compute_rule: str) -> tuple[str, ...]:
     return POWER_LAW_KEYS if compute_rule == "6ND" else ()
 
 
-__all__ = ["DESCRIPTIVE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds", "Parameter", "index"]
+__all__ = ["DESCRIPTIVE", "MODEL_SIZE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds", "Parameter", "index"]

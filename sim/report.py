@@ -65,13 +65,21 @@ def _e(x) -> str:
     return html.escape(str(x))
 
 
+#: A cell whose value is infinite or NaN (possible only in files written
+#: before runs refused such results).
+NOT_FINITE = "not finite"
+
+
 def _roi(x) -> str:
     v = float(x)
+    if not np.isfinite(v):
+        return NOT_FINITE
     return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.2e}"
 
 
 def _pct(x) -> str:
-    return f"{100 * float(x):.1f}%"
+    v = float(x)
+    return f"{100 * v:.1f}%" if np.isfinite(v) else NOT_FINITE
 
 
 def _level(da: xr.DataArray, level: float):
@@ -90,7 +98,7 @@ def run_table(ds: xr.Dataset) -> str:
         q = at["roi_quantile"]
         cells = [size_label(size), _roi(_level(q, 0.5)), _roi(_level(q, 0.05)),
                  _roi(_level(q, 0.95)),
-                 f"{_roi(at['roi_mean'])} ± {float(at['roi_mean_se']):.2g}",
+                 f"{_roi(at['roi_mean'])} ± {_roi(at['roi_mean_se'])}",
                  _pct(at["prob_loss"]),
                  _roi(at["cvar_05"]) if "cvar_05" in ds else "–",
                  _pct(at["prob_best"]),

@@ -16,13 +16,14 @@ from .atomic import check_output, write_bytes
 from .checks import seed_attribute
 from .engine import sketch
 from .engine.accumulators import N_BINS
-from .errors import SimError
-from .layout import BLOCK
+from .errors import NonFiniteResults, SimError
+from .layout import BLOCK, PILOT
 from .outputs import STATISTICS
 from .registry import PARAMETERS
+from .units import size_label
 
 __all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
-           "build_sample_dataset", "write_netcdf"]
+           "build_sample_dataset", "check_finite", "check_pilot", "netcdf_bytes", "write_netcdf"]
 
 CVAR_LEVEL = 0.05
 #: Probability levels of the stored quantile functions (for histograms and
@@ -48,6 +49,61 @@ def binom_ppf(level: float, n: int, p) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
+HOW_TO_FIX = ("the equations overflow there: narrow those distributions or move the "
+              "constants away from their bounds (docs/model.md, 'Ranges the equations can take')")
+
+
+def check_pilot(finding, plan, sizes) -> None:
+    """Stop before the main run if the pilot found infinite or NaN statistics
+    (:class:`sim.engine.reducer.NonFinite`), naming the sizes, how many
+    pilot scenarios, and the sampled keys whose draws stand out in them."""
+    if finding is None:
+        return
+    where = ", ".join(f"{size_label(s)} ({k:,})" for s, k in zip(sizes, finding.by_size) if k)
+    stats = ", ".join(STATISTICS[k].name for k in finding.stats[:6])
+    share = finding.n_scenarios / finding.n_pilot
+    raise NonFiniteResults(
+        f"the model gives infinite or NaN results in {finding.n_scenarios:,} of the first "
+        f"{finding.n_pilot:,} scenarios ({share:.1%}), at sizes {where}, in {stats}; "
+        f"{_suspects(plan, finding.ranks, finding.n_scenarios)}; {HOW_TO_FIX}")
+
+
+def _suspects(plan, ranks: np.ndarray, n_bad: int) -> str:
+    """The sampled keys whose draws in the affected scenarios lean to one end:
+    their mean rank is far from 1/2 by the standard error of a mean of
+    ``n_bad`` uniform ranks (at least five of them), and by at least 0.05."""
+    keys = list(plan.sampled_keys)
+    se = math.sqrt(1 / 12 / max(n_bad, 1))
+    dev = np.abs(ranks - 0.5)
+    order = np.argsort(-dev) if len(keys) else []
+    named = [f"{keys[d]} ({'high' if ranks[d] > 0.5 else 'low'} draws)" for d in order[:3]
+             if dev[d] >= max(5 * se, 0.05)]
+    if named:
+        return "their draws of " + ", ".join(named) + " stand out"
+    return ("no sampled key stands out, so a constant (or the model sizes) takes the equations "
+            "out of range")
+
+
+def check_finite(red, sizes) -> None:
+    """The guard after a run: every mean and standard error must be finite.
+
+    A single infinite or NaN scenario makes its mean non-finite, so this finds
+    any that the pilot did not (they are rarer than 1 in the pilot's size).
+    The reduced state cannot say how many there were (see the hardening
+    notes: that needs a count in the kernel).
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~(np.isfinite(red.mean) & np.isfinite(red.standard_error()))
+    if not bad.any():
+        return
+    where = ", ".join(size_label(s) for s, b in zip(sizes, bad.any(axis=1)) if b)
+    stats = ", ".join(STATISTICS[k].name for k in np.flatnonzero(bad.any(axis=0))[:6])
+    raise NonFiniteResults(
+        f"the model gives infinite or NaN results at sizes {where}, in {stats}, in some of "
+        f"the {red.n:,} scenarios (none among the first {min(red.n, PILOT):,}, so they are "
+        f"rare); {HOW_TO_FIX}")
+
+
 def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
                   extra_attrs: dict | None = None) -> xr.Dataset:
     """Summary statistics of a reduction, one entry per model size.
@@ -55,9 +111,12 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     Standard errors come from the sample variance for independent draws and
     from the spread of replicate estimates for LHS and Sobol' designs;
     quantile intervals are distribution-free order-statistic intervals.
+    A reduction with an infinite or NaN mean is refused
+    (:class:`~sim.errors.NonFiniteResults`): no NaN reaches a table.
     """
     from scipy import special
 
+    check_finite(red, scenario.model_sizes)
     n = red.n
     sizes = np.asarray(scenario.model_sizes, dtype=float)
     std = np.sqrt(red.m2 / max(n - 1, 1))

@@ -41,6 +41,7 @@ from .registry import (
     CHOICES,
     DESCRIPTIVE,
     FINETUNE_KEYS,
+    MODEL_SIZE,
     PARAMETERS,
     POWER_LAW_KEYS,
     SECTIONS,
@@ -259,13 +260,14 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
     sizes = flat["grid.model_sizes"]
     if not isinstance(sizes, list) or not sizes:
         raise err("grid.model_sizes", f"expected a non-empty list of sizes, got {_show(sizes)}")
-    sizes = [_positive_number(s, err("grid.model_sizes", f"expected positive sizes, got {_show(s)}"))
+    sizes = [_size(s, err("grid.model_sizes", f"expected positive sizes "
+                                              f"({MODEL_SIZE.describe()}), got {_show(s)}"))
              for s in sizes]
     if len(set(sizes)) != len(sizes):
         raise err("grid.model_sizes", "sizes must be distinct")
-    ref = _positive_number(flat["grid.reference_size"],
-                           err("grid.reference_size",
-                               f"expected a positive size, got {_show(flat['grid.reference_size'])}"))
+    ref = _size(flat["grid.reference_size"],
+                err("grid.reference_size", f"expected a positive size ({MODEL_SIZE.describe()}), "
+                                           f"got {_show(flat['grid.reference_size'])}"))
 
     values: dict[str, float | Distribution] = {}
     for key, param in PARAMETERS.items():
@@ -456,6 +458,13 @@ def _as_float(x: int | float) -> float:
         return float(x)
     except OverflowError:
         return math.inf if x > 0 else -math.inf
+
+
+def _size(x: Any, error: ScenarioError) -> float:
+    value = _positive_number(x, error)
+    if not MODEL_SIZE.contains(value):
+        raise error
+    return value
 
 
 def _positive_number(x: Any, error: ScenarioError) -> float:

@@ -25,7 +25,7 @@ import xarray as xr
 from . import signals
 from .api import DEFAULT_QUANTILES, resolve_scenario, start_reducer
 from .checks import check_n, check_quantiles, check_seed
-from .errors import SimError
+from .errors import NonFiniteResults, SimError
 from .plan import build_plan
 from .progress import progress_bar
 from .registry import PARAMETERS, STRUCTURAL
@@ -164,8 +164,12 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     bar = None
     try:
         for i, (sc, plan, point) in enumerate(zip(points, plans, grid)):
-            reducer = start_reducer(plan, seed, build_design("random", seed, n, plan.n_dims),
-                                    chunk_size, progress)
+            try:
+                reducer = start_reducer(plan, seed, build_design("random", seed, n, plan.n_dims),
+                                        chunk_size, progress)
+            except NonFiniteResults as exc:
+                at = ", ".join(f"{k}={v:g}" for k, v in zip(keys, point))
+                raise NonFiniteResults(f"at the sweep point {at}: {exc}") from None
             if bar is None:  # after the first compile, so its rate is the sampling rate
                 signals.set_phase("simulating", n * len(points))
                 bar = progress_bar(n * len(points), progress, desc="sweep")
@@ -173,7 +177,11 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
                 bar.set_description(f"point {i + 1}/{len(points)}")
                 bar.set_postfix_str(", ".join(f"{k}={v:g}" for k, v in zip(keys, point)))
             reducer.advance(n, bar, lambda r, done=i * n: signals.set_progress(done + r.n))
-            results.append(build_dataset(sc, plan, reducer.result(), seed, q))
+            try:
+                results.append(build_dataset(sc, plan, reducer.result(), seed, q))
+            except NonFiniteResults as exc:
+                at = ", ".join(f"{k}={v:g}" for k, v in zip(keys, point))
+                raise NonFiniteResults(f"at the sweep point {at}: {exc}") from None
     finally:
         if bar is not None:
             bar.close()

@@ -56,7 +56,7 @@ def _value_table(ds: xr.Dataset) -> list[str]:
         lines.append(
             f"{size_label(size):>12}  {usd_label(ds['net_value_mean'][j]):>10} "
             f"{usd_label(ds['net_value_mean_se'][j]):>8}  {at(0.5):>10}  {at(0.05):>10}  "
-            f"{at(0.95):>10}  {float(ds['release_delay_mean'][j]):>6.2f}  "
+            f"{at(0.95):>10}  {_delay(ds['release_delay_mean'][j])}  "
             f"{float(ds['data_limited_share'][j]):>9.1%}  "
             f"{usd_label(ds['compliance_cost_npv_mean'][j]):>8}")
     return lines
@@ -100,6 +100,12 @@ def _expectation_table(ds: xr.Dataset) -> list[str]:
             f"{float(ds['roi_gap_mean_se'][j]):>7.2g}  {float(exp_loss[j]):>12.1%}  "
             f"{float(ds['prob_loss'][j]):>8.1%}")
     return lines
+
+
+def _delay(x) -> str:
+    """Mean release delay in years, in six columns even when it is huge."""
+    v = float(x)
+    return f"{v:>6.2f}" if abs(v) < 1000 else f"{v:>6.0e}"
 
 
 def _se_pct(x) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ from . import accumulators, kernels
 from .accumulators import SCALE
 from .sketch import Histograms
 
-__all__ = ["CHUNK_SECONDS", "DEFAULT_CHUNK", "Reducer", "Reduction", "Target",
+__all__ = ["CHUNK_SECONDS", "DEFAULT_CHUNK", "NonFinite", "Reducer", "Reduction", "Target",
            "advance_to_target", "kernel_args", "reduce", "reduce_to_target", "sample_arrays",
            "target_schedule"]
 
@@ -86,6 +87,41 @@ class Reduction:
     @property
     def n_replicates(self) -> int:
         return len(self.rep_n)
+
+
+@dataclass(frozen=True)
+class NonFinite:
+    """Where the pilot's statistics are infinite or NaN.
+
+    ``by_size[j]`` counts the pilot scenarios with a non-finite statistic at
+    size ``j``; ``stats`` lists the statistics affected; ``ranks[d]`` is the
+    mean rank (0 to 1) of sampled dimension ``d``'s draws in the affected
+    scenarios, 0.5 for a key that has nothing to do with it, near 0 or 1
+    for one whose low or high draws cause it.
+    """
+
+    n_pilot: int
+    n_scenarios: int
+    by_size: np.ndarray
+    stats: tuple[int, ...]
+    ranks: np.ndarray
+
+    @classmethod
+    def of_pilot(cls, draws: np.ndarray, stats: np.ndarray) -> NonFinite | None:
+        bad = ~np.isfinite(stats)  # (n, size, stat)
+        if not bad.any():
+            return None
+        scenario_bad = bad.any(axis=(1, 2))
+        n = stats.shape[0]
+        if draws.shape[1] and n > 1:
+            ranks = draws.argsort(axis=0, kind="stable").argsort(axis=0, kind="stable") / (n - 1)
+            mean_rank = ranks[scenario_bad].mean(axis=0)
+        else:
+            mean_rank = np.zeros(draws.shape[1])
+        return cls(n_pilot=n, n_scenarios=int(scenario_bad.sum()),
+                   by_size=bad.any(axis=2).sum(axis=0),
+                   stats=tuple(int(k) for k in np.flatnonzero(bad.any(axis=(0, 1)))),
+                   ranks=mean_rank)
 
 
 def plan_args(plan: Plan) -> tuple:
@@ -152,11 +188,21 @@ class Reducer:
         # Pilot: the first scenarios set the histogram ranges (the same for any
         # chunking, since they are always scenarios 0 .. PILOT-1).
         pilot_n = min(design.n, PILOT)
-        _, _, pilot = sample_arrays(plan, self.key, 0, pilot_n, design)
+        draws, _, pilot = sample_arrays(plan, self.key, 0, pilot_n, design)
+        #: Non-finite statistics in the pilot (None when all are finite).
+        self.pilot_finding = NonFinite.of_pilot(draws, pilot)
         pilot_values = pilot[:, :, list(HISTOGRAMS)].reshape(pilot_n, -1)
-        offset, scale = histogram_maps(pilot)
-        self.hist = Histograms.from_pilot(pilot_values, numba.get_num_threads(),
-                                          offset=offset, scale=scale)
+        with warnings.catch_warnings():
+            if self.pilot_finding is not None:  # ranges of NaN: the caller refuses the run
+                warnings.simplefilter("ignore", RuntimeWarning)
+                np_state = np.seterr(all="ignore")
+            try:
+                offset, scale = histogram_maps(pilot)
+                self.hist = Histograms.from_pilot(pilot_values, numba.get_num_threads(),
+                                                  offset=offset, scale=scale)
+            finally:
+                if self.pilot_finding is not None:
+                    np.seterr(**np_state)
         self.total_n = np.zeros(1, dtype=np.int64)
         self.mean = np.zeros((n_sizes, N_STATS))
         self.m2 = np.zeros((n_sizes, N_STATS))
