@@ -21,6 +21,7 @@ from .checkpoint import Checkpointer, fingerprint, load_checkpoint
 from .checks import check_n, check_quantiles, check_seed
 from .engine.reducer import Reducer, Target, advance_to_target, sample_arrays, target_schedule
 from .jit import cache_is_warm, compile_estimate, record_compile_seconds
+from .limits import Limits, TimeGuard, estimate_bytes
 from .plan import build_plan
 from .progress import progress_bar
 from .results import build_dataset, build_sample_dataset, check_pilot
@@ -46,7 +47,7 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
         target_se: float | None = None, target_statistic: str = "roi_mean",
         max_scenarios: int = 100_000_000, checkpoint: str | os.PathLike | None = None,
         resume: str | os.PathLike | None = None, checkpoint_every: float = CHECKPOINT_EVERY,
-        overwrite_checkpoint: bool = False):
+        overwrite_checkpoint: bool = False, limits: Limits | None = None):
     """Simulate ``n_scenarios`` scenarios and summarise ROI per model size.
 
     ``sampler`` is ``"random"``, ``"lhs"`` (Latin hypercube) or ``"sobol"``
@@ -61,6 +62,10 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
     ``checkpoint`` names another). The arguments must be those of the run
     that wrote it; the result equals that of an uninterrupted run.
 
+    ``limits`` (:class:`sim.limits.Limits`) refuses, with
+    :class:`~sim.errors.NeedsConfirmation`, a run that needs too much memory
+    or, measured after its first half second, too much time.
+
     Returns an :class:`xarray.Dataset` (see :mod:`sim.results` for the
     variables). The same scenario, seed and ``n_scenarios`` give the same
     numbers whatever the thread count or ``chunk_size``.
@@ -71,6 +76,9 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
     q = check_quantiles(quantiles)
     check_sampler(sampler)
     plan = build_plan(scenario)
+    limits = limits or Limits()
+    limits.check_cells(plan.n_sizes)
+    limits.check_bytes(estimate_bytes(plan.n_sizes, n, plan.n_dims, numba_threads()))
     extra: dict[str, Any] = {"sampler": sampler, "n_requested": n}
     note = ""
     target = None if target_se is None else Target(target_se, target_statistic, max_scenarios)
@@ -95,8 +103,11 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
         reducer.load_state(arrays, n_done)
         reducer.elapsed_before = elapsed
 
+    guard = TimeGuard(limits.seconds, n_eval if target is None else cap_n, reducer.n)
+
     def between(r: Reducer) -> None:
         signals.set_progress(r.n)
+        guard(r.n)
         if saver is not None:
             saver.maybe_save(r)
 
@@ -134,6 +145,12 @@ def _save_on_interrupt(saver: Checkpointer, reducer: Reducer) -> None:
                               f"continue with --resume {saver.path}")
 
 
+def numba_threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
 def plan_sizes(plan) -> list[float]:
     """The model sizes of a plan, in parameters."""
     import numpy as np
@@ -152,9 +169,14 @@ def start_reducer(plan, seed: int, design, chunk_size: int | None = None,
         print(f"compiling kernels (first run only, about {compile_estimate():.0f} s)...",
               file=sys.stderr, flush=True)
     began = time.perf_counter()
-    reducer = Reducer(plan, seed, design, chunk_size)
-    check_pilot(reducer.pilot_finding, plan, plan_sizes(plan))
-    reducer.warm_up()
+    # No exception may surface inside the compiler: raised in LLVM's callbacks
+    # it left llvmlite broken (tracebacks, even a segfault at exit). A signal
+    # waits for the end of this block; during a long compile the watchdog
+    # ends the process instead (sim.signals).
+    with signals.deferred():
+        reducer = Reducer(plan, seed, design, chunk_size)
+        check_pilot(reducer.pilot_finding, plan, plan_sizes(plan))
+        reducer.warm_up()
     if cold:
         record_compile_seconds(time.perf_counter() - began)
     return reducer

@@ -46,6 +46,19 @@ def _overwrite_option(func):
                              "file is an error and nothing runs).")(func)
 
 
+def _yes_option(func):
+    return click.option("--yes", "-y", is_flag=True,
+                        help="Run even if the request is huge: more than an hour (measured in "
+                             "the first second), 4 GiB of memory, or 10,000 model sizes x "
+                             "sweep points.")(func)
+
+
+def _limits(yes: bool):
+    from .limits import Limits
+
+    return Limits() if yes else Limits.command_line()
+
+
 def _check_output(path: Path | None, overwrite: bool) -> None:
     """Refuse a bad output path before any work (sim.atomic.check_output)."""
     if path is None:
@@ -108,10 +121,11 @@ def cli() -> None:
 @click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=5.0,
               show_default=True, metavar="SECONDS", help="Seconds between checkpoint saves.")
 @_overwrite_option
+@_yes_option
 def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                 assignments: tuple[str, ...], sampler: str, target_se: float | None,
                 target_stat: str, max_scenarios: str, quiet: bool, checkpoint: Path | None,
-                resume: Path | None, checkpoint_every: float, overwrite: bool) -> None:
+                resume: Path | None, checkpoint_every: float, overwrite: bool, yes: bool) -> None:
     """Simulate SCENARIO (a file or a bundled name; default: baseline)."""
     import warnings
 
@@ -130,7 +144,7 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                      target_se=target_se, target_statistic=target_stat,
                      max_scenarios=_count(max_scenarios), checkpoint=checkpoint,
                      resume=resume, checkpoint_every=checkpoint_every,
-                     overwrite_checkpoint=overwrite)
+                     overwrite_checkpoint=overwrite, limits=_limits(yes))
         if output is not None:
             _writing(output)
             write_netcdf(ds, output, overwrite=overwrite)
@@ -167,9 +181,10 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
               help="Override a scenario key at every grid point.")
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
 @_overwrite_option
+@_yes_option
 def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
                   output: Path | None, assignments: tuple[str, ...], quiet: bool,
-                  overwrite: bool) -> None:
+                  overwrite: bool, yes: bool) -> None:
     """Run SCENARIO at every combination of the --vary values."""
     from .results import write_netcdf
     from .sweep import parse_vary, sweep
@@ -184,7 +199,7 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
                 raise SimError(f"--vary {key}: given twice; list all its values in one --vary")
             vary[key] = values
         ds = sweep(scenario, vary, n_scenarios=_count(n), seed=seed,
-                   overrides=_overrides(assignments), progress=not quiet)
+                   overrides=_overrides(assignments), progress=not quiet, limits=_limits(yes))
         if output is not None:
             _writing(output)
             write_netcdf(ds, output, overwrite=overwrite)

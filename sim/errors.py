@@ -1,6 +1,6 @@
 """Errors that users can fix: the CLI turns them into one line and exit code 2."""
 
-__all__ = ["NonFiniteResults", "ScenarioError", "SimError"]
+__all__ = ["NeedsConfirmation", "NonFiniteResults", "ScenarioError", "SimError"]
 
 
 class SimError(Exception):
@@ -29,3 +29,8 @@ class ScenarioError(SimError):
 class NonFiniteResults(SimError):
     """The model gave infinite or NaN results for some scenarios: the inputs
     take the equations beyond the range of floating-point numbers."""
+
+
+class NeedsConfirmation(SimError):
+    """A request so large (time, memory, grid) that the command line asks for
+    ``--yes`` before running it."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import numba
@@ -87,12 +88,53 @@ _OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
 
 def jit(func):
     """Compile a serial kernel helper."""
-    return numba.njit(**_OPTIONS)(func)
+    return _guard_cache(numba.njit(**_OPTIONS)(func))
 
 
 def jit_parallel(func):
     """Compile a kernel whose ``numba.prange`` loops run on all threads."""
-    return numba.njit(parallel=True, **_OPTIONS)(func)
+    return _guard_cache(numba.njit(parallel=True, **_OPTIONS)(func))
+
+
+_noted: list[str] = []
+
+
+def _guard_cache(dispatcher):
+    """Make an unreadable cache file (truncated by a crash or a full disk)
+    a one-line note and a recompile, instead of an UnpicklingError on every
+    run until someone deletes the cache by hand.
+
+    Numba reads its cache in ``load_overload`` of the dispatcher's cache
+    object (``numba.core.caching.Cache``); an exception there propagates to
+    the first call. The wrapper empties that function's index (the next
+    save rewrites it) and reports a miss, so Numba compiles and saves anew.
+    """
+    cache = getattr(dispatcher, "_cache", None)
+    load = getattr(cache, "load_overload", None)
+    if load is None:  # caching off, or a Numba without this hook: nothing to guard
+        return dispatcher
+
+    def load_overload(sig, target_context):
+        try:
+            return load(sig, target_context)
+        except Exception as exc:  # pickle, EOF, version or attribute errors of a bad file
+            try:
+                cache.flush()
+            except OSError:
+                pass
+            _note_corrupt(dispatcher, exc)
+            return None
+
+    cache.load_overload = load_overload
+    return dispatcher
+
+
+def _note_corrupt(dispatcher, exc: BaseException) -> None:
+    if not _noted:
+        print(f"note: the compile cache in {numba.config.CACHE_DIR} was unreadable "
+              f"({type(exc).__name__} in {dispatcher.py_func.__name__}); rebuilding it",
+              file=sys.stderr, flush=True)
+    _noted.append(dispatcher.py_func.__name__)
 
 
 prange = numba.prange

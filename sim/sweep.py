@@ -23,9 +23,10 @@ import numpy as np
 import xarray as xr
 
 from . import signals
-from .api import DEFAULT_QUANTILES, resolve_scenario, start_reducer
+from .api import DEFAULT_QUANTILES, numba_threads, resolve_scenario, start_reducer
 from .checks import check_n, check_quantiles, check_seed
 from .errors import NonFiniteResults, SimError
+from .limits import Limits, TimeGuard, estimate_bytes
 from .plan import build_plan
 from .progress import progress_bar
 from .registry import PARAMETERS, STRUCTURAL
@@ -134,7 +135,7 @@ def key_metadata(key: str) -> dict[str, str]:
 def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
           seed: int = 0, quantiles: Sequence[float] = DEFAULT_QUANTILES, *,
           overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
-          progress: bool = False) -> xr.Dataset:
+          progress: bool = False, limits: Limits | None = None) -> xr.Dataset:
     """Run the scenario at every point of the outer product of ``vary``.
 
     ``vary`` maps a key (a parameter, a structural key, or one field of a
@@ -155,10 +156,16 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     seed = check_seed(seed)
     q = check_quantiles(quantiles)
 
+    limits = limits or Limits()
+    n_points = math.prod(len(values[k]) for k in keys)
+    limits.check_cells(len(base.model_sizes), n_points)  # before any point is built
     grid = list(itertools.product(*(values[k] for k in keys)))
     points = [base.with_overrides({k: float(v) for k, v in zip(keys, point)}, label="--vary")
               for point in grid]
     plans = [build_plan(sc) for sc in points]
+    limits.check_bytes(estimate_bytes(len(base.model_sizes), n, max(p.n_dims for p in plans),
+                                      numba_threads(), n_points))
+    guard = TimeGuard(limits.seconds, n * n_points)
 
     results = []
     bar = None
@@ -176,7 +183,11 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
             if bar is not None:
                 bar.set_description(f"point {i + 1}/{len(points)}")
                 bar.set_postfix_str(", ".join(f"{k}={v:g}" for k, v in zip(keys, point)))
-            reducer.advance(n, bar, lambda r, done=i * n: signals.set_progress(done + r.n))
+            def between(r, done=i * n):
+                signals.set_progress(done + r.n)
+                guard(done + r.n)
+
+            reducer.advance(n, bar, between)
             try:
                 results.append(build_dataset(sc, plan, reducer.result(), seed, q))
             except NonFiniteResults as exc:

@@ -1,0 +1,160 @@
+"""Guards and feedback: huge requests ask for --yes, the first run says it
+is compiling, the progress bar measures sampling only, and a corrupt compile
+cache is rebuilt with a note."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import sim
+import sim.api
+from sim.cli import cli
+from sim.errors import NeedsConfirmation
+from sim.layout import BLOCK
+from sim.limits import Limits, estimate_bytes
+from sim.sampling.designs import build_design, replicate_sizes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _refused(args, needle: str, seconds: float):
+    began = time.monotonic()
+    result = CliRunner().invoke(cli, args)
+    took = time.monotonic() - began
+    assert result.exit_code == 2, result.output
+    assert needle in result.output and "pass --yes to run it anyway" in result.output
+    assert "Traceback" not in result.output
+    assert took < seconds, f"took {took:.1f} s"
+
+
+def test_a_run_of_weeks_is_refused_within_seconds():
+    _refused(["run", "-n", "1e12", "--quiet"], "this run would take about ", 20)
+
+
+def test_a_huge_sweep_is_refused_before_its_points_are_built():
+    _refused(["sweep", "baseline", "--vary", "market.hype=linspace(1,3,100000)", "-n", "100",
+              "--quiet"], "5 model sizes x 100,000 sweep points is 500,000 results", 5)
+
+
+def test_ten_thousand_model_sizes_are_refused_for_their_memory():
+    sizes = ",".join(f"{1e6 + i:.0f}" for i in range(10_000))
+    _refused(["run", "-n", "1000", "--quiet", "--set", f"grid.model_sizes=[{sizes}]"],
+             "this run needs about 11.", 10)
+
+
+def test_the_memory_estimate_matches_what_was_measured():
+    """10,000 sizes at n = 1e3 took 11.8 GB (two threads)."""
+    assert 11e9 < estimate_bytes(10_000, 1000, 40, 2) < 13e9
+
+
+def test_yes_lifts_the_limits(monkeypatch):
+    seen = {}
+
+    def run(*args, limits=None, **kwargs):
+        seen["limits"] = limits
+        raise sim.SimError("stop here")
+
+    monkeypatch.setattr(sim.api, "run", run)
+    CliRunner().invoke(cli, ["run", "-n", "1e12", "--yes"])
+    assert seen["limits"] == Limits()
+    CliRunner().invoke(cli, ["run", "-n", "1e12"])
+    assert seen["limits"] == Limits.command_line()
+
+
+def test_the_library_guard_measures_the_run_itself(baseline):
+    with pytest.raises(NeedsConfirmation, match=r"more than 0 s"):
+        sim.run(baseline, n_scenarios=10**9, limits=Limits(seconds=1e-6))
+
+
+def test_replicate_sizes_are_instant_for_a_trillion_scenarios():
+    began = time.perf_counter()
+    sizes = replicate_sizes(10**12, 8)
+    build_design("lhs", 1, 10**12, 40)
+    assert time.perf_counter() - began < 0.5
+    assert sizes.sum() == 10**12
+    for n in (1, BLOCK - 1, BLOCK, 8 * BLOCK + 5, 123_457):
+        blocks = [min(BLOCK, n - b * BLOCK) for b in range(-(-n // BLOCK))]
+        expected = [sum(blocks[r::8]) for r in range(8)]
+        np.testing.assert_array_equal(replicate_sizes(n, 8), expected)
+
+
+# ---------------------------------------------------------------- feedback
+
+class FakeBar:
+    def __init__(self, events):
+        self.events, self.updates = events, []
+
+    def update(self, k):
+        self.updates.append(k)
+
+    def close(self):
+        pass
+
+
+def test_the_bar_starts_after_the_compile_and_moves_from_the_first_chunk(baseline, monkeypatch,
+                                                                         capsys):
+    """Compilation and the pilot happen before the bar exists, so its rate is
+    the sampling rate; the first chunk is one block per thread, so the bar
+    moves (and its estimate settles) within a fraction of a second."""
+    events = []
+    bars = []
+    warm = sim.engine.reducer.Reducer.warm_up
+
+    def warm_up(self):
+        events.append("compiled")
+        warm(self)
+
+    def progress_bar(total, enabled, desc="simulating", initial=0):
+        events.append("bar")
+        bars.append(FakeBar(events))
+        return bars[-1]
+
+    monkeypatch.setattr(sim.engine.reducer.Reducer, "warm_up", warm_up)
+    monkeypatch.setattr(sim.api, "progress_bar", progress_bar)
+    monkeypatch.setattr(sim.api, "cache_is_warm", lambda: False)
+    monkeypatch.setattr(sim.api, "record_compile_seconds", lambda s: None)
+    sim.run(baseline, n_scenarios=40 * BLOCK, progress=True)
+    assert events == ["compiled", "bar"]
+    assert bars[0].updates[0] == numba.get_num_threads() * BLOCK
+    assert sum(bars[0].updates) == 40 * BLOCK
+    assert "compiling kernels (first run only, about " in capsys.readouterr().err
+
+
+def _copy_cache(tmp_path: Path) -> Path:
+    """A private copy of the (warm) compile cache of this source tree."""
+    subprocess.run([sys.executable, "-m", "sim", "run", "-n", "1000", "--quiet"], check=True,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    source = Path(numba.config.CACHE_DIR)
+    target = tmp_path / "cache"
+    shutil.copytree(source, target / source.name)
+    return target
+
+
+def test_a_corrupt_compile_cache_is_rebuilt_with_a_one_line_note(tmp_path):
+    cache = _copy_cache(tmp_path)
+    (data,) = cache.rglob("accumulators.merge_blocks-*.nbc")
+    data.write_bytes(data.read_bytes()[:100])  # truncated, as by a crash or a full disk
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(cache)}
+    cmd = [sys.executable, "-m", "sim", "run", "-n", "5000", "--seed", "2", "--quiet",
+           "-o", "out.nc"]
+    first = subprocess.run(cmd, env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    lines = first.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("note: the compile cache in "), first.stderr
+    assert "unreadable (UnpicklingError in merge_blocks); rebuilding it" in lines[0]
+    again = subprocess.run(cmd[:-2] + ["-o", "again.nc"], env=env, cwd=tmp_path,
+                           capture_output=True, text=True)
+    assert again.returncode == 0 and again.stderr == ""
+    import xarray as xr
+    with xr.open_dataset(tmp_path / "out.nc") as a, xr.open_dataset(tmp_path / "again.nc") as b:
+        np.testing.assert_array_equal(a.roi_mean.values, b.roi_mean.values)
