@@ -232,6 +232,7 @@ def fan(ds: xr.Dataset, ax=None) -> Figure:
     ax2.set_ylabel("P(loss): share of scenarios with ROI < 0 (%)")
     ax2.set_xscale("log")
     _size_axis(ax2, sizes)
+    ax2.set_xlabel("")  # the twin shares the x axis: one label, not two in one place
 
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
@@ -386,6 +387,42 @@ def _label(da: xr.DataArray, name: str) -> str:
     return f"{text} ({units})" if units else text
 
 
+def short_label(ds: xr.Dataset, key: str) -> str:
+    """A swept key as an axis label short enough for a small panel: its
+    symbol (``k``), a field of its distribution (``lam of k``) or, for a
+    structural key, its last part (``horizon_years``), with the unit."""
+    from .registry import PARAMETERS
+
+    units = ds[key].attrs.get("units")
+    if key in PARAMETERS:
+        p = PARAMETERS[key]
+        base, units = p.symbol or key.rsplit(".", 1)[-1], units or p.unit
+    else:
+        parent, _, field = key.rpartition(".")
+        base = f"{field} of {PARAMETERS[parent].symbol}" if parent in PARAMETERS \
+            else key.rsplit(".", 1)[-1]
+    return f"{base} ({units})" if units and units != "1" else base
+
+
+def key_caption(ds: xr.Dataset, keys, width_inches: float) -> str:
+    """What each short label stands for: the full key, its meaning and unit,
+    wrapped to the figure's width."""
+    import textwrap
+
+    from .registry import PARAMETERS
+
+    parts = []
+    for key in keys:
+        label = short_label(ds, key)
+        meaning = ds[key].attrs.get("long_name")
+        if meaning is None and key in PARAMETERS:
+            meaning = PARAMETERS[key].meaning
+        meaning = (meaning or "").replace(f" ({key.rpartition('.')[0]})", "").replace(f" ({key})", "")
+        parts.append(f"{label.split(' (')[0]} = {key}" + (f": {meaning}" if meaning else ""))
+    text = "; ".join(parts)
+    return textwrap.fill(text, width=max(40, int(13 * width_inches)))
+
+
 def _dark(t: float, cmap: str) -> bool:
     """Whether a cell of colour ``cmap(t)`` needs white text."""
     return abs(t - 0.5) > 0.3 if cmap == "RdBu" else t < 0.55
@@ -429,6 +466,7 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
     sizes = select_sizes(ds, model_size)
     da = da.sel(model_size=sizes)
 
+    own = ax is None  # the chart owns the figure, so it can add the caption
     if len(keys) == 1:
         fig, ax = _axes(ax)
         key = keys[0]
@@ -446,11 +484,14 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
             ax.axhline(0, color="0.3", lw=0.8)
         if stat.startswith("prob"):
             ax.set_ylim(0, 1)
-        ax.set_xlabel(_label(ds[key], key) + (", log scale" if ax.get_xscale() == "log" else ""))
+        ax.set_xlabel(short_label(ds, key) + (", log scale" if ax.get_xscale() == "log" else ""))
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
         ax.legend(title="model size", fontsize="small")
-        ax.set_title(_title(ds, f"{stat} over {key}"))
+        ax.set_title(_title(ds, f"{stat} over {short_label(ds, key).split(' (')[0]}"))
+        if own:
+            fig.supxlabel(key_caption(ds, [key], fig.get_figwidth()), fontsize="small",
+                          ha="left", x=0.02)
         return fig
 
     if ax is not None and len(sizes) > 1:
@@ -467,9 +508,10 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
     if ax is None:
         ncol = min(len(sizes), 3)
         nrow = math.ceil(len(sizes) / ncol)
-        fig = Figure(figsize=(FIGSIZE[0] if ncol == 1 else 4.2 * ncol, 3.8 * nrow + 0.8),
+        fig = Figure(figsize=(FIGSIZE[0] if ncol == 1 else 4.2 * ncol, 3.8 * nrow + 1.2),
                      layout="constrained")
-        axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
+        grid_axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True, sharey=True)
+        axes = grid_axes.ravel()
         for extra in axes[len(sizes):]:
             extra.set_visible(False)
         axes = axes[:len(sizes)]
@@ -486,14 +528,28 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
             for (i, j), v in np.ndenumerate(grid):
                 a.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize="small",
                        color="white" if _dark(norm(v), cmap) else "black")
-        a.set_xlabel(_label(ds[kx], kx))
-        a.set_ylabel(_label(ds[ky], ky))
         a.set_title(f"model size {size_label(s)}")
+    if own:  # shared axes: labels on the outer panels only (and on the last row's)
+        ncol = grid_axes.shape[1]
+        for i, a in enumerate(axes):
+            below = i + ncol
+            if below >= len(axes):  # nothing drawn under it: it shows the x axis
+                a.set_xlabel(short_label(ds, kx))
+                a.xaxis.set_tick_params(labelbottom=True)
+            if i % ncol == 0:
+                a.set_ylabel(short_label(ds, ky))
+    else:
+        axes[0].set_xlabel(short_label(ds, kx))
+        axes[0].set_ylabel(short_label(ds, ky))
     bar = fig.colorbar(mesh, ax=list(axes), label=ylabel, shrink=0.9)
     if isinstance(norm, TwoSlopeNorm):  # ticks on both sides of zero
         ticks = [vmin, vmin / 2] + list(MaxNLocator(5).tick_values(0, vmax))
         bar.set_ticks([t for t in ticks if vmin <= t <= vmax])
-    fig.suptitle(_title(ds, f"{stat} over {ky} and {kx}"))
+    short = [short_label(ds, k).split(" (")[0] for k in (ky, kx)]
+    if own:
+        fig.suptitle(_title(ds, f"{stat} over {short[0]} and {short[1]}"))
+        fig.supxlabel(key_caption(ds, [ky, kx], fig.get_figwidth()), fontsize="small",
+                      ha="left", x=0.02)
     return fig
 
 

@@ -231,7 +231,8 @@ def test_sweep_over_one_key_is_a_line_per_size():
     for ln, size in zip(lines, sw.model_size.values):
         np.testing.assert_allclose(ln.get_xdata(), [2, 6, 18])
         np.testing.assert_allclose(ln.get_ydata(), sw.roi_mean.sel(model_size=size))
-    assert "market.competitors" in ax.get_xlabel() and "(models)" in ax.get_xlabel()
+    assert ax.get_xlabel() == "k (models)"  # short: the key's symbol and unit
+    assert "k = market.competitors: swept market.competitors" in fig.get_supxlabel()
     assert "roi_mean" in ax.get_title()
     assert ax.get_ylabel() == "mean return on investment, (NPV - I) / I (ratio)"
     # more rivals, lower mean ROI of the 10B model
@@ -257,8 +258,12 @@ def test_sweep_over_two_keys_is_a_heatmap_per_size():
     np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(2, 2),
                                sw.prob_loss.sel(model_size=1e10)
                                .transpose("costs.gpu_hour_price", "market.competitors"))
-    assert "market.competitors" in maps[0].get_xlabel()
-    assert "costs.gpu_hour_price" in maps[0].get_ylabel() and "USD/GPU-hour" in maps[0].get_ylabel()
+    assert maps[0].get_xlabel() == "" and maps[3].get_xlabel() == "k (models)"  # outer only
+    assert maps[0].get_ylabel() == "p_h (USD/GPU-hour)" and maps[1].get_ylabel() == ""
+    assert maps[0].get_shared_x_axes().joined(maps[0], maps[4])
+    assert maps[0].get_shared_y_axes().joined(maps[0], maps[4])
+    caption = fig.get_supxlabel()
+    assert "p_h = costs.gpu_hour_price" in caption and "k = market.competitors" in caption
     assert any("P(ROI < 0)" in a.get_ylabel() for a in fig.axes)  # the colour bar
     one = plot.sweep(sw, stat="prob_loss", model_size="1B")
     assert sum(isinstance(c, QuadMesh) for a in one.axes for c in a.collections
@@ -370,3 +375,74 @@ def test_import_sim_stays_light():
     code = "import sys, sim; assert 'matplotlib' not in sys.modules; sim.plot; " \
            "assert 'matplotlib' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- layout
+
+def _drawn_texts(fig):
+    """Every text the renderer draws, with its box in pixels (tick labels
+    outside the view limits exist but are not drawn, so they are left out)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    hidden = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                loc = tick.get_loc()
+                if loc is None or not lo - 1e-9 * (hi - lo) <= loc <= hi + 1e-9 * (hi - lo):
+                    hidden.update({id(tick.label1), id(tick.label2)})
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and id(t) not in hidden
+            and (t.axes is None or t.axes.get_visible())]
+
+
+def assert_no_text_overlaps(fig) -> None:
+    """No two drawn texts overlap, and every text lies inside the figure."""
+    import itertools
+
+    texts = _drawn_texts(fig)
+    page = fig.bbox
+    outside = [t for t, b in texts if b.x0 < page.x0 - 1 or b.y0 < page.y0 - 1
+               or b.x1 > page.x1 + 1 or b.y1 > page.y1 + 1]
+    assert not outside, f"outside the figure: {outside}"
+    clashes = [(t1, t2) for (t1, b1), (t2, b2) in itertools.combinations(texts, 2)
+               if min(b1.x1, b2.x1) - max(b1.x0, b2.x0) > 1
+               and min(b1.y1, b2.y1) - max(b1.y0, b2.y0) > 1]
+    assert not clashes, f"overlapping texts: {clashes[:5]}"
+
+
+@functools.cache
+def long_key_sweeps():
+    """The sweeps of issue 15: fields of distributions with long names."""
+    two = sim.sweep("cooling", {"market.competitors.lam": [5, 11, 29],
+                                "performance.deployment_gap.a": [2, 4]}, n_scenarios=4096)
+    one = sim.sweep("cooling", {"market.competitors.lam": [5, 11, 29]}, n_scenarios=4096)
+    return two, one
+
+
+@pytest.mark.parametrize("stat", ["roi_mean", "prob_loss"])
+def test_sweep_charts_of_long_keys_have_no_overlapping_text(stat):
+    two, one = long_key_sweeps()
+    assert_no_text_overlaps(plot.sweep(two, stat=stat))
+    assert_no_text_overlaps(plot.sweep(two, stat=stat, model_size="1B"))
+    assert_no_text_overlaps(plot.sweep(one, stat=stat))
+
+
+@pytest.mark.parametrize("kind", ["fan", "hist", "exceedance", "best", "costs"])
+def test_run_charts_have_no_overlapping_text(ds, kind):
+    assert_no_text_overlaps(plot.draw(ds, kind))
+
+
+def test_overlap_check_catches_overlapping_labels():
+    """Negative control: two long labels placed on top of each other fail."""
+    fig = Figure(figsize=(4, 3), layout="constrained")
+    a, b = fig.subplots(1, 2)
+    a.set_xlabel("a very long label that runs into the next panel " * 2)
+    b.set_xlabel("another long label")
+    with pytest.raises(AssertionError, match="outside the figure|overlapping texts"):
+        assert_no_text_overlaps(fig)
