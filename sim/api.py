@@ -37,14 +37,16 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
         overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
         progress: bool = False, sampler: str = "random",
         target_se: float | None = None, target_statistic: str = "roi_mean",
-        max_scenarios: int = 100_000_000):
+        max_scenarios: int = 100_000_000, path: bool = True):
     """Simulate ``n_scenarios`` scenarios and summarise ROI per model size.
 
     ``sampler`` is ``"random"``, ``"lhs"`` (Latin hypercube) or ``"sobol"``
     (scrambled Sobol'; ``n`` is rounded up to whole replicates of 2^k points).
     With ``target_se``, scenarios are added (doubling from ``n_scenarios``)
     until the standard error of ``target_statistic`` is at most ``target_se``
-    for every size, or ``max_scenarios`` is reached.
+    for every size, or ``max_scenarios`` is reached. ``path`` adds the
+    valuation path over a ``year`` dimension (mark-to-market ROI, cash flows,
+    P(cooled), P(payback); MODEL.md section 9).
 
     Returns an :class:`xarray.Dataset` (see :mod:`sim.results` for the
     variables). The same scenario, seed and ``n_scenarios`` give the same
@@ -55,7 +57,7 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
     seed = check_seed(seed)
     q = check_quantiles(quantiles)
     check_sampler(sampler)
-    plan = build_plan(scenario)
+    plan = build_plan(scenario, path=path)
     extra: dict[str, Any] = {"sampler": sampler, "n_requested": n}
     if target_se is None:
         n_eval, note = design_size(sampler, n)
@@ -103,5 +105,7 @@ def sample(scenario_or_path, n_scenarios: int, seed: int = 0, *,
         warnings.warn(note, SamplingNote, stacklevel=2)
     plan = build_plan(scenario)
     design = build_design(sampler, seed, n_eval, plan.n_dims)
-    draws, incident_u, stats = sample_arrays(plan, key_from_seed(seed), 0, n_eval, design)
-    return build_sample_dataset(scenario, plan, draws, incident_u, stats, seed, sampler)
+    draws, incident_u, belief_draws, stats = sample_arrays(plan, key_from_seed(seed), 0, n_eval,
+                                                           design)
+    return build_sample_dataset(scenario, plan, draws, incident_u, stats, seed, sampler,
+                                belief_draws=belief_draws)

@@ -74,10 +74,12 @@ def cli() -> None:
                    "roi_expected_mean, ...")
 @click.option("--max-scenarios", default="1e8", show_default=True,
               help="Cap on n for --target-se.")
+@click.option("--no-path", "no_path", is_flag=True,
+              help="Leave out the valuation path (mark-to-market ROI and cash flows per year).")
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
 def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                 assignments: tuple[str, ...], sampler: str, target_se: float | None,
-                target_stat: str, max_scenarios: str, quiet: bool) -> None:
+                target_stat: str, max_scenarios: str, no_path: bool, quiet: bool) -> None:
     """Simulate SCENARIO (a file or a bundled name; default: baseline)."""
     import warnings
 
@@ -93,7 +95,7 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
             ds = run(scenario, n_scenarios=_count(n), seed=seed,
                      overrides=_overrides(assignments), progress=not quiet, sampler=sampler,
                      target_se=target_se, target_statistic=target_stat,
-                     max_scenarios=_count(max_scenarios))
+                     max_scenarios=_count(max_scenarios), path=not no_path)
         if output is not None:
             write_netcdf(ds, output)
     except SimError as exc:

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 __all__ = ["BEST", "COMPLIANCE_COST_NPV", "COMPUTE_COST", "DATA_COST", "DATA_LIMITED", "FIXED_COST",
            "HISTOGRAMS", "INCIDENT_LOSS_NPV", "INVESTMENT", "LAB_LOSS", "LICENSE_COST",
-           "LOSS", "MARKET_SHARE", "NET_VALUE", "N_STATS", "RELEASE_DELAY", "REVENUE_NPV",
-           "RISK_CONTROL_COST", "ROBUSTNESS_COST", "ROI", "ROI_EXPECTED", "ROI_GAP",
-           "SERVING_COST_NPV", "STAT_BY_NAME", "Statistic", "TRAINING_FLOPS",
-           "TRAINING_TOKENS", "YEARS_SERVED", "_BY_NAME", "by_name"]
+           "LOSS", "MARKET_SHARE", "NET_VALUE", "N_PATH_FIELDS", "N_STATS", "PATH_BELOW",
+           "PATH_CASH_FLOW", "PATH_CASH_FLOW_EXPECTED", "PATH_COOLED", "PATH_MTM",
+           "PATH_PAYBACK", "RELEASE_DELAY", "REVENUE_NPV", "RISK_CONTROL_COST",
+           "ROBUSTNESS_COST", "ROI", "ROI_EXPECTED", "ROI_GAP", "SERVING_COST_NPV",
+           "STAT_BY_NAME", "Statistic", "TRAINING_FLOPS", "TRAINING_TOKENS", "YEARS_SERVED",
+           "_BY_NAME", "by_name", "path_column"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,23 @@ RELEASE_DELAY = by_name("release_delay").index
 DATA_LIMITED = by_name("data_limited").index
 TRAINING_FLOPS = by_name("training_flops").index
 TRAINING_TOKENS = by_name("training_tokens").index
+
+#: The valuation path (MODEL.md section 9): for year t = 0..T the model
+#: writes PATH_FIELDS columns after the N_STATS per-size ones, at
+#: ``N_STATS + t * N_PATH_FIELDS + field``.
+PATH_MTM = 0  # mark-to-market ROI after year t
+PATH_BELOW = 1  # 1 if MTM_t < 0
+PATH_COOLED = 2  # 1 if MTM_0 >= 0 and some MTM_tau < 0, 1 <= tau <= t
+PATH_CASH_FLOW = 3  # realized CF_t, USD, not discounted (t >= 1)
+PATH_CASH_FLOW_EXPECTED = 4  # believed CF^e_t, USD, not discounted (t >= 1)
+PATH_PAYBACK = 5  # 1 if the discounted realized cash flows up to t reach I (t >= 1)
+N_PATH_FIELDS = 6
+
+
+def path_column(year: int, field: int) -> int:
+    """Column of a path field in the model's per-size output."""
+    return N_STATS + year * N_PATH_FIELDS + field
+
 
 #: Statistics whose distribution is sketched by a histogram per size, with
 #: the affine map into the histogram's pseudo-log coordinate

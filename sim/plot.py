@@ -35,7 +35,7 @@ __all__ = ["CHARTS", "KINDS", "best", "costs", "draw", "exceedance", "fan", "his
 KINDS = PLOT_KINDS
 FORMATS = (".png", ".svg", ".pdf")
 #: Dimensions of a single run; any other dimension of a result was swept.
-RUN_DIMS = ("model_size", "quantile", "probability", "bound")
+RUN_DIMS = ("model_size", "quantile", "probability", "bound", "year")
 FIGSIZE = (8.0, 5.0)
 
 ROI_LABEL = "ROI = (NPV − I) / I  (ratio, −1 = all lost; asinh scale)"

@@ -147,6 +147,9 @@ _PARAMETERS = [
      "yearly cost of the duties of a systemic-risk model, per served year", 0.0),
     ("risk.compliance_threshold", "R_Y", "FLOP", NON_NEGATIVE,
      "final-run training FLOP from which the compliance cost applies", 1e25),
+    # Model v2, section 9: how fast investors learn from realized revenue.
+    ("expectation.learning_rate", "w", "1", PROBABILITY,
+     "weight of each year's revenue surprise in investors' belief, b_t = (1-w) b_(t-1) + w ratio_t", 0.5),
 ]
 
 PARAMETERS: dict[str, Parameter] = {
@@ -185,6 +188,18 @@ DESCRIPTIVE = {
 
 SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid"})
 
+#: Investors' beliefs (MODEL.md section 8): the table that holds them, its
+#: structural switch, and the keys that cannot be believed differently.
+BELIEF = "expectation"
+BELIEF_INCIDENTS = "expectation.incidents"
+NOT_BELIEVABLE = ("finance.discount_rate", "grid.model_sizes", "grid.reference_size",
+                  "horizon_years", "route", "scaling.compute_rule")
+
+
+def believable(key: str) -> bool:
+    """Whether ``key`` may take another value in investors' belief."""
+    return key in PARAMETERS and key not in NOT_BELIEVABLE and not key.startswith(BELIEF + ".")
+
 
 def index(key: str) -> int:
     """Position of ``key`` in the kernel's parameter vector."""
@@ -215,4 +230,4 @@ def refused_keys(compute_rule: str) -> tuple[str, ...]:
     return POWER_LAW_KEYS if compute_rule == "6ND" else ()
 
 
-__all__ = ["DESCRIPTIVE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds", "Parameter", "index"]
+__all__ = ["BELIEF", "BELIEF_INCIDENTS", "NOT_BELIEVABLE", "believable", "DESCRIPTIVE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds", "Parameter", "index"]

@@ -131,6 +131,8 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         "long_name": "probability that this size has the highest ROI of the grid (ties split)", "units": "1"})
     data["prob_best_se"] = (size_dim, se[:, outputs.BEST], {
         "long_name": "Monte Carlo standard error of P(best)", "units": "1"})
+    if has_path(plan):
+        _path_variables(data, red, plan, se, quantiles, ci_levels)
     data["data_limited_share"] = (size_dim, red.mean[:, outputs.DATA_LIMITED], {
         "long_name": "share of scenarios whose training tokens D exceed the data stock", "units": "1"})
     data["data_limited_share_se"] = (size_dim, se[:, outputs.DATA_LIMITED], {
@@ -144,6 +146,7 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
             "probability": ("probability", levels, {
                 "long_name": "cumulative probability of the stored quantile functions", "units": "1"}),
             "bound": ("bound", ["lower", "upper"], {"long_name": "interval bound", "units": "1"}),
+            **({"year": ("year", np.arange(plan.horizon + 1), YEAR_ATTRS)} if has_path(plan) else {}),
         },
         attrs=_attrs(scenario, seed, n, plan, red.elapsed),
     )
@@ -155,6 +158,42 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         f"intervals use Student's t with {R - 1} degrees of freedom")
     ds.attrs.update(extra_attrs or {})
     return ds[sorted(ds.data_vars)]
+
+
+def _path_variables(data: dict, red, plan, se, quantiles, ci_levels) -> None:
+    """The valuation path (MODEL.md section 9): means, probabilities and
+    their standard errors per (model_size, year); quantiles of the
+    mark-to-market ROI with their order-statistic intervals."""
+    dims = ("model_size", "year")
+    T = plan.horizon
+    for field, name, long_name, units in PATH_VARIABLES:
+        cols = _path_columns(T, field)
+        if units == "1" and name != "mtm":  # an indicator: its mean is a probability
+            label = {"below_cost": "prob_below_cost", "cooled": "prob_cooled",
+                     "payback": "prob_payback"}[name]
+            text = long_name.replace("indicator that", "probability that")
+            data[label] = (dims, red.mean[:, cols], {"long_name": text, "units": "1"})
+            data[f"{label}_se"] = (dims, se[:, cols], {
+                "long_name": f"Monte Carlo standard error of {label}", "units": "1"})
+        else:
+            data[f"{name}_mean"] = (dims, red.mean[:, cols], {"long_name": f"mean {long_name}",
+                                                                "units": units})
+            data[f"{name}_mean_se"] = (dims, se[:, cols], {
+                "long_name": f"Monte Carlo standard error of mean {name}", "units": units})
+    n_sizes = red.mean.shape[0]
+    mtm_cols = _path_columns(T, outputs.PATH_MTM)
+    q = np.empty((n_sizes, T + 1, len(quantiles)))
+    ci = np.empty((n_sizes, T + 1, len(quantiles), 2))
+    for j in range(n_sizes):
+        for t, col in enumerate(mtm_cols):
+            h = red.histogram_of(j, col)
+            q[j, t] = sketch.histogram_quantiles(*h, quantiles)
+            ci[j, t] = sketch.histogram_quantiles(*h, ci_levels.ravel()).reshape(ci_levels.shape)
+    data["mtm_quantile"] = (("model_size", "year", "quantile"), q, {
+        "long_name": "quantile of the mark-to-market ROI after year t", "units": "1"})
+    data["mtm_quantile_ci"] = (("model_size", "year", "quantile", "bound"), ci, {
+        "long_name": f"{CI_LEVEL:.0%} order-statistic interval of the mark-to-market ROI quantile",
+        "units": "1"})
 
 
 def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> dict:
@@ -179,11 +218,50 @@ def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> d
     return attrs
 
 
+#: Path variables: (field, name, long name, units) per year after the decision.
+PATH_VARIABLES = (
+    (outputs.PATH_MTM, "mtm", "mark-to-market ROI investors hold after year t (t = 0: expected ROI)", "1"),
+    (outputs.PATH_BELOW, "below_cost", "indicator that the mark-to-market ROI is below 0", "1"),
+    (outputs.PATH_COOLED, "cooled",
+     "indicator that a project expected to pay (MTM_0 >= 0) has been marked below cost by year t", "1"),
+    (outputs.PATH_CASH_FLOW, "cash_flow", "realized cash flow of year t, not discounted (0 at t = 0)", "USD"),
+    (outputs.PATH_CASH_FLOW_EXPECTED, "cash_flow_expected",
+     "cash flow of year t in investors' belief, not discounted (0 at t = 0)", "USD"),
+    (outputs.PATH_PAYBACK, "payback",
+     "indicator that the discounted realized cash flows up to year t reach I", "1"),
+)
+YEAR_ATTRS = {"long_name": "years after the decision (0 = the decision, T = the horizon)",
+              "units": "years after the decision"}
+
+
+def _path_columns(horizon: int, field: int) -> list[int]:
+    return [outputs.path_column(t, field) for t in range(horizon + 1)]
+
+
+def has_path(plan) -> bool:
+    return bool(getattr(plan, "path", False))
+
+
 def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
-                         sampler: str = "random") -> xr.Dataset:
-    """Raw draws: parameters per scenario, results per scenario and size."""
+                         sampler: str = "random", belief_draws=None) -> xr.Dataset:
+    """Raw draws: parameters per scenario, results per scenario and size.
+
+    Believed draws appear as ``expectation.<key>``; the valuation path, if on,
+    over the dimension ``valuation_year`` (0..T; ``year`` is the revenue year
+    1..T of the incident uniforms).
+    """
     n = draws.shape[0]
     data: dict[str, tuple] = {}
+    if belief_draws is not None:
+        for b, key in enumerate(plan.belief_keys):
+            p = PARAMETERS[key]
+            data[f"expectation.{key}"] = (("scenario",), belief_draws[:, b], {
+                "long_name": f"investors' belief: {p.meaning}", "units": p.unit, "symbol": p.symbol})
+    if has_path(plan):
+        for field, name, long_name, units in PATH_VARIABLES:
+            data[name] = (("scenario", "model_size", "valuation_year"),
+                          stats[:, :, _path_columns(plan.horizon, field)],
+                          {"long_name": long_name, "units": units})
     for d, key in enumerate(plan.sampled_keys):
         p = PARAMETERS[key]
         data[key] = (("scenario",), draws[:, d], {"long_name": p.meaning, "units": p.unit, "symbol": p.symbol})
@@ -203,6 +281,8 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
             "model_size": ("model_size", np.asarray(scenario.model_sizes, dtype=float),
                            {"long_name": "model size", "units": "parameters"}),
             "year": ("year", np.arange(1, plan.horizon + 1), {"long_name": "year after release", "units": "years"}),
+            **({"valuation_year": ("valuation_year", np.arange(plan.horizon + 1), YEAR_ATTRS)}
+               if has_path(plan) else {}),
         },
         attrs=_attrs(scenario, seed, n, plan),
     )

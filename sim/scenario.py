@@ -37,21 +37,24 @@ from typing import Any
 import numpy as np
 
 from .errors import ScenarioError
-from .registry import (
-    CHOICES,
-    DESCRIPTIVE,
-    FINETUNE_KEYS,
-    PARAMETERS,
-    POWER_LAW_KEYS,
-    SECTIONS,
-    STRUCTURAL,
-    refused_keys,
-    required_keys,
-)
+from .registry import (BELIEF, BELIEF_INCIDENTS, CHOICES, DESCRIPTIVE, FINETUNE_KEYS, NOT_BELIEVABLE,
+                       PARAMETERS, POWER_LAW_KEYS, SECTIONS, STRUCTURAL, believable, refused_keys,
+                       required_keys)
 from .sampling.distributions import Distribution
 
 CORRELATION = "correlation"
-KNOWN_KEYS = list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS) + [CORRELATION]
+#: Belief keys: ``expectation.<key>`` for every key investors may believe differently.
+BELIEF_KEYS = {f"{BELIEF}.{k}": k for k in PARAMETERS if believable(k)}
+KNOWN_KEYS = (list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS) + [CORRELATION, BELIEF_INCIDENTS]
+              + list(BELIEF_KEYS))
+
+
+def parameter_key(key: str) -> str | None:
+    """The registry key behind a scenario key (a belief key names the
+    parameter it re-believes), or None if ``key`` is not a parameter."""
+    if key in PARAMETERS:
+        return key
+    return BELIEF_KEYS.get(key)
 MAX_HORIZON = 100
 #: A parameter's value that removes it (e.g. a parent's power-law keys under "6ND").
 UNSET = "unset"
@@ -87,6 +90,11 @@ class Scenario:
     correlations: tuple[tuple[str, str, float], ...] = ()
     route: str = "pretrain"
     compute_rule: str = "power"
+    #: Investors' belief (MODEL.md section 8): parameter key -> the value or
+    #: distribution they believe instead of reality's (empty: v1's belief).
+    belief: Mapping[str, float | Distribution] = field(default_factory=lambda: MappingProxyType({}))
+    #: Whether investors expect incidents (``expectation.incidents``).
+    belief_incidents: bool = False
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -118,6 +126,10 @@ class Scenario:
             flat[key] = v.to_dict() if isinstance(v, Distribution) else v
         if self.correlations:
             flat[CORRELATION] = [{"between": [a, b], "rho": rho} for a, b, rho in self.correlations]
+        if self.belief_incidents:
+            flat[BELIEF_INCIDENTS] = True
+        for key, v in self.belief.items():
+            flat[f"{BELIEF}.{key}"] = v.to_dict() if isinstance(v, Distribution) else v
         return flat
 
     def to_toml(self) -> str:
@@ -195,7 +207,7 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
     for key, value in (overrides or {}).items():
         _apply_override(flat, key, value, source)
     flat = {k: v for k, v in flat.items()
-            if not ((k in PARAMETERS or k in CHOICES) and isinstance(v, str) and v == UNSET)}
+            if not ((parameter_key(k) or k in CHOICES) and isinstance(v, str) and v == UNSET)}
 
     def err(key: str, msg: str) -> ScenarioError:
         return ScenarioError(msg, source=source, key=key)
@@ -235,10 +247,18 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
         elif param.default is not None:
             values[key] = float(param.default)
     correlations = parse_correlations(flat.get(CORRELATION, []), values, source)
+    belief = {}
+    for key, param_key in BELIEF_KEYS.items():
+        if key in flat:
+            belief[param_key] = _parse_value(flat[key], PARAMETERS[param_key], source, name=key)
+    belief_incidents = flat.get(BELIEF_INCIDENTS, False)
+    if not isinstance(belief_incidents, bool):
+        raise err(BELIEF_INCIDENTS, f"expected true or false, got {belief_incidents!r}")
     return Scenario(name=name, horizon_years=horizon, model_sizes=tuple(sorted(sizes)),
                     reference_size=ref, values=MappingProxyType(values),
                     description=description, correlations=correlations,
-                    route=route, compute_rule=rule, source=source)
+                    route=route, compute_rule=rule, belief=MappingProxyType(belief),
+                    belief_incidents=belief_incidents, source=source)
 
 
 def _choice(flat: Mapping[str, Any], key: str, source: str | None) -> str:
@@ -286,13 +306,26 @@ def flatten(data: Mapping[str, Any], source: str | None = None) -> dict[str, Any
     for key, value in data.items():
         if key in SECTIONS and isinstance(value, dict) and "dist" not in value:
             for sub, v in value.items():
-                flat[f"{key}.{sub}"] = v
+                if key == BELIEF and sub in SECTIONS and isinstance(v, dict) and "dist" not in v:
+                    for leaf, vv in v.items():  # [expectation.market] competitors = ...
+                        flat[f"{key}.{sub}.{leaf}"] = vv
+                else:
+                    flat[f"{key}.{sub}"] = v
         else:
             flat[key] = value
     for key in flat:
         if key not in KNOWN_KEYS:
-            raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
+            _unknown(key, source)
     return flat
+
+
+def _unknown(key: str, source: str | None):
+    """Raise the error for a key no scenario may hold."""
+    if key.startswith(BELIEF + ".") and key[len(BELIEF) + 1:] in NOT_BELIEVABLE:
+        raise ScenarioError(
+            f"{key[len(BELIEF) + 1:]} cannot be believed differently (investors and reality "
+            f"share {', '.join(NOT_BELIEVABLE)})", source=source, key=key)
+    raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
 
 
 # ------------------------------------------------------------------ extends
@@ -328,7 +361,7 @@ def resolve_extends(flat: dict[str, Any], source: str | None,
         merged.pop(key, None)
     for key, value in flat.items():
         inherited = merged.get(key)
-        if (key in PARAMETERS and isinstance(value, dict) and "dist" not in value
+        if (parameter_key(key) and isinstance(value, dict) and "dist" not in value
                 and isinstance(inherited, dict)):
             merged[key] = {**inherited, **value}
         else:
@@ -370,7 +403,7 @@ def _apply_override(flat: dict, key: str, value: Any, source: str | None) -> Non
         flat[CORRELATION] = kept + [{"between": [a, b], "rho": value}]
         return
     parent, _, fieldname = key.rpartition(".")
-    if parent in PARAMETERS:
+    if parameter_key(parent):
         current = flat.get(parent)
         if not isinstance(current, dict):
             raise ScenarioError(
@@ -378,7 +411,7 @@ def _apply_override(flat: dict, key: str, value: Any, source: str | None) -> Non
                 f"(it is {current!r})", source=source, key=key)
         flat[parent] = {**current, fieldname: value}
         return
-    raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
+    _unknown(key, source)
 
 
 def _positive_number(x: Any, error: ScenarioError) -> float:
@@ -387,8 +420,10 @@ def _positive_number(x: Any, error: ScenarioError) -> float:
     return float(x)
 
 
-def _parse_value(value: Any, param, source: str | None) -> float | Distribution:
-    key = param.key
+def _parse_value(value: Any, param, source: str | None, name: str | None = None
+                 ) -> float | Distribution:
+    """A parameter's value (``name``: the scenario key, if not the parameter's own)."""
+    key = name or param.key
     expected = param.bounds.describe()
     if isinstance(value, dict):
         if "dist" not in value:

@@ -156,7 +156,10 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
 
     grid = list(itertools.product(*(values[k] for k in keys)))
     points = [base.with_overrides({k: float(v) for k, v in zip(keys, point)}) for point in grid]
-    plans = [build_plan(sc) for sc in points]
+    # The valuation path has a year per horizon year: points that differ in
+    # horizon_years cannot share a year axis, so their path is left out.
+    same_horizon = len({sc.horizon_years for sc in points}) == 1
+    plans = [build_plan(sc, path=same_horizon) for sc in points]
 
     bar = progress_bar(n * len(points), progress, desc="sweep")
     results = []

@@ -37,7 +37,7 @@ LAYERS: dict[str, int] = {
     # 2 the model: jitted blocks on one parameter vector (they know theta, not
     #   scenarios), and its plain NumPy twin.
     "model": 2, "model.params": 2, "model.scaling": 2, "model.costs": 2,
-    "model.performance": 2, "model.market": 2, "model.risk": 2, "model.beliefs": 2,
+    "model.performance": 2, "model.market": 2, "model.risk": 2, "model.beliefs": 2, "model.timeline": 2,
     "model.evaluate": 2, "reference": 2,
     # 3 a scenario, and the flat arrays compiled from it for the kernels.
     "scenario": 3, "plan": 3,
@@ -208,7 +208,7 @@ def test_checker_allows_same_layer_and_lower_imports():
     assert violations(modules) == []
 
 
-@pytest.mark.parametrize("name, path", [("sim.model.timeline", "sim/model/timeline.py"),
+@pytest.mark.parametrize("name, path", [("sim.model.newblock", "sim/model/newblock.py"),
                                         ("sim.decisions", "sim/decisions.py")])
 def test_checker_reports_a_module_without_a_layer(name, path):
     problems = missing_from_table(_with(name, "from ..jit import jit\n"))

@@ -61,7 +61,7 @@ def test_v1_positions_do_not_move_and_v2_keys_are_appended():
         "finetune.domain_gain", "finetune.license_cost", "market.price_premium",
         "market.price_sensitivity", "scaling.data_stock", "scaling.repeat_horizon",
         "costs.cluster_gpus", "risk.robustness_share", "risk.robustness_effectiveness",
-        "risk.compliance_cost", "risk.compliance_threshold"]
+        "risk.compliance_cost", "risk.compliance_threshold", "expectation.learning_rate"]
 
 
 def test_v2_defaults_are_the_v1_meaning():
@@ -71,7 +71,8 @@ def test_v2_defaults_are_the_v1_meaning():
         "market.price_sensitivity": 0.0, "scaling.data_stock": math.inf,
         "scaling.repeat_horizon": 15.4, "costs.cluster_gpus": math.inf,
         "risk.robustness_share": 0.0, "risk.robustness_effectiveness": 0.0,
-        "risk.compliance_cost": 0.0, "risk.compliance_threshold": 1e25}
+        "risk.compliance_cost": 0.0, "risk.compliance_threshold": 1e25,
+        "expectation.learning_rate": 0.5}
     assert FINETUNE_REQUIRED == list(FINETUNE_CONSTANTS)
     for key in V2_KEYS:
         p = PARAMETERS[key]

@@ -18,10 +18,7 @@ import numba
 import numpy as np
 
 from ..jit import jit_parallel, prange
-from ..model import evaluate_scenario
-from ..model.evaluate import N_WORLD
-from ..model.market import N_WORK
-from ..outputs import HISTOGRAMS, N_STATS
+from ..model.evaluate import evaluate_scenario, new_scratch
 from ..sampling.draw import draw_design_scenario
 from .accumulators import histogram_add, histogram_bin
 
@@ -29,9 +26,9 @@ __all__ = ["reduce_chunk", "sample_range"]
 
 
 @jit_parallel
-def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, structure,
+def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon,
-                 hist_lo, hist_inv_width, hist_offset, hist_scale, n_bins, hist,
+                 hist_cols, hist_lo, hist_inv_width, hist_offset, hist_scale, n_bins, hist,
                  block_n, block_mean, block_m2):
     """Evaluate blocks ``first_block .. first_block + n_blocks - 1``.
 
@@ -43,48 +40,51 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     and all of them independent of which thread saw which value); block ``b``
     of the chunk writes its count, means and M2 to ``block_*[b]``. Within a
     block, sums are shifted by the block's first value for accuracy.
+
+    ``model`` is (structure, belief): see :func:`sim.model.evaluate_scenario`;
+    the last entry of ``structure`` is the number of uniforms per scenario.
+    Column ``hist_cols[h]`` of the output feeds histogram ``h`` of each size.
     """
     theta0 = dists[0]
-    route, rule = structure
+    structure, belief = model
+    n_dims = structure[4]
     n_sampled = dists[1].shape[0]
-    n_dims = n_sampled + horizon
     n_sizes = log_sizes.shape[0]
-    n_hist = len(HISTOGRAMS)
+    n_cols = block_mean.shape[2]
+    n_hist = hist_cols.shape[0]
+    table = dists[8]
     for b in prange(n_blocks):
         lane = numba.get_thread_id()
         u = np.empty(n_dims)
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
-        theta_belief = np.empty(theta0.shape[0])
-        world = np.empty((n_sizes, N_WORLD))
-        world_belief = np.empty((n_sizes, N_WORLD))
-        out = np.empty((n_sizes, N_STATS))
-        work = np.empty((N_WORK, horizon))
-        shift = np.empty((n_sizes, N_STATS))
-        s1 = np.empty((n_sizes, N_STATS))
-        s2 = np.empty((n_sizes, N_STATS))
+        scratch = new_scratch(theta0.shape[0], n_sizes, horizon)
+        out = np.zeros((n_sizes, n_cols))
+        shift = np.empty((n_sizes, n_cols))
+        s1 = np.empty((n_sizes, n_cols))
+        s2 = np.empty((n_sizes, n_cols))
         # Flat views: one simple loop over every (size, statistic) vectorizes.
-        out_flat = out.reshape(n_sizes * N_STATS)
-        shift_flat = shift.reshape(n_sizes * N_STATS)
-        s1_flat = s1.reshape(n_sizes * N_STATS)
-        s2_flat = s2.reshape(n_sizes * N_STATS)
+        out_flat = out.reshape(n_sizes * n_cols)
+        shift_flat = shift.reshape(n_sizes * n_cols)
+        s1_flat = s1.reshape(n_sizes * n_cols)
+        s2_flat = s2.reshape(n_sizes * n_cols)
         first = (first_block + b) * block_size
         last = min(first + block_size, n_total)
         s1[:] = 0.0
         s2[:] = 0.0
         for s in range(first, last):
             draw_design_scenario(key, s, n_dims, block_size, dists, design, copula, u, z, theta)
-            evaluate_scenario(theta, route, rule, log_sizes, log_n_ref, horizon, u[n_sampled:], out,
-                              work, theta_belief, world, world_belief)
+            evaluate_scenario(theta, structure, log_sizes, log_n_ref, horizon, u, n_sampled, belief,
+                              table, out, scratch)
             if s == first:
                 shift[:] = out
-            for k in range(n_sizes * N_STATS):
+            for k in range(n_sizes * n_cols):
                 dx = out_flat[k] - shift_flat[k]
                 s1_flat[k] += dx
                 s2_flat[k] += dx * dx
             for j in range(n_sizes):
                 for h in range(n_hist):
-                    x = out[j, HISTOGRAMS[h]]
+                    x = out[j, hist_cols[h]]
                     hh = n_hist * j + h
                     i = histogram_bin(x, hist_lo[hh], hist_inv_width[hh], hist_offset[hh],
                                       hist_scale[hh], n_bins)
@@ -92,37 +92,40 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         m = last - first
         block_n[b] = m
         for j in range(n_sizes):
-            for k in range(N_STATS):
+            for k in range(n_cols):
                 mean_dx = s1[j, k] / m
                 block_mean[b, j, k] = shift[j, k] + mean_dx
                 block_m2[b, j, k] = max(s2[j, k] - s1[j, k] * mean_dx, 0.0)
 
 
 @jit_parallel
-def sample_range(key, first, n, block_size, dists, design, copula, structure,
-                 log_sizes, log_n_ref, horizon, draws, incident_u, stats):
-    """Keep every draw: ``draws[i]`` (sampled parameters), ``incident_u[i]``
-    and ``stats[i, size, STAT]`` for scenarios ``first .. first + n - 1``."""
+def sample_range(key, first, n, block_size, dists, design, copula, model,
+                 log_sizes, log_n_ref, horizon, draws, incident_u, belief_draws, stats):
+    """Keep every draw: ``draws[i]`` (sampled parameters), ``incident_u[i]``,
+    ``belief_draws[i]`` (the believed value of each belief key) and
+    ``stats[i, size, column]`` for scenarios ``first .. first + n - 1``."""
     theta0, target = dists[0], dists[1]
-    route, rule = structure
+    structure, belief = model
+    n_dims = structure[4]
     n_sampled = target.shape[0]
-    n_dims = n_sampled + horizon
     n_sizes = log_sizes.shape[0]
+    b_target = belief[0]
+    table = dists[8]
     n_lanes = 64
     for lane in prange(n_lanes):
         u = np.empty(n_dims)
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
-        theta_belief = np.empty(theta0.shape[0])
-        world = np.empty((n_sizes, N_WORLD))
-        world_belief = np.empty((n_sizes, N_WORLD))
-        work = np.empty((N_WORK, horizon))
+        scratch = new_scratch(theta0.shape[0], n_sizes, horizon)
         for i in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
             draw_design_scenario(key, first + i, n_dims, block_size, dists, design, copula,
                                  u, z, theta)
-            evaluate_scenario(theta, route, rule, log_sizes, log_n_ref, horizon, u[n_sampled:],
-                              stats[i], work, theta_belief, world, world_belief)
+            evaluate_scenario(theta, structure, log_sizes, log_n_ref, horizon, u, n_sampled, belief,
+                              table, stats[i], scratch)
             for d in range(n_sampled):
                 draws[i, d] = theta[target[d]]
             for t in range(horizon):
                 incident_u[i, t] = u[n_sampled + t]
+            theta_belief = scratch[1]
+            for b in range(b_target.shape[0]):
+                belief_draws[i, b] = theta_belief[b_target[b]]

@@ -22,7 +22,7 @@ import numpy as np
 from ..checks import check_n
 from ..errors import SimError
 from ..layout import BLOCK, PILOT
-from ..outputs import HISTOGRAMS, INVESTMENT, N_STATS, NET_VALUE, STAT_BY_NAME
+from ..outputs import HISTOGRAMS, INVESTMENT, NET_VALUE, PATH_MTM, STAT_BY_NAME, path_column
 from ..plan import Plan
 from ..sampling.designs import Design, build_design, design_size
 from ..sampling.rng import key_from_seed
@@ -41,31 +41,33 @@ class Reduction:
     """Everything ``run`` accumulates: moments and histograms."""
 
     n: int
-    mean: np.ndarray  # (n_sizes, N_STATS)
-    m2: np.ndarray  # (n_sizes, N_STATS)
-    hist_count: np.ndarray  # (2 * n_sizes, bins): roi, roi_expected per size
+    mean: np.ndarray  # (n_sizes, n_columns): the model's output columns
+    m2: np.ndarray  # (n_sizes, n_columns)
+    hist_count: np.ndarray  # (n_hist * n_sizes, bins): the hist_cols of each size
     hist_min: np.ndarray
     hist_max: np.ndarray
     hist_at_min: np.ndarray  # values equal to the bin minimum (point masses)
     hist_at_max: np.ndarray  # values equal to the bin maximum
     rep_n: np.ndarray  # (R,) scenarios per replicate (R = 1 for random)
-    rep_mean: np.ndarray  # (R, n_sizes, N_STATS)
+    rep_mean: np.ndarray  # (R, n_sizes, n_columns)
     rep_m2: np.ndarray
     elapsed: float
+    hist_cols: np.ndarray = None  # output columns with a histogram (histogram_columns)
 
-    def histogram_of(self, size: int, stat: int) -> tuple[np.ndarray, ...]:
-        """The histogram of statistic ``stat`` (one of
-        :data:`sim.outputs.HISTOGRAMS`) at size index ``size``."""
-        return self.histogram(len(HISTOGRAMS) * size + HISTOGRAMS.index(stat))
+    def histogram_of(self, size: int, column: int) -> tuple[np.ndarray, ...]:
+        """The histogram of output ``column`` (one of ``hist_cols``) at size
+        index ``size``."""
+        cols = list(self.hist_cols)
+        return self.histogram(len(cols) * size + cols.index(column))
 
     def histogram(self, h: int) -> tuple[np.ndarray, ...]:
         """Count, min, max, count at min and count at max of histogram ``h``
-        (``len(HISTOGRAMS) * j + k``: statistic ``HISTOGRAMS[k]`` of size j)."""
+        (``len(hist_cols) * j + k``: column ``hist_cols[k]`` of size j)."""
         return (self.hist_count[h], self.hist_min[h], self.hist_max[h],
                 self.hist_at_min[h], self.hist_at_max[h])
 
     def standard_error(self) -> np.ndarray:
-        """Monte Carlo standard error of every mean, (n_sizes, N_STATS).
+        """Monte Carlo standard error of every mean, (n_sizes, n_columns).
 
         Independent draws: sample standard deviation / sqrt(n). Replicated
         designs (LHS, Sobol'): standard deviation of the R replicate means /
@@ -91,22 +93,39 @@ def kernel_args(plan: Plan, design: Design) -> tuple:
     return plan_args(plan), design.args(), (plan.corr_dims, plan.corr_chol)
 
 
-def structure_args(plan: Plan) -> tuple[int, int]:
-    """The structural choices the model kernels take: (route, compute rule)."""
-    return plan.route_code, plan.rule_code
+def model_args(plan: Plan) -> tuple:
+    """What the model kernels take besides the parameters: the structure
+    (route, compute rule, belief expects incidents, path on, uniforms per
+    scenario) and the belief's encoding."""
+    structure = (plan.route_code, plan.rule_code, int(plan.belief_incidents), int(plan.path),
+                 plan.n_dims)
+    belief = (plan.b_target, plan.b_dim, plan.b_family, plan.b_par, plan.b_lo, plan.b_span,
+              plan.b_offset, plan.b_n_table, plan.b_const)
+    return structure, belief
+
+
+def histogram_columns(plan: Plan) -> np.ndarray:
+    """Output columns sketched by a histogram per size: ROI, expected ROI,
+    net value, and the mark-to-market ROI of every year when the path is on."""
+    cols = list(HISTOGRAMS)
+    if plan.path:
+        cols += [path_column(t, PATH_MTM) for t in range(plan.horizon + 1)]
+    return np.asarray(cols, dtype=np.int64)
 
 
 def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = None):
-    """Draws, incident uniforms and per-size statistics of ``n`` scenarios."""
+    """Draws, incident uniforms, believed draws and per-size outputs of ``n``
+    scenarios (``stats[i, size, column]``, with the path columns if on)."""
     if design is None:
         design = build_design("random", 0, first + n, plan.n_dims)
     draws = np.empty((n, plan.n_sampled))
     incident_u = np.empty((n, plan.horizon))
-    stats = np.empty((n, plan.n_sizes, N_STATS))
-    kernels.sample_range(key, first, n, BLOCK, *kernel_args(plan, design), structure_args(plan),
+    belief_draws = np.empty((n, len(plan.b_target)))
+    stats = np.zeros((n, plan.n_sizes, plan.n_columns))
+    kernels.sample_range(key, first, n, BLOCK, *kernel_args(plan, design), model_args(plan),
                          plan.log_sizes, plan.log_n_ref,
-                         plan.horizon, draws, incident_u, stats)
-    return draws, incident_u, stats
+                         plan.horizon, draws, incident_u, belief_draws, stats)
+    return draws, incident_u, belief_draws, stats
 
 
 class Reducer:
@@ -129,26 +148,28 @@ class Reducer:
         self.blocks_per_chunk = max(1, math.ceil(chunk / BLOCK))
         self.n = 0
         n_sizes = plan.n_sizes
+        n_cols = plan.n_columns
         # Pilot: the first scenarios set the histogram ranges (the same for any
         # chunking, since they are always scenarios 0 .. PILOT-1).
         pilot_n = min(design.n, PILOT)
-        _, _, pilot = sample_arrays(plan, self.key, 0, pilot_n, design)
-        pilot_values = pilot[:, :, list(HISTOGRAMS)].reshape(pilot_n, -1)
-        offset, scale = histogram_maps(pilot)
+        _, _, _, pilot = sample_arrays(plan, self.key, 0, pilot_n, design)
+        self.hist_cols = histogram_columns(plan)
+        pilot_values = pilot[:, :, self.hist_cols].reshape(pilot_n, -1)
+        offset, scale = histogram_maps(pilot, self.hist_cols)
         self.hist = Histograms.from_pilot(pilot_values, numba.get_num_threads(),
                                           offset=offset, scale=scale)
         self.total_n = np.zeros(1, dtype=np.int64)
-        self.mean = np.zeros((n_sizes, N_STATS))
-        self.m2 = np.zeros((n_sizes, N_STATS))
+        self.mean = np.zeros((n_sizes, n_cols))
+        self.m2 = np.zeros((n_sizes, n_cols))
         R = design.n_replicates
         self.rep_n = np.zeros(R, dtype=np.int64)
-        self.rep_mean = np.zeros((R, n_sizes, N_STATS))
-        self.rep_m2 = np.zeros((R, n_sizes, N_STATS))
+        self.rep_mean = np.zeros((R, n_sizes, n_cols))
+        self.rep_m2 = np.zeros((R, n_sizes, n_cols))
         bpc = self.blocks_per_chunk
         self.block_n = np.zeros(bpc, dtype=np.int64)
-        self.block_mean = np.zeros((bpc, n_sizes, N_STATS))
-        self.block_m2 = np.zeros((bpc, n_sizes, N_STATS))
-        self.args = kernel_args(plan, design) + (structure_args(plan),)
+        self.block_mean = np.zeros((bpc, n_sizes, n_cols))
+        self.block_m2 = np.zeros((bpc, n_sizes, n_cols))
+        self.args = kernel_args(plan, design) + (model_args(plan),)
 
     def advance(self, n_to: int, progress: Any = None) -> None:
         block = BLOCK
@@ -163,7 +184,8 @@ class Reducer:
             with numba.parallel_chunksize(1):  # blocks to threads one at a time
                 kernels.reduce_chunk(self.key, first_block, nb, n_to, block, *self.args,
                                      plan.log_sizes, plan.log_n_ref, plan.horizon,
-                                     hist.lo, hist.inv_width, hist.offset, hist.scale, hist.n_bins,
+                                     self.hist_cols, hist.lo, hist.inv_width, hist.offset,
+                                     hist.scale, hist.n_bins,
                                      hist.data, self.block_n, self.block_mean, self.block_m2)
             accumulators.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
                                     self.block_mean, self.block_m2, nb)
@@ -186,18 +208,18 @@ class Reducer:
         return Reduction(n=int(self.total_n[0]), mean=self.mean.copy(), m2=self.m2.copy(),
                          hist_count=count, hist_min=vmin, hist_max=vmax, hist_at_min=at_min,
                          hist_at_max=at_max, rep_n=rep[0], rep_mean=rep[1], rep_m2=rep[2],
-                         elapsed=time.perf_counter() - self.start)
+                         elapsed=time.perf_counter() - self.start, hist_cols=self.hist_cols)
 
 
-def histogram_maps(pilot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def histogram_maps(pilot: np.ndarray, hist_cols) -> tuple[np.ndarray, np.ndarray]:
     """Offset and scale of each histogram's coordinate, flattened like
-    ``pilot[:, size, HISTOGRAMS]``: ROI-like statistics as multiples of the
+    ``pilot[:, size, hist_cols]``: ROI-like statistics as multiples of the
     investment (offset 1, scale 1000); net value in USD relative to a
     thousandth of the pilot's median investment at that size."""
     n_sizes = pilot.shape[1]
-    offset = np.ones((n_sizes, len(HISTOGRAMS)))
-    scale = np.full((n_sizes, len(HISTOGRAMS)), SCALE)
-    k = HISTOGRAMS.index(NET_VALUE)
+    offset = np.ones((n_sizes, len(hist_cols)))
+    scale = np.full((n_sizes, len(hist_cols)), SCALE)
+    k = list(hist_cols).index(NET_VALUE)
     median_i = np.nanmedian(np.abs(pilot[:, :, INVESTMENT]), axis=0)
     offset[:, k] = 0.0
     scale[:, k] = SCALE / np.where(np.isfinite(median_i) & (median_i > 0), median_i, 1.0)
