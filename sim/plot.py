@@ -27,10 +27,10 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLoca
 from .atomic import atomic_output
 from .choices import PLOT_KINDS
 from .errors import SimError
-from .units import size_label
+from .units import size_label, usd_label
 
 __all__ = ["CHARTS", "KINDS", "best", "costs", "draw", "exceedance", "fan", "hist", "open_result",
-           "save_figure", "sweep"]
+           "save_figure", "sweep", "cooling", "cashflow"]
 
 KINDS = PLOT_KINDS
 FORMATS = (".png", ".svg", ".pdf")
@@ -466,8 +466,110 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
     return fig
 
 
+def _small_multiples(n: int, ax, height: float = 3.0):
+    """A figure of ``n`` panels in rows of at most three, sharing x and y."""
+    if ax is not None:
+        raise SimError("this chart draws one panel per model size; give no ax, or one size "
+                       "(model_size=...) to draw on a given axes")
+    cols = min(3, n)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(4.2 * cols, height * rows + 1.2), layout="constrained")
+    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
+    for a in axes[n:]:
+        a.set_visible(False)
+    return fig, axes[:n]
+
+
+def cooling(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """The fever over time: per size, the fan of the mark-to-market ROI
+    investors hold after each year, from their belief at the decision (year
+    0) to the realized ROI at the horizon, and below it the chance that the
+    project is marked below cost and that one expected to pay has cooled."""
+    _require(ds, "cooling", ["mtm_quantile", "prob_below_cost", "prob_cooled"])
+    sizes = select_sizes(ds, model_size)
+    years = ds["year"].values
+    n = len(sizes)
+    cols = min(5, n)
+    fig = Figure(figsize=(max(6.0, 3.4 * cols), 6.4), layout="constrained")
+    grid = fig.add_gridspec(2, cols, height_ratios=(2.2, 1.0))
+    top = [fig.add_subplot(grid[0, c]) for c in range(cols)]
+    bottom = [fig.add_subplot(grid[1, c], sharex=top[c]) for c in range(cols)]
+    if n > cols:  # more sizes than columns: draw the largest ones that fit
+        sizes = sizes[-cols:]
+    lo, hi = np.inf, -np.inf
+    for a, b, s in zip(top, bottom, sizes):
+        at = ds.sel(model_size=s)
+        q = {lv: _quantile(at, "mtm_quantile", lv, "cooling") for lv in (0.05, 0.25, 0.5, 0.75, 0.95)}
+        color = size_color(s)
+        a.fill_between(years, q[0.05], q[0.95], color=color, alpha=0.18, lw=0, label="5–95%")
+        a.fill_between(years, q[0.25], q[0.75], color=color, alpha=0.38, lw=0, label="25–75%")
+        a.plot(years, q[0.5], color=color, lw=2, marker="o", ms=4, label="median")
+        a.plot(years, at["mtm_mean"].values, color="0.2", lw=1.2, ls="--", label="mean")
+        a.axhline(0, color="0.3", lw=0.8)
+        lo, hi = min(lo, q[0.05].min()), max(hi, q[0.95].max())
+        a.set_title(f"model size {size_label(s)}")
+        b.plot(years, 100 * at["prob_below_cost"].values, color="#c44e52", lw=1.8, marker="s",
+               ms=4, label="P(marked below cost)")
+        b.plot(years, 100 * at["prob_cooled"].values, color="#4c72b0", lw=1.8, marker="^",
+               ms=4, label="P(expected to pay, then marked below cost)")
+        b.set_ylim(0, 100)
+        b.xaxis.set_major_locator(FixedLocator(years))
+    for a in top:
+        a.set_ylim(*_pad(min(lo, 0.0), max(hi, 1.0)))
+        _roi_scale(a, "y", *a.get_ylim())
+        a.set_ylabel("mark-to-market ROI (asinh scale)")
+    for a in top[1:] + bottom[1:]:
+        a.set_ylabel("")
+    bottom[0].set_ylabel("share of scenarios (%)")
+    top[0].legend(loc="upper right", fontsize="small", frameon=False)
+    bottom[0].legend(loc="upper left", fontsize="x-small", frameon=False)
+    fig.supxlabel("years after the decision (0 = investors' belief at the decision, "
+                  f"{int(years[-1])} = the realized ROI)")
+    shown = "" if len(sizes) == n else f" (the {len(sizes)} largest of {n} sizes)"
+    fig.suptitle(_title(ds, f"How the fever cools: mark-to-market ROI year by year{shown}"))
+    return fig
+
+
+def cashflow(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """Realized against believed cash flow per year (mean, USD, not
+    discounted), one panel per size."""
+    _require(ds, "cashflow", ["cash_flow_mean", "cash_flow_expected_mean"])
+    sizes = select_sizes(ds, model_size)
+    years = ds["year"].values[1:]
+    fig, axes = _small_multiples(len(sizes), ax)
+    width = 0.38
+    for a, s in zip(axes, sizes):
+        at = ds.sel(model_size=s, year=years)
+        real = at["cash_flow_mean"].values
+        believed = at["cash_flow_expected_mean"].values
+        a.bar(years - width / 2, believed, width, color="#c44e52", alpha=0.7,
+              label="believed at the decision")
+        a.bar(years + width / 2, real, width, color=size_color(s), label="realized")
+        a.errorbar(years + width / 2, real, yerr=1.96 * at["cash_flow_mean_se"].values,
+                   fmt="none", ecolor="0.2", lw=1)
+        a.axhline(0, color="0.3", lw=0.8)
+        a.set_yscale("symlog", linthresh=1e5)
+        a.yaxis.set_major_formatter(FuncFormatter(lambda x, _: usd_label(x)))
+        a.yaxis.set_minor_locator(NullLocator())
+        a.tick_params(labelbottom=True)
+        a.set_title(f"model size {size_label(s)}")
+        a.set_xlabel("revenue year")
+        a.xaxis.set_major_locator(FixedLocator(years))
+    top = max(1e6, float(np.nanmax(np.abs(ds["cash_flow_expected_mean"].sel(model_size=sizes)))))
+    bottom = float(np.nanmin(ds["cash_flow_mean"].sel(model_size=sizes)))
+    decades = [10.0**k for k in range(6, int(np.ceil(np.log10(top))) + 1)]
+    ticks = [-d for d in decades[::-1] if -d >= bottom] + [0.0] + decades
+    for a in axes:
+        a.yaxis.set_major_locator(FixedLocator(ticks))
+        a.set_ylim(min(0.0, bottom * 1.5), top * 1.5)
+    axes[0].set_ylabel("mean cash flow, USD (not discounted; log above $100K)")
+    axes[0].legend(loc="best", fontsize="small", frameon=False)
+    fig.suptitle(_title(ds, "Cash flow per year: what investors believed and what came"))
+    return fig
+
+
 CHARTS = {"fan": fan, "hist": hist, "exceedance": exceedance, "best": best, "costs": costs,
-          "sweep": sweep}
+          "sweep": sweep, "cooling": cooling, "cashflow": cashflow}
 
 
 # ---------------------------------------------------------------- files
@@ -491,7 +593,8 @@ def draw(ds: xr.Dataset, kind: str, **options) -> Figure:
     kinds that take them."""
     if kind not in CHARTS:
         raise SimError(f"unknown chart kind {kind!r} (expected one of {', '.join(KINDS)})")
-    takes = {"hist": ("model_size",), "exceedance": ("model_size",),
+    takes = {"hist": ("model_size",), "exceedance": ("model_size",), "cooling": ("model_size",),
+             "cashflow": ("model_size",),
              "sweep": ("model_size", "stat", "quantile")}.get(kind, ())
     given = {k: v for k, v in options.items() if v is not None}
     unused = [k for k in given if k not in takes]

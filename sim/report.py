@@ -33,6 +33,12 @@ RUN_CHARTS = (
     ("hist", "How ROI is distributed for each model size."),
     ("best", "How often each size has the highest ROI of the grid."),
     ("costs", "Where the money goes: mean cost components as shares of the total."),
+    ("cooling", "How the fever cools: the mark-to-market ROI investors hold after each year, "
+                "from their belief at the decision (year 0) to the realized ROI; below, the "
+                "chance that the project is marked below cost, and that one expected to pay "
+                "has been."),
+    ("cashflow", "Cash flow per year: what investors believed at the decision against what "
+                 "was realized (means, not discounted)."),
 )
 #: Charts of a sweep: (statistic, caption).
 SWEEP_CHARTS = (

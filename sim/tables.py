@@ -36,6 +36,9 @@ def summary_table(ds: xr.Dataset) -> str:
         lines.extend(_value_table(ds))
     lines.append("")
     lines.extend(_expectation_table(ds))
+    if "mtm_quantile" in ds:
+        lines.append("")
+        lines.extend(_path_table(ds))
     if "roi_quantile_ci" in ds and "prob_loss_se" in ds:
         lines.append("")
         lines.extend(_precision_table(ds))
@@ -59,6 +62,31 @@ def _value_table(ds: xr.Dataset) -> list[str]:
             f"{at(0.95):>10}  {float(ds['release_delay_mean'][j]):>6.2f}  "
             f"{float(ds['data_limited_share'][j]):>9.1%}  "
             f"{usd_label(ds['compliance_cost_npv_mean'][j]):>8}")
+    return lines
+
+
+def _path_table(ds: xr.Dataset, max_years: int = 6) -> list[str]:
+    """The fever over time: median mark-to-market ROI and P(marked below cost)
+    per size and year after the decision, and P(cooled) by the horizon."""
+    years = [int(y) for y in ds["year"].values]
+    if len(years) > max_years:  # the first years, the middle and the end
+        T = years[-1]
+        years = sorted({0, 1, 2, T // 2, T - 1, T})
+    median = ds["mtm_quantile"].sel(quantile=0.5, method="nearest")
+    header = f"{'model size':>12}" + "".join(f"{f'year {y}':>12}" for y in years) + f"  {'P(cooled)':>9}"
+    lines = ["the fever over time: median mark-to-market ROI (P(marked below cost)) by year",
+             "after the decision; year 0 is investors' belief, the last year the realized ROI;",
+             "P(cooled) = P(expected to pay at year 0, marked below cost by the horizon)",
+             header, "-" * len(header)]
+    for j, size in enumerate(ds["model_size"].values):
+        cells = []
+        for y in years:
+            m = float(median.isel(model_size=j).sel(year=y))
+            p = float(ds["prob_below_cost"].isel(model_size=j).sel(year=y))
+            cells.append(f"{m:.2f} ({p:.0%})")
+        cooled = float(ds["prob_cooled"].isel(model_size=j).isel(year=-1))
+        lines.append(f"{size_label(size):>12}" + "".join(f"{c:>12}" for c in cells)
+                     + f"  {cooled:>9.1%}")
     return lines
 
 
