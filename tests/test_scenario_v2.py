@@ -435,8 +435,10 @@ def test_bundled_files_cite_each_change_and_change_something(name, baseline):
     raw = flatten(parse_toml(text))
     sc = sim.load_scenario(path)
     for key in set(raw) - {"extends", "name", "description", "correlation"}:
-        leaf, section = key.split(".")[-1], key.split(".")[0]
-        body = _table(text, section) if "." in key else text
+        leaf = key.split(".")[-1]
+        # Its table: [section], or [expectation.section] for a belief key.
+        section = key.rsplit(".", 1)[0] if key.count(".") >= 2 else key.split(".")[0]
+        body = _table(text, re.escape(section)) if "." in key else text
         lines = [l for l in body.splitlines() if re.match(rf"\s*{leaf}\s*=", l)]
         assert len(lines) == 1, key
         tags = TAG.findall(lines[0])
