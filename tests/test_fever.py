@@ -1,0 +1,199 @@
+"""Investors' beliefs and the fever as a process (MODEL.md sections 8 and 9).
+
+``hand_world`` is one world of MODEL.md v2 (sections 2, 6, 7, 10, 11) for one
+size, year by year, written with plain floats and ``math`` from the spec;
+``hand_path`` puts reality and the belief together as section 9 says:
+
+    ratio_t = Rev_t / Rev^e_t            (1 when Rev^e_t = 0)
+    b_0 = 1;  b_t = (1 - w) b_(t-1) + w ratio_t
+    V_t = sum_(tau<=t) CF_tau/(1+r)^(tau+d) + b_t sum_(tau>t) CF^e_tau/(1+r)^(tau+d_e)
+    MTM_0 = ROI_expected;  MTM_t = (V_t - I) / I    (reality's I)
+
+The believed remainder is summed over the years after t, as written in the
+spec (the kernel subtracts the first t years from the believed NPV instead),
+so the two agree to rounding, not bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import sim
+
+from .conftest import CONSTANTS, SIZES, make_scenario
+from .test_model_v2 import SECONDS_PER_YEAR, V2_DEFAULTS, effective_tokens
+
+N_REF = 1e9
+GAP = "performance.deployment_gap"
+
+
+def hand_world(c: dict, N: float, incident_u, with_incidents: bool, horizon: int,
+               n_ref: float = N_REF) -> dict:
+    """One world for one size: investment ``I``, release delay ``d`` and, per
+    year t = 1..T, revenue ``rev[t-1]`` and cash flow ``cf[t-1]`` (USD, not
+    discounted) and the discount factor ``disc[t-1] = (1+r)^-(t+d)``.
+
+    ``c["pool"]`` is the pool this world spends (reality: the revenue pool;
+    the belief: its pool times its hype)."""
+    c = {**V2_DEFAULTS, **c}
+    g = c.__getitem__
+    x = N / n_ref
+    a = g("scaling.data_exponent")
+    D_ref = g("scaling.tokens_at_reference")
+    S_D, R_star = g("scaling.data_stock"), g("scaling.repeat_horizon")
+    A, B = g("performance.param_coefficient"), g("performance.data_coefficient")
+    al, be = g("performance.param_exponent"), g("performance.data_exponent")
+
+    D = D_ref * x ** a
+    R_final = g("scaling.flops_at_reference") * x ** g("scaling.compute_exponent")
+    l = A / N ** al + B / effective_tokens(D, S_D, R_star) ** be
+    C_data = min(D, S_D) * g("costs.data_price_per_token")
+    C_fix = g("costs.fixed_cost_at_reference") * x ** g("costs.fixed_cost_exponent")
+    R = R_final * g("scaling.experiment_overhead")
+    c_flop = g("costs.gpu_hour_price") / (3600 * g("costs.gpu_peak_flops")
+                                          * g("costs.training_utilization"))
+    I = (R * c_flop + C_data + C_fix) * (1 + g("risk.control_share") + g("risk.robustness_share"))
+
+    Nc = g("market.competitor_size")
+    lc1 = A / Nc ** al + B / effective_tokens(D_ref * (Nc / n_ref) ** a, S_D, R_star) ** be
+    g_eff = g(GAP) * math.exp(-g("risk.robustness_effectiveness") * g("risk.robustness_share"))
+    l_real = l / (1 - g_eff)
+    d = R_final / (g("costs.cluster_gpus") * g("costs.gpu_peak_flops")
+                   * g("costs.training_utilization") * SECONDS_PER_YEAR)
+    ctok1 = 2 * N * g("costs.gpu_hour_price") / (3600 * g("costs.gpu_peak_flops")
+                                                 * g("costs.serving_utilization"))
+    lam = g("risk.incident_rate") * math.exp(-g("risk.control_effectiveness") * g("risk.control_share"))
+    m, eps = g("market.price_premium"), g("market.price_sensitivity")
+    Y = g("risk.compliance_cost") if R_final >= g("risk.compliance_threshold") else 0.0
+    r = g("finance.discount_rate")
+
+    rev, cf, disc = [], [], []
+    for t in range(1, horizon + 1):
+        e = t - 1 + d
+        disc.append((1 + r) ** -(t + d))
+        l_ct = lc1 * (1 - g("market.frontier_progress")) ** e
+        p_mkt = g("market.token_price") * (1 - g("market.token_price_decline")) ** e
+        ctok = ctok1 * (1 - g("costs.serving_cost_decline")) ** e
+        if ctok >= m * p_mkt:  # withdrawn that year
+            rev.append(0.0)
+            cf.append(0.0)
+            continue
+        M_t = g("pool") * (1 + g("market.growth")) ** e
+        share = 1 / (1 + g("market.competitors") * (l_real / l_ct) ** g("market.share_sharpness")
+                     * m ** eps)
+        Rev = M_t * share * m
+        S = M_t * share / p_mkt * ctok
+        X = g("risk.incident_severity") * Rev if with_incidents and incident_u[t - 1] < lam else 0.0
+        rev.append(Rev)
+        cf.append(Rev - S - X - Y)
+    npv = sum(f * q for f, q in zip(cf, disc))
+    return {"I": I, "d": d, "rev": rev, "cf": cf, "disc": disc, "npv": npv,
+            "roi": (npv - I) / I}
+
+
+def hand_path(reality: dict, belief: dict, N: float, incident_u, horizon: int,
+              belief_incidents: bool = False) -> dict:
+    """MODEL.md sections 8 and 9 for one size and one scenario.
+
+    ``reality`` holds every parameter, ``belief`` the keys of
+    ``[expectation]`` (without the ``expectation.`` prefix, and with
+    ``learning_rate``). Returns per valuation year t = 0..T the lists
+    ``mtm``, ``cash_flow``, ``cash_flow_expected``, ``payback``, ``below``,
+    ``cooled``, and both worlds."""
+    believed = dict(belief)
+    w = believed.pop("learning_rate", 0.5)
+    real_c = {**reality, "pool": reality["market.revenue_pool"]}
+    belief_c = {**reality, GAP: 0.0, **believed}
+    belief_c["pool"] = belief_c["market.revenue_pool"] * belief_c["market.hype"]
+    real = hand_world(real_c, N, incident_u, True, horizon)
+    bel = hand_world(belief_c, N, incident_u, belief_incidents, horizon)
+    I = real["I"]
+    roi_expected = (bel["npv"] - bel["I"]) / bel["I"]
+
+    mtm, payback = [roi_expected], [0.0]
+    b = 1.0
+    for t in range(1, horizon + 1):
+        rev, rev_e = real["rev"][t - 1], bel["rev"][t - 1]
+        ratio = rev / rev_e if rev_e != 0 else 1.0
+        b = (1 - w) * b + w * ratio
+        realized = sum(real["cf"][k] * real["disc"][k] for k in range(t))
+        remainder = sum(bel["cf"][k] * bel["disc"][k] for k in range(t, horizon))
+        mtm.append((realized + b * remainder - I) / I)
+        payback.append(float(realized >= I))
+    below = [float(v < 0) for v in mtm]
+    cooled = [0.0] + [float(mtm[0] >= 0 and min(mtm[1:t + 1]) < 0) for t in range(1, horizon + 1)]
+    return {"mtm": mtm, "payback": payback, "below": below, "cooled": cooled,
+            "cash_flow": [0.0] + real["cf"], "cash_flow_expected": [0.0] + bel["cf"],
+            "roi": real["roi"], "roi_expected": roi_expected, "real": real, "belief": bel}
+
+
+HORIZON = 3
+#: A smaller market than ``conftest``'s (1e9, not 1e10), so that the
+#: belief's world and reality part ways within three years.
+REALITY = {**CONSTANTS, "market.revenue_pool": 1e9}
+#: Investors believe in fewer rivals (3, not 8) and a slower price decline
+#: (30%/yr, not 50%), and learn half of each year's revenue surprise.
+BELIEF = {"market.competitors": 3.0, "market.token_price_decline": 0.3, "learning_rate": 0.5}
+
+
+def believed(belief: dict) -> dict:
+    """``[expectation]`` keys of a belief, as ``make_scenario`` takes them."""
+    return {f"expectation.{k}": v for k, v in belief.items()}
+
+
+def compare_path(reality: dict, belief: dict, n: int = 2, belief_incidents: bool = False,
+                 horizon: int = HORIZON) -> dict:
+    """Every path variable of ``sim.sample`` (per scenario) and the path
+    outputs of ``sim.run`` (over the same draws) against ``hand_path``;
+    returns the hand values as arrays (scenario, size, valuation year)."""
+    extra = {"expectation.incidents": True} if belief_incidents else {}
+    sc = make_scenario(horizon_years=horizon, **reality, **believed(belief), **extra)
+    ds = sim.sample(sc, n_scenarios=n, seed=0)
+    u = ds.incident_uniform.values
+    hands = [[hand_path(reality, belief, N, u[s], horizon, belief_incidents) for N in SIZES]
+             for s in range(n)]
+    want = {k: np.array([[h[k] for h in row] for row in hands])
+            for k in ("mtm", "payback", "below", "cooled", "cash_flow", "cash_flow_expected",
+                      "roi", "roi_expected")}
+    assert ds.mtm.dims == ("scenario", "model_size", "valuation_year")
+    np.testing.assert_array_equal(ds.valuation_year.values, np.arange(horizon + 1))
+    np.testing.assert_allclose(ds.mtm.values, want["mtm"], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ds.roi_expected.values, want["roi_expected"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ds.roi.values, want["roi"], rtol=1e-9, atol=1e-12)
+    for name in ("cash_flow", "cash_flow_expected"):
+        np.testing.assert_allclose(ds[name].values, want[name], rtol=1e-9, atol=1e-3, err_msg=name)
+    for name, key in (("payback", "payback"), ("below_cost", "below"), ("cooled", "cooled")):
+        np.testing.assert_array_equal(ds[name].values, want[key], err_msg=name)
+
+    run = sim.run(sc, n_scenarios=n, seed=0)
+    assert run.mtm_mean.dims == ("model_size", "year")
+    np.testing.assert_array_equal(run.year.values, np.arange(horizon + 1))
+    for name, key in (("prob_payback", "payback"), ("prob_below_cost", "below"),
+                      ("prob_cooled", "cooled")):
+        np.testing.assert_allclose(run[name].values, want[key].mean(axis=0), rtol=1e-12,
+                                   atol=1e-15, err_msg=name)
+    np.testing.assert_allclose(run.mtm_mean.values, want["mtm"].mean(axis=0), rtol=1e-9, atol=1e-9)
+    for name in ("cash_flow", "cash_flow_expected"):
+        np.testing.assert_allclose(run[f"{name}_mean"].values, want[name].mean(axis=0),
+                                   rtol=1e-9, atol=1e-3, err_msg=name)
+    return want
+
+
+def test_path_matches_hand_computation():
+    want = compare_path(REALITY, BELIEF)
+    mtm, payback, cooled = want["mtm"][0], want["payback"][0], want["cooled"][0]
+    # The case exercises the path: 100M and 1B are expected to pay (MTM_0 >= 0)
+    # and are marked below cost later (100M in year 1, 1B only in year 2).
+    np.testing.assert_array_equal(cooled[0], [0, 1, 1, 1])
+    np.testing.assert_array_equal(cooled[1], [0, 0, 1, 1])
+    assert (mtm[:2, 0] >= 0).all() and mtm[1, 1] >= 0
+    # 10B pays back in year 3, 100B in year 2; neither cools.
+    np.testing.assert_array_equal(payback[2], [0, 0, 0, 1])
+    np.testing.assert_array_equal(payback[3], [0, 0, 1, 1])
+    assert not cooled[2:].any() and not payback[:2].any()
+    # 1T is served in neither world: ratio 1, MTM stays at -1.
+    np.testing.assert_array_equal(mtm[4], -1.0)
+    # The belief differs from reality, so the mark moves every year.
+    assert (np.abs(np.diff(mtm[:4], axis=1)) > 1e-3).all()
