@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 import sim
 
@@ -197,3 +198,69 @@ def test_path_matches_hand_computation():
     np.testing.assert_array_equal(mtm[4], -1.0)
     # The belief differs from reality, so the mark moves every year.
     assert (np.abs(np.diff(mtm[:4], axis=1)) > 1e-3).all()
+
+
+#: A cluster of 40 GPUs: the final run takes d = 0.024 years at 10B, 2.4 at
+#: 100B (which then meets the 50%/yr price fall late enough to be withdrawn
+#: in year 3 in reality, while the belief's 30%/yr keeps it served: ratio 0)
+#: and 240 at 1T (never served).
+SLOW_CLUSTER = {**REALITY, "costs.cluster_gpus": 40.0}
+
+
+@pytest.mark.parametrize("belief", [
+    # The belief changes no key of R_final nor of the cluster: it sees the
+    # same release delay d as reality (its price decline does change what
+    # the delay costs it).
+    BELIEF,
+    # Investors believe in a cluster ten times larger: d_e = d / 10.
+    {**BELIEF, "costs.cluster_gpus": 400.0},
+], ids=["same_delay", "own_delay"])
+def test_path_with_finite_cluster_matches_hand_computation(belief):
+    want = compare_path(SLOW_CLUSTER, belief)
+    hands = [hand_path(SLOW_CLUSTER, belief, N, [1.0] * HORIZON, HORIZON) for N in SIZES]
+    d = np.array([h["real"]["d"] for h in hands])
+    d_e = np.array([h["belief"]["d"] for h in hands])
+    assert d[2] > 0.01 and 2 < d[3] < 3
+    if "costs.cluster_gpus" in belief:
+        np.testing.assert_allclose(d_e, d / 10, rtol=1e-12)
+    else:
+        np.testing.assert_array_equal(d_e, d)
+    # 100B: served by both worlds in years 1-2, by the belief alone in year 3.
+    assert [r > 0 for r in hands[3]["real"]["rev"]] == [True, True, False]
+    assert all(r > 0 for r in hands[3]["belief"]["rev"])
+    assert want["cash_flow"][0, 3, 3] == 0 and want["cash_flow_expected"][0, 3, 3] > 0
+    # ... expected to pay, it is marked below cost by year 3 (in year 2 when
+    # investors see reality's delay, in year 3 when they believe in the
+    # larger cluster); 10B still pays back in year 3.
+    assert want["mtm"][0, 3, 0] > 0 and want["cooled"][0, 3, 1] == 0 and want["cooled"][0, 3, 3] == 1
+    np.testing.assert_array_equal(want["payback"][0, 2], [0, 0, 0, 1])
+
+
+#: Incidents in reality (lambda = 0.9 e^-1 = 0.33) and in the belief, which
+#: expects them at its own rate (0.5 e^-1 = 0.18) and severity (0.4, not
+#: 0.2), on the same incident uniforms.
+INCIDENT_REALITY = {**REALITY, "risk.incident_rate": 0.9}
+INCIDENT_BELIEF = {**BELIEF, "risk.incident_rate": 0.5, "risk.incident_severity": 0.4}
+
+
+def test_path_with_believed_incidents_matches_hand_computation():
+    n = 8
+    want = compare_path(INCIDENT_REALITY, INCIDENT_BELIEF, n=n, belief_incidents=True)
+    sc = make_scenario(horizon_years=HORIZON, **INCIDENT_REALITY, **believed(INCIDENT_BELIEF),
+                       **{"expectation.incidents": True})
+    u = sim.sample(sc, n_scenarios=n, seed=0).incident_uniform.values
+    lam, lam_e = 0.9 * math.exp(-1.0), 0.5 * math.exp(-1.0)
+    # Both ways in both worlds, and years with an incident in reality only.
+    assert (u < lam_e).any() and ((u >= lam_e) & (u < lam)).any() and (u >= lam).any()
+    # The believed cash flows of 100M (served every year) lose 40% of the
+    # believed revenue exactly in the years u < lam_e.
+    calm = hand_path(INCIDENT_REALITY, INCIDENT_BELIEF, SIZES[0], [1.0] * HORIZON, HORIZON, True)
+    lost = np.array(calm["belief"]["cf"]) - want["cash_flow_expected"][:, 0, 1:]
+    np.testing.assert_allclose(lost, np.where(u < lam_e, 0.4, 0.0) * np.array(calm["belief"]["rev"]),
+                               rtol=1e-9, atol=1e-3)
+    # Without expectation.incidents the belief ignores them: ROI_expected is
+    # the same in every scenario; with them it is not.
+    assert np.ptp(want["roi_expected"][:, 0]) > 0
+    without = compare_path(INCIDENT_REALITY, INCIDENT_BELIEF, n=n)
+    assert np.ptp(without["roi_expected"][:, 0]) == 0
+
