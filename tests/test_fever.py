@@ -23,6 +23,8 @@ import pytest
 
 import sim
 
+from sim.scenario import SCENARIO_DIR
+
 from .conftest import CONSTANTS, SIZES, make_scenario
 from .test_model_v2 import SECONDS_PER_YEAR, V2_DEFAULTS, effective_tokens
 
@@ -264,3 +266,110 @@ def test_path_with_believed_incidents_matches_hand_computation():
     without = compare_path(INCIDENT_REALITY, INCIDENT_BELIEF, n=n)
     assert np.ptp(without["roi_expected"][:, 0]) == 0
 
+
+
+# ------------------------------------------------------ limits of the learning
+def believing_reality(baseline, learning_rate: float) -> sim.Scenario:
+    """The baseline with a belief equal to reality: the belief's gap is
+    reality's (drawn from the same uniform), no hype, and no incidents in
+    reality either (the belief, without expectation.incidents, has none)."""
+    gap = baseline.values[GAP].to_dict()
+    return baseline.with_overrides({"market.hype": 1.0, "risk.incident_rate": 0.0,
+                                    f"expectation.{GAP}": gap,
+                                    "expectation.learning_rate": learning_rate})
+
+
+@pytest.mark.parametrize("learning_rate", [0.0, 0.7])
+def test_belief_equal_to_reality_keeps_the_mark_constant(baseline, learning_rate):
+    """With w = 0, b_t = 1; with a belief equal to reality CF^e = CF,
+    d_e = d and I_e = I, so V_t = NPV for every t and MTM_t = ROI = ROI_expected
+    at every year. Learning does not matter: every ratio is 1 (Rev = Rev^e,
+    or both 0), so b_t = 1 for any w; the mark is constant, not just at w = 0.
+    (With w = 0 and a belief that differs it is not: the realized cash flows
+    replace the believed ones year by year; see the last assertion.)"""
+    ds = sim.sample(believing_reality(baseline, learning_rate), n_scenarios=2000, seed=3)
+    np.testing.assert_array_equal(ds[f"expectation.{GAP}"].values, ds[GAP].values)
+    np.testing.assert_array_equal(ds.roi_expected.values, ds.roi.values)
+    np.testing.assert_array_equal(ds.cash_flow_expected.values, ds.cash_flow.values)
+    mtm = ds.mtm.values
+    np.testing.assert_allclose(mtm, np.broadcast_to(ds.roi.values[..., None], mtm.shape),
+                               rtol=1e-12, atol=1e-12)
+    # The check is not empty: the draws span gains and losses and a range of sizes.
+    assert (ds.roi.values > 0).any() and (ds.roi.values < 0).any()
+
+    hyped = sim.sample(believing_reality(baseline, 0.0).with_overrides({"market.hype": 2.0}),
+                       n_scenarios=200, seed=3)
+    # Hype 2 doubles CF^e (I_e = I), and with w = 0, b_1 = 1: the believed
+    # first year, worth 2 CF_1, is replaced by the realized CF_1, so the mark
+    # falls in year 1 wherever the model earns in year 1.
+    served = hyped.cash_flow.values[:, :, 1] > 0
+    assert served.any()
+    mtm = hyped.mtm.values
+    assert (mtm[:, :, 1][served] < mtm[:, :, 0][served]).all()
+
+
+def test_learning_rate_one_marks_year_one_by_its_ratio_alone():
+    """w = 1: b_1 = ratio_1, so MTM_1 = (CF_1/(1+r)^(1+d)
+    + ratio_1 sum_(tau>1) CF^e_tau/(1+r)^(tau+d_e) - I) / I, whatever came before."""
+    belief = {**BELIEF, "learning_rate": 1.0}
+    want = compare_path(REALITY, belief)
+    for j, N in enumerate(SIZES):
+        h = hand_path(REALITY, belief, N, [1.0] * HORIZON, HORIZON)
+        real, bel = h["real"], h["belief"]
+        ratio = real["rev"][0] / bel["rev"][0] if bel["rev"][0] else 1.0
+        rest = sum(bel["cf"][k] * bel["disc"][k] for k in range(1, HORIZON))
+        mtm1 = (real["cf"][0] * real["disc"][0] + ratio * rest - real["I"]) / real["I"]
+        assert want["mtm"][0, j, 1] == pytest.approx(mtm1, rel=1e-9, abs=1e-9)
+
+
+def test_learning_rate_one_forgets_the_scale_of_the_belief(baseline):
+    """The same on random draws, from the kernel alone: scaling the believed
+    pool (hype 2 or 5) scales every Rev^e_t and CF^e_t (no compliance duties,
+    no believed incidents), so with w = 1 the mark of every year a belief
+    serves is unchanged: b_t = ratio_t undoes the scale. With w = 0.5 the
+    belief's b_(t-1) still carries it."""
+    def marks(hype, w):
+        sc = baseline.with_overrides({"market.hype": hype, "risk.compliance_cost": 0.0,
+                                      "expectation.learning_rate": w})
+        return sim.sample(sc, n_scenarios=1000, seed=5)
+
+    two, five = marks(2.0, 1.0), marks(5.0, 1.0)
+    served = two.cash_flow_expected.values[:, :, 1:] > 0
+    assert served.mean() > 0.3
+    m2, m5 = two.mtm.values[:, :, 1:], five.mtm.values[:, :, 1:]
+    np.testing.assert_allclose(m5[served], m2[served], rtol=1e-9, atol=1e-9)
+    assert (two.mtm.values[:, :, 0] != five.mtm.values[:, :, 0]).any()
+    half2, half5 = marks(2.0, 0.5), marks(5.0, 0.5)
+    before_end = served[:, :, :-1]  # at T the mark is ROI, whatever the belief
+    moved = np.abs(half5.mtm.values[:, :, 1:-1] - half2.mtm.values[:, :, 1:-1]) > 1e-6
+    assert moved[before_end].mean() > 0.5
+
+
+# ------------------------------------------------------------- path endpoints
+#: ``cooling`` with investors who keep the baseline's view of the market
+#: (12 rivals, prices falling ~10x a year, a gap of 20% they ignore) while
+#: reality has 30 rivals, a 40% gap and prices falling 10x-100x a year.
+COOLING_BELIEF = {
+    "expectation.market.competitors": {"dist": "poisson", "lam": 11, "shift": 1},
+    "expectation.market.token_price_decline": {"dist": "triangular", "low": 0.89, "mode": 0.9,
+                                               "high": 0.999},
+    "expectation.learning_rate": {"dist": "uniform", "low": 0.2, "high": 0.8},
+}
+
+
+def cooling_with_belief() -> sim.Scenario:
+    return sim.load_scenario(str(SCENARIO_DIR / "cooling.toml")).with_overrides(COOLING_BELIEF)
+
+
+@pytest.mark.parametrize("which", ["baseline", "cooling_belief"])
+def test_path_starts_at_expected_roi_and_ends_at_roi(baseline, which):
+    """MTM_0 = ROI_expected and MTM_T = ROI, scenario by scenario, bit for bit."""
+    sc = baseline if which == "baseline" else cooling_with_belief()
+    ds = sim.sample(sc, n_scenarios=5000, seed=1)
+    np.testing.assert_array_equal(ds.mtm.isel(valuation_year=0).values, ds.roi_expected.values)
+    np.testing.assert_array_equal(ds.mtm.isel(valuation_year=-1).values, ds.roi.values)
+    assert ds.sizes["valuation_year"] == sc.horizon_years + 1
+    if which == "cooling_belief":
+        # The belief is its own world: rivals differ from reality's, draw for draw.
+        assert (ds["expectation.market.competitors"].values != ds["market.competitors"].values).any()
+        assert ds.cooled.values[:, :, -1].mean() > 0
