@@ -16,6 +16,7 @@ so the two agree to rounding, not bit for bit.
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import numpy as np
@@ -23,10 +24,12 @@ import pytest
 from scipy import stats
 
 import sim
-
-from sim.scenario import SCENARIO_DIR
+from sim.errors import ScenarioError
+from sim.layout import BLOCK
+from sim.scenario import SCENARIO_DIR, scenario_from_toml_text, toml_value
 
 from .conftest import CONSTANTS, SIZES, make_scenario
+from .test_engine import assert_same_numbers
 from .test_model_v2 import SECONDS_PER_YEAR, V2_DEFAULTS, effective_tokens
 
 N_REF = 1e9
@@ -453,3 +456,119 @@ def test_belief_only_uniform_leaves_reality_unchanged():
         "dist": "uniform", "low": 0.1, "high": 0.5}}), n_scenarios=3, seed=0)
     for name in ("market.revenue_pool", "incident_uniform", "roi", "cash_flow"):
         np.testing.assert_array_equal(after[name].values, before[name].values, err_msg=name)
+
+
+# ------------------------------------------------------------------ refusals
+REFUSED = [("expectation.finance.discount_rate", 0.2), ("expectation.horizon_years", 3),
+           ("expectation.route", "finetune"), ("expectation.scaling.compute_rule", "6ND"),
+           ("expectation.grid.model_sizes", [1e9])]
+
+
+@pytest.mark.parametrize("key, value", REFUSED, ids=[k for k, _ in REFUSED])
+def test_keys_investors_cannot_believe_differently(baseline, key, value):
+    """MODEL.md section 8: an error names the key, from a mapping, an
+    override and a file's [expectation] table alike."""
+    plain = key[len("expectation."):]
+    for build in (lambda: make_scenario(**{key: value}),
+                  lambda: baseline.with_overrides({key: value})):
+        with pytest.raises(ScenarioError, match="cannot be believed differently") as err:
+            build()
+        assert err.value.key == key and key in str(err.value) and plain in err.value.detail
+    section, _, leaf = plain.rpartition(".")
+    table = f"[expectation.{section}]" if section else "[expectation]"
+    text = f'extends = "baseline.toml"\n{table}\n{leaf} = {toml_value(value)}\n'
+    with pytest.raises(ScenarioError, match="cannot be believed differently") as err:
+        scenario_from_toml_text(text)
+    assert err.value.key == key
+
+
+# A v1 file (no [expectation]) gives exactly the frozen expected ROI:
+# tests/test_frozen.py compares roi_expected_* of five frozen v1 runs, bit for bit.
+
+
+# -------------------------------------------------------------------- sweeps
+#: Investors believe in a Poisson number of rivals of their own (reality:
+#: the baseline's Poisson(11) + 1), so the sweep can address its ``lam``.
+OWN_RIVALS = {"expectation.market.competitors": {"dist": "poisson", "lam": 5.0, "shift": 1}}
+LAM = "expectation.market.competitors.lam"
+
+
+def _tolerant_key_metadata(monkeypatch):
+    """Let ``sim.sweep`` label a belief key's coordinate (see
+    ``test_sweep_labels_belief_keys``), so the numbers can be checked."""
+    module = importlib.import_module("sim.sweep")
+    original = module.key_metadata
+
+    def key_metadata(key):
+        try:
+            return original(key)
+        except KeyError:
+            return {"units": "1", "long_name": key}
+
+    monkeypatch.setattr(module, "key_metadata", key_metadata)
+
+
+def assert_sweep_points_are_runs(sc, key, values, n, seed):
+    sw = sim.sweep(sc, {key: values}, n_scenarios=n, seed=seed)
+    assert sw.roi_expected_mean.dims == (key, "model_size")
+    assert sw.mtm_mean.dims == (key, "model_size", "year")
+    np.testing.assert_array_equal(sw[key].values, np.asarray(values, dtype=float))
+    for i, v in enumerate(values):
+        alone = sim.run(sc, n_scenarios=n, seed=seed, overrides={key: float(v)})
+        assert_same_numbers(sw.isel({key: i}, drop=True), alone)
+    # Only the belief moves: reality's numbers are the same at every point.
+    for name in ("roi_mean", "prob_loss", "cash_flow_mean", "prob_payback"):
+        assert (sw[name] == sw[name].isel({key: 0})).all(), name
+    return sw
+
+
+def test_sweep_varies_a_belief_distribution_field(baseline, monkeypatch):
+    _tolerant_key_metadata(monkeypatch)
+    sw = assert_sweep_points_are_runs(baseline.with_overrides(OWN_RIVALS), LAM, [3, 6, 12],
+                                      n=4000, seed=6)
+    # More believed rivals lower the expected ROI of the sizes that are served.
+    expected = sw.roi_expected_mean.isel(model_size=slice(0, 3)).values
+    assert (np.diff(expected, axis=0) < 0).all()
+
+
+def test_sweep_varies_the_learning_rate(baseline):
+    sw = assert_sweep_points_are_runs(baseline, "expectation.learning_rate", [0.1, 0.9],
+                                      n=2000, seed=6)
+    assert (sw.mtm_mean.isel({"expectation.learning_rate": 0}).values
+            != sw.mtm_mean.isel({"expectation.learning_rate": 1}).values).any()
+
+
+@pytest.mark.xfail(strict=True, raises=KeyError,
+                   reason="sim.sweep.key_metadata looks belief keys up in PARAMETERS and raises "
+                   "KeyError once every point has run (expectation.learning_rate works)")
+@pytest.mark.parametrize("vary", [{LAM: [3, 6]}, {"expectation.market.hype": [1.0, 2.0]}],
+                         ids=["field", "whole_key"])
+def test_sweep_labels_belief_keys(vary):
+    """Minimal case: docs/model.md 2c says sim sweep can vary belief keys
+    (--vary expectation.market.competitors.lam=3,6,12)."""
+    sw = sim.sweep(make_scenario(**OWN_RIVALS), vary, n_scenarios=10)
+    key = next(iter(vary))
+    assert sw[key].attrs["units"] and sw[key].attrs["long_name"]
+
+
+# ------------------------------------------------- threads and chunk sizes
+PATH_OUTPUTS = ("mtm_mean", "mtm_quantile", "prob_cooled", "prob_below_cost", "prob_payback",
+                "cash_flow_mean", "cash_flow_expected_mean")
+
+
+def test_path_outputs_do_not_depend_on_threads_or_chunks(threads):
+    """Two chunk sizes (BLOCK and 8 BLOCK, with a partial last chunk) and
+    one or two threads give the same path outputs, bit for bit."""
+    sc = cooling_with_belief()
+    n = 2 * 8 * BLOCK + 123
+    runs = {}
+    for n_threads in (1, 2):
+        threads(n_threads)
+        for chunk in (BLOCK, 8 * BLOCK):
+            runs[n_threads, chunk] = sim.run(sc, n_scenarios=n, seed=8, chunk_size=chunk)
+    first = runs[1, BLOCK]
+    assert first.prob_cooled.values.max() > 0
+    for which, ds in runs.items():
+        for name in PATH_OUTPUTS:
+            np.testing.assert_array_equal(ds[name].values, first[name].values,
+                                          err_msg=f"{name} {which}")
