@@ -1,7 +1,8 @@
 """Investors' beliefs and the fever as a process (MODEL.md sections 8 and 9).
 
-``hand_world`` is one world of MODEL.md v2 (sections 2, 6, 7, 10, 11) for one
-size, year by year, written with plain floats and ``math`` from the spec;
+``hand_world`` is one world of MODEL.md v2 (sections 2, 7, 10, 11; pretraining
+under the power rule) for one size, year by year, written with plain floats
+and ``math`` from the spec;
 ``hand_path`` puts reality and the belief together as section 9 says:
 
     ratio_t = Rev_t / Rev^e_t            (1 when Rev^e_t = 0)
