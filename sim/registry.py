@@ -168,6 +168,7 @@ FINETUNE_KEYS = tuple(k for k in PARAMETERS if k.startswith("finetune."))
 CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
     "route": (("pretrain", "finetune"), "pretrain"),
     "scaling.compute_rule": (("power", "6ND"), "power"),
+    "decision.objective": (("net_value", "roi"), "net_value"),
 }
 
 #: Scenario keys that are structural: plain values, never sampled.
@@ -177,7 +178,18 @@ STRUCTURAL = {
     "grid.reference_size": "size where the scaling curves are pinned, parameters",
     "route": 'technology route: "pretrain" (train our own model) or "finetune" (adapt an open base)',
     "scaling.compute_rule": 'final-run compute: "power" (R_ref (N/N_ref)^b) or "6ND" (6 N D)',
+    "decision.objective": 'what "best" maximizes: "net_value" (NPV - I, USD) or "roi"',
+    "decision.voi_bins": "equal-probability bins of a parameter's uniform for EVPPI (integer, 2 to 1024)",
 }
+
+#: Structural keys with a default, so a scenario need not set them.
+STRUCTURAL_DEFAULTS = {"decision.voi_bins": 32}
+
+#: Named strategies (MODEL.md section 12): ``[strategies.NAME]`` tables of
+#: overrides, and the keys a strategy may not change.
+STRATEGIES = "strategies"
+NOT_IN_STRATEGY = ("grid.model_sizes", "grid.reference_size", "horizon_years",
+                   "finance.discount_rate", "decision.objective", "decision.voi_bins")
 
 #: Optional descriptive keys.
 DESCRIPTIVE = {
@@ -186,7 +198,7 @@ DESCRIPTIVE = {
     "extends": "parent scenario file, relative to this one (or a bundled name)",
 }
 
-SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid"})
+SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid", "decision"})
 
 #: Investors' beliefs (MODEL.md section 8): the table that holds them, its
 #: structural switch, and the keys that cannot be believed differently.
@@ -230,4 +242,4 @@ def refused_keys(compute_rule: str) -> tuple[str, ...]:
     return POWER_LAW_KEYS if compute_rule == "6ND" else ()
 
 
-__all__ = ["BELIEF", "BELIEF_INCIDENTS", "NOT_BELIEVABLE", "believable", "DESCRIPTIVE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds", "Parameter", "index"]
+__all__ = ["NOT_IN_STRATEGY", "STRATEGIES", "STRUCTURAL_DEFAULTS", "BELIEF", "BELIEF_INCIDENTS", "NOT_BELIEVABLE", "believable", "DESCRIPTIVE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds", "Parameter", "index"]

@@ -18,6 +18,7 @@ from .engine.accumulators import N_BINS
 from .layout import BLOCK
 from .outputs import STATISTICS
 from .registry import PARAMETERS
+from .units import size_label
 
 __all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
            "build_sample_dataset", "write_netcdf"]
@@ -78,7 +79,7 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         name, long_name, units = stat.name, stat.long_name, stat.units
         data[f"{name}_std"] = (size_dim, std[:, k], {"long_name": f"standard deviation of {long_name}", "units": units})
 
-    n_sizes = len(sizes)
+    n_sizes = red.mean.shape[0]  # rows: one per alternative (strategy, size), strategy-major
     roi_q = np.empty((n_sizes, len(quantiles)))
     exp_q = np.empty((n_sizes, len(quantiles)))
     net_q = np.empty((n_sizes, len(quantiles)))
@@ -138,10 +139,23 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     data["data_limited_share_se"] = (size_dim, se[:, outputs.DATA_LIMITED], {
         "long_name": "Monte Carlo standard error of the data-limited share", "units": "1"})
 
+    objective = getattr(scenario, "objective", "net_value")
+    objective_units = "USD" if objective == "net_value" else "1"
+    data["regret_mean"][2]["units"] = data["regret_mean_se"][2]["units"] = objective_units
+    data["prob_best"][2]["long_name"] = (
+        f"probability that this alternative has the highest {objective.replace('_', ' ')} "
+        "of all (strategy, size) alternatives (ties split)")
+    strategies = getattr(scenario, "strategies", ())
+    if strategies:
+        data = _by_strategy(data, len(strategies), len(sizes))
     ds = xr.Dataset(
         data,
         coords={
             "model_size": ("model_size", sizes, {"long_name": "model size", "units": "parameters"}),
+            **({"strategy": ("strategy", [st.name for st in strategies], {
+                "long_name": "strategy (MODEL.md section 12)",
+                "description": "; ".join(f"{st.name}: {st.description}" for st in strategies)})}
+               if strategies else {}),
             "quantile": ("quantile", np.asarray(quantiles, dtype=float), {"long_name": "quantile level", "units": "1"}),
             "probability": ("probability", levels, {
                 "long_name": "cumulative probability of the stored quantile functions", "units": "1"}),
@@ -156,8 +170,47 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         "sample standard deviation / sqrt(n)" if R == 1 else
         f"standard deviation of {R} independent replicate means / sqrt({R}); "
         f"intervals use Student's t with {R - 1} degrees of freedom")
+    _decision_summary(ds, red, plan, objective)
     ds.attrs.update(extra_attrs or {})
     return ds[sorted(ds.data_vars)]
+
+
+def _by_strategy(data: dict, n_strategies: int, n_sizes: int) -> dict:
+    """Rows of alternatives (strategy-major) to a (strategy, model_size) pair of dimensions."""
+    out = {}
+    for name, (dims, values, attrs) in data.items():
+        if dims and dims[0] == "model_size":
+            values = np.asarray(values).reshape((n_strategies, n_sizes) + np.shape(values)[1:])
+            dims = ("strategy",) + tuple(dims)
+        out[name] = (dims, values, attrs)
+    return out
+
+
+def objective_column(objective: str) -> int:
+    return outputs.NET_VALUE if objective == "net_value" else outputs.ROI
+
+
+def _decision_summary(ds: xr.Dataset, red, plan, objective: str) -> None:
+    """The choice (the alternative with the highest expected objective; ties:
+    the first in strategy, then size order) and EVPI = E[max_a O_a] -
+    max_a E[O_a], which is the chosen alternative's mean regret (with its
+    standard error)."""
+    means = red.mean[:, objective_column(objective)]
+    a = int(np.argmax(means))
+    n_sizes = len(ds["model_size"])
+    strategy = plan.strategy_names[a // n_sizes]
+    size = float(ds["model_size"].values[a % n_sizes])
+    se = red.standard_error()
+    units = "USD" if objective == "net_value" else "1"
+    ds["evpi"] = ((), float(red.mean[a, outputs.REGRET]), {
+        "long_name": "expected value of perfect information, E[max_a O_a] - max_a E[O_a]",
+        "units": units})
+    ds["evpi_se"] = ((), float(se[a, outputs.REGRET]), {
+        "long_name": "Monte Carlo standard error of EVPI", "units": units})
+    ds.attrs["objective"] = objective
+    ds.attrs["choice_strategy"] = strategy
+    ds.attrs["choice_model_size"] = size
+    ds.attrs["choice"] = f"{strategy} at {size_label(size)}"
 
 
 def _path_variables(data: dict, red, plan, se, quantiles, ci_levels) -> None:

@@ -30,7 +30,7 @@ from .plan import build_plan
 from .progress import progress_bar
 from .registry import PARAMETERS, STRUCTURAL
 from .results import build_dataset
-from .scenario import toml_value
+from .scenario import parameter_key, toml_value
 
 __all__ = ["parse_values", "parse_vary", "sweep"]
 
@@ -117,16 +117,17 @@ def _check_keys(keys: Sequence[str], overrides: Mapping[str, Any]) -> None:
 # ------------------------------------------------------------------ coordinates
 def key_metadata(key: str) -> dict[str, str]:
     """``units`` and ``long_name`` of a sweep coordinate."""
-    if key in PARAMETERS:
-        p = PARAMETERS[key]
-        return {"units": p.unit, "long_name": f"{p.meaning} ({key})"}
+    whose = "investors' belief: " if key.startswith("expectation.") else ""
+    if parameter_key(key):
+        p = PARAMETERS[parameter_key(key)]
+        return {"units": p.unit, "long_name": f"{whose}{p.meaning} ({key})"}
     if key in STRUCTURAL:
         return {"units": STRUCTURAL_UNITS.get(key, "1"), "long_name": f"{STRUCTURAL[key]} ({key})"}
     parent, _, fieldname = key.rpartition(".")
-    p = PARAMETERS[parent]  # the scenario has accepted the key, so it is a field
+    p = PARAMETERS[parameter_key(parent)]  # the scenario has accepted the key, so it is a field
     unit = p.unit if fieldname in FIELDS_IN_PARAMETER_UNIT else "1"
     return {"units": unit,
-            "long_name": f"'{fieldname}' of the distribution of {p.meaning} ({parent})"}
+            "long_name": f"{whose}'{fieldname}' of the distribution of {p.meaning} ({parent})"}
 
 
 # ------------------------------------------------------------------ sweep

@@ -55,9 +55,12 @@ def test_run_reduces_exactly_the_sampled_draws(baseline):
     np.testing.assert_allclose(ds.roi_expected_mean, raw.roi_expected.values.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(ds.prob_loss, (roi < 0).mean(axis=0), rtol=1e-13)
     np.testing.assert_allclose(ds.investment_mean, raw.investment.values.mean(axis=0), rtol=1e-13)
-    best = roi == roi.max(axis=1, keepdims=True)
+    value = raw.net_value.values  # "best" follows decision.objective, net value by default
+    best = value == value.max(axis=1, keepdims=True)
     credit = best / best.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(ds.prob_best, credit.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(ds.regret_mean, (value.max(axis=1, keepdims=True) - value).mean(axis=0),
+                               rtol=1e-9)
     # CVaR 5%: mean of the worst 5% (the sketch interpolates inside one bin).
     k = int(0.05 * n)
     worst = np.sort(roi, axis=0)[:k].mean(axis=0)

@@ -17,7 +17,6 @@ so the two agree to rounding, not bit for bit.
 
 from __future__ import annotations
 
-import importlib
 import math
 
 import numpy as np
@@ -409,9 +408,6 @@ def test_rescaled_belief_is_comonotone_with_reality(baseline, key, belief, extra
     np.testing.assert_allclose(bel / real, 3.0, rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="sim.sample reports the believed pool times the hype as "
-                   "expectation.market.revenue_pool (sim/engine/kernels.py reads theta_belief "
-                   "after belief_theta has multiplied POOL by HYPE)")
 def test_reported_believed_pool_is_the_draw():
     """``expectation.market.revenue_pool`` should hold the believed draw of
     the key (MODEL.md section 8; docs/model.md 2c: "sim.sample returns the
@@ -443,9 +439,6 @@ def test_key_constant_in_reality_gets_its_own_uniform(baseline):
         assert abs(stats.spearmanr(x, flops).statistic) < 0.05
 
 
-@pytest.mark.xfail(strict=True, reason="a belief-only uniform widens the scenario's stream "
-                   "(draw d of scenario s is output s*n_dims+d), which moves every draw of "
-                   "reality in every scenario but the first")
 def test_belief_only_uniform_leaves_reality_unchanged():
     """Adding a key constant in reality but uncertain in the belief should
     change nothing in reality: its draws, the incident uniforms, its results
@@ -494,21 +487,6 @@ OWN_RIVALS = {"expectation.market.competitors": {"dist": "poisson", "lam": 5.0, 
 LAM = "expectation.market.competitors.lam"
 
 
-def _tolerant_key_metadata(monkeypatch):
-    """Let ``sim.sweep`` label a belief key's coordinate (see
-    ``test_sweep_labels_belief_keys``), so the numbers can be checked."""
-    module = importlib.import_module("sim.sweep")
-    original = module.key_metadata
-
-    def key_metadata(key):
-        try:
-            return original(key)
-        except KeyError:
-            return {"units": "1", "long_name": key}
-
-    monkeypatch.setattr(module, "key_metadata", key_metadata)
-
-
 def assert_sweep_points_are_runs(sc, key, values, n, seed):
     sw = sim.sweep(sc, {key: values}, n_scenarios=n, seed=seed)
     assert sw.roi_expected_mean.dims == (key, "model_size")
@@ -524,7 +502,6 @@ def assert_sweep_points_are_runs(sc, key, values, n, seed):
 
 
 def test_sweep_varies_a_belief_distribution_field(baseline, monkeypatch):
-    _tolerant_key_metadata(monkeypatch)
     sw = assert_sweep_points_are_runs(baseline.with_overrides(OWN_RIVALS), LAM, [3, 6, 12],
                                       n=4000, seed=6)
     # More believed rivals lower the expected ROI of the sizes that are served.
@@ -539,9 +516,6 @@ def test_sweep_varies_the_learning_rate(baseline):
             != sw.mtm_mean.isel({"expectation.learning_rate": 1}).values).any()
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError,
-                   reason="sim.sweep.key_metadata looks belief keys up in PARAMETERS and raises "
-                   "KeyError once every point has run (expectation.learning_rate works)")
 @pytest.mark.parametrize("vary", [{LAM: [3, 6]}, {"expectation.market.hype": [1.0, 2.0]}],
                          ids=["field", "whole_key"])
 def test_sweep_labels_belief_keys(vary):

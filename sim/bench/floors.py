@@ -26,7 +26,7 @@ import numpy as np
 from ..engine.reducer import kernel_args, model_args, sample_arrays
 from ..jit import jit_parallel, prange
 from ..layout import BLOCK
-from ..model.evaluate import evaluate_scenario, new_scratch
+from ..model.evaluate import evaluate_alternatives, new_scratch
 from ..outputs import LOSS, ROI
 from ..sampling.designs import build_design
 from ..sampling.draw import draw_design_scenario
@@ -127,16 +127,17 @@ def model_sums(theta, u, n, model, n_sampled, table, log_sizes, log_n_ref, horiz
     n_lanes = roi_sum.shape[0]
     m = theta.shape[0]
     n_sizes = log_sizes.shape[0]
-    structure, belief = model
+    flags, worlds = model
     for lane in prange(n_lanes):
         out = np.zeros((n_sizes, n_cols))
+        theta_world = np.empty(theta.shape[1])
         scratch = new_scratch(theta.shape[1], n_sizes, horizon)
         acc = np.zeros(n_sizes)
         acc_loss = np.zeros(n_sizes)
         for i in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
             k = i % m
-            evaluate_scenario(theta[k], structure, log_sizes, log_n_ref, horizon, u[k], n_sampled,
-                              belief, table, out, scratch)
+            evaluate_alternatives(theta[k], flags, worlds, log_sizes, log_n_ref, horizon, u[k],
+                                  n_sampled, table, out, scratch, theta_world)
             for j in range(n_sizes):
                 acc[j] += out[j, ROI]
                 acc_loss[j] += out[j, LOSS]

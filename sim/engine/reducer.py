@@ -34,6 +34,8 @@ __all__ = ["DEFAULT_CHUNK", "Reducer", "Reduction", "Target", "kernel_args", "re
            "reduce_to_target", "sample_arrays"]
 
 DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios
+VOI_GROUPS = 8  # independent groups of blocks for the standard errors of EVPPI
+DUMMY_SALT = 0x5EED_D077_1E55_0000  # keys the dummy parameter's uniform stream
 
 
 @dataclass
@@ -53,6 +55,8 @@ class Reduction:
     rep_m2: np.ndarray
     elapsed: float
     hist_cols: np.ndarray = None  # output columns with a histogram (histogram_columns)
+    voi_sum: np.ndarray = None  # (VOI_GROUPS, n_parameters + 1, bins, n_rows): objective sums
+    voi_count: np.ndarray = None  # (VOI_GROUPS, n_parameters + 1, bins): scenarios per bin
 
     def histogram_of(self, size: int, column: int) -> tuple[np.ndarray, ...]:
         """The histogram of output ``column`` (one of ``hist_cols``) at size
@@ -94,14 +98,19 @@ def kernel_args(plan: Plan, design: Design) -> tuple:
 
 
 def model_args(plan: Plan) -> tuple:
-    """What the model kernels take besides the parameters: the structure
-    (route, compute rule, belief expects incidents, path on, uniforms per
-    scenario) and the belief's encoding."""
-    structure = (plan.route_code, plan.rule_code, int(plan.belief_incidents), int(plan.path),
-                 plan.n_dims)
-    belief = (plan.b_target, plan.b_dim, plan.b_family, plan.b_par, plan.b_lo, plan.b_span,
-              plan.b_offset, plan.b_n_table, plan.b_const)
-    return structure, belief
+    """What the model kernels take besides the parameters: the flags
+    (objective, path on, uniforms per scenario) and the worlds (per strategy:
+    route, compute rule, belief expects incidents; the reality and belief
+    overlays)."""
+    flags = (plan.objective_code, int(plan.path), plan.n_uniforms)
+    # One flat tuple of arrays: parallel loops cannot take tuples of tuples.
+    worlds = (plan.s_route, plan.s_rule, plan.s_belief_incidents) + plan.overlay + plan.belief
+    return flags, worlds
+
+
+def no_voi(plan: Plan) -> tuple:
+    """The kernels' VOI argument when no value of information is computed."""
+    return (np.zeros(0, dtype=np.int64), np.uint64(0), 1, np.zeros((1, 1, 1, 1)), np.zeros((1, 1, 1)))
 
 
 def histogram_columns(plan: Plan) -> np.ndarray:
@@ -120,11 +129,12 @@ def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = N
         design = build_design("random", 0, first + n, plan.n_dims)
     draws = np.empty((n, plan.n_sampled))
     incident_u = np.empty((n, plan.horizon))
-    belief_draws = np.empty((n, len(plan.b_target)))
-    stats = np.zeros((n, plan.n_sizes, plan.n_columns))
+    extra_u = np.empty((n, plan.n_belief_dims))
+    belief_draws = np.empty((n, len(plan.belief_keys)))
+    stats = np.zeros((n, plan.n_rows, plan.n_columns))
     kernels.sample_range(key, first, n, BLOCK, *kernel_args(plan, design), model_args(plan),
                          plan.log_sizes, plan.log_n_ref,
-                         plan.horizon, draws, incident_u, belief_draws, stats)
+                         plan.horizon, draws, incident_u, extra_u, belief_draws, stats)
     return draws, incident_u, belief_draws, stats
 
 
@@ -137,7 +147,8 @@ class Reducer:
     ``advance(n)`` is the same however the work was split.
     """
 
-    def __init__(self, plan: Plan, seed: int, design: Design, chunk_size: int | None = None):
+    def __init__(self, plan: Plan, seed: int, design: Design, chunk_size: int | None = None,
+                 voi: bool = False):
         self.start = time.perf_counter()
         self.plan = plan
         self.design = design
@@ -147,7 +158,7 @@ class Reducer:
             raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
         self.blocks_per_chunk = max(1, math.ceil(chunk / BLOCK))
         self.n = 0
-        n_sizes = plan.n_sizes
+        n_sizes = plan.n_rows  # a row per alternative (strategy, size)
         n_cols = plan.n_columns
         # Pilot: the first scenarios set the histogram ranges (the same for any
         # chunking, since they are always scenarios 0 .. PILOT-1).
@@ -170,6 +181,21 @@ class Reducer:
         self.block_mean = np.zeros((bpc, n_sizes, n_cols))
         self.block_m2 = np.zeros((bpc, n_sizes, n_cols))
         self.args = kernel_args(plan, design) + (model_args(plan),)
+        # Value of information (MODEL.md section 12): objective sums per
+        # (parameter, bin, alternative), per block, then merged in block order
+        # into VOI_GROUPS groups (block b in group b % VOI_GROUPS) whose spread
+        # gives the standard errors. The last parameter is a dummy uniform.
+        if voi:
+            dims = list(range(plan.n_sampled)) + list(range(plan.n_dims, plan.n_uniforms))
+            self.voi_dims = np.asarray(dims, dtype=np.int64)
+            n_par, bins = len(dims) + 1, plan.voi_bins
+            self.voi_block_sum = np.zeros((bpc, n_par, bins, n_sizes))
+            self.voi_block_count = np.zeros((bpc, n_par, bins))
+            self.voi_sum = np.zeros((VOI_GROUPS, n_par, bins, n_sizes))
+            self.voi_count = np.zeros((VOI_GROUPS, n_par, bins))
+            self.voi_key = np.uint64(self.key) ^ np.uint64(DUMMY_SALT)
+        else:
+            self.voi_dims = None
 
     def advance(self, n_to: int, progress: Any = None) -> None:
         block = BLOCK
@@ -186,9 +212,15 @@ class Reducer:
                                      plan.log_sizes, plan.log_n_ref, plan.horizon,
                                      self.hist_cols, hist.lo, hist.inv_width, hist.offset,
                                      hist.scale, hist.n_bins,
-                                     hist.data, self.block_n, self.block_mean, self.block_m2)
+                                     hist.data, self.block_n, self.block_mean, self.block_m2,
+                                     self._voi_args(nb))
             accumulators.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
                                     self.block_mean, self.block_m2, nb)
+            if self.voi_dims is not None:
+                for b in range(nb):  # block order, into its group
+                    g = (first_block + b) % VOI_GROUPS
+                    self.voi_sum[g] += self.voi_block_sum[b]
+                    self.voi_count[g] += self.voi_block_count[b]
             if self.design.replicated:
                 accumulators.merge_blocks_by_replicate(
                     self.rep_n, self.rep_mean, self.rep_m2, self.block_n, self.block_mean,
@@ -199,6 +231,14 @@ class Reducer:
             self.n = done
             first_block += nb
 
+    def _voi_args(self, nb: int) -> tuple:
+        if self.voi_dims is None:
+            return no_voi(self.plan)
+        self.voi_block_sum[:nb] = 0.0
+        self.voi_block_count[:nb] = 0.0
+        return (self.voi_dims, self.voi_key, self.plan.voi_bins, self.voi_block_sum,
+                self.voi_block_count)
+
     def result(self) -> Reduction:
         count, vmin, vmax, at_min, at_max = self.hist.merged()
         if self.design.replicated:
@@ -208,7 +248,9 @@ class Reducer:
         return Reduction(n=int(self.total_n[0]), mean=self.mean.copy(), m2=self.m2.copy(),
                          hist_count=count, hist_min=vmin, hist_max=vmax, hist_at_min=at_min,
                          hist_at_max=at_max, rep_n=rep[0], rep_mean=rep[1], rep_m2=rep[2],
-                         elapsed=time.perf_counter() - self.start, hist_cols=self.hist_cols)
+                         elapsed=time.perf_counter() - self.start, hist_cols=self.hist_cols,
+                         voi_sum=None if self.voi_dims is None else self.voi_sum.copy(),
+                         voi_count=None if self.voi_dims is None else self.voi_count.copy())
 
 
 def histogram_maps(pilot: np.ndarray, hist_cols) -> tuple[np.ndarray, np.ndarray]:
@@ -227,11 +269,12 @@ def histogram_maps(pilot: np.ndarray, hist_cols) -> tuple[np.ndarray, np.ndarray
 
 
 def reduce(plan: Plan, seed: int, n: int, chunk_size: int | None = None,
-           progress: Any = None, design: Design | None = None) -> Reduction:
-    """Evaluate ``n`` scenarios and reduce them to moments and histograms."""
+           progress: Any = None, design: Design | None = None, voi: bool = False) -> Reduction:
+    """Evaluate ``n`` scenarios and reduce them to moments and histograms
+    (and, with ``voi``, the sums behind EVPPI)."""
     if design is None:
         design = build_design("random", seed, n, plan.n_dims)
-    reducer = Reducer(plan, seed, design, chunk_size)
+    reducer = Reducer(plan, seed, design, chunk_size, voi=voi)
     reducer.advance(n, progress)
     return reducer.result()
 

@@ -16,22 +16,29 @@ from ..jit import jit
 from ..sampling.inverse_cdf import inverse_cdf
 from .params import GAP, HYPE, POOL
 
-__all__ = ["belief_theta"]
+__all__ = ["apply_overlay", "belief_theta"]
 
 
 @jit
-def belief_theta(theta, belief, u, table, theta_belief):
-    """The belief's parameter vector from reality's ``theta`` and the
-    scenario's uniforms ``u``; ``belief`` is the plan's encoding
-    (target, dim, family, par, lo, span, offset, n_table, const)."""
-    target, dim, family, par, lo, span, offset, n_table, const = belief
+def apply_overlay(theta, overlay, first, last, u, table):
+    """Apply entries ``first .. last-1`` of an overlay (the plan's encoding:
+    target, dim, family, par, lo, span, offset, n_table, const, start): set
+    each target to its constant, or to the inverse CDF of its uniform."""
+    target, dim, family, par, lo, span, offset, n_table, const = overlay[:9]
+    for b in range(first, last):
+        if dim[b] < 0:
+            theta[target[b]] = const[b]
+        else:
+            theta[target[b]] = inverse_cdf(family[b], par[b, 0], par[b, 1], par[b, 2], lo[b],
+                                           span[b], table, offset[b], n_table[b], u[dim[b]])
+
+
+@jit
+def belief_theta(theta, belief, first, last, u, table, theta_belief):
+    """The belief's parameter vector from its world's ``theta`` and the
+    scenario's uniforms ``u``: no gap, then entries ``first .. last-1`` of
+    the plan's belief overlay, then the pool times the hype."""
     theta_belief[:] = theta
     theta_belief[GAP] = 0.0
-    for b in range(target.shape[0]):
-        if dim[b] < 0:
-            theta_belief[target[b]] = const[b]
-        else:
-            theta_belief[target[b]] = inverse_cdf(family[b], par[b, 0], par[b, 1], par[b, 2],
-                                                  lo[b], span[b], table, offset[b], n_table[b],
-                                                  u[dim[b]])
+    apply_overlay(theta_belief, belief, first, last, u, table)
     theta_belief[POOL] = theta_belief[POOL] * theta_belief[HYPE]

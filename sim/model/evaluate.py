@@ -16,33 +16,12 @@ import math
 import numpy as np
 
 from ..jit import jit
-from ..outputs import (
-    BEST,
-    COMPLIANCE_COST_NPV,
-    COMPUTE_COST,
-    DATA_COST,
-    DATA_LIMITED,
-    FIXED_COST,
-    INCIDENT_LOSS_NPV,
-    INVESTMENT,
-    LAB_LOSS,
-    LICENSE_COST,
-    LOSS,
-    MARKET_SHARE,
-    NET_VALUE,
-    RELEASE_DELAY,
-    REVENUE_NPV,
-    RISK_CONTROL_COST,
-    ROBUSTNESS_COST,
-    ROI,
-    ROI_EXPECTED,
-    ROI_GAP,
-    SERVING_COST_NPV,
-    TRAINING_FLOPS,
-    TRAINING_TOKENS,
-    YEARS_SERVED,
-)
-from .beliefs import belief_theta
+from ..outputs import (BEST, COMPLIANCE_COST_NPV, COMPUTE_COST, DATA_COST, DATA_LIMITED, FIXED_COST,
+                       INCIDENT_LOSS_NPV, INVESTMENT, LAB_LOSS, LICENSE_COST, LOSS, MARKET_SHARE,
+                       MAX_OBJECTIVE, NET_VALUE, REGRET, RELEASE_DELAY, REVENUE_NPV, RISK_CONTROL_COST,
+                       ROBUSTNESS_COST, ROI, ROI_EXPECTED, ROI_GAP, SERVING_COST_NPV, TRAINING_FLOPS,
+                       TRAINING_TOKENS, YEARS_SERVED)
+from .beliefs import apply_overlay, belief_theta
 from .costs import serving_cost_per_token, upfront_costs, usd_per_training_flop
 from .market import N_WORK, delay_factors, market_cash_flows, yearly_factors
 from .params import (DATA_STOCK, E_LOSS, LEARNING_RATE, POOL, PREMIUM, PRETRAIN, PRICE_SENSITIVITY,
@@ -52,7 +31,7 @@ from .risk import compliance_cost, incident_probability
 from .timeline import N_YEAR_FIELDS, valuation_path
 from .scaling import release_delay, training_run
 
-__all__ = ["N_WORLD", "evaluate_scenario", "evaluate_world", "new_scratch"]
+__all__ = ["N_WORLD", "evaluate_alternatives", "evaluate_scenario", "evaluate_world", "new_scratch"]
 
 # Columns of ``world[size, :]``.
 W_COMPUTE, W_DATA, W_FIXED, W_LICENSE, W_RISK, W_ROBUST, W_INVEST = range(7)
@@ -127,16 +106,19 @@ def evaluate_world(theta, route, rule, log_sizes, log_n_ref, horizon, incident_u
 
 
 @jit
-def evaluate_scenario(theta, structure, log_sizes, log_n_ref, horizon, u, n_sampled, belief, table,
-                      out, scratch):
+def evaluate_scenario(theta, structure, log_sizes, log_n_ref, horizon, u, n_sampled, belief,
+                      belief_first, belief_last, table, out, scratch):
     """Fill ``out[j, STAT]`` for every size ``j`` of one sampled scenario, and
     the valuation path columns when ``structure`` asks for them.
 
     ``structure`` is (route, compute rule, belief expects incidents, path on,
     uniforms per scenario);
     ``u`` the scenario's uniforms (``n_sampled`` sampled dimensions, then the
-    yearly incident uniforms, then the belief's own); ``belief`` and ``table`` the
-    plan's belief encoding (:func:`sim.model.beliefs.belief_theta`).
+    yearly incident uniforms, then those of their own); entries ``belief_first
+    .. belief_last - 1`` of the plan's belief overlay ``belief`` (with
+    ``table``) make the belief (:func:`sim.model.beliefs.belief_theta`).
+    "Best" is not set here: it compares every alternative
+    (:func:`evaluate_alternatives`).
     ``scratch`` is :func:`new_scratch`'s tuple, reused between calls.
     """
     route, rule, belief_incidents, path, _ = structure
@@ -144,11 +126,10 @@ def evaluate_scenario(theta, structure, log_sizes, log_n_ref, horizon, u, n_samp
     incident_u = u[n_sampled:n_sampled + horizon]
     evaluate_world(theta, route, rule, log_sizes, log_n_ref, horizon, incident_u, True,
                    world, work, years)
-    belief_theta(theta, belief, u, table, theta_belief)
+    belief_theta(theta, belief, belief_first, belief_last, u, table, theta_belief)
     evaluate_world(theta_belief, route, rule, log_sizes, log_n_ref, horizon, incident_u,
                    belief_incidents != 0, world_belief, work, years_belief)
     n_sizes = log_sizes.shape[0]
-    best = -math.inf
     for j in range(n_sizes):
         w = world[j]
         o = out[j]
@@ -177,8 +158,6 @@ def evaluate_scenario(theta, structure, log_sizes, log_n_ref, horizon, u, n_samp
         o[DATA_LIMITED] = w[W_LIMITED]
         o[TRAINING_FLOPS] = w[W_FLOPS]
         o[TRAINING_TOKENS] = w[W_TOKENS]
-        if roi > best:
-            best = roi
 
         if path:
             wb = world_belief[j]
@@ -186,13 +165,47 @@ def evaluate_scenario(theta, structure, log_sizes, log_n_ref, horizon, u, n_samp
                            w[W_INVEST], roi_expected, theta[POOL], theta[SEVERITY], w[W_DUTY],
                            theta_belief[POOL], theta_belief[SEVERITY], wb[W_DUTY], wb[W_NPV], o)
 
-    # "Best size of the grid": ties (e.g. every size withdrawn) share the credit.
+
+@jit
+def evaluate_alternatives(theta, flags, worlds, log_sizes, log_n_ref, horizon, u, n_sampled,
+                          table, out, scratch, theta_world):
+    """Every strategy's world on the same draws (MODEL.md section 12), into
+    ``out[s * n_sizes + j]``, then the decision columns over all those
+    alternatives: best (ties split), regret and the highest objective.
+
+    ``flags`` is (objective: 0 net value, 1 ROI; path on; uniforms per
+    scenario); ``worlds`` the plan's (route, compute rule, belief expects
+    incidents) per strategy, then its reality overlay's ten arrays and its
+    belief overlay's ten, in one flat tuple.
+    """
+    objective, path, n_dims = flags
+    s_route, s_rule, s_incidents = worlds[0], worlds[1], worlds[2]
+    overlay, belief = worlds[3:13], worlds[13:23]
+    start, b_start = overlay[9], belief[9]
+    n_sizes = log_sizes.shape[0]
+    for k in range(s_route.shape[0]):
+        theta_world[:] = theta
+        apply_overlay(theta_world, overlay, start[k], start[k + 1], u, table)
+        structure = (s_route[k], s_rule[k], s_incidents[k], path, n_dims)
+        evaluate_scenario(theta_world, structure, log_sizes, log_n_ref, horizon, u, n_sampled,
+                          belief, b_start[k], b_start[k + 1], table,
+                          out[k * n_sizes:(k + 1) * n_sizes], scratch)
+    column = NET_VALUE if objective == 0 else ROI
+    n_rows = out.shape[0]
+    best = -math.inf
+    for a in range(n_rows):
+        if out[a, column] > best:
+            best = out[a, column]
+    # Ties (e.g. every alternative withdrawn) share the credit.
     ties = 0
-    for j in range(n_sizes):
-        if out[j, ROI] == best:
+    for a in range(n_rows):
+        if out[a, column] == best:
             ties += 1
-    for j in range(n_sizes):
-        out[j, BEST] = 1.0 / ties if out[j, ROI] == best else 0.0
+    for a in range(n_rows):
+        o = out[a]
+        o[BEST] = 1.0 / ties if o[column] == best else 0.0
+        o[REGRET] = best - o[column]
+        o[MAX_OBJECTIVE] = best
 
 
 @jit
