@@ -12,6 +12,6 @@ __all__ = ["BENCH_PARTS", "PLOT_KINDS", "SAMPLERS"]
 #: Sampling designs (:mod:`sim.sampling.designs`).
 SAMPLERS = ("random", "lhs", "sobol")
 #: Chart kinds (:mod:`sim.plot`).
-PLOT_KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep", "cooling", "cashflow")
+PLOT_KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep", "cooling", "cashflow", "decision", "voi")
 #: Parts of ``sim bench`` that can be skipped (:mod:`sim.bench`).
 BENCH_PARTS = ("naive", "floors", "numpy", "squigglepy", "startup", "memory")

@@ -158,6 +158,55 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
             click.echo(f"wrote {output}")
 
 
+@cli.command("decide")
+@click.argument("scenario", required=False, default="baseline")
+@click.option("-n", "--scenarios", "n", default="1e6", show_default=True,
+              help="Number of sampled scenarios.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed; every strategy sees the same draws.")
+@click.option("--objective", type=click.Choice(["net_value", "roi"]), default=None,
+              help="What to maximize [default: the scenario's decision.objective, net_value].")
+@click.option("--max-prob-loss", type=float, default=None, metavar="P",
+              help="Choose only among alternatives whose P(loss) is at most P.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the decision to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key (for every strategy).")
+@click.option("--sampler", type=click.Choice(SAMPLERS), default="random", show_default=True,
+              help="Sampling design.")
+@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+def decide_command(scenario: str, n: str, seed: int, objective: str | None,
+                   max_prob_loss: float | None, output: Path | None,
+                   assignments: tuple[str, ...], sampler: str, quiet: bool) -> None:
+    """Rank SCENARIO's (strategy, size) alternatives and what knowing more is worth."""
+    import warnings
+
+    from .api import SamplingNote
+    from .decision import decide
+    from .results import write_netcdf
+    from .tables import decision_table
+
+    if output is not None and not output.parent.exists():  # fail before a long run
+        raise InputError(f"{output}: directory {output.parent} does not exist")
+    try:
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", SamplingNote)
+            ds = decide(scenario, n_scenarios=_count(n), seed=seed, objective=objective,
+                        max_prob_loss=max_prob_loss, overrides=_overrides(assignments),
+                        sampler=sampler, progress=not quiet)
+        if output is not None:
+            write_netcdf(ds, output)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    for note in notes:
+        if issubclass(note.category, SamplingNote):
+            click.echo(f"note: {note.message}", err=True)
+    if not quiet:
+        click.echo(decision_table(ds))
+        if output is not None:
+            click.echo(f"wrote {output}")
+
+
 @cli.command("scenarios")
 def scenarios_command() -> None:
     """List the bundled scenarios with their descriptions."""
@@ -195,7 +244,9 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
 @click.option("--kind", default="fan", show_default=True, type=click.Choice(PLOT_KINDS),
               help="fan: ROI bands by size; hist: ROI distribution; exceedance: P(ROI > x); "
                    "best: P(size is best); costs: cost components; sweep: a statistic over "
-                   "swept keys.")
+                   "swept keys; cooling: mark-to-market ROI year by year; cashflow: believed "
+                   "against realized cash flow; decision: P(best) of every alternative; voi: "
+                   "value of information by parameter (from sim decide).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Figure file, .png, .svg or .pdf (default: RESULT_KIND.png beside RESULT).")
 @click.option("--size", "size", metavar="WxH", help="Figure size in inches, e.g. 10x6.")
@@ -203,8 +254,11 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
               help="Only this model size (1e9 or 1B; repeatable) for hist, exceedance, sweep.")
 @click.option("--stat", help="Statistic of the sweep chart (default: roi_mean).")
 @click.option("--quantile", type=float, help="Quantile level when --stat is a quantile (default 0.5).")
+@click.option("--strategy", help="The strategy to draw, for a result with strategies "
+                                 "(default: the chosen one).")
 def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
-                 model_sizes: tuple[str, ...], stat: str | None, quantile: float | None) -> None:
+                 model_sizes: tuple[str, ...], stat: str | None, quantile: float | None,
+                 strategy: str | None) -> None:
     """Draw a chart of a saved RESULT file (from sim run -o)."""
     from .plot import draw, open_result, save_figure
 
@@ -214,8 +268,8 @@ def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
     try:
         ds = open_result(result)
         try:
-            fig = draw(ds, kind, model_size=list(model_sizes) or None, stat=stat,
-                       quantile=quantile)
+            fig = draw(ds, kind, strategy=strategy, model_size=list(model_sizes) or None,
+                       stat=stat, quantile=quantile)
         except SimError as exc:
             raise SimError(f"{result}: {exc}") from None
         if figsize is not None:

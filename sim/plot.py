@@ -22,6 +22,7 @@ import xarray as xr
 from matplotlib import colormaps
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from .atomic import atomic_output
@@ -35,7 +36,7 @@ __all__ = ["CHARTS", "KINDS", "best", "costs", "draw", "exceedance", "fan", "his
 KINDS = PLOT_KINDS
 FORMATS = (".png", ".svg", ".pdf")
 #: Dimensions of a single run; any other dimension of a result was swept.
-RUN_DIMS = ("model_size", "quantile", "probability", "bound", "year")
+RUN_DIMS = ("model_size", "quantile", "probability", "bound", "year", "strategy", "parameter")
 FIGSIZE = (8.0, 5.0)
 
 ROI_LABEL = "ROI = (NPV − I) / I  (ratio, −1 = all lost; asinh scale)"
@@ -568,8 +569,85 @@ def cashflow(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
     return fig
 
 
+def decision(ds: xr.Dataset, ax=None) -> Figure:
+    """P(best) of every (strategy, size) alternative as a heat map, with the
+    value in each cell and the choice outlined."""
+    _require(ds, "decision", ["prob_best"], single_run=False)
+    swept = [d for d in swept_dims(ds) if d not in ("strategy", "parameter")]
+    if swept:
+        raise SimError(f"the decision chart needs a single run, but this result is a sweep over "
+                       f"{', '.join(swept)}")
+    fig, ax = _axes(ax)
+    pb = ds["prob_best"]
+    strategies = list(ds["strategy"].values) if "strategy" in pb.dims else [
+        ds.attrs.get("scenario_name", "scenario")]
+    values = 100 * (pb.transpose("strategy", "model_size").values if "strategy" in pb.dims
+                    else pb.values[None, :])
+    sizes = ds["model_size"].values.astype(float)
+    mesh = ax.imshow(values, cmap="viridis", vmin=0, vmax=max(1.0, float(values.max())),
+                     aspect="auto")
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            ax.text(j, i, f"{v:.1f}%", ha="center", va="center", fontsize="small",
+                    color="white" if v < 0.6 * values.max() else "black")
+    ax.set_xticks(range(len(sizes)), [size_label(x) for x in sizes])
+    ax.set_yticks(range(len(strategies)), strategies)
+    ax.set_xlabel("model size (parameters)")
+    ax.set_ylabel("strategy")
+    choice_s, choice_n = ds.attrs.get("choice_strategy"), ds.attrs.get("choice_model_size")
+    if choice_s in strategies and choice_n is not None and np.isfinite(choice_n):
+        i, j = strategies.index(choice_s), int(np.argmin(np.abs(sizes - float(choice_n))))
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#c44e52", lw=2.5,
+                               label="choice (highest expected objective)"))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False,
+                  fontsize="small")
+    objective = ds.attrs.get("objective", "net_value").replace("_", " ")
+    fig.colorbar(mesh, ax=ax, label=f"P(best by {objective}) (%)")
+    ax.set_title(_title(ds, f"Which alternative is best: P(highest {objective})"))
+    return fig
+
+
+def voi(ds: xr.Dataset, ax=None, top: int = 15) -> Figure:
+    """EVPPI of the parameters (the largest ``top``) as bars with 95% error
+    bars, and the noise floor of a dummy parameter marked: what resolving
+    each uncertainty first would be worth."""
+    _require(ds, "voi", ["evppi", "evppi_se", "evppi_floor"], single_run=False)
+    fig, ax = _axes(ax)
+    names = [str(x) for x in ds["parameter"].values]
+    keep = [i for i in np.argsort(-ds["evppi"].values) if not names[i].startswith("dummy")][:top]
+    values = ds["evppi"].values[keep]
+    errors = 1.96 * ds["evppi_se"].values[keep]
+    usd = ds.attrs.get("objective", "net_value") == "net_value"
+    y = np.arange(len(keep))[::-1]
+    ax.barh(y, values, xerr=errors, color="#4c72b0", ecolor="0.25", capsize=3,
+            label="EVPPI ± 95% interval")
+    floor = float(ds["evppi_floor"])
+    band = floor + 1.96 * float(ds["evppi_floor_se"])
+    ax.axvspan(0, max(band, 0.0), color="#c44e52", alpha=0.15, label="noise floor (dummy parameter)")
+    ax.axvline(floor, color="#c44e52", lw=1.5)
+    ax.set_yticks(y, [_short_key(names[i]) for i in keep])
+    ax.set_xlabel("EVPPI: what knowing the parameter before deciding is worth"
+                  + (" (USD)" if usd else " (ROI)"))
+    if usd:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: usd_label(x)))
+    evpi = float(ds["evpi"]) if "evpi" in ds else None
+    if evpi is not None:
+        ax.set_title(_title(ds, "Value of information, by parameter (EVPI "
+                            + (usd_label(evpi) if usd else f"{evpi:.3g}") + ")"))
+    ax.legend(loc="lower right", fontsize="small", frameon=False)
+    return fig
+
+
+def _short_key(key: str) -> str:
+    """A key as a label: its section and leaf (expectation. kept visible)."""
+    parts = key.split(".")
+    return ".".join(parts[-2:]) if parts[0] != "expectation" else "belief " + ".".join(parts[-2:])
+
+
 CHARTS = {"fan": fan, "hist": hist, "exceedance": exceedance, "best": best, "costs": costs,
-          "sweep": sweep, "cooling": cooling, "cashflow": cashflow}
+          "sweep": sweep, "cooling": cooling, "cashflow": cashflow, "decision": decision,
+          "voi": voi}
 
 
 # ---------------------------------------------------------------- files
@@ -588,11 +666,22 @@ def open_result(path: str | os.PathLike) -> xr.Dataset:
     return ds
 
 
-def draw(ds: xr.Dataset, kind: str, **options) -> Figure:
+def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> Figure:
     """Draw chart ``kind``; options (model_size, stat, quantile) go to the
-    kinds that take them."""
+    kinds that take them. A result with strategies is drawn for one of them
+    (``strategy``, by default the chosen one), except by the decision and
+    value-of-information charts, which compare them all."""
     if kind not in CHARTS:
         raise SimError(f"unknown chart kind {kind!r} (expected one of {', '.join(KINDS)})")
+    if "strategy" in ds.dims and kind not in ("decision", "voi"):
+        names = [str(x) for x in ds["strategy"].values]
+        chosen = strategy or ds.attrs.get("choice_strategy") or names[0]
+        if chosen not in names:
+            raise SimError(f"strategy {chosen!r}: not in this result (it has {', '.join(names)})")
+        ds = ds.sel(strategy=chosen, drop=True)
+        ds.attrs["scenario_name"] = f"{ds.attrs.get('scenario_name', '?')}, strategy {chosen}"
+    elif strategy is not None and kind not in ("decision", "voi"):
+        raise SimError("--strategy: this result declares no strategies")
     takes = {"hist": ("model_size",), "exceedance": ("model_size",), "cooling": ("model_size",),
              "cashflow": ("model_size",),
              "sweep": ("model_size", "stat", "quantile")}.get(kind, ())

@@ -39,6 +39,10 @@ RUN_CHARTS = (
                 "has been."),
     ("cashflow", "Cash flow per year: what investors believed at the decision against what "
                  "was realized (means, not discounted)."),
+    ("decision", "Which (strategy, size) alternative is best: the chance that each has the "
+                 "highest objective; the outline marks the choice."),
+    ("voi", "Value of information: what knowing each parameter before deciding would be "
+            "worth (EVPPI), against the noise floor of a parameter that enters no model."),
 )
 #: Charts of a sweep: (statistic, caption).
 SWEEP_CHARTS = (

@@ -49,7 +49,7 @@ LAYERS: dict[str, int] = {
     # 6 charts and the HTML report, drawn from saved Datasets (they never run the model).
     "plot": 6, "report": 6,
     # 7 running: the front door, sweeps, calibration against observed models.
-    "api": 7, "sweep": 7, "calibration": 7,
+    "api": 7, "sweep": 7, "calibration": 7, "decision": 7,
     # 8 front ends: the package namespace, the command line, sim bench.
     "__init__": 8, "__main__": 8, "cli": 8,
     "bench": 8, "bench.workload": 8, "bench.numpy_model": 8, "bench.naive_numba": 8,
