@@ -43,7 +43,7 @@ LAYERS: dict[str, int] = {
     "scenario": 3, "plan": 3,
     # 4 the engine: kernels over blocks of scenarios, and the streaming reduction.
     "engine": 4, "engine.accumulators": 4, "engine.kernels": 4, "engine.sketch": 4,
-    "engine.reducer": 4,
+    "engine.reducer": 4, "engine.matrix": 4,
     # 5 a reduction as a Dataset, a netCDF file, a text table.
     "results": 5, "tables": 5,
     # 6 charts and the HTML report, drawn from saved Datasets (they never run the model).
