@@ -30,7 +30,7 @@ from .errors import SimError
 from .units import size_label
 
 __all__ = ["CHARTS", "KINDS", "best", "costs", "draw", "exceedance", "fan", "hist", "open_result",
-           "save_figure", "sweep"]
+           "save_figure", "sobol", "sweep", "tornado"]
 
 KINDS = PLOT_KINDS
 FORMATS = (".png", ".svg", ".pdf")
@@ -466,8 +466,25 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
     return fig
 
 
+def tornado(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """A sensitivity result's tornado: the output's median with each input
+    held at its 5th and 95th percentile, one panel per model size
+    (:func:`sim.sensitivity.charts.tornado`)."""
+    from .sensitivity import charts
+
+    return charts.tornado(ds, ax=ax, model_size=model_size)
+
+
+def sobol(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """A sensitivity result's first- and total-order Sobol' indices with
+    their intervals, one panel per model size (:func:`sim.sensitivity.charts.sobol`)."""
+    from .sensitivity import charts
+
+    return charts.sobol(ds, ax=ax, model_size=model_size)
+
+
 CHARTS = {"fan": fan, "hist": hist, "exceedance": exceedance, "best": best, "costs": costs,
-          "sweep": sweep}
+          "sweep": sweep, "tornado": tornado, "sobol": sobol}
 
 
 # ---------------------------------------------------------------- files
@@ -492,7 +509,8 @@ def draw(ds: xr.Dataset, kind: str, **options) -> Figure:
     if kind not in CHARTS:
         raise SimError(f"unknown chart kind {kind!r} (expected one of {', '.join(KINDS)})")
     takes = {"hist": ("model_size",), "exceedance": ("model_size",),
-             "sweep": ("model_size", "stat", "quantile")}.get(kind, ())
+             "sweep": ("model_size", "stat", "quantile"), "tornado": ("model_size",),
+             "sobol": ("model_size",)}.get(kind, ())
     given = {k: v for k, v in options.items() if v is not None}
     unused = [k for k in given if k not in takes]
     if unused:

@@ -53,7 +53,7 @@ LAYERS: dict[str, int] = {
     #   with the others at 6).
     "api": 7, "sweep": 7, "calibration": 7,
     "sensitivity": 7, "sensitivity.api": 7, "sensitivity.rank": 7, "sensitivity.sobol": 7,
-    "sensitivity.tornado": 7, "sensitivity.tables": 5,
+    "sensitivity.tornado": 7, "sensitivity.tables": 5, "sensitivity.charts": 6,
     # 8 front ends: the package namespace, the command line, sim bench.
     "__init__": 8, "__main__": 8, "cli": 8,
     "bench": 8, "bench.workload": 8, "bench.numpy_model": 8, "bench.naive_numba": 8,

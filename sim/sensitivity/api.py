@@ -40,6 +40,7 @@ from .. import outputs
 from .._version import __version__
 from ..api import resolve_scenario
 from ..checks import check_n, check_seed
+from ..choices import SENSITIVITY_METHODS, SENSITIVITY_OUTPUTS, SOBOL_ESTIMATORS
 from ..engine.matrix import evaluate_uniforms, plan_uniforms
 from ..errors import SimError
 from ..plan import build_plan
@@ -55,9 +56,9 @@ from .tornado import PERCENTILES, median_interval, tornado
 __all__ = ["ALTERNATIVE_DIMS", "DEFAULT_N", "ESTIMATORS", "INCIDENTS", "MAX_RETAINED",
            "MAX_SOBOL_BASE", "METHODS", "OUTPUTS", "SensitivityNote", "sensitivity"]
 
-METHODS = ("rank", "sobol", "both")
-OUTPUTS = ("roi", "net_value", "roi_expected")
-ESTIMATORS = ("janon", "saltelli", "salib")
+METHODS = SENSITIVITY_METHODS
+OUTPUTS = SENSITIVITY_OUTPUTS
+ESTIMATORS = SOBOL_ESTIMATORS
 DEFAULT_N = 32_768
 #: Largest retained sample of the rank method (its uniforms, draws and ranks
 #: stay in memory: about 1 GB for the baseline at this size).
@@ -81,7 +82,7 @@ def _check_choice(name: str, value: str, options) -> str:
 def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *,
                 method: str = "both", output: str = "roi",
                 overrides: Mapping[str, Any] | None = None, tornado_n: int | None = None,
-                percentiles=PERCENTILES, estimator: str = "janon", ci_level: float = 0.95,
+                percentiles=PERCENTILES, estimator: str = "saltelli-janon", ci_level: float = 0.95,
                 progress: bool = False) -> xr.Dataset:
     """Sensitivity of ``output`` (``roi``, ``net_value`` or ``roi_expected``)
     to every sampled input, per model size.
@@ -92,10 +93,11 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
     two, at most :data:`MAX_SOBOL_BASE`; ``N (G + 2)`` evaluations for ``G``
     groups). The tornado uses the first ``tornado_n`` scenarios of the rank
     sample (default: all), ``2 p tornado_n`` evaluations for ``p`` inputs.
-    ``estimator`` is ``"janon"`` (Janon et al. 2014, the default),
-    ``"saltelli"`` (Saltelli 2010 and Jansen, as SALib) or ``"salib"``
-    (SALib's own ``sobol.analyze`` on the same evaluations; optional
-    dependency): see :mod:`sim.sensitivity.sobol`.
+    ``estimator`` is ``"saltelli-janon"`` (the default: Saltelli 2010 first
+    order, Janon et al. 2014 total order), ``"saltelli"`` (Saltelli 2010 and
+    Jansen, as SALib), ``"janon"`` (Janon for both) or ``"salib"`` (SALib's
+    own ``sobol.analyze`` on the same evaluations; optional dependency):
+    see :mod:`sim.sensitivity.sobol`.
 
     The same scenario, seed and ``n_scenarios`` give the same numbers.
     """
@@ -277,6 +279,8 @@ def _sobol_attrs(n_base, groups, estimator) -> dict:
         "sobol_design": ("Saltelli: A and B are the halves of a scrambled Sobol' sequence of "
                          "twice the dimension; AB_g is A with group g's columns from B"),
         "sobol_estimator": {
+            "saltelli-janon": "first order: Saltelli et al. 2010; total order: Janon et al. 2014 "
+                              "on the pairs (f(A), f(AB_g)); outputs centred by their overall mean",
             "janon": "Janon et al. 2014 on the pairs (f(B), f(AB_g)) for first order and "
                      "(f(A), f(AB_g)) for total order; outputs centred by their overall mean",
             "saltelli": "first order: Saltelli et al. 2010; total order: Jansen 1999; outputs "

@@ -14,29 +14,36 @@ evaluations, one matrix at a time (never the whole design at once), each
 through a caller's function of a uniform matrix; for ``sim`` that is
 :func:`sim.engine.matrix.evaluate_uniforms`, the Numba kernel.
 
-**Estimators.** Outputs are centred by their mean over all evaluations.
+**Estimators.** Outputs are centred by their mean over all evaluations;
+``V`` is the variance over the rows of ``A`` and ``B``.
 
-* ``janon`` (default; Janon, Klein, Lagnoux, Nodet and Prieur 2014, the
-  asymptotically efficient estimator, also Monod et al. 2006): each index
-  is a correlation-like ratio over a pair of evaluations that share inputs,
-  with the mean and variance taken from both members of the pair,
-  ``S(x, y) = (mean(x y) - mu^2) / (mean((x^2 + y^2) / 2) - mu^2)``,
-  ``mu = mean((x + y) / 2)``. First order: ``S1_g = S(f(B), f(AB_g))``
-  (the pair shares only group g); total order: ``ST_g = 1 - S(f(A),
-  f(AB_g))`` (the pair shares everything but g).
-* ``saltelli``: first order ``S1_g = mean(f(B) (f(AB_g) - f(A))) / V``
-  (Saltelli et al. 2010) and total order ``ST_g = mean((f(A) -
-  f(AB_g))^2) / (2 V)`` (Jansen 1999), ``V`` the variance over the rows of
-  ``A`` and ``B``: the estimators of SALib's ``sobol.analyze``, computed the
-  same way (``tests/test_sensitivity.py`` checks they agree to rounding).
+* First order, Saltelli et al. (2010): ``S1_g = mean(f(B) (f(AB_g) -
+  f(A))) / V``. It is exactly 0 for an input the model does not read
+  (``f(AB_g) = f(A)`` row by row).
+* Total order, Janon, Klein, Lagnoux, Nodet and Prieur (2014), the
+  asymptotically efficient estimator: ``ST_g = 1 - S(f(A), f(AB_g))``, where
+  the pair shares every input but g and ``S(x, y) = (mean(x y) - mu^2) /
+  (mean((x^2 + y^2) / 2) - mu^2)``, ``mu = mean((x + y) / 2)``, takes its mean
+  and variance from both members of the pair. Also exactly 0 for an input
+  that is not read.
+* Total order, Jansen (1999): ``ST_g = mean((f(A) - f(AB_g))^2) / (2 V)``.
 
-Why Janon's by default: ROI is heavy-tailed (a small model that wins a
-share of a large pool returns hundreds of times its cost), and a few
-extreme evaluations that fall in an ``AB_g`` matrix but not in ``A`` or
-``B`` make Jansen's total index come out at 50 or more on the baseline with
-a wide price premium, where Janon's self-normalised ratios stay in their
-range and keep the ranking. On well-behaved models the two agree (the
-Ishigami test passes with both).
+``formula="saltelli-janon"`` (the default) uses the first two;
+``"saltelli"`` the Saltelli/Jansen pair of SALib's ``sobol.analyze``,
+computed the same way (``tests/test_sensitivity.py`` checks they agree to
+rounding); ``"janon"`` Janon's ratio for the first order too,
+``S(f(B), f(AB_g))``.
+
+Why this default: ROI is heavy-tailed (a small model that wins a share of
+a large pool returns hundreds of times its cost). A few extreme
+evaluations that fall in an ``AB_g`` matrix but not in ``A`` or ``B`` make
+Jansen's total index come out at 50 or more on the baseline with a wide
+price premium, where Janon's self-normalised ratio stays in [0, 1] and
+keeps the ranking. For the first order it is the other way round: on the
+baseline Janon's ratio has intervals five times wider than Saltelli's (its
+noise does not vanish for inputs with no effect), and Saltelli's estimator
+kept the ranking in every case tried. On well-behaved models all three agree
+(the Ishigami test passes with each).
 
 **Intervals.** Bootstrap over the ``N`` base rows (a row carries its
 ``f(A)``, ``f(B)`` and every ``f(AB_g)``, so the resampled estimators keep
@@ -57,7 +64,8 @@ design (``N (G + 2)`` rows by every column, 0.7 GB at ``N = 2^16``), and
 ``sobol.analyze`` runs one output at a time with a Python loop over groups
 that copies ``N x resamples`` values per index; with ``seed=0`` it falls
 back to NumPy's global generator, so its intervals would not repeat for the
-project's default seed; and it offers only the Saltelli/Jansen pair. The
+project's default seed; and it offers only the Saltelli/Jansen pair, whose
+total index fails on heavy tails (above). The
 formulas themselves are a few lines each. So the design and the estimation
 are here, tested against the Ishigami function's analytic indices and
 against SALib on the same evaluations; SALib is an optional extra for that
@@ -76,13 +84,14 @@ import numpy as np
 from ..errors import SimError
 from ..sampling.rng import U_MAX, U_MIN
 
-__all__ = ["FORMULAS", "N_BOOTSTRAP", "SobolIndices", "base_matrices", "base_size", "estimate",
+__all__ = ["DEFAULT_FORMULA", "FORMULAS", "N_BOOTSTRAP", "SobolIndices", "base_matrices", "base_size", "estimate",
            "evaluate_design", "salib_indices", "sobol_indices"]
 
 #: Bootstrap resamples for the intervals.
 N_BOOTSTRAP = 200
 #: Estimator formulas of :func:`estimate`.
-FORMULAS = ("janon", "saltelli")
+FORMULAS = ("saltelli-janon", "saltelli", "janon")
+DEFAULT_FORMULA = "saltelli-janon"
 #: Smallest base sample (rows of A and of B).
 MIN_BASE = 64
 
@@ -157,16 +166,21 @@ def evaluate_design(evaluate: Callable[[np.ndarray], np.ndarray], A: np.ndarray,
 
 
 def estimate(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray, level: float = 0.95,
-             n_bootstrap: int = N_BOOTSTRAP, seed: int = 0, formula: str = "janon") -> SobolIndices:
+             n_bootstrap: int = N_BOOTSTRAP, seed: int = 0,
+             formula: str = DEFAULT_FORMULA) -> SobolIndices:
     """First- and total-order indices with bootstrap intervals.
 
-    ``formula`` is ``"janon"`` (default) or ``"saltelli"`` (Saltelli 2010
-    first order, Jansen total order, as SALib).
+    ``formula`` (see the module docstring): ``"saltelli-janon"`` (default:
+    Saltelli 2010 first order, Janon total order), ``"saltelli"`` (Saltelli
+    2010 and Jansen, as SALib) or ``"janon"`` (Janon for both).
     """
     from scipy.special import ndtri
 
     if formula not in FORMULAS:
         raise SimError(f"formula: expected one of {', '.join(FORMULAS)}, got {formula!r}")
+    first_rule, total_rule = {"saltelli-janon": ("saltelli", "janon"),
+                              "saltelli": ("saltelli", "jansen"),
+                              "janon": ("janon", "janon")}[formula]
     N, G, m = fAB.shape
     centre = (fA.sum(axis=0) + fB.sum(axis=0) + fAB.sum(axis=(0, 1))) / (N * (G + 2))
     a = fA - centre
@@ -176,38 +190,39 @@ def estimate(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray, level: float = 0.9
     # to (N, G * m) so that a (k, N) matrix of row weights gives k estimates.
     flat = lambda x: np.ascontiguousarray(x.reshape(N, G * m))
     wide = lambda x: np.broadcast_to(x[:, None, :], (N, G, m))
-    if formula == "janon":
-        terms = {
-            "ab": flat(ab), "ab2": flat(ab * ab),
-            "a": a, "b": b, "a2": a * a, "b2": b * b,
-            "b_ab": flat(wide(b) * ab), "a_ab": flat(wide(a) * ab),
-        }
+    terms = {"a": a, "b": b, "a2": a * a, "b2": b * b}
+    if "janon" in (first_rule, total_rule):
+        terms.update(ab=flat(ab), ab2=flat(ab * ab))
+    if first_rule == "saltelli":
+        terms["first"] = flat(wide(b) * (ab - wide(a)))
     else:
-        terms = {
-            "first": flat(wide(b) * (ab - wide(a))),
-            "total": flat(0.5 * (wide(a) - ab) ** 2),
-            "s": a + b, "q": a * a + b * b,
-        }
+        terms["b_ab"] = flat(wide(b) * ab)
+    if total_rule == "jansen":
+        terms["total"] = flat(0.5 * (wide(a) - ab) ** 2)
+    else:
+        terms["a_ab"] = flat(wide(a) * ab)
 
     def indices(weights: np.ndarray):
         """Indices for a (k, N) matrix of row weights that sum to N."""
         mean = {k: (weights @ v) / N for k, v in terms.items()}
         shape = (-1, G, m)
         with np.errstate(divide="ignore", invalid="ignore"):
-            if formula == "janon":
-                def closed(x, x2, xy):  # Janon et al. 2014, eq. (6), on pairs (x, f(AB_g))
-                    mu = (x[:, None, :] + mean["ab"].reshape(shape)) / 2
-                    num = xy.reshape(shape) - mu * mu
-                    den = (x2[:, None, :] + mean["ab2"].reshape(shape)) / 2 - mu * mu
-                    return num / np.where(den > 0, den, np.nan)
-                first = closed(mean["b"], mean["b2"], mean["b_ab"])
-                total = 1.0 - closed(mean["a"], mean["a2"], mean["a_ab"])
-                var = (mean["a2"] + mean["b2"]) / 2 - ((mean["a"] + mean["b"]) / 2) ** 2
-            else:
-                var = mean["q"] / 2 - (mean["s"] / 2) ** 2
-                v = np.where(var > 0, var, np.nan)[:, None, :]
+            def closed(x, x2, xy):  # Janon et al. 2014, eq. (6), on pairs (x, f(AB_g))
+                mu = (x[:, None, :] + mean["ab"].reshape(shape)) / 2
+                num = xy.reshape(shape) - mu * mu
+                den = (x2[:, None, :] + mean["ab2"].reshape(shape)) / 2 - mu * mu
+                return num / np.where(den > 0, den, np.nan)
+
+            var = (mean["a2"] + mean["b2"]) / 2 - ((mean["a"] + mean["b"]) / 2) ** 2
+            v = np.where(var > 0, var, np.nan)[:, None, :]
+            if first_rule == "saltelli":
                 first = mean["first"].reshape(shape) / v
+            else:
+                first = closed(mean["b"], mean["b2"], mean["b_ab"])
+            if total_rule == "jansen":
                 total = mean["total"].reshape(shape) / v
+            else:
+                total = 1.0 - closed(mean["a"], mean["a2"], mean["a_ab"])
         return first, total, var
 
     first, total, var = (x[0] for x in indices(np.ones((1, N))))
@@ -236,7 +251,7 @@ def estimate(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray, level: float = 0.9
 def sobol_indices(evaluate: Callable[[np.ndarray], np.ndarray], n_dims: int, n_base: int,
                   groups: Sequence[Sequence[int]] | None = None, seed: int = 0,
                   level: float = 0.95, n_bootstrap: int = N_BOOTSTRAP,
-                  progress=None, formula: str = "janon") -> SobolIndices:
+                  progress=None, formula: str = DEFAULT_FORMULA) -> SobolIndices:
     """Design, evaluate and estimate in one call (``groups`` default: one per column)."""
     groups = [[d] for d in range(n_dims)] if groups is None else groups
     A, B = base_matrices(n_dims, n_base, seed)
