@@ -225,7 +225,13 @@ def estimate(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray, level: float = 0.9
                 total = 1.0 - closed(mean["a"], mean["a2"], mean["a_ab"])
         return first, total, var
 
+    # A group that never changes the output (f(AB_g) = f(A) in every row: the
+    # model does not read it) has indices of exactly 0, whatever the rounding
+    # of the ratios above.
+    unread = np.all(fAB == fA[:, None, :], axis=0)  # (G, m)
     first, total, var = (x[0] for x in indices(np.ones((1, N))))
+    first[unread] = 0.0
+    total[unread] = 0.0
     gen = np.random.default_rng(np.random.SeedSequence([seed, 0xB007]))
     boot_first = np.empty((n_bootstrap, G, m))
     boot_total = np.empty((n_bootstrap, G, m))
@@ -234,6 +240,8 @@ def estimate(fA: np.ndarray, fB: np.ndarray, fAB: np.ndarray, level: float = 0.9
         k = min(step, n_bootstrap - r0)
         counts = np.stack([np.bincount(gen.integers(0, N, N), minlength=N) for _ in range(k)])
         boot_first[r0:r0 + k], boot_total[r0:r0 + k], _ = indices(counts.astype(float))
+    boot_first[:, unread] = 0.0
+    boot_total[:, unread] = 0.0
     z = float(ndtri(0.5 + level / 2))
 
     def interval(est, boot):
