@@ -181,6 +181,9 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
               help="Write the indices to this netCDF file (atomically).")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override a scenario key, e.g. market.competitors=3.")
+@click.option("--tornado-n", "tornado_n", default=None,
+              help="Scenarios of the tornado, the first of the rank sample "
+                   "[default: the smaller of -n and 8192].")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
               help="Inputs shown per model size.")
 @click.option("--estimator", type=click.Choice(SOBOL_ESTIMATORS), default="saltelli-janon",
@@ -190,8 +193,8 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
                    "evaluations (pip install 'sim[sensitivity]').")
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
 def sensitivity_command(scenario: str, n: str, method: str, statistic: str, seed: int,
-                        out: Path | None, assignments: tuple[str, ...], top: int,
-                        estimator: str, quiet: bool) -> None:
+                        out: Path | None, assignments: tuple[str, ...], tornado_n: str | None,
+                        top: int, estimator: str, quiet: bool) -> None:
     """Rank the inputs of SCENARIO by how much they drive the output, per model size."""
     import warnings
 
@@ -206,6 +209,7 @@ def sensitivity_command(scenario: str, n: str, method: str, statistic: str, seed
             warnings.simplefilter("always", SensitivityNote)
             ds = sensitivity(scenario, n_scenarios=_count(n), seed=seed, method=method,
                              output=statistic, overrides=_overrides(assignments),
+                             tornado_n=None if tornado_n is None else _count(tornado_n),
                              estimator=estimator, progress=not quiet)
         if out is not None:
             write_netcdf(ds, out)

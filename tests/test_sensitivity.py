@@ -296,10 +296,12 @@ def test_command_line_plot_and_report(tmp_path):
     runner = CliRunner()
     out = tmp_path / "sens.nc"
     res = runner.invoke(cli, ["sensitivity", "baseline", "-n", "300", "--top", "3",
-                              "--set", "market.competitors=9", "-o", str(out)])
+                              "--tornado-n", "200", "--set", "market.competitors=9",
+                              "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "sobol: base sample rounded up from 300 to 512" in res.output
     assert "sensitivity of roi for scenario 'baseline'" in res.output and f"wrote {out}" in res.output
+    assert "(tornado on 200)" in res.output
     for kind in ("tornado", "sobol"):
         res = runner.invoke(cli, ["plot", str(out), "--kind", kind, "--model-size", "10B"])
         assert res.exit_code == 0, res.output
