@@ -166,9 +166,9 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
 @cli.command("sensitivity")
 @click.argument("scenario", required=False, default="baseline")
 @click.option("-n", "--scenarios", "n", default="32768", show_default=True,
-              help="Scenarios of the rank method's sample and of the tornado, and the base "
-                   "sample N of the Sobol' design (rounded up to a power of two; "
-                   "N x (inputs + 3) evaluations).")
+              help="Scenarios of the rank method's sample (the tornado runs on the first of "
+                   "them), and the base sample N of the Sobol' design (rounded up to a power "
+                   "of two; N x (inputs + 3) evaluations).")
 @click.option("--method", type=click.Choice(SENSITIVITY_METHODS), default="both",
               show_default=True,
               help="rank: Spearman, partial rank correlations and a tornado; sobol: first- "
