@@ -5,6 +5,7 @@
 >>> draws = sim.sample("baseline", n_scenarios=1000, seed=1)
 >>> report = sim.calibrate("baseline")   # against observed models
 >>> grid = sim.sweep("baseline", {"market.competitors.lam": [2, 8, 20]}, n_scenarios=10_000)
+>>> drivers = sim.sensitivity("baseline", n_scenarios=32_768, method="both")
 """
 
 from ._version import __version__
@@ -13,6 +14,10 @@ from .calibration import calibrate
 from .errors import ScenarioError, SimError
 from .results import write_netcdf
 from .scenario import Scenario, load_scenario
+
+# After this import the name sim.sensitivity is the function; the subpackage
+# stays importable as "from sim.sensitivity import rank".
+from .sensitivity import sensitivity
 from .sweep import sweep
 
 
@@ -33,6 +38,7 @@ __all__ = [
     "load_scenario",
     "run",
     "sample",
+    "sensitivity",
     "sweep",
     "write_netcdf",
     "__version__",

@@ -14,7 +14,14 @@ from pathlib import Path
 import click
 
 from ._version import __version__
-from .choices import BENCH_PARTS, PLOT_KINDS, SAMPLERS
+from .choices import (
+    BENCH_PARTS,
+    PLOT_KINDS,
+    SAMPLERS,
+    SENSITIVITY_METHODS,
+    SENSITIVITY_OUTPUTS,
+    SOBOL_ESTIMATORS,
+)
 from .errors import SimError
 
 __all__ = ["cli", "main"]
@@ -207,6 +214,67 @@ def decide_command(scenario: str, n: str, seed: int, objective: str | None,
             click.echo(f"wrote {output}")
 
 
+@cli.command("sensitivity")
+@click.argument("scenario", required=False, default="baseline")
+@click.option("-n", "--scenarios", "n", default="32768", show_default=True,
+              help="Scenarios of the rank method's sample (the tornado runs on the first of "
+                   "them), and the base sample N of the Sobol' design (rounded up to a power "
+                   "of two; N x (inputs + 3) evaluations).")
+@click.option("--method", type=click.Choice(SENSITIVITY_METHODS), default="both",
+              show_default=True,
+              help="rank: Spearman, partial rank correlations and a tornado; sobol: first- "
+                   "and total-order Sobol' indices; both.")
+@click.option("--output", "statistic", type=click.Choice(SENSITIVITY_OUTPUTS), default="roi",
+              show_default=True, help="The output whose drivers are ranked.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed; the same seed and -n give the same numbers.")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the indices to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key, e.g. market.competitors=3.")
+@click.option("--tornado-n", "tornado_n", default=None,
+              help="Scenarios of the tornado, the first of the rank sample "
+                   "[default: the smaller of -n and 8192].")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Inputs shown per model size.")
+@click.option("--estimator", type=click.Choice(SOBOL_ESTIMATORS), default="saltelli-janon",
+              show_default=True,
+              help="Sobol' estimators: Saltelli 2010 first order with Janon 2014 total order; "
+                   "Saltelli with Jansen; Janon for both; or SALib's own on the same "
+                   "evaluations (pip install 'sim[sensitivity]').")
+@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+def sensitivity_command(scenario: str, n: str, method: str, statistic: str, seed: int,
+                        out: Path | None, assignments: tuple[str, ...], tornado_n: str | None,
+                        top: int, estimator: str, quiet: bool) -> None:
+    """Rank the inputs of SCENARIO by how much they drive the output, per model size."""
+    import warnings
+
+    from .results import write_netcdf
+    from .sensitivity import SensitivityNote, sensitivity
+    from .sensitivity.tables import sensitivity_table
+
+    if out is not None and not out.parent.exists():  # fail before a long analysis
+        raise InputError(f"{out}: directory {out.parent} does not exist")
+    try:
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", SensitivityNote)
+            ds = sensitivity(scenario, n_scenarios=_count(n), seed=seed, method=method,
+                             output=statistic, overrides=_overrides(assignments),
+                             tornado_n=None if tornado_n is None else _count(tornado_n),
+                             estimator=estimator, progress=not quiet)
+        if out is not None:
+            write_netcdf(ds, out)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    for note in notes:
+        if issubclass(note.category, SensitivityNote):
+            click.echo(f"note: {note.message}", err=True)
+    if not quiet:
+        click.echo(sensitivity_table(ds, top=top))
+        if out is not None:
+            click.echo(f"wrote {out}")
+
+
 @cli.command("scenarios")
 def scenarios_command() -> None:
     """List the bundled scenarios with their descriptions."""
@@ -246,12 +314,14 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
                    "best: P(size is best); costs: cost components; sweep: a statistic over "
                    "swept keys; cooling: mark-to-market ROI year by year; cashflow: believed "
                    "against realized cash flow; decision: P(best) of every alternative; voi: "
-                   "value of information by parameter (from sim decide).")
+                   "value of information by parameter (from sim decide); tornado and sobol: a "
+                   "sim sensitivity result.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Figure file, .png, .svg or .pdf (default: RESULT_KIND.png beside RESULT).")
 @click.option("--size", "size", metavar="WxH", help="Figure size in inches, e.g. 10x6.")
 @click.option("--model-size", "model_sizes", multiple=True, metavar="N",
-              help="Only this model size (1e9 or 1B; repeatable) for hist, exceedance, sweep.")
+              help="Only this model size (1e9 or 1B; repeatable) for hist, exceedance, sweep, "
+                   "tornado, sobol.")
 @click.option("--stat", help="Statistic of the sweep chart (default: roi_mean).")
 @click.option("--quantile", type=float, help="Quantile level when --stat is a quantile (default 0.5).")
 @click.option("--strategy", help="The strategy to draw, for a result with strategies "
@@ -259,7 +329,8 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
 def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
                  model_sizes: tuple[str, ...], stat: str | None, quantile: float | None,
                  strategy: str | None) -> None:
-    """Draw a chart of a saved RESULT file (from sim run -o)."""
+    """Draw a chart of a saved RESULT file (from sim run -o, sim sweep -o, sim decide -o or
+    sim sensitivity -o)."""
     from .plot import draw, open_result, save_figure
 
     figsize = _figsize(size)

@@ -31,7 +31,7 @@ from .errors import SimError
 from .units import size_label, usd_label
 
 __all__ = ["CHARTS", "KINDS", "best", "costs", "draw", "exceedance", "fan", "hist", "open_result",
-           "save_figure", "sweep", "cooling", "cashflow"]
+           "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol", "tornado"]
 
 KINDS = PLOT_KINDS
 FORMATS = (".png", ".svg", ".pdf")
@@ -467,6 +467,23 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
     return fig
 
 
+def tornado(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """A sensitivity result's tornado: the output's median with each input
+    held at its 5th and 95th percentile, one panel per model size
+    (:func:`sim.sensitivity.charts.tornado`)."""
+    from .sensitivity import charts
+
+    return charts.tornado(ds, ax=ax, model_size=model_size)
+
+
+def sobol(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """A sensitivity result's first- and total-order Sobol' indices with
+    their intervals, one panel per model size (:func:`sim.sensitivity.charts.sobol`)."""
+    from .sensitivity import charts
+
+    return charts.sobol(ds, ax=ax, model_size=model_size)
+
+
 def _small_multiples(n: int, ax, height: float = 3.0):
     """A figure of ``n`` panels in rows of at most three, sharing x and y."""
     if ax is not None:
@@ -647,7 +664,7 @@ def _short_key(key: str) -> str:
 
 CHARTS = {"fan": fan, "hist": hist, "exceedance": exceedance, "best": best, "costs": costs,
           "sweep": sweep, "cooling": cooling, "cashflow": cashflow, "decision": decision,
-          "voi": voi}
+          "voi": voi, "tornado": tornado, "sobol": sobol}
 
 
 # ---------------------------------------------------------------- files
@@ -673,18 +690,19 @@ def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> F
     value-of-information charts, which compare them all."""
     if kind not in CHARTS:
         raise SimError(f"unknown chart kind {kind!r} (expected one of {', '.join(KINDS)})")
-    if "strategy" in ds.dims and kind not in ("decision", "voi"):
+    whole = ("decision", "voi", "tornado", "sobol")  # charts that compare every strategy
+    if "strategy" in ds.dims and kind not in whole:
         names = [str(x) for x in ds["strategy"].values]
         chosen = strategy or ds.attrs.get("choice_strategy") or names[0]
         if chosen not in names:
             raise SimError(f"strategy {chosen!r}: not in this result (it has {', '.join(names)})")
         ds = ds.sel(strategy=chosen, drop=True)
         ds.attrs["scenario_name"] = f"{ds.attrs.get('scenario_name', '?')}, strategy {chosen}"
-    elif strategy is not None and kind not in ("decision", "voi"):
+    elif strategy is not None and kind not in whole:
         raise SimError("--strategy: this result declares no strategies")
     takes = {"hist": ("model_size",), "exceedance": ("model_size",), "cooling": ("model_size",),
-             "cashflow": ("model_size",),
-             "sweep": ("model_size", "stat", "quantile")}.get(kind, ())
+             "cashflow": ("model_size",), "sweep": ("model_size", "stat", "quantile"),
+             "tornado": ("model_size",), "sobol": ("model_size",)}.get(kind, ())
     given = {k: v for k, v in options.items() if v is not None}
     unused = [k for k in given if k not in takes]
     if unused:

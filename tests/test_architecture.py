@@ -43,13 +43,17 @@ LAYERS: dict[str, int] = {
     "scenario": 3, "plan": 3,
     # 4 the engine: kernels over blocks of scenarios, and the streaming reduction.
     "engine": 4, "engine.accumulators": 4, "engine.kernels": 4, "engine.sketch": 4,
-    "engine.reducer": 4,
+    "engine.reducer": 4, "engine.matrix": 4,
     # 5 a reduction as a Dataset, a netCDF file, a text table.
     "results": 5, "tables": 5,
     # 6 charts and the HTML report, drawn from saved Datasets (they never run the model).
     "plot": 6, "report": 6,
-    # 7 running: the front door, sweeps, calibration against observed models.
+    # 7 running: the front door, sweeps, calibration against observed models, sensitivity
+    #   analyses (their text and HTML tables sit with results' tables at 5, their charts
+    #   with the others at 6).
     "api": 7, "sweep": 7, "calibration": 7, "decision": 7,
+    "sensitivity": 7, "sensitivity.api": 7, "sensitivity.rank": 7, "sensitivity.sobol": 7,
+    "sensitivity.tornado": 7, "sensitivity.tables": 5, "sensitivity.charts": 6,
     # 8 front ends: the package namespace, the command line, sim bench.
     "__init__": 8, "__main__": 8, "cli": 8,
     "bench": 8, "bench.workload": 8, "bench.numpy_model": 8, "bench.naive_numba": 8,
