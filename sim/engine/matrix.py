@@ -26,15 +26,12 @@ import numpy as np
 
 from ..jit import jit_parallel, prange
 from ..layout import BLOCK
-from ..model import evaluate_scenario
-from ..model.evaluate import N_WORLD
-from ..model.market import N_WORK
-from ..outputs import N_STATS
+from ..model.evaluate import evaluate_alternatives, new_scratch
 from ..plan import Plan
 from ..sampling.designs import Design
-from ..sampling.draw import draw_design_scenario, transform
-from ..sampling.rng import U_MAX, U_MIN
-from .reducer import kernel_args, plan_args, structure_args
+from ..sampling.draw import draw_design_scenario, fill_extra_uniforms, transform
+from ..sampling.rng import U_MAX, U_MIN, key_from_seed
+from .reducer import kernel_args, model_args, plan_args
 
 __all__ = ["ROWS", "design_rows", "evaluate_rows", "evaluate_uniforms", "plan_uniforms"]
 
@@ -60,31 +57,36 @@ def design_rows(key, first, n, block_size, dists, design, copula, n_dims, U):
 
 
 @jit_parallel
-def evaluate_rows(U, dists, structure, log_sizes, log_n_ref, horizon, columns, out, draws):
-    """``out[i, j, c]`` = statistic ``columns[c]`` at size ``j`` of the scenario
-    whose uniforms are ``U[i]``; ``draws[i, d]`` its sampled parameters, if
-    ``draws`` has rows (pass an empty array to skip them)."""
+def evaluate_rows(U, dists, model, log_sizes, log_n_ref, horizon, columns, key, first, n_rows,
+                  n_cols, out, draws):
+    """``out[i, j, c]`` = column ``columns[c]`` of alternative ``j`` (a row per
+    (strategy, size)) of the scenario whose design uniforms are ``U[i]``
+    (the uniforms of keys only a belief or a strategy makes uncertain come
+    from their own stream, as scenario ``first + i``); ``draws[i, d]`` its
+    sampled parameters, if ``draws`` has rows (pass an empty array to skip)."""
     theta0, target, family, par, lo, span, offset, n_table, table = dists
-    route, rule = structure
+    flags, worlds = model
+    n_uniforms = flags[2]
     n_sampled = target.shape[0]
-    n_sizes = log_sizes.shape[0]
+    n_dims = U.shape[1]
     n = U.shape[0]
     k = columns.shape[0]
     keep = draws.shape[0] > 0
     n_units = (n + ROWS - 1) // ROWS
     for b in prange(n_units):
         theta = np.empty(theta0.shape[0])
-        theta_belief = np.empty(theta0.shape[0])
-        world = np.empty((n_sizes, N_WORLD))
-        world_belief = np.empty((n_sizes, N_WORLD))
-        res = np.empty((n_sizes, N_STATS))
-        work = np.empty((N_WORK, horizon))
+        theta_world = np.empty(theta0.shape[0])
+        scratch = new_scratch(theta0.shape[0], log_sizes.shape[0], horizon)
+        res = np.zeros((n_rows, n_cols))
+        u = np.empty(n_uniforms)
         for i in range(b * ROWS, min(n, (b + 1) * ROWS)):
-            row = U[i]
-            transform(theta0, target, family, par, lo, span, offset, n_table, table, row, theta)
-            evaluate_scenario(theta, route, rule, log_sizes, log_n_ref, horizon, row[n_sampled:],
-                              res, work, theta_belief, world, world_belief)
-            for j in range(n_sizes):
+            for d in range(n_dims):
+                u[d] = U[i, d]
+            fill_extra_uniforms(key, first + i, n_dims, u)
+            transform(theta0, target, family, par, lo, span, offset, n_table, table, u, theta)
+            evaluate_alternatives(theta, flags, worlds, log_sizes, log_n_ref, horizon, u, n_sampled,
+                                  table, res, scratch, theta_world)
+            for j in range(n_rows):
                 for c in range(k):
                     out[i, j, c] = res[j, columns[c]]
             if keep:
@@ -102,13 +104,17 @@ def plan_uniforms(plan: Plan, design: Design, key, first: int, n: int) -> np.nda
     return U
 
 
-def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = False):
+def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = False,
+                      seed: int = 0, first: int = 0):
     """Evaluate every row of ``U`` (shape ``(n, plan.n_dims)``, values in
     (0, 1); clipped to the generator's open interval).
 
-    Returns ``out`` of shape ``(n, n_sizes, len(columns))`` (columns are
-    indices of :data:`sim.outputs.STATISTICS`) and, with ``keep_draws``, the
-    ``(n, n_sampled)`` parameter values the rows stand for (else None).
+    Returns ``out`` of shape ``(n, n_rows, len(columns))`` (a row per
+    (strategy, size) alternative; columns are indices of the model's output,
+    :data:`sim.outputs.STATISTICS`) and, with ``keep_draws``, the
+    ``(n, n_sampled)`` parameter values the rows stand for (else None). Row
+    ``i`` stands for scenario ``first + i`` of ``seed`` where a key has a
+    uniform of its own.
     """
     U = np.ascontiguousarray(U, dtype=float)
     if U.ndim != 2 or U.shape[1] != plan.n_dims:
@@ -117,9 +123,10 @@ def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = Fal
         U = np.clip(U, U_MIN, U_MAX)
     columns = np.asarray(columns, dtype=np.int64).reshape(-1)
     n = U.shape[0]
-    out = np.empty((n, plan.n_sizes, columns.size))
+    out = np.empty((n, plan.n_rows, columns.size))
     draws = np.empty((n if keep_draws else 0, plan.n_sampled))
     with numba.parallel_chunksize(1):  # rows differ in cost: hand out units one at a time
-        evaluate_rows(U, plan_args(plan), structure_args(plan), plan.log_sizes, plan.log_n_ref,
-                      plan.horizon, columns, out, draws)
+        evaluate_rows(U, plan_args(plan), model_args(plan), plan.log_sizes, plan.log_n_ref,
+                      plan.horizon, columns, key_from_seed(seed), first, plan.n_rows,
+                      plan.n_columns, out, draws)
     return out, (draws if keep_draws else None)
