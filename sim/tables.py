@@ -74,7 +74,7 @@ def _path_table(ds: xr.Dataset, max_years: int = 6) -> list[str]:
         T = years[-1]
         years = sorted({0, 1, 2, T // 2, T - 1, T})
     median = ds["mtm_quantile"].sel(quantile=0.5, method="nearest")
-    header = f"{'model size':>12}" + "".join(f"{f'year {y}':>12}" for y in years) + f"  {'P(cooled)':>9}"
+    header = f"{'model size':>10}" + "".join(f"{f'year {y}':>13}" for y in years) + f"  {'P(cooled)':>9}"
     lines = ["the fever over time: median mark-to-market ROI (P(marked below cost)) by year",
              "after the decision; year 0 is investors' belief, the last year the realized ROI;",
              "P(cooled) = P(expected to pay at year 0, marked below cost by the horizon)",
@@ -86,7 +86,7 @@ def _path_table(ds: xr.Dataset, max_years: int = 6) -> list[str]:
             p = float(ds["prob_below_cost"].isel(model_size=j).sel(year=y))
             cells.append(f"{m:.2f} ({p:.0%})")
         cooled = float(ds["prob_cooled"].isel(model_size=j).isel(year=-1))
-        lines.append(f"{size_label(size):>12}" + "".join(f"{c:>12}" for c in cells)
+        lines.append(f"{size_label(size):>10}" + "".join(f"{c:>13}" for c in cells)
                      + f"  {cooled:>9.1%}")
     return lines
 
