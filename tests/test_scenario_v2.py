@@ -434,7 +434,13 @@ def test_bundled_files_cite_each_change_and_change_something(name, baseline):
         re.findall(r"^#\s+\[([A-Za-z0-9-]+)\]", text, re.M))
     raw = flatten(parse_toml(text))
     sc = sim.load_scenario(path)
-    for key in set(raw) - {"extends", "name", "description", "correlation"}:
+    for st in sc.strategies:  # each strategy's overrides cite a source, line by line
+        body = _table(text, re.escape(f"strategies.{st.name}"))
+        for line in body.splitlines():
+            if "=" in line and not line.lstrip().startswith(("#", "description")):
+                assert TAG.search(line) and set(TAG.findall(line)) <= defined, \
+                    f"{name}: strategy {st.name} cites no defined source in {line!r}"
+    for key in set(raw) - {"extends", "name", "description", "correlation", "strategies"}:
         leaf = key.split(".")[-1]
         # Its table: [section], or [expectation.section] for a belief key.
         section = key.rsplit(".", 1)[0] if key.count(".") >= 2 else key.split(".")[0]
