@@ -1,0 +1,217 @@
+"""Decisions under uncertainty (MODEL.md section 12): strategies, the best
+alternative, regret, EVPI and EVPPI.
+
+The known answer: with only ``market.revenue_pool`` (M) uncertain and no
+incidents, every cash flow of every alternative is proportional to M and the
+investment does not depend on it, so each alternative's net value is exactly
+a + b*M (checked on the draws). For a lognormal M, ln M ~ N(mu, s^2), the
+upper envelope max_a (a + b*M) is piecewise linear with breakpoints where two
+lines cross, and with the partial expectation
+
+    E[M; M < m] = exp(mu + s^2/2) * Phi((ln m - mu - s^2) / s)
+
+everything is in closed form: P(best)_a is the probability of the intervals
+where line a is on top, E[max_a O_a] the sum over those intervals of
+a * P + b * E[M; interval], EVPI = E[max] - max_a (a + b*E[M]). EVPPI of the
+pool is EVPI except for the binning: with B equal-probability bins of the
+pool's uniform, the estimator's target is
+
+    sum_k (1/B) max_a (a + b * E[M | bin k]) - max_a (a + b * E[M]),
+
+E[M | bin k] = B * (E[M; M < m_(k+1)] - E[M; M < m_k]), m_k = F^-1(k/B).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import special
+
+import sim
+from sim.decision import DUMMY, decide
+
+from .conftest import make_scenario
+
+Z95 = float(special.ndtri(0.95))
+
+# ---------------------------------------------------------------- known answer
+
+POOL = {"dist": "lognormal", "p5": 1e7, "p95": 1e10}
+KNOWN_SIZES = [1e8, 1e9, 1e10, 1e11]
+PREMIUMS = {"market_price": 1.0, "premium": 2.0, "discount": 0.7}
+GAIN = {"dist": "uniform", "low": 0.1, "high": 0.5}  # finetune.domain_gain: read by no model under pretrain
+N_KNOWN = 1 << 18
+
+
+def known_strategies() -> dict:
+    return {name: {"description": f"sell at {p:g} times the market price",
+                   "market": {"price_premium": p}} for name, p in PREMIUMS.items()}
+
+
+def known_scenario(**values) -> sim.Scenario:
+    """Only the pool uncertain (and a key no model reads); share answers to price."""
+    return make_scenario(grid__model_sizes=KNOWN_SIZES, market__price_sensitivity=1.5,
+                         market__revenue_pool=POOL, finetune__domain_gain=GAIN,
+                         strategies=known_strategies(), **values)
+
+
+def lines_of(premiums: dict, sizes=KNOWN_SIZES, **values) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) of every alternative, strategy-major, from two constant pools."""
+    a, b = [], []
+    for p in premiums.values():
+        def net(m, p=p):
+            sc = make_scenario(grid__model_sizes=sizes, market__price_sensitivity=1.5,
+                               market__revenue_pool=m, market__price_premium=p, **values)
+            return sim.sample(sc, 1).net_value.values[0]
+        v1, v2 = net(1e9), net(1e10)
+        slope = (v2 - v1) / 9e9
+        a.append(v1 - slope * 1e9)
+        b.append(slope)
+    return np.concatenate(a), np.concatenate(b)
+
+
+def lognormal_parameters(spec: dict) -> tuple[float, float]:
+    lo, hi = math.log(spec["p5"]), math.log(spec["p95"])
+    return (lo + hi) / 2, (hi - lo) / (2 * Z95)
+
+
+def partial_mean(m, mu: float, s: float):
+    """E[M; M < m] for ln M ~ N(mu, s^2) (m may be 0 or inf)."""
+    with np.errstate(divide="ignore"):
+        z = (np.log(np.asarray(m, dtype=float)) - mu - s * s) / s
+    return math.exp(mu + s * s / 2) * special.ndtr(z)
+
+
+def envelope(a: np.ndarray, b: np.ndarray, mu: float, s: float) -> dict:
+    """Closed-form P(best), E[max], EVPI for lines a + b*M, ln M ~ N(mu, s^2)."""
+    cuts = {0.0, math.inf}
+    for i in range(len(a)):
+        for j in range(len(a)):
+            if b[i] != b[j]:
+                m = (a[j] - a[i]) / (b[i] - b[j])
+                if m > 0:
+                    cuts.add(float(m))
+    cuts = sorted(cuts)
+    cdf = lambda m: float(special.ndtr((math.log(m) - mu) / s)) if 0 < m < math.inf else float(m > 0)
+    prob_best = np.zeros(len(a))
+    e_max = 0.0
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        mid = 2 * lo if hi == math.inf else (lo + hi) / 2
+        top = int(np.argmax(a + b * mid))
+        p = cdf(hi) - cdf(lo)
+        prob_best[top] += p
+        e_max += a[top] * p + b[top] * (partial_mean(hi, mu, s) - partial_mean(lo, mu, s))
+    means = a + b * math.exp(mu + s * s / 2)
+    return {"prob_best": prob_best, "e_max": e_max, "means": means, "evpi": e_max - means.max()}
+
+
+def binned_evppi(a: np.ndarray, b: np.ndarray, mu: float, s: float, bins: int) -> float:
+    """The binned EVPPI estimator's target for the pool with ``bins`` bins."""
+    edges = np.exp(mu + s * special.ndtri(np.arange(bins + 1) / bins))  # 0 .. inf
+    bin_means = bins * np.diff(partial_mean(edges, mu, s))
+    per_bin = (a[:, None] + b[:, None] * bin_means[None, :]).max(axis=0)
+    return float(per_bin.mean() - (a + b * math.exp(mu + s * s / 2)).max())
+
+
+@pytest.fixture(scope="module")
+def known():
+    sc = known_scenario()
+    ds = decide(sc, N_KNOWN, seed=3)
+    a, b = lines_of(PREMIUMS)
+    mu, s = lognormal_parameters(POOL)
+    return sc, ds, a, b, mu, s
+
+
+def test_known_case_is_linear_in_the_pool(known):
+    """Each strategy's net value is a + b*M on the draws (separate runs of
+    the strategy equal its alternatives exactly: no constant made uncertain)."""
+    sc, _, a, b, mu, s = known
+    pool = sc.values["market.revenue_pool"]
+    np.testing.assert_allclose(pool.ppf([0.05, 0.5, 0.95]), [1e7, math.exp(mu), 1e10], rtol=1e-12)
+    assert s == pytest.approx(math.log(pool.ppf(special.ndtr(1.0)) / pool.ppf(0.5)), rel=1e-12)
+    n_sizes = len(KNOWN_SIZES)
+    for k, st in enumerate(sc.strategies):
+        draws = sim.sample(st.scenario, 4096, seed=3)
+        m = draws["market.revenue_pool"].values[:, None]
+        expect = a[k * n_sizes:(k + 1) * n_sizes] + b[k * n_sizes:(k + 1) * n_sizes] * m
+        np.testing.assert_allclose(draws.net_value.values, expect, rtol=1e-9, atol=1e-6 * abs(a).max())
+
+
+def test_known_case_prob_best_evpi_evppi(known):
+    sc, ds, a, b, mu, s = known
+    exact = envelope(a, b, mu, s)
+    # The closed form against a fine grid of z = (ln M - mu) / s (the
+    # lognormal's upper tail carries much of E[M], so not a grid of u).
+    z, dz = np.linspace(-12, 16, 280_001, retstep=True)
+    weight = np.exp(-z * z / 2) / math.sqrt(2 * math.pi) * dz
+    grid = a[:, None] + b[:, None] * np.exp(mu + s * z)[None, :]
+    assert exact["e_max"] == pytest.approx(grid.max(axis=0) @ weight, rel=1e-6)
+    np.testing.assert_allclose(exact["prob_best"], np.bincount(grid.argmax(axis=0), weight, len(a)),
+                               atol=1e-4)
+    assert sum(exact["prob_best"]) == pytest.approx(1.0)
+    assert (exact["prob_best"] > 0.05).sum() >= 3  # a real decision: three alternatives contend
+
+    flat = lambda v: ds[v].transpose("strategy", "model_size").values.ravel()
+    np.testing.assert_allclose(flat("net_value_mean"), exact["means"], rtol=0,
+                               atol=5 * flat("net_value_mean_se").max())
+    pb, pb_se = flat("prob_best"), flat("prob_best_se")
+    assert np.all(np.abs(pb - exact["prob_best"]) <= 5 * pb_se + 1e-12)
+    assert np.all(pb[exact["prob_best"] == 0] == 0)  # never on top: never credited
+    evpi, evpi_se = float(ds["evpi"]), float(ds["evpi_se"])
+    assert evpi_se > 0
+    assert abs(evpi - exact["evpi"]) <= 5 * evpi_se
+    top = int(np.argmax(exact["means"]))
+    assert (ds.attrs["choice_strategy"], ds.attrs["choice_model_size"]) == \
+        (list(PREMIUMS)[top // len(KNOWN_SIZES)], KNOWN_SIZES[top % len(KNOWN_SIZES)])
+    # The chosen alternative's mean regret is EVPI; regret is E[max] - E[O_a].
+    np.testing.assert_allclose(flat("regret_mean"), exact["e_max"] - exact["means"], rtol=0,
+                               atol=5 * flat("regret_mean_se").max() + 5 * evpi_se)
+
+    params = list(ds["parameter"].values)
+    assert params == ["finetune.domain_gain", "market.revenue_pool", DUMMY] or \
+        params == ["market.revenue_pool", "finetune.domain_gain", DUMMY]
+    assert set(params[:-1]) == set(sc.sampled_keys)
+    evppi = dict(zip(params, ds["evppi"].values))
+    se = dict(zip(params, ds["evppi_se"].values))
+    target = binned_evppi(a, b, mu, s, sc.voi_bins)
+    assert ds.attrs["voi_bins"] == sc.voi_bins == 32
+    assert 0 < target < exact["evpi"]
+    assert target > 0.9 * exact["evpi"]  # the pool is all there is to know, up to the binning
+    pool = "market.revenue_pool"
+    assert abs(evppi[pool] - target) <= 5 * se[pool], (evppi[pool], target, se[pool])
+    floor, floor_se = float(ds["evppi_floor"]), float(ds["evppi_floor_se"])
+    assert floor == evppi[DUMMY] and floor_se == se[DUMMY]
+    assert 0 <= floor <= 0.01 * exact["evpi"]  # the dummy: next to nothing
+    gain = "finetune.domain_gain"
+    assert 0 <= evppi[gain] <= 0.01 * exact["evpi"]
+    assert abs(evppi[gain] - floor) <= 5 * math.hypot(se[gain], floor_se) + 1e-9 * exact["evpi"]
+
+
+def test_evpi_zero_when_one_alternative_dominates():
+    """One size; a discount sells more of the same model at every pool (share
+    answers to price with eps = 1.5 > 1), so it is best in every draw."""
+    sc = make_scenario(grid__model_sizes=[1e10], market__price_sensitivity=1.5,
+                       market__revenue_pool={"dist": "lognormal", "p5": 1e9, "p95": 1e11},
+                       finetune__domain_gain=GAIN,
+                       strategies={"market_price": {"description": "at the market price"},
+                                   "discount": {"market": {"price_premium": 0.7}}})
+    ds = decide(sc, 40_000, seed=1)
+    np.testing.assert_array_equal(ds["prob_best"].values, [[0.0], [1.0]])
+    assert float(ds["evpi"]) == 0.0 and float(ds["evpi_se"]) == 0.0
+    assert float(ds["regret_mean"].sel(strategy="discount").item()) == 0.0
+    assert float(ds["regret_mean"].sel(strategy="market_price").item()) > 0
+    np.testing.assert_array_equal(ds["evppi"].values, 0.0)
+    assert float(ds["evppi_floor"]) == 0.0
+    assert ds.attrs["choice_strategy"] == "discount"
+
+
+@pytest.mark.xfail(strict=True, reason="evppi_se is 8 groups of 4096-scenario blocks: below 8 blocks "
+                   "a group is empty, its EVPPI 0/0 (a RuntimeWarning) and evppi_se NaN")
+def test_evppi_se_below_eight_blocks():
+    sc = make_scenario(grid__model_sizes=[1e10], market__price_sensitivity=1.5,
+                       market__revenue_pool={"dist": "lognormal", "p5": 1e9, "p95": 1e11},
+                       strategies={"market_price": {}, "discount": {"market": {"price_premium": 0.7}}})
+    ds = decide(sc, 20_000, seed=1)
+    assert np.all(np.isfinite(ds["evppi_se"].values))
