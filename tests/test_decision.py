@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 import pytest
+import xarray as xr
 from scipy import special
 
 import sim
@@ -170,9 +171,8 @@ def test_known_case_prob_best_evpi_evppi(known):
                                atol=5 * flat("regret_mean_se").max() + 5 * evpi_se)
 
     params = list(ds["parameter"].values)
-    assert params == ["finetune.domain_gain", "market.revenue_pool", DUMMY] or \
-        params == ["market.revenue_pool", "finetune.domain_gain", DUMMY]
-    assert set(params[:-1]) == set(sc.sampled_keys)
+    assert params == [*sc.sampled_keys, DUMMY]  # constants are not parameters
+    assert set(sc.sampled_keys) == {"market.revenue_pool", "finetune.domain_gain"}
     evppi = dict(zip(params, ds["evppi"].values))
     se = dict(zip(params, ds["evppi_se"].values))
     target = binned_evppi(a, b, mu, s, sc.voi_bins)
@@ -215,3 +215,118 @@ def test_evppi_se_below_eight_blocks():
                        strategies={"market_price": {}, "discount": {"market": {"price_premium": 0.7}}})
     ds = decide(sc, 20_000, seed=1)
     assert np.all(np.isfinite(ds["evppi_se"].values))
+
+
+def test_evppi_of_a_key_no_model_reads_is_the_floor():
+    """Two sizes of equal mean net value (the pool's mean is where their lines
+    cross), so the estimator's noise bias is visible: the dummy's EVPPI (the
+    floor) and that of a sampled key no model reads estimate the same bias.
+    No strategies: one alternative per size, no strategy dimension."""
+    sizes = [1e9, 1e10]
+    a, b = lines_of({"market_price": 1.0}, sizes=sizes)
+    cross = (a[0] - a[1]) / (b[1] - b[0])
+    s = 1.0
+    mu = math.log(cross) - s * s / 2  # E[M] = cross
+    pool = {"dist": "lognormal", "p5": math.exp(mu - Z95 * s), "p95": math.exp(mu + Z95 * s)}
+    sc = make_scenario(grid__model_sizes=sizes, market__price_sensitivity=1.5,
+                       market__revenue_pool=pool, finetune__domain_gain=GAIN)
+    ds = decide(sc, 1 << 16, seed=5)
+    assert "strategy" not in ds.dims and ds["prob_best"].dims == ("model_size",)
+    params = list(ds["parameter"].values)
+    evppi = dict(zip(params, ds["evppi"].values))
+    se = dict(zip(params, ds["evppi_se"].values))
+    exact = envelope(a, b, *lognormal_parameters(pool))
+    assert abs(float(ds["evpi"]) - exact["evpi"]) <= 5 * float(ds["evpi_se"])
+    floor, floor_se = float(ds["evppi_floor"]), float(ds["evppi_floor_se"])
+    assert 0 < floor < 0.05 * exact["evpi"] and floor_se > 0
+    gain = "finetune.domain_gain"
+    assert evppi[gain] >= 0
+    assert abs(evppi[gain] - floor) <= 5 * math.hypot(se[gain], floor_se)
+    pool_key = "market.revenue_pool"
+    assert evppi[pool_key] - floor > 20 * math.hypot(se[pool_key], floor_se)
+    assert abs(evppi[pool_key] - binned_evppi(a, b, *lognormal_parameters(pool), 32)) <= 5 * se[pool_key] + floor
+
+
+# ---------------------------------------------------------------- common random numbers
+
+#: Per-alternative results that compare this alternative with the others.
+DECISION_VARIABLES = {"prob_best", "prob_best_se", "regret_mean", "regret_mean_se"}
+N_CRN = 8 * 4096 + 100  # every group of VOI blocks has scenarios
+
+
+def crn_scenario(**values) -> sim.Scenario:
+    """Several sampled keys (a discrete one among them) and incidents."""
+    return make_scenario(**{"market__revenue_pool": {"dist": "lognormal", "p5": 1e9, "p95": 1e11},
+                            "market__competitors": {"dist": "poisson", "lam": 8},
+                            "costs__gpu_hour_price": {"dist": "uniform", "low": 2.0, "high": 3.0},
+                            "market__price_sensitivity": {"dist": "uniform", "low": 1.2, "high": 2.5},
+                            "risk__incident_rate": 0.2, **values})
+
+
+def per_size(ds: xr.Dataset) -> list[str]:
+    return [v for v in ds.data_vars if "model_size" in ds[v].dims]
+
+
+def assert_same_alternatives(ds: xr.Dataset, strategy: str, alone: xr.Dataset,
+                             skip=DECISION_VARIABLES) -> None:
+    """Every per-size variable of ``strategy`` bit for bit equal to ``alone``'s."""
+    one = ds.sel(strategy=strategy, drop=True)
+    names = [v for v in per_size(alone) if v not in skip]
+    assert len(names) > 40 and set(names) <= set(per_size(one))
+    for v in names:
+        np.testing.assert_array_equal(one[v].values, alone[v].values, err_msg=f"{strategy}: {v}")
+
+
+def test_strategy_without_overrides_is_the_scenario():
+    base = crn_scenario()
+    alone = sim.run(base, N_CRN, seed=7)
+    as_written = crn_scenario(strategies={"as_written": {"description": "the scenario as written"}})
+    ds = sim.run(as_written, N_CRN, seed=7)
+    assert list(ds["strategy"].values) == ["as_written"]
+    assert_same_alternatives(ds, "as_written", alone, skip=set())  # one strategy: best and regret too
+    for v in ("evpi", "evpi_se"):
+        assert float(ds[v]) == float(alone[v])
+    assert "year" in ds.dims  # the valuation path is compared as well
+
+
+def test_each_strategy_is_a_separate_run_with_its_overrides():
+    """A constant changed (the premium, a risk share) and a sampled key given
+    another family and parameters (the pool a uniform, the rivals' lam): each
+    the same draws as a run of the scenario with those overrides."""
+    wide = {"dist": "uniform", "low": 5e8, "high": 5e10}
+    strategies = {
+        "as_written": {},
+        "premium": {"market": {"price_premium": 2.0}, "risk": {"control_share": 0.1}},
+        "niche": {"market": {"revenue_pool": wide, "competitors": {"dist": "poisson", "lam": 3}}},
+    }
+    ds = sim.run(crn_scenario(strategies=strategies), N_CRN, seed=7)
+    assert_same_alternatives(ds, "as_written", sim.run(crn_scenario(), N_CRN, seed=7))
+    assert_same_alternatives(ds, "premium", sim.run(
+        crn_scenario(market__price_premium=2.0, risk__control_share=0.1), N_CRN, seed=7))
+    assert_same_alternatives(ds, "niche", sim.run(
+        crn_scenario(market__revenue_pool=wide, market__competitors={"dist": "poisson", "lam": 3}),
+        N_CRN, seed=7))
+    # The decision variables compare across all alternatives: P(best) sums to 1.
+    assert float(ds["prob_best"].sum()) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_strategy_making_a_constant_uncertain_draws_from_the_extra_stream():
+    """docs/model.md 2d: a key constant in the scenario but uncertain in a
+    strategy has a uniform of its own, apart from the design's. So reality's
+    draws of every other key are unchanged (the unmodified strategy is still
+    the scenario bit for bit), but the strategy is not a separate run with the
+    key sampled there (that run draws the key in the design's stream, which
+    shifts every later dimension); it agrees with it in distribution only."""
+    share = {"dist": "uniform", "low": 0.0, "high": 0.2}
+    strategies = {"as_written": {}, "uncertain_control": {"risk": {"control_share": share}}}
+    sc = crn_scenario(strategies=strategies)
+    ds = decide(sc, N_CRN, seed=7, path=True, quantiles=sim.DEFAULT_QUANTILES)
+    assert_same_alternatives(ds, "as_written", sim.run(crn_scenario(), N_CRN, seed=7))
+    assert list(ds["parameter"].values) == [*sc.sampled_keys, "risk.control_share", DUMMY]
+    separate = sim.run(crn_scenario(risk__control_share=share), N_CRN, seed=7)
+    mine = ds.sel(strategy="uncertain_control")
+    assert not np.array_equal(mine["net_value_mean"].values, separate["net_value_mean"].values)
+    assert not np.array_equal(mine["revenue_npv_mean"].values, separate["revenue_npv_mean"].values)
+    for v in ("net_value_mean", "risk_control_cost_mean", "prob_loss"):
+        se = np.hypot(mine[f"{v}_se" if v == "prob_loss" else f"{v}_se"].values, separate[f"{v}_se"].values)
+        assert np.all(np.abs(mine[v].values - separate[v].values) <= 5 * se + 1e-9 * np.abs(separate[v].values)), v
