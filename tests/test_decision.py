@@ -24,6 +24,7 @@ E[M | bin k] = B * (E[M; M < m_(k+1)] - E[M; M < m_k]), m_k = F^-1(k/B).
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -32,6 +33,7 @@ from scipy import special
 
 import sim
 from sim.decision import DUMMY, decide
+from sim.errors import ScenarioError
 
 from .conftest import make_scenario
 
@@ -330,3 +332,93 @@ def test_strategy_making_a_constant_uncertain_draws_from_the_extra_stream():
     for v in ("net_value_mean", "risk_control_cost_mean", "prob_loss"):
         se = np.hypot(mine[f"{v}_se" if v == "prob_loss" else f"{v}_se"].values, separate[f"{v}_se"].values)
         assert np.all(np.abs(mine[v].values - separate[v].values) <= 5 * se + 1e-9 * np.abs(separate[v].values)), v
+
+
+# ---------------------------------------------------------------- what a strategy may change
+
+@pytest.mark.parametrize("key, table", [
+    ("grid.model_sizes", {"grid": {"model_sizes": [1e9]}}),
+    ("grid.reference_size", {"grid": {"reference_size": 1e10}}),
+    ("horizon_years", {"horizon_years": 3}),
+    ("finance.discount_rate", {"finance": {"discount_rate": 0.05}}),
+    ("decision.objective", {"decision": {"objective": "roi"}}),
+    ("decision.voi_bins", {"decision": {"voi_bins": 8}}),
+])
+def test_keys_strategies_share_are_refused_by_name(key, table):
+    with pytest.raises(ScenarioError, match=rf"strategies\.bad\.{re.escape(key)}: a strategy may not change "
+                                            rf"{re.escape(key)}"):
+        make_scenario(strategies={"ok": {}, "bad": {"description": "changes a shared key", **table}})
+
+
+FINETUNE_CONSTANTS = {"finetune.base_tokens_per_param": 200.0, "finetune.tokens": 1e10,
+                      "finetune.compute_share": 0.8, "finetune.data_price_per_token": 1e-7,
+                      "finetune.fixed_cost_at_reference": 1e6, "finetune.domain_gain": 0.25,
+                      "finetune.license_cost": 5e6}
+
+
+def test_route_switch_is_validated_like_a_scenario():
+    with pytest.raises(ScenarioError, match=r"strategies\.tune\.route: route = \"finetune\" needs the "
+                                            r"fine-tuning key\(s\) finetune\.base_tokens_per_param, "
+                                            r"finetune\.compute_share, .*finetune\.domain_gain \(missing"):
+        make_scenario(strategies={"tune": {"route": "finetune", "finetune": {"tokens": 1e10}}})
+    # With the keys (in the scenario, or the strategy), the route switches for that strategy only.
+    ft = {k.replace(".", "__"): v for k, v in FINETUNE_CONSTANTS.items()}
+    sc = crn_scenario(**ft, strategies={"pretrain": {}, "tune": {"route": "finetune"}})
+    assert [w.route for w in sc.worlds()] == ["pretrain", "finetune"]
+    ds = sim.run(sc, N_CRN, seed=2)
+    assert_same_alternatives(ds, "pretrain", sim.run(crn_scenario(**ft), N_CRN, seed=2))
+    assert_same_alternatives(ds, "tune", sim.run(crn_scenario(**ft, route="finetune"), N_CRN, seed=2))
+    assert not np.array_equal(ds["investment_mean"].sel(strategy="tune").values,
+                              ds["investment_mean"].sel(strategy="pretrain").values)
+
+
+def credited_best(objective: np.ndarray) -> np.ndarray:
+    """P(best) per alternative from draws (scenario, alternative), ties split."""
+    top = objective.max(axis=1, keepdims=True)
+    hit = objective == top
+    return (hit / hit.sum(axis=1, keepdims=True)).mean(axis=0)
+
+
+def test_objective_roi_ranks_by_roi():
+    """P(best) from the draws of each strategy (separate sim.sample runs: the
+    same draws, as no strategy makes a constant uncertain), ranked by ROI and
+    by net value, against decide's with either objective."""
+    strategies = {"as_written": {}, "premium": {"market": {"price_premium": 2.0}},
+                  "lean": {"risk": {"control_share": 0.0}}}
+    sc = crn_scenario(strategies=strategies)
+    n = N_CRN
+    draws = [sim.sample(st.scenario, n, seed=4) for st in sc.strategies]
+    roi = np.concatenate([d["roi"].values for d in draws], axis=1)  # (scenario, strategy-major alternative)
+    net = np.concatenate([d["net_value"].values for d in draws], axis=1)
+    by_roi, by_net = credited_best(roi), credited_best(net)
+    assert np.abs(by_roi - by_net).max() > 0.05  # the objectives disagree here
+    flat = lambda ds, v: ds[v].transpose("strategy", "model_size").values.ravel()
+    ds_roi = decide(sc, n, seed=4, objective="roi")
+    assert ds_roi.attrs["objective"] == "roi"
+    np.testing.assert_allclose(flat(ds_roi, "prob_best"), by_roi, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(flat(ds_roi, "regret_mean"), (roi.max(axis=1, keepdims=True) - roi).mean(axis=0),
+                               rtol=1e-9)
+    a = int(np.argmax(roi.mean(axis=0)))
+    assert (ds_roi.attrs["choice_strategy"], ds_roi.attrs["choice_model_size"]) == \
+        (list(strategies)[a // len(sc.model_sizes)], sc.model_sizes[a % len(sc.model_sizes)])
+    ds_net = decide(sc, n, seed=4)
+    assert ds_net.attrs["objective"] == "net_value"
+    np.testing.assert_allclose(flat(ds_net, "prob_best"), by_net, rtol=0, atol=1e-12)
+    # The scenario's own decision.objective does the same as the argument.
+    ds_key = sim.run(crn_scenario(strategies=strategies, decision__objective="roi"), n, seed=4, path=False)
+    np.testing.assert_array_equal(ds_key["prob_best"].values, ds_roi["prob_best"].values)
+    assert float(ds_key["evpi"]) == float(ds_roi["evpi"])
+
+
+@pytest.mark.xfail(strict=True, raises=ValueError,
+                   reason="sim.sample puts the (strategy, size) rows on a model_size dimension of the "
+                          "sizes' length: xarray refuses the conflicting sizes")
+def test_sample_with_strategies():
+    sc = crn_scenario(strategies={"as_written": {}, "premium": {"market": {"price_premium": 2.0}}})
+    draws = sim.sample(sc, 100)
+    assert draws["roi"].shape[0] == 100
+
+
+@pytest.mark.xfail(strict=True, reason="the issue and sim/decision.py name sim.decide; sim/__init__.py does not export it")
+def test_decide_is_in_the_package_namespace():
+    assert sim.decide is decide
