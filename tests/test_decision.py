@@ -29,9 +29,12 @@ import re
 import numpy as np
 import pytest
 import xarray as xr
+from click.testing import CliRunner
 from scipy import special
 
 import sim
+import sim.units
+from sim.cli import cli
 from sim.decision import DUMMY, decide
 from sim.errors import ScenarioError
 
@@ -253,7 +256,8 @@ def test_evppi_of_a_key_no_model_reads_is_the_floor():
 
 #: Per-alternative results that compare this alternative with the others.
 DECISION_VARIABLES = {"prob_best", "prob_best_se", "regret_mean", "regret_mean_se"}
-N_CRN = 8 * 4096 + 100  # every group of VOI blocks has scenarios
+N_RUN = 2 * 4096 + 100  # two blocks and a partial one
+N_CRN = 8 * 4096 + 100  # for decide: every group of VOI blocks has scenarios
 
 
 def crn_scenario(**values) -> sim.Scenario:
@@ -281,9 +285,9 @@ def assert_same_alternatives(ds: xr.Dataset, strategy: str, alone: xr.Dataset,
 
 def test_strategy_without_overrides_is_the_scenario():
     base = crn_scenario()
-    alone = sim.run(base, N_CRN, seed=7)
+    alone = sim.run(base, N_RUN, seed=7)
     as_written = crn_scenario(strategies={"as_written": {"description": "the scenario as written"}})
-    ds = sim.run(as_written, N_CRN, seed=7)
+    ds = sim.run(as_written, N_RUN, seed=7)
     assert list(ds["strategy"].values) == ["as_written"]
     assert_same_alternatives(ds, "as_written", alone, skip=set())  # one strategy: best and regret too
     for v in ("evpi", "evpi_se"):
@@ -301,13 +305,13 @@ def test_each_strategy_is_a_separate_run_with_its_overrides():
         "premium": {"market": {"price_premium": 2.0}, "risk": {"control_share": 0.1}},
         "niche": {"market": {"revenue_pool": wide, "competitors": {"dist": "poisson", "lam": 3}}},
     }
-    ds = sim.run(crn_scenario(strategies=strategies), N_CRN, seed=7)
-    assert_same_alternatives(ds, "as_written", sim.run(crn_scenario(), N_CRN, seed=7))
+    ds = sim.run(crn_scenario(strategies=strategies), N_RUN, seed=7)
+    assert_same_alternatives(ds, "as_written", sim.run(crn_scenario(), N_RUN, seed=7))
     assert_same_alternatives(ds, "premium", sim.run(
-        crn_scenario(market__price_premium=2.0, risk__control_share=0.1), N_CRN, seed=7))
+        crn_scenario(market__price_premium=2.0, risk__control_share=0.1), N_RUN, seed=7))
     assert_same_alternatives(ds, "niche", sim.run(
         crn_scenario(market__revenue_pool=wide, market__competitors={"dist": "poisson", "lam": 3}),
-        N_CRN, seed=7))
+        N_RUN, seed=7))
     # The decision variables compare across all alternatives: P(best) sums to 1.
     assert float(ds["prob_best"].sum()) == pytest.approx(1.0, abs=1e-12)
 
@@ -365,9 +369,9 @@ def test_route_switch_is_validated_like_a_scenario():
     ft = {k.replace(".", "__"): v for k, v in FINETUNE_CONSTANTS.items()}
     sc = crn_scenario(**ft, strategies={"pretrain": {}, "tune": {"route": "finetune"}})
     assert [w.route for w in sc.worlds()] == ["pretrain", "finetune"]
-    ds = sim.run(sc, N_CRN, seed=2)
-    assert_same_alternatives(ds, "pretrain", sim.run(crn_scenario(**ft), N_CRN, seed=2))
-    assert_same_alternatives(ds, "tune", sim.run(crn_scenario(**ft, route="finetune"), N_CRN, seed=2))
+    ds = sim.run(sc, N_RUN, seed=2)
+    assert_same_alternatives(ds, "pretrain", sim.run(crn_scenario(**ft), N_RUN, seed=2))
+    assert_same_alternatives(ds, "tune", sim.run(crn_scenario(**ft, route="finetune"), N_RUN, seed=2))
     assert not np.array_equal(ds["investment_mean"].sel(strategy="tune").values,
                               ds["investment_mean"].sel(strategy="pretrain").values)
 
@@ -385,7 +389,7 @@ def test_objective_roi_ranks_by_roi():
     by net value, against decide's with either objective."""
     strategies = {"as_written": {}, "premium": {"market": {"price_premium": 2.0}},
                   "lean": {"risk": {"control_share": 0.0}}}
-    sc = crn_scenario(strategies=strategies)
+    sc = crn_scenario(strategies=strategies, grid__model_sizes=[1e9, 1e10, 1e11])
     n = N_CRN
     draws = [sim.sample(st.scenario, n, seed=4) for st in sc.strategies]
     roi = np.concatenate([d["roi"].values for d in draws], axis=1)  # (scenario, strategy-major alternative)
@@ -405,7 +409,8 @@ def test_objective_roi_ranks_by_roi():
     assert ds_net.attrs["objective"] == "net_value"
     np.testing.assert_allclose(flat(ds_net, "prob_best"), by_net, rtol=0, atol=1e-12)
     # The scenario's own decision.objective does the same as the argument.
-    ds_key = sim.run(crn_scenario(strategies=strategies, decision__objective="roi"), n, seed=4, path=False)
+    ds_key = sim.run(crn_scenario(strategies=strategies, decision__objective="roi",
+                                  grid__model_sizes=[1e9, 1e10, 1e11]), n, seed=4, path=False)
     np.testing.assert_array_equal(ds_key["prob_best"].values, ds_roi["prob_best"].values)
     assert float(ds_key["evpi"]) == float(ds_roi["evpi"])
 
@@ -422,3 +427,141 @@ def test_sample_with_strategies():
 @pytest.mark.xfail(strict=True, reason="the issue and sim/decision.py name sim.decide; sim/__init__.py does not export it")
 def test_decide_is_in_the_package_namespace():
     assert sim.decide is decide
+
+
+# ---------------------------------------------------------------- the choice under a loss constraint, the CLI
+
+def test_max_prob_loss_restricts_the_choice():
+    sc, n = known_scenario(), N_CRN
+    ds = decide(sc, n, seed=3)
+    flat = lambda d, v: d[v].transpose("strategy", "model_size").values.ravel()
+    loss, mean = flat(ds, "prob_loss"), flat(ds, "net_value_mean")
+    free = int(np.argmax(mean))
+    cap = float(np.sort(np.unique(loss))[np.searchsorted(np.sort(np.unique(loss)), loss[free]) - 1])
+    assert cap < loss[free]  # the unconstrained choice is not eligible
+    limited = decide(sc, n, seed=3, max_prob_loss=cap)
+    eligible = loss <= cap
+    best = int(np.argmax(np.where(eligible, mean, -np.inf)))
+    n_sizes = len(KNOWN_SIZES)
+    assert limited.attrs["choice_eligible"] == 1 and limited.attrs["n_eligible"] == eligible.sum()
+    assert (limited.attrs["choice_strategy"], limited.attrs["choice_model_size"]) == \
+        (list(PREMIUMS)[best // n_sizes], KNOWN_SIZES[best % n_sizes])
+    assert best != free and f"P(loss) <= {cap:g}" in limited.attrs["choice"]
+    # Everything else is the unconstrained run's.
+    for v in ("prob_best", "regret_mean", "evpi", "evppi"):
+        np.testing.assert_array_equal(limited[v].values, ds[v].values)
+    # None eligible: said so, not an error.
+    none = decide(sc, n, seed=3, max_prob_loss=float(loss.min()) / 2)
+    assert none.attrs["choice_eligible"] == 0 and none.attrs["n_eligible"] == 0
+    assert none.attrs["choice"].startswith("none: no alternative has P(loss) <=")
+    with pytest.raises(sim.SimError, match="max_prob_loss"):
+        decide(sc, 1000, max_prob_loss=1.5)
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("decide") / "known.toml"
+    path.write_text(known_scenario().to_toml())
+    return path
+
+
+def test_cli_decide_prints_the_decision(scenario_file, tmp_path):
+    out = tmp_path / "decision.nc"
+    result = CliRunner().invoke(cli, ["decide", str(scenario_file), "-n", "40000", "--seed", "3",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    ds = xr.load_dataset(out)
+    assert {"evppi", "evppi_se", "evppi_floor", "evpi", "prob_best", "regret_mean"} <= set(ds.data_vars)
+    assert list(ds["strategy"].values) == list(PREMIUMS)
+    assert list(ds["parameter"].values) == ["market.revenue_pool", "finetune.domain_gain", DUMMY]
+    assert f"wrote {out}" in text
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("rank"))
+    ranked = lines[header + 2:header + 2 + len(PREMIUMS) * len(KNOWN_SIZES)]
+    means = ds["net_value_mean"].transpose("strategy", "model_size").values.ravel()
+    order = np.argsort(-means, kind="stable")
+    for k, (line, a) in enumerate(zip(ranked, order), 1):  # ranked by mean net value, best first
+        strategy, size = list(PREMIUMS)[a // len(KNOWN_SIZES)], KNOWN_SIZES[a % len(KNOWN_SIZES)]
+        assert line.split()[:3] == [str(k), strategy, sim.units.size_label(size)]
+    assert f"choice: {ds.attrs['choice']}" in text
+    assert re.search(r"^EVPI: \S+ ± \S+ \(what knowing everything", text, re.M)
+    assert "resolve market.revenue_pool first: knowing it is worth up to" in text
+    table = text[text.index("resolve these uncertainties first"):]
+    assert table.index("market.revenue_pool") < table.index("finetune.domain_gain")
+    assert "dummy" not in table.split("\n", 1)[1]
+
+
+def test_cli_decide_none_eligible_is_a_message(scenario_file):
+    result = CliRunner().invoke(cli, ["decide", str(scenario_file), "-n", "40000", "--max-prob-loss", "0"])
+    assert result.exit_code == 0, result.output
+    assert "choice: none: no alternative has P(loss) <= 0" in result.stdout
+    assert "(restricted to alternatives with P(loss) <= 0: 0 eligible)" in result.stdout
+
+
+# ---------------------------------------------------------------- threads and chunks
+
+def test_decision_independent_of_threads_and_chunks(threads):
+    sc = crn_scenario(grid__model_sizes=[1e9, 1e10, 1e11], market__price_sensitivity=1.5,
+                      strategies={"as_written": {}, "premium": {"market": {"price_premium": 2.0}},
+                                  "uncertain_control": {"risk": {"control_share": {"dist": "uniform",
+                                                                                     "low": 0.0, "high": 0.2}}}})
+    runs = []
+    for n_threads, chunk in ((1, 4096), (2, 4096), (2, 8 * 4096)):
+        threads(n_threads)
+        runs.append(decide(sc, 17 * 4096 + 123, seed=11, chunk_size=chunk))
+    first = runs[0]
+    assert float(first["evpi"]) > 0 and np.all(first["evppi_se"].values[:-1] > 0)
+    for other in runs[1:]:
+        for v in ("evppi", "evppi_se", "evppi_floor", "evppi_floor_se", "prob_best", "prob_best_se",
+                  "regret_mean", "regret_mean_se", "evpi", "evpi_se", "net_value_mean"):
+            np.testing.assert_array_equal(other[v].values, first[v].values, err_msg=v)
+        for k in ("choice", "choice_strategy", "choice_model_size"):
+            assert other.attrs[k] == first.attrs[k]
+
+
+# ---------------------------------------------------------------- charts
+
+def test_decision_chart_has_a_cell_per_alternative(known):
+    import matplotlib.pyplot as plt
+
+    _, ds, *_ = known
+    fig = sim.plot.decision(ds)
+    try:
+        ax = fig.axes[0]
+        cells = ax.images[0].get_array()
+        pb = ds["prob_best"].transpose("strategy", "model_size").values
+        assert cells.shape == pb.shape == (len(PREMIUMS), len(KNOWN_SIZES))
+        np.testing.assert_allclose(np.asarray(cells), 100 * pb)
+        shown = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text() for t in ax.texts}
+        assert shown == {(i, j): f"{100 * pb[i, j]:.1f}%" for i in range(pb.shape[0]) for j in range(pb.shape[1])}
+        assert [t.get_text() for t in ax.get_yticklabels()] == list(PREMIUMS)
+        outline = [p for p in ax.patches if p.get_label().startswith("choice")]
+        i = list(PREMIUMS).index(ds.attrs["choice_strategy"])
+        j = KNOWN_SIZES.index(ds.attrs["choice_model_size"])
+        assert len(outline) == 1 and outline[0].get_xy() == (j - 0.5, i - 0.5)
+    finally:
+        plt.close(fig)
+
+
+def test_voi_chart_bars_are_the_evppi(known):
+    import matplotlib.pyplot as plt
+    from matplotlib.container import BarContainer
+
+    _, ds, *_ = known
+    fig = sim.plot.voi(ds)
+    try:
+        ax = fig.axes[0]
+        bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+        assert len(bars) == 1
+        names = [str(x) for x in ds["parameter"].values]
+        evppi = ds["evppi"].values
+        keep = [i for i in np.argsort(-evppi) if names[i] != DUMMY]
+        np.testing.assert_array_equal([p.get_width() for p in bars[0].patches], evppi[keep])
+        top = max(bars[0].patches, key=lambda p: p.get_y())  # drawn from the top down
+        assert top.get_width() == evppi[names.index("market.revenue_pool")]
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert labels == [".".join(names[i].split(".")[-2:]) for i in keep]
+        assert any(line.get_xdata()[0] == float(ds["evppi_floor"]) for line in ax.lines)  # the floor
+    finally:
+        plt.close(fig)
