@@ -11,6 +11,7 @@
 from ._version import __version__
 from .api import DEFAULT_QUANTILES, run, sample
 from .calibration import calibrate
+from .decision import decide
 from .errors import ScenarioError, SimError
 from .results import write_netcdf
 from .scenario import Scenario, load_scenario
@@ -35,6 +36,7 @@ __all__ = [
     "ScenarioError",
     "SimError",
     "calibrate",
+    "decide",
     "load_scenario",
     "run",
     "sample",

@@ -304,6 +304,12 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
     1..T of the incident uniforms).
     """
     n = draws.shape[0]
+    strategies = getattr(scenario, "strategies", ())
+    n_sizes = len(scenario.model_sizes)
+    rows = ("scenario", "model_size")
+    if strategies:  # rows of alternatives (strategy-major) to (strategy, model_size)
+        stats = stats.reshape((n, len(strategies), n_sizes) + stats.shape[2:])
+        rows = ("scenario", "strategy", "model_size")
     data: dict[str, tuple] = {}
     if belief_draws is not None:
         for b, key in enumerate(plan.belief_keys):
@@ -312,8 +318,8 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
                 "long_name": f"investors' belief: {p.meaning}", "units": p.unit, "symbol": p.symbol})
     if has_path(plan):
         for field, name, long_name, units in PATH_VARIABLES:
-            data[name] = (("scenario", "model_size", "valuation_year"),
-                          stats[:, :, _path_columns(plan.horizon, field)],
+            data[name] = (rows + ("valuation_year",),
+                          stats[..., _path_columns(plan.horizon, field)],
                           {"long_name": long_name, "units": units})
     for d, key in enumerate(plan.sampled_keys):
         p = PARAMETERS[key]
@@ -323,9 +329,9 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
         "units": "1"})
     for stat in STATISTICS:
         if stat.has_mean_variable or stat.index == outputs.DATA_LIMITED:
-            data[stat.name] = (("scenario", "model_size"), stats[:, :, stat.index],
+            data[stat.name] = (rows, stats[..., stat.index],
                                {"long_name": stat.long_name, "units": stat.units})
-    data["best"] = (("scenario", "model_size"), stats[:, :, outputs.BEST], {
+    data["best"] = (rows, stats[..., outputs.BEST], {
         "long_name": "credit for being the best size (ties split)", "units": "1"})
     ds = xr.Dataset(
         data,
@@ -336,6 +342,8 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
             "year": ("year", np.arange(1, plan.horizon + 1), {"long_name": "year after release", "units": "years"}),
             **({"valuation_year": ("valuation_year", np.arange(plan.horizon + 1), YEAR_ATTRS)}
                if has_path(plan) else {}),
+            **({"strategy": ("strategy", [st.name for st in strategies],
+                             {"long_name": "strategy (MODEL.md section 12)"})} if strategies else {}),
         },
         attrs=_attrs(scenario, seed, n, plan),
     )

@@ -189,10 +189,17 @@ class Reducer:
             dims = list(range(plan.n_sampled)) + list(range(plan.n_dims, plan.n_uniforms))
             self.voi_dims = np.asarray(dims, dtype=np.int64)
             n_par, bins = len(dims) + 1, plan.voi_bins
+            # As many groups as blocks, up to VOI_GROUPS: every group holds data.
+            n_blocks = math.ceil(design.n / BLOCK)
+            if n_blocks < 2:
+                raise SimError(f"n_scenarios: the value of information needs at least "
+                               f"{2 * BLOCK:,} scenarios (two blocks) for its standard errors; "
+                               f"got {design.n:,}")
+            self.voi_groups = min(VOI_GROUPS, n_blocks)
             self.voi_block_sum = np.zeros((bpc, n_par, bins, n_sizes))
             self.voi_block_count = np.zeros((bpc, n_par, bins))
-            self.voi_sum = np.zeros((VOI_GROUPS, n_par, bins, n_sizes))
-            self.voi_count = np.zeros((VOI_GROUPS, n_par, bins))
+            self.voi_sum = np.zeros((self.voi_groups, n_par, bins, n_sizes))
+            self.voi_count = np.zeros((self.voi_groups, n_par, bins))
             self.voi_key = np.uint64(self.key) ^ np.uint64(DUMMY_SALT)
         else:
             self.voi_dims = None
@@ -218,7 +225,7 @@ class Reducer:
                                     self.block_mean, self.block_m2, nb)
             if self.voi_dims is not None:
                 for b in range(nb):  # block order, into its group
-                    g = (first_block + b) % VOI_GROUPS
+                    g = (first_block + b) % self.voi_groups
                     self.voi_sum[g] += self.voi_block_sum[b]
                     self.voi_count[g] += self.voi_block_count[b]
             if self.design.replicated:

@@ -106,6 +106,23 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
     """
     start = time.perf_counter()
     scenario = resolve_scenario(scenario_or_path, overrides)
+    if scenario.strategies:  # one analysis per strategy's world, along a strategy dimension
+        import xarray as xr
+
+        parts = [sensitivity(st.scenario, n_scenarios, seed, method=method, output=output,
+                             tornado_n=tornado_n, percentiles=percentiles, estimator=estimator,
+                             ci_level=ci_level, progress=progress) for st in scenario.strategies]
+        names = [st.name for st in scenario.strategies]
+        keys = list(dict.fromkeys(k for part in parts for k in part["parameter"].values))
+        if any(list(part["parameter"].values) != keys for part in parts):
+            raise SimError("sensitivity of a scenario with strategies needs every strategy to "
+                           "sample the same inputs; run the strategies' scenarios one by one")
+        ds = xr.concat(parts, dim="strategy", combine_attrs="override")
+        ds.coords["strategy"] = ("strategy", names, {"long_name": "strategy (MODEL.md section 12)"})
+        ds.attrs["scenario_name"] = scenario.name
+        ds.attrs["per_strategy"] = ("each strategy analysed on its own world, the scenario with "
+                                    "its overrides, at the same seed")
+        return ds
     n = check_n(n_scenarios)
     seed = check_seed(seed)
     _check_choice("method", method, METHODS)
