@@ -48,8 +48,9 @@ LAYERS: dict[str, int] = {
     "results": 5, "tables": 5,
     # 6 charts and the HTML report, drawn from saved Datasets (they never run the model).
     "plot": 6, "report": 6,
-    # 7 running: the front door, sweeps, calibration against observed models.
-    "api": 7, "sweep": 7, "calibration": 7,
+    # 7 running: the front door, sweeps, calibration against observed models, runs on a
+    #   Dask cluster.
+    "api": 7, "sweep": 7, "calibration": 7, "distributed": 7,
     # 8 front ends: the package namespace, the command line, sim bench.
     "__init__": 8, "__main__": 8, "cli": 8,
     "bench": 8, "bench.workload": 8, "bench.numpy_model": 8, "bench.naive_numba": 8,

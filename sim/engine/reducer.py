@@ -60,8 +60,8 @@ from .accumulators import SCALE
 from .sketch import Histograms
 
 __all__ = ["BLOCKS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIELDS", "STATE_RULES", "ChunkState",
-           "Reducer", "Reduction", "Target", "kernel_args", "pilot_ranges", "reduce",
-           "reduce_to_target", "sample_arrays"]
+           "Reducer", "Reduction", "Target", "blocks_per_chunk", "chunk_layout", "kernel_args",
+           "make_reducer", "pilot_ranges", "reduce", "reduce_to_target", "sample_arrays"]
 
 DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios
 
@@ -224,6 +224,23 @@ def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = N
     return draws, incident_u, belief_draws, stats
 
 
+def chunk_layout(n_from: int, n_to: int, blocks_per_chunk: int) -> list[tuple[int, int]]:
+    """``(first_block, n_blocks)`` of the chunks of scenarios ``n_from .. n_to - 1``
+    (``n_from`` a whole number of blocks)."""
+    if n_from % BLOCK:
+        raise SimError("internal: cannot advance past a partial block")
+    first, last = n_from // BLOCK, math.ceil(n_to / BLOCK)
+    return [(b, min(blocks_per_chunk, last - b)) for b in range(first, last, blocks_per_chunk)]
+
+
+def blocks_per_chunk(chunk_size: int | None) -> int:
+    """Whole blocks per chunk for a ``chunk_size`` in scenarios (None: the default)."""
+    chunk = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
+    if chunk < 1:
+        raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
+    return max(1, math.ceil(chunk / BLOCK))
+
+
 def pilot_ranges(plan: Plan, key, design: Design) -> Histograms:
     """Histogram ranges from the pilot, scenarios ``0 .. PILOT-1`` (the same
     for any chunking), with no lanes."""
@@ -252,10 +269,7 @@ class Reducer:
         self.plan = plan
         self.design = design
         self.key = key_from_seed(seed)
-        chunk = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
-        if chunk < 1:
-            raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
-        self.blocks_per_chunk = max(1, math.ceil(chunk / BLOCK))
+        self.blocks_per_chunk = blocks_per_chunk(chunk_size)
         self.n = 0
         n_sizes = plan.n_sizes
         n_cols = plan.n_columns
@@ -284,11 +298,7 @@ class Reducer:
     def layout(self, n_to: int) -> list[tuple[int, int]]:
         """``(first_block, n_blocks)`` of the chunks from here to ``n_to``:
         the fixed split that ``advance`` uses, wherever the chunks run."""
-        if self.n % BLOCK:
-            raise SimError("internal: cannot advance past a partial block")
-        first, last = self.n // BLOCK, math.ceil(n_to / BLOCK)
-        return [(b, min(self.blocks_per_chunk, last - b))
-                for b in range(first, last, self.blocks_per_chunk)]
+        return chunk_layout(self.n, n_to, self.blocks_per_chunk)
 
     def compute_chunk(self, first_block: int, n_blocks: int, n_to: int) -> ChunkState:
         """Run the kernel on blocks ``first_block .. first_block + n_blocks - 1``
@@ -307,6 +317,15 @@ class Reducer:
         arrays["hist"] = lanes
         return ChunkState(first_block, n_blocks, n_to, arrays,
                           {name: STATE_RULES[name] for name in arrays})
+
+    def absorb_histograms(self, state: ChunkState) -> ChunkState:
+        """Fold the histograms of ``state`` in now (they merge in any order)
+        and return the rest of it, for :meth:`merge_chunk` in block order."""
+        for name in state.names(HISTOGRAM):
+            self.hist.absorb(state[name])
+        rest = {name: a for name, a in state.arrays.items() if state.rules[name] != HISTOGRAM}
+        return ChunkState(state.first_block, state.n_blocks, state.n_to, rest,
+                          {name: state.rules[name] for name in rest})
 
     def merge_chunk(self, state: ChunkState) -> None:
         """Fold ``state`` in: it must be the next chunk in block order."""
