@@ -371,7 +371,7 @@ def connect(client=None, scheduler: str | None = None, workers: int | None = Non
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise SimError(f"workers: expected a positive integer, got {workers!r}")
         with distributed.LocalCluster(n_workers=int(k), threads_per_worker=1, processes=True,
-                                      host="127.0.0.1", dashboard_address=None,
+                                      host="127.0.0.1", dashboard_address="127.0.0.1:0",
                                       silence_logs=logging.ERROR) as cluster, \
                 distributed.Client(cluster) as c:
             # The cores are shared among the workers' Numba threads.

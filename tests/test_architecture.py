@@ -240,6 +240,12 @@ def test_import_sim_does_not_load_matplotlib():
     assert "matplotlib" not in _loaded_after("import sim\n"), "import sim loads matplotlib"
 
 
+def test_dask_is_optional():
+    """Dask loads only when a run asks for a cluster, not with sim or sim.distributed."""
+    loaded = _loaded_after("import sim, sim.distributed, sim.cli\n")
+    assert not {"dask", "distributed"} & loaded, "importing sim loads dask"
+
+
 _HELP = textwrap.dedent("""
     import contextlib, io
     import sim.cli
