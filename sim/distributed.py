@@ -309,7 +309,7 @@ class ClusterExecutor:
             for future in as_completed(list(futures)):
                 run, first_block, n_blocks, n_to = futures[future]
                 if future.status != "finished":
-                    self._fail(futures)
+                    self._fail(futures, future)
                 state = run.reducer.absorb_histograms(future.result())
                 future.release()
                 done += 1
@@ -328,12 +328,12 @@ class ClusterExecutor:
             if pending:
                 self.client.cancel(pending)
 
-    def _fail(self, futures) -> None:
-        failed = [(futures[f], f) for f in futures if f.status == "error"]
+    def _fail(self, futures, current) -> None:
+        """Raise, naming every chunk that has failed so far (``current`` first
+        among them, whether it raised, was cancelled or was lost)."""
+        failed = [(futures[f], f) for f in futures if f is current or f.status == "error"]
         lines = [f"{_chunk_name(run, fb, nb, n_to)}: {_error_text(f)}"
                  for (run, fb, nb, n_to), f in sorted(failed, key=lambda x: (x[0][0].label, x[0][1]))]
-        if not lines:
-            lines = ["(a chunk was cancelled or lost)"]
         raise SimError(f"the run cannot complete, so nothing is returned: {len(failed)} of "
                        f"{len(futures)} chunk tasks failed after {self.retries} retries: "
                        + "; ".join(lines))
