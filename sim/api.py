@@ -21,7 +21,7 @@ from .sampling.designs import build_design, check_sampler, design_size
 from .sampling.rng import key_from_seed
 from .scenario import Scenario, load_scenario
 
-__all__ = ["DEFAULT_QUANTILES", "SamplingNote", "resolve_scenario", "run", "sample"]
+__all__ = ["DEFAULT_QUANTILES", "SamplingNote", "resolve_scenario", "run", "run_with", "sample"]
 
 DEFAULT_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 
@@ -52,6 +52,20 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
     variables). The same scenario, seed and ``n_scenarios`` give the same
     numbers whatever the thread count or ``chunk_size``.
     """
+    return run_with(None, scenario_or_path, n_scenarios, seed, quantiles, overrides=overrides,
+                    chunk_size=chunk_size, progress=progress, sampler=sampler, target_se=target_se,
+                    target_statistic=target_statistic, max_scenarios=max_scenarios, path=path)
+
+
+def run_with(executor, scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
+             quantiles: Sequence[float] = DEFAULT_QUANTILES, *,
+             overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
+             progress: bool = False, sampler: str = "random",
+             target_se: float | None = None, target_statistic: str = "roi_mean",
+             max_scenarios: int = 100_000_000, path: bool = True):
+    """:func:`run` with its chunks computed by ``executor`` (see
+    :mod:`sim.engine.reducer`; None: in this process). The Dataset is the
+    same wherever the chunks run."""
     scenario = resolve_scenario(scenario_or_path, overrides)
     n = check_n(n_scenarios)
     seed = check_seed(seed)
@@ -64,7 +78,7 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
         bar = progress_bar(n_eval, progress)
         try:
             red = reduce(plan, seed, n_eval, chunk_size, bar,
-                         build_design(sampler, seed, n_eval, plan.n_dims))
+                         build_design(sampler, seed, n_eval, plan.n_dims), executor)
         finally:
             if bar is not None:
                 bar.close()
@@ -72,14 +86,14 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
         target = Target(target_se, target_statistic, max_scenarios)
         bar = progress_bar(None, progress)
         try:
-            red, info = reduce_to_target(plan, seed, n, sampler, target, chunk_size, bar)
+            red, info = reduce_to_target(plan, seed, n, sampler, target, chunk_size, bar, executor)
         finally:
             if bar is not None:
                 bar.close()
         extra.update(info)
         note = ""
     if note:
-        warnings.warn(note, SamplingNote, stacklevel=2)
+        warnings.warn(note, SamplingNote, stacklevel=3)  # the caller of run
         extra["sampler_note"] = note
     return build_dataset(scenario, plan, red, seed, q, extra)
 

@@ -53,6 +53,27 @@ def _overrides(assignments: tuple[str, ...]) -> dict:
     return dict(parse_assignment(a) for a in assignments)
 
 
+def _cluster_options(command):
+    """``--scheduler`` and ``--workers``: run the chunks on a Dask cluster."""
+    command = click.option(
+        "--workers", type=click.IntRange(min=1), default=None, metavar="K",
+        help="Run on a local Dask cluster of K worker processes (127.0.0.1 only; needs "
+             "sim[distributed]). The numbers are the same as without it.")(command)
+    return click.option(
+        "--scheduler", metavar="ADDRESS", default=None,
+        help="Run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (needs "
+             "sim[distributed]; every worker must run the same sim: docs/distributed.md).")(command)
+
+
+def _where(scheduler: str | None, workers: int | None) -> dict | None:
+    """Keyword arguments of sim.distributed, or None to run in this process."""
+    if scheduler is not None and workers is not None:
+        raise InputError("--scheduler and --workers: give one of them")
+    if scheduler is None and workers is None:
+        return None
+    return {"scheduler": scheduler, "workers": workers}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sim")
 def cli() -> None:
@@ -83,16 +104,26 @@ def cli() -> None:
               help="Cap on n for --target-se.")
 @click.option("--no-path", "no_path", is_flag=True,
               help="Leave out the valuation path (mark-to-market ROI and cash flows per year).")
+@_cluster_options
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
 def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                 assignments: tuple[str, ...], sampler: str, target_se: float | None,
-                target_stat: str, max_scenarios: str, no_path: bool, quiet: bool) -> None:
+                target_stat: str, max_scenarios: str, no_path: bool, scheduler: str | None,
+                workers: int | None, quiet: bool) -> None:
     """Simulate SCENARIO (a file or a bundled name; default: baseline)."""
+    import functools
     import warnings
 
-    from .api import SamplingNote, run
+    from .api import SamplingNote
     from .results import write_netcdf
     from .tables import summary_table
+
+    cluster = _where(scheduler, workers)
+    if cluster is None:
+        from .api import run
+    else:
+        from .distributed import run as run_on_cluster
+        run = functools.partial(run_on_cluster, **cluster)
 
     if n is None:
         n = "65536" if target_se is not None else "1e6"
@@ -136,13 +167,24 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
               help="Write the sweep to this netCDF file (atomically).")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override a scenario key at every grid point.")
+@_cluster_options
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
 def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
-                  output: Path | None, assignments: tuple[str, ...], quiet: bool) -> None:
+                  output: Path | None, assignments: tuple[str, ...], scheduler: str | None,
+                  workers: int | None, quiet: bool) -> None:
     """Run SCENARIO at every combination of the --vary values."""
+    import functools
+
     from .results import write_netcdf
-    from .sweep import parse_vary, sweep
+    from .sweep import parse_vary
     from .tables import sweep_table
+
+    cluster = _where(scheduler, workers)
+    if cluster is None:
+        from .sweep import sweep
+    else:
+        from .distributed import sweep as sweep_on_cluster
+        sweep = functools.partial(sweep_on_cluster, **cluster)
 
     if output is not None and not output.parent.exists():  # fail before a long sweep
         raise InputError(f"{output}: directory {output.parent} does not exist")

@@ -17,6 +17,7 @@ import math
 import re
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ from .registry import PARAMETERS, STRUCTURAL
 from .results import build_dataset
 from .scenario import parameter_key, toml_value
 
-__all__ = ["parse_values", "parse_vary", "sweep"]
+__all__ = ["SweepPoints", "finish_sweep", "parse_values", "parse_vary", "prepare_sweep", "sweep"]
 
 #: Distribution fields measured in the parameter's own unit; other fields
 #: (shapes such as ``sigma``, ``a``, ``b``, ``p``) are dimensionless.
@@ -131,6 +132,22 @@ def key_metadata(key: str) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ sweep
+@dataclass
+class SweepPoints:
+    """A validated sweep, ready to run: one scenario and plan per grid point."""
+
+    keys: list[str]
+    values: dict[str, np.ndarray]
+    base: Any  # the Scenario before the varied keys
+    grid: list[tuple]  # the varied values of each point
+    scenarios: list[Any]
+    plans: list[Any]
+    n: int
+    seed: int
+    quantiles: Any
+    start: float
+
+
 def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
           seed: int = 0, quantiles: Sequence[float] = DEFAULT_QUANTILES, *,
           overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
@@ -143,6 +160,24 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     become leading dimensions, in the order given. ``overrides`` apply to
     every point. Every point is validated before any is run.
     """
+    sp = prepare_sweep(scenario_or_path, vary, n_scenarios, seed, quantiles, overrides)
+    bar = progress_bar(sp.n * len(sp.plans), progress, desc="sweep")
+    reductions = []
+    try:
+        for i, (plan, point) in enumerate(zip(sp.plans, sp.grid)):
+            if bar is not None:
+                bar.set_description(f"point {i + 1}/{len(sp.plans)}")
+                bar.set_postfix_str(", ".join(f"{k}={v:g}" for k, v in zip(sp.keys, point)))
+            reductions.append(reduce(plan, sp.seed, sp.n, chunk_size, bar))
+    finally:
+        if bar is not None:
+            bar.close()
+    return finish_sweep(sp, reductions)
+
+
+def prepare_sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int, seed: int,
+                  quantiles: Sequence[float], overrides: Mapping[str, Any] | None) -> SweepPoints:
+    """Check the arguments of :func:`sweep` and build every point's plan."""
     start = time.perf_counter()
     overrides = dict(overrides or {})
     if not isinstance(vary, Mapping) or not vary:
@@ -161,19 +196,14 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     # horizon_years cannot share a year axis, so their path is left out.
     same_horizon = len({sc.horizon_years for sc in points}) == 1
     plans = [build_plan(sc, path=same_horizon) for sc in points]
+    return SweepPoints(keys, values, base, grid, points, plans, n, seed, q, start)
 
-    bar = progress_bar(n * len(points), progress, desc="sweep")
-    results = []
-    try:
-        for i, (sc, plan, point) in enumerate(zip(points, plans, grid)):
-            if bar is not None:
-                bar.set_description(f"point {i + 1}/{len(points)}")
-                bar.set_postfix_str(", ".join(f"{k}={v:g}" for k, v in zip(keys, point)))
-            results.append(build_dataset(sc, plan, reduce(plan, seed, n, chunk_size, bar), seed, q))
-    finally:
-        if bar is not None:
-            bar.close()
-    return _stack(results, keys, values, base, plans, time.perf_counter() - start)
+
+def finish_sweep(sp: SweepPoints, reductions: list) -> xr.Dataset:
+    """One Dataset of every point's reduction (in grid order)."""
+    results = [build_dataset(sc, plan, red, sp.seed, sp.quantiles)
+               for sc, plan, red in zip(sp.scenarios, sp.plans, reductions)]
+    return _stack(results, sp.keys, sp.values, sp.base, sp.plans, time.perf_counter() - sp.start)
 
 
 def _stack(results: list[xr.Dataset], keys: list[str], values: dict[str, np.ndarray],

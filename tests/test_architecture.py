@@ -51,7 +51,7 @@ LAYERS: dict[str, int] = {
     # 7 running: the front door, sweeps, calibration against observed models, sensitivity
     #   analyses (their text and HTML tables sit with results' tables at 5, their charts
     #   with the others at 6).
-    "api": 7, "sweep": 7, "calibration": 7, "decision": 7,
+    "api": 7, "sweep": 7, "calibration": 7, "decision": 7, "distributed": 7,
     "sensitivity": 7, "sensitivity.api": 7, "sensitivity.rank": 7, "sensitivity.sobol": 7,
     "sensitivity.tornado": 7, "sensitivity.tables": 5, "sensitivity.charts": 6,
     # 8 front ends: the package namespace, the command line, sim bench.
@@ -241,6 +241,12 @@ def _loaded_after(code: str) -> set[str]:
 
 def test_import_sim_does_not_load_matplotlib():
     assert "matplotlib" not in _loaded_after("import sim\n"), "import sim loads matplotlib"
+
+
+def test_dask_is_optional():
+    """Dask loads only when a run asks for a cluster, not with sim or sim.distributed."""
+    loaded = _loaded_after("import sim, sim.distributed, sim.cli\n")
+    assert not {"dask", "distributed"} & loaded, "importing sim loads dask"
 
 
 _HELP = textwrap.dedent("""

@@ -79,3 +79,14 @@ def test_output_into_missing_directory(runner, tmp_path):
 def test_version(runner):
     result = runner.invoke(cli, ["--version"])
     assert result.exit_code == 0 and "sim" in result.output
+
+
+@pytest.mark.parametrize("command", [["run", "-n", "100"],
+                                     ["sweep", "baseline", "--vary", "market.competitors=2,3"]])
+def test_a_cluster_without_dask_says_what_to_install(runner, monkeypatch, command):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    result = runner.invoke(cli, [*command, "--workers", "2"])
+    assert result.exit_code == 2, result.output
+    assert "pip install 'sim[distributed]'" in result.output

@@ -7,13 +7,42 @@
 Results depend only on (plan, seed, n): scenario ``s`` always uses the same
 uniforms (:mod:`sim.sampling.rng`), moments are merged in fixed block order,
 and histogram counts are exact (:mod:`sim.engine.accumulators`).
+
+Work is split in two, so that chunks can be computed elsewhere (another
+process, a Dask worker: :mod:`sim.distributed`) and merged here:
+
+* :meth:`Reducer.compute_chunk` runs the kernel on a run of whole blocks with
+  fresh arrays and returns a :class:`ChunkState`: named arrays, each with its
+  merge rule (:data:`STATE_RULES`).
+* :meth:`Reducer.merge_chunk` folds a ChunkState in. Chunks must arrive in
+  block order; every array merges by its rule:
+
+  - ``"blocks in order"`` (:data:`BLOCKS`): axis 0 is the chunk's blocks. The
+    moments ``block_n``, ``block_mean`` and ``block_m2`` fold with Chan's
+    update (overall and per replicate); any other such array is a sum per
+    block, added block by block into ``Reducer.sums[name]``.
+  - ``"histogram"`` (:data:`HISTOGRAM`): axis 0 is lanes; folded exactly
+    (counts add, minima and maxima), so in any order.
+
+New per-block state (say value-of-information sums per block) is an entry in
+:data:`STATE_RULES` and in ``Reducer.block_shapes``, written by the kernel;
+its total is then ``Reducer.sums[name]`` with no change to the merge.
+
+An *executor* computes chunks elsewhere. It has two methods:
+``ranges(plan, seed, design)`` returns the histogram ranges of the pilot
+(:func:`pilot_ranges`, computed however it likes, as long as it is scenarios
+``0 .. PILOT-1``), and ``states(reducer, layout, n_to, progress)`` returns
+the :class:`ChunkState` of every ``(first_block, n_blocks)`` of ``layout``,
+in that order. :func:`reduce` and :func:`reduce_to_target` take one; without
+it, chunks are computed here, one after another.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numba
@@ -30,12 +59,83 @@ from . import accumulators, kernels
 from .accumulators import SCALE
 from .sketch import Histograms
 
-__all__ = ["DEFAULT_CHUNK", "Reducer", "Reduction", "Target", "kernel_args", "reduce",
-           "reduce_to_target", "sample_arrays"]
+__all__ = ["BLOCKS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIELDS", "STATE_RULES", "ChunkState",
+           "Reducer", "Reduction", "Target", "blocks_per_chunk", "chunk_layout", "kernel_args",
+           "make_reducer", "pilot_ranges", "reduce", "reduce_to_target", "sample_arrays"]
 
 DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios
 VOI_GROUPS = 8  # independent groups of blocks for the standard errors of EVPPI
 DUMMY_SALT = 0x5EED_D077_1E55_0000  # keys the dummy parameter's uniform stream
+
+#: Merge rule of a per-block array: axis 0 is the chunk's blocks, folded into
+#: the totals block by block, in block order.
+BLOCKS = "blocks in order"
+#: Merge rule of histogram lanes: axis 0 is lanes, merged exactly in any order.
+HISTOGRAM = "histogram"
+#: Merge rule of per-block sums kept in groups: block b adds into group
+#: b % G (the EVPPI sums, whose group spread gives standard errors).
+GROUPED = "blocks into groups"
+#: The arrays a chunk returns and how each merges.
+STATE_RULES: dict[str, str] = {
+    "block_n": BLOCKS,  # (n_blocks,) int64: scenarios in each block
+    "block_mean": BLOCKS,  # (n_blocks, n_sizes, n_columns)
+    "block_m2": BLOCKS,  # (n_blocks, n_sizes, n_columns)
+    "hist": HISTOGRAM,  # (n_lanes, n_hist * n_sizes, n_bins + 2, 5)
+    "voi_sum": GROUPED,  # (n_blocks, n_parameters + 1, bins, n_rows): objective sums (decide)
+    "voi_count": GROUPED,  # (n_blocks, n_parameters + 1, bins): scenarios per bin (decide)
+}
+#: The per-block arrays that fold together with Chan's update; every other
+#: ``BLOCKS`` array is a sum, added in block order.
+MOMENT_FIELDS = ("block_n", "block_mean", "block_m2")
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkState(Mapping):
+    """The mergeable state of blocks ``first_block .. first_block + n_blocks - 1``
+    of a run of ``n_to`` scenarios: named arrays (``state["block_mean"]``) and
+    the merge rule of each (``state.rules[name]``, :data:`BLOCKS` or
+    :data:`HISTOGRAM`). Plain NumPy arrays and numbers, so it pickles."""
+
+    first_block: int
+    n_blocks: int
+    n_to: int
+    arrays: dict[str, np.ndarray]
+    rules: dict[str, str]
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    @property
+    def first(self) -> int:
+        """The first scenario of the chunk."""
+        return self.first_block * BLOCK
+
+    @property
+    def stop(self) -> int:
+        """One past the last scenario of the chunk."""
+        return min(self.n_to, (self.first_block + self.n_blocks) * BLOCK)
+
+    def names(self, rule: str) -> list[str]:
+        return [name for name in self.arrays if self.rules[name] == rule]
+
+    def compact(self) -> ChunkState:
+        """The same state with every histogram's lanes folded into one
+        (exactly), to send fewer bytes."""
+        arrays = dict(self.arrays)
+        for name in self.names(HISTOGRAM):
+            lanes = arrays[name]
+            one = np.zeros((1,) + lanes.shape[1:])
+            one[..., accumulators.MIN] = np.inf
+            one[..., accumulators.MAX] = -np.inf
+            accumulators.merge_histograms(one[0], lanes)
+            arrays[name] = one
+        return ChunkState(self.first_block, self.n_blocks, self.n_to, arrays, dict(self.rules))
 
 
 @dataclass
@@ -57,6 +157,7 @@ class Reduction:
     hist_cols: np.ndarray = None  # output columns with a histogram (histogram_columns)
     voi_sum: np.ndarray = None  # (VOI_GROUPS, n_parameters + 1, bins, n_rows): objective sums
     voi_count: np.ndarray = None  # (VOI_GROUPS, n_parameters + 1, bins): scenarios per bin
+    sums: dict[str, np.ndarray] = field(default_factory=dict)  # totals of per-block sums
 
     def histogram_of(self, size: int, column: int) -> tuple[np.ndarray, ...]:
         """The histogram of output ``column`` (one of ``hist_cols``) at size
@@ -138,37 +239,60 @@ def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = N
     return draws, incident_u, belief_draws, stats
 
 
+def chunk_layout(n_from: int, n_to: int, blocks_per_chunk: int) -> list[tuple[int, int]]:
+    """``(first_block, n_blocks)`` of the chunks of scenarios ``n_from .. n_to - 1``
+    (``n_from`` a whole number of blocks)."""
+    if n_from % BLOCK:
+        raise SimError("internal: cannot advance past a partial block")
+    first, last = n_from // BLOCK, math.ceil(n_to / BLOCK)
+    return [(b, min(blocks_per_chunk, last - b)) for b in range(first, last, blocks_per_chunk)]
+
+
+def blocks_per_chunk(chunk_size: int | None) -> int:
+    """Whole blocks per chunk for a ``chunk_size`` in scenarios (None: the default)."""
+    chunk = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
+    if chunk < 1:
+        raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
+    return max(1, math.ceil(chunk / BLOCK))
+
+
+def pilot_ranges(plan: Plan, key, design: Design) -> Histograms:
+    """Histogram ranges from the pilot, scenarios ``0 .. PILOT-1`` (the same
+    for any chunking), with no lanes."""
+    pilot_n = min(design.n, PILOT)
+    _, _, _, pilot = sample_arrays(plan, key, 0, pilot_n, design)
+    hist_cols = histogram_columns(plan)
+    pilot_values = pilot[:, :, hist_cols].reshape(pilot_n, -1)
+    offset, scale = histogram_maps(pilot, hist_cols)
+    return Histograms.from_pilot(pilot_values, 0, offset=offset, scale=scale)
+
+
 class Reducer:
     """Streams scenarios ``0, 1, 2, ...`` through the kernel, block by block.
 
     ``advance(n)`` evaluates scenarios up to ``n`` (a multiple of the block
     size, except for the last call); ``result()`` returns the reduction so
     far. Because blocks and the histogram pilot are fixed, the state after
-    ``advance(n)`` is the same however the work was split.
+    ``advance(n)`` is the same however the work was split. ``ranges`` are the
+    pilot's histogram ranges (:func:`pilot_ranges`), computed here if not
+    given.
     """
 
     def __init__(self, plan: Plan, seed: int, design: Design, chunk_size: int | None = None,
-                 voi: bool = False):
+                 ranges: Histograms | None = None, voi: bool = False):
         self.start = time.perf_counter()
         self.plan = plan
         self.design = design
         self.key = key_from_seed(seed)
-        chunk = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
-        if chunk < 1:
-            raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
-        self.blocks_per_chunk = max(1, math.ceil(chunk / BLOCK))
+        self.blocks_per_chunk = blocks_per_chunk(chunk_size)
         self.n = 0
         n_sizes = plan.n_rows  # a row per alternative (strategy, size)
         n_cols = plan.n_columns
         # Pilot: the first scenarios set the histogram ranges (the same for any
         # chunking, since they are always scenarios 0 .. PILOT-1).
-        pilot_n = min(design.n, PILOT)
-        _, _, _, pilot = sample_arrays(plan, self.key, 0, pilot_n, design)
         self.hist_cols = histogram_columns(plan)
-        pilot_values = pilot[:, :, self.hist_cols].reshape(pilot_n, -1)
-        offset, scale = histogram_maps(pilot, self.hist_cols)
-        self.hist = Histograms.from_pilot(pilot_values, numba.get_num_threads(),
-                                          offset=offset, scale=scale)
+        self.ranges = pilot_ranges(plan, self.key, design) if ranges is None else ranges
+        self.hist = self.ranges.with_lanes(1)  # every chunk's lanes, merged
         self.total_n = np.zeros(1, dtype=np.int64)
         self.mean = np.zeros((n_sizes, n_cols))
         self.m2 = np.zeros((n_sizes, n_cols))
@@ -176,10 +300,14 @@ class Reducer:
         self.rep_n = np.zeros(R, dtype=np.int64)
         self.rep_mean = np.zeros((R, n_sizes, n_cols))
         self.rep_m2 = np.zeros((R, n_sizes, n_cols))
-        bpc = self.blocks_per_chunk
-        self.block_n = np.zeros(bpc, dtype=np.int64)
-        self.block_mean = np.zeros((bpc, n_sizes, n_cols))
-        self.block_m2 = np.zeros((bpc, n_sizes, n_cols))
+        #: Shape after the block axis and dtype of every BLOCKS array of a chunk.
+        self.block_shapes: dict[str, tuple[tuple[int, ...], Any]] = {
+            "block_n": ((), np.int64),
+            "block_mean": ((n_sizes, n_cols), np.float64),
+            "block_m2": ((n_sizes, n_cols), np.float64),
+        }
+        #: Totals of the BLOCKS arrays that are sums (all but MOMENT_FIELDS).
+        self.sums: dict[str, np.ndarray] = {}
         self.args = kernel_args(plan, design) + (model_args(plan),)
         # Value of information (MODEL.md section 12): objective sums per
         # (parameter, bin, alternative), per block, then merged in block order
@@ -196,55 +324,98 @@ class Reducer:
                                f"{2 * BLOCK:,} scenarios (two blocks) for its standard errors; "
                                f"got {design.n:,}")
             self.voi_groups = min(VOI_GROUPS, n_blocks)
-            self.voi_block_sum = np.zeros((bpc, n_par, bins, n_sizes))
-            self.voi_block_count = np.zeros((bpc, n_par, bins))
-            self.voi_sum = np.zeros((self.voi_groups, n_par, bins, n_sizes))
-            self.voi_count = np.zeros((self.voi_groups, n_par, bins))
+            self.block_shapes["voi_sum"] = ((n_par, bins, n_sizes), np.float64)
+            self.block_shapes["voi_count"] = ((n_par, bins), np.float64)
+            self.grouped = {name: np.zeros((self.voi_groups,) + self.block_shapes[name][0])
+                            for name in ("voi_sum", "voi_count")}
             self.voi_key = np.uint64(self.key) ^ np.uint64(DUMMY_SALT)
         else:
             self.voi_dims = None
+            self.grouped = {}
 
-    def advance(self, n_to: int, progress: Any = None) -> None:
-        block = BLOCK
-        if self.n % block:
-            raise SimError("internal: cannot advance past a partial block")
-        plan, hist = self.plan, self.hist
-        first_block = self.n // block
-        last_block = math.ceil(n_to / block)
-        hist.ensure_lanes(numba.get_num_threads())  # one histogram per thread id
-        while first_block < last_block:
-            nb = min(self.blocks_per_chunk, last_block - first_block)
-            with numba.parallel_chunksize(1):  # blocks to threads one at a time
-                kernels.reduce_chunk(self.key, first_block, nb, n_to, block, *self.args,
-                                     plan.log_sizes, plan.log_n_ref, plan.horizon,
-                                     self.hist_cols, hist.lo, hist.inv_width, hist.offset,
-                                     hist.scale, hist.n_bins,
-                                     hist.data, self.block_n, self.block_mean, self.block_m2,
-                                     self._voi_args(nb))
-            accumulators.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
-                                    self.block_mean, self.block_m2, nb)
-            if self.voi_dims is not None:
-                for b in range(nb):  # block order, into its group
-                    g = (first_block + b) % self.voi_groups
-                    self.voi_sum[g] += self.voi_block_sum[b]
-                    self.voi_count[g] += self.voi_block_count[b]
-            if self.design.replicated:
-                accumulators.merge_blocks_by_replicate(
-                    self.rep_n, self.rep_mean, self.rep_m2, self.block_n, self.block_mean,
-                    self.block_m2, first_block, nb)
-            done = min(n_to, (first_block + nb) * block)
+    def layout(self, n_to: int) -> list[tuple[int, int]]:
+        """``(first_block, n_blocks)`` of the chunks from here to ``n_to``:
+        the fixed split that ``advance`` uses, wherever the chunks run."""
+        return chunk_layout(self.n, n_to, self.blocks_per_chunk)
+
+    def compute_chunk(self, first_block: int, n_blocks: int, n_to: int) -> ChunkState:
+        """Run the kernel on blocks ``first_block .. first_block + n_blocks - 1``
+        (scenarios below ``n_to``) with fresh arrays; the state of the reducer
+        is not touched."""
+        arrays = {name: np.zeros((n_blocks,) + shape, dtype=dtype)
+                  for name, (shape, dtype) in self.block_shapes.items()}
+        plan, hist = self.plan, self.ranges
+        lanes = hist.empty_lanes(numba.get_num_threads())  # one per thread id
+        with numba.parallel_chunksize(1):  # blocks to threads one at a time
+            kernels.reduce_chunk(self.key, first_block, n_blocks, n_to, BLOCK, *self.args,
+                                 plan.log_sizes, plan.log_n_ref, plan.horizon,
+                                 self.hist_cols, hist.lo, hist.inv_width, hist.offset,
+                                 hist.scale, hist.n_bins,
+                                 lanes, arrays["block_n"], arrays["block_mean"], arrays["block_m2"],
+                                 self._voi_args(arrays))
+        arrays["hist"] = lanes
+        return ChunkState(first_block, n_blocks, n_to, arrays,
+                          {name: STATE_RULES[name] for name in arrays})
+
+    def absorb_histograms(self, state: ChunkState) -> ChunkState:
+        """Fold the histograms of ``state`` in now (they merge in any order)
+        and return the rest of it, for :meth:`merge_chunk` in block order."""
+        for name in state.names(HISTOGRAM):
+            self.hist.absorb(state[name])
+        rest = {name: a for name, a in state.arrays.items() if state.rules[name] != HISTOGRAM}
+        return ChunkState(state.first_block, state.n_blocks, state.n_to, rest,
+                          {name: state.rules[name] for name in rest})
+
+    def merge_chunk(self, state: ChunkState) -> None:
+        """Fold ``state`` in: it must be the next chunk in block order."""
+        if self.n % BLOCK or state.first_block != self.n // BLOCK:
+            raise SimError(f"internal: chunks merge in block order: expected block "
+                           f"{self.n // BLOCK} (after {self.n:,} scenarios), got block "
+                           f"{state.first_block}")
+        unknown = {name: rule for name, rule in state.rules.items()
+                   if STATE_RULES.get(name) != rule}
+        if unknown or any(name not in state for name in MOMENT_FIELDS):
+            raise SimError(f"internal: a chunk's state does not match STATE_RULES: {unknown}")
+        nb = state.n_blocks
+        for name in state.names(HISTOGRAM):
+            self.hist.absorb(state[name])
+        accumulators.merge_blocks(self.total_n, self.mean, self.m2, state["block_n"],
+                                  state["block_mean"], state["block_m2"], nb)
+        if self.design.replicated:
+            accumulators.merge_blocks_by_replicate(
+                self.rep_n, self.rep_mean, self.rep_m2, state["block_n"], state["block_mean"],
+                state["block_m2"], state.first_block, nb)
+        for name in state.names(GROUPED):  # block b into group b % G, in block order
+            for b in range(nb):
+                self.grouped[name][(state.first_block + b) % self.voi_groups] += state[name][b]
+        for name in state.names(BLOCKS):
+            if name in MOMENT_FIELDS:
+                continue
+            blocks = state[name]
+            total = self.sums.setdefault(name, np.zeros(blocks.shape[1:], dtype=blocks.dtype))
+            for b in range(nb):  # in block order, so the float sums are fixed
+                total += blocks[b]
+        self.n = state.stop
+
+    def advance(self, n_to: int, progress: Any = None, executor: Any = None) -> None:
+        layout = self.layout(n_to)
+        if executor is not None:
+            states = executor.states(self, layout, n_to, progress)
+            for state in states:
+                self.merge_chunk(state)
+            return
+        for first_block, n_blocks in layout:
+            before = self.n
+            self.merge_chunk(self.compute_chunk(first_block, n_blocks, n_to))
             if progress is not None:
-                progress.update(done - self.n)
-            self.n = done
-            first_block += nb
+                progress.update(self.n - before)
 
-    def _voi_args(self, nb: int) -> tuple:
+    def _voi_args(self, arrays: dict) -> tuple:
+        """The kernel's VOI argument: this chunk's fresh per-block sums, or none."""
         if self.voi_dims is None:
             return no_voi(self.plan)
-        self.voi_block_sum[:nb] = 0.0
-        self.voi_block_count[:nb] = 0.0
-        return (self.voi_dims, self.voi_key, self.plan.voi_bins, self.voi_block_sum,
-                self.voi_block_count)
+        return (self.voi_dims, self.voi_key, self.plan.voi_bins, arrays["voi_sum"],
+                arrays["voi_count"])
 
     def result(self) -> Reduction:
         count, vmin, vmax, at_min, at_max = self.hist.merged()
@@ -256,8 +427,9 @@ class Reducer:
                          hist_count=count, hist_min=vmin, hist_max=vmax, hist_at_min=at_min,
                          hist_at_max=at_max, rep_n=rep[0], rep_mean=rep[1], rep_m2=rep[2],
                          elapsed=time.perf_counter() - self.start, hist_cols=self.hist_cols,
-                         voi_sum=None if self.voi_dims is None else self.voi_sum.copy(),
-                         voi_count=None if self.voi_dims is None else self.voi_count.copy())
+                         voi_sum=None if self.voi_dims is None else self.grouped["voi_sum"].copy(),
+                         voi_count=None if self.voi_dims is None else self.grouped["voi_count"].copy(),
+                         sums={k: v.copy() for k, v in self.sums.items()})
 
 
 def histogram_maps(pilot: np.ndarray, hist_cols) -> tuple[np.ndarray, np.ndarray]:
@@ -276,14 +448,22 @@ def histogram_maps(pilot: np.ndarray, hist_cols) -> tuple[np.ndarray, np.ndarray
 
 
 def reduce(plan: Plan, seed: int, n: int, chunk_size: int | None = None,
-           progress: Any = None, design: Design | None = None, voi: bool = False) -> Reduction:
+           progress: Any = None, design: Design | None = None, executor: Any = None,
+           voi: bool = False) -> Reduction:
     """Evaluate ``n`` scenarios and reduce them to moments and histograms
-    (and, with ``voi``, the sums behind EVPPI)."""
+    (the chunks computed by ``executor`` if given, else here; with ``voi``,
+    the sums behind EVPPI)."""
     if design is None:
         design = build_design("random", seed, n, plan.n_dims)
-    reducer = Reducer(plan, seed, design, chunk_size, voi=voi)
-    reducer.advance(n, progress)
+    reducer = make_reducer(plan, seed, design, chunk_size, executor, voi=voi)
+    reducer.advance(n, progress, executor)
     return reducer.result()
+
+
+def make_reducer(plan: Plan, seed: int, design: Design, chunk_size, executor: Any,
+                 voi: bool = False) -> Reducer:
+    ranges = None if executor is None else executor.ranges(plan, seed, design)
+    return Reducer(plan, seed, design, chunk_size, ranges, voi=voi)
 
 
 @dataclass(frozen=True)
@@ -303,7 +483,7 @@ class Target:
 
 
 def reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target: Target,
-                      chunk_size, progress) -> tuple[Reduction, dict]:
+                      chunk_size, progress, executor: Any = None) -> tuple[Reduction, dict]:
     if not (isinstance(target.se, (int, float)) and target.se > 0):
         raise SimError(f"target_se: expected a positive number, got {target.se!r}")
     if sampler == "lhs":
@@ -326,9 +506,9 @@ def reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target: 
         cap_n = cap
     n = min(n, cap_n)
     design = build_design(sampler, seed, cap_n, plan.n_dims)
-    reducer = Reducer(plan, seed, design, chunk_size)
+    reducer = make_reducer(plan, seed, design, chunk_size, executor)
     while True:
-        reducer.advance(n, progress)
+        reducer.advance(n, progress, executor)
         red = reducer.result()
         achieved = float(np.max(red.standard_error()[:, k]))
         if achieved <= target.se or n >= cap_n:
