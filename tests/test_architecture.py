@@ -161,7 +161,7 @@ def _all_params():
         yield pytest.param(name, id=name, marks=marks)
 
 
-@pytest.mark.parametrize("name", _all_params())
+@pytest.mark.parametrize("name", list(_all_params()))
 def test_module_defines_all_and_every_name_exists(name):
     module = importlib.import_module(name)
     assert hasattr(module, "__all__"), f"{name} defines no __all__"
