@@ -163,7 +163,8 @@ def sweep_table(ds: xr.Dataset) -> str:
         lines.append(row)
     if len(grid) > MAX_ROWS:
         lines.append(f"... {len(grid) - MAX_ROWS} more points in the dataset")
-    lines.append("best = the size with the highest P(best) at that point; common random "
+    by = ds.attrs.get("objective", "net_value").replace("_", " ")
+    lines.append(f"best = the size with the highest P(best) (by {by}) at that point; common random "
                  f"numbers: {ds.attrs['common_random_numbers'].split(':')[0]}.")
     return "\n".join(lines)
 
