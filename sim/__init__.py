@@ -5,14 +5,20 @@
 >>> draws = sim.sample("baseline", n_scenarios=1000, seed=1)
 >>> report = sim.calibrate("baseline")   # against observed models
 >>> grid = sim.sweep("baseline", {"market.competitors.lam": [2, 8, 20]}, n_scenarios=10_000)
+>>> drivers = sim.sensitivity("baseline", n_scenarios=32_768, method="both")
 """
 
 from ._version import __version__
 from .api import DEFAULT_QUANTILES, run, sample
 from .calibration import calibrate
+from .decision import decide
 from .errors import ScenarioError, SimError
 from .results import write_netcdf
 from .scenario import Scenario, load_scenario
+
+# After this import the name sim.sensitivity is the function; the subpackage
+# stays importable as "from sim.sensitivity import rank".
+from .sensitivity import sensitivity
 from .sweep import sweep
 
 
@@ -30,9 +36,11 @@ __all__ = [
     "ScenarioError",
     "SimError",
     "calibrate",
+    "decide",
     "load_scenario",
     "run",
     "sample",
+    "sensitivity",
     "sweep",
     "write_netcdf",
     "__version__",

@@ -40,11 +40,11 @@ _META = "__sim_checkpoint__"
 
 
 def fingerprint(scenario, seed: int, sampler: str, n: int,
-                target: dict[str, Any] | None = None) -> dict[str, Any]:
+                target: dict[str, Any] | None = None, path: bool = True) -> dict[str, Any]:
     """What a checkpoint must match to be resumed by a run."""
     return {"format": FORMAT, "sim_version": __version__, "scenario": scenario.to_toml(),
             "seed": str(int(seed)), "sampler": sampler, "n_scenarios": int(n),
-            "target": target, "block": BLOCK, "pilot": PILOT}
+            "target": target, "path": bool(path), "block": BLOCK, "pilot": PILOT}
 
 
 def is_checkpoint(path: str | os.PathLike) -> bool:

@@ -14,7 +14,14 @@ from pathlib import Path
 import click
 
 from ._version import __version__
-from .choices import BENCH_PARTS, PLOT_KINDS, SAMPLERS
+from .choices import (
+    BENCH_PARTS,
+    PLOT_KINDS,
+    SAMPLERS,
+    SENSITIVITY_METHODS,
+    SENSITIVITY_OUTPUTS,
+    SOBOL_ESTIMATORS,
+)
 from .errors import SimError
 
 __all__ = ["cli", "main"]
@@ -83,6 +90,27 @@ def _overrides(assignments: tuple[str, ...]) -> dict:
     return dict(parse_assignment(a) for a in assignments)
 
 
+def _cluster_options(command):
+    """``--scheduler`` and ``--workers``: run the chunks on a Dask cluster."""
+    command = click.option(
+        "--workers", type=click.IntRange(min=1), default=None, metavar="K",
+        help="Run on a local Dask cluster of K worker processes (127.0.0.1 only; needs "
+             "sim[distributed]). The numbers are the same as without it.")(command)
+    return click.option(
+        "--scheduler", metavar="ADDRESS", default=None,
+        help="Run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (needs "
+             "sim[distributed]; every worker must run the same sim: docs/distributed.md).")(command)
+
+
+def _where(scheduler: str | None, workers: int | None) -> dict | None:
+    """Keyword arguments of sim.distributed, or None to run in this process."""
+    if scheduler is not None and workers is not None:
+        raise InputError("--scheduler and --workers: give one of them")
+    if scheduler is None and workers is None:
+        return None
+    return {"scheduler": scheduler, "workers": workers}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sim")
 def cli() -> None:
@@ -111,6 +139,9 @@ def cli() -> None:
                    "roi_expected_mean, ...")
 @click.option("--max-scenarios", default="1e8", show_default=True,
               help="Cap on n for --target-se.")
+@click.option("--no-path", "no_path", is_flag=True,
+              help="Leave out the valuation path (mark-to-market ROI and cash flows per year).")
+@_cluster_options
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
 @click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Save the run's state to FILE every few seconds and when interrupted, so "
@@ -124,16 +155,25 @@ def cli() -> None:
 @_yes_option
 def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                 assignments: tuple[str, ...], sampler: str, target_se: float | None,
-                target_stat: str, max_scenarios: str, quiet: bool, checkpoint: Path | None,
-                resume: Path | None, checkpoint_every: float, overwrite: bool, yes: bool) -> None:
+                target_stat: str, max_scenarios: str, no_path: bool, scheduler: str | None,
+                workers: int | None, quiet: bool, checkpoint: Path | None, resume: Path | None,
+                checkpoint_every: float, overwrite: bool, yes: bool) -> None:
     """Simulate SCENARIO (a file or a bundled name; default: baseline)."""
+    import functools
     import warnings
 
-    from .api import SamplingNote, run
+    from .api import SamplingNote
     from .results import write_netcdf
     from .tables import summary_table
 
     _check_output(output, overwrite)
+    cluster = _where(scheduler, workers)
+    if cluster is None:
+        from .api import run
+    else:
+        from .distributed import run as run_on_cluster
+        run = functools.partial(run_on_cluster, **cluster)
+
     if n is None:
         n = "65536" if target_se is not None else "1e6"
     try:
@@ -142,8 +182,8 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
             ds = run(scenario, n_scenarios=_count(n), seed=seed,
                      overrides=_overrides(assignments), progress=not quiet, sampler=sampler,
                      target_se=target_se, target_statistic=target_stat,
-                     max_scenarios=_count(max_scenarios), checkpoint=checkpoint,
-                     resume=resume, checkpoint_every=checkpoint_every,
+                     max_scenarios=_count(max_scenarios), path=not no_path,
+                     checkpoint=checkpoint, resume=resume, checkpoint_every=checkpoint_every,
                      overwrite_checkpoint=overwrite, limits=_limits(yes))
         if output is not None:
             _writing(output)
@@ -179,18 +219,28 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
               help="Write the sweep to this netCDF file (atomically).")
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
               help="Override a scenario key at every grid point.")
+@_cluster_options
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
 @_overwrite_option
 @_yes_option
 def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
-                  output: Path | None, assignments: tuple[str, ...], quiet: bool,
-                  overwrite: bool, yes: bool) -> None:
+                  output: Path | None, assignments: tuple[str, ...], scheduler: str | None,
+                  workers: int | None, quiet: bool, overwrite: bool, yes: bool) -> None:
     """Run SCENARIO at every combination of the --vary values."""
+    import functools
+
     from .results import write_netcdf
-    from .sweep import parse_vary, sweep
+    from .sweep import parse_vary
     from .tables import sweep_table
 
     _check_output(output, overwrite)  # fail before a long sweep
+    cluster = _where(scheduler, workers)
+    if cluster is None:
+        from .sweep import sweep
+    else:
+        from .distributed import sweep as sweep_on_cluster
+        sweep = functools.partial(sweep_on_cluster, **cluster)
+
     try:
         vary: dict = {}
         for text in varied:
@@ -209,6 +259,120 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
         click.echo(sweep_table(ds))
         if output is not None:
             click.echo(f"wrote {output}")
+
+
+@cli.command("decide")
+@click.argument("scenario", required=False, default="baseline")
+@click.option("-n", "--scenarios", "n", default="1e6", show_default=True,
+              help="Number of sampled scenarios.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed; every strategy sees the same draws.")
+@click.option("--objective", type=click.Choice(["net_value", "roi"]), default=None,
+              help="What to maximize [default: the scenario's decision.objective, net_value].")
+@click.option("--max-prob-loss", type=float, default=None, metavar="P",
+              help="Choose only among alternatives whose P(loss) is at most P.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the decision to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key (for every strategy).")
+@click.option("--sampler", type=click.Choice(SAMPLERS), default="random", show_default=True,
+              help="Sampling design.")
+@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+@_overwrite_option
+@_yes_option
+def decide_command(scenario: str, n: str, seed: int, objective: str | None,
+                   max_prob_loss: float | None, output: Path | None,
+                   assignments: tuple[str, ...], sampler: str, quiet: bool,
+                   overwrite: bool, yes: bool) -> None:
+    """Rank SCENARIO's (strategy, size) alternatives and what knowing more is worth."""
+    import warnings
+
+    from .api import SamplingNote
+    from .decision import decide
+    from .results import write_netcdf
+    from .tables import decision_table
+
+    _check_output(output, overwrite)  # fail before a long run
+    try:
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", SamplingNote)
+            ds = decide(scenario, n_scenarios=_count(n), seed=seed, objective=objective,
+                        max_prob_loss=max_prob_loss, overrides=_overrides(assignments),
+                        sampler=sampler, progress=not quiet, limits=_limits(yes))
+        if output is not None:
+            _writing(output)
+            write_netcdf(ds, output, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    for note in notes:
+        if issubclass(note.category, SamplingNote):
+            click.echo(f"note: {note.message}", err=True)
+    if not quiet:
+        click.echo(decision_table(ds))
+        if output is not None:
+            click.echo(f"wrote {output}")
+
+
+@cli.command("sensitivity")
+@click.argument("scenario", required=False, default="baseline")
+@click.option("-n", "--scenarios", "n", default="32768", show_default=True,
+              help="Scenarios of the rank method's sample (the tornado runs on the first of "
+                   "them), and the base sample N of the Sobol' design (rounded up to a power "
+                   "of two; N x (inputs + 3) evaluations).")
+@click.option("--method", type=click.Choice(SENSITIVITY_METHODS), default="both",
+              show_default=True,
+              help="rank: Spearman, partial rank correlations and a tornado; sobol: first- "
+                   "and total-order Sobol' indices; both.")
+@click.option("--output", "statistic", type=click.Choice(SENSITIVITY_OUTPUTS), default="roi",
+              show_default=True, help="The output whose drivers are ranked.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed; the same seed and -n give the same numbers.")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the indices to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key, e.g. market.competitors=3.")
+@click.option("--tornado-n", "tornado_n", default=None,
+              help="Scenarios of the tornado, the first of the rank sample "
+                   "[default: the smaller of -n and 8192].")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Inputs shown per model size.")
+@click.option("--estimator", type=click.Choice(SOBOL_ESTIMATORS), default="saltelli-janon",
+              show_default=True,
+              help="Sobol' estimators: Saltelli 2010 first order with Janon 2014 total order; "
+                   "Saltelli with Jansen; Janon for both; or SALib's own on the same "
+                   "evaluations (pip install 'sim[sensitivity]').")
+@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+@_overwrite_option
+def sensitivity_command(scenario: str, n: str, method: str, statistic: str, seed: int,
+                        out: Path | None, assignments: tuple[str, ...], tornado_n: str | None,
+                        top: int, estimator: str, quiet: bool, overwrite: bool) -> None:
+    """Rank the inputs of SCENARIO by how much they drive the output, per model size."""
+    import warnings
+
+    from .results import write_netcdf
+    from .sensitivity import SensitivityNote, sensitivity
+    from .sensitivity.tables import sensitivity_table
+
+    _check_output(out, overwrite)  # fail before a long analysis
+    try:
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", SensitivityNote)
+            ds = sensitivity(scenario, n_scenarios=_count(n), seed=seed, method=method,
+                             output=statistic, overrides=_overrides(assignments),
+                             tornado_n=None if tornado_n is None else _count(tornado_n),
+                             estimator=estimator, progress=not quiet)
+        if out is not None:
+            _writing(out)
+            write_netcdf(ds, out, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    for note in notes:
+        if issubclass(note.category, SensitivityNote):
+            click.echo(f"note: {note.message}", err=True)
+    if not quiet:
+        click.echo(sensitivity_table(ds, top=top))
+        if out is not None:
+            click.echo(f"wrote {out}")
 
 
 @cli.command("scenarios")
@@ -248,19 +412,26 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
 @click.option("--kind", default="fan", show_default=True, type=click.Choice(PLOT_KINDS),
               help="fan: ROI bands by size; hist: ROI distribution; exceedance: P(ROI > x); "
                    "best: P(size is best); costs: cost components; sweep: a statistic over "
-                   "swept keys.")
+                   "swept keys; cooling: mark-to-market ROI year by year; cashflow: believed "
+                   "against realized cash flow; decision: P(best) of every alternative; voi: "
+                   "value of information by parameter (from sim decide); tornado and sobol: a "
+                   "sim sensitivity result.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Figure file, .png, .svg or .pdf (default: RESULT_KIND.png beside RESULT).")
 @click.option("--size", "size", metavar="WxH", help="Figure size in inches, e.g. 10x6.")
 @click.option("--model-size", "model_sizes", multiple=True, metavar="N",
-              help="Only this model size (1e9 or 1B; repeatable) for hist, exceedance, sweep.")
+              help="Only this model size (1e9 or 1B; repeatable) for hist, exceedance, sweep, "
+                   "tornado, sobol.")
 @click.option("--stat", help="Statistic of the sweep chart (default: roi_mean).")
 @click.option("--quantile", type=float, help="Quantile level when --stat is a quantile (default 0.5).")
+@click.option("--strategy", help="The strategy to draw, for a result with strategies "
+                                 "(default: the chosen one).")
 @_overwrite_option
 def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
                  model_sizes: tuple[str, ...], stat: str | None, quantile: float | None,
-                 overwrite: bool) -> None:
-    """Draw a chart of a saved RESULT file (from sim run -o)."""
+                 strategy: str | None, overwrite: bool) -> None:
+    """Draw a chart of a saved RESULT file (from sim run -o, sim sweep -o, sim decide -o or
+    sim sensitivity -o)."""
     from .plot import check_figure_path, draw, open_result, save_figure
 
     figsize = _figsize(size)
@@ -270,8 +441,8 @@ def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
         check_figure_path(output, overwrite=overwrite)
         ds = open_result(result)
         try:
-            fig = draw(ds, kind, model_size=list(model_sizes) or None, stat=stat,
-                       quantile=quantile)
+            fig = draw(ds, kind, strategy=strategy, model_size=list(model_sizes) or None,
+                       stat=stat, quantile=quantile)
         except SimError as exc:
             raise SimError(f"{result}: {exc}") from None
         if figsize is not None:

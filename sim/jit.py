@@ -10,6 +10,7 @@ raising, which keeps the loops free of Python exception checks.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -17,8 +18,20 @@ from pathlib import Path
 
 import numba
 
-__all__ = ["cache_is_warm", "compile_estimate", "jit", "jit_parallel", "prange",
-           "record_compile_seconds"]
+__all__ = ["cache_is_warm", "compile_estimate", "compile_options", "jit", "jit_parallel", "prange",
+           "record_compile_seconds", "source_digest"]
+
+
+@functools.cache
+def source_digest() -> str:
+    """A hash of every module of this ``sim`` (16 hex digits): two copies
+    with the same digest run the same code."""
+    digest = hashlib.sha1()
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _cache_dir() -> str:
@@ -27,16 +40,12 @@ def _cache_dir() -> str:
     Numba checks only the timestamp of the file that defines a kernel, not of
     the modules it calls, so an edit or upgrade of, say, ``reductions.py``
     could leave a stale kernel in the cache. Keying the folder by a hash of
-    every module avoids that. ``NUMBA_CACHE_DIR``, if set, is the parent.
+    every module (:func:`source_digest`) avoids that. ``NUMBA_CACHE_DIR``, if
+    set, is the parent.
     """
-    digest = hashlib.sha1()
-    root = Path(__file__).parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
     base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "sim")
-    return os.path.join(base, f"numba-{digest.hexdigest()[:16]}")
+    return os.path.join(base, f"numba-{source_digest()}")
 
 
 numba.config.CACHE_DIR = _cache_dir()
@@ -84,6 +93,11 @@ def record_compile_seconds(seconds: float) -> None:
 numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
 
 _OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
+
+
+def compile_options() -> dict:
+    """The options every kernel is compiled with (``parallel`` aside)."""
+    return dict(_OPTIONS)
 
 
 def jit(func):

@@ -63,14 +63,18 @@ class Limits:
                                     "fewer model sizes or sweep points")
 
 
-def estimate_bytes(n_sizes: int, n_scenarios: int, n_dims: int, n_threads: int,
-                   points: int = 1) -> int:
-    """Peak memory of a run (or sweep), dominated by the pilot's statistics
-    and the per-thread histograms."""
-    pilot = min(n_scenarios, PILOT) * (n_sizes * N_STATS + n_dims) * 8
-    hist = n_threads * n_sizes * len(HISTOGRAMS) * (N_BINS + 2) * N_FIELDS * 8
-    blocks = 2 * BLOCKS_PER_CHUNK * n_sizes * N_STATS * 8
-    results = 2 * points * n_sizes * RESULT_VALUES_PER_SIZE * 8
+def estimate_bytes(n_rows: int, n_scenarios: int, n_dims: int, n_threads: int,
+                   points: int = 1, n_columns: int = N_STATS, n_hist: int = len(HISTOGRAMS)) -> int:
+    """Peak memory of a run (or sweep) with ``n_rows`` result rows (model
+    sizes, times strategies) of ``n_columns`` statistics, ``n_hist`` of them
+    sketched: dominated by the pilot's statistics and the per-thread
+    histograms."""
+    # The pilot's statistics, held about three times over while the pilot is
+    # checked and the histogram ranges are set (masks, column copies, sorts).
+    pilot = 3 * min(n_scenarios, PILOT) * (n_rows * n_columns + n_dims) * 8
+    hist = n_threads * n_rows * n_hist * (N_BINS + 2) * N_FIELDS * 8
+    blocks = 2 * BLOCKS_PER_CHUNK * n_rows * n_columns * 8
+    results = 2 * points * n_rows * RESULT_VALUES_PER_SIZE * 8
     return pilot + hist + blocks + results
 
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["BEST", "COMPLIANCE_COST_NPV", "COMPUTE_COST", "DATA_COST", "DATA_LIMITED", "FIXED_COST",
+__all__ = ["PATH_FIELD_NAMES", "column_name",
+           "BEST", "COMPLIANCE_COST_NPV", "COMPUTE_COST", "DATA_COST", "DATA_LIMITED", "FIXED_COST",
            "HISTOGRAMS", "INCIDENT_LOSS_NPV", "INVESTMENT", "LAB_LOSS", "LICENSE_COST",
-           "LOSS", "MARKET_SHARE", "NET_VALUE", "N_STATS", "RELEASE_DELAY", "REVENUE_NPV",
+           "LOSS", "MARKET_SHARE", "MAX_OBJECTIVE", "NET_VALUE", "N_PATH_FIELDS", "N_STATS",
+           "PATH_BELOW", "PATH_CASH_FLOW", "PATH_CASH_FLOW_EXPECTED", "PATH_COOLED",
+           "PATH_MTM", "PATH_PAYBACK", "REGRET", "RELEASE_DELAY", "REVENUE_NPV",
            "RISK_CONTROL_COST", "ROBUSTNESS_COST", "ROI", "ROI_EXPECTED", "ROI_GAP",
            "SERVING_COST_NPV", "STAT_BY_NAME", "Statistic", "TRAINING_FLOPS",
-           "TRAINING_TOKENS", "YEARS_SERVED", "_BY_NAME", "by_name"]
+           "TRAINING_TOKENS", "YEARS_SERVED", "_BY_NAME", "by_name", "path_column"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ STATISTICS: tuple[Statistic, ...] = (
     Statistic(12, "years_served", "years in which serving pays", "years"),
     Statistic(13, "market_share", "market share in year 1 (0 if not served)", "1"),
     Statistic(14, "loss", "indicator of a loss, ROI < 0", "1", has_mean_variable=False),
-    Statistic(15, "best", "share of the best-size-of-the-grid credit (ties split)", "1",
+    Statistic(15, "best", "share of the best-alternative credit by the objective (ties split)", "1",
               has_mean_variable=False),
     # Model v2 (MODEL.md sections 6, 7, 10, 11).
     Statistic(16, "net_value", "net value, NPV - I", "USD"),
@@ -61,6 +64,10 @@ STATISTICS: tuple[Statistic, ...] = (
               has_mean_variable=False),
     Statistic(22, "training_flops", "final-run training compute R_final", "FLOP"),
     Statistic(23, "training_tokens", "training tokens D (fine-tuning: D_ft)", "tokens"),
+    # Decisions (MODEL.md section 12), over all (strategy, size) alternatives.
+    Statistic(24, "regret", "regret: the best alternative's objective minus this one's", "objective"),
+    Statistic(25, "max_objective", "the highest objective of any alternative (for EVPI)", "objective",
+              has_mean_variable=False),
 )
 assert [s.index for s in STATISTICS] == list(range(len(STATISTICS)))
 
@@ -97,6 +104,38 @@ RELEASE_DELAY = by_name("release_delay").index
 DATA_LIMITED = by_name("data_limited").index
 TRAINING_FLOPS = by_name("training_flops").index
 TRAINING_TOKENS = by_name("training_tokens").index
+REGRET = by_name("regret").index
+MAX_OBJECTIVE = by_name("max_objective").index
+
+#: The valuation path (MODEL.md section 9): for year t = 0..T the model
+#: writes PATH_FIELDS columns after the N_STATS per-size ones, at
+#: ``N_STATS + t * N_PATH_FIELDS + field``.
+PATH_MTM = 0  # mark-to-market ROI after year t
+PATH_BELOW = 1  # 1 if MTM_t < 0
+PATH_COOLED = 2  # 1 if MTM_0 >= 0 and some MTM_tau < 0, 1 <= tau <= t
+PATH_CASH_FLOW = 3  # realized CF_t, USD, not discounted (t >= 1)
+PATH_CASH_FLOW_EXPECTED = 4  # believed CF^e_t, USD, not discounted (t >= 1)
+PATH_PAYBACK = 5  # 1 if the discounted realized cash flows up to t reach I (t >= 1)
+N_PATH_FIELDS = 6
+
+
+#: What each path field is, for messages (``column_name``).
+PATH_FIELD_NAMES = ("mark-to-market ROI", "below cost", "cooled", "cash flow",
+                    "expected cash flow", "payback")
+
+
+def column_name(column: int) -> str:
+    """A name for any output column: a statistic's, or a path field's with its year."""
+    if column < N_STATS:
+        return STATISTICS[column].name
+    year, field = divmod(column - N_STATS, N_PATH_FIELDS)
+    return f"{PATH_FIELD_NAMES[field]} in year {year}"
+
+
+def path_column(year: int, field: int) -> int:
+    """Column of a path field in the model's per-size output."""
+    return N_STATS + year * N_PATH_FIELDS + field
+
 
 #: Statistics whose distribution is sketched by a histogram per size, with
 #: the affine map into the histogram's pseudo-log coordinate

@@ -23,20 +23,22 @@ import xarray as xr
 from matplotlib import colormaps
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from .atomic import check_output, write_bytes
 from .choices import PLOT_KINDS
 from .errors import SimError
-from .units import size_label
+from .units import size_label, usd_label
 
 __all__ = ["CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exceedance", "fan",
-           "hist", "open_result", "save_figure", "sweep"]
+           "hist", "open_result", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
+           "tornado"]
 
 KINDS = PLOT_KINDS
 FORMATS = (".png", ".svg", ".pdf")
 #: Dimensions of a single run; any other dimension of a result was swept.
-RUN_DIMS = ("model_size", "quantile", "probability", "bound")
+RUN_DIMS = ("model_size", "quantile", "probability", "bound", "year", "strategy", "parameter")
 FIGSIZE = (8.0, 5.0)
 
 ROI_LABEL = "ROI = (NPV − I) / I  (ratio, −1 = all lost; asinh scale)"
@@ -553,8 +555,204 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
     return fig
 
 
+def tornado(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """A sensitivity result's tornado: the output's median with each input
+    held at its 5th and 95th percentile, one panel per model size
+    (:func:`sim.sensitivity.charts.tornado`)."""
+    from .sensitivity import charts
+
+    return charts.tornado(ds, ax=ax, model_size=model_size)
+
+
+def sobol(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """A sensitivity result's first- and total-order Sobol' indices with
+    their intervals, one panel per model size (:func:`sim.sensitivity.charts.sobol`)."""
+    from .sensitivity import charts
+
+    return charts.sobol(ds, ax=ax, model_size=model_size)
+
+
+def _small_multiples(n: int, ax, height: float = 3.0):
+    """A figure of ``n`` panels in rows of at most three, sharing x and y."""
+    if ax is not None:
+        raise SimError("this chart draws one panel per model size; give no ax, or one size "
+                       "(model_size=...) to draw on a given axes")
+    cols = min(3, n)
+    rows = math.ceil(n / cols)
+    fig = Figure(figsize=(4.2 * cols, height * rows + 1.2), layout="constrained")
+    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
+    for a in axes[n:]:
+        a.set_visible(False)
+    return fig, axes[:n]
+
+
+def cooling(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """The fever over time: per size, the fan of the mark-to-market ROI
+    investors hold after each year, from their belief at the decision (year
+    0) to the realized ROI at the horizon, and below it the chance that the
+    project is marked below cost and that one expected to pay has cooled."""
+    _require(ds, "cooling", ["mtm_quantile", "prob_below_cost", "prob_cooled"])
+    sizes = select_sizes(ds, model_size)
+    years = ds["year"].values
+    n = len(sizes)
+    cols = min(5, n)
+    fig = Figure(figsize=(max(6.0, 3.4 * cols), 6.4), layout="constrained")
+    grid = fig.add_gridspec(2, cols, height_ratios=(2.2, 1.0))
+    top = [fig.add_subplot(grid[0, c]) for c in range(cols)]
+    bottom = [fig.add_subplot(grid[1, c], sharex=top[c]) for c in range(cols)]
+    if n > cols:  # more sizes than columns: draw the largest ones that fit
+        sizes = sizes[-cols:]
+    lo, hi = np.inf, -np.inf
+    for a, b, s in zip(top, bottom, sizes):
+        at = ds.sel(model_size=s)
+        q = {lv: _quantile(at, "mtm_quantile", lv, "cooling") for lv in (0.05, 0.25, 0.5, 0.75, 0.95)}
+        color = size_color(s)
+        a.fill_between(years, q[0.05], q[0.95], color=color, alpha=0.18, lw=0, label="5–95%")
+        a.fill_between(years, q[0.25], q[0.75], color=color, alpha=0.38, lw=0, label="25–75%")
+        a.plot(years, q[0.5], color=color, lw=2, marker="o", ms=4, label="median")
+        a.plot(years, at["mtm_mean"].values, color="0.2", lw=1.2, ls="--", label="mean")
+        a.axhline(0, color="0.3", lw=0.8)
+        lo, hi = min(lo, q[0.05].min()), max(hi, q[0.95].max())
+        a.set_title(f"model size {size_label(s)}")
+        b.plot(years, 100 * at["prob_below_cost"].values, color="#c44e52", lw=1.8, marker="s",
+               ms=4, label="P(marked below cost)")
+        b.plot(years, 100 * at["prob_cooled"].values, color="#4c72b0", lw=1.8, marker="^",
+               ms=4, label="P(expected to pay, then marked below cost)")
+        b.set_ylim(0, 100)
+        b.xaxis.set_major_locator(FixedLocator(years))
+    for a in top:
+        a.set_ylim(*_pad(min(lo, 0.0), max(hi, 1.0)))
+        _roi_scale(a, "y", *a.get_ylim())
+        a.set_ylabel("mark-to-market ROI (asinh scale)")
+    for a in top[1:] + bottom[1:]:
+        a.set_ylabel("")
+    bottom[0].set_ylabel("share of scenarios (%)")
+    top[0].legend(loc="upper right", fontsize="small", frameon=False)
+    bottom[0].legend(loc="upper left", fontsize="x-small", frameon=False)
+    fig.supxlabel("years after the decision (0 = investors' belief at the decision, "
+                  f"{int(years[-1])} = the realized ROI)")
+    shown = "" if len(sizes) == n else f" (the {len(sizes)} largest of {n} sizes)"
+    fig.suptitle(_title(ds, f"How the fever cools: mark-to-market ROI year by year{shown}"))
+    return fig
+
+
+def cashflow(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
+    """Realized against believed cash flow per year (mean, USD, not
+    discounted), one panel per size."""
+    _require(ds, "cashflow", ["cash_flow_mean", "cash_flow_expected_mean"])
+    sizes = select_sizes(ds, model_size)
+    years = ds["year"].values[1:]
+    fig, axes = _small_multiples(len(sizes), ax)
+    width = 0.38
+    for a, s in zip(axes, sizes):
+        at = ds.sel(model_size=s, year=years)
+        real = at["cash_flow_mean"].values
+        believed = at["cash_flow_expected_mean"].values
+        a.bar(years - width / 2, believed, width, color="#c44e52", alpha=0.7,
+              label="believed at the decision")
+        a.bar(years + width / 2, real, width, color=size_color(s), label="realized")
+        a.errorbar(years + width / 2, real, yerr=1.96 * at["cash_flow_mean_se"].values,
+                   fmt="none", ecolor="0.2", lw=1)
+        a.axhline(0, color="0.3", lw=0.8)
+        a.set_yscale("symlog", linthresh=1e5)
+        a.yaxis.set_major_formatter(FuncFormatter(lambda x, _: usd_label(x)))
+        a.yaxis.set_minor_locator(NullLocator())
+        a.tick_params(labelbottom=True)
+        a.set_title(f"model size {size_label(s)}")
+        a.set_xlabel("revenue year")
+        a.xaxis.set_major_locator(FixedLocator(years))
+    top = max(1e6, float(np.nanmax(np.abs(ds["cash_flow_expected_mean"].sel(model_size=sizes)))))
+    bottom = float(np.nanmin(ds["cash_flow_mean"].sel(model_size=sizes)))
+    decades = [10.0**k for k in range(6, int(np.ceil(np.log10(top))) + 1)]
+    ticks = [-d for d in decades[::-1] if -d >= bottom] + [0.0] + decades
+    for a in axes:
+        a.yaxis.set_major_locator(FixedLocator(ticks))
+        a.set_ylim(min(0.0, bottom * 1.5), top * 1.5)
+    axes[0].set_ylabel("mean cash flow, USD (not discounted; log above $100K)")
+    axes[0].legend(loc="best", fontsize="small", frameon=False)
+    fig.suptitle(_title(ds, "Cash flow per year: what investors believed and what came"))
+    return fig
+
+
+def decision(ds: xr.Dataset, ax=None) -> Figure:
+    """P(best) of every (strategy, size) alternative as a heat map, with the
+    value in each cell and the choice outlined."""
+    _require(ds, "decision", ["prob_best"], single_run=False)
+    swept = [d for d in swept_dims(ds) if d not in ("strategy", "parameter")]
+    if swept:
+        raise SimError(f"the decision chart needs a single run, but this result is a sweep over "
+                       f"{', '.join(swept)}")
+    fig, ax = _axes(ax)
+    pb = ds["prob_best"]
+    strategies = list(ds["strategy"].values) if "strategy" in pb.dims else [
+        ds.attrs.get("scenario_name", "scenario")]
+    values = 100 * (pb.transpose("strategy", "model_size").values if "strategy" in pb.dims
+                    else pb.values[None, :])
+    sizes = ds["model_size"].values.astype(float)
+    mesh = ax.imshow(values, cmap="viridis", vmin=0, vmax=max(1.0, float(values.max())),
+                     aspect="auto")
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            ax.text(j, i, f"{v:.1f}%", ha="center", va="center", fontsize="small",
+                    color="white" if v < 0.6 * values.max() else "black")
+    ax.set_xticks(range(len(sizes)), [size_label(x) for x in sizes])
+    ax.set_yticks(range(len(strategies)), strategies)
+    ax.set_xlabel("model size (parameters)")
+    ax.set_ylabel("strategy")
+    choice_s, choice_n = ds.attrs.get("choice_strategy"), ds.attrs.get("choice_model_size")
+    if choice_s in strategies and choice_n is not None and np.isfinite(choice_n):
+        i, j = strategies.index(choice_s), int(np.argmin(np.abs(sizes - float(choice_n))))
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="#c44e52", lw=2.5,
+                               label="choice (highest expected objective)"))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False,
+                  fontsize="small")
+    objective = ds.attrs.get("objective", "net_value").replace("_", " ")
+    fig.colorbar(mesh, ax=ax, label=f"P(best by {objective}) (%)")
+    ax.set_title(_title(ds, f"Which alternative is best: P(highest {objective})"))
+    return fig
+
+
+def voi(ds: xr.Dataset, ax=None, top: int = 15) -> Figure:
+    """EVPPI of the parameters (the largest ``top``) as bars with 95% error
+    bars, and the noise floor of a dummy parameter marked: what resolving
+    each uncertainty first would be worth."""
+    _require(ds, "voi", ["evppi", "evppi_se", "evppi_floor"], single_run=False)
+    fig, ax = _axes(ax)
+    names = [str(x) for x in ds["parameter"].values]
+    keep = [i for i in np.argsort(-ds["evppi"].values) if not names[i].startswith("dummy")][:top]
+    values = ds["evppi"].values[keep]
+    errors = 1.96 * ds["evppi_se"].values[keep]
+    usd = ds.attrs.get("objective", "net_value") == "net_value"
+    y = np.arange(len(keep))[::-1]
+    ax.barh(y, values, xerr=errors, color="#4c72b0", ecolor="0.25", capsize=3,
+            label="EVPPI ± 95% interval")
+    floor = float(ds["evppi_floor"])
+    band = floor + 1.96 * float(ds["evppi_floor_se"])
+    ax.axvspan(0, max(band, 0.0), color="#c44e52", alpha=0.15, label="noise floor (dummy parameter)")
+    ax.axvline(floor, color="#c44e52", lw=1.5)
+    ax.set_yticks(y, [_short_key(names[i]) for i in keep])
+    ax.set_xlabel("EVPPI: what knowing the parameter before deciding is worth"
+                  + (" (USD)" if usd else " (ROI)"))
+    if usd:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: usd_label(x)))
+    evpi = float(ds["evpi"]) if "evpi" in ds else None
+    if evpi is not None:
+        ax.set_title(_title(ds, "Value of information, by parameter (EVPI "
+                            + (usd_label(evpi) if usd else f"{evpi:.3g}") + ")"))
+    ax.legend(loc="lower right", fontsize="small", frameon=False)
+    return fig
+
+
+def _short_key(key: str) -> str:
+    """A key as a label: its section and leaf (expectation. kept visible)."""
+    parts = key.split(".")
+    return ".".join(parts[-2:]) if parts[0] != "expectation" else "belief " + ".".join(parts[-2:])
+
+
 CHARTS = {"fan": fan, "hist": hist, "exceedance": exceedance, "best": best, "costs": costs,
-          "sweep": sweep}
+          "sweep": sweep, "cooling": cooling, "cashflow": cashflow, "decision": decision,
+          "voi": voi, "tornado": tornado, "sobol": sobol}
 
 
 # ---------------------------------------------------------------- files
@@ -573,13 +771,26 @@ def open_result(path: str | os.PathLike) -> xr.Dataset:
     return ds
 
 
-def draw(ds: xr.Dataset, kind: str, **options) -> Figure:
+def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> Figure:
     """Draw chart ``kind``; options (model_size, stat, quantile) go to the
-    kinds that take them."""
+    kinds that take them. A result with strategies is drawn for one of them
+    (``strategy``, by default the chosen one), except by the decision and
+    value-of-information charts, which compare them all."""
     if kind not in CHARTS:
         raise SimError(f"unknown chart kind {kind!r} (expected one of {', '.join(KINDS)})")
-    takes = {"hist": ("model_size",), "exceedance": ("model_size",),
-             "sweep": ("model_size", "stat", "quantile")}.get(kind, ())
+    whole = ("decision", "voi", "tornado", "sobol")  # charts that compare every strategy
+    if "strategy" in ds.dims and kind not in whole:
+        names = [str(x) for x in ds["strategy"].values]
+        chosen = strategy or ds.attrs.get("choice_strategy") or names[0]
+        if chosen not in names:
+            raise SimError(f"strategy {chosen!r}: not in this result (it has {', '.join(names)})")
+        ds = ds.sel(strategy=chosen, drop=True)
+        ds.attrs["scenario_name"] = f"{ds.attrs.get('scenario_name', '?')}, strategy {chosen}"
+    elif strategy is not None and kind not in whole:
+        raise SimError("--strategy: this result declares no strategies")
+    takes = {"hist": ("model_size",), "exceedance": ("model_size",), "cooling": ("model_size",),
+             "cashflow": ("model_size",), "sweep": ("model_size", "stat", "quantile"),
+             "tornado": ("model_size",), "sobol": ("model_size",)}.get(kind, ())
     given = {k: v for k, v in options.items() if v is not None}
     unused = [k for k in given if k not in takes]
     if unused:

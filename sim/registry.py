@@ -165,6 +165,9 @@ _PARAMETERS = [
      "yearly cost of the duties of a systemic-risk model, per served year", 0.0),
     ("risk.compliance_threshold", "R_Y", "FLOP", NON_NEGATIVE,
      "final-run training FLOP from which the compliance cost applies", 1e25),
+    # Model v2, section 9: how fast investors learn from realized revenue.
+    ("expectation.learning_rate", "w", "1", PROBABILITY,
+     "weight of each year's revenue surprise in investors' belief, b_t = (1-w) b_(t-1) + w ratio_t", 0.5),
 ]
 
 PARAMETERS: dict[str, Parameter] = {
@@ -183,6 +186,7 @@ FINETUNE_KEYS = tuple(k for k in PARAMETERS if k.startswith("finetune."))
 CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
     "route": (("pretrain", "finetune"), "pretrain"),
     "scaling.compute_rule": (("power", "6ND"), "power"),
+    "decision.objective": (("net_value", "roi"), "net_value"),
 }
 
 #: Scenario keys that are structural: plain values, never sampled.
@@ -192,7 +196,18 @@ STRUCTURAL = {
     "grid.reference_size": "size where the scaling curves are pinned, parameters",
     "route": 'technology route: "pretrain" (train our own model) or "finetune" (adapt an open base)',
     "scaling.compute_rule": 'final-run compute: "power" (R_ref (N/N_ref)^b) or "6ND" (6 N D)',
+    "decision.objective": 'what "best" maximizes: "net_value" (NPV - I, USD) or "roi"',
+    "decision.voi_bins": "equal-probability bins of a parameter's uniform for EVPPI (integer, 2 to 1024)",
 }
+
+#: Structural keys with a default, so a scenario need not set them.
+STRUCTURAL_DEFAULTS = {"decision.voi_bins": 32}
+
+#: Named strategies (MODEL.md section 12): ``[strategies.NAME]`` tables of
+#: overrides, and the keys a strategy may not change.
+STRATEGIES = "strategies"
+NOT_IN_STRATEGY = ("grid.model_sizes", "grid.reference_size", "horizon_years",
+                   "finance.discount_rate", "decision.objective", "decision.voi_bins")
 
 #: Optional descriptive keys.
 DESCRIPTIVE = {
@@ -201,7 +216,19 @@ DESCRIPTIVE = {
     "extends": "parent scenario file, relative to this one (or a bundled name)",
 }
 
-SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid"})
+SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid", "decision"})
+
+#: Investors' beliefs (MODEL.md section 8): the table that holds them, its
+#: structural switch, and the keys that cannot be believed differently.
+BELIEF = "expectation"
+BELIEF_INCIDENTS = "expectation.incidents"
+NOT_BELIEVABLE = ("finance.discount_rate", "grid.model_sizes", "grid.reference_size",
+                  "horizon_years", "route", "scaling.compute_rule")
+
+
+def believable(key: str) -> bool:
+    """Whether ``key`` may take another value in investors' belief."""
+    return key in PARAMETERS and key not in NOT_BELIEVABLE and not key.startswith(BELIEF + ".")
 
 
 def index(key: str) -> int:
@@ -233,4 +260,6 @@ def refused_keys(compute_rule: str) -> tuple[str, ...]:
     return POWER_LAW_KEYS if compute_rule == "6ND" else ()
 
 
-__all__ = ["DESCRIPTIVE", "MODEL_SIZE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds", "Parameter", "index"]
+__all__ = ["NOT_IN_STRATEGY", "STRATEGIES", "STRUCTURAL_DEFAULTS", "BELIEF", "BELIEF_INCIDENTS", "NOT_BELIEVABLE", "believable",
+           "DESCRIPTIVE", "MODEL_SIZE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds",
+           "Parameter", "index"]

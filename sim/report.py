@@ -21,9 +21,10 @@ import xarray as xr
 from . import plot
 from .atomic import check_output, write_bytes
 from .errors import SimError
+from .sensitivity.tables import alternatives, is_sensitivity, ranked_rows
 from .units import size_label
 
-__all__ = ["build_report", "check_report_path", "write_report"]
+__all__ = ["build_report", "check_report_path", "sensitivity_section", "write_report"]
 
 #: Charts of a single run, in reading order, with a caption for people.
 RUN_CHARTS = (
@@ -33,6 +34,23 @@ RUN_CHARTS = (
     ("hist", "How ROI is distributed for each model size."),
     ("best", "How often each size has the highest ROI of the grid."),
     ("costs", "Where the money goes: mean cost components as shares of the total."),
+    ("cooling", "How the fever cools: the mark-to-market ROI investors hold after each year, "
+                "from their belief at the decision (year 0) to the realized ROI; below, the "
+                "chance that the project is marked below cost, and that one expected to pay "
+                "has been."),
+    ("cashflow", "Cash flow per year: what investors believed at the decision against what "
+                 "was realized (means, not discounted)."),
+    ("decision", "Which (strategy, size) alternative is best: the chance that each has the "
+                 "highest objective; the outline marks the choice."),
+    ("voi", "Value of information: what knowing each parameter before deciding would be "
+            "worth (EVPPI), against the noise floor of a parameter that enters no model."),
+)
+#: Charts of a sensitivity result (sim sensitivity -o), with a caption.
+SENSITIVITY_CHARTS = (
+    ("tornado", "The output's median with each input held at its 5th and 95th percentile while "
+                "the others are sampled; the vertical line is the median with nothing held."),
+    ("sobol", "Sobol' indices: S1 is the share of the output's variance that the input explains "
+              "alone, ST the share that involves it (with interactions); bars show intervals."),
 )
 #: Charts of a sweep: (statistic, caption).
 SWEEP_CHARTS = (
@@ -156,6 +174,56 @@ def _figures(ds: xr.Dataset) -> tuple[list[str], list[str]]:
     return figures, skipped
 
 
+def sensitivity_section(ds: xr.Dataset, source: str, anchor: str) -> str:
+    """A sensitivity result: heading, how it was computed, a ranked table
+    per alternative, the tornado and Sobol' charts and the scenario file."""
+    a = ds.attrs
+    output = a.get("output", "?")
+    parts = [f'<section id="{anchor}">',
+             f"<h2>Sensitivity of {_e(output)} in scenario '{_e(a.get('scenario_name', '?'))}' "
+             f"<small>({_e(Path(source).name)})</small></h2>"]
+    if a.get("scenario_description"):
+        parts.append(f"<p>{_e(a['scenario_description'])}</p>")
+    items = [("file", source), ("method", a.get("method", "?")), ("seed", a.get("seed", "?"))]
+    if "rank_n" in a:
+        items.append(("rank sample", f"{int(a['rank_n']):,} scenarios (tornado on "
+                                      f"{int(a['tornado_n']):,})"))
+    if "sobol_base_n" in a:
+        items.append(("Sobol' design", f"N = {int(a['sobol_base_n']):,}, "
+                                       f"{int(a['sobol_evaluations']):,} evaluations"))
+    items += [("sim version", a.get("sim_version", "?")), ("created", a.get("created", "?"))]
+    parts.append("<ul>" + "".join(f"<li>{_e(k)}: {_e(v)}</li>" for k, v in items) + "</ul>")
+    parts.append(f'<p class="note">Inputs ranked by '
+                 f"{'the total-order index ST' if 'sobol_total' in ds else 'the size of PRCC'}; "
+                 f"± is the half-width of the {float(a.get('ci_level', 0.95)):.0%} interval. "
+                 "PRCC is the monotone effect of an input with the others held fixed (−1 to 1).</p>")
+    for label, sel in alternatives(ds):
+        head, rows = ranked_rows(ds, sel)
+        parts.append(f"<h3>{_e(label)}</h3>")
+        parts.append(_table(head, rows, "summary sensitivity"))
+    note = str(a.get("sobol_correlations", ""))
+    if note.startswith("sobol:"):
+        parts.append(f'<p class="note">{_e(note.removeprefix("sobol: "))}</p>')
+    figures, skipped = [], []
+    for kind, caption in SENSITIVITY_CHARTS:
+        try:
+            fig = plot.draw(ds, kind)
+        except SimError as exc:
+            skipped.append(f"{kind}: {exc}")
+            continue
+        figures.append(f'<figure><img src="{_png(fig)}" alt="{_e(kind)} chart">'
+                       f"<figcaption>{_e(caption)}</figcaption></figure>")
+    parts.extend(figures)
+    if skipped:
+        parts.append('<p class="note">Charts not drawn: ' + "; ".join(_e(s) for s in skipped)
+                     + "</p>")
+    if a.get("scenario"):
+        parts.append(f"<details><summary>Scenario file</summary><pre>{_e(a['scenario'])}"
+                     "</pre></details>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def _meta(ds: xr.Dataset, source: str) -> str:
     a = ds.attrs
     items = [("file", source), ("scenarios", f"{int(a.get('n_scenarios', 0)):,}"),
@@ -169,6 +237,8 @@ def _meta(ds: xr.Dataset, source: str) -> str:
 
 def section(ds: xr.Dataset, source: str, anchor: str) -> str:
     """One result: heading, scenario, table, charts and the scenario file."""
+    if is_sensitivity(ds):
+        return sensitivity_section(ds, source, anchor)
     name = ds.attrs.get("scenario_name", "?")
     parts = [f'<section id="{anchor}">',
              f"<h2>Scenario '{_e(name)}' <small>({_e(Path(source).name)})</small></h2>"]

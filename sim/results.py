@@ -53,14 +53,23 @@ HOW_TO_FIX = ("the equations overflow there: narrow those distributions or move 
               "constants away from their bounds (docs/model.md, 'Ranges the equations can take')")
 
 
+def row_labels(strategy_names, sizes) -> list[str]:
+    """A label per result row (alternative): the size, after the strategy
+    when there are several (rows are strategy-major)."""
+    if len(strategy_names) < 2:
+        return [size_label(s) for s in sizes]
+    return [f"{name} {size_label(s)}" for name in strategy_names for s in sizes]
+
+
 def check_pilot(finding, plan, sizes) -> None:
     """Stop before the main run if the pilot found infinite or NaN statistics
     (:class:`sim.engine.reducer.NonFinite`), naming the sizes, how many
     pilot scenarios, and the sampled keys whose draws stand out in them."""
     if finding is None:
         return
-    where = ", ".join(f"{size_label(s)} ({k:,})" for s, k in zip(sizes, finding.by_size) if k)
-    stats = ", ".join(STATISTICS[k].name for k in finding.stats[:6])
+    labels = row_labels(plan.strategy_names, sizes)
+    where = ", ".join(f"{lab} ({k:,})" for lab, k in zip(labels, finding.by_size) if k)
+    stats = ", ".join(outputs.column_name(k) for k in finding.stats[:6])
     share = finding.n_scenarios / finding.n_pilot
     raise NonFiniteResults(
         f"the model gives infinite or NaN results in {finding.n_scenarios:,} of the first "
@@ -84,7 +93,7 @@ def _suspects(plan, ranks: np.ndarray, n_bad: int) -> str:
             "out of range")
 
 
-def check_finite(red, sizes) -> None:
+def check_finite(red, sizes, strategy_names=()) -> None:
     """The guard after a run: every mean and standard error must be finite.
 
     A single infinite or NaN scenario makes its mean non-finite, so this finds
@@ -96,8 +105,9 @@ def check_finite(red, sizes) -> None:
         bad = ~(np.isfinite(red.mean) & np.isfinite(red.standard_error()))
     if not bad.any():
         return
-    where = ", ".join(size_label(s) for s, b in zip(sizes, bad.any(axis=1)) if b)
-    stats = ", ".join(STATISTICS[k].name for k in np.flatnonzero(bad.any(axis=0))[:6])
+    labels = row_labels(strategy_names, sizes)
+    where = ", ".join(lab for lab, b in zip(labels, bad.any(axis=1)) if b)
+    stats = ", ".join(outputs.column_name(k) for k in np.flatnonzero(bad.any(axis=0))[:6])
     raise NonFiniteResults(
         f"the model gives infinite or NaN results at sizes {where}, in {stats}, in some of "
         f"the {red.n:,} scenarios (none among the first {min(red.n, PILOT):,}, so they are "
@@ -116,7 +126,7 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     """
     from scipy import special
 
-    check_finite(red, scenario.model_sizes)
+    check_finite(red, scenario.model_sizes, plan.strategy_names)
     n = red.n
     sizes = np.asarray(scenario.model_sizes, dtype=float)
     std = np.sqrt(red.m2 / max(n - 1, 1))
@@ -139,7 +149,7 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         name, long_name, units = stat.name, stat.long_name, stat.units
         data[f"{name}_std"] = (size_dim, std[:, k], {"long_name": f"standard deviation of {long_name}", "units": units})
 
-    n_sizes = len(sizes)
+    n_sizes = red.mean.shape[0]  # rows: one per alternative (strategy, size), strategy-major
     roi_q = np.empty((n_sizes, len(quantiles)))
     exp_q = np.empty((n_sizes, len(quantiles)))
     net_q = np.empty((n_sizes, len(quantiles)))
@@ -192,19 +202,35 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         "long_name": "probability that this size has the highest ROI of the grid (ties split)", "units": "1"})
     data["prob_best_se"] = (size_dim, se[:, outputs.BEST], {
         "long_name": "Monte Carlo standard error of P(best)", "units": "1"})
+    if has_path(plan):
+        _path_variables(data, red, plan, se, quantiles, ci_levels)
     data["data_limited_share"] = (size_dim, red.mean[:, outputs.DATA_LIMITED], {
         "long_name": "share of scenarios whose training tokens D exceed the data stock", "units": "1"})
     data["data_limited_share_se"] = (size_dim, se[:, outputs.DATA_LIMITED], {
         "long_name": "Monte Carlo standard error of the data-limited share", "units": "1"})
 
+    objective = getattr(scenario, "objective", "net_value")
+    objective_units = "USD" if objective == "net_value" else "1"
+    data["regret_mean"][2]["units"] = data["regret_mean_se"][2]["units"] = objective_units
+    data["prob_best"][2]["long_name"] = (
+        f"probability that this alternative has the highest {objective.replace('_', ' ')} "
+        "of all (strategy, size) alternatives (ties split)")
+    strategies = getattr(scenario, "strategies", ())
+    if strategies:
+        data = _by_strategy(data, len(strategies), len(sizes))
     ds = xr.Dataset(
         data,
         coords={
             "model_size": ("model_size", sizes, {"long_name": "model size", "units": "parameters"}),
+            **({"strategy": ("strategy", [st.name for st in strategies], {
+                "long_name": "strategy (MODEL.md section 12)",
+                "description": "; ".join(f"{st.name}: {st.description}" for st in strategies)})}
+               if strategies else {}),
             "quantile": ("quantile", np.asarray(quantiles, dtype=float), {"long_name": "quantile level", "units": "1"}),
             "probability": ("probability", levels, {
                 "long_name": "cumulative probability of the stored quantile functions", "units": "1"}),
             "bound": ("bound", ["lower", "upper"], {"long_name": "interval bound", "units": "1"}),
+            **({"year": ("year", np.arange(plan.horizon + 1), YEAR_ATTRS)} if has_path(plan) else {}),
         },
         attrs=_attrs(scenario, seed, n, plan, red.elapsed),
     )
@@ -214,8 +240,83 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         "sample standard deviation / sqrt(n)" if R == 1 else
         f"standard deviation of {R} independent replicate means / sqrt({R}); "
         f"intervals use Student's t with {R - 1} degrees of freedom")
+    _decision_summary(ds, red, plan, objective)
     ds.attrs.update(extra_attrs or {})
     return ds[sorted(ds.data_vars)]
+
+
+def _by_strategy(data: dict, n_strategies: int, n_sizes: int) -> dict:
+    """Rows of alternatives (strategy-major) to a (strategy, model_size) pair of dimensions."""
+    out = {}
+    for name, (dims, values, attrs) in data.items():
+        if dims and dims[0] == "model_size":
+            values = np.asarray(values).reshape((n_strategies, n_sizes) + np.shape(values)[1:])
+            dims = ("strategy",) + tuple(dims)
+        out[name] = (dims, values, attrs)
+    return out
+
+
+def objective_column(objective: str) -> int:
+    return outputs.NET_VALUE if objective == "net_value" else outputs.ROI
+
+
+def _decision_summary(ds: xr.Dataset, red, plan, objective: str) -> None:
+    """The choice (the alternative with the highest expected objective; ties:
+    the first in strategy, then size order) and EVPI = E[max_a O_a] -
+    max_a E[O_a], which is the chosen alternative's mean regret (with its
+    standard error)."""
+    means = red.mean[:, objective_column(objective)]
+    a = int(np.argmax(means))
+    n_sizes = len(ds["model_size"])
+    strategy = plan.strategy_names[a // n_sizes]
+    size = float(ds["model_size"].values[a % n_sizes])
+    se = red.standard_error()
+    units = "USD" if objective == "net_value" else "1"
+    ds["evpi"] = ((), float(red.mean[a, outputs.REGRET]), {
+        "long_name": "expected value of perfect information, E[max_a O_a] - max_a E[O_a]",
+        "units": units})
+    ds["evpi_se"] = ((), float(se[a, outputs.REGRET]), {
+        "long_name": "Monte Carlo standard error of EVPI", "units": units})
+    ds.attrs["objective"] = objective
+    ds.attrs["choice_strategy"] = strategy
+    ds.attrs["choice_model_size"] = size
+    ds.attrs["choice"] = f"{strategy} at {size_label(size)}"
+
+
+def _path_variables(data: dict, red, plan, se, quantiles, ci_levels) -> None:
+    """The valuation path (MODEL.md section 9): means, probabilities and
+    their standard errors per (model_size, year); quantiles of the
+    mark-to-market ROI with their order-statistic intervals."""
+    dims = ("model_size", "year")
+    T = plan.horizon
+    for field, name, long_name, units in PATH_VARIABLES:
+        cols = _path_columns(T, field)
+        if units == "1" and name != "mtm":  # an indicator: its mean is a probability
+            label = {"below_cost": "prob_below_cost", "cooled": "prob_cooled",
+                     "payback": "prob_payback"}[name]
+            text = long_name.replace("indicator that", "probability that")
+            data[label] = (dims, red.mean[:, cols], {"long_name": text, "units": "1"})
+            data[f"{label}_se"] = (dims, se[:, cols], {
+                "long_name": f"Monte Carlo standard error of {label}", "units": "1"})
+        else:
+            data[f"{name}_mean"] = (dims, red.mean[:, cols], {"long_name": f"mean {long_name}",
+                                                                "units": units})
+            data[f"{name}_mean_se"] = (dims, se[:, cols], {
+                "long_name": f"Monte Carlo standard error of mean {name}", "units": units})
+    n_sizes = red.mean.shape[0]
+    mtm_cols = _path_columns(T, outputs.PATH_MTM)
+    q = np.empty((n_sizes, T + 1, len(quantiles)))
+    ci = np.empty((n_sizes, T + 1, len(quantiles), 2))
+    for j in range(n_sizes):
+        for t, col in enumerate(mtm_cols):
+            h = red.histogram_of(j, col)
+            q[j, t] = sketch.histogram_quantiles(*h, quantiles)
+            ci[j, t] = sketch.histogram_quantiles(*h, ci_levels.ravel()).reshape(ci_levels.shape)
+    data["mtm_quantile"] = (("model_size", "year", "quantile"), q, {
+        "long_name": "quantile of the mark-to-market ROI after year t", "units": "1"})
+    data["mtm_quantile_ci"] = (("model_size", "year", "quantile", "bound"), ci, {
+        "long_name": f"{CI_LEVEL:.0%} order-statistic interval of the mark-to-market ROI quantile",
+        "units": "1"})
 
 
 def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> dict:
@@ -240,11 +341,56 @@ def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> d
     return attrs
 
 
+#: Path variables: (field, name, long name, units) per year after the decision.
+PATH_VARIABLES = (
+    (outputs.PATH_MTM, "mtm", "mark-to-market ROI investors hold after year t (t = 0: expected ROI)", "1"),
+    (outputs.PATH_BELOW, "below_cost", "indicator that the mark-to-market ROI is below 0", "1"),
+    (outputs.PATH_COOLED, "cooled",
+     "indicator that a project expected to pay (MTM_0 >= 0) has been marked below cost by year t", "1"),
+    (outputs.PATH_CASH_FLOW, "cash_flow", "realized cash flow of year t, not discounted (0 at t = 0)", "USD"),
+    (outputs.PATH_CASH_FLOW_EXPECTED, "cash_flow_expected",
+     "cash flow of year t in investors' belief, not discounted (0 at t = 0)", "USD"),
+    (outputs.PATH_PAYBACK, "payback",
+     "indicator that the discounted realized cash flows up to year t reach I", "1"),
+)
+YEAR_ATTRS = {"long_name": "years after the decision (0 = the decision, T = the horizon)",
+              "units": "years after the decision"}
+
+
+def _path_columns(horizon: int, field: int) -> list[int]:
+    return [outputs.path_column(t, field) for t in range(horizon + 1)]
+
+
+def has_path(plan) -> bool:
+    return bool(getattr(plan, "path", False))
+
+
 def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
-                         sampler: str = "random") -> xr.Dataset:
-    """Raw draws: parameters per scenario, results per scenario and size."""
+                         sampler: str = "random", belief_draws=None) -> xr.Dataset:
+    """Raw draws: parameters per scenario, results per scenario and size.
+
+    Believed draws appear as ``expectation.<key>``; the valuation path, if on,
+    over the dimension ``valuation_year`` (0..T; ``year`` is the revenue year
+    1..T of the incident uniforms).
+    """
     n = draws.shape[0]
+    strategies = getattr(scenario, "strategies", ())
+    n_sizes = len(scenario.model_sizes)
+    rows = ("scenario", "model_size")
+    if strategies:  # rows of alternatives (strategy-major) to (strategy, model_size)
+        stats = stats.reshape((n, len(strategies), n_sizes) + stats.shape[2:])
+        rows = ("scenario", "strategy", "model_size")
     data: dict[str, tuple] = {}
+    if belief_draws is not None:
+        for b, key in enumerate(plan.belief_keys):
+            p = PARAMETERS[key]
+            data[f"expectation.{key}"] = (("scenario",), belief_draws[:, b], {
+                "long_name": f"investors' belief: {p.meaning}", "units": p.unit, "symbol": p.symbol})
+    if has_path(plan):
+        for field, name, long_name, units in PATH_VARIABLES:
+            data[name] = (rows + ("valuation_year",),
+                          stats[..., _path_columns(plan.horizon, field)],
+                          {"long_name": long_name, "units": units})
     for d, key in enumerate(plan.sampled_keys):
         p = PARAMETERS[key]
         data[key] = (("scenario",), draws[:, d], {"long_name": p.meaning, "units": p.unit, "symbol": p.symbol})
@@ -253,9 +399,9 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
         "units": "1"})
     for stat in STATISTICS:
         if stat.has_mean_variable or stat.index == outputs.DATA_LIMITED:
-            data[stat.name] = (("scenario", "model_size"), stats[:, :, stat.index],
+            data[stat.name] = (rows, stats[..., stat.index],
                                {"long_name": stat.long_name, "units": stat.units})
-    data["best"] = (("scenario", "model_size"), stats[:, :, outputs.BEST], {
+    data["best"] = (rows, stats[..., outputs.BEST], {
         "long_name": "credit for being the best size (ties split)", "units": "1"})
     ds = xr.Dataset(
         data,
@@ -264,6 +410,10 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
             "model_size": ("model_size", np.asarray(scenario.model_sizes, dtype=float),
                            {"long_name": "model size", "units": "parameters"}),
             "year": ("year", np.arange(1, plan.horizon + 1), {"long_name": "year after release", "units": "years"}),
+            **({"valuation_year": ("valuation_year", np.arange(plan.horizon + 1), YEAR_ATTRS)}
+               if has_path(plan) else {}),
+            **({"strategy": ("strategy", [st.name for st in strategies],
+                             {"long_name": "strategy (MODEL.md section 12)"})} if strategies else {}),
         },
         attrs=_attrs(scenario, seed, n, plan),
     )

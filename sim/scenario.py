@@ -37,22 +37,24 @@ from typing import Any
 import numpy as np
 
 from .errors import ScenarioError
-from .registry import (
-    CHOICES,
-    DESCRIPTIVE,
-    FINETUNE_KEYS,
-    MODEL_SIZE,
-    PARAMETERS,
-    POWER_LAW_KEYS,
-    SECTIONS,
-    STRUCTURAL,
-    refused_keys,
-    required_keys,
-)
+from .registry import (BELIEF, BELIEF_INCIDENTS, CHOICES, DESCRIPTIVE, FINETUNE_KEYS, MODEL_SIZE,
+                       NOT_BELIEVABLE, NOT_IN_STRATEGY, PARAMETERS, POWER_LAW_KEYS, SECTIONS, STRATEGIES,
+                       STRUCTURAL, STRUCTURAL_DEFAULTS, believable, refused_keys, required_keys)
 from .sampling.distributions import Distribution
 
 CORRELATION = "correlation"
-KNOWN_KEYS = list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS) + [CORRELATION]
+#: Belief keys: ``expectation.<key>`` for every key investors may believe differently.
+BELIEF_KEYS = {f"{BELIEF}.{k}": k for k in PARAMETERS if believable(k)}
+KNOWN_KEYS = (list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS) + [CORRELATION, BELIEF_INCIDENTS]
+              + list(BELIEF_KEYS))
+
+
+def parameter_key(key: str) -> str | None:
+    """The registry key behind a scenario key (a belief key names the
+    parameter it re-believes), or None if ``key`` is not a parameter."""
+    if key in PARAMETERS:
+        return key
+    return BELIEF_KEYS.get(key)
 MAX_HORIZON = 100
 #: A parameter's value that removes it (e.g. a parent's power-law keys under "6ND").
 UNSET = "unset"
@@ -62,6 +64,21 @@ OVERRIDE = "--set"
 #: The bundled scenarios: package data, found through importlib.resources so
 #: that an installed wheel has them as well as a source checkout.
 SCENARIO_DIR = Path(str(resources.files("sim") / "scenarios"))
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A named set of overrides (MODEL.md section 12) and the scenario they give."""
+
+    name: str
+    description: str
+    overrides: Mapping[str, Any]  # flat keys as written in [strategies.NAME]
+    scenario: Scenario
+
+    def to_table(self) -> dict[str, Any]:
+        table = {"description": self.description} if self.description else {}
+        table.update(self.overrides)
+        return table
 
 
 @dataclass(frozen=True)
@@ -90,7 +107,27 @@ class Scenario:
     correlations: tuple[tuple[str, str, float], ...] = ()
     route: str = "pretrain"
     compute_rule: str = "power"
+    #: Investors' belief (MODEL.md section 8): parameter key -> the value or
+    #: distribution they believe instead of reality's (empty: v1's belief).
+    belief: Mapping[str, float | Distribution] = field(default_factory=lambda: MappingProxyType({}))
+    #: Whether investors expect incidents (``expectation.incidents``).
+    belief_incidents: bool = False
+    #: What "best" maximizes (``decision.objective``) and the EVPPI bins.
+    objective: str = "net_value"
+    voi_bins: int = 32
+    #: Named strategies (MODEL.md section 12), in file order; empty: the
+    #: scenario as written is the one strategy.
+    strategies: tuple[Strategy, ...] = ()
     source: str | None = field(default=None, compare=False)
+
+    @property
+    def strategy_names(self) -> list[str]:
+        """The alternatives' strategies: the declared ones, or the scenario's name."""
+        return [st.name for st in self.strategies] or [self.name]
+
+    def worlds(self) -> list[Scenario]:
+        """One resolved scenario per strategy (the scenario itself if none)."""
+        return [st.scenario for st in self.strategies] or [self]
 
     @property
     def sampled_keys(self) -> list[str]:
@@ -123,6 +160,16 @@ class Scenario:
             flat[key] = v.to_dict() if isinstance(v, Distribution) else v
         if self.correlations:
             flat[CORRELATION] = [{"between": [a, b], "rho": rho} for a, b, rho in self.correlations]
+        if self.belief_incidents:
+            flat[BELIEF_INCIDENTS] = True
+        for key, v in self.belief.items():
+            flat[f"{BELIEF}.{key}"] = v.to_dict() if isinstance(v, Distribution) else v
+        if self.objective != CHOICES["decision.objective"][1]:
+            flat["decision.objective"] = self.objective
+        if self.voi_bins != STRUCTURAL_DEFAULTS["decision.voi_bins"]:
+            flat["decision.voi_bins"] = self.voi_bins
+        if self.strategies:
+            flat[STRATEGIES] = {st.name: st.to_table() for st in self.strategies}
         return flat
 
     def to_toml(self) -> str:
@@ -142,6 +189,10 @@ class Scenario:
         for a, b, rho in self.correlations:
             lines += ["", "[[correlation]]", f"between = {toml_value([a, b])}",
                       f"rho = {toml_value(rho)}"]
+        for name, table in flat.get(STRATEGIES, {}).items():
+            lines += ["", f"[{STRATEGIES}.{name}]"]
+            lines += [f"{k if '.' in k or k.isidentifier() else toml_value(k)} = {toml_value(v)}"
+                      for k, v in table.items()]
         return "\n".join(lines) + "\n"
 
 
@@ -232,7 +283,7 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
     for key, value in (overrides or {}).items():
         touched.add(_apply_override(flat, key, value, override_label))
     flat = {k: v for k, v in flat.items()
-            if not ((k in PARAMETERS or k in CHOICES) and isinstance(v, str) and v == UNSET)}
+            if not ((parameter_key(k) or k in CHOICES) and isinstance(v, str) and v == UNSET)}
 
     def src(key: str) -> str | None:
         return override_label if key in touched else source
@@ -276,10 +327,68 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
         elif param.default is not None:
             values[key] = float(param.default)
     correlations = parse_correlations(flat.get(CORRELATION, []), values, src(CORRELATION))
-    return Scenario(name=name, horizon_years=horizon, model_sizes=tuple(sorted(sizes)),
-                    reference_size=ref, values=MappingProxyType(values),
-                    description=description, correlations=correlations,
-                    route=route, compute_rule=rule, source=source)
+    belief = {}
+    for key, param_key in BELIEF_KEYS.items():
+        if key in flat:
+            belief[param_key] = _parse_value(flat[key], PARAMETERS[param_key], src(key), name=key)
+    belief_incidents = flat.get(BELIEF_INCIDENTS, False)
+    if not isinstance(belief_incidents, bool):
+        raise err(BELIEF_INCIDENTS, f"expected true or false, got {belief_incidents!r}")
+    objective = _choice(flat, "decision.objective", src("decision.objective"))
+    bins = flat.get("decision.voi_bins", STRUCTURAL_DEFAULTS["decision.voi_bins"])
+    if isinstance(bins, float) and bins.is_integer():
+        bins = int(bins)
+    if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 1024:
+        raise err("decision.voi_bins", f"expected an integer from 2 to 1024, got {bins!r}")
+    scenario = Scenario(name=name, horizon_years=horizon, model_sizes=tuple(sorted(sizes)),
+                        reference_size=ref, values=MappingProxyType(values),
+                        description=description, correlations=correlations,
+                        route=route, compute_rule=rule, belief=MappingProxyType(belief),
+                        belief_incidents=belief_incidents, objective=objective, voi_bins=bins,
+                        source=source)
+    strategies = parse_strategies(flat.get(STRATEGIES, {}), scenario, source)
+    return replace(scenario, strategies=strategies) if strategies else scenario
+
+
+def parse_strategies(table: Any, base: Scenario, source: str | None) -> tuple[Strategy, ...]:
+    """``[strategies.NAME]`` tables: each a description and overrides of any
+    keys but those of :data:`sim.registry.NOT_IN_STRATEGY`, validated as the
+    scenario with those overrides applied (MODEL.md section 12)."""
+    if not isinstance(table, dict):
+        raise ScenarioError(f"expected tables [strategies.NAME], got {table!r}", source=source,
+                            key=STRATEGIES)
+    out = []
+    for name, spec in table.items():
+        where = f"{STRATEGIES}.{name}"
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
+            raise ScenarioError("a strategy name is letters, digits, - and _ (it names a "
+                                "coordinate)", source=source, key=where)
+        if not isinstance(spec, dict):
+            raise ScenarioError(f"expected a table of overrides, got {spec!r}", source=source,
+                                key=where)
+        spec = dict(spec)
+        description = spec.pop("description", "")
+        if not isinstance(description, str):
+            raise ScenarioError(f"expected a string, got {description!r}", source=source,
+                                key=f"{where}.description")
+        try:
+            flat = flatten(spec, source)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.detail, source=source, key=f"{where}.{exc.key}") from None
+        for key in flat:
+            if key in NOT_IN_STRATEGY or key in DESCRIPTIVE or key == CORRELATION:
+                raise ScenarioError(
+                    f"a strategy may not change {key} (strategies share "
+                    f"{', '.join(NOT_IN_STRATEGY)}, the correlations and the description)",
+                    source=source, key=f"{where}.{key}")
+        try:
+            world = replace(base.with_overrides(flat), name=name, description=description)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.detail, source=source,
+                                key=f"{where}.{exc.key}" if exc.key else where) from None
+        out.append(Strategy(name=name, description=description,
+                            overrides=MappingProxyType(flat), scenario=world))
+    return tuple(out)
 
 
 def _choice(flat: Mapping[str, Any], key: str, source: str | None) -> str:
@@ -316,7 +425,8 @@ def _check_keys_in_use(flat: Mapping[str, Any], route: str, rule: str,
             "value inherited through extends)",
             source=label if "scaling.compute_rule" in touched else source,
             key="scaling.compute_rule")
-    needed = [k for k in STRUCTURAL if k not in CHOICES] + required_keys(route, rule)
+    needed = ([k for k in STRUCTURAL if k not in CHOICES and k not in STRUCTURAL_DEFAULTS]
+              + required_keys(route, rule))
     missing = [k for k in needed if k not in flat]
     if not missing:
         return
@@ -340,15 +450,31 @@ def flatten(data: Mapping[str, Any], source: str | None = None) -> dict[str, Any
     """Nested TOML tables to dotted keys; unknown keys are errors."""
     flat: dict[str, Any] = {}
     for key, value in data.items():
+        if key == STRATEGIES:
+            flat[key] = value  # a table of tables, checked by parse_strategies
+            continue
         if key in SECTIONS and isinstance(value, dict) and "dist" not in value:
             for sub, v in value.items():
-                flat[f"{key}.{sub}"] = v
+                if key == BELIEF and sub in SECTIONS and isinstance(v, dict) and "dist" not in v:
+                    for leaf, vv in v.items():  # [expectation.market] competitors = ...
+                        flat[f"{key}.{sub}.{leaf}"] = vv
+                else:
+                    flat[f"{key}.{sub}"] = v
         else:
             flat[key] = value
     for key in flat:
-        if key not in KNOWN_KEYS:
-            raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
+        if key not in KNOWN_KEYS and key != STRATEGIES:
+            _unknown(key, source)
     return flat
+
+
+def _unknown(key: str, source: str | None):
+    """Raise the error for a key no scenario may hold."""
+    if key.startswith(BELIEF + ".") and key[len(BELIEF) + 1:] in NOT_BELIEVABLE:
+        raise ScenarioError(
+            f"{key[len(BELIEF) + 1:]} cannot be believed differently (investors and reality "
+            f"share {', '.join(NOT_BELIEVABLE)})", source=source, key=key)
+    raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
 
 
 # ------------------------------------------------------------------ extends
@@ -384,7 +510,10 @@ def resolve_extends(flat: dict[str, Any], source: str | None,
         merged.pop(key, None)
     for key, value in flat.items():
         inherited = merged.get(key)
-        if (key in PARAMETERS and isinstance(value, dict) and "dist" not in value
+        if key == STRATEGIES and isinstance(value, dict) and isinstance(inherited, dict):
+            merged[key] = {**inherited, **value}  # a strategy of the same name replaces the parent's
+            continue
+        if (parameter_key(key) and isinstance(value, dict) and "dist" not in value
                 and isinstance(inherited, dict)):
             merged[key] = {**inherited, **value}
         else:
@@ -430,7 +559,7 @@ def _apply_override(flat: dict, key: str, value: Any, label: str) -> str:
         flat[CORRELATION] = kept + [{"between": [a, b], "rho": value}]
         return CORRELATION
     parent, _, fieldname = key.rpartition(".")
-    if parent in PARAMETERS:
+    if parameter_key(parent):
         current = flat.get(parent)
         if not isinstance(current, dict):
             raise ScenarioError(
@@ -438,7 +567,7 @@ def _apply_override(flat: dict, key: str, value: Any, label: str) -> str:
                 f"(it is {_show(current)})", source=label, key=key)
         flat[parent] = {**current, fieldname: value}
         return parent
-    raise ScenarioError(f"unknown key{_suggest(key)}", source=label, key=key)
+    _unknown(key, label)
 
 
 def _show(value: Any, limit: int = 80) -> str:
@@ -476,8 +605,10 @@ def _positive_number(x: Any, error: ScenarioError) -> float:
     return value
 
 
-def _parse_value(value: Any, param, source: str | None) -> float | Distribution:
-    key = param.key
+def _parse_value(value: Any, param, source: str | None, name: str | None = None
+                 ) -> float | Distribution:
+    """A parameter's value (``name``: the scenario key, if not the parameter's own)."""
+    key = name or param.key
     expected = param.bounds.describe()
     if isinstance(value, dict):
         if "dist" not in value:
@@ -638,5 +769,5 @@ def scenario_from_toml_text(text: str, source: str | None = None) -> Scenario:
     return from_mapping(parse_toml(text, source), source=source)
 
 
-__all__ = ["Scenario", "load_scenario", "from_mapping", "parse_assignment",
+__all__ = ["Strategy", "parse_strategies", "Scenario", "load_scenario", "from_mapping", "parse_assignment",
            "scenario_from_toml_text", "bundled_names", "replace"]

@@ -17,24 +17,25 @@ import math
 import re
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from . import signals
-from .api import DEFAULT_QUANTILES, numba_threads, resolve_scenario, start_reducer
+from .api import DEFAULT_QUANTILES, check_request, resolve_scenario, start_reducer
 from .checks import check_n, check_quantiles, check_seed
 from .errors import NonFiniteResults, SimError
-from .limits import Limits, TimeGuard, estimate_bytes
+from .limits import Limits, TimeGuard
 from .plan import build_plan
 from .progress import progress_bar
 from .registry import PARAMETERS, STRUCTURAL
 from .results import build_dataset
 from .sampling.designs import build_design
-from .scenario import toml_value
+from .scenario import parameter_key, toml_value
 
-__all__ = ["parse_values", "parse_vary", "sweep"]
+__all__ = ["SweepPoints", "finish_sweep", "parse_values", "parse_vary", "prepare_sweep", "sweep"]
 
 #: Distribution fields measured in the parameter's own unit; other fields
 #: (shapes such as ``sigma``, ``a``, ``b``, ``p``) are dimensionless.
@@ -119,19 +120,36 @@ def _check_keys(keys: Sequence[str], overrides: Mapping[str, Any]) -> None:
 # ------------------------------------------------------------------ coordinates
 def key_metadata(key: str) -> dict[str, str]:
     """``units`` and ``long_name`` of a sweep coordinate."""
-    if key in PARAMETERS:
-        p = PARAMETERS[key]
-        return {"units": p.unit, "long_name": f"{p.meaning} ({key})"}
+    whose = "investors' belief: " if key.startswith("expectation.") else ""
+    if parameter_key(key):
+        p = PARAMETERS[parameter_key(key)]
+        return {"units": p.unit, "long_name": f"{whose}{p.meaning} ({key})"}
     if key in STRUCTURAL:
         return {"units": STRUCTURAL_UNITS.get(key, "1"), "long_name": f"{STRUCTURAL[key]} ({key})"}
     parent, _, fieldname = key.rpartition(".")
-    p = PARAMETERS[parent]  # the scenario has accepted the key, so it is a field
+    p = PARAMETERS[parameter_key(parent)]  # the scenario has accepted the key, so it is a field
     unit = p.unit if fieldname in FIELDS_IN_PARAMETER_UNIT else "1"
     return {"units": unit,
-            "long_name": f"'{fieldname}' of the distribution of {p.meaning} ({parent})"}
+            "long_name": f"{whose}'{fieldname}' of the distribution of {p.meaning} ({parent})"}
 
 
 # ------------------------------------------------------------------ sweep
+@dataclass
+class SweepPoints:
+    """A validated sweep, ready to run: one scenario and plan per grid point."""
+
+    keys: list[str]
+    values: dict[str, np.ndarray]
+    base: Any  # the Scenario before the varied keys
+    grid: list[tuple]  # the varied values of each point
+    scenarios: list[Any]
+    plans: list[Any]
+    n: int
+    seed: int
+    quantiles: Any
+    start: float
+
+
 def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
           seed: int = 0, quantiles: Sequence[float] = DEFAULT_QUANTILES, *,
           overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
@@ -142,9 +160,53 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     distribution such as ``costs.gpu_hour_price.p95``) to its values: numbers
     or a string such as ``"1,2,4"`` or ``"linspace(0.1, 0.5, 5)"``. Keys
     become leading dimensions, in the order given. ``overrides`` apply to
-    every point. Every point is validated before any is run.
+    every point. Every point is validated before any is run. ``limits``
+    (:class:`sim.limits.Limits`) refuses requests too large to start without
+    asking.
     """
+    limits = limits or Limits()
+    sp = prepare_sweep(scenario_or_path, vary, n_scenarios, seed, quantiles, overrides, limits)
+    n, n_points = sp.n, len(sp.plans)
+    guard = TimeGuard(limits.seconds, n * n_points)
+    reductions = []
+    bar = None
+    try:
+        for i, (plan, point) in enumerate(zip(sp.plans, sp.grid)):
+            try:
+                reducer = start_reducer(plan, sp.seed, build_design("random", sp.seed, n, plan.n_dims),
+                                        chunk_size, progress)
+            except NonFiniteResults as exc:
+                raise NonFiniteResults(f"at the sweep point {_point_text(sp, point)}: {exc}") from None
+            if bar is None:  # after the first compile, so its rate is the sampling rate
+                signals.set_phase("simulating", n * n_points)
+                bar = progress_bar(n * n_points, progress, desc="sweep")
+            if bar is not None:
+                bar.set_description(f"point {i + 1}/{n_points}")
+                bar.set_postfix_str(_point_text(sp, point))
+
+            def between(r, done=i * n):
+                signals.set_progress(done + r.n)
+                guard(done + r.n)
+
+            reducer.advance(n, bar, None, between)
+            reductions.append(reducer.result())
+    finally:
+        if bar is not None:
+            bar.close()
+    return finish_sweep(sp, reductions)
+
+
+def _point_text(sp: SweepPoints, point) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in zip(sp.keys, point))
+
+
+def prepare_sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int, seed: int,
+                  quantiles: Sequence[float], overrides: Mapping[str, Any] | None,
+                  limits: Limits | None = None) -> SweepPoints:
+    """Check the arguments of :func:`sweep` and build every point's plan
+    (refusing, before any is built, a grid larger than ``limits`` allow)."""
     start = time.perf_counter()
+    limits = limits or Limits()
     overrides = dict(overrides or {})
     if not isinstance(vary, Mapping) or not vary:
         raise SimError("vary: expected at least one KEY=VALUES")
@@ -156,47 +218,29 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     seed = check_seed(seed)
     q = check_quantiles(quantiles)
 
-    limits = limits or Limits()
     n_points = math.prod(len(values[k]) for k in keys)
-    limits.check_cells(len(base.model_sizes), n_points)  # before any point is built
+    n_rows = len(base.model_sizes) * max(1, len(base.strategy_names))
+    limits.check_cells(n_rows, n_points)  # before any point is built
     grid = list(itertools.product(*(values[k] for k in keys)))
     points = [base.with_overrides({k: float(v) for k, v in zip(keys, point)}, label="--vary")
               for point in grid]
-    plans = [build_plan(sc) for sc in points]
-    limits.check_bytes(estimate_bytes(len(base.model_sizes), n, max(p.n_dims for p in plans),
-                                      numba_threads(), n_points))
-    guard = TimeGuard(limits.seconds, n * n_points)
+    # The valuation path has a year per horizon year: points that differ in
+    # horizon_years cannot share a year axis, so their path is left out.
+    same_horizon = len({sc.horizon_years for sc in points}) == 1
+    plans = [build_plan(sc, path=same_horizon) for sc in points]
+    check_request(max(plans, key=lambda p: p.n_rows * p.n_columns), n, limits, n_points)
+    return SweepPoints(keys, values, base, grid, points, plans, n, seed, q, start)
 
+
+def finish_sweep(sp: SweepPoints, reductions: list) -> xr.Dataset:
+    """One Dataset of every point's reduction (in grid order)."""
     results = []
-    bar = None
-    try:
-        for i, (sc, plan, point) in enumerate(zip(points, plans, grid)):
-            try:
-                reducer = start_reducer(plan, seed, build_design("random", seed, n, plan.n_dims),
-                                        chunk_size, progress)
-            except NonFiniteResults as exc:
-                at = ", ".join(f"{k}={v:g}" for k, v in zip(keys, point))
-                raise NonFiniteResults(f"at the sweep point {at}: {exc}") from None
-            if bar is None:  # after the first compile, so its rate is the sampling rate
-                signals.set_phase("simulating", n * len(points))
-                bar = progress_bar(n * len(points), progress, desc="sweep")
-            if bar is not None:
-                bar.set_description(f"point {i + 1}/{len(points)}")
-                bar.set_postfix_str(", ".join(f"{k}={v:g}" for k, v in zip(keys, point)))
-            def between(r, done=i * n):
-                signals.set_progress(done + r.n)
-                guard(done + r.n)
-
-            reducer.advance(n, bar, between)
-            try:
-                results.append(build_dataset(sc, plan, reducer.result(), seed, q))
-            except NonFiniteResults as exc:
-                at = ", ".join(f"{k}={v:g}" for k, v in zip(keys, point))
-                raise NonFiniteResults(f"at the sweep point {at}: {exc}") from None
-    finally:
-        if bar is not None:
-            bar.close()
-    return _stack(results, keys, values, base, plans, time.perf_counter() - start)
+    for sc, plan, red, point in zip(sp.scenarios, sp.plans, reductions, sp.grid):
+        try:
+            results.append(build_dataset(sc, plan, red, sp.seed, sp.quantiles))
+        except NonFiniteResults as exc:
+            raise NonFiniteResults(f"at the sweep point {_point_text(sp, point)}: {exc}") from None
+    return _stack(results, sp.keys, sp.values, sp.base, sp.plans, time.perf_counter() - sp.start)
 
 
 def _stack(results: list[xr.Dataset], keys: list[str], values: dict[str, np.ndarray],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import xarray as xr
@@ -10,7 +11,7 @@ import xarray as xr
 from .results import CI_LEVEL
 from .units import size_label, usd_label
 
-__all__ = ["summary_table", "sweep_table"]
+__all__ = ["decision_table", "summary_table", "sweep_table"]
 
 
 def summary_table(ds: xr.Dataset) -> str:
@@ -36,6 +37,9 @@ def summary_table(ds: xr.Dataset) -> str:
         lines.extend(_value_table(ds))
     lines.append("")
     lines.extend(_expectation_table(ds))
+    if "mtm_quantile" in ds:
+        lines.append("")
+        lines.extend(_path_table(ds))
     if "roi_quantile_ci" in ds and "prob_loss_se" in ds:
         lines.append("")
         lines.extend(_precision_table(ds))
@@ -59,6 +63,31 @@ def _value_table(ds: xr.Dataset) -> list[str]:
             f"{at(0.95):>10}  {_delay(ds['release_delay_mean'][j])}  "
             f"{float(ds['data_limited_share'][j]):>9.1%}  "
             f"{usd_label(ds['compliance_cost_npv_mean'][j]):>8}")
+    return lines
+
+
+def _path_table(ds: xr.Dataset, max_years: int = 6) -> list[str]:
+    """The fever over time: median mark-to-market ROI and P(marked below cost)
+    per size and year after the decision, and P(cooled) by the horizon."""
+    years = [int(y) for y in ds["year"].values]
+    if len(years) > max_years:  # the first years, the middle and the end
+        T = years[-1]
+        years = sorted({0, 1, 2, T // 2, T - 1, T})
+    median = ds["mtm_quantile"].sel(quantile=0.5, method="nearest")
+    header = f"{'model size':>10}" + "".join(f"{f'year {y}':>13}" for y in years) + f"  {'P(cooled)':>9}"
+    lines = ["the fever over time: median mark-to-market ROI (P(marked below cost)) by year",
+             "after the decision; year 0 is investors' belief, the last year the realized ROI;",
+             "P(cooled) = P(expected to pay at year 0, marked below cost by the horizon)",
+             header, "-" * len(header)]
+    for j, size in enumerate(ds["model_size"].values):
+        cells = []
+        for y in years:
+            m = float(median.isel(model_size=j).sel(year=y))
+            p = float(ds["prob_below_cost"].isel(model_size=j).sel(year=y))
+            cells.append(f"{m:.2f} ({p:.0%})")
+        cooled = float(ds["prob_cooled"].isel(model_size=j).isel(year=-1))
+        lines.append(f"{size_label(size):>10}" + "".join(f"{c:>13}" for c in cells)
+                     + f"  {cooled:>9.1%}")
     return lines
 
 
@@ -152,6 +181,68 @@ def sweep_table(ds: xr.Dataset) -> str:
         lines.append(row)
     if len(grid) > MAX_ROWS:
         lines.append(f"... {len(grid) - MAX_ROWS} more points in the dataset")
-    lines.append("best = the size with the highest P(best) at that point; common random "
+    by = ds.attrs.get("objective", "net_value").replace("_", " ")
+    lines.append(f"best = the size with the highest P(best) (by {by}) at that point; common random "
                  f"numbers: {ds.attrs['common_random_numbers'].split(':')[0]}.")
+    return "\n".join(lines)
+
+
+def decision_table(ds: xr.Dataset, top: int = 12) -> str:
+    """``sim decide``: alternatives ranked by mean objective, the choice,
+    EVPI, and the parameters ranked by EVPPI with the noise floor."""
+    objective = ds.attrs.get("objective", "net_value")
+    usd = objective == "net_value"
+    fmt = usd_label if usd else (lambda x: f"{float(x):.3g}")
+    name = "net value" if usd else "ROI"
+    mean = ds[f"{'net_value' if usd else 'roi'}_mean"]
+    se = ds[f"{'net_value' if usd else 'roi'}_mean_se"]
+    has_strategy = "strategy" in ds.dims
+    rows = []
+    strategies = ds["strategy"].values if has_strategy else [ds.attrs.get("scenario_name", "")]
+    for s_i, strategy in enumerate(strategies):
+        for j, size in enumerate(ds["model_size"].values):
+            at = {"strategy": s_i, "model_size": j} if has_strategy else {"model_size": j}
+            rows.append((float(mean.isel(at)), str(strategy), float(size), float(se.isel(at)),
+                         float(ds["prob_best"].isel(at)), float(ds["regret_mean"].isel(at)),
+                         float(ds["prob_loss"].isel(at))))
+    rows.sort(key=lambda r: -r[0])
+    header = (f"{'rank':>4}  {'strategy':<20} {'size':>6}  {'mean ' + name:>12} {'± se':>9}  "
+              f"{'P(best)':>7}  {'mean regret':>11}  {'P(loss)':>7}")
+    lines = [f"decision for scenario '{ds.attrs['scenario_name']}': {ds.attrs['n_scenarios']:,} "
+             f"scenarios, seed {ds.attrs['seed']}; objective: {name}", header, "-" * len(header)]
+    for k, (m, strategy, size, e, best, regret, loss) in enumerate(rows[:top], 1):
+        lines.append(f"{k:>4}  {strategy[:20]:<20} {size_label(size):>6}  {fmt(m):>12} {fmt(e):>9}  "
+                     f"{best:>7.1%}  {fmt(regret):>11}  {loss:>7.1%}")
+    if len(rows) > top:
+        lines.append(f"... {len(rows) - top} more alternatives in the dataset")
+    lines.append("")
+    lines.append(f"choice: {ds.attrs['choice']}")
+    if "max_prob_loss" in ds.attrs:
+        lines.append(f"  (restricted to alternatives with P(loss) <= {ds.attrs['max_prob_loss']:g}: "
+                     f"{ds.attrs.get('n_eligible', 0)} eligible)")
+    lines.append(f"EVPI: {fmt(ds['evpi'])} ± {fmt(ds['evpi_se'])} (what knowing everything "
+                 "before deciding would be worth)")
+    if "evppi" in ds:
+        floor, floor_se = float(ds["evppi_floor"]), float(ds["evppi_floor_se"])
+        order = np.argsort(-ds["evppi"].values)
+        lines.append("")
+        lines.append(f"resolve these uncertainties first (EVPPI, {ds.attrs.get('voi_bins', '?')} bins; "
+                     f"noise floor {fmt(floor)} ± {fmt(floor_se)}):")
+        head = f"{'parameter':<34} {'EVPPI':>12} {'± se':>9}  {'above floor':>11}"
+        lines += [head, "-" * len(head)]
+        shown = 0
+        for i in order:
+            key = str(ds["parameter"].values[i])
+            if key.startswith("dummy"):
+                continue
+            v, e = float(ds["evppi"].values[i]), float(ds["evppi_se"].values[i])
+            above = v - floor > 2 * math.hypot(e, floor_se) + 1e-9 * abs(float(ds["evpi"]))
+            lines.append(f"{key[:34]:<34} {fmt(v):>12} {fmt(e):>9}  {'yes' if above else 'no':>11}")
+            shown += 1
+            if shown == 10:
+                break
+        best_key = str(ds["parameter"].values[order[0]])
+        if not best_key.startswith("dummy"):
+            lines.append(f"resolve {best_key} first: knowing it is worth up to "
+                         f"{fmt(ds['evppi'].values[order[0]])}.")
     return "\n".join(lines)

@@ -37,19 +37,23 @@ LAYERS: dict[str, int] = {
     # 2 the model: jitted blocks on one parameter vector (they know theta, not
     #   scenarios), and its plain NumPy twin.
     "model": 2, "model.params": 2, "model.scaling": 2, "model.costs": 2,
-    "model.performance": 2, "model.market": 2, "model.risk": 2, "model.beliefs": 2,
+    "model.performance": 2, "model.market": 2, "model.risk": 2, "model.beliefs": 2, "model.timeline": 2,
     "model.evaluate": 2, "reference": 2,
     # 3 a scenario, and the flat arrays compiled from it for the kernels.
     "scenario": 3, "plan": 3,
     # 4 the engine: kernels over blocks of scenarios, and the streaming reduction.
     "engine": 4, "engine.accumulators": 4, "engine.kernels": 4, "engine.sketch": 4,
-    "engine.reducer": 4,
+    "engine.reducer": 4, "engine.matrix": 4,
     # 5 a reduction as a Dataset, a netCDF file, a text table.
     "results": 5, "tables": 5, "checkpoint": 5,
     # 6 charts and the HTML report, drawn from saved Datasets (they never run the model).
     "plot": 6, "report": 6,
-    # 7 running: the front door, sweeps, calibration against observed models.
-    "api": 7, "sweep": 7, "calibration": 7, "limits": 7,
+    # 7 running: the front door, sweeps, calibration against observed models, sensitivity
+    #   analyses (their text and HTML tables sit with results' tables at 5, their charts
+    #   with the others at 6).
+    "api": 7, "sweep": 7, "calibration": 7, "limits": 7, "decision": 7, "distributed": 7,
+    "sensitivity": 7, "sensitivity.api": 7, "sensitivity.rank": 7, "sensitivity.sobol": 7,
+    "sensitivity.tornado": 7, "sensitivity.tables": 5, "sensitivity.charts": 6,
     # 8 front ends: the package namespace, the command line, sim bench.
     "__init__": 8, "__main__": 8, "cli": 8,
     "bench": 8, "bench.workload": 8, "bench.numpy_model": 8, "bench.naive_numba": 8,
@@ -157,7 +161,7 @@ def _all_params():
         yield pytest.param(name, id=name, marks=marks)
 
 
-@pytest.mark.parametrize("name", _all_params())
+@pytest.mark.parametrize("name", list(_all_params()))
 def test_module_defines_all_and_every_name_exists(name):
     module = importlib.import_module(name)
     assert hasattr(module, "__all__"), f"{name} defines no __all__"
@@ -208,7 +212,7 @@ def test_checker_allows_same_layer_and_lower_imports():
     assert violations(modules) == []
 
 
-@pytest.mark.parametrize("name, path", [("sim.model.timeline", "sim/model/timeline.py"),
+@pytest.mark.parametrize("name, path", [("sim.model.newblock", "sim/model/newblock.py"),
                                         ("sim.decisions", "sim/decisions.py")])
 def test_checker_reports_a_module_without_a_layer(name, path):
     problems = missing_from_table(_with(name, "from ..jit import jit\n"))
@@ -237,6 +241,12 @@ def _loaded_after(code: str) -> set[str]:
 
 def test_import_sim_does_not_load_matplotlib():
     assert "matplotlib" not in _loaded_after("import sim\n"), "import sim loads matplotlib"
+
+
+def test_dask_is_optional():
+    """Dask loads only when a run asks for a cluster, not with sim or sim.distributed."""
+    loaded = _loaded_after("import sim, sim.distributed, sim.cli\n")
+    assert not {"dask", "distributed"} & loaded, "importing sim loads dask"
 
 
 _HELP = textwrap.dedent("""

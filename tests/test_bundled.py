@@ -176,7 +176,8 @@ def test_bundled_file_extends_baseline_and_cites_each_change(name, baseline):
             f"{name}: a correlation cites no defined source"
     for key in set(raw) - {"extends", "name", "description", "correlation"}:
         leaf = key.split(".")[-1]
-        section = key.split(".")[0]
+        # Its table: [section], or [expectation.section] for a belief key.
+        section = key.rsplit(".", 1)[0] if key.count(".") >= 2 else key.split(".")[0]
         lines = [l for l in text.splitlines() if re.match(rf"\s*{leaf}\s*=", l)]
         if "." in key:  # the assignment inside its own [section]
             body = text.split(f"[{section}]", 1)[1].split("\n[", 1)[0]
@@ -203,9 +204,26 @@ def _unexpected_loss(ds):
     return ds["prob_loss"] - (ds["roi_expected_distribution"] < 0).mean("probability")
 
 
+def test_cooling_surprises_investors_who_believe_yesterday(story):
+    """Investors believe the baseline's world, so their expectation is the
+    baseline's draw for draw; reality has cooled, so the gap, the loss they did
+    not expect and the share of projects marked below cost all grow."""
+    base, cool = story("baseline"), story("cooling")
+    np.testing.assert_array_equal(cool["roi_expected_mean"], base["roi_expected_mean"])
+    np.testing.assert_array_equal(cool["mtm_quantile"].sel(year=0), base["mtm_quantile"].sel(year=0))
+    se = np.hypot(cool["roi_gap_mean_se"], base["roi_gap_mean_se"])
+    assert np.all(cool["roi_gap_mean"] - base["roi_gap_mean"] > 3 * se)
+    served = base["model_size"] < 1e12  # 1T is almost never served in either
+    assert np.all((_unexpected_loss(cool) > _unexpected_loss(base) + 0.1)[served])
+    cooled = lambda ds: ds["prob_cooled"].isel(year=-1)
+    assert np.all((cooled(cool) > cooled(base) + 0.1)[served])
+    # The median 10B project: expected to pay at the decision, marked below cost in year 1.
+    median = cool["mtm_quantile"].sel(quantile=0.5, model_size=1e10)
+    assert float(median.sel(year=0)) > 0 > float(median.sel(year=1))
+
+
 def test_cooling_realizes_less(story):
-    """The crowded, fast-falling market realizes less at every size. (That it
-    also surprises investors needs a belief of its own, MODEL.md section 8.)"""
+    """The crowded, fast-falling market realizes less at every size."""
     base, cool = story("baseline"), story("cooling")
     se = np.hypot(base["roi_mean_se"], cool["roi_mean_se"])
     assert np.all(base["roi_mean"] - cool["roi_mean"] > 4 * se)

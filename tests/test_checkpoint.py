@@ -33,9 +33,17 @@ SESSION = {"start", "elapsed_before", "chunk_blocks", "blocks_per_chunk", "adapt
 
 
 def _attributes(reducer: Reducer) -> dict:
-    out = {f"reducer.{k}": v for k, v in vars(reducer).items()
-           if k not in SESSION and k not in Reducer.SCRATCH}
+    out = {}
+    for k, v in vars(reducer).items():
+        if k in SESSION:
+            continue
+        if isinstance(v, dict):  # sums, grouped sums, shapes: entry by entry
+            out.update({f"reducer.{k}.{name}": x for name, x in v.items()})
+            out[f"reducer.{k}"] = sorted(v)
+        else:
+            out[f"reducer.{k}"] = v
     out.update({f"hist.{k}": v for k, v in vars(reducer.hist).items()})
+    out.update({f"ranges.{k}": v for k, v in vars(reducer.ranges).items()})
     return out
 
 
@@ -49,8 +57,9 @@ def assert_same_state(a: Reducer, b: Reducer) -> None:
             if name.startswith("hist.") and name[5:] in type(a.hist).PER_LANE:
                 x, y = _lanes_merged(x), _lanes_merged(y)
             np.testing.assert_array_equal(x, y, err_msg=name)
-        elif name in ("reducer.plan", "reducer.design", "reducer.args", "reducer.hist"):
-            continue  # inputs (the same objects by construction), and hist.* is compared
+        elif name in ("reducer.plan", "reducer.design", "reducer.args", "reducer.hist",
+                      "reducer.ranges", "reducer.pilot_finding"):
+            continue  # inputs (the same objects by construction); hist.*, ranges.* are compared
         else:
             assert x == y, name
 
@@ -95,10 +104,10 @@ def test_an_array_added_to_the_reducer_is_saved_without_changes(baseline, tmp_pa
             super().__init__(*args, **kwargs)
             self.visits = np.zeros(self.plan.n_sizes)
 
-        def _chunk(self, first_block, nb, n_to):
-            super()._chunk(first_block, nb, n_to)
-            for b in range(nb):  # block by block, so the sum does not depend on chunks
-                self.visits += self.block_mean[b, :, 0]
+        def merge_chunk(self, state):
+            super().merge_chunk(state)
+            for b in range(state.n_blocks):  # block by block: the sum does not depend on chunks
+                self.visits += state["block_mean"][b, :, 0]
 
     plan = build_plan(baseline)
     n = 6 * BLOCK

@@ -109,3 +109,14 @@ def test_a_bad_swept_value_names_the_vary(runner):
     assert result.exit_code == 2
     assert "--vary finance.discount_rate: expected a number > -1" in result.output
     assert "baseline.toml" not in result.output
+
+
+@pytest.mark.parametrize("command", [["run", "-n", "100"],
+                                     ["sweep", "baseline", "--vary", "market.competitors=2,3"]])
+def test_a_cluster_without_dask_says_what_to_install(runner, monkeypatch, command):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    result = runner.invoke(cli, [*command, "--workers", "2"])
+    assert result.exit_code == 2, result.output
+    assert "pip install 'sim[distributed]'" in result.output

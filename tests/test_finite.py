@@ -26,6 +26,7 @@ from sim import plot, report
 from sim.cli import cli
 from sim.engine.reducer import reduce, sample_arrays
 from sim.errors import NonFiniteResults, ScenarioError
+from sim.outputs import column_name
 from sim.plan import build_plan
 from sim.registry import MODEL_SIZE, PARAMETERS, Bounds
 from sim.sampling.rng import key_from_seed
@@ -54,10 +55,9 @@ def at_bounds(b: Bounds) -> list[float]:
 
 
 def _bad_outputs(plan, n: int = 512) -> list[str]:
-    _, _, stats = sample_arrays(plan, key_from_seed(1), 0, n)
+    _, _, _, stats = sample_arrays(plan, key_from_seed(1), 0, n)
     bad = ~np.isfinite(stats)
-    from sim.outputs import STATISTICS
-    return [STATISTICS[k].name for k in np.flatnonzero(bad.any(axis=(0, 1)))]
+    return [column_name(k) for k in np.flatnonzero(bad.any(axis=(0, 1)))]
 
 
 @pytest.mark.parametrize("context", CONTEXTS)

@@ -158,4 +158,8 @@ def test_withdrawn_everywhere_gives_minus_one():
     ds = sim.run(sc, n_scenarios=100, seed=0)
     np.testing.assert_array_equal(ds.roi_quantile.values, -1.0)
     np.testing.assert_array_equal(ds.prob_loss.values, 1.0)
-    np.testing.assert_allclose(ds.prob_best.values, 1 / len(SIZES))
+    # By net value (the default objective) the cheapest size loses least ...
+    np.testing.assert_array_equal(ds.prob_best.values, [1.0, 0, 0, 0, 0])
+    # ... by ROI every size ties at -1 and shares the credit.
+    by_roi = sim.run(sc.with_overrides({"decision.objective": "roi"}), n_scenarios=100, seed=0)
+    np.testing.assert_allclose(by_roi.prob_best.values, 1 / len(SIZES))

@@ -61,7 +61,7 @@ def test_v1_positions_do_not_move_and_v2_keys_are_appended():
         "finetune.domain_gain", "finetune.license_cost", "market.price_premium",
         "market.price_sensitivity", "scaling.data_stock", "scaling.repeat_horizon",
         "costs.cluster_gpus", "risk.robustness_share", "risk.robustness_effectiveness",
-        "risk.compliance_cost", "risk.compliance_threshold"]
+        "risk.compliance_cost", "risk.compliance_threshold", "expectation.learning_rate"]
 
 
 def test_v2_defaults_are_the_v1_meaning():
@@ -71,7 +71,8 @@ def test_v2_defaults_are_the_v1_meaning():
         "market.price_sensitivity": 0.0, "scaling.data_stock": math.inf,
         "scaling.repeat_horizon": 15.4, "costs.cluster_gpus": math.inf,
         "risk.robustness_share": 0.0, "risk.robustness_effectiveness": 0.0,
-        "risk.compliance_cost": 0.0, "risk.compliance_threshold": 1e25}
+        "risk.compliance_cost": 0.0, "risk.compliance_threshold": 1e25,
+        "expectation.learning_rate": 0.5}
     assert FINETUNE_REQUIRED == list(FINETUNE_CONSTANTS)
     for key in V2_KEYS:
         p = PARAMETERS[key]
@@ -433,9 +434,17 @@ def test_bundled_files_cite_each_change_and_change_something(name, baseline):
         re.findall(r"^#\s+\[([A-Za-z0-9-]+)\]", text, re.M))
     raw = flatten(parse_toml(text))
     sc = sim.load_scenario(path)
-    for key in set(raw) - {"extends", "name", "description", "correlation"}:
-        leaf, section = key.split(".")[-1], key.split(".")[0]
-        body = _table(text, section) if "." in key else text
+    for st in sc.strategies:  # each strategy's overrides cite a source, line by line
+        body = _table(text, re.escape(f"strategies.{st.name}"))
+        for line in body.splitlines():
+            if "=" in line and not line.lstrip().startswith(("#", "description")):
+                assert TAG.search(line) and set(TAG.findall(line)) <= defined, \
+                    f"{name}: strategy {st.name} cites no defined source in {line!r}"
+    for key in set(raw) - {"extends", "name", "description", "correlation", "strategies"}:
+        leaf = key.split(".")[-1]
+        # Its table: [section], or [expectation.section] for a belief key.
+        section = key.rsplit(".", 1)[0] if key.count(".") >= 2 else key.split(".")[0]
+        body = _table(text, re.escape(section)) if "." in key else text
         lines = [l for l in body.splitlines() if re.match(rf"\s*{leaf}\s*=", l)]
         assert len(lines) == 1, key
         tags = TAG.findall(lines[0])

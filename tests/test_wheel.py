@@ -39,7 +39,8 @@ def installed_wheel(tmp_path_factory):
     env_dir = tmp / "venv"
     venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    _run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheels[0])], cwd=tmp)
+    _run([str(python), "-m", "pip", "install", "--no-deps", "--force-reinstall", "-q", str(wheels[0])],
+         cwd=tmp)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["NUMBA_CACHE_DIR"] = str(tmp / "numba-cache")
     return python, env_dir, env, tmp

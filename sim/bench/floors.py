@@ -23,13 +23,11 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..engine.reducer import kernel_args, sample_arrays
+from ..engine.reducer import kernel_args, model_args, sample_arrays
 from ..jit import jit_parallel, prange
 from ..layout import BLOCK
-from ..model import evaluate_scenario
-from ..model.evaluate import N_WORLD
-from ..model.market import N_WORK
-from ..outputs import LOSS, N_STATS, ROI
+from ..model.evaluate import evaluate_alternatives, new_scratch
+from ..outputs import LOSS, ROI
 from ..sampling.designs import build_design
 from ..sampling.draw import draw_design_scenario
 from ..sampling.rng import key_from_seed
@@ -103,39 +101,43 @@ CHUNK = 100_000
 
 @dataclass
 class Predrawn:
-    """Full parameter vectors and incident uniforms of the first scenarios,
-    and the engine's ROI for them."""
+    """Full parameter vectors and uniforms of the first scenarios, and the
+    engine's ROI for them."""
 
     theta: np.ndarray  # (m, n_parameters)
-    incident_u: np.ndarray  # (m, horizon)
+    u: np.ndarray  # (m, n_dims): sampled dimensions (not read), then the incident uniforms
     roi: np.ndarray  # (m, n_sizes)
 
 
 def predraw(plan, seed: int, m: int = CHUNK) -> Predrawn:
-    draws, incident_u, stats = sample_arrays(plan, key_from_seed(seed), 0, m)
+    draws, incident_u, _, stats = sample_arrays(plan, key_from_seed(seed), 0, m)
     theta = np.tile(plan.theta, (m, 1))
     theta[:, plan.target] = draws
-    return Predrawn(np.ascontiguousarray(theta), incident_u, stats[:, :, ROI].copy())
+    u = np.full((m, plan.n_dims), np.nan)
+    u[:, plan.n_sampled:plan.n_sampled + plan.horizon] = incident_u
+    if plan.n_belief_dims:
+        raise ValueError("the model floor does not support belief-only dimensions")
+    return Predrawn(np.ascontiguousarray(theta), u, stats[:, :, ROI].copy())
 
 
 @jit_parallel
-def model_sums(theta, incident_u, n, route, rule, log_sizes, log_n_ref, horizon, roi_sum, losses):
+def model_sums(theta, u, n, model, n_sampled, table, log_sizes, log_n_ref, horizon, n_cols,
+               roi_sum, losses):
     """Evaluate scenarios ``i % m`` for ``i < n``; per-lane sums of ROI and losses."""
     n_lanes = roi_sum.shape[0]
     m = theta.shape[0]
     n_sizes = log_sizes.shape[0]
+    flags, worlds = model
     for lane in prange(n_lanes):
-        out = np.empty((n_sizes, N_STATS))
-        work = np.empty((N_WORK, horizon))
-        theta_belief = np.empty(theta.shape[1])
-        world = np.empty((n_sizes, N_WORLD))
-        world_belief = np.empty((n_sizes, N_WORLD))
+        out = np.zeros((n_sizes, n_cols))
+        theta_world = np.empty(theta.shape[1])
+        scratch = new_scratch(theta.shape[1], n_sizes, horizon)
         acc = np.zeros(n_sizes)
         acc_loss = np.zeros(n_sizes)
         for i in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
             k = i % m
-            evaluate_scenario(theta[k], route, rule, log_sizes, log_n_ref, horizon, incident_u[k], out,
-                              work, theta_belief, world, world_belief)
+            evaluate_alternatives(theta[k], flags, worlds, log_sizes, log_n_ref, horizon, u[k],
+                                  n_sampled, table, out, scratch, theta_world)
             for j in range(n_sizes):
                 acc[j] += out[j, ROI]
                 acc_loss[j] += out[j, LOSS]
@@ -147,8 +149,8 @@ def model_run(plan, pre: Predrawn, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Sums of ROI and of losses per size over ``n`` evaluations."""
     shape = (numba.get_num_threads(), plan.n_sizes)
     roi_sum, losses = np.zeros(shape), np.zeros(shape)
-    model_sums(pre.theta, pre.incident_u, n, plan.route_code, plan.rule_code, plan.log_sizes,
-               plan.log_n_ref, plan.horizon, roi_sum, losses)
+    model_sums(pre.theta, pre.u, n, model_args(plan), plan.n_sampled, plan.table, plan.log_sizes,
+               plan.log_n_ref, plan.horizon, plan.n_columns, roi_sum, losses)
     return roi_sum.sum(axis=0), losses.sum(axis=0)
 
 

@@ -24,7 +24,8 @@ they were split among chunks and threads:
 from __future__ import annotations
 
 __all__ = ["BLOCK", "N_BINS", "PILOT", "SCALE", "coordinate", "histogram_add", "histogram_bin",
-           "merge_blocks", "merge_blocks_by_replicate", "merge_moments", "pseudo_log"]
+           "merge_blocks", "merge_blocks_by_replicate", "merge_histograms", "merge_moments",
+           "pseudo_log"]
 
 import math
 
@@ -88,6 +89,35 @@ def histogram_add(bins, x):
         bins[AT_MAX] = 1.0
     elif x == bins[MAX]:
         bins[AT_MAX] += 1.0
+
+
+@jit
+def merge_histograms(total, lanes):
+    """Fold histogram lanes ``lanes[lane, h, bin]`` into ``total[h, bin]``.
+
+    Counts add (exact integers in float64), minima and maxima are the
+    smallest and largest seen, and the counts at them add where a lane's
+    extreme equals the total's: every field is exact, so lanes and chunks
+    may arrive in any order and the result is the same.
+    """
+    for lane in range(lanes.shape[0]):
+        for h in range(lanes.shape[1]):
+            for i in range(lanes.shape[2]):
+                src = lanes[lane, h, i]
+                if src[COUNT] == 0.0:
+                    continue
+                dst = total[h, i]
+                dst[COUNT] += src[COUNT]
+                if src[MIN] < dst[MIN]:
+                    dst[MIN] = src[MIN]
+                    dst[AT_MIN] = src[AT_MIN]
+                elif src[MIN] == dst[MIN]:
+                    dst[AT_MIN] += src[AT_MIN]
+                if src[MAX] > dst[MAX]:
+                    dst[MAX] = src[MAX]
+                    dst[AT_MAX] = src[AT_MAX]
+                elif src[MAX] == dst[MAX]:
+                    dst[AT_MAX] += src[AT_MAX]
 
 
 @jit

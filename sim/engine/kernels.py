@@ -18,21 +18,21 @@ import numba
 import numpy as np
 
 from ..jit import jit_parallel, prange
-from ..model import evaluate_scenario
-from ..model.evaluate import N_WORLD
-from ..model.market import N_WORK
-from ..outputs import HISTOGRAMS, N_STATS
-from ..sampling.draw import draw_design_scenario
+from ..model.beliefs import apply_overlay
+from ..model.evaluate import evaluate_alternatives, new_scratch
+from ..outputs import NET_VALUE, ROI
+from ..sampling.rng import uniform
+from ..sampling.draw import draw_design_scenario, fill_extra_uniforms
 from .accumulators import histogram_add, histogram_bin
 
 __all__ = ["reduce_chunk", "sample_range"]
 
 
 @jit_parallel
-def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, structure,
+def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon,
-                 hist_lo, hist_inv_width, hist_offset, hist_scale, n_bins, hist,
-                 block_n, block_mean, block_m2):
+                 hist_cols, hist_lo, hist_inv_width, hist_offset, hist_scale, n_bins, hist,
+                 block_n, block_mean, block_m2, voi):
     """Evaluate blocks ``first_block .. first_block + n_blocks - 1``.
 
     Blocks are handed out to threads one at a time (the caller sets
@@ -43,48 +43,69 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     and all of them independent of which thread saw which value); block ``b``
     of the chunk writes its count, means and M2 to ``block_*[b]``. Within a
     block, sums are shifted by the block's first value for accuracy.
+
+    ``model`` is (flags, worlds): see
+    :func:`sim.model.evaluate.evaluate_alternatives`; the output has a row per
+    alternative (strategy-major) and column ``hist_cols[h]`` of each row feeds
+    histogram ``h`` of that row. ``voi`` is (dims, dummy key, bins, sums,
+    counts): when ``dims`` is not empty, block ``b`` adds every alternative's
+    objective to ``sums[b, i, bin]`` where ``bin`` is the bin of the uniform
+    behind parameter ``i`` (the last ``i`` is a dummy uniform that enters no
+    model: the noise floor), and counts the scenarios in ``counts[b, i, bin]``.
     """
     theta0 = dists[0]
-    route, rule = structure
+    flags, worlds = model
+    objective, n_uniforms = flags[0], flags[2]
+    column = NET_VALUE if objective == 0 else ROI
+    voi_dims, dummy_key, voi_bins, voi_sum, voi_count = voi
+    n_voi = voi_dims.shape[0]
     n_sampled = dists[1].shape[0]
-    n_dims = n_sampled + horizon
-    n_sizes = log_sizes.shape[0]
-    n_hist = len(HISTOGRAMS)
+    n_dims = n_sampled + horizon  # the design's uniforms; the rest have a stream of their own
+    n_sizes = block_mean.shape[1]  # rows: alternatives
+    n_cols = block_mean.shape[2]
+    n_hist = hist_cols.shape[0]
+    table = dists[8]
     for b in prange(n_blocks):
         lane = numba.get_thread_id()
-        u = np.empty(n_dims)
+        u = np.empty(n_uniforms)
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
-        theta_belief = np.empty(theta0.shape[0])
-        world = np.empty((n_sizes, N_WORLD))
-        world_belief = np.empty((n_sizes, N_WORLD))
-        out = np.empty((n_sizes, N_STATS))
-        work = np.empty((N_WORK, horizon))
-        shift = np.empty((n_sizes, N_STATS))
-        s1 = np.empty((n_sizes, N_STATS))
-        s2 = np.empty((n_sizes, N_STATS))
+        theta_world = np.empty(theta0.shape[0])
+        scratch = new_scratch(theta0.shape[0], log_sizes.shape[0], horizon)
+        out = np.zeros((n_sizes, n_cols))
+        shift = np.empty((n_sizes, n_cols))
+        s1 = np.empty((n_sizes, n_cols))
+        s2 = np.empty((n_sizes, n_cols))
         # Flat views: one simple loop over every (size, statistic) vectorizes.
-        out_flat = out.reshape(n_sizes * N_STATS)
-        shift_flat = shift.reshape(n_sizes * N_STATS)
-        s1_flat = s1.reshape(n_sizes * N_STATS)
-        s2_flat = s2.reshape(n_sizes * N_STATS)
+        out_flat = out.reshape(n_sizes * n_cols)
+        shift_flat = shift.reshape(n_sizes * n_cols)
+        s1_flat = s1.reshape(n_sizes * n_cols)
+        s2_flat = s2.reshape(n_sizes * n_cols)
         first = (first_block + b) * block_size
         last = min(first + block_size, n_total)
         s1[:] = 0.0
         s2[:] = 0.0
         for s in range(first, last):
             draw_design_scenario(key, s, n_dims, block_size, dists, design, copula, u, z, theta)
-            evaluate_scenario(theta, route, rule, log_sizes, log_n_ref, horizon, u[n_sampled:], out,
-                              work, theta_belief, world, world_belief)
+            fill_extra_uniforms(key, s, n_dims, u)
+            evaluate_alternatives(theta, flags, worlds, log_sizes, log_n_ref, horizon, u, n_sampled,
+                                  table, out, scratch, theta_world)
+            if n_voi > 0:
+                for i in range(n_voi + 1):
+                    ui = u[voi_dims[i]] if i < n_voi else uniform(dummy_key, np.uint64(s))
+                    k = min(int(ui * voi_bins), voi_bins - 1)
+                    voi_count[b, i, k] += 1.0
+                    for a in range(n_sizes):
+                        voi_sum[b, i, k, a] += out[a, column]
             if s == first:
                 shift[:] = out
-            for k in range(n_sizes * N_STATS):
+            for k in range(n_sizes * n_cols):
                 dx = out_flat[k] - shift_flat[k]
                 s1_flat[k] += dx
                 s2_flat[k] += dx * dx
             for j in range(n_sizes):
                 for h in range(n_hist):
-                    x = out[j, HISTOGRAMS[h]]
+                    x = out[j, hist_cols[h]]
                     hh = n_hist * j + h
                     i = histogram_bin(x, hist_lo[hh], hist_inv_width[hh], hist_offset[hh],
                                       hist_scale[hh], n_bins)
@@ -92,37 +113,54 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         m = last - first
         block_n[b] = m
         for j in range(n_sizes):
-            for k in range(N_STATS):
+            for k in range(n_cols):
                 mean_dx = s1[j, k] / m
                 block_mean[b, j, k] = shift[j, k] + mean_dx
                 block_m2[b, j, k] = max(s2[j, k] - s1[j, k] * mean_dx, 0.0)
 
 
 @jit_parallel
-def sample_range(key, first, n, block_size, dists, design, copula, structure,
-                 log_sizes, log_n_ref, horizon, draws, incident_u, stats):
-    """Keep every draw: ``draws[i]`` (sampled parameters), ``incident_u[i]``
-    and ``stats[i, size, STAT]`` for scenarios ``first .. first + n - 1``."""
+def sample_range(key, first, n, block_size, dists, design, copula, model,
+                 log_sizes, log_n_ref, horizon, draws, incident_u, extra_u, belief_draws, stats):
+    """Keep every draw: ``draws[i]`` (sampled parameters), ``incident_u[i]``,
+    ``extra_u[i]`` (the uniforms of their own, after the incident ones: keys
+    that only a belief or a strategy makes uncertain), ``belief_draws[i]``
+    (the first strategy's believed value of each of its belief keys) and
+    ``stats[i, row, column]`` (a row per alternative) for scenarios
+    ``first .. first + n - 1``."""
     theta0, target = dists[0], dists[1]
-    route, rule = structure
+    flags, worlds = model
+    n_uniforms = flags[2]
     n_sampled = target.shape[0]
     n_dims = n_sampled + horizon
-    n_sizes = log_sizes.shape[0]
+    n_extra = extra_u.shape[1]
+    table = dists[8]
     n_lanes = 64
     for lane in prange(n_lanes):
-        u = np.empty(n_dims)
+        u = np.empty(n_uniforms)
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
+        theta_world = np.empty(theta0.shape[0])
         theta_belief = np.empty(theta0.shape[0])
-        world = np.empty((n_sizes, N_WORLD))
-        world_belief = np.empty((n_sizes, N_WORLD))
-        work = np.empty((N_WORK, horizon))
+        scratch = new_scratch(theta0.shape[0], log_sizes.shape[0], horizon)
         for i in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
             draw_design_scenario(key, first + i, n_dims, block_size, dists, design, copula,
                                  u, z, theta)
-            evaluate_scenario(theta, route, rule, log_sizes, log_n_ref, horizon, u[n_sampled:],
-                              stats[i], work, theta_belief, world, world_belief)
+            fill_extra_uniforms(key, first + i, n_dims, u)
+            evaluate_alternatives(theta, flags, worlds, log_sizes, log_n_ref, horizon, u, n_sampled,
+                                  table, stats[i], scratch, theta_world)
             for d in range(n_sampled):
                 draws[i, d] = theta[target[d]]
             for t in range(horizon):
                 incident_u[i, t] = u[n_sampled + t]
+            for e in range(n_extra):
+                extra_u[i, e] = u[n_sampled + horizon + e]
+            if belief_draws.shape[1] > 0:  # the first world's belief, as the kernel drew it
+                overlay, belief = worlds[3:13], worlds[13:23]
+                theta_world[:] = theta
+                apply_overlay(theta_world, overlay, overlay[9][0], overlay[9][1], u, table)
+                # The believed draws themselves (before the pool is multiplied by the hype).
+                theta_belief[:] = theta_world
+                apply_overlay(theta_belief, belief, belief[9][0], belief[9][1], u, table)
+                for b in range(belief_draws.shape[1]):
+                    belief_draws[i, b] = theta_belief[belief[0][belief[9][0] + b]]

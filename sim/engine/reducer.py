@@ -7,6 +7,34 @@
 Results depend only on (plan, seed, n): scenario ``s`` always uses the same
 uniforms (:mod:`sim.sampling.rng`), moments are merged in fixed block order,
 and histogram counts are exact (:mod:`sim.engine.accumulators`).
+
+Work is split in two, so that chunks can be computed elsewhere (another
+process, a Dask worker: :mod:`sim.distributed`) and merged here:
+
+* :meth:`Reducer.compute_chunk` runs the kernel on a run of whole blocks with
+  fresh arrays and returns a :class:`ChunkState`: named arrays, each with its
+  merge rule (:data:`STATE_RULES`).
+* :meth:`Reducer.merge_chunk` folds a ChunkState in. Chunks must arrive in
+  block order; every array merges by its rule:
+
+  - ``"blocks in order"`` (:data:`BLOCKS`): axis 0 is the chunk's blocks. The
+    moments ``block_n``, ``block_mean`` and ``block_m2`` fold with Chan's
+    update (overall and per replicate); any other such array is a sum per
+    block, added block by block into ``Reducer.sums[name]``.
+  - ``"histogram"`` (:data:`HISTOGRAM`): axis 0 is lanes; folded exactly
+    (counts add, minima and maxima), so in any order.
+
+New per-block state (say value-of-information sums per block) is an entry in
+:data:`STATE_RULES` and in ``Reducer.block_shapes``, written by the kernel;
+its total is then ``Reducer.sums[name]`` with no change to the merge.
+
+An *executor* computes chunks elsewhere. It has two methods:
+``ranges(plan, seed, design)`` returns the histogram ranges of the pilot
+(:func:`pilot_ranges`, computed however it likes, as long as it is scenarios
+``0 .. PILOT-1``), and ``states(reducer, layout, n_to, progress)`` returns
+the :class:`ChunkState` of every ``(first_block, n_blocks)`` of ``layout``,
+in that order. :func:`reduce` and :func:`reduce_to_target` take one; without
+it, chunks are computed here, one after another.
 """
 
 from __future__ import annotations
@@ -14,79 +42,108 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numba
 import numpy as np
 
-from .. import signals
 from ..checks import check_n
 from ..errors import SimError
 from ..layout import BLOCK, PILOT
-from ..outputs import HISTOGRAMS, INVESTMENT, N_STATS, NET_VALUE, STAT_BY_NAME
+from ..outputs import HISTOGRAMS, INVESTMENT, NET_VALUE, PATH_MTM, STAT_BY_NAME, path_column
 from ..plan import Plan
 from ..sampling.designs import Design, build_design, design_size
 from ..sampling.rng import key_from_seed
+from .. import signals
 from . import accumulators, kernels
 from .accumulators import SCALE
 from .sketch import Histograms
 
-__all__ = ["CHUNK_SECONDS", "DEFAULT_CHUNK", "NonFinite", "Reducer", "Reduction", "Target",
-           "advance_to_target", "kernel_args", "reduce", "reduce_to_target", "sample_arrays",
-           "target_schedule"]
+__all__ = ["BLOCKS", "CHUNK_SECONDS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIELDS", "STATE_RULES",
+           "ChunkState", "NonFinite", "Reducer", "Reduction", "Target", "advance_to_target",
+           "blocks_per_chunk", "chunk_layout", "kernel_args", "make_reducer", "pilot",
+           "pilot_ranges", "reduce", "reduce_to_target", "sample_arrays", "target_schedule"]
 
 DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios: the largest chunk
-#: Wall time a chunk should take when the chunk size is left to the reducer:
-#: long enough to keep the threads busy, short enough that an interrupt, a
-#: checkpoint and the progress bar come between chunks several times a second.
+#: Wall time a chunk should take when the chunk size is left to the reducer
+#: (and chunks run here): long enough to keep the threads busy, short enough
+#: that an interrupt, a checkpoint and the progress bar come between chunks
+#: several times a second. Chunking never changes the numbers.
 CHUNK_SECONDS = 0.2
+VOI_GROUPS = 8  # independent groups of blocks for the standard errors of EVPPI
+DUMMY_SALT = 0x5EED_D077_1E55_0000  # keys the dummy parameter's uniform stream
+
+#: Merge rule of a per-block array: axis 0 is the chunk's blocks, folded into
+#: the totals block by block, in block order.
+BLOCKS = "blocks in order"
+#: Merge rule of histogram lanes: axis 0 is lanes, merged exactly in any order.
+HISTOGRAM = "histogram"
+#: Merge rule of per-block sums kept in groups: block b adds into group
+#: b % G (the EVPPI sums, whose group spread gives standard errors).
+GROUPED = "blocks into groups"
+#: The arrays a chunk returns and how each merges.
+STATE_RULES: dict[str, str] = {
+    "block_n": BLOCKS,  # (n_blocks,) int64: scenarios in each block
+    "block_mean": BLOCKS,  # (n_blocks, n_sizes, n_columns)
+    "block_m2": BLOCKS,  # (n_blocks, n_sizes, n_columns)
+    "hist": HISTOGRAM,  # (n_lanes, n_hist * n_sizes, n_bins + 2, 5)
+    "voi_sum": GROUPED,  # (n_blocks, n_parameters + 1, bins, n_rows): objective sums (decide)
+    "voi_count": GROUPED,  # (n_blocks, n_parameters + 1, bins): scenarios per bin (decide)
+}
+#: The per-block arrays that fold together with Chan's update; every other
+#: ``BLOCKS`` array is a sum, added in block order.
+MOMENT_FIELDS = ("block_n", "block_mean", "block_m2")
 
 
-@dataclass
-class Reduction:
-    """Everything ``run`` accumulates: moments and histograms."""
+@dataclass(frozen=True, eq=False)
+class ChunkState(Mapping):
+    """The mergeable state of blocks ``first_block .. first_block + n_blocks - 1``
+    of a run of ``n_to`` scenarios: named arrays (``state["block_mean"]``) and
+    the merge rule of each (``state.rules[name]``, :data:`BLOCKS` or
+    :data:`HISTOGRAM`). Plain NumPy arrays and numbers, so it pickles."""
 
-    n: int
-    mean: np.ndarray  # (n_sizes, N_STATS)
-    m2: np.ndarray  # (n_sizes, N_STATS)
-    hist_count: np.ndarray  # (2 * n_sizes, bins): roi, roi_expected per size
-    hist_min: np.ndarray
-    hist_max: np.ndarray
-    hist_at_min: np.ndarray  # values equal to the bin minimum (point masses)
-    hist_at_max: np.ndarray  # values equal to the bin maximum
-    rep_n: np.ndarray  # (R,) scenarios per replicate (R = 1 for random)
-    rep_mean: np.ndarray  # (R, n_sizes, N_STATS)
-    rep_m2: np.ndarray
-    elapsed: float
+    first_block: int
+    n_blocks: int
+    n_to: int
+    arrays: dict[str, np.ndarray]
+    rules: dict[str, str]
 
-    def histogram_of(self, size: int, stat: int) -> tuple[np.ndarray, ...]:
-        """The histogram of statistic ``stat`` (one of
-        :data:`sim.outputs.HISTOGRAMS`) at size index ``size``."""
-        return self.histogram(len(HISTOGRAMS) * size + HISTOGRAMS.index(stat))
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
 
-    def histogram(self, h: int) -> tuple[np.ndarray, ...]:
-        """Count, min, max, count at min and count at max of histogram ``h``
-        (``len(HISTOGRAMS) * j + k``: statistic ``HISTOGRAMS[k]`` of size j)."""
-        return (self.hist_count[h], self.hist_min[h], self.hist_max[h],
-                self.hist_at_min[h], self.hist_at_max[h])
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.arrays)
 
-    def standard_error(self) -> np.ndarray:
-        """Monte Carlo standard error of every mean, (n_sizes, N_STATS).
-
-        Independent draws: sample standard deviation / sqrt(n). Replicated
-        designs (LHS, Sobol'): standard deviation of the R replicate means /
-        sqrt(R), since the plain formula does not hold for them.
-        """
-        if len(self.rep_n) == 1:
-            return np.sqrt(self.m2 / max(self.n - 1, 1)) / math.sqrt(self.n)
-        R = len(self.rep_n)
-        return self.rep_mean.std(axis=0, ddof=1) / math.sqrt(R)
+    def __len__(self) -> int:
+        return len(self.arrays)
 
     @property
-    def n_replicates(self) -> int:
-        return len(self.rep_n)
+    def first(self) -> int:
+        """The first scenario of the chunk."""
+        return self.first_block * BLOCK
+
+    @property
+    def stop(self) -> int:
+        """One past the last scenario of the chunk."""
+        return min(self.n_to, (self.first_block + self.n_blocks) * BLOCK)
+
+    def names(self, rule: str) -> list[str]:
+        return [name for name in self.arrays if self.rules[name] == rule]
+
+    def compact(self) -> ChunkState:
+        """The same state with every histogram's lanes folded into one
+        (exactly), to send fewer bytes."""
+        arrays = dict(self.arrays)
+        for name in self.names(HISTOGRAM):
+            lanes = arrays[name]
+            one = np.zeros((1,) + lanes.shape[1:])
+            one[..., accumulators.MIN] = np.inf
+            one[..., accumulators.MAX] = -np.inf
+            accumulators.merge_histograms(one[0], lanes)
+            arrays[name] = one
+        return ChunkState(self.first_block, self.n_blocks, self.n_to, arrays, dict(self.rules))
 
 
 @dataclass(frozen=True)
@@ -124,6 +181,56 @@ class NonFinite:
                    ranks=mean_rank)
 
 
+@dataclass
+class Reduction:
+    """Everything ``run`` accumulates: moments and histograms."""
+
+    n: int
+    mean: np.ndarray  # (n_sizes, n_columns): the model's output columns
+    m2: np.ndarray  # (n_sizes, n_columns)
+    hist_count: np.ndarray  # (n_hist * n_sizes, bins): the hist_cols of each size
+    hist_min: np.ndarray
+    hist_max: np.ndarray
+    hist_at_min: np.ndarray  # values equal to the bin minimum (point masses)
+    hist_at_max: np.ndarray  # values equal to the bin maximum
+    rep_n: np.ndarray  # (R,) scenarios per replicate (R = 1 for random)
+    rep_mean: np.ndarray  # (R, n_sizes, n_columns)
+    rep_m2: np.ndarray
+    elapsed: float
+    hist_cols: np.ndarray = None  # output columns with a histogram (histogram_columns)
+    voi_sum: np.ndarray = None  # (VOI_GROUPS, n_parameters + 1, bins, n_rows): objective sums
+    voi_count: np.ndarray = None  # (VOI_GROUPS, n_parameters + 1, bins): scenarios per bin
+    sums: dict[str, np.ndarray] = field(default_factory=dict)  # totals of per-block sums
+
+    def histogram_of(self, size: int, column: int) -> tuple[np.ndarray, ...]:
+        """The histogram of output ``column`` (one of ``hist_cols``) at size
+        index ``size``."""
+        cols = list(self.hist_cols)
+        return self.histogram(len(cols) * size + cols.index(column))
+
+    def histogram(self, h: int) -> tuple[np.ndarray, ...]:
+        """Count, min, max, count at min and count at max of histogram ``h``
+        (``len(hist_cols) * j + k``: column ``hist_cols[k]`` of size j)."""
+        return (self.hist_count[h], self.hist_min[h], self.hist_max[h],
+                self.hist_at_min[h], self.hist_at_max[h])
+
+    def standard_error(self) -> np.ndarray:
+        """Monte Carlo standard error of every mean, (n_sizes, n_columns).
+
+        Independent draws: sample standard deviation / sqrt(n). Replicated
+        designs (LHS, Sobol'): standard deviation of the R replicate means /
+        sqrt(R), since the plain formula does not hold for them.
+        """
+        if len(self.rep_n) == 1:
+            return np.sqrt(self.m2 / max(self.n - 1, 1)) / math.sqrt(self.n)
+        R = len(self.rep_n)
+        return self.rep_mean.std(axis=0, ddof=1) / math.sqrt(R)
+
+    @property
+    def n_replicates(self) -> int:
+        return len(self.rep_n)
+
+
 def plan_args(plan: Plan) -> tuple:
     return (plan.theta, plan.target, plan.family, plan.par, plan.lo, plan.span,
             plan.offset, plan.n_table, plan.table)
@@ -134,22 +241,85 @@ def kernel_args(plan: Plan, design: Design) -> tuple:
     return plan_args(plan), design.args(), (plan.corr_dims, plan.corr_chol)
 
 
-def structure_args(plan: Plan) -> tuple[int, int]:
-    """The structural choices the model kernels take: (route, compute rule)."""
-    return plan.route_code, plan.rule_code
+def model_args(plan: Plan) -> tuple:
+    """What the model kernels take besides the parameters: the flags
+    (objective, path on, uniforms per scenario) and the worlds (per strategy:
+    route, compute rule, belief expects incidents; the reality and belief
+    overlays)."""
+    flags = (plan.objective_code, int(plan.path), plan.n_uniforms)
+    # One flat tuple of arrays: parallel loops cannot take tuples of tuples.
+    worlds = (plan.s_route, plan.s_rule, plan.s_belief_incidents) + plan.overlay + plan.belief
+    return flags, worlds
+
+
+def no_voi(plan: Plan) -> tuple:
+    """The kernels' VOI argument when no value of information is computed."""
+    return (np.zeros(0, dtype=np.int64), np.uint64(0), 1, np.zeros((1, 1, 1, 1)), np.zeros((1, 1, 1)))
+
+
+def histogram_columns(plan: Plan) -> np.ndarray:
+    """Output columns sketched by a histogram per size: ROI, expected ROI,
+    net value, and the mark-to-market ROI of every year when the path is on."""
+    cols = list(HISTOGRAMS)
+    if plan.path:
+        cols += [path_column(t, PATH_MTM) for t in range(plan.horizon + 1)]
+    return np.asarray(cols, dtype=np.int64)
 
 
 def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = None):
-    """Draws, incident uniforms and per-size statistics of ``n`` scenarios."""
+    """Draws, incident uniforms, believed draws and per-size outputs of ``n``
+    scenarios (``stats[i, size, column]``, with the path columns if on)."""
     if design is None:
         design = build_design("random", 0, first + n, plan.n_dims)
     draws = np.empty((n, plan.n_sampled))
     incident_u = np.empty((n, plan.horizon))
-    stats = np.empty((n, plan.n_sizes, N_STATS))
-    kernels.sample_range(key, first, n, BLOCK, *kernel_args(plan, design), structure_args(plan),
+    extra_u = np.empty((n, plan.n_belief_dims))
+    belief_draws = np.empty((n, len(plan.belief_keys)))
+    stats = np.zeros((n, plan.n_rows, plan.n_columns))
+    kernels.sample_range(key, first, n, BLOCK, *kernel_args(plan, design), model_args(plan),
                          plan.log_sizes, plan.log_n_ref,
-                         plan.horizon, draws, incident_u, stats)
-    return draws, incident_u, stats
+                         plan.horizon, draws, incident_u, extra_u, belief_draws, stats)
+    return draws, incident_u, belief_draws, stats
+
+
+def chunk_layout(n_from: int, n_to: int, blocks_per_chunk: int) -> list[tuple[int, int]]:
+    """``(first_block, n_blocks)`` of the chunks of scenarios ``n_from .. n_to - 1``
+    (``n_from`` a whole number of blocks)."""
+    if n_from % BLOCK:
+        raise SimError("internal: cannot advance past a partial block")
+    first, last = n_from // BLOCK, math.ceil(n_to / BLOCK)
+    return [(b, min(blocks_per_chunk, last - b)) for b in range(first, last, blocks_per_chunk)]
+
+
+def blocks_per_chunk(chunk_size: int | None) -> int:
+    """Whole blocks per chunk for a ``chunk_size`` in scenarios (None: the default)."""
+    chunk = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
+    if chunk < 1:
+        raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
+    return max(1, math.ceil(chunk / BLOCK))
+
+
+def pilot(plan: Plan, key, design: Design) -> tuple[Histograms, NonFinite | None]:
+    """Histogram ranges from the pilot, scenarios ``0 .. PILOT-1`` (the same
+    for any chunking), with no lanes; and where the pilot's statistics are
+    not finite (None when they all are: a caller refuses the run otherwise)."""
+    pilot_n = min(design.n, PILOT)
+    draws, _, _, stats = sample_arrays(plan, key, 0, pilot_n, design)
+    finding = NonFinite.of_pilot(draws, stats)
+    hist_cols = histogram_columns(plan)
+    pilot_values = stats[:, :, hist_cols].reshape(pilot_n, -1)
+    with warnings.catch_warnings():
+        if finding is not None:  # ranges of NaN: the caller refuses the run
+            warnings.simplefilter("ignore", RuntimeWarning)
+        with np.errstate(all="ignore" if finding is not None else "warn"):
+            offset, scale = histogram_maps(stats, hist_cols)
+            ranges = Histograms.from_pilot(pilot_values, 0, offset=offset, scale=scale)
+    return ranges, finding
+
+
+def pilot_ranges(plan: Plan, key, design: Design) -> Histograms:
+    """The histogram ranges of :func:`pilot`."""
+    return pilot(plan, key, design)[0]
 
 
 class Reducer:
@@ -158,106 +328,175 @@ class Reducer:
     ``advance(n)`` evaluates scenarios up to ``n`` (a multiple of the block
     size, except for the last call); ``result()`` returns the reduction so
     far. Because blocks and the histogram pilot are fixed, the state after
-    ``advance(n)`` is the same however the work was split.
+    ``advance(n)`` is the same however the work was split. ``ranges`` are the
+    pilot's histogram ranges (:func:`pilot_ranges`), computed here if not
+    given (and then ``pilot_finding`` says whether its statistics were finite).
 
-    Without a ``chunk_size``, chunks are sized to take about
+    Without a ``chunk_size``, chunks computed here are sized to take about
     :data:`CHUNK_SECONDS` (at most :data:`DEFAULT_CHUNK` scenarios). Each
     chunk is one :func:`sim.signals.deferred` step, so an interrupt lands
     between chunks, when the state is whole: :meth:`state` is then every
     array of it, which :meth:`load_state` puts back (checkpoints).
     """
 
-    #: Arrays rewritten by every chunk before they are read: not state.
-    SCRATCH = ("block_n", "block_mean", "block_m2")
-
-    def __init__(self, plan: Plan, seed: int, design: Design, chunk_size: int | None = None):
+    def __init__(self, plan: Plan, seed: int, design: Design, chunk_size: int | None = None,
+                 ranges: Histograms | None = None, voi: bool = False):
         self.start = time.perf_counter()
         self.plan = plan
         self.design = design
         self.key = key_from_seed(seed)
-        chunk = DEFAULT_CHUNK if chunk_size is None else int(chunk_size)
-        if chunk < 1:
-            raise SimError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
-        self.blocks_per_chunk = max(1, math.ceil(chunk / BLOCK))
+        self.blocks_per_chunk = blocks_per_chunk(chunk_size)
         self.adaptive = chunk_size is None
         # Adaptive chunks start at one block per thread and grow from there.
         self.chunk_blocks = min(self.blocks_per_chunk, max(1, numba.get_num_threads()))
         self.elapsed_before = 0.0  # seconds of earlier sessions (a resumed checkpoint)
         self.n = 0
-        n_sizes = plan.n_sizes
+        n_sizes = plan.n_rows  # a row per alternative (strategy, size)
+        n_cols = plan.n_columns
         # Pilot: the first scenarios set the histogram ranges (the same for any
         # chunking, since they are always scenarios 0 .. PILOT-1).
-        pilot_n = min(design.n, PILOT)
-        draws, _, pilot = sample_arrays(plan, self.key, 0, pilot_n, design)
+        self.hist_cols = histogram_columns(plan)
         #: Non-finite statistics in the pilot (None when all are finite).
-        self.pilot_finding = NonFinite.of_pilot(draws, pilot)
-        pilot_values = pilot[:, :, list(HISTOGRAMS)].reshape(pilot_n, -1)
-        with warnings.catch_warnings():
-            if self.pilot_finding is not None:  # ranges of NaN: the caller refuses the run
-                warnings.simplefilter("ignore", RuntimeWarning)
-                np_state = np.seterr(all="ignore")
-            try:
-                offset, scale = histogram_maps(pilot)
-                self.hist = Histograms.from_pilot(pilot_values, numba.get_num_threads(),
-                                                  offset=offset, scale=scale)
-            finally:
-                if self.pilot_finding is not None:
-                    np.seterr(**np_state)
+        self.pilot_finding = None
+        if ranges is None:
+            ranges, self.pilot_finding = pilot(plan, self.key, design)
+        self.ranges = ranges
+        self.hist = self.ranges.with_lanes(1)  # every chunk's lanes, merged
         self.total_n = np.zeros(1, dtype=np.int64)
-        self.mean = np.zeros((n_sizes, N_STATS))
-        self.m2 = np.zeros((n_sizes, N_STATS))
+        self.mean = np.zeros((n_sizes, n_cols))
+        self.m2 = np.zeros((n_sizes, n_cols))
         R = design.n_replicates
         self.rep_n = np.zeros(R, dtype=np.int64)
-        self.rep_mean = np.zeros((R, n_sizes, N_STATS))
-        self.rep_m2 = np.zeros((R, n_sizes, N_STATS))
-        bpc = self.blocks_per_chunk
-        self.block_n = np.zeros(bpc, dtype=np.int64)
-        self.block_mean = np.zeros((bpc, n_sizes, N_STATS))
-        self.block_m2 = np.zeros((bpc, n_sizes, N_STATS))
-        self.args = kernel_args(plan, design) + (structure_args(plan),)
+        self.rep_mean = np.zeros((R, n_sizes, n_cols))
+        self.rep_m2 = np.zeros((R, n_sizes, n_cols))
+        #: Shape after the block axis and dtype of every BLOCKS array of a chunk.
+        self.block_shapes: dict[str, tuple[tuple[int, ...], Any]] = {
+            "block_n": ((), np.int64),
+            "block_mean": ((n_sizes, n_cols), np.float64),
+            "block_m2": ((n_sizes, n_cols), np.float64),
+        }
+        #: Totals of the BLOCKS arrays that are sums (all but MOMENT_FIELDS).
+        self.sums: dict[str, np.ndarray] = {}
+        self.args = kernel_args(plan, design) + (model_args(plan),)
+        # Value of information (MODEL.md section 12): objective sums per
+        # (parameter, bin, alternative), per block, then merged in block order
+        # into VOI_GROUPS groups (block b in group b % VOI_GROUPS) whose spread
+        # gives the standard errors. The last parameter is a dummy uniform.
+        if voi:
+            dims = list(range(plan.n_sampled)) + list(range(plan.n_dims, plan.n_uniforms))
+            self.voi_dims = np.asarray(dims, dtype=np.int64)
+            n_par, bins = len(dims) + 1, plan.voi_bins
+            # As many groups as blocks, up to VOI_GROUPS: every group holds data.
+            n_blocks = math.ceil(design.n / BLOCK)
+            if n_blocks < 2:
+                raise SimError(f"n_scenarios: the value of information needs at least "
+                               f"{2 * BLOCK:,} scenarios (two blocks) for its standard errors; "
+                               f"got {design.n:,}")
+            self.voi_groups = min(VOI_GROUPS, n_blocks)
+            self.block_shapes["voi_sum"] = ((n_par, bins, n_sizes), np.float64)
+            self.block_shapes["voi_count"] = ((n_par, bins), np.float64)
+            self.grouped = {name: np.zeros((self.voi_groups,) + self.block_shapes[name][0])
+                            for name in ("voi_sum", "voi_count")}
+            self.voi_key = np.uint64(self.key) ^ np.uint64(DUMMY_SALT)
+        else:
+            self.voi_dims = None
+            self.grouped = {}
 
-    def advance(self, n_to: int, progress: Any = None,
+    def layout(self, n_to: int) -> list[tuple[int, int]]:
+        """``(first_block, n_blocks)`` of the chunks from here to ``n_to``:
+        the fixed split that ``advance`` uses, wherever the chunks run."""
+        return chunk_layout(self.n, n_to, self.blocks_per_chunk)
+
+    def compute_chunk(self, first_block: int, n_blocks: int, n_to: int) -> ChunkState:
+        """Run the kernel on blocks ``first_block .. first_block + n_blocks - 1``
+        (scenarios below ``n_to``) with fresh arrays; the state of the reducer
+        is not touched."""
+        arrays = {name: np.zeros((n_blocks,) + shape, dtype=dtype)
+                  for name, (shape, dtype) in self.block_shapes.items()}
+        plan, hist = self.plan, self.ranges
+        lanes = hist.empty_lanes(numba.get_num_threads())  # one per thread id
+        with numba.parallel_chunksize(1):  # blocks to threads one at a time
+            kernels.reduce_chunk(self.key, first_block, n_blocks, n_to, BLOCK, *self.args,
+                                 plan.log_sizes, plan.log_n_ref, plan.horizon,
+                                 self.hist_cols, hist.lo, hist.inv_width, hist.offset,
+                                 hist.scale, hist.n_bins,
+                                 lanes, arrays["block_n"], arrays["block_mean"], arrays["block_m2"],
+                                 self._voi_args(arrays))
+        arrays["hist"] = lanes
+        return ChunkState(first_block, n_blocks, n_to, arrays,
+                          {name: STATE_RULES[name] for name in arrays})
+
+    def absorb_histograms(self, state: ChunkState) -> ChunkState:
+        """Fold the histograms of ``state`` in now (they merge in any order)
+        and return the rest of it, for :meth:`merge_chunk` in block order."""
+        for name in state.names(HISTOGRAM):
+            self.hist.absorb(state[name])
+        rest = {name: a for name, a in state.arrays.items() if state.rules[name] != HISTOGRAM}
+        return ChunkState(state.first_block, state.n_blocks, state.n_to, rest,
+                          {name: state.rules[name] for name in rest})
+
+    def merge_chunk(self, state: ChunkState) -> None:
+        """Fold ``state`` in: it must be the next chunk in block order."""
+        if self.n % BLOCK or state.first_block != self.n // BLOCK:
+            raise SimError(f"internal: chunks merge in block order: expected block "
+                           f"{self.n // BLOCK} (after {self.n:,} scenarios), got block "
+                           f"{state.first_block}")
+        unknown = {name: rule for name, rule in state.rules.items()
+                   if STATE_RULES.get(name) != rule}
+        if unknown or any(name not in state for name in MOMENT_FIELDS):
+            raise SimError(f"internal: a chunk's state does not match STATE_RULES: {unknown}")
+        nb = state.n_blocks
+        for name in state.names(HISTOGRAM):
+            self.hist.absorb(state[name])
+        accumulators.merge_blocks(self.total_n, self.mean, self.m2, state["block_n"],
+                                  state["block_mean"], state["block_m2"], nb)
+        if self.design.replicated:
+            accumulators.merge_blocks_by_replicate(
+                self.rep_n, self.rep_mean, self.rep_m2, state["block_n"], state["block_mean"],
+                state["block_m2"], state.first_block, nb)
+        for name in state.names(GROUPED):  # block b into group b % G, in block order
+            for b in range(nb):
+                self.grouped[name][(state.first_block + b) % self.voi_groups] += state[name][b]
+        for name in state.names(BLOCKS):
+            if name in MOMENT_FIELDS:
+                continue
+            blocks = state[name]
+            total = self.sums.setdefault(name, np.zeros(blocks.shape[1:], dtype=blocks.dtype))
+            for b in range(nb):  # in block order, so the float sums are fixed
+                total += blocks[b]
+        self.n = state.stop
+
+    def advance(self, n_to: int, progress: Any = None, executor: Any = None,
                 between: Callable[[Reducer], None] | None = None) -> None:
-        """Evaluate scenarios up to ``n_to``. After every chunk, ``progress``
-        (a tqdm-like bar) is updated and ``between(self)`` is called: the
-        state is whole there, so it may be saved."""
-        block = BLOCK
-        if self.n % block and n_to > self.n:
+        """Evaluate scenarios up to ``n_to`` (chunks by ``executor`` if given).
+        After every chunk, ``progress`` (a tqdm-like bar) is updated and
+        ``between(self)`` is called: the state is whole there, so it may be
+        saved."""
+        if executor is not None:
+            states = executor.states(self, self.layout(n_to), n_to, progress)
+            for state in states:
+                with signals.deferred():
+                    self.merge_chunk(state)
+                if between is not None:
+                    between(self)
+            return
+        if self.n % BLOCK and n_to > self.n:
             raise SimError("internal: cannot advance past a partial block")
-        hist = self.hist
-        first_block = self.n // block
-        last_block = math.ceil(n_to / block)
-        hist.ensure_lanes(numba.get_num_threads())  # one histogram per thread id
+        first_block, last_block = self.n // BLOCK, math.ceil(n_to / BLOCK)
         while first_block < last_block:
             nb = min(self.chunk_blocks if self.adaptive else self.blocks_per_chunk,
                      last_block - first_block)
             began = time.perf_counter()
+            before = self.n
             with signals.deferred():  # an interrupt waits for the whole chunk
-                self._chunk(first_block, nb, n_to)
-                done = min(n_to, (first_block + nb) * block)
-                step = done - self.n
-                self.n = done
+                self.merge_chunk(self.compute_chunk(first_block, nb, n_to))
             if self.adaptive:
                 self._tune(nb, time.perf_counter() - began)
             if progress is not None:
-                progress.update(step)
+                progress.update(self.n - before)
             if between is not None:
                 between(self)
             first_block += nb
-
-    def _chunk(self, first_block: int, nb: int, n_to: int) -> None:
-        plan, hist = self.plan, self.hist
-        with numba.parallel_chunksize(1):  # blocks to threads one at a time
-            kernels.reduce_chunk(self.key, first_block, nb, n_to, BLOCK, *self.args,
-                                 plan.log_sizes, plan.log_n_ref, plan.horizon,
-                                 hist.lo, hist.inv_width, hist.offset, hist.scale, hist.n_bins,
-                                 hist.data, self.block_n, self.block_mean, self.block_m2)
-        accumulators.merge_blocks(self.total_n, self.mean, self.m2, self.block_n,
-                                  self.block_mean, self.block_m2, nb)
-        if self.design.replicated:
-            accumulators.merge_blocks_by_replicate(
-                self.rep_n, self.rep_mean, self.rep_m2, self.block_n, self.block_mean,
-                self.block_m2, first_block, nb)
 
     def _tune(self, nb: int, seconds: float) -> None:
         """The next chunk's blocks: about CHUNK_SECONDS of work, growing at
@@ -267,18 +506,20 @@ class Reducer:
         self.chunk_blocks = max(1, min(self.blocks_per_chunk, want, 2 * nb))
 
     def warm_up(self) -> None:
-        """Compile (or load from the cache) the chunk kernels: a chunk of no
+        """Compile (or load from the cache) the chunk kernel: a chunk of no
         blocks, which changes nothing."""
-        self._chunk(self.n // BLOCK, 0, self.n)
+        self.compute_chunk(self.n // BLOCK, 0, self.n)
 
     # ------------------------------------------------------------ checkpoints
     def state(self) -> dict[str, np.ndarray]:
         """Every array of the streaming state, by name: the reducer's
-        (``reducer.NAME``) and its histograms' (``hist.NAME``), except
-        :data:`SCRATCH`. Arrays added to either class are included without
-        further code. With ``n``, this is all a checkpoint needs."""
-        out = {f"reducer.{k}": v for k, v in vars(self).items()
-               if isinstance(v, np.ndarray) and k not in self.SCRATCH}
+        (``reducer.NAME``), its per-block sums (``sums.NAME``) and grouped
+        sums (``grouped.NAME``), and its merged histograms' (``hist.NAME``).
+        Arrays added to any of these are included without further code. With
+        ``n``, this is all a checkpoint needs."""
+        out = {f"reducer.{k}": v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
+        out.update({f"sums.{k}": v for k, v in self.sums.items()})
+        out.update({f"grouped.{k}": v for k, v in self.grouped.items()})
         out.update({f"hist.{k}": v for k, v in vars(self.hist).items()
                     if isinstance(v, np.ndarray)})
         return out
@@ -286,15 +527,18 @@ class Reducer:
     def load_state(self, arrays: dict[str, np.ndarray], n: int) -> None:
         """Put back a :meth:`state` saved from a reducer of the same plan,
         seed and design. Every array must be there with its shape and dtype
-        (per-lane histogram arrays may have another number of lanes)."""
+        (per-lane histogram arrays may have another number of lanes; sums
+        appear once a chunk has written them)."""
         mine = self.state()
         missing = sorted(set(mine) - set(arrays))
-        extra = sorted(set(arrays) - set(mine))
+        extra = sorted(k for k in set(arrays) - set(mine) if not k.startswith("sums."))
         if missing or extra:
             raise SimError("the checkpoint does not match this version's state "
                            f"(missing: {', '.join(missing) or 'none'}; unknown: "
                            f"{', '.join(extra) or 'none'})")
         for name, value in arrays.items():
+            if name not in mine:
+                continue
             here = mine[name]
             per_lane = name.startswith("hist.") and name[5:] in Histograms.PER_LANE
             same = (value.shape[1:] == here.shape[1:]) if per_lane else value.shape == here.shape
@@ -302,10 +546,24 @@ class Reducer:
                 raise SimError(f"the checkpoint's {name} is {value.dtype}{list(value.shape)}, "
                                f"this run's is {here.dtype}{list(here.shape)}")
         for name, value in arrays.items():
-            owner, attr = (self, name[8:]) if name.startswith("reducer.") else (self.hist, name[5:])
-            setattr(owner, attr, np.array(value, copy=True))
+            group, _, attr = name.partition(".")
+            value = np.array(value, copy=True)
+            if group == "reducer":
+                setattr(self, attr, value)
+            elif group == "hist":
+                setattr(self.hist, attr, value)
+            elif group == "sums":
+                self.sums[attr] = value
+            else:
+                self.grouped[attr] = value
         self.n = int(n)
-        self.hist.ensure_lanes(numba.get_num_threads())
+
+    def _voi_args(self, arrays: dict) -> tuple:
+        """The kernel's VOI argument: this chunk's fresh per-block sums, or none."""
+        if self.voi_dims is None:
+            return no_voi(self.plan)
+        return (self.voi_dims, self.voi_key, self.plan.voi_bins, arrays["voi_sum"],
+                arrays["voi_count"])
 
     def result(self) -> Reduction:
         count, vmin, vmax, at_min, at_max = self.hist.merged()
@@ -316,18 +574,22 @@ class Reducer:
         return Reduction(n=int(self.total_n[0]), mean=self.mean.copy(), m2=self.m2.copy(),
                          hist_count=count, hist_min=vmin, hist_max=vmax, hist_at_min=at_min,
                          hist_at_max=at_max, rep_n=rep[0], rep_mean=rep[1], rep_m2=rep[2],
-                         elapsed=self.elapsed_before + time.perf_counter() - self.start)
+                         elapsed=self.elapsed_before + time.perf_counter() - self.start,
+                         hist_cols=self.hist_cols,
+                         voi_sum=None if self.voi_dims is None else self.grouped["voi_sum"].copy(),
+                         voi_count=None if self.voi_dims is None else self.grouped["voi_count"].copy(),
+                         sums={k: v.copy() for k, v in self.sums.items()})
 
 
-def histogram_maps(pilot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def histogram_maps(pilot: np.ndarray, hist_cols) -> tuple[np.ndarray, np.ndarray]:
     """Offset and scale of each histogram's coordinate, flattened like
-    ``pilot[:, size, HISTOGRAMS]``: ROI-like statistics as multiples of the
+    ``pilot[:, size, hist_cols]``: ROI-like statistics as multiples of the
     investment (offset 1, scale 1000); net value in USD relative to a
     thousandth of the pilot's median investment at that size."""
     n_sizes = pilot.shape[1]
-    offset = np.ones((n_sizes, len(HISTOGRAMS)))
-    scale = np.full((n_sizes, len(HISTOGRAMS)), SCALE)
-    k = HISTOGRAMS.index(NET_VALUE)
+    offset = np.ones((n_sizes, len(hist_cols)))
+    scale = np.full((n_sizes, len(hist_cols)), SCALE)
+    k = list(hist_cols).index(NET_VALUE)
     median_i = np.nanmedian(np.abs(pilot[:, :, INVESTMENT]), axis=0)
     offset[:, k] = 0.0
     scale[:, k] = SCALE / np.where(np.isfinite(median_i) & (median_i > 0), median_i, 1.0)
@@ -335,13 +597,22 @@ def histogram_maps(pilot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def reduce(plan: Plan, seed: int, n: int, chunk_size: int | None = None,
-           progress: Any = None, design: Design | None = None) -> Reduction:
-    """Evaluate ``n`` scenarios and reduce them to moments and histograms."""
+           progress: Any = None, design: Design | None = None, executor: Any = None,
+           voi: bool = False) -> Reduction:
+    """Evaluate ``n`` scenarios and reduce them to moments and histograms
+    (the chunks computed by ``executor`` if given, else here; with ``voi``,
+    the sums behind EVPPI)."""
     if design is None:
         design = build_design("random", seed, n, plan.n_dims)
-    reducer = Reducer(plan, seed, design, chunk_size)
-    reducer.advance(n, progress)
+    reducer = make_reducer(plan, seed, design, chunk_size, executor, voi=voi)
+    reducer.advance(n, progress, executor)
     return reducer.result()
+
+
+def make_reducer(plan: Plan, seed: int, design: Design, chunk_size, executor: Any,
+                 voi: bool = False) -> Reducer:
+    ranges = None if executor is None else executor.ranges(plan, seed, design)
+    return Reducer(plan, seed, design, chunk_size, ranges, voi=voi)
 
 
 @dataclass(frozen=True)
@@ -361,11 +632,11 @@ class Target:
 
 
 def reduce_to_target(plan: Plan, seed: int, n_start: int, sampler: str, target: Target,
-                      chunk_size, progress) -> tuple[Reduction, dict]:
+                     chunk_size, progress, executor: Any = None) -> tuple[Reduction, dict]:
     """Add scenarios (n, 2n, 4n, ...) until ``target`` is met or its cap."""
     n, cap_n, design = target_schedule(plan, seed, n_start, sampler, target)
-    reducer = Reducer(plan, seed, design, chunk_size)
-    return advance_to_target(reducer, target, n, cap_n, progress)
+    reducer = make_reducer(plan, seed, design, chunk_size, executor)
+    return advance_to_target(reducer, target, n, cap_n, progress, executor)
 
 
 def target_schedule(plan: Plan, seed: int, n_start: int, sampler: str,
@@ -397,7 +668,7 @@ def target_schedule(plan: Plan, seed: int, n_start: int, sampler: str,
 
 
 def advance_to_target(reducer: Reducer, target: Target, n: int, cap_n: int, progress,
-                      between: Callable[[Reducer], None] | None = None
+                      executor: Any = None, between: Callable[[Reducer], None] | None = None
                       ) -> tuple[Reduction, dict]:
     """Double ``n`` from the schedule's first point until the target is met.
 
@@ -409,7 +680,7 @@ def advance_to_target(reducer: Reducer, target: Target, n: int, cap_n: int, prog
     while n < reducer.n and n < cap_n:
         n = min(2 * n, cap_n)
     while True:
-        reducer.advance(n, progress, between)
+        reducer.advance(n, progress, executor, between)
         red = reducer.result()
         achieved = float(np.max(red.standard_error()[:, k]))
         if achieved <= target.se or n >= cap_n:

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .accumulators import AT_MAX, AT_MIN, COUNT, MAX, MIN, N_BINS, N_FIELDS, SCALE
+from .accumulators import AT_MAX, AT_MIN, COUNT, MAX, MIN, N_BINS, N_FIELDS, SCALE, merge_histograms
 
 __all__ = ["Histograms", "coordinate_np", "histogram_cvar", "histogram_quantiles",
            "pseudo_log_np"]
@@ -53,9 +53,28 @@ class Histograms:
         self.scale = np.broadcast_to(np.asarray(scale, dtype=float), self.lo.shape).copy()
         self.n_bins = n_bins
         self.inv_width = n_bins / (self.hi - self.lo)
-        self.data = np.zeros((n_lanes, len(self.lo), n_bins + 2, N_FIELDS))
-        self.data[..., MIN] = np.inf
-        self.data[..., MAX] = -np.inf
+        self.data = self.empty_lanes(n_lanes)
+
+    def empty_lanes(self, n_lanes: int) -> np.ndarray:
+        """Fresh bins for ``n_lanes`` lanes, ``(n_lanes, n_hist, n_bins + 2, N_FIELDS)``:
+        no counts, minima +inf, maxima -inf."""
+        data = np.zeros((n_lanes, len(self.lo), self.n_bins + 2, N_FIELDS))
+        data[..., MIN] = np.inf
+        data[..., MAX] = -np.inf
+        return data
+
+    def with_lanes(self, n_lanes: int) -> Histograms:
+        """The same ranges with ``n_lanes`` fresh lanes (0 lanes: the ranges
+        alone, small enough to send to another process)."""
+        return Histograms(self.lo, self.hi, n_lanes, self.n_bins, self.offset, self.scale)
+
+    def absorb(self, lanes: np.ndarray) -> None:
+        """Fold ``lanes`` (of the same ranges) into this histogram's single
+        lane, exactly (:func:`sim.engine.accumulators.merge_histograms`)."""
+        if self.data.shape[0] != 1 or lanes.shape[1:] != self.data.shape[1:]:
+            raise ValueError(f"internal: cannot fold lanes of shape {lanes.shape} into "
+                             f"histograms of shape {self.data.shape}")
+        merge_histograms(self.data[0], lanes)
 
     @classmethod
     def from_pilot(cls, values: np.ndarray, n_lanes: int, n_bins: int = N_BINS,
@@ -85,16 +104,6 @@ class Histograms:
                 lo[h] = y_atom - math.ceil((y_atom - lo[h]) / width) * width
                 hi[h] = lo[h] + n_bins * width
         return cls(lo, hi, n_lanes, n_bins, offset, scale)
-
-    def ensure_lanes(self, n_lanes: int) -> None:
-        """Grow to at least ``n_lanes`` lanes (a kernel indexes them by its
-        thread id, which must never run past the array)."""
-        missing = n_lanes - self.data.shape[0]
-        if missing > 0:
-            extra = np.zeros((missing,) + self.data.shape[1:])
-            extra[..., MIN] = np.inf
-            extra[..., MAX] = -np.inf
-            self.data = np.concatenate([self.data, extra])
 
     def merged(self) -> tuple[np.ndarray, ...]:
         """Count, min, max, count at min and count at max merged over lanes,

@@ -1,22 +1,44 @@
-"""What investors believe: the world their expected ROI is computed in.
+"""What investors believe: the world their expected ROI is computed in
+(MODEL.md sections 2 and 8).
 
-MODEL.md section 2: the expectation is reality with no deployment gap, the
-revenue pool times the hype, and no incidents. ``belief_theta`` writes that
-world's parameter vector; the expected ROI is the same equations evaluated
-on it (:func:`sim.model.evaluate.evaluate_world`).
+The belief's parameters are reality's, then ``g = 0``, then the keys of the
+scenario's ``[expectation]`` table. A believed distribution is drawn from the
+same uniform as reality's draw of that key (the two are comonotone), or from
+a uniform of its own if the key is constant in reality. The believed pool is
+the belief's ``revenue_pool`` times its ``hype``. Without an
+``[expectation]`` table this is v1's expectation: no gap, the pool times the
+hype.
 """
 
 from __future__ import annotations
 
 from ..jit import jit
+from ..sampling.inverse_cdf import inverse_cdf
 from .params import GAP, HYPE, POOL
 
-__all__ = ["belief_theta"]
+__all__ = ["apply_overlay", "belief_theta"]
 
 
 @jit
-def belief_theta(theta, theta_belief):
-    """Reality's parameters with ``g = 0`` and the pool times ``h``."""
+def apply_overlay(theta, overlay, first, last, u, table):
+    """Apply entries ``first .. last-1`` of an overlay (the plan's encoding:
+    target, dim, family, par, lo, span, offset, n_table, const, start): set
+    each target to its constant, or to the inverse CDF of its uniform."""
+    target, dim, family, par, lo, span, offset, n_table, const = overlay[:9]
+    for b in range(first, last):
+        if dim[b] < 0:
+            theta[target[b]] = const[b]
+        else:
+            theta[target[b]] = inverse_cdf(family[b], par[b, 0], par[b, 1], par[b, 2], lo[b],
+                                           span[b], table, offset[b], n_table[b], u[dim[b]])
+
+
+@jit
+def belief_theta(theta, belief, first, last, u, table, theta_belief):
+    """The belief's parameter vector from its world's ``theta`` and the
+    scenario's uniforms ``u``: no gap, then entries ``first .. last-1`` of
+    the plan's belief overlay, then the pool times the hype."""
     theta_belief[:] = theta
     theta_belief[GAP] = 0.0
-    theta_belief[POOL] = theta[POOL] * theta[HYPE]
+    apply_overlay(theta_belief, belief, first, last, u, table)
+    theta_belief[POOL] = theta_belief[POOL] * theta_belief[HYPE]

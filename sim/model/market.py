@@ -70,10 +70,12 @@ def delay_factors(theta, delay):
 
 
 @jit
-def market_cash_flows(weight, rivals, cost_token1, premium, delays, horizon, incidents, work):
+def market_cash_flows(weight, rivals, cost_token1, premium, delays, horizon, incidents, work, years):
     """Discounted revenue, serving cost, incident revenue and served-year
     discount over the horizon, per unit of the revenue pool, and the years
-    served.
+    served. ``years[row, t]`` receives each year's terms
+    (:mod:`sim.model.timeline`: revenue, serving, incident revenue, served
+    discount, discount), which the valuation path sums again in this order.
 
     ``weight`` is ``(l_real / l_c1)**gamma m**eps``. A year in which serving
     costs at least our price earns nothing and costs nothing: the model is
@@ -84,17 +86,30 @@ def market_cash_flows(weight, rivals, cost_token1, premium, delays, horizon, inc
     serve = 0.0
     incident = 0.0
     served_disc = 0.0
-    years = 0.0
+    served_years = 0.0
     for t in range(horizon):
         cost_over_price = cost_token1 * work[1, t] * d_cost
+        disc = work[4, t] * d_disc
+        years[4, t] = disc
         if cost_over_price < premium:
             pool = work[0, t] * d_pool
             r = pool / (1.0 + rivals * weight * (work[2, t] * d_weight))
             rm = r * premium
             rev += rm
-            serve += r * cost_over_price
+            serving = r * cost_over_price
+            serve += serving
+            lost = rm * work[3, t] if incidents else 0.0
             if incidents:
-                incident += rm * work[3, t]
-            served_disc += work[4, t] * d_disc
-            years += 1.0
-    return rev, serve, incident, served_disc, years
+                incident += lost
+            served_disc += disc
+            served_years += 1.0
+            years[0, t] = rm
+            years[1, t] = serving
+            years[2, t] = lost
+            years[3, t] = disc
+        else:
+            years[0, t] = 0.0
+            years[1, t] = 0.0
+            years[2, t] = 0.0
+            years[3, t] = 0.0
+    return rev, serve, incident, served_disc, served_years

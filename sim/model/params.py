@@ -12,7 +12,7 @@ __all__ = ["ALPHA", "A_COEF", "A_DATA", "BETA", "B_COEF", "B_COMP", "CLUSTER_GPU
            "COMPLIANCE_THRESHOLD", "COMPUTE_RULES", "DATA_STOCK", "D_REF", "E_LOSS",
            "FINETUNE", "FT_BASE_TOKENS", "FT_COMPUTE_SHARE", "FT_DATA_PRICE", "FT_FIXED",
            "FT_GAIN", "FT_LICENSE", "FT_TOKENS", "F_EXP", "F_PEAK", "GAP", "GROWTH", "HYPE",
-           "KAPPA", "KAPPA_G", "K_REF", "LAMBDA0", "OVERHEAD", "POOL", "PREMIUM", "PRETRAIN",
+           "KAPPA", "KAPPA_G", "LEARNING_RATE", "K_REF", "LAMBDA0", "OVERHEAD", "POOL", "PREMIUM", "PRETRAIN",
            "PRICE_DECLINE", "PRICE_SENSITIVITY", "PROGRESS", "P_DATA", "P_HOUR", "P_TOKEN",
            "REPEAT_HORIZON", "RHO", "RHO_G", "RIVALS", "RIVAL_SIZE", "ROUTES", "RULE_6ND",
            "RULE_POWER", "R_DISC", "R_REF", "SERVE_DECLINE", "SEVERITY", "SHARPNESS",
@@ -69,6 +69,7 @@ RHO_G = _i("risk.robustness_share")
 KAPPA_G = _i("risk.robustness_effectiveness")
 COMPLIANCE = _i("risk.compliance_cost")
 COMPLIANCE_THRESHOLD = _i("risk.compliance_threshold")
+LEARNING_RATE = _i("expectation.learning_rate")
 
 # Structural choices, passed to the kernels as integers.
 PRETRAIN = 0

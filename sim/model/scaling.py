@@ -28,18 +28,9 @@ from .params import (
     U_TRAIN,
 )
 
-__all__ = ["SECONDS_PER_YEAR", "effective_tokens", "release_delay", "scaling", "training_run"]
+__all__ = ["SECONDS_PER_YEAR", "effective_tokens", "release_delay", "training_run"]
 
 SECONDS_PER_YEAR = 31_557_600.0  # Julian year, MODEL.md section 10
-
-
-@jit
-def scaling(theta, log_x):
-    """Training tokens D and total training compute R at size ``x = N/N_ref``
-    under the power rule (MODEL.md section 2)."""
-    tokens = theta[D_REF] * math.exp(theta[A_DATA] * log_x)
-    flops = theta[R_REF] * math.exp(theta[B_COMP] * log_x) * theta[OVERHEAD]
-    return tokens, flops
 
 
 @jit

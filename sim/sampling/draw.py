@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..jit import jit
 from .design_kernels import fill_design_uniforms
 from .inverse_cdf import inverse_cdf, ndtri
-from .rng import U_MAX, U_MIN
+from .rng import U_MAX, U_MIN, mix64, uniform
 
-__all__ = ["apply_copula", "draw_design_scenario", "transform"]
+__all__ = ["apply_copula", "draw_design_scenario", "fill_extra_uniforms", "transform"]
+
+_EXTRA_SALT = np.uint64(0xB3E1_1EF5_0000_0001)  # keys the stream of the extra uniforms
 
 _SQRT_HALF = 1.0 / math.sqrt(2.0)
 
@@ -61,3 +65,19 @@ def draw_design_scenario(key, s, n_dims, block, dists, design, copula, u, z, the
     if corr_dims.shape[0] > 0:
         apply_copula(corr_dims, corr_chol, u, z)
     transform(theta0, target, family, par, lo, span, offset, n_table, table, u, theta)
+
+
+@jit
+def fill_extra_uniforms(key, s, first, u):
+    """``u[first:]``: the uniforms of keys that only a belief or a strategy
+    makes uncertain, from a stream of their own (number ``s * m + e`` of the
+    stream keyed by ``mix64(key ^ salt)``, m of them per scenario). They are
+    independent draws whatever the design, and leave the design's stream, so
+    reality's draws do not depend on them."""
+    m = u.shape[0] - first
+    if m <= 0:
+        return
+    extra_key = mix64(key ^ _EXTRA_SALT)
+    base = np.uint64(s) * np.uint64(m)
+    for e in range(m):
+        u[first + e] = uniform(extra_key, base + np.uint64(e))
