@@ -256,29 +256,48 @@ def test_ndtri_against_scipy():
     got, want = apply("ndtri", p), scipy.special.ndtri(p)
     with np.errstate(invalid="ignore"):
         rel = np.where(got == want, 0.0, np.abs(got - want) / np.abs(want))
-    # measured: 1.04e-15 (at p = 0.144, where vmath and the scalar AS241 agree
-    # bit for bit: the difference is AS241's and Cephes' own error)
+    # measured: 1.04e-15 (at p = 0.142; both are within 5.9e-16 of the exact
+    # value, see test_ndtri_against_exact_values)
     assert rel.max() <= 2e-15, p[np.argmax(rel)]
     for p0 in (1e-300, 2.0 ** -60, 1.0 - 2.0 ** -53, TINY):
         assert abs(vmath.ndtri(p0) / scipy.special.ndtri(p0) - 1.0) <= 2e-15
 
 
 def test_ndtri_matches_the_scalar_as241():
-    """The same coefficients and operations: identical in the central region
-    |p - 1/2| <= 0.425; in the tails only the log differs (measured 7.7e-16,
-    5 ulp of the quantile)."""
+    """The same coefficients; fused multiply-adds in the polynomials and
+    vmath's log make the difference (measured 1.03e-15 relative, 8 ulp, with
+    62% of the points bit for bit equal)."""
     p = ndtri_grid(7)
     got, want = apply("ndtri", p), _scalar_ndtri(p)
-    central = np.abs(p - 0.5) <= 0.425
-    assert central.sum() > 300_000 and (~central).sum() > 600_000
-    assert np.array_equal(got[central], want[central])
-    got, want = got[~central], want[~central]
     with np.errstate(invalid="ignore"):
         rel = np.where(got == want, 0.0, np.abs(got - want) / np.abs(want))
-    assert rel.max() <= 1e-15
-    assert ulps(got, want).max() <= 8.0
+    assert rel.max() <= 2e-15, p[np.argmax(rel)]
+    assert ulps(got, want).max() <= 16.0
+    assert np.mean(got == want) > 0.5
     # outside [0, 1] the scalar function returns -inf / inf, vmath NaN
     assert np.isnan(vmath.ndtri(-0.5)) and scalar_ndtri(-0.5) == -np.inf
+
+
+def test_ndtri_against_exact_values():
+    """Within 1e-15 relative of the exact quantile (mpmath), central region and
+    tails down to the smallest subnormal. Measured over 5000 points: 5.3e-16
+    (3.6 ulp); the scalar AS241 5.8e-16, scipy.special.ndtri 5.9e-16."""
+    mp = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(8)
+    p = np.concatenate([rng.uniform(0.0, 1.0, 600), 10.0 ** rng.uniform(-323.0, -1.2, 300),
+                        rng.uniform(0.07, 0.08, 100)])
+    got = apply("ndtri", p)
+    worst = 0.0
+    with mp.workprec(150):
+        for pi, gi in zip(p.tolist(), got.tolist()):
+            if pi > 1e-8:
+                exact = -mp.sqrt(2) * mp.erfinv(1 - 2 * mp.mpf(pi))
+            else:  # solve log Phi(z) = log p near the answer
+                log_p = mp.log(mp.mpf(pi))
+                exact = mp.findroot(lambda z, log_p=log_p: mp.log(mp.ncdf(z)) - log_p, mp.mpf(gi))
+            if exact != 0:
+                worst = max(worst, float(abs((mp.mpf(gi) - exact) / exact)))
+    assert worst <= 1e-15
 
 
 # ------------------------------------------------------------------ vectorization
@@ -312,7 +331,7 @@ def test_loop_over_vmath_is_simd(name):
     asm = _asm(LOOPS[name])
     fma, arith = PACKED_FMA.findall(asm), PACKED_ARITH.findall(asm)
     # measured on znver5 (zmm registers): exp 18 packed FMAs of 28 packed
-    # arithmetic instructions, expm1 19 of 39, log 5 of 26, log1p 5 of 30, ndtri 5 of 117
+    # arithmetic instructions, expm1 19 of 39, log 5 of 26, log1p 5 of 30, ndtri 47 of 77
     assert len(fma) >= 4 and len(arith) >= 20, f"{name}: {len(fma)} packed FMAs, {len(arith)} packed ops"
     # libm functions are called through an address loaded as "movabsq $exp, %rax"
     assert not re.search(r"\$(exp|log|expm1|log1p|sqrt)\b", asm), f"{name}: a libm call is left in the loop"
