@@ -1,9 +1,10 @@
 """The one place that decides how kernels are compiled.
 
-Kernel bodies elsewhere are plain Python functions decorated with ``jit`` or
-``jit_parallel``; this module chooses the Numba options. ``cache=True`` writes
-compiled code to a cache folder keyed by the package's source (see
-``_cache_dir``), so the command line starts fast on the second run.
+Kernel bodies elsewhere are plain Python functions decorated with ``jit``,
+``jit_parallel`` or ``jit_inline``; this module chooses the Numba options.
+``cache=True`` writes compiled code to a cache folder keyed by the package's
+source (see ``_cache_dir``), so the command line starts fast on the second
+run.
 ``error_model="numpy"`` lets divisions follow IEEE rules (inf/nan) instead of
 raising, which keeps the loops free of Python exception checks.
 """
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import numba
 
-__all__ = ["cache_is_warm", "compile_estimate", "compile_options", "jit", "jit_parallel", "prange",
-           "record_compile_seconds", "source_digest"]
+__all__ = ["cache_is_warm", "compile_estimate", "compile_options", "jit", "jit_inline", "jit_parallel",
+           "prange", "record_compile_seconds", "source_digest"]
 
 
 @functools.cache
@@ -103,6 +104,18 @@ def compile_options() -> dict:
 def jit(func):
     """Compile a serial kernel helper."""
     return _guard_cache(numba.njit(**_OPTIONS)(func))
+
+
+def jit_inline(func):
+    """Compile a small helper that is inlined into every jitted caller.
+
+    Numba inlines it in its own IR (``inline="always"``), before LLVM sees
+    the caller, so the helper's body becomes part of the caller's loop
+    whatever its size. LLVM's inliner would leave a call to a longer helper
+    in place, and a loop with a call in it does not vectorize
+    (``sim.vmath``). Called from Python, it is an ordinary ``jit`` function.
+    """
+    return numba.njit(inline="always", **_OPTIONS)(func)
 
 
 def jit_parallel(func):

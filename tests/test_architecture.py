@@ -30,7 +30,7 @@ LAYERS: dict[str, int] = {
     "_version": 0, "errors": 0, "layout": 0, "choices": 0, "units": 0, "jit": 0,
     "outputs": 0, "registry": 0, "data": 0,
     # 1 checks of caller input, output helpers, and where the numbers come from.
-    "checks": 1, "progress": 1, "atomic": 1, "signals": 1,
+    "checks": 1, "progress": 1, "atomic": 1, "signals": 1, "vmath": 1,
     "sampling": 1, "sampling.rng": 1, "sampling.inverse_cdf": 1, "sampling.design_kernels": 1,
     "sampling.draw": 1, "sampling.families": 1, "sampling.distributions": 1,
     "sampling.designs": 1,
