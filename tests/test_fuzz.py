@@ -3,8 +3,9 @@ clear error, never in a traceback or a hang.
 
 Hypothesis mutates the bundled scenarios (wrong types, missing and extra
 keys, NaN and infinity, huge and tiny numbers, empty lists, deep nesting,
-long strings, distribution tables with wrong fields, every v2 key) and also
-feeds raw bytes (non-UTF-8, truncated TOML). Half the mutations keep a key
+long strings, distribution tables with wrong fields, every v2 key, the
+investors' ``[expectation]`` keys, ``[decision]`` and ``[strategies.NAME]``
+tables) and also feeds raw bytes (non-UTF-8, truncated TOML). Half the mutations keep a key
 within its bounds (at them, or scaled by powers of ten), so that many
 examples get past validation and run the model at its extremes. The suites are bounded
 (``max_examples`` below) and derandomized, so CI is fast and a failure
@@ -28,15 +29,27 @@ from hypothesis import strategies as st
 import sim
 from sim.cli import cli
 from sim.errors import SimError
-from sim.registry import CHOICES, PARAMETERS, STRUCTURAL
-from sim.scenario import SCENARIO_DIR, flatten, toml_value
+from sim.registry import BELIEF, CHOICES, PARAMETERS, STRATEGIES, STRUCTURAL, believable
+from sim.scenario import SCENARIO_DIR, flatten, resolve_extends, toml_value
 
 FUZZ = dict(derandomize=True, deadline=None, database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
-BASES = {name: flatten(tomllib.loads((SCENARIO_DIR / f"{name}.toml").read_text()))
-         for name in ("baseline", "finetune", "data_wall", "bert_seed")}
-KEYS = sorted(PARAMETERS) + sorted(STRUCTURAL) + ["name", "description", "extends", "correlation"]
+
+def _resolved(name: str) -> dict:
+    """A bundled scenario's flat keys with its ``extends`` chain merged in (the
+    mutated copy is written elsewhere, where a relative parent is not found)."""
+    path = SCENARIO_DIR / f"{name}.toml"
+    flat = resolve_extends(flatten(tomllib.loads(path.read_text())), str(path))
+    flat.pop("extends", None)
+    return flat
+
+
+BASES = {name: _resolved(name) for name in ("baseline", "finetune", "data_wall", "bert_seed",
+                                            "cooling", "strategies", "regulated", "price_war")}
+BELIEVED = [f"{BELIEF}.{k}" for k in sorted(PARAMETERS) if believable(k)]
+KEYS = (sorted(PARAMETERS) + sorted(STRUCTURAL) + BELIEVED
+        + ["name", "description", "extends", "correlation", STRATEGIES, f"{BELIEF}.incidents"])
 FIELDS = ["dist", "mean", "sd", "p5", "p95", "median", "sigma", "low", "mode", "high", "a", "b",
           "lam", "shift", "p", "values", "weights", "min", "max", "bogus"]
 DISTS = ["normal", "lognormal", "uniform", "triangular", "pert", "beta", "poisson", "bernoulli",
@@ -87,11 +100,21 @@ def _in_bounds(key: str):
 
 plausible = st.sampled_from(sorted(PARAMETERS)).flatmap(
     lambda k: st.tuples(st.just("set"), st.just(k), _in_bounds(k)))
+believed = st.sampled_from([k for k in sorted(PARAMETERS) if believable(k)]).flatmap(
+    lambda k: st.tuples(st.just("set"), st.just(f"{BELIEF}.{k}"), _in_bounds(k)))
+#: A strategy's override: (strategy name, key, value), the key any scenario
+#: key (some of which a strategy may not change) or its description.
+strategy_edit = st.tuples(
+    st.just("strategy"),
+    st.one_of(st.sampled_from(["pretrain_market", "finetune_niche", "new_one"]),
+              st.text(max_size=8)),
+    st.tuples(st.sampled_from(KEYS + ["description"]),
+              st.one_of(values, st.sampled_from(sorted(PARAMETERS)).flatmap(_in_bounds))))
 scaled = st.tuples(st.just("scale"), st.sampled_from(sorted(PARAMETERS)),
                    st.integers(min_value=-30, max_value=30))
 
 mutation = st.one_of(
-    plausible, scaled, plausible,
+    plausible, scaled, plausible, believed, strategy_edit,
     st.tuples(st.just("set"), st.sampled_from(KEYS), values),
     st.tuples(st.just("drop"), st.sampled_from(KEYS), st.none()),
     st.tuples(st.just("extra"), st.text(alphabet=string.ascii_lowercase + "._", min_size=1,
@@ -104,7 +127,14 @@ mutation = st.one_of(
 def _mutated(base: str, mutations) -> dict:
     flat = dict(BASES[base])
     for kind, key, value in mutations:
-        if kind == "drop":
+        if kind == "strategy":  # key: the strategy's name; value: (scenario key, value)
+            table = flat.get(STRATEGIES)
+            table = {k: flatten(v) if isinstance(v, dict) else v
+                     for k, v in (table.items() if isinstance(table, dict) else [])}
+            entry = table.get(key)
+            table[key] = {**(entry if isinstance(entry, dict) else {}), value[0]: value[1]}
+            flat[STRATEGIES] = table
+        elif kind == "drop":
             flat.pop(key, None)
         elif kind == "scale":  # a constant, or every number of a distribution, times 10^k
             current = flat.get(key)

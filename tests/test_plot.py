@@ -446,3 +446,29 @@ def test_overlap_check_catches_overlapping_labels():
     b.set_xlabel("another long label")
     with pytest.raises(AssertionError, match="outside the figure|overlapping texts"):
         assert_no_text_overlaps(fig)
+
+
+@pytest.mark.parametrize("kind", ["cooling", "cashflow"])
+def test_path_charts_have_no_overlapping_text(ds, kind):
+    assert_no_text_overlaps(plot.draw(ds, kind))
+
+
+@functools.cache
+def decision_and_sensitivity():
+    """A decision run with five strategies and long parameter names (the
+    EVPPI bars), and a sensitivity analysis (tornado and Sobol' bars)."""
+    decided = sim.decide("strategies", n_scenarios=4 * 4096, seed=3)
+    indices = sim.sensitivity("baseline", 256, seed=1, tornado_n=128)
+    return decided, indices
+
+
+@pytest.mark.parametrize("kind", ["decision", "voi", "best"])
+def test_decision_charts_of_long_names_have_no_overlapping_text(kind):
+    decided, _ = decision_and_sensitivity()
+    assert_no_text_overlaps(plot.draw(decided, kind))
+
+
+@pytest.mark.parametrize("kind", ["tornado", "sobol"])
+def test_sensitivity_charts_of_long_keys_have_no_overlapping_text(kind):
+    _, indices = decision_and_sensitivity()
+    assert_no_text_overlaps(plot.draw(indices, kind))
