@@ -6,28 +6,51 @@
 >>> report = sim.calibrate("baseline")   # against observed models
 >>> grid = sim.sweep("baseline", {"market.competitors.lam": [2, 8, 20]}, n_scenarios=10_000)
 >>> drivers = sim.sensitivity("baseline", n_scenarios=32_768, method="both")
+
+The names below load their modules on first use (PEP 562), so that
+``import sim`` and the command line's ``sim --help`` do not import Numba,
+SciPy or xarray; ``sim.plot`` and ``sim.report`` load matplotlib only then.
 """
 
-from ._version import __version__
-from .api import DEFAULT_QUANTILES, run, sample
-from .calibration import calibrate
-from .decision import decide
-from .errors import ScenarioError, SimError
-from .results import write_netcdf
-from .scenario import Scenario, load_scenario
+from __future__ import annotations
 
-# After this import the name sim.sensitivity is the function; the subpackage
-# stays importable as "from sim.sensitivity import rank".
-from .sensitivity import sensitivity
-from .sweep import sweep
+import importlib
+
+from ._version import __version__
+from .errors import ScenarioError, SimError
+
+#: Public name -> (module, attribute); attribute None: the module itself.
+_LAZY = {
+    "DEFAULT_QUANTILES": (".api", "DEFAULT_QUANTILES"),
+    "run": (".api", "run"),
+    "sample": (".api", "sample"),
+    "calibrate": (".calibration", "calibrate"),
+    "decide": (".decision", "decide"),
+    "write_netcdf": (".results", "write_netcdf"),
+    "Scenario": (".scenario", "Scenario"),
+    "load_scenario": (".scenario", "load_scenario"),
+    "sweep": (".sweep", "sweep"),
+    # The subpackage, which is callable: sim.sensitivity(...) runs
+    # sim.sensitivity.api.sensitivity (see sim/sensitivity/__init__.py).
+    "sensitivity": (".sensitivity", None),
+    "plot": (".plot", None),
+    "report": (".report", None),
+}
 
 
 def __getattr__(name: str):
-    """``sim.plot`` and ``sim.report`` load matplotlib only when first used."""
-    if name in ("plot", "report"):
-        import importlib
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    """Load a public name's module on first use, and keep the name."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name, __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

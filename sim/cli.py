@@ -378,11 +378,11 @@ def sensitivity_command(scenario: str, n: str, method: str, statistic: str, seed
 @cli.command("scenarios")
 def scenarios_command() -> None:
     """List the bundled scenarios with their descriptions."""
-    from .scenario import SCENARIO_DIR, bundled_names, load_scenario
+    from .bundled import SCENARIO_DIR, bundled_names, description_of
 
     names = bundled_names()
     try:
-        descriptions = [load_scenario(name).description for name in names]
+        descriptions = [description_of(name) for name in names]
     except SimError as exc:
         raise InputError(str(exc)) from None
     width = max((len(name) for name in names), default=0)

@@ -29,13 +29,13 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from .bundled import SCENARIO_DIR, bundled_names
 from .errors import ScenarioError
 from .registry import (BELIEF, BELIEF_INCIDENTS, CHOICES, DESCRIPTIVE, FINETUNE_KEYS, MODEL_SIZE,
                        NOT_BELIEVABLE, NOT_IN_STRATEGY, PARAMETERS, POWER_LAW_KEYS, SECTIONS, STRATEGIES,
@@ -63,7 +63,6 @@ OVERRIDE = "--set"
 
 #: The bundled scenarios: package data, found through importlib.resources so
 #: that an installed wheel has them as well as a source checkout.
-SCENARIO_DIR = Path(str(resources.files("sim") / "scenarios"))
 
 
 @dataclass(frozen=True)
@@ -217,10 +216,6 @@ def resolve_path(name: str | Path) -> Path:
         return bundled
     names = ", ".join(bundled_names()) or "none"
     raise ScenarioError(f"no such scenario file (bundled scenarios: {names})", source=str(p))
-
-
-def bundled_names() -> list[str]:
-    return sorted(f.stem for f in SCENARIO_DIR.glob("*.toml")) if SCENARIO_DIR.is_dir() else []
 
 
 def _read_toml(path: Path) -> dict:

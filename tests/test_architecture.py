@@ -30,7 +30,7 @@ LAYERS: dict[str, int] = {
     "_version": 0, "errors": 0, "layout": 0, "choices": 0, "units": 0, "jit": 0,
     "outputs": 0, "registry": 0, "data": 0,
     # 1 checks of caller input, output helpers, and where the numbers come from.
-    "checks": 1, "progress": 1, "atomic": 1, "signals": 1, "vmath": 1,
+    "checks": 1, "progress": 1, "atomic": 1, "signals": 1, "vmath": 1, "bundled": 1,
     "sampling": 1, "sampling.rng": 1, "sampling.inverse_cdf": 1, "sampling.design_kernels": 1,
     "sampling.draw": 1, "sampling.families": 1, "sampling.distributions": 1,
     "sampling.designs": 1,
@@ -255,15 +255,25 @@ _HELP = textwrap.dedent("""
     with contextlib.redirect_stdout(io.StringIO()):
         sim.cli.cli.main(["--help"], prog_name="sim", standalone_mode=False)
 """)
-_EAGER = ("sim/__init__.py imports api eagerly: sim.api -> sim.engine.reducer loads numba (and "
-          "numba loads scipy), sim.api -> sim.results loads xarray; sim.cli alone loads only click")
+_SCENARIOS = _HELP.replace('["--help"]', '["scenarios"]')
+HEAVY = ("numba", "xarray", "scipy", "matplotlib")
 
 
-@pytest.mark.parametrize("library", [
-    pytest.param("numba", marks=pytest.mark.xfail(strict=True, reason=_EAGER)),
-    pytest.param("xarray", marks=pytest.mark.xfail(strict=True, reason=_EAGER)),
-    pytest.param("scipy", marks=pytest.mark.xfail(strict=True, reason=_EAGER)),
-    "matplotlib",
-])
-def test_sim_help_does_not_load(library):
-    assert library not in _loaded_after(_HELP), f"sim --help loads {library}"
+@pytest.mark.parametrize("library", HEAVY)
+@pytest.mark.parametrize("command", ["--help", "scenarios"])
+def test_the_quick_commands_do_not_load(command, library):
+    """``sim --help`` and ``sim scenarios`` start in a fraction of a second:
+    they load none of the heavy libraries (``import sim`` is lazy, and the
+    scenario list reads the files' descriptions without validating them)."""
+    loaded = _loaded_after(_HELP if command == "--help" else _SCENARIOS)
+    assert library not in loaded, f"sim {command} loads {library}"
+
+
+def test_import_sim_is_lazy_but_complete():
+    """Every public name of ``sim`` resolves (loading its module then)."""
+    import sim
+
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None, name
+    assert callable(sim.sensitivity) and sim.sensitivity.rank.__name__ == "sim.sensitivity.rank"
+
