@@ -257,6 +257,18 @@ def test_cli_sweep_on_a_scheduler(client, tmp_path):
         assert_same(ds.load(), local)
 
 
+def test_cli_decide_on_local_workers_writes_what_a_local_decide_writes(tmp_path):
+    args = ["decide", "strategies", "-n", str(N_DECIDE), "--seed", "2", "--quiet"]
+    runner = CliRunner()
+    here = runner.invoke(cli, args + ["-o", str(tmp_path / "here.nc")])
+    assert here.exit_code == 0, here.output
+    there = runner.invoke(cli, args + ["--workers", "2", "-o", str(tmp_path / "there.nc")])
+    assert there.exit_code == 0, there.output
+    with xr.open_dataset(tmp_path / "here.nc") as a, xr.open_dataset(tmp_path / "there.nc") as b:
+        assert "evppi" in b
+        assert_same(b.load(), a.load())
+
+
 def test_one_place_to_run(client):
     with pytest.raises(sim.SimError, match="give one of client, scheduler and workers"):
         sd.run("baseline", n_scenarios=100, client=client, workers=2)
