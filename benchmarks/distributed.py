@@ -1,7 +1,8 @@
 """Scenarios per second in one process against a local Dask cluster, and
-the overhead of a chunk task.
+the overhead of a chunk task; and the same for a decision run.
 
     PYTHONPATH=. python benchmarks/distributed.py [-n 524288] [--workers 2] [--repeat 2]
+                                                  [--decide-n 131072] [--decide-only]
     python -m benchmarks.distributed ...            (the same)
 
 It times the engine (``sim.engine.reducer.reduce``: no Dataset) on the
@@ -18,7 +19,12 @@ above all the histogram, and the client's merge, which is serial), ``n / a``
 the cluster's rate without it. A chunk of ``c`` scenarios takes ``c / R`` of
 wall time at rate ``R``, so the overhead is under 5% of it above
 ``c = 20 s R``. It also times the client's merge of one chunk by itself.
-Every cluster reduction is checked equal to the local one.
+
+The decision row times the engine of ``sim decide`` (``reduce(..., voi=True)``:
+every (strategy, size) alternative, with the value-of-information sums) on
+the bundled ``strategies`` scenario, ``--decide-n`` scenarios, locally and
+on the cluster in chunks of 8 blocks. ``--decide-only`` skips the chunk
+sizes above. Every cluster reduction is checked equal to the local one.
 """
 
 from __future__ import annotations
@@ -45,7 +51,9 @@ from sim.layout import BLOCK  # noqa: E402
 from sim.plan import build_plan  # noqa: E402
 from sim.sampling.designs import build_design  # noqa: E402
 
-FIELDS = ("mean", "m2", "hist_count", "hist_min", "hist_max", "hist_at_min", "hist_at_max")
+FIELDS = ("mean", "m2", "hist_count", "hist_min", "hist_max", "hist_at_min", "hist_at_max",
+          "voi_sum", "voi_count")
+DECIDE_CHUNK = 8  # blocks per chunk task of the decision row
 
 
 def same(a, b) -> bool:
@@ -76,28 +84,44 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=1 << 19, help="scenarios per run")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--decide-n", type=int, default=1 << 17, help="scenarios of the decision row")
+    ap.add_argument("--decide-only", action="store_true", help="only the decision row")
     args = ap.parse_args()
-    n, W = args.n, args.workers
+    n, W, nd = args.n, args.workers, args.decide_n
     plan = build_plan(sim.load_scenario("baseline"))
+    dplan = build_plan(sim.load_scenario("strategies"))
     cores = os.cpu_count() or 1
     load0 = os.getloadavg()
 
-    reduce(plan, 0, 4 * BLOCK)  # compile or load the kernels
-    t_local, local = best(args.repeat, lambda: reduce(plan, 0, n))
-    r_local = n / t_local
-    merge = merge_cost(plan, 64)
+    reduce(dplan, 0, 4 * BLOCK, voi=True)  # compile or load the kernels
+    if not args.decide_only:
+        t_local, local = best(args.repeat, lambda: reduce(plan, 0, n))
+        r_local = n / t_local
+        merge = merge_cost(plan, 64)
+    td_local, dlocal = best(args.repeat, lambda: reduce(dplan, 0, nd, voi=True))
 
     rows = []
     with connect(workers=W) as client:
         executor = lambda: ClusterExecutor(client, threads=max(1, cores // W))
-        reduce(plan, 0, 4 * BLOCK, executor=executor())  # warm the workers
-        for blocks in (1, 2, 4, 8, 16, 32, 64):
+        reduce(dplan, 0, 4 * BLOCK, executor=executor(), voi=True)  # warm the workers
+        for blocks in () if args.decide_only else (1, 2, 4, 8, 16, 32, 64):
             tasks = -(-n // (blocks * BLOCK))
             t, red = best(args.repeat, lambda b=blocks: reduce(plan, 0, n, b * BLOCK,
                                                                executor=executor()))
             assert same(red, local), f"chunk of {blocks} blocks: not the local result"
             rows.append((blocks, tasks, t))
+        td, dred = best(args.repeat, lambda: reduce(dplan, 0, nd, DECIDE_CHUNK * BLOCK,
+                                                    executor=executor(), voi=True))
+        assert same(dred, dlocal), "decision row: not the local result"
     load1 = os.getloadavg()
+    loads = (f"load average before/after: {', '.join(f'{x:.2f}' for x in load0)} / "
+             f"{', '.join(f'{x:.2f}' for x in load1)}")
+    if args.decide_only:
+        print(f"benchmarks/distributed.py --decide-only: best of {args.repeat}")
+        print(f"machine: {platform.machine()}, {cores} cores, numba {numba.__version__}, "
+              f"python {platform.python_version()}; {loads}")
+        decision_row(dplan, nd, td_local, td, W, cores)
+        return
 
     tasks = np.array([r[1] for r in rows], dtype=float)
     wall = np.array([r[2] for r in rows])
@@ -124,7 +148,23 @@ def main() -> None:
     print(f"overhead under 5% of a chunk's wall time above c = 20 s R = {threshold:,.0f} "
           f"scenarios ({threshold / BLOCK:.1f} blocks; the default chunk is 64 blocks = "
           f"{64 * BLOCK:,})")
-    print("every cluster reduction equals the local one bit for bit")
+    decision_row(dplan, nd, td_local, td, W, cores)
+
+
+def decision_row(dplan, nd: int, t_local: float, t_cluster: float, W: int, cores: int) -> None:
+    tasks = -(-nd // (DECIDE_CHUNK * BLOCK))
+    print()
+    print(f"decision run (reduce with voi=True): strategies scenario, {dplan.n_rows} alternatives, "
+          f"n = {nd:,}")
+    cells = [(f"local, 1 process x {numba.get_num_threads()} threads", "adaptive", "-", t_local),
+             (f"cluster, {W} processes x {max(1, cores // W)} thread(s)", str(DECIDE_CHUNK),
+              str(tasks), t_cluster)]
+    print(f"   {'where':36s} {'chunk (blocks)':>14s} {'tasks':>7s} {'wall s':>9s} "
+          f"{'k scenarios/s':>15s} {'vs local':>10s}")
+    for where, chunk, m, t in cells:
+        print(f"   {where:36s} {chunk:>14s} {m:>7s} {t:9.2f} {nd / t / 1e3:15.1f} "
+              f"{t_local / t:9.2f}x")
+    print("every cluster reduction equals the local one bit for bit (VOI sums included)")
 
 
 if __name__ == "__main__":

@@ -277,22 +277,30 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
               help="Override a scenario key (for every strategy).")
 @click.option("--sampler", type=click.Choice(SAMPLERS), default="random", show_default=True,
               help="Sampling design.")
+@_cluster_options
 @click.option("--quiet", is_flag=True, help="Print no table and no progress.")
 @_overwrite_option
 @_yes_option
 def decide_command(scenario: str, n: str, seed: int, objective: str | None,
                    max_prob_loss: float | None, output: Path | None,
-                   assignments: tuple[str, ...], sampler: str, quiet: bool,
-                   overwrite: bool, yes: bool) -> None:
+                   assignments: tuple[str, ...], sampler: str, scheduler: str | None,
+                   workers: int | None, quiet: bool, overwrite: bool, yes: bool) -> None:
     """Rank SCENARIO's (strategy, size) alternatives and what knowing more is worth."""
+    import functools
     import warnings
 
     from .api import SamplingNote
-    from .decision import decide
     from .results import write_netcdf
     from .tables import decision_table
 
     _check_output(output, overwrite)  # fail before a long run
+    cluster = _where(scheduler, workers)
+    if cluster is None:
+        from .decision import decide
+    else:
+        from .distributed import decide as decide_on_cluster
+        decide = functools.partial(decide_on_cluster, **cluster)
+
     try:
         with warnings.catch_warnings(record=True) as notes:
             warnings.simplefilter("always", SamplingNote)

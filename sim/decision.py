@@ -34,7 +34,7 @@ from .progress import progress_bar
 from .results import build_dataset, objective_column
 from .sampling.designs import build_design, check_sampler, design_size
 
-__all__ = ["decide", "decide_with", "evppi_from_sums"]
+__all__ = ["decide", "decide_with", "decision_scenario", "evppi_from_sums"]
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DUMMY = "dummy (enters no model)"
@@ -52,6 +52,16 @@ def evppi_from_sums(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
     per_alternative = np.ascontiguousarray(np.moveaxis(sums, -1, -2)).sum(axis=-1)
     best_overall = per_alternative.max(axis=-1)  # max_a sum_b S[b, a]
     return (best_per_bin - best_overall) / n
+
+
+def decision_scenario(scenario_or_path, overrides: Mapping[str, Any] | None = None,
+                      objective: str | None = None):
+    """The scenario a decision run ranks: ``overrides`` applied, and
+    ``objective`` (if given) in place of ``decision.objective``."""
+    extra = dict(overrides or {})
+    if objective is not None:
+        extra["decision.objective"] = objective
+    return resolve_scenario(scenario_or_path, extra)
 
 
 def decide(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0, *,
@@ -88,10 +98,7 @@ def decide_with(executor, scenario_or_path, n_scenarios: int = 1_000_000, seed: 
     """:func:`decide` with its chunks computed by ``executor`` (see
     :mod:`sim.engine.reducer`; None: in this process). The Dataset is the
     same wherever the chunks run."""
-    extra = dict(overrides or {})
-    if objective is not None:
-        extra["decision.objective"] = objective
-    scenario = resolve_scenario(scenario_or_path, extra)
+    scenario = decision_scenario(scenario_or_path, overrides, objective)
     n = check_n(n_scenarios)
     seed = check_seed(seed)
     check_sampler(sampler)

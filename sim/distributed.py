@@ -1,7 +1,9 @@
-"""Runs and sweeps on a Dask cluster, with the numbers of a run in one process.
+"""Runs, sweeps and decisions on a Dask cluster, with the numbers of a run in
+one process.
 
-``sim.distributed.run`` and ``sim.distributed.sweep`` take the arguments of
-:func:`sim.run` and :func:`sim.sweep`, plus where to run: ``client=`` (a
+``sim.distributed.run``, ``sim.distributed.sweep`` and
+``sim.distributed.decide`` take the arguments of :func:`sim.run`,
+:func:`sim.sweep` and :func:`sim.decide`, plus where to run: ``client=`` (a
 ``distributed.Client``), ``scheduler=`` (the address of a running scheduler)
 or ``workers=K`` (a cluster of K local processes, on 127.0.0.1 only).
 
@@ -12,16 +14,19 @@ How a run is split (``docs/distributed.md``):
    the compile options); a worker that differs from the client is refused,
    with both named. Every task checks it again, for workers that join later.
 2. One pilot task per run (per grid point of a sweep) evaluates scenarios
-   ``0 .. PILOT-1`` and returns the histogram ranges, with the plan and the
-   design: the dependency of that run's chunk tasks, so each worker receives
-   them once.
+   ``0 .. PILOT-1`` and returns the histogram ranges and whether the pilot's
+   statistics were finite (so a run that overflows is refused as it is
+   locally), with the plan and the design: the dependency of that run's
+   chunk tasks, so each worker receives them once.
 3. One task per chunk of the fixed block layout
    (:func:`sim.engine.reducer.chunk_layout`) runs
-   :meth:`~sim.engine.reducer.Reducer.compute_chunk` and returns its
-   :class:`~sim.engine.reducer.ChunkState`.
+   :meth:`~sim.engine.reducer.Reducer.compute_chunk` on a reducer of the
+   client's kind (with the value-of-information sums for a decision) and
+   returns its :class:`~sim.engine.reducer.ChunkState`.
 4. The client folds the histograms in as tasks complete (exact in any order)
-   and the per-block arrays in block order, so every floating-point sum is
-   the one a local run makes: the Dataset is the same, bit for bit.
+   and the per-block arrays in block order (the VOI sums of block b into
+   group b % G), so every floating-point sum is the one a local run makes:
+   the Dataset is the same, bit for bit.
 
 Tasks are pure functions of their arguments, so Dask may rerun them: a task
 whose worker dies is rescheduled, and one that raises is retried
@@ -49,7 +54,8 @@ import numpy as np
 
 from ._version import __version__
 from .api import DEFAULT_QUANTILES, resolve_scenario, run_with
-from .engine.reducer import ChunkState, Reducer, blocks_per_chunk, chunk_layout, pilot_ranges
+from .decision import decide_with, decision_scenario
+from .engine.reducer import ChunkState, Reducer, blocks_per_chunk, chunk_layout, pilot
 from .errors import SimError
 from .jit import compile_options, source_digest
 from .layout import PILOT
@@ -58,7 +64,8 @@ from .sampling.designs import build_design
 from .sampling.rng import key_from_seed
 from .sweep import finish_sweep, prepare_sweep
 
-__all__ = ["RETRIES", "ClusterExecutor", "check_versions", "connect", "fingerprint", "run", "sweep"]
+__all__ = ["RETRIES", "ClusterExecutor", "check_versions", "connect", "decide", "fingerprint", "run",
+           "sweep"]
 
 #: Times Dask retries a task that raised (a task whose worker died is
 #: rescheduled by the scheduler, up to its ``allowed-failures``).
@@ -136,7 +143,8 @@ def _check_here(expected: Mapping[str, str]) -> None:
 # ------------------------------------------------------------------ tasks
 @dataclass(frozen=True)
 class _Point:
-    """What a worker needs for the chunks of one run: plan, seed and design."""
+    """What a worker needs for the chunks of one run: plan, seed, design and
+    the kind of reducer (``voi``: with the value-of-information sums)."""
 
     token: str
     plan: Any
@@ -144,14 +152,16 @@ class _Point:
     design: Any
     fingerprint: dict
     threads: int | None  # Numba threads per task (None: the worker's default)
+    voi: bool = False
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A point and its histogram ranges (from the pilot)."""
+    """A point and its pilot: histogram ranges and non-finite finding (or None)."""
 
     point: _Point
     ranges: Any
+    finding: Any = None
 
 
 def _set_threads(threads: int | None) -> None:
@@ -164,19 +174,22 @@ def _set_threads(threads: int | None) -> None:
 def _pilot_task(point: _Point) -> _Prepared:
     _check_here(point.fingerprint)
     _set_threads(point.threads)
-    return _Prepared(point, pilot_ranges(point.plan, key_from_seed(point.seed), point.design))
+    ranges, finding = pilot(point.plan, key_from_seed(point.seed), point.design)
+    return _Prepared(point, ranges, finding)
 
 
-_REDUCERS: OrderedDict[str, Reducer] = OrderedDict()  # per worker process, by point token
+#: Per worker process, by point token and kind: the client's kind of reducer.
+_REDUCERS: OrderedDict[tuple[str, bool], Reducer] = OrderedDict()
 
 
 def _reducer_for(prepared: _Prepared) -> Reducer:
-    token = prepared.point.token
-    reducer = _REDUCERS.pop(token, None)
+    p = prepared.point
+    key = (p.token, p.voi)
+    reducer = _REDUCERS.pop(key, None)
     if reducer is None:
-        p = prepared.point
-        reducer = Reducer(p.plan, p.seed, p.design, ranges=prepared.ranges)
-    _REDUCERS[token] = reducer
+        reducer = Reducer(p.plan, p.seed, p.design, ranges=prepared.ranges, voi=p.voi,
+                          pilot_finding=prepared.finding)
+    _REDUCERS[key] = reducer
     while len(_REDUCERS) > 4:
         _REDUCERS.popitem(last=False)
     return reducer
@@ -199,6 +212,7 @@ class _Run:
     seed: int
     design: Any
     chunk_size: int | None
+    voi: bool = False  # the reducer's kind: with the value-of-information sums
     pilot: Any = None  # Future of a _Prepared
     reducer: Reducer | None = None
 
@@ -234,17 +248,22 @@ class ClusterExecutor:
         self.fingerprint = fingerprint()
         self._runs: dict[int, tuple[Any, _Run]] = {}  # id(ranges) -> (ranges, run)
 
-    # -- the executor protocol of Reducer, for sim.run
-    def ranges(self, plan, seed: int, design):
-        run = _Run("", plan, seed, design, None)
+    # -- the executor protocol of Reducer, for sim.run and sim.decide
+    def pilot(self, plan, seed: int, design, voi: bool = False):
+        """The pilot's histogram ranges and non-finite finding, from a task;
+        the chunks that follow are computed by reducers of the same ``voi``."""
+        run = _Run("", plan, seed, design, None, voi=bool(voi))
         self._submit_pilots([run])
         self._wait_pilots([run])
-        ranges = run.pilot.result().ranges
-        self._runs[id(ranges)] = (ranges, run)
-        return ranges
+        prepared = run.pilot.result()
+        self._runs[id(prepared.ranges)] = (prepared.ranges, run)
+        return prepared.ranges, prepared.finding
 
     def states(self, reducer: Reducer, layout, n_to: int, progress=None) -> Iterator[ChunkState]:
         _, run = self._runs[id(reducer.ranges)]
+        if (reducer.voi_dims is not None) != run.voi:
+            raise SimError(f"internal: the chunks of a reducer with voi={not run.voi} were "
+                           f"prepared for one with voi={run.voi}")
         run.reducer = reducer
         for _, state in self._in_block_order([(run, layout, n_to)], progress):
             yield state
@@ -263,14 +282,16 @@ class ClusterExecutor:
     def _start(self, runs: Sequence[_Run]) -> None:
         self._wait_pilots(runs)
         for run in runs:
+            prepared = run.pilot.result()
             run.reducer = Reducer(run.plan, run.seed, run.design, run.chunk_size,
-                                  ranges=run.pilot.result().ranges)
+                                  ranges=prepared.ranges, voi=run.voi,
+                                  pilot_finding=prepared.finding)
 
     # -- submitting and collecting
     def _submit_pilots(self, runs: Sequence[_Run]) -> None:
         for run in runs:
             point = _Point(uuid.uuid4().hex, run.plan, run.seed, run.design, self.fingerprint,
-                           self.threads)
+                           self.threads, run.voi)
             run.pilot = self.client.submit(_pilot_task, point, key=f"sim-pilot-{point.token}",
                                            retries=self.retries, pure=False, priority=1)
 
@@ -426,3 +447,18 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
             if bar is not None:
                 bar.close()
     return finish_sweep(sp, reductions)
+
+
+def decide(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0, *,
+           objective: str | None = None, overrides: Mapping[str, Any] | None = None,
+           client=None, scheduler: str | None = None, workers: int | None = None,
+           **options):
+    """:func:`sim.decide` on a Dask cluster (see :func:`connect` for
+    ``client``, ``scheduler`` and ``workers``): the same Dataset, EVPPI and
+    choice included, bit for bit. Other keyword ``options``
+    (``max_prob_loss``, ``sampler``, ``chunk_size``, ``progress``,
+    ``limits``...) are :func:`sim.decide`'s."""
+    scenario = decision_scenario(scenario_or_path, overrides, objective)  # fail before connecting
+    with connect(client, scheduler, workers) as c:
+        check_versions(c)
+        return decide_with(ClusterExecutor(c), scenario, n_scenarios, seed, **options)

@@ -1,8 +1,9 @@
-"""Runs and sweeps on a Dask cluster: the local numbers, bit for bit, through
-a dying worker, and refused when the versions differ.
+"""Runs, sweeps and decisions on a Dask cluster: the local numbers, bit for
+bit, through a dying worker, and refused when the versions differ or the
+pilot overflows.
 
 A LocalCluster of 2 worker processes (one Numba thread each) serves the
-module. Runs are small: 3 chunks of 2 blocks.
+module. Runs are small: 3 chunks of 2 blocks (decisions: 4 chunks of 2).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import os
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 from click.testing import CliRunner
 
 import sim
+from sim.errors import NonFiniteResults
 from sim.layout import BLOCK
 
 distributed = pytest.importorskip("distributed")
@@ -26,6 +29,10 @@ from sim.cli import cli  # noqa: E402
 
 N = 5 * BLOCK + 100  # 3 chunks of 2 blocks, the last one partial
 CHUNK = 2 * BLOCK
+N_DECIDE = 8 * BLOCK  # 4 chunks of 2 blocks: 8 EVPPI groups of one block each
+#: A pilot that overflows at the large sizes (as in tests/test_finite.py).
+OVERFLOWING = {"costs.fixed_cost_at_reference": 1e300,
+               "costs.fixed_cost_exponent": {"dist": "uniform", "low": 0.0, "high": 10.0}}
 VOLATILE = ("created", "elapsed_seconds")  # when and how long, not what
 
 
@@ -72,6 +79,55 @@ def test_sweep_on_the_cluster_is_bit_identical(baseline, client):
                       client=client)
     assert remote.attrs["sweep_points"] == 4
     assert_same(remote, local)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(seed=3),
+    dict(seed=6, max_prob_loss=0.5, sampler="lhs"),  # the constrained choice, replicates
+], ids=["random", "lhs_constrained"])
+def test_decide_on_the_cluster_is_bit_identical(client, kwargs):
+    local = sim.decide("strategies", n_scenarios=N_DECIDE, chunk_size=CHUNK, **kwargs)
+    remote = sd.decide("strategies", n_scenarios=N_DECIDE, chunk_size=CHUNK, client=client,
+                       **kwargs)
+    # The value of information was computed, on the workers: not an empty sum.
+    assert remote.attrs["voi_groups"] == 8
+    assert np.isfinite(remote["evppi"]).all() and (remote["evppi"] > 0).any()
+    assert (remote["evppi_se"] > 0).any()
+    for name in ("evppi", "evppi_se", "evppi_floor", "evpi", "prob_best", "regret_mean"):
+        np.testing.assert_array_equal(remote[name].values, local[name].values, err_msg=name)
+    assert remote.attrs["choice"] == local.attrs["choice"]
+    assert_same(remote, local)
+
+
+def test_decide_on_the_cluster_shows_progress(baseline, client, monkeypatch):
+    import sim.decision
+
+    counted = []
+
+    class Bar:
+        def update(self, k):
+            counted.append(k)
+
+        def set_postfix_str(self, text):
+            pass
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(sim.decision, "progress_bar", lambda total, enabled, **kw: Bar())
+    sd.decide(baseline, n_scenarios=N, seed=1, chunk_size=CHUNK, progress=True, client=client)
+    assert sorted(counted) == sorted([CHUNK, CHUNK, N - 2 * CHUNK])
+
+
+@pytest.mark.parametrize("how", ["run", "decide"])
+def test_a_pilot_that_overflows_is_refused_on_the_cluster_as_locally(baseline, client, how):
+    sc = baseline.with_overrides(OVERFLOWING)
+    with pytest.raises(NonFiniteResults) as here:
+        getattr(sim, how)(sc, n_scenarios=N, seed=1, chunk_size=CHUNK)
+    with pytest.raises(NonFiniteResults) as there:
+        getattr(sd, how)(sc, n_scenarios=N, seed=1, chunk_size=CHUNK, client=client)
+    assert "infinite or NaN results in " in str(here.value)
+    assert str(there.value) == str(here.value)
 
 
 # ------------------------------------------------------------------ faults
@@ -199,6 +255,18 @@ def test_cli_sweep_on_a_scheduler(client, tmp_path):
     local = sim.sweep("baseline", {"market.competitors.lam": [2, 8]}, n_scenarios=5000)
     with xr.open_dataset(out) as ds:
         assert_same(ds.load(), local)
+
+
+def test_cli_decide_on_local_workers_writes_what_a_local_decide_writes(tmp_path):
+    args = ["decide", "strategies", "-n", str(N_DECIDE), "--seed", "2", "--quiet"]
+    runner = CliRunner()
+    here = runner.invoke(cli, args + ["-o", str(tmp_path / "here.nc")])
+    assert here.exit_code == 0, here.output
+    there = runner.invoke(cli, args + ["--workers", "2", "-o", str(tmp_path / "there.nc")])
+    assert there.exit_code == 0, there.output
+    with xr.open_dataset(tmp_path / "here.nc") as a, xr.open_dataset(tmp_path / "there.nc") as b:
+        assert "evppi" in b
+        assert_same(b.load(), a.load())
 
 
 def test_one_place_to_run(client):

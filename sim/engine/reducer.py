@@ -29,12 +29,20 @@ New per-block state (say value-of-information sums per block) is an entry in
 its total is then ``Reducer.sums[name]`` with no change to the merge.
 
 An *executor* computes chunks elsewhere. It has two methods:
-``ranges(plan, seed, design)`` returns the histogram ranges of the pilot
-(:func:`pilot_ranges`, computed however it likes, as long as it is scenarios
-``0 .. PILOT-1``), and ``states(reducer, layout, n_to, progress)`` returns
-the :class:`ChunkState` of every ``(first_block, n_blocks)`` of ``layout``,
-in that order. :func:`reduce` and :func:`reduce_to_target` take one; without
-it, chunks are computed here, one after another.
+
+* ``pilot(plan, seed, design, voi)`` returns what :func:`pilot` returns, the
+  histogram ranges and the :class:`NonFinite` finding (or None) of scenarios
+  ``0 .. PILOT-1``, computed however it likes. ``voi`` is the ``voi`` of the
+  reducer the chunks are for: the executor computes them with a reducer of
+  the same kind, so that they hold the same arrays.
+* ``states(reducer, layout, n_to, progress)`` returns the
+  :class:`ChunkState` of every ``(first_block, n_blocks)`` of ``layout``, in
+  that order, with every per-block array as :meth:`Reducer.compute_chunk`
+  made it (only histogram lanes may be folded: :meth:`ChunkState.compact`).
+
+:func:`make_reducer` is the one place that builds a reducer for an executor
+(:func:`reduce` and :func:`reduce_to_target` take one); without it, chunks
+are computed here, one after another.
 """
 
 from __future__ import annotations
@@ -330,7 +338,8 @@ class Reducer:
     far. Because blocks and the histogram pilot are fixed, the state after
     ``advance(n)`` is the same however the work was split. ``ranges`` are the
     pilot's histogram ranges (:func:`pilot_ranges`), computed here if not
-    given (and then ``pilot_finding`` says whether its statistics were finite).
+    given; ``pilot_finding`` says whether its statistics were finite (the
+    pilot's :class:`NonFinite`, or None), found here or given with ``ranges``.
 
     Without a ``chunk_size``, chunks computed here are sized to take about
     :data:`CHUNK_SECONDS` (at most :data:`DEFAULT_CHUNK` scenarios). Each
@@ -340,7 +349,8 @@ class Reducer:
     """
 
     def __init__(self, plan: Plan, seed: int, design: Design, chunk_size: int | None = None,
-                 ranges: Histograms | None = None, voi: bool = False):
+                 ranges: Histograms | None = None, voi: bool = False,
+                 pilot_finding: NonFinite | None = None):
         self.start = time.perf_counter()
         self.plan = plan
         self.design = design
@@ -357,7 +367,7 @@ class Reducer:
         # chunking, since they are always scenarios 0 .. PILOT-1).
         self.hist_cols = histogram_columns(plan)
         #: Non-finite statistics in the pilot (None when all are finite).
-        self.pilot_finding = None
+        self.pilot_finding = pilot_finding
         if ranges is None:
             ranges, self.pilot_finding = pilot(plan, self.key, design)
         self.ranges = ranges
@@ -611,8 +621,12 @@ def reduce(plan: Plan, seed: int, n: int, chunk_size: int | None = None,
 
 def make_reducer(plan: Plan, seed: int, design: Design, chunk_size, executor: Any,
                  voi: bool = False) -> Reducer:
-    ranges = None if executor is None else executor.ranges(plan, seed, design)
-    return Reducer(plan, seed, design, chunk_size, ranges, voi=voi)
+    """A reducer whose pilot runs here, or on ``executor``, which then says
+    too whether the pilot's statistics were finite (``pilot_finding``)."""
+    if executor is None:
+        return Reducer(plan, seed, design, chunk_size, voi=voi)
+    ranges, finding = executor.pilot(plan, seed, design, voi)
+    return Reducer(plan, seed, design, chunk_size, ranges, voi=voi, pilot_finding=finding)
 
 
 @dataclass(frozen=True)
