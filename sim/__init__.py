@@ -29,9 +29,9 @@ _LAZY = {
     "write_netcdf": (".results", "write_netcdf"),
     "Scenario": (".scenario", "Scenario"),
     "load_scenario": (".scenario", "load_scenario"),
-    "sweep": (".sweep", "sweep"),
-    # The subpackage, which is callable: sim.sensitivity(...) runs
-    # sim.sensitivity.api.sensitivity (see sim/sensitivity/__init__.py).
+    # Modules that are callable as their front door (sim._callable), so that
+    # sim.sweep(...) and sim.sensitivity(...) work whichever is loaded first.
+    "sweep": (".sweep", None),
     "sensitivity": (".sensitivity", None),
     "plot": (".plot", None),
     "report": (".report", None),

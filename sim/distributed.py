@@ -62,7 +62,7 @@ from .layout import PILOT
 from .progress import progress_bar
 from .sampling.designs import build_design
 from .sampling.rng import key_from_seed
-from .sweep import finish_sweep, prepare_sweep
+from .sweep import check_point_pilot, finish_sweep, prepare_sweep
 
 __all__ = ["RETRIES", "ClusterExecutor", "check_versions", "connect", "decide", "fingerprint", "run",
            "sweep"]
@@ -269,12 +269,22 @@ class ClusterExecutor:
             yield state
 
     # -- many runs at once, for sweeps
-    def reduce_many(self, runs: Sequence[_Run], n_to: int, progress=None) -> list:
+    def reduce_many(self, runs: Sequence[_Run], n_to: int, progress=None,
+                    check: Any = None) -> list:
         """Every run's reduction of scenarios ``0 .. n_to - 1``: all pilots and
-        chunks are submitted at once, so points overlap on the cluster."""
+        chunks are submitted at once, so points overlap on the cluster.
+        ``check(i, reducer)``, if given, sees each run's reducer once its
+        pilot is back, before any chunk is merged (and may refuse it)."""
         self._submit_pilots(runs)
         jobs = [(run, chunk_layout(0, n_to, blocks_per_chunk(run.chunk_size)), n_to) for run in runs]
-        merged = self._in_block_order(jobs, progress, before_merging=lambda: self._start(runs))
+
+        def start() -> None:
+            self._start(runs)
+            for i, run in enumerate(runs):
+                if check is not None:
+                    check(i, run.reducer)
+
+        merged = self._in_block_order(jobs, progress, before_merging=start)
         for run, state in merged:
             run.reducer.merge_chunk(state)
         return [run.reducer.result() for run in runs]
@@ -442,7 +452,8 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
         check_versions(c)
         bar = progress_bar(sp.n * len(runs), progress, desc="sweep")
         try:
-            reductions = ClusterExecutor(c).reduce_many(runs, sp.n, bar)
+            reductions = ClusterExecutor(c).reduce_many(runs, sp.n, bar, check=functools.partial(
+                check_point_pilot, sp))
         finally:
             if bar is not None:
                 bar.close()

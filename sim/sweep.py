@@ -24,18 +24,19 @@ import numpy as np
 import xarray as xr
 
 from . import signals
-from .api import DEFAULT_QUANTILES, check_request, resolve_scenario, start_reducer
+from ._callable import make_callable
+from .api import DEFAULT_QUANTILES, check_request, plan_sizes, resolve_scenario, start_reducer
 from .checks import check_n, check_quantiles, check_seed
 from .errors import NonFiniteResults, SimError
 from .limits import Limits, TimeGuard
 from .plan import build_plan
 from .progress import progress_bar
 from .registry import PARAMETERS, STRUCTURAL
-from .results import build_dataset
+from .results import build_dataset, check_pilot
 from .sampling.designs import build_design
 from .scenario import parameter_key, toml_value
 
-__all__ = ["SweepPoints", "finish_sweep", "parse_values", "parse_vary", "prepare_sweep", "sweep"]
+__all__ = ["SweepPoints", "check_point_pilot", "finish_sweep", "parse_values", "parse_vary", "prepare_sweep", "sweep"]
 
 #: Distribution fields measured in the parameter's own unit; other fields
 #: (shapes such as ``sigma``, ``a``, ``b``, ``p``) are dimensionless.
@@ -176,7 +177,7 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
                 reducer = start_reducer(plan, sp.seed, build_design("random", sp.seed, n, plan.n_dims),
                                         chunk_size, progress)
             except NonFiniteResults as exc:
-                raise NonFiniteResults(f"at the sweep point {_point_text(sp, point)}: {exc}") from None
+                raise _at_point(sp, point, exc) from None
             if bar is None:  # after the first compile, so its rate is the sampling rate
                 signals.set_phase("simulating", n * n_points)
                 bar = progress_bar(n * n_points, progress, desc="sweep")
@@ -198,6 +199,19 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
 
 def _point_text(sp: SweepPoints, point) -> str:
     return ", ".join(f"{k}={v:g}" for k, v in zip(sp.keys, point))
+
+
+def _at_point(sp: SweepPoints, point, exc: NonFiniteResults) -> NonFiniteResults:
+    return NonFiniteResults(f"at the sweep point {_point_text(sp, point)}: {exc}")
+
+
+def check_point_pilot(sp: SweepPoints, i: int, reducer) -> None:
+    """Refuse point ``i`` of a sweep whose pilot found non-finite statistics,
+    with the message a local sweep gives (for reducers built elsewhere)."""
+    try:
+        check_pilot(reducer.pilot_finding, sp.plans[i], plan_sizes(sp.plans[i]))
+    except NonFiniteResults as exc:
+        raise _at_point(sp, sp.grid[i], exc) from None
 
 
 def prepare_sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int, seed: int,
@@ -239,7 +253,7 @@ def finish_sweep(sp: SweepPoints, reductions: list) -> xr.Dataset:
         try:
             results.append(build_dataset(sc, plan, red, sp.seed, sp.quantiles))
         except NonFiniteResults as exc:
-            raise NonFiniteResults(f"at the sweep point {_point_text(sp, point)}: {exc}") from None
+            raise _at_point(sp, point, exc) from None
     return _stack(results, sp.keys, sp.values, sp.base, sp.plans, time.perf_counter() - sp.start)
 
 
@@ -276,3 +290,6 @@ def _stack(results: list[xr.Dataset], keys: list[str], values: dict[str, np.ndar
     })
     ds = xr.Dataset(data, coords=coords, attrs=attrs)
     return ds[sorted(ds.data_vars)]
+
+
+make_callable(__name__, sweep)  # sim.sweep(...) is this module's sweep

@@ -27,7 +27,7 @@ PACKAGE = ROOT / "sim"
 #: know about: a number there is a decision, change it deliberately.
 LAYERS: dict[str, int] = {
     # 0 vocabulary and settings shared by all, and package data: import nothing of sim.
-    "_version": 0, "errors": 0, "layout": 0, "choices": 0, "units": 0, "jit": 0,
+    "_version": 0, "_callable": 0, "errors": 0, "layout": 0, "choices": 0, "units": 0, "jit": 0,
     "outputs": 0, "registry": 0, "data": 0,
     # 1 checks of caller input, output helpers, and where the numbers come from.
     "checks": 1, "progress": 1, "atomic": 1, "signals": 1, "vmath": 1, "bundled": 1,
@@ -276,4 +276,13 @@ def test_import_sim_is_lazy_but_complete():
     for name in sim.__all__:
         assert getattr(sim, name) is not None, name
     assert callable(sim.sensitivity) and sim.sensitivity.rank.__name__ == "sim.sensitivity.rank"
+    assert callable(sim.sweep) and sim.sweep.parse_vary.__module__ == "sim.sweep"
+
+
+def test_a_submodule_loaded_first_does_not_hide_the_function():
+    """Importing sim.sweep (as sim.distributed does) before using sim.sweep
+    leaves sim.sweep callable: the submodule binds its name in sim."""
+    code = ("import sim.distributed, sim.sensitivity.rank\n"
+            "assert callable(sim.sweep) and callable(sim.sensitivity)\n")
+    _loaded_after(code)
 

@@ -130,6 +130,17 @@ def test_a_pilot_that_overflows_is_refused_on_the_cluster_as_locally(baseline, c
     assert str(there.value) == str(here.value)
 
 
+def test_a_sweep_point_that_overflows_is_refused_on_the_cluster_as_locally(baseline, client):
+    vary = {"costs.fixed_cost_exponent.high": [0.5, 10.0]}
+    sc = baseline.with_overrides(OVERFLOWING)
+    with pytest.raises(NonFiniteResults) as here:
+        sim.sweep(sc, vary, n_scenarios=N, seed=1, chunk_size=CHUNK)
+    with pytest.raises(NonFiniteResults) as there:
+        sd.sweep(sc, vary, n_scenarios=N, seed=1, chunk_size=CHUNK, client=client)
+    assert str(here.value).startswith("at the sweep point costs.fixed_cost_exponent.high=10: ")
+    assert str(there.value) == str(here.value)
+
+
 # ------------------------------------------------------------------ faults
 def _patch_compute_chunk(marker_dir: str, blocks: tuple[int, ...], mode: str) -> int:
     """On a worker: make a chunk that starts at one of ``blocks`` exit the

@@ -6,19 +6,9 @@ modules (``sim.sensitivity.rank``, ``sobol``, ``tornado``, ``tables``,
 ``charts``; ``from sim.sensitivity import rank`` works too).
 """
 
-import sys
-import types
-
+from .._callable import make_callable
 from .api import SensitivityNote, sensitivity
 
 __all__ = ["SensitivityNote", "sensitivity"]
 
-
-class _CallablePackage(types.ModuleType):
-    """The package, callable as :func:`sim.sensitivity.api.sensitivity`."""
-
-    def __call__(self, *args, **kwargs):
-        return sensitivity(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallablePackage
+make_callable(__name__, sensitivity)
