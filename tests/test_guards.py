@@ -152,8 +152,10 @@ def _copy_cache(tmp_path: Path) -> Path:
 
 def test_a_corrupt_compile_cache_is_rebuilt_with_a_one_line_note(tmp_path):
     cache = _copy_cache(tmp_path)
-    (data,) = cache.rglob("accumulators.merge_blocks-*.nbc")
-    data.write_bytes(data.read_bytes()[:100])  # truncated, as by a crash or a full disk
+    files = sorted(cache.rglob("accumulators.merge_blocks-*.nbc"))
+    assert files, "no cached merge_blocks to break"
+    for data in files:  # one per compiled signature
+        data.write_bytes(data.read_bytes()[:100])  # truncated, as by a crash or a full disk
     env = {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(cache)}
     cmd = [sys.executable, "-m", "sim", "run", "-n", "5000", "--seed", "2", "--quiet",
            "-o", "out.nc"]

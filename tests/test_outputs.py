@@ -172,6 +172,8 @@ def test_a_real_write_error_is_one_message_and_leaves_no_file(tmp_path):
     instead of ENOSPC): exit 2, one line, and nothing left in the directory."""
     code = (
         "import resource, signal, sys\n"
+        "import sim\n"
+        "sim.run('baseline', n_scenarios=2000)  # compile (and cache) before the limit\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
         "from sim.cli import main\n"

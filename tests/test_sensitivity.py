@@ -327,4 +327,5 @@ def test_package_namespace():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         from sim.sensitivity import api, tornado  # noqa: F401
-    assert sim.sensitivity is api.sensitivity
+    assert callable(sim.sensitivity) and sim.sensitivity.api is api  # the package, callable
+    assert sim.sensitivity.sensitivity is api.sensitivity
