@@ -10,7 +10,9 @@ statistic, so they live here, below everything that uses them.
 
 from __future__ import annotations
 
-__all__ = ["BLOCK", "PILOT"]
+__all__ = ["BLOCK", "LANES", "PILOT", "SUB_BLOCK"]
 
 BLOCK = 4096  # scenarios per moment block: fixed, part of the result's definition
 PILOT = 16384  # scenarios that set the histogram ranges
+SUB_BLOCK = 256  # scenarios a kernel evaluates at once (structure of arrays): speed only
+LANES = 64  # partial sums per moment within a block (scenario q adds to lane q % LANES)
