@@ -16,6 +16,7 @@ bit, and SIMD code in their hot loops.
 
 from __future__ import annotations
 
+import platform
 import re
 from pathlib import Path
 
@@ -27,8 +28,10 @@ import sim
 from sim.engine.accumulators import histogram_bin, histogram_bins
 from sim.engine.reducer import kernel_args, model_args, sample_arrays
 from sim.layout import BLOCK, SUB_BLOCK
+from sim.model import block as model_block
 from sim.model.block import evaluate_block, new_block_scratch
 from sim.plan import build_plan
+from sim.sampling import block as sampling_block
 from sim.sampling.block import draw_block
 from sim.sampling.designs import build_design
 from sim.sampling.rng import key_from_seed
@@ -109,3 +112,77 @@ def test_histogram_bins_equal_histogram_bin():
         histogram_bins(x, x.size, lo, inv_width, offset, scale, 4096, got)
         want = np.array([histogram_bin(v, lo, inv_width, offset, scale, 4096) for v in x])
         np.testing.assert_array_equal(got, want)
+
+
+# ------------------------------------------------------------------ SIMD code in the hot loops
+def _host_has(*features: str) -> bool:
+    from llvmlite import binding
+    have = set(binding.get_host_cpu_features().flatten().split(","))
+    return all(f"+{f}" in have for f in features)
+
+
+vector_host = pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64") or not _host_has("avx2", "fma"),
+    reason="checks x86-64 assembly of a host with AVX2 and FMA (Numba compiles for the host)")
+
+
+def _fresh_asm(dispatcher, *args) -> str:
+    """Assembly of ``dispatcher``'s Python function compiled anew (the cached
+    kernels cannot be inspected) for ``args``."""
+    f = numba.njit(error_model="numpy")(dispatcher.py_func)
+    f(*args)
+    return f.inspect_asm(f.signatures[0])
+
+
+def _world_size_args(width=SUB_BLOCK, horizon=5):
+    from sim.model.block import N_SCENARIO_ROWS, N_TEMP_ROWS
+    from sim.model.evaluate import N_WORLD
+    from sim.model.market import N_WORK
+    from sim.registry import PARAMETERS
+    from sim.model.timeline import N_YEAR_FIELDS
+    th = np.full((len(PARAMETERS), width), 0.5)
+    return (th, width, 0, 1, 20.0, 0.0, horizon, True, np.full((N_SCENARIO_ROWS, width), 0.5),
+            np.full((N_WORK, horizon, width), 0.5), np.zeros((N_WORLD, width)),
+            np.zeros((N_YEAR_FIELDS, horizon, width)), np.zeros((N_TEMP_ROWS, width)))
+
+
+@vector_host
+def test_model_hot_loop_is_simd():
+    """One size of one world on a block (``world_size``: costs, loss, share,
+    the release delay and the cash-flow loop with its withdrawal selects)."""
+    asm = _fresh_asm(model_block.world_size, *_world_size_args())
+    fma = PACKED_FMA.findall(asm)
+    # measured on znver5: 195 packed FMAs (zmm)
+    assert len(fma) >= 50, f"{len(fma)} packed FMAs"
+    assert not re.search(r"\$(exp|log)\b", asm), "a libm call is left in the model"
+
+
+@vector_host
+def test_draw_hot_loop_is_simd():
+    """The inverse CDFs (vmath ndtri and exp) and SplitMix64 (packed 64-bit multiplies)."""
+    u = np.linspace(0.01, 0.99, SUB_BLOCK)
+    out = np.empty_like(u)
+    asm = _fresh_asm(sampling_block.inverse_cdf_block, 1, 0.0, 1.0, 0.0, 0.0, 1.0, np.zeros(4), 0, 0,
+                     u, out, SUB_BLOCK)
+    assert len(PACKED_FMA.findall(asm)) >= 20  # measured: 112
+    design = build_design("random", 0, 100, 3).args()
+    asm = _fresh_asm(sampling_block.uniforms_block, key_from_seed(0), 0, SUB_BLOCK, 3, BLOCK, design,
+                     np.empty((3, SUB_BLOCK)), np.empty(3))
+    assert re.search(r"^\s*vpmullq\b.*%[yz]mm", asm, re.M), "SplitMix64 is not in packed integer code"
+
+
+@vector_host
+def test_scalar_model_is_not_simd():
+    """The negative control: the frozen scalar model (``evaluate_world``, one
+    scenario, libm exp and log) has no packed FMA, so the tests above can tell."""
+    from sim.bench import frozen_kernel
+    from sim.model.evaluate import N_WORLD
+    from sim.model.market import N_WORK
+    from sim.model.timeline import N_YEAR_FIELDS
+    from sim.registry import PARAMETERS
+    args = (np.full(len(PARAMETERS), 0.5), 0, 1, np.log(np.array([1e8, 1e9, 1e10])), np.log(1e9), 5,
+            np.full(5, 0.5), True, np.zeros((3, N_WORLD)), np.zeros((N_WORK, 5)),
+            np.zeros((3, N_YEAR_FIELDS, 5)))
+    asm = _fresh_asm(frozen_kernel.evaluate_world, *args)
+    assert PACKED_FMA.findall(asm) == []
+    assert re.search(r"\$(exp|log)\b", asm), "the scalar model calls libm"

@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from .. import vmath
-from ..jit import jit
+from ..jit import jit, jit_inline
 from ..outputs import (BEST, COMPLIANCE_COST_NPV, COMPUTE_COST, DATA_COST, DATA_LIMITED, FIXED_COST,
                        INCIDENT_LOSS_NPV, INVESTMENT, LAB_LOSS, LICENSE_COST, LOSS, MARKET_SHARE,
                        MAX_OBJECTIVE, N_PATH_FIELDS, N_STATS, NET_VALUE, PATH_BELOW, PATH_CASH_FLOW,
@@ -97,13 +97,13 @@ def _copy_rows(src, dst, m):
             b[i] = a[i]
 
 
-@jit
+@jit_inline
 def _reducible(a_coef, alpha, b_coef, beta, log_n, log_tokens):
     """:func:`sim.model.performance.reducible_loss` on scalars."""
     return a_coef * vmath.exp(-alpha * log_n) + b_coef * vmath.exp(-beta * log_tokens)
 
 
-@jit
+@jit_inline
 def _log_effective(log_tokens, stock, repeat):
     """:func:`sim.model.performance._log_effective`, both branches computed."""
     tokens = vmath.exp(log_tokens)
