@@ -5,7 +5,9 @@ the unit of work handed to a thread, of the moment sums merged in block order,
 and of design replicates (block ``b`` belongs to replicate ``b % R``). The
 pilot, scenarios ``0 .. PILOT-1``, sets the histogram ranges. These numbers
 are part of what a result means: changing them changes the last bits of every
-statistic, so they live here, below everything that uses them.
+statistic, so they live here, below everything that uses them. ``SUB_BLOCK``
+(scenarios evaluated at once, structure of arrays) changes no result;
+``LANES`` (partial sums per moment within a block) is part of the result.
 """
 
 from __future__ import annotations
