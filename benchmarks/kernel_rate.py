@@ -1,10 +1,15 @@
-"""Scenarios per second of the kernel alone, at 1 and 2 threads.
+"""Scenarios per second of the kernel alone: the engine, the frozen
+pre-SIMD kernel (:mod:`sim.bench.frozen_kernel`) and the NumPy
+implementation (:mod:`sim.bench.numpy_model`), in the same run, at 1 and 2
+threads, on the v1 workload (``sim/bench/workload_v1.toml``) and the v2
+baseline scenario:
 
-A small script that runs on any commit of the project (it needs only
-``sim.engine.reducer.reduce`` and ``sim.plan.build_plan``), used to measure what each
-optimisation step bought (docs/performance.md):
+    python benchmarks/kernel_rate.py [n] [repeat]
 
-    python benchmarks/kernel_rate.py [n]
+The engine and the frozen kernel are timed alternately (best of ``repeat``
+each), so that other work on a shared machine hits both alike. NumPy runs
+on one core whatever the thread count; it is timed on ``min(n, 1e6)``
+scenarios.
 """
 
 from __future__ import annotations
@@ -15,25 +20,52 @@ import time
 import numba
 
 import sim
+from sim.bench import numpy_model, workload
+from sim.bench.frozen_kernel import frozen_kernels
 from sim.engine.reducer import reduce
 from sim.plan import build_plan
 
-
-def main(n: int = 1_000_000, repeat: int = 3) -> None:
-    plan = build_plan(sim.load_scenario("baseline"))
-    reduce(plan, 0, 100_000)  # compile or load from the cache
-    for threads in (1, 2):
-        numba.set_num_threads(threads)
-        best = min(_time(plan, n) for _ in range(repeat))
-        print(f"threads={threads}: {n / best / 1e6:.2f} M scenarios/s "
-              f"({best / n * 1e6:.3f} us per scenario)")
+WORKLOADS = {"v1 workload": None, "v2 baseline": "baseline"}
 
 
-def _time(plan, n: int) -> float:
+def main(n: int = 1_000_000, repeat: int = 3) -> dict:
+    rows = {}
+    for label, name in WORKLOADS.items():
+        sc = workload.scenario() if name is None else sim.load_scenario(name)
+        plan = build_plan(sc)
+        reduce(plan, 0, 50_000)  # compile or load from the cache
+        with frozen_kernels():
+            reduce(plan, 0, 50_000)
+        n_np = min(n, 1_000_000)
+        run_np = getattr(numpy_model, "run_v2", None) if name else numpy_model.run
+        if run_np is None:
+            t_np = float("nan")
+        else:
+            run_np(sc, 0, 20_000)
+            t_np = min(_time(run_np, sc, 0, n_np) for _ in range(max(1, repeat - 1)))
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            engine, frozen = [], []
+            for _ in range(repeat):
+                engine.append(_time(reduce, plan, 0, n))
+                with frozen_kernels():
+                    frozen.append(_time(reduce, plan, 0, n))
+            rows[label, threads] = (n / min(engine), n / min(frozen), n_np / t_np)
+    print(f"scenarios per second, n = {n:.0e} (NumPy: {min(n, 1_000_000):.0e}, 1 thread), best of {repeat}")
+    print(f"{'workload':<14}{'threads':>8}{'engine':>12}{'frozen':>12}{'NumPy':>12}"
+          f"{'eng/frozen':>12}{'eng/NumPy':>11}")
+    for (label, threads), (e, f, p) in rows.items():
+        print(f"{label:<14}{threads:>8}{e / 1e6:>10.3f} M{f / 1e6:>10.3f} M{p / 1e6:>10.3f} M"
+              f"{e / f:>11.2f}x{e / p:>10.2f}x")
+    return rows
+
+
+def _time(fn, *args) -> float:
     start = time.perf_counter()
-    reduce(plan, 0, n)
+    fn(*args)
     return time.perf_counter() - start
 
 
 if __name__ == "__main__":
-    main(int(float(sys.argv[1])) if len(sys.argv) > 1 else 1_000_000)
+    main(int(float(sys.argv[1])) if len(sys.argv) > 1 else 1_000_000,
+         int(sys.argv[2]) if len(sys.argv) > 2 else 3)

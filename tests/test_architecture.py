@@ -33,12 +33,12 @@ LAYERS: dict[str, int] = {
     "checks": 1, "progress": 1, "atomic": 1, "signals": 1, "vmath": 1, "bundled": 1,
     "sampling": 1, "sampling.rng": 1, "sampling.inverse_cdf": 1, "sampling.design_kernels": 1,
     "sampling.draw": 1, "sampling.families": 1, "sampling.distributions": 1,
-    "sampling.designs": 1,
+    "sampling.designs": 1, "sampling.block": 1,
     # 2 the model: jitted blocks on one parameter vector (they know theta, not
     #   scenarios), and its plain NumPy twin.
     "model": 2, "model.params": 2, "model.scaling": 2, "model.costs": 2,
     "model.performance": 2, "model.market": 2, "model.risk": 2, "model.beliefs": 2, "model.timeline": 2,
-    "model.evaluate": 2, "reference": 2,
+    "model.evaluate": 2, "model.block": 2, "reference": 2,
     # 3 a scenario, and the flat arrays compiled from it for the kernels.
     "scenario": 3, "plan": 3,
     # 4 the engine: kernels over blocks of scenarios, and the streaming reduction.
@@ -58,6 +58,7 @@ LAYERS: dict[str, int] = {
     "__init__": 8, "__main__": 8, "cli": 8,
     "bench": 8, "bench.workload": 8, "bench.numpy_model": 8, "bench.naive_numba": 8,
     "bench.squiggle_model": 8, "bench.floors": 8, "bench.memory": 8, "bench.startup": 8,
+    "bench.frozen_kernel": 8,
 }
 
 #: Imports the layers alone would allow but the design rules out:

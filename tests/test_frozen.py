@@ -2,8 +2,32 @@
 giving the same numbers.
 
 The files in ``tests/data`` were written by the v1 engine (before the package
-was reorganised and before model v2). Every variable those files hold must
-come out bit-identical today; new variables may be added beside them.
+was reorganised and before model v2); new variables may be added beside them.
+
+Until the SIMD kernels every variable came out bit-identical. Since then the
+model's ``exp``, ``log`` and normal quantile are :mod:`sim.vmath`'s, which
+differ from libm's (with which the files were written) by up to 1 ulp
+(``ndtri``: 1e-15 relative), and a block's moment sums are kept in
+:data:`sim.layout.LANES` partial sums, which changes the rounding of the sums.
+A decision recorded in ``docs/performance.md``, so the comparison is now:
+
+* exact for every probability and its standard error (``prob_*``: counts of
+  indicators, which a 1-ulp change cannot flip here; measured: none moved),
+  and for coordinates and attributes;
+* ``rtol`` :data:`RTOL` (1e-12) for means, standard deviations, quantiles and
+  CVaR: a few ulps per draw (1e-16 to 1e-15 each) add up, through the model's
+  products and powers (x**b as exp(b log x) amplifies a relative error of x
+  by b, and ROI = NPV / I - 1 by NPV / I), to at most 1.6e-13 measured over
+  the five runs. Quantiles come from the histogram's per-bin minimum and
+  maximum, so they move like the values unless a value moves across a bin
+  edge (a relative change of 1e-15 at a pseudo-log bin width of ~1e-3 makes
+  that rare; it would show as a larger change and fail here);
+* ``rtol`` :data:`RTOL_SE` (1e-10) for standard errors and confidence
+  intervals: ``M2 = sum dx**2 - s1 mean`` cancels, which amplifies the
+  relative change (measured: 5.3e-12, the Sobol' replicate spread);
+* an absolute floor of :data:`RTOL` times the variable's largest magnitude,
+  for entries that cancel to near zero (ROI quantile functions crossing 0:
+  measured 6.2e-12 relative at 8e-12 absolute).
 """
 
 from __future__ import annotations
@@ -32,6 +56,19 @@ VOLATILE = {"created", "elapsed_seconds", "sim_version", "scenario"}
 #: MODEL.md v2's one deliberate change for v1 files: "best" follows
 #: decision.objective, whose default is net value, not ROI.
 BY_OBJECTIVE = {"prob_best", "prob_best_se", "prob_best_mean"}
+#: Relative tolerance of means, standard deviations, quantiles and CVaR (see above).
+RTOL = 1e-12
+#: Relative tolerance of standard errors and confidence intervals (see above).
+RTOL_SE = 1e-10
+
+
+def _rtol(name: str) -> float | None:
+    """None: exact; else the relative tolerance of variable ``name``."""
+    if name.startswith("prob_"):
+        return None
+    if name.endswith("_se") or name.endswith("_ci"):
+        return RTOL_SE
+    return RTOL
 
 
 def _assert_frozen(new: xr.Dataset, frozen: xr.Dataset, skip=()) -> None:
@@ -40,7 +77,13 @@ def _assert_frozen(new: xr.Dataset, frozen: xr.Dataset, skip=()) -> None:
     for name in frozen.data_vars:
         if name in skip:
             continue
-        np.testing.assert_array_equal(new[name].values, frozen[name].values, err_msg=name)
+        got, want = new[name].values, frozen[name].values
+        rtol = _rtol(name)
+        if rtol is None:
+            np.testing.assert_array_equal(got, want, err_msg=name)
+        else:
+            scale = np.nanmax(np.abs(want)) if np.isfinite(want).any() else 0.0
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=RTOL * scale, err_msg=name)
         assert new[name].dims == frozen[name].dims, name
     for name in frozen.coords:
         np.testing.assert_array_equal(new[name].values, frozen[name].values, err_msg=name)

@@ -24,12 +24,13 @@ they were split among chunks and threads:
 from __future__ import annotations
 
 __all__ = ["BLOCK", "N_BINS", "PILOT", "SCALE", "coordinate", "histogram_add", "histogram_bin",
-           "merge_blocks", "merge_blocks_by_replicate", "merge_histograms", "merge_moments",
+           "histogram_bins", "merge_blocks", "merge_blocks_by_replicate", "merge_histograms", "merge_moments",
            "pseudo_log"]
 
 import math
 
-from ..jit import jit
+from ..jit import jit, jit_inline
+from ..vmath import _as_float, _as_int
 from ..layout import BLOCK, PILOT
 
 N_BINS = 4096  # histogram bins inside the pilot range (plus 2 overflow bins)
@@ -73,6 +74,37 @@ def histogram_bin(x, lo, inv_width, offset, scale, n_bins):
     if y >= n_bins:
         return n_bins + 1
     return int(y) + 1
+
+
+_MANTISSA = 0x000FFFFFFFFFFFFF
+_HALF_EXPONENT = 0x3FE0000000000000  # the bits of 0.5
+
+
+@jit_inline
+def _pseudo_log_select(x):
+    """:func:`pseudo_log` without branches or calls, bit for bit: ``frexp``
+    from the bits (``|x| > 2`` is normal or infinite), then selects."""
+    ax = abs(x)
+    bits = _as_int(ax)
+    e = (bits >> 52) - 1022                  # frexp's exponent: ax = m 2**e, m in [0.5, 1)
+    mant = _as_float((bits & _MANTISSA) | _HALF_EXPONENT)
+    y = e + 2.0 * mant - 1.0
+    y = math.inf if ax == math.inf else y
+    y = -y if x < 0.0 else y
+    y = x if ax <= 2.0 else y
+    return y if x == x else x
+
+
+@jit
+def histogram_bins(x, m, lo, inv_width, offset, scale, n_bins, out):
+    """``out[i] = histogram_bin(x[i], ...)`` for ``i < m``, in one SIMD loop."""
+    top = float(n_bins)
+    for i in range(m):
+        y = (_pseudo_log_select((x[i] + offset) * scale) - lo) * inv_width
+        yc = min(max(y, 0.0), top)
+        k = int(yc) + 1
+        k = n_bins + 1 if y >= top else k
+        out[i] = k if y >= 0.0 else 0
 
 
 @jit

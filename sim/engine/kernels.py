@@ -19,11 +19,14 @@ import numpy as np
 
 from ..jit import jit_parallel, prange
 from ..model.beliefs import apply_overlay
+from ..layout import LANES, SUB_BLOCK
+from ..model.block import evaluate_block, new_block_scratch
 from ..model.evaluate import evaluate_alternatives, new_scratch
 from ..outputs import NET_VALUE, ROI
 from ..sampling.rng import uniform
+from ..sampling.block import draw_block
 from ..sampling.draw import draw_design_scenario, fill_extra_uniforms
-from .accumulators import histogram_add, histogram_bin
+from .accumulators import histogram_add, histogram_bins
 
 __all__ = ["reduce_chunk", "sample_range"]
 
@@ -41,8 +44,16 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     own histogram ``hist[thread]`` (per bin: count, minimum, maximum and how
     many values equal each, so that point masses such as ROI = -1 stay exact,
     and all of them independent of which thread saw which value); block ``b``
-    of the chunk writes its count, means and M2 to ``block_*[b]``. Within a
-    block, sums are shifted by the block's first value for accuracy.
+    of the chunk writes its count, means and M2 to ``block_*[b]``.
+
+    A block is evaluated :data:`SUB_BLOCK` scenarios at a time, structure of
+    arrays (:func:`sim.sampling.block.draw_block`,
+    :func:`sim.model.block.evaluate_block`: the numbers of the scalar model,
+    bit for bit, computed by SIMD loops). Within a block, sums are shifted by
+    the block's first value for accuracy and kept in :data:`LANES` partial
+    sums (scenario ``q`` of the block adds to lane ``q % LANES``), added up
+    in lane order at the end of the block: a fixed order, so the result still
+    depends only on the scenarios.
 
     ``model`` is (flags, worlds): see
     :func:`sim.model.evaluate.evaluate_alternatives`; the output has a row per
@@ -64,59 +75,71 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     n_sizes = block_mean.shape[1]  # rows: alternatives
     n_cols = block_mean.shape[2]
     n_hist = hist_cols.shape[0]
+    n_flat = n_sizes * n_cols
     table = dists[8]
+    width = SUB_BLOCK
     for b in prange(n_blocks):
         lane = numba.get_thread_id()
-        u = np.empty(n_uniforms)
+        U = np.empty((n_uniforms, width))
+        TH = np.empty((theta0.shape[0], width))
+        tmp = np.empty(n_uniforms)
         z = np.empty(max(copula[0].shape[0], 1))
-        theta = np.empty(theta0.shape[0])
-        theta_world = np.empty(theta0.shape[0])
-        scratch = new_scratch(theta0.shape[0], log_sizes.shape[0], horizon)
-        out = np.zeros((n_sizes, n_cols))
-        shift = np.empty((n_sizes, n_cols))
-        s1 = np.empty((n_sizes, n_cols))
-        s2 = np.empty((n_sizes, n_cols))
-        # Flat views: one simple loop over every (size, statistic) vectorizes.
-        out_flat = out.reshape(n_sizes * n_cols)
-        shift_flat = shift.reshape(n_sizes * n_cols)
-        s1_flat = s1.reshape(n_sizes * n_cols)
-        s2_flat = s2.reshape(n_sizes * n_cols)
+        scratch = new_block_scratch(theta0.shape[0], log_sizes.shape[0], horizon, width)
+        OUT = np.zeros((n_sizes, n_cols, width))
+        flat = OUT.reshape(n_flat, width)
+        bins = np.empty(width, dtype=np.int64)
+        shift = np.empty(n_flat)
+        s1 = np.zeros((n_flat, LANES))
+        s2 = np.zeros((n_flat, LANES))
         first = (first_block + b) * block_size
         last = min(first + block_size, n_total)
-        s1[:] = 0.0
-        s2[:] = 0.0
-        for s in range(first, last):
-            draw_design_scenario(key, s, n_dims, block_size, dists, design, copula, u, z, theta)
-            fill_extra_uniforms(key, s, n_dims, u)
-            evaluate_alternatives(theta, flags, worlds, log_sizes, log_n_ref, horizon, u, n_sampled,
-                                  table, out, scratch, theta_world)
+        for f0 in range(first, last, width):
+            m = min(width, last - f0)
+            draw_block(key, f0, m, n_dims, n_uniforms, block_size, dists, design, copula, U, TH, tmp, z)
+            evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sampled, table,
+                           OUT, scratch)
             if n_voi > 0:
-                for i in range(n_voi + 1):
-                    ui = u[voi_dims[i]] if i < n_voi else uniform(dummy_key, np.uint64(s))
-                    k = min(int(ui * voi_bins), voi_bins - 1)
-                    voi_count[b, i, k] += 1.0
-                    for a in range(n_sizes):
-                        voi_sum[b, i, k, a] += out[a, column]
-            if s == first:
-                shift[:] = out
-            for k in range(n_sizes * n_cols):
-                dx = out_flat[k] - shift_flat[k]
-                s1_flat[k] += dx
-                s2_flat[k] += dx * dx
+                for i in range(m):
+                    for v in range(n_voi + 1):
+                        ui = U[voi_dims[v], i] if v < n_voi else uniform(dummy_key, np.uint64(f0 + i))
+                        k = min(int(ui * voi_bins), voi_bins - 1)
+                        voi_count[b, v, k] += 1.0
+                        for a in range(n_sizes):
+                            voi_sum[b, v, k, a] += OUT[a, column, i]
+            if f0 == first:
+                for k in range(n_flat):
+                    shift[k] = flat[k, 0]
+            for k in range(n_flat):
+                x = flat[k]
+                c = shift[k]
+                a1 = s1[k]
+                a2 = s2[k]
+                for c0 in range(0, m, LANES):
+                    count = min(LANES, m - c0)
+                    for q in range(count):
+                        dx = x[c0 + q] - c
+                        a1[q] += dx
+                        a2[q] += dx * dx
             for j in range(n_sizes):
                 for h in range(n_hist):
-                    x = out[j, hist_cols[h]]
+                    x = OUT[j, hist_cols[h]]
                     hh = n_hist * j + h
-                    i = histogram_bin(x, hist_lo[hh], hist_inv_width[hh], hist_offset[hh],
-                                      hist_scale[hh], n_bins)
-                    histogram_add(hist[lane, hh, i], x)
+                    histogram_bins(x, m, hist_lo[hh], hist_inv_width[hh], hist_offset[hh],
+                                   hist_scale[hh], n_bins, bins)
+                    lane_hist = hist[lane, hh]
+                    for i in range(m):
+                        histogram_add(lane_hist[bins[i]], x[i])
         m = last - first
         block_n[b] = m
-        for j in range(n_sizes):
-            for k in range(n_cols):
-                mean_dx = s1[j, k] / m
-                block_mean[b, j, k] = shift[j, k] + mean_dx
-                block_m2[b, j, k] = max(s2[j, k] - s1[j, k] * mean_dx, 0.0)
+        for k in range(n_flat):
+            t1 = 0.0
+            t2 = 0.0
+            for q in range(LANES):
+                t1 += s1[k, q]
+                t2 += s2[k, q]
+            mean_dx = t1 / m
+            block_mean[b, k // n_cols, k % n_cols] = shift[k] + mean_dx
+            block_m2[b, k // n_cols, k % n_cols] = max(t2 - t1 * mean_dx, 0.0)
 
 
 @jit_parallel

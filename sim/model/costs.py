@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import math
 
+from .. import vmath
 from ..jit import jit
 from .params import (
     DATA_STOCK,
@@ -48,11 +48,11 @@ def upfront_costs(theta, route, log_x, tokens, flops, usd_per_flop, out):
     compute = flops * usd_per_flop
     if route == PRETRAIN:
         data = min(tokens, theta[DATA_STOCK]) * theta[P_DATA]
-        fixed = theta[K_REF] * math.exp(theta[F_EXP] * log_x)
+        fixed = theta[K_REF] * vmath.exp(theta[F_EXP] * log_x)
         licence = 0.0
     else:
         data = tokens * theta[FT_DATA_PRICE]
-        fixed = theta[FT_FIXED] * math.exp(theta[F_EXP] * log_x)
+        fixed = theta[FT_FIXED] * vmath.exp(theta[F_EXP] * log_x)
         licence = theta[FT_LICENSE]
     base = compute + data + fixed + licence
     risk_control = base * theta[RHO]

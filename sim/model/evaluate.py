@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .. import vmath
 from ..jit import jit
 from ..outputs import (BEST, COMPLIANCE_COST_NPV, COMPUTE_COST, DATA_COST, DATA_LIMITED, FIXED_COST,
                        INCIDENT_LOSS_NPV, INVESTMENT, LAB_LOSS, LICENSE_COST, LOSS, MARKET_SHARE,
@@ -53,11 +54,11 @@ def evaluate_world(theta, route, rule, log_sizes, log_n_ref, horizon, incident_u
     """
     pretrain = route == PRETRAIN
     usd_per_flop = usd_per_training_flop(theta)
-    log_rival = math.log(rival_loss(theta, log_n_ref))
+    log_rival = vmath.log(rival_loss(theta, log_n_ref))
     gamma = theta[SHARPNESS]
-    gap_factor = math.exp(-gamma * math.log(1.0 - effective_gap(theta)))  # (1-g_eff)^-gamma
+    gap_factor = vmath.exp(-gamma * vmath.log(1.0 - effective_gap(theta)))  # (1-g_eff)^-gamma
     premium = theta[PREMIUM]
-    price_factor = math.exp(theta[PRICE_SENSITIVITY] * math.log(premium))  # m^eps
+    price_factor = vmath.exp(theta[PRICE_SENSITIVITY] * vmath.log(premium))  # m^eps
     yearly_factors(theta, horizon, incident_u, incident_probability(theta), work)
     pool = theta[POOL]
     severity = theta[SEVERITY]
@@ -72,8 +73,8 @@ def evaluate_world(theta, route, rule, log_sizes, log_n_ref, horizon, incident_u
         upfront_costs(theta, route, log_x, tokens, flops, usd_per_flop, w)
         investment = w[W_INVEST]
         lab = own_loss(theta, pretrain, log_n, log_x)
-        weight_lab = math.exp(gamma * (math.log(lab) - log_rival))
-        cost_token1 = serve_per_param * math.exp(log_n)
+        weight_lab = vmath.exp(gamma * (vmath.log(lab) - log_rival))
+        cost_token1 = serve_per_param * vmath.exp(log_n)
         delay = release_delay(theta, final_flops)
         delays = delay_factors(theta, delay)
 

@@ -11,8 +11,8 @@ yearly factors.
 
 from __future__ import annotations
 
-import math
 
+from .. import vmath
 from ..jit import jit
 from .params import GROWTH, P_TOKEN, PRICE_DECLINE, PROGRESS, R_DISC, SERVE_DECLINE, SHARPNESS
 
@@ -36,7 +36,7 @@ def yearly_factors(theta, horizon, incident_u, incident_p, work):
     growth = 1.0 + theta[GROWTH]
     discount = 1.0 / (1.0 + theta[R_DISC])
     cost_over_price = (1.0 - theta[SERVE_DECLINE]) / (1.0 - theta[PRICE_DECLINE])
-    weight_growth = math.exp(-theta[SHARPNESS] * math.log(1.0 - theta[PROGRESS]))
+    weight_growth = vmath.exp(-theta[SHARPNESS] * vmath.log(1.0 - theta[PROGRESS]))
     pool_disc = discount
     disc = discount
     ratio = 1.0 / theta[P_TOKEN]
@@ -61,12 +61,12 @@ def delay_factors(theta, delay):
     exactly 1 when the release is not delayed."""
     if not delay > 0.0:
         return 1.0, 1.0, 1.0, 1.0
-    log_disc = -math.log(1.0 + theta[R_DISC])
-    pool = math.exp(delay * (math.log(1.0 + theta[GROWTH]) + log_disc))
-    cost = math.exp(delay * (math.log(1.0 - theta[SERVE_DECLINE])
-                             - math.log(1.0 - theta[PRICE_DECLINE])))
-    weight = math.exp(-theta[SHARPNESS] * delay * math.log(1.0 - theta[PROGRESS]))
-    return pool, cost, weight, math.exp(delay * log_disc)
+    log_disc = -vmath.log(1.0 + theta[R_DISC])
+    pool = vmath.exp(delay * (vmath.log(1.0 + theta[GROWTH]) + log_disc))
+    cost = vmath.exp(delay * (vmath.log(1.0 - theta[SERVE_DECLINE])
+                             - vmath.log(1.0 - theta[PRICE_DECLINE])))
+    weight = vmath.exp(-theta[SHARPNESS] * delay * vmath.log(1.0 - theta[PROGRESS]))
+    return pool, cost, weight, vmath.exp(delay * log_disc)
 
 
 @jit

@@ -3,8 +3,8 @@ duties of systemic-risk models (MODEL.md sections 2 and 11)."""
 
 from __future__ import annotations
 
-import math
 
+from .. import vmath
 from ..jit import jit
 from .params import COMPLIANCE, COMPLIANCE_THRESHOLD, KAPPA, LAMBDA0, RHO
 
@@ -14,7 +14,7 @@ __all__ = ["compliance_cost", "incident_probability"]
 @jit
 def incident_probability(theta):
     """lambda = lambda0 exp(-kappa rho): risk control lowers the incident rate."""
-    return theta[LAMBDA0] * math.exp(-theta[KAPPA] * theta[RHO])
+    return theta[LAMBDA0] * vmath.exp(-theta[KAPPA] * theta[RHO])
 
 
 @jit

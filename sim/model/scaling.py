@@ -10,8 +10,8 @@ worth less than fresh data (Muennighoff et al. 2023), so beyond the stock
 
 from __future__ import annotations
 
-import math
 
+from .. import vmath
 from ..jit import jit
 from .params import (
     A_DATA,
@@ -38,7 +38,7 @@ def effective_tokens(tokens, stock, repeat_horizon):
     """``D_eff``: ``D`` up to the stock, then ``S_D (1 + R* (1 - exp(-(D/S_D - 1)/R*)))``."""
     if tokens <= stock:
         return tokens
-    return stock * (1.0 + repeat_horizon * (1.0 - math.exp(-(tokens / stock - 1.0) / repeat_horizon)))
+    return stock * (1.0 + repeat_horizon * (1.0 - vmath.exp(-(tokens / stock - 1.0) / repeat_horizon)))
 
 
 @jit
@@ -48,14 +48,14 @@ def training_run(theta, route, rule, log_n, log_x):
     Returns ``(tokens, final_flops, total_flops)``.
     """
     if route == PRETRAIN:
-        tokens = theta[D_REF] * math.exp(theta[A_DATA] * log_x)
+        tokens = theta[D_REF] * vmath.exp(theta[A_DATA] * log_x)
         if rule == RULE_POWER:
-            final = theta[R_REF] * math.exp(theta[B_COMP] * log_x)
+            final = theta[R_REF] * vmath.exp(theta[B_COMP] * log_x)
         else:
-            final = 6.0 * math.exp(log_n) * tokens
+            final = 6.0 * vmath.exp(log_n) * tokens
     else:
         tokens = theta[FT_TOKENS]
-        final = 6.0 * math.exp(log_n) * tokens * theta[FT_COMPUTE_SHARE]
+        final = 6.0 * vmath.exp(log_n) * tokens * theta[FT_COMPUTE_SHARE]
     return tokens, final, final * theta[OVERHEAD]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from .. import vmath
 from ..jit import jit
 
 __all__ = ["inverse_cdf", "ndtri"]
@@ -131,9 +132,9 @@ def inverse_cdf(family, p0, p1, p2, lo, span, table, offset, n_table, u):
     """
     v = lo + span * u
     if family == NORMAL:
-        return p0 + p1 * ndtri(v)
+        return p0 + p1 * vmath.ndtri(v)
     if family == LOGNORMAL:
-        return math.exp(p0 + p1 * ndtri(v))
+        return vmath.exp(p0 + p1 * vmath.ndtri(v))
     if family == UNIFORM:
         return p0 + p1 * v
     if family == TRIANGULAR:
@@ -142,7 +143,7 @@ def inverse_cdf(family, p0, p1, p2, lo, span, table, offset, n_table, u):
             return p0 + p1 * math.sqrt(v * p2)
         return p0 + p1 * (1.0 - math.sqrt((1.0 - v) * (1.0 - p2)))
     if family == TABLE:
-        return p0 + p1 * table_quantile(ndtri(v), table, offset)
+        return p0 + p1 * table_quantile(vmath.ndtri(v), table, offset)
     if family == POISSON:
         return p0 + discrete_quantile(v, table, offset, n_table)
     if family == BERNOULLI:

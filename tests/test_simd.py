@@ -1,0 +1,188 @@
+"""The block (SIMD) kernels: the same numbers as the scalar model, bit for
+bit, and SIMD code in their hot loops.
+
+* :func:`sim.sampling.block.draw_block` and
+  :func:`sim.model.block.evaluate_block` against the scalar path
+  (``kernels.sample_range``: one scenario at a time through
+  ``draw_design_scenario`` and ``evaluate_alternatives``) on every bundled
+  scenario: every column of every alternative, bit for bit.
+* :func:`sim.engine.accumulators.histogram_bins` against ``histogram_bin``.
+* The assembly of the hot loops has packed fused multiply-adds on x86-64
+  (as ``tests/test_vmath.py`` checks for vmath alone), and the frozen scalar
+  kernel's (the negative control) has none.
+* The frozen kernel (:mod:`sim.bench.frozen_kernel`) still reproduces the
+  frozen v1 file bit for bit, so the speed it stands for is today's kernel's.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+import sim
+from sim.engine.accumulators import histogram_bin, histogram_bins
+from sim.engine.reducer import kernel_args, model_args, sample_arrays
+from sim.layout import BLOCK, SUB_BLOCK
+from sim.model import block as model_block
+from sim.model.block import evaluate_block, new_block_scratch
+from sim.plan import build_plan
+from sim.sampling import block as sampling_block
+from sim.sampling.block import draw_block
+from sim.sampling.designs import build_design
+from sim.sampling.rng import key_from_seed
+
+
+DATA = Path(__file__).parent / "data"
+
+#: A packed double-precision fused multiply-add on vector registers (as in tests/test_vmath.py).
+PACKED_FMA = re.compile(r"^\s*vfn?m(?:add|sub)\d{3}pd\b.*%[xyz]mm", re.M)
+BUNDLED = ["baseline", "strategies", "cooling", "finetune", "regulated", "data_wall", "price_war",
+           "bert_seed", "hype"]
+
+
+@numba.njit
+def block_eval(key, n, dists, design, copula, model, log_sizes, log_n_ref, horizon, out):
+    """``out[s, row, column]`` of scenarios ``0 .. n-1`` through the block kernels."""
+    theta0 = dists[0]
+    flags, worlds = model
+    n_uniforms = flags[2]
+    n_sampled = dists[1].shape[0]
+    n_dims = n_sampled + horizon
+    width = SUB_BLOCK
+    U = np.empty((n_uniforms, width))
+    TH = np.empty((theta0.shape[0], width))
+    tmp = np.empty(n_uniforms)
+    z = np.empty(max(copula[0].shape[0], 1))
+    scratch = new_block_scratch(theta0.shape[0], log_sizes.shape[0], horizon, width)
+    OUT = np.zeros((out.shape[1], out.shape[2], width))
+    for f0 in range(0, n, width):
+        m = min(width, n - f0)
+        draw_block(key, f0, m, n_dims, n_uniforms, BLOCK, dists, design, copula, U, TH, tmp, z)
+        evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sampled, dists[8],
+                       OUT, scratch)
+        for i in range(m):
+            for r in range(out.shape[1]):
+                for c in range(out.shape[2]):
+                    out[f0 + i, r, c] = OUT[r, c, i]
+
+
+def _both(name: str, n: int, sampler: str = "random", seed: int = 3):
+    plan = build_plan(sim.load_scenario(name))
+    key = key_from_seed(seed)
+    design = build_design(sampler, seed, n, plan.n_dims)
+    _, _, _, scalar = sample_arrays(plan, key, 0, n, design)
+    block = np.zeros_like(scalar)
+    block_eval(key, n, *kernel_args(plan, design), model_args(plan), plan.log_sizes, plan.log_n_ref,
+               plan.horizon, block)
+    return block, scalar
+
+
+def _assert_identical(block, scalar):
+    same = (block == scalar) | (np.isnan(block) & np.isnan(scalar))
+    bad = np.argwhere(~same)
+    assert bad.size == 0, (f"{len(bad)} values differ, first (scenario, row, column) {tuple(bad[0])}: "
+                           f"{block[tuple(bad[0])]!r} vs {scalar[tuple(bad[0])]!r}")
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_block_kernels_equal_the_scalar_model(name):
+    """Every column of every alternative, bit for bit; a partial last sub-block."""
+    _assert_identical(*_both(name, 2 * SUB_BLOCK + 37))
+
+
+@pytest.mark.parametrize("sampler", ["lhs", "sobol"])
+def test_block_kernels_equal_the_scalar_model_under_designs(sampler):
+    _assert_identical(*_both("price_war", 600, sampler))
+
+
+def test_histogram_bins_equal_histogram_bin():
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(0, 3, 20_000), 10.0 ** rng.uniform(-300, 300, 20_000),
+                        -(10.0 ** rng.uniform(-300, 300, 20_000)),
+                        [0.0, -0.0, -1.0, 1.0, 2.0, -2.0, 1.999, 2.001, np.inf, -np.inf, np.nan,
+                         5e-324, 1.7976931348623157e308, -1.7976931348623157e308]])
+    for lo, inv_width, offset, scale in [(-3.0, 40.0, 1.0, 1000.0), (0.5, 100.0, 0.0, 1.0),
+                                         (-1e3, 0.01, 1.0, 1000.0)]:
+        got = np.empty(x.size, dtype=np.int64)
+        histogram_bins(x, x.size, lo, inv_width, offset, scale, 4096, got)
+        want = np.array([histogram_bin(v, lo, inv_width, offset, scale, 4096) for v in x])
+        np.testing.assert_array_equal(got, want)
+
+
+# ------------------------------------------------------------------ SIMD code in the hot loops
+def _host_has(*features: str) -> bool:
+    from llvmlite import binding
+    have = set(binding.get_host_cpu_features().flatten().split(","))
+    return all(f"+{f}" in have for f in features)
+
+
+vector_host = pytest.mark.skipif(
+    platform.machine().lower() not in ("x86_64", "amd64") or not _host_has("avx2", "fma"),
+    reason="checks x86-64 assembly of a host with AVX2 and FMA (Numba compiles for the host)")
+
+
+def _fresh_asm(dispatcher, *args) -> str:
+    """Assembly of ``dispatcher``'s Python function compiled anew (the cached
+    kernels cannot be inspected) for ``args``."""
+    f = numba.njit(error_model="numpy")(dispatcher.py_func)
+    f(*args)
+    return f.inspect_asm(f.signatures[0])
+
+
+def _world_size_args(width=SUB_BLOCK, horizon=5):
+    from sim.model.block import N_SCENARIO_ROWS, N_TEMP_ROWS
+    from sim.model.evaluate import N_WORLD
+    from sim.model.market import N_WORK
+    from sim.registry import PARAMETERS
+    from sim.model.timeline import N_YEAR_FIELDS
+    th = np.full((len(PARAMETERS), width), 0.5)
+    return (th, width, 0, 1, 20.0, 0.0, horizon, True, np.full((N_SCENARIO_ROWS, width), 0.5),
+            np.full((N_WORK, horizon, width), 0.5), np.zeros((N_WORLD, width)),
+            np.zeros((N_YEAR_FIELDS, horizon, width)), np.zeros((N_TEMP_ROWS, width)))
+
+
+@vector_host
+def test_model_hot_loop_is_simd():
+    """One size of one world on a block (``world_size``: costs, loss, share,
+    the release delay and the cash-flow loop with its withdrawal selects)."""
+    asm = _fresh_asm(model_block.world_size, *_world_size_args())
+    fma = PACKED_FMA.findall(asm)
+    # measured on znver5: 195 packed FMAs (zmm)
+    assert len(fma) >= 50, f"{len(fma)} packed FMAs"
+    assert not re.search(r"\$(exp|log)\b", asm), "a libm call is left in the model"
+
+
+@vector_host
+def test_draw_hot_loop_is_simd():
+    """The inverse CDFs (vmath ndtri and exp) and SplitMix64 (packed 64-bit multiplies)."""
+    u = np.linspace(0.01, 0.99, SUB_BLOCK)
+    out = np.empty_like(u)
+    asm = _fresh_asm(sampling_block.inverse_cdf_block, 1, 0.0, 1.0, 0.0, 0.0, 1.0, np.zeros(4), 0, 0,
+                     u, out, SUB_BLOCK)
+    assert len(PACKED_FMA.findall(asm)) >= 20  # measured: 112
+    design = build_design("random", 0, 100, 3).args()
+    asm = _fresh_asm(sampling_block.uniforms_block, key_from_seed(0), 0, SUB_BLOCK, 3, BLOCK, design,
+                     np.empty((3, SUB_BLOCK)), np.empty(3))
+    assert re.search(r"^\s*vpmullq\b.*%[yz]mm", asm, re.M), "SplitMix64 is not in packed integer code"
+
+
+@vector_host
+def test_scalar_model_is_not_simd():
+    """The negative control: the frozen scalar model (``evaluate_world``, one
+    scenario, libm exp and log) has no packed FMA, so the tests above can tell."""
+    from sim.bench import frozen_kernel
+    from sim.model.evaluate import N_WORLD
+    from sim.model.market import N_WORK
+    from sim.model.timeline import N_YEAR_FIELDS
+    from sim.registry import PARAMETERS
+    args = (np.full(len(PARAMETERS), 0.5), 0, 1, np.log(np.array([1e8, 1e9, 1e10])), np.log(1e9), 5,
+            np.full(5, 0.5), True, np.zeros((3, N_WORLD)), np.zeros((N_WORK, 5)),
+            np.zeros((3, N_YEAR_FIELDS, 5)))
+    asm = _fresh_asm(frozen_kernel.evaluate_world, *args)
+    assert PACKED_FMA.findall(asm) == []
+    assert re.search(r"\$(exp|log)\b", asm), "the scalar model calls libm"
