@@ -52,7 +52,7 @@ def _cache_dir() -> str:
 numba.config.CACHE_DIR = _cache_dir()
 
 #: Seconds a cold compile took when none has been measured on this machine.
-COMPILE_SECONDS = 40.0
+COMPILE_SECONDS = 100.0
 #: The kernels whose compilation dominates a cold start.
 MAIN_KERNELS = ("kernels.reduce_chunk", "kernels.sample_range")
 
