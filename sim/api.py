@@ -127,7 +127,7 @@ def run_with(executor, scenario_or_path, n_scenarios: int = 1_000_000, seed: int
         reducer.load_state(arrays, n_done)
         reducer.elapsed_before = elapsed
 
-    guard = TimeGuard(limits.seconds, n_eval if target is None else cap_n, reducer.n)
+    guard = TimeGuard(limits.seconds, n_eval if target is None else cap_n)
 
     def between(r: Reducer) -> None:
         signals.set_progress(r.n)
@@ -184,13 +184,6 @@ def numba_threads() -> int:
     return numba.get_num_threads()
 
 
-def plan_sizes(plan) -> list[float]:
-    """The model sizes of a plan, in parameters."""
-    import numpy as np
-
-    return [float(f"{x:.12g}") for x in np.exp(plan.log_sizes)]
-
-
 def start_reducer(plan, seed: int, design, chunk_size: int | None = None,
                   progress: bool = False, executor: Any = None, voi: bool = False) -> Reducer:
     """A reducer with its pilot run and its kernels compiled, so that what
@@ -208,7 +201,7 @@ def start_reducer(plan, seed: int, design, chunk_size: int | None = None,
     # ends the process instead (sim.signals).
     with signals.deferred():
         reducer = make_reducer(plan, seed, design, chunk_size, executor, voi=voi)
-        check_pilot(reducer.pilot_finding, plan, plan_sizes(plan))
+        check_pilot(reducer.pilot_finding, plan)
         if executor is None:
             reducer.warm_up()
     if cold:

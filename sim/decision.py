@@ -113,7 +113,7 @@ def decide_with(executor, scenario_or_path, n_scenarios: int = 1_000_000, seed: 
     check_request(plan, n_eval, limits)
     design = build_design(sampler, seed, n_eval, plan.n_dims)
     reducer = start_reducer(plan, seed, design, chunk_size, progress, executor, voi=True)
-    guard = TimeGuard(limits.seconds, n_eval, 0)
+    guard = TimeGuard(limits.seconds, n_eval)
 
     def between(r) -> None:
         signals.set_progress(r.n)

@@ -62,7 +62,7 @@ from .layout import PILOT
 from .progress import progress_bar
 from .sampling.designs import build_design
 from .sampling.rng import key_from_seed
-from .sweep import check_point_pilot, finish_sweep, prepare_sweep
+from .sweep import check_point_pilot, finish_sweep, point_text, prepare_sweep
 
 __all__ = ["RETRIES", "ClusterExecutor", "check_versions", "connect", "decide", "fingerprint", "run",
            "sweep"]
@@ -445,7 +445,7 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     """:func:`sim.sweep` on a Dask cluster: every grid point and every chunk
     of it is a task, all submitted at once. The same Dataset, bit for bit."""
     sp = prepare_sweep(scenario_or_path, vary, n_scenarios, seed, quantiles, overrides, limits)
-    runs = [_Run(f"point {i + 1} ({', '.join(f'{k}={v:g}' for k, v in zip(sp.keys, point))}), ",
+    runs = [_Run(f"point {i + 1} ({point_text(sp, point)}), ",
                  plan, sp.seed, build_design("random", sp.seed, sp.n, plan.n_dims), chunk_size)
             for i, (plan, point) in enumerate(zip(sp.plans, sp.grid))]
     with connect(client, scheduler, workers) as c:

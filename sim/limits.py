@@ -94,7 +94,7 @@ class TimeGuard:
     :data:`PROBE_SECONDS` it estimates the whole run once, and stops a run
     that would exceed the limit."""
 
-    def __init__(self, limit: float | None, total: int | None, done_before: int = 0):
+    def __init__(self, limit: float | None, total: int | None):
         self.limit = limit
         self.total = total
         self.origin: tuple[float, int] | None = None  # the first chunk's end: no compile in it

@@ -76,6 +76,7 @@ class Plan:
     objective_code: int = 0  # sim.plan.OBJECTIVES
     voi_bins: int = 32
     path: bool = True  # evaluate the valuation path (MODEL.md section 9)
+    model_sizes: tuple[float, ...] = ()  # the scenario's sizes, as written (log_sizes: their logs)
 
     @property
     def n_sampled(self) -> int:
@@ -205,6 +206,7 @@ def build_plan(scenario, path: bool = True) -> Plan:
         s_belief_incidents=as_int([int(w.belief_incidents) for w in worlds]),
         objective_code=OBJECTIVES[scenario.objective],
         voi_bins=int(scenario.voi_bins),
+        model_sizes=tuple(float(s) for s in scenario.model_sizes),
     )
 
 

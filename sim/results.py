@@ -61,13 +61,13 @@ def row_labels(strategy_names, sizes) -> list[str]:
     return [f"{name} {size_label(s)}" for name in strategy_names for s in sizes]
 
 
-def check_pilot(finding, plan, sizes) -> None:
+def check_pilot(finding, plan) -> None:
     """Stop before the main run if the pilot found infinite or NaN statistics
     (:class:`sim.engine.reducer.NonFinite`), naming the sizes, how many
     pilot scenarios, and the sampled keys whose draws stand out in them."""
     if finding is None:
         return
-    labels = row_labels(plan.strategy_names, sizes)
+    labels = row_labels(plan.strategy_names, plan.model_sizes)
     where = ", ".join(f"{lab} ({k:,})" for lab, k in zip(labels, finding.by_size) if k)
     stats = ", ".join(outputs.column_name(k) for k in finding.stats[:6])
     share = finding.n_scenarios / finding.n_pilot

@@ -25,7 +25,7 @@ import xarray as xr
 
 from . import signals
 from ._callable import make_callable
-from .api import DEFAULT_QUANTILES, check_request, plan_sizes, resolve_scenario, start_reducer
+from .api import DEFAULT_QUANTILES, check_request, resolve_scenario, start_reducer
 from .checks import check_n, check_quantiles, check_seed
 from .errors import NonFiniteResults, SimError
 from .limits import Limits, TimeGuard
@@ -36,7 +36,8 @@ from .results import build_dataset, check_pilot
 from .sampling.designs import build_design
 from .scenario import parameter_key, toml_value
 
-__all__ = ["SweepPoints", "check_point_pilot", "finish_sweep", "parse_values", "parse_vary", "prepare_sweep", "sweep"]
+__all__ = ["SweepPoints", "check_point_pilot", "finish_sweep", "parse_values", "parse_vary", "point_text",
+           "prepare_sweep", "sweep"]
 
 #: Distribution fields measured in the parameter's own unit; other fields
 #: (shapes such as ``sigma``, ``a``, ``b``, ``p``) are dimensionless.
@@ -183,7 +184,7 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
                 bar = progress_bar(n * n_points, progress, desc="sweep")
             if bar is not None:
                 bar.set_description(f"point {i + 1}/{n_points}")
-                bar.set_postfix_str(_point_text(sp, point))
+                bar.set_postfix_str(point_text(sp, point))
 
             def between(r, done=i * n):
                 signals.set_progress(done + r.n)
@@ -197,19 +198,20 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     return finish_sweep(sp, reductions)
 
 
-def _point_text(sp: SweepPoints, point) -> str:
+def point_text(sp: SweepPoints, point) -> str:
+    """``key=value, ...`` of a grid point, for messages and progress."""
     return ", ".join(f"{k}={v:g}" for k, v in zip(sp.keys, point))
 
 
 def _at_point(sp: SweepPoints, point, exc: NonFiniteResults) -> NonFiniteResults:
-    return NonFiniteResults(f"at the sweep point {_point_text(sp, point)}: {exc}")
+    return NonFiniteResults(f"at the sweep point {point_text(sp, point)}: {exc}")
 
 
 def check_point_pilot(sp: SweepPoints, i: int, reducer) -> None:
     """Refuse point ``i`` of a sweep whose pilot found non-finite statistics,
     with the message a local sweep gives (for reducers built elsewhere)."""
     try:
-        check_pilot(reducer.pilot_finding, sp.plans[i], plan_sizes(sp.plans[i]))
+        check_pilot(reducer.pilot_finding, sp.plans[i])
     except NonFiniteResults as exc:
         raise _at_point(sp, sp.grid[i], exc) from None
 

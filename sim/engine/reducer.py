@@ -47,6 +47,7 @@ are computed here, one after another.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 import warnings
@@ -316,12 +317,14 @@ def pilot(plan: Plan, key, design: Design) -> tuple[Histograms, NonFinite | None
     finding = NonFinite.of_pilot(draws, stats)
     hist_cols = histogram_columns(plan)
     pilot_values = stats[:, :, hist_cols].reshape(pilot_n, -1)
-    with warnings.catch_warnings():
-        if finding is not None:  # ranges of NaN: the caller refuses the run
+    # Ranges of NaN, computed quietly: the caller refuses the run. A finite
+    # pilot keeps the caller's floating-point error settings.
+    quiet = finding is not None
+    with warnings.catch_warnings(), np.errstate(all="ignore") if quiet else contextlib.nullcontext():
+        if quiet:  # nanmedian of all-NaN columns warns through warnings, not errstate
             warnings.simplefilter("ignore", RuntimeWarning)
-        with np.errstate(all="ignore" if finding is not None else "warn"):
-            offset, scale = histogram_maps(stats, hist_cols)
-            ranges = Histograms.from_pilot(pilot_values, 0, offset=offset, scale=scale)
+        offset, scale = histogram_maps(stats, hist_cols)
+        ranges = Histograms.from_pilot(pilot_values, 0, offset=offset, scale=scale)
     return ranges, finding
 
 
