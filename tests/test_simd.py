@@ -6,7 +6,9 @@ bit, and SIMD code in their hot loops.
   (``kernels.sample_range``: one scenario at a time through
   ``draw_design_scenario`` and ``evaluate_alternatives``) on every bundled
   scenario: every column of every alternative, bit for bit.
-* :func:`sim.engine.accumulators.histogram_bins` against ``histogram_bin``.
+* :func:`sim.engine.accumulators.histogram_bins` against ``histogram_bin``;
+  ``lane_sums`` against one pass over the scenarios and ``histogram_add``
+  (selects) against the branching update it replaced, bit for bit.
 * The assembly of the hot loops has packed fused multiply-adds on x86-64
   (as ``tests/test_vmath.py`` checks for vmath alone), and the frozen scalar
   kernel's (the negative control) has none.
@@ -25,9 +27,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.engine.accumulators import histogram_bin, histogram_bins
+from sim.engine.accumulators import histogram_add, histogram_bin, histogram_bins, lane_sums
 from sim.engine.reducer import kernel_args, model_args, sample_arrays
-from sim.layout import BLOCK, SUB_BLOCK
+from sim.layout import BLOCK, LANES, SUB_BLOCK
 from sim.model import block as model_block
 from sim.model.block import evaluate_block, new_block_scratch
 from sim.plan import build_plan
@@ -111,6 +113,51 @@ def test_histogram_bins_equal_histogram_bin():
         got = np.empty(x.size, dtype=np.int64)
         histogram_bins(x, x.size, lo, inv_width, offset, scale, 4096, got)
         want = np.array([histogram_bin(v, lo, inv_width, offset, scale, 4096) for v in x])
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("m", [0, 1, 63, 64, 65, 255, 256, 257, 511, 512, 700, 1024])
+def test_lane_sums_equal_one_pass_in_order(m):
+    """Four values per lane at a time add the same numbers in the same order
+    as one pass over the scenarios (lane ``i % LANES``), so the same bits."""
+    rng = np.random.default_rng(m)
+    x = rng.lognormal(0.0, 3.0, m) * rng.choice([-1.0, 1.0], m)
+    c = float(x[0]) if m else 0.0
+    a1 = rng.normal(size=LANES)
+    a2 = np.abs(rng.normal(size=LANES))
+    want1, want2 = a1.copy(), a2.copy()
+    for i in range(m):
+        d = x[i] - c
+        want1[i % LANES] += d
+        want2[i % LANES] += d * d
+    lane_sums(x, m, c, a1, a2)
+    np.testing.assert_array_equal(a1, want1)
+    np.testing.assert_array_equal(a2, want2)
+
+
+def _branching_add(b, x):
+    b[0] += 1.0
+    if x < b[1]:
+        b[1], b[3] = x, 1.0
+    elif x == b[1]:
+        b[3] += 1.0
+    if x > b[2]:
+        b[2], b[4] = x, 1.0
+    elif x == b[2]:
+        b[4] += 1.0
+
+
+def test_histogram_add_equals_the_branching_update():
+    """Ties, repeats, a new minimum and maximum, NaN and infinities, from an
+    empty bin (min +inf, max -inf) on."""
+    rng = np.random.default_rng(2)
+    values = np.concatenate([[1.0, 1.0, 0.5, 0.5, 2.0, 2.0, 1.0, np.nan, -np.inf, np.inf, np.inf, -0.0, 0.0],
+                             rng.integers(-3, 4, 300).astype(float)])
+    got = np.array([0.0, np.inf, -np.inf, 0.0, 0.0])
+    want = got.copy()
+    for v in values:
+        histogram_add(got, v)
+        _branching_add(want, v)
         np.testing.assert_array_equal(got, want)
 
 

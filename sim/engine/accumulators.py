@@ -24,14 +24,14 @@ they were split among chunks and threads:
 from __future__ import annotations
 
 __all__ = ["BLOCK", "N_BINS", "PILOT", "SCALE", "coordinate", "histogram_add", "histogram_bin",
-           "histogram_bins", "merge_blocks", "merge_blocks_by_replicate", "merge_histograms", "merge_moments",
+           "histogram_bins", "lane_sums", "merge_blocks", "merge_blocks_by_replicate", "merge_histograms", "merge_moments",
            "pseudo_log"]
 
 import math
 
 from ..jit import jit, jit_inline
 from ..vmath import _as_float, _as_int
-from ..layout import BLOCK, PILOT
+from ..layout import BLOCK, LANES, PILOT
 
 N_BINS = 4096  # histogram bins inside the pilot range (plus 2 overflow bins)
 
@@ -109,18 +109,49 @@ def histogram_bins(x, m, lo, inv_width, offset, scale, n_bins, out):
 
 @jit
 def histogram_add(bins, x):
-    """Count ``x`` into one bin ``bins[0:5]`` (count, min, max, at_min, at_max)."""
+    """Count ``x`` into one bin ``bins[0:5]`` (count, min, max, at_min, at_max).
+
+    Selects, not branches: whether ``x`` is a new minimum of its bin is a
+    coin toss while the bin fills, and the mispredicted branches cost more
+    than the whole update (450 against 150 ns per scenario for the 45
+    histograms of the v1 workload). NaN changes nothing but the count."""
+    mn = bins[MIN]
+    mx = bins[MAX]
+    at_min = bins[AT_MIN]
+    at_max = bins[AT_MAX]
     bins[COUNT] += 1.0
-    if x < bins[MIN]:
-        bins[MIN] = x
-        bins[AT_MIN] = 1.0
-    elif x == bins[MIN]:
-        bins[AT_MIN] += 1.0
-    if x > bins[MAX]:
-        bins[MAX] = x
-        bins[AT_MAX] = 1.0
-    elif x == bins[MAX]:
-        bins[AT_MAX] += 1.0
+    bins[AT_MIN] = 1.0 if x < mn else (at_min + 1.0 if x == mn else at_min)
+    bins[MIN] = x if x < mn else mn
+    bins[AT_MAX] = 1.0 if x > mx else (at_max + 1.0 if x == mx else at_max)
+    bins[MAX] = x if x > mx else mx
+
+
+@jit
+def lane_sums(x, m, c, a1, a2):
+    """Add ``x[i] - c`` and its square to lane ``i % LANES`` of ``a1`` and
+    ``a2``, for ``i < m``, in increasing ``i`` within each lane.
+
+    The same additions in the same order as one pass over ``i``, so the same
+    bits; but four values per lane at a time, so each lane's running sums
+    stay in registers instead of being loaded and stored once per scenario
+    (the loop over lanes is the SIMD one): 50 against 200 ns per scenario
+    for the 310 moments of the v1 workload."""
+    step = 4 * LANES
+    full = m - m % step
+    for c0 in range(0, full, step):
+        for q in range(LANES):
+            d0 = x[c0 + q] - c
+            d1 = x[c0 + LANES + q] - c
+            d2 = x[c0 + 2 * LANES + q] - c
+            d3 = x[c0 + 3 * LANES + q] - c
+            a1[q] = (((a1[q] + d0) + d1) + d2) + d3
+            a2[q] = (((a2[q] + d0 * d0) + d1 * d1) + d2 * d2) + d3 * d3
+    for c0 in range(full, m, LANES):
+        count = min(LANES, m - c0)
+        for q in range(count):
+            d = x[c0 + q] - c
+            a1[q] += d
+            a2[q] += d * d
 
 
 @jit

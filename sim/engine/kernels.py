@@ -26,7 +26,7 @@ from ..outputs import NET_VALUE, ROI
 from ..sampling.rng import uniform
 from ..sampling.block import draw_block
 from ..sampling.draw import draw_design_scenario, fill_extra_uniforms
-from .accumulators import histogram_add, histogram_bins
+from .accumulators import histogram_add, histogram_bins, lane_sums
 
 __all__ = ["reduce_chunk", "sample_range"]
 
@@ -110,16 +110,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                 for k in range(n_flat):
                     shift[k] = flat[k, 0]
             for k in range(n_flat):
-                x = flat[k]
-                c = shift[k]
-                a1 = s1[k]
-                a2 = s2[k]
-                for c0 in range(0, m, LANES):
-                    count = min(LANES, m - c0)
-                    for q in range(count):
-                        dx = x[c0 + q] - c
-                        a1[q] += dx
-                        a2[q] += dx * dx
+                lane_sums(flat[k], m, shift[k], s1[k], s2[k])
             for j in range(n_sizes):
                 for h in range(n_hist):
                     x = OUT[j, hist_cols[h]]

@@ -57,7 +57,7 @@ N_SCENARIO_ROWS = 15
 # Rows of the per-size temporaries ``T[row, i]``.
 T_FINAL, T_WEIGHT, T_COST1, T_DPOOL, T_DCOST, T_DWEIGHT, T_DDISC, T_WEIGHT_LAB = range(8)
 N_TEMP_ROWS = 8
-N_PATH_ROWS = 10  # scratch rows of the valuation path
+N_PATH_ROWS = 12  # scratch rows of the valuation path
 
 
 @jit
@@ -352,11 +352,12 @@ def _path(TH, THB, m, horizon, W, WB, Y, YB, O, R):
         O[base + PATH_CASH_FLOW, i] = 0.0
         O[base + PATH_CASH_FLOW_EXPECTED, i] = 0.0
         O[base + PATH_PAYBACK, i] = 0.0
-    for r in range(N_PATH_ROWS):
+    for r in range(10):
         row = R[r]
         v = 1.0 if r == 0 else 0.0
         for i in range(m):
             row[i] = v
+    realized_t, believed_t = R[10], R[11]
     for t in range(1, horizon + 1):
         k = t - 1
         y0, y1, y2, y3, y4 = Y[Y_REVENUE, k], Y[Y_SERVING, k], Y[Y_INCIDENT, k], Y[Y_SERVED, k], Y[Y_DISC, k]
@@ -365,28 +366,35 @@ def _path(TH, THB, m, horizon, W, WB, Y, YB, O, R):
         o_mtm, o_below, o_cooled = O[col + PATH_MTM], O[col + PATH_BELOW], O[col + PATH_COOLED]
         o_cf, o_cfe, o_pay = O[col + PATH_CASH_FLOW], O[col + PATH_CASH_FLOW_EXPECTED], O[col + PATH_PAYBACK]
         last = t == horizon
-        for i in range(m):
+        # Three loops over the block rather than one: with every row of the
+        # year in one loop, LLVM's cost model kept it scalar. Divisions are
+        # computed always and selected after (a discarded quotient may be
+        # inf or NaN), so no loop has a branch.
+        for i in range(m):  # the belief and both worlds' running sums
             w = lr[i]
-            pl, sv, dt = pool[i], severity[i], duty[i]
-            ple, sve, dte = pool_e[i], severity_e[i], duty_e[i]
+            pl, ple = pool[i], pool_e[i]
             disc = y4[i]
             disc_e = e4[i]
-            rev = y0[i] * pl / disc if disc > 0.0 else 0.0
-            rev_e = e0[i] * ple / disc_e if disc_e > 0.0 else 0.0
-            ratio = rev / rev_e if rev_e != 0.0 else 1.0
-            bi = (1.0 - w) * b[i] + w * ratio
-            b[i] = bi
+            q = y0[i] * pl / disc
+            q_e = e0[i] * ple / disc_e
+            rev = q if disc > 0.0 else 0.0
+            rev_e = q_e if disc_e > 0.0 else 0.0
+            q_ratio = rev / rev_e
+            ratio = q_ratio if rev_e != 0.0 else 1.0
+            b[i] = (1.0 - w) * b[i] + w * ratio
             rs[i] += y0[i]
             ss[i] += y1[i]
             isum[i] += y2[i]
             ds[i] += y3[i]
-            realized = rs[i] * pl - ss[i] * pl - isum[i] * (pl * sv) - dt * ds[i]
+            realized_t[i] = rs[i] * pl - ss[i] * pl - isum[i] * (pl * severity[i]) - duty[i] * ds[i]
             rse[i] += e0[i]
             sse[i] += e1[i]
             ise[i] += e2[i]
             dse[i] += e3[i]
-            believed = rse[i] * ple - sse[i] * ple - ise[i] * (ple * sve) - dte * dse[i]
-            value = realized if last else realized + bi * (npv_e[i] - believed)
+            believed_t[i] = rse[i] * ple - sse[i] * ple - ise[i] * (ple * severity_e[i]) - duty_e[i] * dse[i]
+        for i in range(m):  # mark-to-market value and what follows from it
+            realized = realized_t[i]
+            value = realized if last else realized + b[i] * (npv_e[i] - believed_t[i])
             inv = invest[i]
             mtm = (value - inv) / inv
             o_mtm[i] = mtm
@@ -394,11 +402,18 @@ def _path(TH, THB, m, horizon, W, WB, Y, YB, O, R):
             c = 1.0 if (roi_e[i] >= 0.0 and mtm < 0.0) else cooled[i]
             cooled[i] = c
             o_cooled[i] = c
-            flow = y0[i] * pl - y1[i] * pl - y2[i] * (pl * sv) - dt * y3[i]
-            o_cf[i] = flow / disc if disc > 0.0 else 0.0
-            flow_e = e0[i] * ple - e1[i] * ple - e2[i] * (ple * sve) - dte * e3[i]
-            o_cfe[i] = flow_e / disc_e if disc_e > 0.0 else 0.0
             o_pay[i] = 1.0 if realized >= inv else 0.0
+        for i in range(m):  # the year's cash flows, not discounted
+            pl, sv, dt = pool[i], severity[i], duty[i]
+            ple, sve, dte = pool_e[i], severity_e[i], duty_e[i]
+            disc = y4[i]
+            disc_e = e4[i]
+            flow = y0[i] * pl - y1[i] * pl - y2[i] * (pl * sv) - dt * y3[i]
+            q_flow = flow / disc
+            o_cf[i] = q_flow if disc > 0.0 else 0.0
+            flow_e = e0[i] * ple - e1[i] * ple - e2[i] * (ple * sve) - dte * e3[i]
+            q_flow_e = flow_e / disc_e
+            o_cfe[i] = q_flow_e if disc_e > 0.0 else 0.0
 
 
 @jit
