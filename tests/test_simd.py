@@ -2,10 +2,12 @@
 bit, and SIMD code in their hot loops.
 
 * :func:`sim.sampling.block.draw_block` and
-  :func:`sim.model.block.evaluate_block` against the scalar path
-  (``kernels.sample_range``: one scenario at a time through
-  ``draw_design_scenario`` and ``evaluate_alternatives``) on every bundled
-  scenario: every column of every alternative, bit for bit.
+  :func:`sim.model.block.evaluate_block`, through ``kernels.sample_range``,
+  against the scalar path (one scenario at a time through
+  ``draw_design_scenario`` and ``evaluate_alternatives``, as
+  ``sample_range`` was before the block kernels) on every bundled scenario:
+  every draw, uniform, believed draw and column of every alternative, bit
+  for bit, from any first scenario.
 * :func:`sim.engine.accumulators.histogram_bins` against ``histogram_bin``;
   ``lane_sums`` against one pass over the scenarios and ``histogram_add``
   (selects) against the branching update it replaced, bit for bit.
@@ -28,13 +30,15 @@ import pytest
 
 import sim
 from sim.engine.accumulators import histogram_add, histogram_bin, histogram_bins, lane_sums
-from sim.engine.reducer import kernel_args, model_args, sample_arrays
+from sim.engine import kernels
+from sim.engine.reducer import kernel_args, model_args
 from sim.layout import BLOCK, LANES, SUB_BLOCK
 from sim.model import block as model_block
-from sim.model.block import evaluate_block, new_block_scratch
+from sim.model.beliefs import apply_overlay
+from sim.model.evaluate import evaluate_alternatives, new_scratch
 from sim.plan import build_plan
 from sim.sampling import block as sampling_block
-from sim.sampling.block import draw_block
+from sim.sampling.draw import draw_design_scenario, fill_extra_uniforms
 from sim.sampling.designs import build_design
 from sim.sampling.rng import key_from_seed
 
@@ -47,41 +51,63 @@ BUNDLED = ["baseline", "strategies", "cooling", "finetune", "regulated", "data_w
            "bert_seed", "hype"]
 
 
-@numba.njit
-def block_eval(key, n, dists, design, copula, model, log_sizes, log_n_ref, horizon, out):
-    """``out[s, row, column]`` of scenarios ``0 .. n-1`` through the block kernels."""
-    theta0 = dists[0]
+@numba.njit(error_model="numpy")
+def scalar_sample(key, first, n, block_size, dists, design, copula, model,
+                  log_sizes, log_n_ref, horizon, draws, incident_u, extra_u, belief_draws, stats):
+    """``kernels.sample_range`` as it was before the block kernels: one
+    scenario at a time through the scalar draw and model."""
+    theta0, target = dists[0], dists[1]
     flags, worlds = model
     n_uniforms = flags[2]
-    n_sampled = dists[1].shape[0]
+    n_sampled = target.shape[0]
     n_dims = n_sampled + horizon
-    width = SUB_BLOCK
-    U = np.empty((n_uniforms, width))
-    TH = np.empty((theta0.shape[0], width))
-    tmp = np.empty(n_uniforms)
+    table = dists[8]
+    u = np.empty(n_uniforms)
     z = np.empty(max(copula[0].shape[0], 1))
-    scratch = new_block_scratch(theta0.shape[0], log_sizes.shape[0], horizon, width)
-    OUT = np.zeros((out.shape[1], out.shape[2], width))
-    for f0 in range(0, n, width):
-        m = min(width, n - f0)
-        draw_block(key, f0, m, n_dims, n_uniforms, BLOCK, dists, design, copula, U, TH, tmp, z)
-        evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sampled, dists[8],
-                       OUT, scratch)
-        for i in range(m):
-            for r in range(out.shape[1]):
-                for c in range(out.shape[2]):
-                    out[f0 + i, r, c] = OUT[r, c, i]
+    theta = np.empty(theta0.shape[0])
+    theta_world = np.empty(theta0.shape[0])
+    theta_belief = np.empty(theta0.shape[0])
+    scratch = new_scratch(theta0.shape[0], log_sizes.shape[0], horizon)
+    for i in range(n):
+        draw_design_scenario(key, first + i, n_dims, block_size, dists, design, copula, u, z, theta)
+        fill_extra_uniforms(key, first + i, n_dims, u)
+        evaluate_alternatives(theta, flags, worlds, log_sizes, log_n_ref, horizon, u, n_sampled,
+                              table, stats[i], scratch, theta_world)
+        for d in range(n_sampled):
+            draws[i, d] = theta[target[d]]
+        for t in range(horizon):
+            incident_u[i, t] = u[n_sampled + t]
+        for e in range(extra_u.shape[1]):
+            extra_u[i, e] = u[n_dims + e]
+        if belief_draws.shape[1] > 0:
+            overlay, belief = worlds[3:13], worlds[13:23]
+            theta_world[:] = theta
+            apply_overlay(theta_world, overlay, overlay[9][0], overlay[9][1], u, table)
+            theta_belief[:] = theta_world
+            apply_overlay(theta_belief, belief, belief[9][0], belief[9][1], u, table)
+            for b in range(belief_draws.shape[1]):
+                belief_draws[i, b] = theta_belief[belief[0][belief[9][0] + b]]
 
 
-def _both(name: str, n: int, sampler: str = "random", seed: int = 3):
+def _arrays(plan, n):
+    return (np.full((n, plan.n_sampled), np.nan), np.full((n, plan.horizon), np.nan),
+            np.full((n, plan.n_belief_dims), np.nan), np.full((n, len(plan.belief_keys)), np.nan),
+            np.zeros((n, plan.n_rows, plan.n_columns)))
+
+
+def _both(name: str, n: int, sampler: str = "random", seed: int = 3, first: int = 0):
+    """Every array ``kernels.sample_range`` fills (draws, uniforms, believed
+    draws, every output), through the block kernels and the scalar path."""
     plan = build_plan(sim.load_scenario(name))
     key = key_from_seed(seed)
-    design = build_design(sampler, seed, n, plan.n_dims)
-    _, _, _, scalar = sample_arrays(plan, key, 0, n, design)
-    block = np.zeros_like(scalar)
-    block_eval(key, n, *kernel_args(plan, design), model_args(plan), plan.log_sizes, plan.log_n_ref,
-               plan.horizon, block)
-    return block, scalar
+    design = build_design(sampler, seed, first + n, plan.n_dims)
+    args = (key, first, n, BLOCK, *kernel_args(plan, design), model_args(plan), plan.log_sizes,
+            plan.log_n_ref, plan.horizon)
+    block, scalar = _arrays(plan, n), _arrays(plan, n)
+    kernels.sample_range(*args, *block)
+    scalar_sample(*args, *scalar)
+    return np.concatenate([a.reshape(n, -1) for a in block], axis=1), \
+        np.concatenate([a.reshape(n, -1) for a in scalar], axis=1)
 
 
 def _assert_identical(block, scalar):
@@ -100,6 +126,13 @@ def test_block_kernels_equal_the_scalar_model(name):
 @pytest.mark.parametrize("sampler", ["lhs", "sobol"])
 def test_block_kernels_equal_the_scalar_model_under_designs(sampler):
     _assert_identical(*_both("price_war", 600, sampler))
+
+
+@pytest.mark.parametrize("name", ["hype", "strategies"])
+def test_sample_range_from_any_first_scenario(name):
+    """A range that starts inside a block and a sub-block (as a sweep's or a
+    resumed sample's may), with believed draws (``hype``) and strategies."""
+    _assert_identical(*_both(name, 300, "random", first=BLOCK + 77))
 
 
 def test_histogram_bins_equal_histogram_bin():

@@ -3,9 +3,9 @@
 ``reduce_chunk`` evaluates a run of whole blocks and reduces as it goes, so
 memory does not grow with the number of scenarios; ``sample_range`` keeps
 every draw and result (for ``sim.sample`` and the histogram pilot). Both draw
-through ``draw_design_scenario`` and evaluate with
-:func:`sim.model.evaluate_scenario`, so ``sample`` returns exactly the draws
-that ``run`` reduces.
+with :func:`sim.sampling.block.draw_block` and evaluate with
+:func:`sim.model.block.evaluate_block` (the numbers of the scalar model,
+bit for bit), so ``sample`` returns exactly the draws that ``run`` reduces.
 
 Arguments travel as three tuples: ``dists`` (the plan's constants and
 inverse-CDF tables), ``design`` (:class:`sim.sampling.designs.Design`) and ``copula``
@@ -18,14 +18,11 @@ import numba
 import numpy as np
 
 from ..jit import jit_parallel, prange
-from ..model.beliefs import apply_overlay
 from ..layout import LANES, SUB_BLOCK
-from ..model.block import evaluate_block, new_block_scratch
-from ..model.evaluate import evaluate_alternatives, new_scratch
+from ..model.block import copy_rows, apply_overlay_block, evaluate_block, new_block_scratch
 from ..outputs import NET_VALUE, ROI
 from ..sampling.rng import uniform
 from ..sampling.block import draw_block
-from ..sampling.draw import draw_design_scenario, fill_extra_uniforms
 from .accumulators import histogram_add, histogram_bins, lane_sums
 
 __all__ = ["reduce_chunk", "sample_range"]
@@ -141,40 +138,51 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
     that only a belief or a strategy makes uncertain), ``belief_draws[i]``
     (the first strategy's believed value of each of its belief keys) and
     ``stats[i, row, column]`` (a row per alternative) for scenarios
-    ``first .. first + n - 1``."""
+    ``first .. first + n - 1``.
+
+    The same block path as :func:`reduce_chunk` (so the same numbers, and
+    the pilot costs what the run does), :data:`SUB_BLOCK` scenarios at a
+    time, transposed into the per-scenario arrays."""
     theta0, target = dists[0], dists[1]
     flags, worlds = model
     n_uniforms = flags[2]
     n_sampled = target.shape[0]
     n_dims = n_sampled + horizon
     n_extra = extra_u.shape[1]
+    n_belief = belief_draws.shape[1]
+    n_rows, n_cols = stats.shape[1], stats.shape[2]
     table = dists[8]
-    n_lanes = 64
-    for lane in prange(n_lanes):
-        u = np.empty(n_uniforms)
+    overlay, belief = worlds[3:13], worlds[13:23]
+    width = SUB_BLOCK
+    for c in prange((n + width - 1) // width):
+        i0 = c * width
+        m = min(width, n - i0)
+        U = np.empty((n_uniforms, width))
+        TH = np.empty((theta0.shape[0], width))
+        tmp = np.empty(n_uniforms)
         z = np.empty(max(copula[0].shape[0], 1))
-        theta = np.empty(theta0.shape[0])
-        theta_world = np.empty(theta0.shape[0])
-        theta_belief = np.empty(theta0.shape[0])
-        scratch = new_scratch(theta0.shape[0], log_sizes.shape[0], horizon)
-        for i in range((lane * n) // n_lanes, ((lane + 1) * n) // n_lanes):
-            draw_design_scenario(key, first + i, n_dims, block_size, dists, design, copula,
-                                 u, z, theta)
-            fill_extra_uniforms(key, first + i, n_dims, u)
-            evaluate_alternatives(theta, flags, worlds, log_sizes, log_n_ref, horizon, u, n_sampled,
-                                  table, stats[i], scratch, theta_world)
+        scratch = new_block_scratch(theta0.shape[0], log_sizes.shape[0], horizon, width)
+        OUT = np.zeros((n_rows, n_cols, width))
+        draw_block(key, first + i0, m, n_dims, n_uniforms, block_size, dists, design, copula, U, TH, tmp, z)
+        evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sampled, table,
+                       OUT, scratch)
+        for i in range(m):
+            for r in range(n_rows):
+                for k in range(n_cols):
+                    stats[i0 + i, r, k] = OUT[r, k, i]
             for d in range(n_sampled):
-                draws[i, d] = theta[target[d]]
+                draws[i0 + i, d] = TH[target[d], i]
             for t in range(horizon):
-                incident_u[i, t] = u[n_sampled + t]
+                incident_u[i0 + i, t] = U[n_sampled + t, i]
             for e in range(n_extra):
-                extra_u[i, e] = u[n_sampled + horizon + e]
-            if belief_draws.shape[1] > 0:  # the first world's belief, as the kernel drew it
-                overlay, belief = worlds[3:13], worlds[13:23]
-                theta_world[:] = theta
-                apply_overlay(theta_world, overlay, overlay[9][0], overlay[9][1], u, table)
-                # The believed draws themselves (before the pool is multiplied by the hype).
-                theta_belief[:] = theta_world
-                apply_overlay(theta_belief, belief, belief[9][0], belief[9][1], u, table)
-                for b in range(belief_draws.shape[1]):
-                    belief_draws[i, b] = theta_belief[belief[0][belief[9][0] + b]]
+                extra_u[i0 + i, e] = U[n_dims + e, i]
+        if n_belief > 0:  # the first world's belief, as the kernel drew it
+            # The believed draws themselves (before the pool is multiplied by the hype).
+            THW = scratch[0]
+            copy_rows(TH, THW, m)
+            apply_overlay_block(THW, overlay, overlay[9][0], overlay[9][1], U, table, m)
+            apply_overlay_block(THW, belief, belief[9][0], belief[9][1], U, table, m)
+            for b in range(n_belief):
+                row = THW[belief[0][belief[9][0] + b]]
+                for i in range(m):
+                    belief_draws[i0 + i, b] = row[i]

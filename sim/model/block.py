@@ -47,7 +47,7 @@ from .params import (A_COEF, A_DATA, ALPHA, B_COEF, B_COMP, BETA, CLUSTER_GPUS, 
 from .scaling import SECONDS_PER_YEAR
 from .timeline import N_YEAR_FIELDS, Y_DISC, Y_INCIDENT, Y_REVENUE, Y_SERVED, Y_SERVING
 
-__all__ = ["apply_overlay_block", "evaluate_block", "new_block_scratch"]
+__all__ = ["apply_overlay_block", "copy_rows", "evaluate_block", "new_block_scratch"]
 
 # Rows of a world's scenario-level array ``S[row, i]`` (what does not depend on the size).
 S_USD_FLOP, S_LOG_RIVAL, S_GAP_FACTOR, S_PRICE_FACTOR, S_SERVE_PARAM = range(5)
@@ -89,7 +89,7 @@ def apply_overlay_block(TH, overlay, first, last, U, table, m):
 
 
 @jit
-def _copy_rows(src, dst, m):
+def copy_rows(src, dst, m):
     for p in range(src.shape[0]):
         a = src[p]
         b = dst[p]
@@ -429,9 +429,9 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
     n_sizes = log_sizes.shape[0]
     incident_u = U[n_sampled:n_sampled + horizon]
     for k in range(s_route.shape[0]):
-        _copy_rows(TH, THW, m)
+        copy_rows(TH, THW, m)
         apply_overlay_block(THW, overlay, start[k], start[k + 1], U, table, m)
-        _copy_rows(THW, THB, m)
+        copy_rows(THW, THB, m)
         gap, pool, hype = THB[GAP], THB[POOL], THB[HYPE]
         for i in range(m):
             gap[i] = 0.0
