@@ -244,6 +244,13 @@ def _engine_inputs(sc, ds):
     return params, belief
 
 
+#: Tolerance of :func:`check_on_engine_draws_v2`, relative to each output's
+#: scale (:func:`engine_draws_errors_v2`); the counts and indicators must
+#: match exactly.
+RELATIVE_TOLERANCE_V2 = 1e-10
+COUNTS_V2 = ("years_served", "data_limited", "best", "below_cost", "cooled", "payback")
+
+
 def engine_draws_errors_v2(sc, n: int = 20_000, seed: int = 5, ds=None) -> dict[str, float]:
     """Largest error of :func:`sim.reference.evaluate_v2` on the engine's own
     draws against the engine, per output, relative to the output's scale.
@@ -254,9 +261,10 @@ def engine_draws_errors_v2(sc, n: int = 20_000, seed: int = 5, ds=None) -> dict[
     ``(NPV - I) / I``, and it can cancel to near 0. The valuation path adds
     the belief's terms weighted by b_t; net value is compared as ROI (over
     I), cash flows relative to their year's gross terms, and the costs,
-    delay and run size relative to themselves. Counts (years served, data
-    limited) and the best-size credit must agree exactly: their value is
-    the count of mismatches.
+    delay, run size and year-1 share relative to themselves. For the counts
+    and indicators of :data:`COUNTS_V2` (years served, data limited, the
+    best-size credit, and the path's below cost, cooled and payback) the
+    value is the number of entries that differ.
     """
     import sim
 
@@ -289,19 +297,16 @@ def engine_draws_errors_v2(sc, n: int = 20_000, seed: int = 5, ds=None) -> dict[
             errors[name] = rel(ds[name].values, ref[name], ref[f"{name}_gross"] + 1.0)
     for name in ("investment", "compute_cost", "data_cost", "fixed_cost", "risk_control_cost",
                  "robustness_cost", "license_cost", "release_delay", "training_flops",
-                 "training_tokens", "lab_loss"):
+                 "training_tokens", "lab_loss", "market_share"):
         want = ref[name]
         errors[name] = float(np.max(np.abs(ds[name].values - want)
                                     / np.where(want != 0, np.abs(want), 1.0)))
-    for name in ("years_served", "data_limited", "best"):
-        errors[name] = float(np.count_nonzero(ds[name].values != ref[name]))
+    for name in COUNTS_V2:
+        if name in ds:
+            errors[name] = float(np.count_nonzero(ds[name].values != ref[name]))
     return errors
 
 
-#: Tolerance of :func:`check_on_engine_draws_v2`, relative to each output's
-#: scale (:func:`engine_draws_errors_v2`); the counts must match exactly.
-RELATIVE_TOLERANCE_V2 = 1e-10
-COUNTS_V2 = ("years_served", "data_limited", "best")
 
 
 def check_on_engine_draws_v2(sc, n: int = 20_000, seed: int = 5, ds=None) -> str | None:
