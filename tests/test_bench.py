@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+import sim
 from sim import bench
 from sim.bench import floors, memory, naive_numba, numpy_model, squiggle_model, workload
 from sim.cli import cli
@@ -76,6 +77,94 @@ def test_numpy_baseline_matches_engine(workload_scenario, plan):
     got = numpy_model.run(workload_scenario, seed=1, n=30_000, chunk=7000)  # several chunks
     assert got.n == 30_000
     assert workload.same_distribution(got, workload.engine_summary(plan, 1, 30_000)) is None
+
+
+@pytest.fixture(scope="module")
+def v2_draws():
+    """The engine's own draws of bundled v2 scenarios (baseline: 6ND and every
+    v2 block; cooling: a belief of its own; price_war: a rank correlation)."""
+    return {name: (sim.load_scenario(name), sim.sample(sim.load_scenario(name), 20_000, seed=5))
+            for name in ("baseline", "cooling", "price_war")}
+
+
+@pytest.mark.parametrize("name", ["baseline", "cooling", "price_war"])
+def test_numpy_v2_transcription_on_engine_draws(v2_draws, name):
+    sc, ds = v2_draws[name]
+    assert numpy_model.check_on_engine_draws_v2(sc, ds=ds) is None
+    errors = numpy_model.engine_draws_errors_v2(sc, ds=ds)
+    assert errors["roi"] < 1e-13 and errors["roi_expected"] < 1e-13  # a few ulps in practice
+
+
+def test_numpy_v2_transcription_covers_the_other_route_and_rule():
+    """The fine-tuning route and the power rule, which the baseline can take
+    (``--set route=finetune``; ``bert_seed`` extends it under "power")."""
+    for sc in (sim.load_scenario("finetune"), sim.load_scenario("bert_seed"),
+               sim.load_scenario("baseline").with_overrides({"route": "finetune"})):
+        assert numpy_model.check_on_engine_draws_v2(sc, n=4000) is None, sc.name
+
+
+def test_numpy_v2_transcription_reduces_to_v1(workload_scenario):
+    """On the v1 workload (every v2 key at its default) the v2 transcription
+    is the v1 one, and both are the engine."""
+    from sim import reference
+
+    sc = workload_scenario
+    assert numpy_model.check_on_engine_draws_v2(sc, n=4000) is None
+    gen = np.random.default_rng(0)
+    params = numpy_model.draw_params(sc, gen, 4000)
+    u = gen.random((4000, sc.horizon_years))
+    args = (params, u, np.asarray(sc.model_sizes), sc.reference_size, sc.horizon_years)
+    v1, v2 = reference.evaluate(*args), reference.evaluate_v2(*args)
+    for name in ("roi", "roi_expected", "investment", "revenue_npv", "incident_loss_npv", "lab_loss"):
+        np.testing.assert_allclose(v2[name], v1[name], rtol=1e-13, atol=1e-13, err_msg=name)
+
+
+def test_numpy_v2_check_catches_a_wrong_transcription(v2_draws, monkeypatch):
+    sc, ds = v2_draws["baseline"]
+    # One constant a millionth off: reality and belief both move.
+    nudged = sc.with_overrides({"risk.control_share": 0.05 * (1 + 1e-6)})
+    verdict = numpy_model.check_on_engine_draws_v2(nudged, ds=ds)
+    assert "roi differs" in verdict and "roi_expected differs" in verdict
+    # A 365-day year in the release delay: only the sizes with a delay move.
+    from sim import reference
+    monkeypatch.setattr(reference, "SECONDS_PER_YEAR", 365 * 86_400)
+    assert "release_delay differs" in numpy_model.check_on_engine_draws_v2(sc, ds=ds)
+    monkeypatch.undo()
+    # The belief left out (cooling's investors believe the baseline's world).
+    cooling, cooling_ds = v2_draws["cooling"]
+    verdict = numpy_model.check_on_engine_draws_v2(cooling.with_overrides(
+        {"expectation.market.competitors": "unset", "expectation.market.token_price_decline": "unset"}),
+        ds=cooling_ds)
+    assert "roi_expected differs" in verdict and "roi differs" not in verdict
+
+
+@pytest.mark.parametrize("name", ["baseline", "cooling", "price_war"])
+def test_numpy_v2_baseline_matches_engine(name):
+    sc = sim.load_scenario(name)
+    got = numpy_model.run_v2(sc, seed=1, n=30_000, chunk=7000)  # several chunks
+    assert got.n == 30_000
+    want = workload.engine_summary(workload.plan(sc), 1, 30_000)
+    assert workload.same_distribution(got, want) is None
+
+
+def test_numpy_v2_draws_correlated_and_believed_keys_as_the_engine(v2_draws):
+    """The copula gives the engine's rank correlation, and a believed
+    distribution is comonotone with reality's draw."""
+    from scipy import stats
+
+    gen = np.random.default_rng(3)
+    sc, ds = v2_draws["price_war"]
+    params, _ = numpy_model.draw_params_v2(sc, gen, 20_000)
+    pair = ("market.competitors", "market.token_price_decline")
+    got = stats.spearmanr(params[pair[0]], params[pair[1]])[0]
+    want = stats.spearmanr(ds[pair[0]].values, ds[pair[1]].values)[0]
+    assert abs(got - want) < 0.03 and got > 0.4
+    sc, ds = v2_draws["cooling"]
+    params, belief = numpy_model.draw_params_v2(sc, gen, 20_000)
+    for key in sc.belief:
+        order = np.lexsort((belief[key], params[key]))  # no discordant pair: comonotone
+        assert np.all(np.diff(belief[key][order]) >= 0), key
+        assert stats.ks_2samp(belief[key], ds[f"expectation.{key}"].values).pvalue > 1e-3
 
 
 def test_squigglepy_model_matches_engine(workload_scenario, plan):

@@ -22,9 +22,11 @@ from ..scenario import Scenario, load_scenario
 __all__ = ["SCENARIO", "SEED", "Summary", "best_time", "engine_summary", "plan", "reduction_summary",
            "same_distribution", "same_means", "scenario"]
 
-#: The workload: the v1 bundled baseline, frozen, because the baselines
-#: (NumPy, naive Numba, squigglepy) transcribe model v1. The engine runs it
-#: through today's kernel, which gives v1's numbers for a v1 file.
+#: The workload: the v1 bundled baseline, frozen, because the naive Numba
+#: and squigglepy baselines transcribe model v1 only (the NumPy one has v1,
+#: ``numpy_model.run``, and v2, ``numpy_model.run_v2``, which
+#: ``benchmarks/kernel_rate.py`` times on the v2 baseline). The engine runs
+#: it through today's kernel, which gives v1's numbers for a v1 file.
 SCENARIO = "workload_v1.toml"
 SEED = 0
 
