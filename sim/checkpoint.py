@@ -33,7 +33,7 @@ from .layout import BLOCK, PILOT
 
 __all__ = ["EVERY", "Checkpointer", "fingerprint", "is_checkpoint", "load_checkpoint"]
 
-FORMAT = 1
+FORMAT = 2  # 2: no histograms of the mark-to-market ROI at years 0 and T (aliases)
 #: Seconds between saves.
 EVERY = 5.0
 _META = "__sim_checkpoint__"

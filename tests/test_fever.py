@@ -365,10 +365,16 @@ def cooling_with_belief() -> sim.Scenario:
     return sim.load_scenario(str(SCENARIO_DIR / "cooling.toml")).with_overrides(COOLING_BELIEF)
 
 
-@pytest.mark.parametrize("which", ["baseline", "cooling_belief"])
+BUNDLED = ["baseline", "strategies", "cooling", "finetune", "regulated", "data_wall", "price_war",
+           "bert_seed", "hype"]
+
+
+@pytest.mark.parametrize("which", BUNDLED + ["cooling_belief"])
 def test_path_starts_at_expected_roi_and_ends_at_roi(baseline, which):
-    """MTM_0 = ROI_expected and MTM_T = ROI, scenario by scenario, bit for bit."""
-    sc = baseline if which == "baseline" else cooling_with_belief()
+    """MTM_0 = ROI_expected and MTM_T = ROI, scenario by scenario, bit for
+    bit, on every bundled scenario: what lets a run sketch them once
+    (``sim.engine.reducer.histogram_aliases``)."""
+    sc = sim.load_scenario(which) if which != "cooling_belief" else cooling_with_belief()
     ds = sim.sample(sc, n_scenarios=5000, seed=1)
     np.testing.assert_array_equal(ds.mtm.isel(valuation_year=0).values, ds.roi_expected.values)
     np.testing.assert_array_equal(ds.mtm.isel(valuation_year=-1).values, ds.roi.values)
@@ -377,6 +383,21 @@ def test_path_starts_at_expected_roi_and_ends_at_roi(baseline, which):
         # The belief is its own world: rivals differ from reality's, draw for draw.
         assert (ds["expectation.market.competitors"].values != ds["market.competitors"].values).any()
         assert ds.cooled.values[:, :, -1].mean() > 0
+
+
+def test_path_quantiles_at_the_ends_are_those_of_expected_roi_and_roi(baseline):
+    """Years 0 and T have no histogram of their own: their quantiles are the
+    expected ROI's and ROI's, exactly; the years between have their own."""
+    from sim.engine.reducer import histogram_columns
+    from sim.plan import build_plan
+
+    plan = build_plan(baseline)
+    assert len(histogram_columns(plan)) == 3 + baseline.horizon_years - 1
+    ds = sim.run(baseline, n_scenarios=20_000, seed=4)
+    q = ds.mtm_quantile
+    np.testing.assert_array_equal(q.isel(year=0).values, ds.roi_expected_quantile.values)
+    np.testing.assert_array_equal(q.isel(year=-1).values, ds.roi_quantile.values)
+    assert not np.array_equal(q.isel(year=1).values, ds.roi_quantile.values)
 
 
 # ------------------------------------------------- common random numbers

@@ -61,7 +61,8 @@ import numpy as np
 from ..checks import check_n
 from ..errors import SimError
 from ..layout import BLOCK, PILOT
-from ..outputs import HISTOGRAMS, INVESTMENT, NET_VALUE, PATH_MTM, STAT_BY_NAME, path_column
+from ..outputs import (HISTOGRAMS, INVESTMENT, NET_VALUE, PATH_MTM, ROI, ROI_EXPECTED, STAT_BY_NAME,
+                       path_column)
 from ..plan import Plan
 from ..sampling.designs import Design, build_design, design_size
 from ..sampling.rng import key_from_seed
@@ -72,8 +73,8 @@ from .sketch import Histograms
 
 __all__ = ["BLOCKS", "CHUNK_SECONDS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIELDS", "STATE_RULES",
            "ChunkState", "NonFinite", "Reducer", "Reduction", "Target", "advance_to_target",
-           "blocks_per_chunk", "chunk_layout", "kernel_args", "make_reducer", "pilot",
-           "pilot_ranges", "reduce", "reduce_to_target", "sample_arrays", "target_schedule"]
+           "blocks_per_chunk", "chunk_layout", "histogram_aliases", "histogram_columns", "kernel_args",
+           "make_reducer", "pilot", "pilot_ranges", "reduce", "reduce_to_target", "sample_arrays", "target_schedule"]
 
 DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios: the largest chunk
 #: Wall time a chunk should take when the chunk size is left to the reducer
@@ -207,14 +208,17 @@ class Reduction:
     rep_m2: np.ndarray
     elapsed: float
     hist_cols: np.ndarray = None  # output columns with a histogram (histogram_columns)
+    hist_alias: dict[int, int] = field(default_factory=dict)  # column -> column it equals
     voi_sum: np.ndarray = None  # (VOI_GROUPS, n_parameters + 1, bins, n_rows): objective sums
     voi_count: np.ndarray = None  # (VOI_GROUPS, n_parameters + 1, bins): scenarios per bin
     sums: dict[str, np.ndarray] = field(default_factory=dict)  # totals of per-block sums
 
     def histogram_of(self, size: int, column: int) -> tuple[np.ndarray, ...]:
-        """The histogram of output ``column`` (one of ``hist_cols``) at size
+        """The histogram of output ``column`` (one of ``hist_cols``, or of
+        ``hist_alias``: a column with the same values as one of them) at size
         index ``size``."""
         cols = list(self.hist_cols)
+        column = self.hist_alias.get(column, column)
         return self.histogram(len(cols) * size + cols.index(column))
 
     def histogram(self, h: int) -> tuple[np.ndarray, ...]:
@@ -268,11 +272,24 @@ def no_voi(plan: Plan) -> tuple:
 
 def histogram_columns(plan: Plan) -> np.ndarray:
     """Output columns sketched by a histogram per size: ROI, expected ROI,
-    net value, and the mark-to-market ROI of every year when the path is on."""
+    net value, and the mark-to-market ROI of years 1 .. T-1 when the path is
+    on (years 0 and T are :func:`histogram_aliases`)."""
     cols = list(HISTOGRAMS)
     if plan.path:
-        cols += [path_column(t, PATH_MTM) for t in range(plan.horizon + 1)]
+        cols += [path_column(t, PATH_MTM) for t in range(1, plan.horizon)]
     return np.asarray(cols, dtype=np.int64)
+
+
+def histogram_aliases(plan: Plan) -> dict[int, int]:
+    """Output columns whose histogram is another's, because the model makes
+    them the same numbers bit for bit: the mark-to-market ROI at year 0 is
+    the expected ROI, and at year T it is ROI (the valuation path adds the
+    same terms in the same order as the totals; ``tests/test_fever.py``
+    checks it on every bundled scenario). Sketching them again cost two of
+    nine histogram updates per size."""
+    if not plan.path:
+        return {}
+    return {path_column(0, PATH_MTM): ROI_EXPECTED, path_column(plan.horizon, PATH_MTM): ROI}
 
 
 def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = None):
@@ -588,7 +605,7 @@ class Reducer:
                          hist_count=count, hist_min=vmin, hist_max=vmax, hist_at_min=at_min,
                          hist_at_max=at_max, rep_n=rep[0], rep_mean=rep[1], rep_m2=rep[2],
                          elapsed=self.elapsed_before + time.perf_counter() - self.start,
-                         hist_cols=self.hist_cols,
+                         hist_cols=self.hist_cols, hist_alias=histogram_aliases(self.plan),
                          voi_sum=None if self.voi_dims is None else self.grouped["voi_sum"].copy(),
                          voi_count=None if self.voi_dims is None else self.grouped["voi_count"].copy(),
                          sums={k: v.copy() for k, v in self.sums.items()})
