@@ -52,8 +52,8 @@ __all__ = ["apply_overlay_block", "copy_rows", "evaluate_block", "new_block_scra
 # Rows of a world's scenario-level array ``S[row, i]`` (what does not depend on the size).
 S_USD_FLOP, S_LOG_RIVAL, S_GAP_FACTOR, S_PRICE_FACTOR, S_SERVE_PARAM = range(5)
 S_LOG_DISC, S_LOG_POOL, S_LOG_COST, S_NEG_GAMMA, S_LOG_PROGRESS, S_INCIDENT_P = range(5, 11)
-S_POOL_STEP, S_COST_STEP, S_WEIGHT_STEP, S_DISCOUNT = range(11, 15)
-N_SCENARIO_ROWS = 15
+S_POOL_STEP, S_COST_STEP, S_WEIGHT_STEP, S_DISCOUNT, S_LOG_D_REF = range(11, 16)
+N_SCENARIO_ROWS = 16
 # Rows of the per-size temporaries ``T[row, i]``.
 T_FINAL, T_WEIGHT, T_COST1, T_DPOOL, T_DCOST, T_DWEIGHT, T_DDISC, T_WEIGHT_LAB = range(8)
 N_TEMP_ROWS = 8
@@ -125,7 +125,9 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, S, work):
     for i in range(m):
         S[S_USD_FLOP, i] = p_hour[i] / (SECONDS_PER_HOUR * f_peak[i] * u_train[i])
         log_nc = vmath.log(rival[i])
-        log_dc = vmath.log(d_ref[i]) + a_data[i] * (log_nc - log_n_ref)
+        log_d_ref = vmath.log(d_ref[i])
+        S[S_LOG_D_REF, i] = log_d_ref  # for every size (world_size)
+        log_dc = log_d_ref + a_data[i] * (log_nc - log_n_ref)
         rl = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nc,
                         _log_effective(log_dc, stock[i], repeat[i]))
         S[S_LOG_RIVAL, i] = vmath.log(rl)
@@ -184,19 +186,24 @@ def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W,
     final = T[T_FINAL]
     if route == PRETRAIN:
         r_ref, b_comp, k_ref = TH[R_REF], TH[B_COMP], TH[K_REF]
-        power = rule == RULE_POWER
+        log_d_ref = S[S_LOG_D_REF]
         for i in range(m):
             tok = d_ref[i] * vmath.exp(a_data[i] * log_x)
-            f_power = r_ref[i] * vmath.exp(b_comp[i] * log_x)
-            f_6nd = six_n * tok
             tokens[i] = tok
-            final[i] = f_power if power else f_6nd
             data[i] = min(tok, stock[i]) * p_data[i]
             fixed[i] = k_ref[i] * vmath.exp(f_exp[i] * log_x)
             licence[i] = 0.0
-            log_tokens = vmath.log(d_ref[i]) + a_data[i] * log_x
+            log_tokens = log_d_ref[i] + a_data[i] * log_x
             lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_n,
                                 _log_effective(log_tokens, stock[i], repeat[i]))
+        # The compute rule is the same for the whole block: one loop each, so
+        # the rule not in use costs no exp.
+        if rule == RULE_POWER:
+            for i in range(m):
+                final[i] = r_ref[i] * vmath.exp(b_comp[i] * log_x)
+        else:
+            for i in range(m):
+                final[i] = six_n * tokens[i]
     else:
         ft_tokens, ft_share, ft_price = TH[FT_TOKENS], TH[FT_COMPUTE_SHARE], TH[FT_DATA_PRICE]
         ft_fixed, ft_licence, ft_base, ft_gain = TH[FT_FIXED], TH[FT_LICENSE], TH[FT_BASE_TOKENS], TH[FT_GAIN]
