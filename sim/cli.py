@@ -481,7 +481,7 @@ def report_command(results: tuple[Path, ...], output: Path | None, overwrite: bo
 
 @cli.command("bench")
 @click.option("--quick", is_flag=True,
-              help="1e6 scenarios only, fewer repeats, memory at 1e6 only (about a minute).")
+              help="1e6 scenarios only, fewer repeats, smaller baselines, memory at 1e6 only (a few minutes).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               default="bench.json", show_default=True, help="Write the JSON report here.")
 @click.option("-n", "--scenarios", "sizes", multiple=True, metavar="N",

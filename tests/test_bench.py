@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 import sim
 from sim import bench
-from sim.bench import floors, memory, naive_numba, numpy_model, squiggle_model, workload
+from sim.bench import floors, memory, naive_numba, numpy_model, squiggle_model, stages, workload
 from sim.cli import cli
 
 
@@ -198,40 +198,113 @@ def test_report_json_schema():
     assert doc["schema"] == bench.SCHEMA and doc["ok"] is True
     assert {"cpu_model", "cores", "numba", "numpy", "python", "threading_layer"} <= set(doc["machine"])
     names = {r["benchmark"] for r in doc["rates"]}
-    assert names == {"engine", "engine_api", "naive_numba", "rng_floor", "arithmetic_floor", "numpy"}
+    assert names == {"engine", "engine_api", "frozen", "naive_numba", "numpy",
+                     "engine_v2", "frozen_v2", "numpy_v2"}
     for r in doc["rates"]:  # each rate is a measured, positive, finite time
         assert r["n"] == 3000 and 0 < r["seconds"] < 60
-    assert {r["against"] for r in doc["ratios"]} == {"naive_numba", "rng_floor",
-                                                     "arithmetic_floor", "numpy"}
+        assert r["workload"] == ("v2" if r["benchmark"].endswith("_v2") else "v1")
+    assert {r["against"] for r in doc["ratios"]} == {"frozen", "naive_numba", "numpy",
+                                                     "frozen_v2", "numpy_v2"}
+    assert {(r["workload"], r["threads"]) for r in doc["breakdown_ns"]} == {("v1", 1), ("v2", 1)}
+    for r in doc["breakdown_ns"]:  # the parts add up to the staged kernel's total
+        parts = r["draws"] + r["model"] + r["moments"] + r["histograms"]
+        assert parts == pytest.approx(r["total"]) and r["draws"] > 0 and r["total"] > 0
+        assert r["reduction"] == pytest.approx(r["moments"] + r["histograms"])
     for t in doc["targets"]:
         assert set(t) == {"target", "value", "threshold", "unit", "ok", "note"}
+    assert {c["benchmark"] for c in doc["checks"]} >= {"draws", "scalar_model", "frozen",
+                                                       "frozen_v2", "numpy_v2"}
     assert all(c["ok"] for c in doc["checks"])
     assert "targets" in bench.format_table(report)
 
 
-def test_targets_from_known_rates():
-    """Ratios and pass/fail from hand-made rates: the floor target is a time ratio."""
-    r = bench.Report(command="x", settings=bench.Settings(sizes=(100,), threads=(1, 2)))
-    rates = {("engine", 1): 10, ("engine", 2): 20, ("naive_numba", 1): 4, ("naive_numba", 2): 12,
-             ("rng_floor", 1): 15, ("rng_floor", 2): 50, ("numpy", 1): 1}
+def _rates(report, rates, n=100):
     for (name, t), per_s in rates.items():
-        r.rates.append({"benchmark": name, "threads": t, "n": 100, "seconds": 100 / per_s,
-                        "per_second": per_s})
-    r.startup = {"cli_run_s": 1.5}
+        report.rates.append({"benchmark": name, "threads": t, "n": n, "seconds": n / per_s,
+                             "per_second": per_s})
+
+
+def test_targets_from_known_rates():
+    """Ratios, pass/fail and the floor a missed target names, from hand-made numbers."""
+    r = bench.Report(command="x", settings=bench.Settings(sizes=(100,), threads=(1, 2)))
+    _rates(r, {("engine", 1): 10, ("engine", 2): 20, ("numpy", 1): 1, ("frozen", 1): 5,
+               ("frozen", 2): 6, ("engine_v2", 1): 4, ("numpy_v2", 1): 1, ("frozen_v2", 1): 1})
+    r.breakdown = [{"workload": "v2", "threads": 1, "draws": 200.0, "model": 900.0,
+                    "reduction": 600.0, "total": 1700.0}]
+    r.startup = {"pairs": {"run_1e4": {"command_s": 1.5, "baseline_s": 0.5, "ratio": 3.0},
+                           "help": {"command_s": 0.3, "baseline_s": 0.1, "ratio": 3.0}}}
     r.memory = [{"n": 1e6, "peak_mib": 300.0}, {"n": 1e8, "peak_mib": 360.0}]
-    got = {t["target"]: (t["value"], t["ok"]) for t in bench.targets(r)}
-    assert got["engine at 2 threads >= 15x NumPy at 1 thread"] == (20, True)
-    assert got["engine >= 2x naive Numba, 1 thread"] == (2.5, True)
-    assert got["engine >= 2x naive Numba, 2 threads"][1] is False
-    assert got["engine within 2x of the random-number floor, 1 thread"] == (1.5, True)
-    assert got["engine within 2x of the random-number floor, 2 threads"] == (2.5, False)
-    assert got["engine at 2 threads >= 10x squigglepy vectorized"] == (None, None)
-    assert got["peak memory at 1e8 within 50 MiB of 1e6"] == (60.0, False)
-    assert got["sim run -n 1e+06 end to end, warm cache < 2 s"] == (1.5, True)
+    got = {t["target"]: t for t in bench.targets(r)}
+    v = lambda name: (got[name]["value"], got[name]["ok"])
+    assert v("engine at 1 thread >= 5x NumPy at 1 thread, v1 workload") == (10, True)
+    assert v("engine at 1 thread >= 5x NumPy at 1 thread, v2 baseline") == (4, False)
+    assert got["engine at 1 thread >= 5x NumPy at 1 thread, v2 baseline"]["note"] == (
+        "held back by the model: 900 of 1700 ns per scenario at 1 thread (draws 200, reduction 600)")
+    assert v("engine >= 2.5x frozen kernel, 1 thread, v1 workload") == (2.0, False)
+    assert got["engine >= 2.5x frozen kernel, 1 thread, v1 workload"]["note"] == "floors not measured"
+    assert v("engine >= 2.5x frozen kernel, 2 threads, v1 workload") == (20 / 6, True)
+    assert v("engine >= 2.5x frozen kernel, 1 thread, v2 baseline") == (4.0, True)
+    assert v("engine >= 2.5x frozen kernel, 2 threads, v2 baseline") == (None, None)
+    assert v("sim run -n 1e4 (warm cache) <= 2x python -c 'import numpy, xarray'") == (3.0, False)
+    assert v("sim --help <= 3x python -c 'import click'") == (3.0, True)
+    assert v("peak memory at 1e8 within 50 MiB of 1e6") == (60.0, False)
 
 
-ARGS = ["bench", "-n", "3000", "--threads", "1", "--repeat", "1",
-        "--skip", "startup", "--skip", "memory", "--skip", "squigglepy", "--skip", "numpy"]
+def test_ratio_compares_at_the_baselines_n_when_the_engine_ran_there():
+    r = bench.Report(command="x", settings=bench.Settings(sizes=(100, 1000), threads=(1,)))
+    _rates(r, {("engine", 1): 10, ("frozen", 1): 4}, n=100)
+    _rates(r, {("engine", 1): 20}, n=1000)
+    assert r.ratio("engine", "frozen", 1) == 2.5  # both at n = 100, not 20 / 4
+    _rates(r, {("numpy", 1): 5}, n=50)  # at an n the engine did not run: the largest of each
+    assert r.ratio("engine", "numpy", 1) == 4.0
+    (row,) = [x for x in bench.ratios(r) if x["against"] == "numpy"]
+    assert (row["n"], row["against_n"], row["ratio"]) == (1000, 50, 4.0)
+    (row,) = [x for x in bench.ratios(r) if x["against"] == "frozen"]
+    assert (row["n"], row["against_n"], row["ratio"]) == (100, 100, 2.5)
+
+
+def test_staged_kernel_at_its_last_stage_is_the_engines_kernel(plan):
+    """The breakdown's copy of reduce_chunk, with everything switched on,
+    computes what the engine's kernel computes; with only the draws on, it
+    adds nothing to the histograms."""
+    from sim.engine import kernels, reducer
+    from sim.layout import BLOCK
+    from sim.sampling.designs import build_design
+
+    n = 4 * BLOCK
+    red = reducer.Reducer(plan, 3, build_design("random", 3, n, plan.n_dims), chunk_size=n)
+    want = red.compute_chunk(0, 4, n)
+    original = kernels.reduce_chunk
+    try:
+        for stage in (4, 1):
+            kernels.reduce_chunk = lambda *args, s=stage: stages.staged_kernel()(*args, s)
+            got = red.compute_chunk(0, 4, n)
+            if stage == 4:
+                for name in ("block_n", "block_mean", "block_m2", "hist"):
+                    np.testing.assert_array_equal(got[name], want[name], err_msg=name)
+            else:
+                np.testing.assert_array_equal(got["block_n"], want["block_n"])
+                np.testing.assert_array_equal(got["hist"], red.ranges.empty_lanes(len(got["hist"])))
+    finally:
+        kernels.reduce_chunk = original
+
+
+def test_startup_pairs_time_both_commands(tmp_path, monkeypatch):
+    from sim.bench import startup
+
+    calls = []
+    monkeypatch.setattr(startup, "_wall", lambda args, cache: calls.append(args[0]) or
+                        (2.0 if args[0] == "-m" else 0.5))
+    got = startup.paired(tmp_path, repeat=3)
+    assert set(got) == set(startup.PAIRS)
+    assert got["run_1e4"]["ratio"] == 4.0 and got["help"]["command_s"] == 2.0
+    assert calls[:4] == ["-m", "-c", "-m", "-c"]  # alternating, a warm-up of each first
+    assert len(calls) == 2 * (1 + 3) * len(startup.PAIRS)
+
+
+ARGS = ["bench", "-n", "3000", "--threads", "1", "--repeat", "1", "--skip", "startup",
+        "--skip", "memory", "--skip", "squigglepy", "--skip", "numpy", "--skip", "v2",
+        "--skip", "floors"]
 
 
 def test_cli_bench_writes_json_and_exits_zero(tmp_path):

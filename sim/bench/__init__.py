@@ -1,11 +1,15 @@
 """``sim bench``: the engine's speed, start-up and memory, against baselines
 and floors measured in the same run.
 
-The baselines and floors are modules of this package: ``numpy_model`` (NumPy
-vectorized), ``naive_numba`` (a plain Numba transcription), ``squiggle_model``
-(squigglepy, optional), ``floors`` (the draws alone, the model alone), and the
-fresh-process probes ``startup`` and ``memory``; ``workload`` is the scenario
-they share. This module runs them, checks each result against the engine's,
+The baselines and floors are modules of this package: ``frozen_kernel`` (the
+kernel before the SIMD work, kept as it was), ``numpy_model`` (NumPy
+vectorized, v1 and v2), ``naive_numba`` (a plain Numba transcription),
+``squiggle_model`` (squigglepy, optional), ``stages`` (where the time goes
+inside the engine's kernel: draws, model, reduction), ``floors`` (checks of
+the draws and of the scalar model against independent computations), and the
+fresh-process probes ``startup`` and ``memory``; ``workload`` is the v1
+scenario the baselines transcribe, and the bundled baseline is the v2
+workload. This module runs them, checks each result against the engine's,
 computes the ratios and the targets, and renders a table and a JSON report
 (schema :data:`SCHEMA`). ``benchmarks/`` in the source tree runs the same
 comparisons as a pytest-benchmark suite.
@@ -30,18 +34,29 @@ from ..errors import SimError
 __all__ = ["BENCHMARKS", "SCHEMA", "Report", "Settings", "format_table", "machine_info", "ratios",
            "run_benchmarks", "targets", "write_json"]
 
-SCHEMA = "sim-bench/1"
+SCHEMA = "sim-bench/2"
 
 #: Names of the rate benchmarks, in table order, with what they measure.
+#: Names ending in ``_v2`` run the v2 baseline scenario, the others the v1
+#: workload (``workload_v1.toml``, which the baselines transcribe).
 BENCHMARKS = {
     "engine": "engine, sim.engine.reducer.reduce",
     "engine_api": "engine, sim.run",
+    "frozen": "frozen pre-SIMD kernel",
     "naive_numba": "naive Numba transcription",
-    "rng_floor": "random-number floor (draws only)",
-    "arithmetic_floor": "arithmetic floor (model only)",
     "numpy": "NumPy vectorized",
     "squigglepy": "squigglepy vectorized",
+    "engine_v2": "v2 baseline: engine",
+    "frozen_v2": "v2 baseline: frozen pre-SIMD kernel",
+    "numpy_v2": "v2 baseline: NumPy vectorized",
 }
+
+#: Targets of the engine's speed: (engine, baseline, threshold).
+SPEED_TARGETS = (("engine", "numpy", 5.0), ("engine_v2", "numpy_v2", 5.0),
+                 ("engine", "frozen", 2.5), ("engine_v2", "frozen_v2", 2.5))
+#: Start-up targets: pair name (:data:`sim.bench.startup.PAIRS`), label, at most.
+STARTUP_TARGETS = (("run_1e4", "sim run -n 1e4 (warm cache) <= 2x python -c 'import numpy, xarray'", 2.0),
+                   ("help", "sim --help <= 3x python -c 'import click'", 3.0))
 
 
 @dataclass
@@ -54,9 +69,12 @@ class Settings:
     repeat: int = 2  # best of
     numpy_n: int = 1_000_000
     squigglepy_n: int = 1_000_000
+    frozen_n: int = 1_000_000  # the frozen kernel is slow: at most this many
+    stages_n: int = 1 << 20  # scenarios of the in-kernel breakdown
     memory_sizes: tuple[int, ...] = (1_000_000, 10_000_000, 100_000_000)
     startup: bool = True
     cli_n: int = 1_000_000
+    pairs_repeat: int = 5  # alternating runs of each start-up pair (median)
     seed: int = 0
     skip: tuple[str, ...] = ()
 
@@ -64,15 +82,18 @@ class Settings:
     def make(cls, quick: bool = False, sizes=None, threads=None, repeat=None,
              skip=()) -> Settings:
         """Defaults of the full run, or of ``--quick`` (1e6 only, fewer repeats,
-        smaller NumPy and squigglepy runs, memory at 1e6 only)."""
+        smaller baseline runs and breakdown, memory at 1e6 only)."""
         s = cls(quick=quick)
         if quick:
             s.sizes, s.repeat, s.numpy_n, s.squigglepy_n = (1_000_000,), 2, 200_000, 100_000
+            s.frozen_n, s.stages_n, s.pairs_repeat = 200_000, 1 << 18, 3
             s.memory_sizes = (1_000_000,)
         if sizes:
             s.sizes = tuple(sorted({int(n) for n in sizes}))
             s.numpy_n = min(s.numpy_n, max(s.sizes))
             s.squigglepy_n = min(s.squigglepy_n, max(s.sizes))
+            s.frozen_n = min(s.frozen_n, max(s.sizes))
+            s.stages_n = min(s.stages_n, max(s.sizes))
         if threads:
             s.threads = tuple(sorted({int(t) for t in threads}))
         if repeat is not None:
@@ -124,6 +145,7 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "squigglepy": _version_of("squigglepy"),
+        "dask": _version_of("dask"),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
 
@@ -146,7 +168,8 @@ class Report:
     machine: dict[str, Any] = field(default_factory=dict)
     rates: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
-    startup: dict[str, float] | None = None
+    breakdown: list[dict[str, Any]] = field(default_factory=list)  # sim.bench.stages rows
+    startup: dict[str, Any] | None = None
     memory: list[dict[str, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     date: str = ""
@@ -158,14 +181,32 @@ class Report:
                 and (threads is None or r["threads"] == threads) and (n is None or r["n"] == n)]
         return max(rows, key=lambda r: r["n"]) if rows else None
 
-    def ratio(self, name: str, other: str, threads: int, other_threads: int | None = None,
-              n: int | None = None) -> float | None:
-        a = self.rate(name, threads, n)
-        b = self.rate(other, threads if other_threads is None else other_threads,
-                      None if other_threads is not None else (a or {}).get("n"))
+    def pair(self, name: str, other: str, threads: int, other_threads: int | None = None,
+             n: int | None = None) -> tuple[dict, dict] | None:
+        """The rate records of ``name`` and ``other`` to compare: at the same
+        ``n`` if both were measured there (the largest such, or ``n``), else
+        each at its largest ``n``; None if either is missing."""
+        ot = threads if other_threads is None else other_threads
+        ns = {r["n"] for r in self.rates if r["benchmark"] == name and r["threads"] == threads}
+        common = ns & {r["n"] for r in self.rates if r["benchmark"] == other and r["threads"] == ot}
+        if n is None and common:
+            n = max(common)
+        a, b = self.rate(name, threads, n), self.rate(other, ot, n)
+        if n is not None and n not in common and a is not None:
+            b = self.rate(other, ot)
         if a is None or b is None:
             return None
-        return a["per_second"] / b["per_second"]
+        return a, b
+
+    def ratio(self, name: str, other: str, threads: int, other_threads: int | None = None,
+              n: int | None = None) -> float | None:
+        """Rate of ``name`` over rate of ``other`` (see :meth:`pair`)."""
+        rows = self.pair(name, other, threads, other_threads, n)
+        return None if rows is None else rows[0]["per_second"] / rows[1]["per_second"]
+
+    def stages(self, workload: str, threads: int) -> dict | None:
+        rows = [r for r in self.breakdown if r["workload"] == workload and r["threads"] == threads]
+        return rows[-1] if rows else None
 
     @property
     def ok(self) -> bool:
@@ -180,7 +221,7 @@ class Report:
             "settings": asdict(self.settings),
             "rates": self.rates,
             "ratios": ratios(self),
-            "breakdown_us": breakdown(self),
+            "breakdown_ns": self.breakdown,
             "startup": self.startup,
             "memory": self.memory,
             "checks": self.checks,
@@ -195,19 +236,26 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
     """Measure everything ``settings`` asks for (see :class:`Settings`)."""
     import numba
 
-    from . import floors, memory, naive_numba, numpy_model, squiggle_model, startup, workload
+    from ..scenario import load_scenario
+    from . import (floors, frozen_kernel, memory, naive_numba, numpy_model, squiggle_model, stages,
+                   startup, workload)
 
     report = Report(command=command, settings=settings,
                     date=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
-    sc = workload.scenario()
-    plan = workload.plan(sc)
     seed = settings.seed
     max_threads = numba.config.NUMBA_NUM_THREADS
     threads = [t for t in settings.threads if 1 <= t <= max_threads]
     for t in sorted(set(settings.threads) - set(threads)):
         report.notes.append(f"{t} threads not measured: Numba has {max_threads} (NUMBA_NUM_THREADS)")
     skip = set(settings.skip)
+    sc = workload.scenario()
+    plans = {"v1": workload.plan(sc)}
+    scenarios = {"v1": sc}
+    if "v2" not in skip:
+        scenarios["v2"] = load_scenario("baseline")
+        plans["v2"] = workload.plan(scenarios["v2"])
+    plan = plans["v1"]
 
     def check(name: str, problem: str | None, **where) -> bool:
         report.checks.append({"benchmark": name, **where, "ok": problem is None,
@@ -218,75 +266,99 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
 
     def record(name: str, t: int, n: int, fn: Callable[..., Any], *args):
         seconds, result = workload.best_time(lambda: fn(*args), settings.repeat)
-        row = {"benchmark": name, "threads": t, "n": n, "seconds": seconds,
-               "per_second": n / seconds}
+        row = {"benchmark": name, "workload": "v2" if name.endswith("_v2") else "v1",
+               "threads": t, "n": n, "seconds": seconds, "per_second": n / seconds}
         report.rates.append(row)
         log(f"  {BENCHMARKS[name]:<36} {t} thread{'s' if t > 1 else ' '} "
             f"n={n:.0e}: {n / seconds / 1e6:8.3f} M/s")
         return result
 
-    engine_at: dict[int, Any] = {}  # the engine's summary per n (thread-invariant)
+    engine_at: dict[tuple[str, int], Any] = {}  # the engine's summary per (workload, n)
 
-    def engine_summary(n: int):
-        if n not in engine_at:
-            engine_at[n] = workload.engine_summary(plan, seed, n)
-        return engine_at[n]
+    def engine_summary(wl: str, n: int):
+        if (wl, n) not in engine_at:
+            engine_at[wl, n] = workload.engine_summary(plans[wl], seed, n)
+        return engine_at[wl, n]
+
+    def frozen_summary(p, n: int):
+        with frozen_kernel.frozen_kernels():
+            return workload.engine_summary(p, seed, n)
 
     # Compile everything first: compile time is measured separately.
     log("compiling kernels (excluded from rates)")
-    workload.engine_summary(plan, seed, 1000)
+    for p in plans.values():
+        workload.engine_summary(p, seed, 1000)
+        if "frozen" not in skip:
+            frozen_summary(p, 1000)
     if "naive" not in skip:
         naive_numba.run(plan, seed, 1000)
+    if "numpy" not in skip:  # first calls import and set up what the baselines use
+        numpy_model.run(sc, seed, 2000)
+        if "v2" in plans:
+            numpy_model.run_v2(scenarios["v2"], seed, 2000)
     if "floors" not in skip:
-        floors.draws_run(plan, seed, 1000)
-        pre = floors.predraw(plan, seed)
-        floors.model_run(plan, pre, 1000)
-        check("rng_floor", floors.draws_check(plan, sc, seed))
-        check("arithmetic_floor", floors.model_check(plan, pre))
+        check("draws", floors.draws_check(plan, sc, seed), on="an independent NumPy generator")
+        check("scalar_model", floors.model_check(plan, floors.predraw(plan, seed)),
+              on="the engine's ROI for the same draws")
 
     threads_before = numba.get_num_threads()
     try:
         for t in threads:
             numba.set_num_threads(t)
-            for n in settings.sizes:
-                log(f"{t} thread{'s' if t > 1 else ''}, {n:.0e} scenarios")
-                red = record("engine", t, n, workload.engine_summary, plan, seed, n)
-                want = engine_at.setdefault(n, red)
-                check("engine", None if _identical(red, want) else
-                      "result depends on the thread count", threads=t, n=n)
-                ds = record("engine_api", t, n, _api_run, sc, seed, n)
-                check("engine_api", None if _close(ds.roi_mean.values, want.roi_mean, 0.0)
-                      else "sim.run differs from sim.engine.reducer.reduce", threads=t, n=n)
-                if "naive" not in skip:
-                    got = record("naive_numba", t, n, naive_numba.run, plan, seed, n)
-                    check("naive_numba", workload.same_means(got, want, 1e-9), threads=t, n=n)
+            for wl, p in plans.items():
+                sfx = "" if wl == "v1" else "_v2"
+                for n in settings.sizes:
+                    log(f"{wl}: {t} thread{'s' if t > 1 else ''}, {n:.0e} scenarios")
+                    red = record("engine" + sfx, t, n, workload.engine_summary, p, seed, n)
+                    want = engine_at.setdefault((wl, n), red)
+                    check("engine" + sfx, None if _identical(red, want) else
+                          "result depends on the thread count", threads=t, n=n)
+                    if wl == "v1":
+                        ds = record("engine_api", t, n, _api_run, sc, seed, n)
+                        check("engine_api", None if _close(ds.roi_mean.values, want.roi_mean, 0.0)
+                              else "sim.run differs from sim.engine.reducer.reduce", threads=t, n=n)
+                        if "naive" not in skip:
+                            got = record("naive_numba", t, n, naive_numba.run, plan, seed, n)
+                            check("naive_numba", workload.same_means(got, want, 1e-9), threads=t, n=n)
+                if "frozen" not in skip:
+                    n = min(settings.frozen_n, max(settings.sizes))
+                    got = record("frozen" + sfx, t, n, frozen_summary, p, n)
+                    check("frozen" + sfx, workload.same_means(got, engine_summary(wl, n), 1e-9),
+                          threads=t, n=n)
                 if "floors" not in skip:
-                    sums = record("rng_floor", t, n, floors.draws_run, plan, seed, n)
-                    if not math.isfinite(float(sums.sum())):
-                        check("rng_floor", "non-finite draws", threads=t, n=n)
-                    record("arithmetic_floor", t, n, floors.model_run, plan, pre, n)
-            if t == 1:
-                if "numpy" not in skip:
-                    n = settings.numpy_n
-                    log(f"NumPy baseline, {n:.0e} scenarios")
-                    got = record("numpy", 1, n, numpy_model.run, sc, seed, n)
-                    check("numpy", numpy_model.check_on_engine_draws(sc), on="engine's own draws")
-                    check("numpy", workload.same_distribution(got, engine_summary(n)), n=n)
-                if "squigglepy" not in skip:
-                    n = settings.squigglepy_n
-                    if squiggle_model.available():
-                        log(f"squigglepy, {n:.0e} scenarios")
-                        got = record("squigglepy", 1, n, squiggle_model.run, sc, seed, n)
-                        check("squigglepy", workload.same_distribution(got, engine_summary(n)), n=n)
-                    else:
-                        report.notes.append("squigglepy not installed: not measured "
-                                            "(pip install squigglepy, or the 'bench' extra)")
+                    log(f"{wl}: where the time goes inside the kernel, {t} thread{'s' if t > 1 else ''}")
+                    row = stages.measure(p, settings.stages_n, settings.repeat, seed)
+                    report.breakdown.append({"workload": wl, "threads": t, **row})
+            if t == 1 and "numpy" not in skip:
+                n = settings.numpy_n
+                log(f"NumPy baseline, {n:.0e} scenarios")
+                got = record("numpy", 1, n, numpy_model.run, sc, seed, n)
+                check("numpy", numpy_model.check_on_engine_draws(sc), on="engine's own draws")
+                check("numpy", workload.same_distribution(got, engine_summary("v1", n)), n=n)
+                if "v2" in plans:
+                    sc2 = scenarios["v2"]
+                    got = record("numpy_v2", 1, n, numpy_model.run_v2, sc2, seed, n)
+                    check("numpy_v2", numpy_model.check_on_engine_draws_v2(sc2),
+                          on="engine's own draws")
+                    check("numpy_v2", workload.same_distribution(got, engine_summary("v2", n)), n=n)
+            if t == 1 and "squigglepy" not in skip:
+                n = settings.squigglepy_n
+                if squiggle_model.available():
+                    log(f"squigglepy, {n:.0e} scenarios")
+                    got = record("squigglepy", 1, n, squiggle_model.run, sc, seed, n)
+                    check("squigglepy", workload.same_distribution(got, engine_summary("v1", n)), n=n)
+                else:
+                    report.notes.append("squigglepy not installed: not measured "
+                                        "(pip install squigglepy, or the 'bench' extra)")
     finally:
         numba.set_num_threads(threads_before)
 
     if settings.startup:
         log("compile and start-up (fresh processes, empty then warm Numba cache)")
-        report.startup = startup.measure(f"{settings.cli_n:.0e}", repeat=settings.repeat)
+        report.startup = startup.measure(f"{settings.cli_n:.0e}", repeat=settings.repeat,
+                                         pairs_repeat=settings.pairs_repeat)
+    if settings.memory_sizes:  # a first process fills the Numba cache if it is stale, so
+        memory.measure(1000)      # that no measured process compiles (compiling peaks high)
     for n in settings.memory_sizes:
         log(f"peak memory, {n:.0e} scenarios (fresh process)")
         report.memory.append(memory.measure(n))
@@ -315,68 +387,66 @@ def _close(a, b, rtol: float) -> bool:
 
 
 # ------------------------------------------------------------------ derived
+#: (engine, other, other at one thread): the ratios the report lists.
+_RATIOS = (("engine", "frozen", False), ("engine", "naive_numba", False), ("engine", "numpy", True),
+           ("engine", "squigglepy", True), ("engine_v2", "frozen_v2", False),
+           ("engine_v2", "numpy_v2", True))
+
+
 def ratios(report: Report) -> list[dict[str, Any]]:
-    """Engine rate / other rate: against the baselines and the floors."""
+    """Engine rate / other rate, on the same workload: against the frozen
+    kernel and the naive transcription at the same thread count, against the
+    vectorized baselines at one thread."""
     out = []
-    s = report.settings
-    for t in s.threads:
-        for other in ("naive_numba", "rng_floor", "arithmetic_floor"):
-            for n in s.sizes:
-                r = report.ratio("engine", other, t, n=n)
-                if r is not None:
-                    out.append({"engine_threads": t, "against": other, "against_threads": t,
-                                "n": n, "ratio": r})
-        for other in ("numpy", "squigglepy"):
-            r = report.ratio("engine", other, t, other_threads=1)
-            if r is not None:
-                out.append({"engine_threads": t, "against": other, "against_threads": 1,
-                            "n": report.rate("engine", t)["n"], "ratio": r})
+    for t in report.settings.threads:
+        for engine, other, one in _RATIOS:
+            rows = report.pair(engine, other, t, other_threads=1 if one else None)
+            if rows is not None:
+                a, b = rows
+                out.append({"engine": engine, "engine_threads": t, "against": other,
+                            "against_threads": b["threads"], "n": a["n"], "against_n": b["n"],
+                            "ratio": a["per_second"] / b["per_second"]})
     return out
 
 
-def breakdown(report: Report) -> list[dict[str, Any]]:
-    """Microseconds per scenario: engine, draws, model, and the rest
-    (reduction and orchestration), at each thread count and n."""
-    rows = []
-    for r in report.rates:
-        if r["benchmark"] != "engine":
-            continue
-        draws = report.rate("rng_floor", r["threads"], r["n"])
-        model = report.rate("arithmetic_floor", r["threads"], r["n"])
-        us = lambda row: 1e6 / row["per_second"] if row else None
-        row = {"threads": r["threads"], "n": r["n"], "engine": us(r), "draws": us(draws),
-               "model": us(model)}
-        row["rest"] = (row["engine"] - row["draws"] - row["model"]
-                       if draws and model else None)
-        rows.append(row)
-    return rows
+def held_back(report: Report, workload: str, threads: int) -> str:
+    """Which floor holds a missed engine target back, with each in ns per scenario."""
+    row = report.stages(workload, threads)
+    if row is None:
+        return "floors not measured"
+    parts = {k: row[k] for k in ("draws", "model", "reduction")}
+    worst = max(parts, key=parts.get)
+    rest = ", ".join(f"{k} {v:.0f}" for k, v in parts.items() if k != worst)
+    return (f"held back by the {worst}: {parts[worst]:.0f} of {row['total']:.0f} ns per scenario "
+            f"at {threads} thread{'s' if threads > 1 else ''} ({rest})")
 
 
 def targets(report: Report) -> list[dict[str, Any]]:
-    """The issue's targets: value, threshold and pass (None: not measured)."""
+    """The targets of the speed issue: value, threshold and pass (None: not
+    measured); a missed engine target says which floor holds it back."""
     out = []
-    top = max(report.settings.threads)
 
     def add(name, value, threshold, higher_is_better=True, unit="x", note=""):
         ok = None if value is None else (value >= threshold if higher_is_better else value <= threshold)
         out.append({"target": name, "value": value, "threshold": threshold, "unit": unit,
                     "ok": ok, "note": note})
 
-    add(f"engine at {top} threads >= 15x NumPy at 1 thread",
-        report.ratio("engine", "numpy", top, other_threads=1), 15.0)
-    add(f"engine at {top} threads >= 10x squigglepy vectorized",
-        report.ratio("engine", "squigglepy", top, other_threads=1), 10.0)
-    for t in report.settings.threads:
-        add(f"engine >= 2x naive Numba, {t} thread{'s' if t > 1 else ''}",
-            report.ratio("engine", "naive_numba", t), 2.0)
-    for t in report.settings.threads:
-        r = report.ratio("engine", "rng_floor", t)
-        add(f"engine within 2x of the random-number floor, {t} thread{'s' if t > 1 else ''}",
-            None if r is None else 1.0 / r, 2.0, higher_is_better=False,
-            note="engine time / floor time")
-    cli = report.startup["cli_run_s"] if report.startup else None
-    add(f"sim run -n {report.settings.cli_n:.0e} end to end, warm cache < 2 s", cli, 2.0,
-        higher_is_better=False, unit="s")
+    for engine, other, threshold in SPEED_TARGETS:
+        wl = "v2 baseline" if engine.endswith("_v2") else "v1 workload"
+        key = "v2" if engine.endswith("_v2") else "v1"
+        one = other.startswith("numpy")
+        for t in (1,) if one else report.settings.threads:
+            value = report.ratio(engine, other, t, other_threads=1 if one else None)
+            what = "NumPy at 1 thread" if one else "frozen kernel"
+            name = (f"engine at 1 thread >= {threshold:g}x {what}, {wl}" if one else
+                    f"engine >= {threshold:g}x {what}, {t} thread{'s' if t > 1 else ''}, {wl}")
+            note = held_back(report, key, t) if value is not None and value < threshold else ""
+            add(name, value, threshold, note=note)
+    pairs = (report.startup or {}).get("pairs", {})
+    for pair, label, at_most in STARTUP_TARGETS:
+        p = pairs.get(pair)
+        add(label, p["ratio"] if p else None, at_most, higher_is_better=False,
+            note=f"{p['command_s']:.2f} s vs {p['baseline_s']:.2f} s (medians)" if p else "")
     by_n = {int(m["n"]): m["peak_mib"] for m in report.memory}
     growth = by_n[10**8] - by_n[10**6] if 10**8 in by_n and 10**6 in by_n else None
     add("peak memory at 1e8 within 50 MiB of 1e6", growth, 50.0, higher_is_better=False,
@@ -399,7 +469,8 @@ def format_table(report: Report) -> str:
         f"machine: {m.get('cpu_model')}, {m.get('usable_cores')} cores, numba {m.get('numba')} "
         f"({m.get('threading_layer')}), numpy {m.get('numpy')}, python {m.get('python')}; "
         f"load average before/after: {_load(m.get('load_average_before'))} / {_load(m.get('load_average'))}",
-        f"workload: baseline scenario (every model size and year), seed {s.seed}, best of {s.repeat}",
+        f"workloads: v1 = sim/bench/workload_v1.toml, v2 = the bundled baseline scenario "
+        f"(every model size and year); seed {s.seed}, best of {s.repeat}",
         "",
         "scenarios per second",
     ]
@@ -416,22 +487,24 @@ def format_table(report: Report) -> str:
     if not report.rate("squigglepy"):
         lines.append(f"  {BENCHMARKS['squigglepy']:<36} {'':>7}  not measured")
 
-    rows = doc["breakdown_us"]
-    if rows and any(r["draws"] for r in rows):
-        lines += ["", "microseconds per scenario: engine = draws + model + rest (reduction, overhead)",
-                  f"  {'threads':>7} {'n':>8} {'engine':>8} {'draws':>8} {'model':>8} {'rest':>8}"]
+    rows = doc["breakdown_ns"]
+    if rows:
+        lines += ["", "where the time goes inside the engine's kernel, ns per scenario "
+                  "(sim.bench.stages; reduction = moments + histograms)",
+                  f"  {'workload':<9} {'threads':>7} {'n':>8} {'draws':>8} {'model':>8} "
+                  f"{'moments':>8} {'hist.':>8} {'total':>8} {'cached':>8}"]
         for r in rows:
-            f = lambda v: f"{v:8.3f}" if v is not None else f"{'':>8}"
-            lines.append(f"  {r['threads']:>7} {r['n']:>8.0e} {f(r['engine'])} {f(r['draws'])} "
-                         f"{f(r['model'])} {f(r['rest'])}")
+            lines.append(f"  {r['workload']:<9} {r['threads']:>7} {r['n']:>8.0e} {r['draws']:8.0f} "
+                         f"{r['model']:8.0f} {r['moments']:8.0f} {r['histograms']:8.0f} "
+                         f"{r['total']:8.0f} {r['cached_kernel']:8.0f}")
 
     if doc["ratios"]:
-        lines += ["", "engine rate / other rate (same run)"]
-        names = {"naive_numba": "naive Numba", "rng_floor": "random-number floor",
-                 "arithmetic_floor": "arithmetic floor", "numpy": "NumPy", "squigglepy": "squigglepy"}
+        lines += ["", "engine rate / other rate (same run, same workload)"]
         for r in doc["ratios"]:
-            lines.append(f"  engine {r['engine_threads']} thr vs {names[r['against']]:<20} "
-                         f"{r['against_threads']} thr, n={r['n']:.0e}: {r['ratio']:7.2f}x")
+            label = BENCHMARKS[r["against"]].replace("v2 baseline: ", "")
+            wl = "v2" if r["engine"].endswith("_v2") else "v1"
+            lines.append(f"  {wl}: engine {r['engine_threads']} thr n={r['n']:.0e} vs {label:<26} "
+                         f"{r['against_threads']} thr n={r['against_n']:.0e}: {r['ratio']:7.2f}x")
 
     if report.startup:
         st = report.startup
@@ -441,6 +514,9 @@ def format_table(report: Report) -> str:
                   f"  first call, warm cache:        {st['cached_first_call_s']:6.2f} s "
                   f"(import sim {st['cached_import_s']:.2f} s, process {st['cached_process_s']:.2f} s)",
                   f"  python -m sim run -n {st['cli_run_n']:.0e} --quiet: {st['cli_run_s']:6.2f} s"]
+        for pair in st.get("pairs", {}).values():
+            lines.append(f"  {pair['command']}: {pair['command_s']:.2f} s vs {pair['baseline']}: "
+                         f"{pair['baseline_s']:.2f} s (medians, alternating): {pair['ratio']:.2f}x")
     if report.memory:
         lines += ["", "peak memory of sim.run (fresh process, VmHWM)"]
         for mm in report.memory:
@@ -451,7 +527,9 @@ def format_table(report: Report) -> str:
     for tg in doc["targets"]:
         mark = {True: "PASS", False: "FAIL", None: "----"}[tg["ok"]]
         v = "not measured" if tg["value"] is None else f"{tg['value']:.2f} {tg['unit']}"
-        lines.append(f"  [{mark}] {tg['target']:<58} {v}")
+        lines.append(f"  [{mark}] {tg['target']:<66} {v}")
+        if tg["note"] and tg["ok"] is False:
+            lines.append(f"         {tg['note']}")
     bad = [c for c in report.checks if not c["ok"]]
     lines += ["", f"checks: {len(report.checks) - len(bad)} of {len(report.checks)} agree with the engine"]
     for c in bad:

@@ -1,19 +1,20 @@
-"""The two floors of the engine's time, measured in the same run.
+"""Floors of the scalar (one scenario at a time) path, and checks of it.
+
+The engine's reduction runs the block kernels; where its time goes is
+measured inside that kernel by :mod:`sim.bench.stages`. The scalar path is
+what the sensitivity matrices (:mod:`sim.engine.matrix`) still run, and its
+two floors stay here, with checks ``sim bench`` runs:
 
 * **Draws** (``draws_run``): every scenario's uniforms and inverse CDFs through
-  :func:`sim.sampling.draw.draw_design_scenario`, the engine's own draw
-  (random design); each lane sums the draws so nothing is optimised away.
-  The engine cannot run faster than this at the same thread count.
+  :func:`sim.sampling.draw.draw_design_scenario` (random design); each lane
+  sums the draws so nothing is optimised away. ``draws_check`` compares the
+  sums with an independent NumPy generator and SciPy quantiles.
 * **Model** (``model_run``): a chunk of scenarios is drawn once by the engine
   (:func:`sim.engine.reducer.sample_arrays`) and kept; the timed kernel then
-  runs :func:`sim.model.evaluate_scenario` on ``n`` scenarios taken
-  cyclically from that chunk, summing ROI and losses per size. It measures
-  the model's arithmetic without the generator and without the engine's full
-  reduction: engine time minus both floors is what the reduction costs.
-
-Each has a check that it computed the right numbers: ``draws_check`` against
-an independent NumPy generator and SciPy quantiles, ``model_check`` against
-the engine's own results for the same draws.
+  runs :func:`sim.model.evaluate_alternatives` on ``n`` scenarios taken
+  cyclically from that chunk, summing ROI and losses per size.
+  ``model_check`` compares the scalar model with the engine's (block) results
+  for the same draws.
 """
 
 from __future__ import annotations

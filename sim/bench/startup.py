@@ -3,18 +3,24 @@
 Each is measured in a fresh Python process, since that is what a user pays.
 ``NUMBA_CACHE_DIR`` points at a temporary folder: empty for the first-call
 compile time, then warm for the cached start-up and for ``sim run``.
+
+:func:`paired` times a command against the bare imports it is compared with
+(``sim run -n 1e4`` against ``python -c "import numpy, xarray"``, ``sim
+--help`` against ``python -c "import click"``), alternating the two so that
+other work on the machine hits both alike, and reports the ratio of medians.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-__all__ = ["child_env", "measure"]
+__all__ = ["PAIRS", "child_env", "measure", "paired"]
 
 # Run in the child: time ``import sim`` and a first small run.
 _PROBE = """
@@ -59,13 +65,49 @@ def cli_run(cache_dir, n: str = "1e6", repeat: int = 2) -> float:
     return best
 
 
-def measure(cli_n: str = "1e6", repeat: int = 2) -> dict[str, float]:
-    """First-call compile, cached start-up and end-to-end ``sim run`` times."""
+#: name: (command, baseline), each an argument list after ``python``.
+PAIRS = {
+    "run_1e4": (["-m", "sim", "run", "-n", "1e4", "--quiet", "-o", "run.nc", "--overwrite"],
+                ["-c", "import numpy, xarray"]),
+    "help": (["-m", "sim", "--help"], ["-c", "import click"]),
+}
+
+
+def _wall(args: list[str], cache_dir) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *args], env=child_env(cache_dir), cwd=cache_dir, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - start
+
+
+def paired(cache_dir, repeat: int = 5) -> dict[str, dict[str, float]]:
+    """For each of :data:`PAIRS`: median wall times of the command and of its
+    baseline over ``repeat`` alternating runs (after one untimed run of each,
+    which warms the Numba cache and the file system), and their ratio."""
+    out = {}
+    for name, (command, baseline) in PAIRS.items():
+        _wall(command, cache_dir), _wall(baseline, cache_dir)
+        a, b = [], []
+        for _ in range(max(1, repeat)):
+            a.append(_wall(command, cache_dir))
+            b.append(_wall(baseline, cache_dir))
+        ma, mb = statistics.median(a), statistics.median(b)
+        out[name] = {"command": " ".join(["python", *command]),
+                     "baseline": " ".join(["python", *baseline]),
+                     "command_s": ma, "baseline_s": mb, "ratio": ma / mb}
+    return out
+
+
+def measure(cli_n: str = "1e6", repeat: int = 2, pairs_repeat: int = 5) -> dict:
+    """First-call compile, cached start-up, end-to-end ``sim run`` times and
+    the :func:`paired` ratios."""
     with tempfile.TemporaryDirectory(prefix="sim-bench-cache-") as cache:
         cold = probe(cache)
         warm = min((probe(cache) for _ in range(max(1, repeat))), key=lambda r: r["process_s"])
         cli = cli_run(cache, cli_n, repeat)
+        pairs = paired(cache, pairs_repeat)
     return {
+        "pairs": pairs,
         "compile_first_call_s": cold["first_run_s"],
         "compile_process_s": cold["process_s"],
         "cached_first_call_s": warm["first_run_s"],

@@ -1,0 +1,91 @@
+"""Where the engine's time goes, measured inside its own kernel.
+
+A copy of :func:`sim.engine.kernels.reduce_chunk` is made from its source
+with one more argument, ``stage``, that switches the later parts off:
+1 the draws only, 2 with the model, 3 with the moment sums, 4 everything
+(the histograms too). Each part's cost is the difference between two stages,
+with the caches and memory traffic of the whole loop, which a kernel of its
+own (:mod:`sim.bench.floors`) does not have. The copy is compiled without a
+cache (about a minute); the cached kernel is timed the same way, as a check
+that the copy runs like the original. ``Reducer.compute_chunk`` runs every
+stage on the same blocks, so the pilot and the merge are left out.
+
+The three floors the issue of speed names are ``draws``, ``model`` and
+``reduction`` (moment sums plus histograms), in ns per scenario.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+import numba
+
+from ..engine import kernels, reducer
+from ..layout import BLOCK
+from ..sampling.designs import build_design
+
+__all__ = ["STAGES", "measure", "staged_kernel"]
+
+#: Parts of the kernel, in the order the stages switch them on.
+STAGES = ("draws", "model", "moments", "histograms")
+
+#: (text of reduce_chunk, what it becomes in the staged copy)
+_EDITS = [
+    ("@jit_parallel\n", ""),
+    ("n_bins, hist,\n                 block_n, block_mean, block_m2, voi):",
+     "n_bins, hist,\n                 block_n, block_mean, block_m2, voi, stage):"),
+    ("            evaluate_block(TH", "            if stage >= 2: evaluate_block(TH"),
+    ("            for k in range(n_flat):\n                lane_sums",
+     "            for k in range(n_flat if stage >= 3 else 0):\n                lane_sums"),
+    ("                for h in range(n_hist):\n                    x = OUT",
+     "                for h in range(n_hist if stage >= 4 else 0):\n                    x = OUT"),
+]
+
+_STAGED = None
+
+
+def staged_kernel():
+    """``reduce_chunk`` with a last argument ``stage`` (compiled once per process)."""
+    global _STAGED
+    if _STAGED is None:
+        src = inspect.getsource(kernels.reduce_chunk.py_func)
+        for old, new in _EDITS:
+            if old not in src:
+                raise RuntimeError("sim.engine.kernels.reduce_chunk changed: cannot find "
+                                   f"{old.strip()[:60]!r}; update sim.bench.stages._EDITS")
+            src = src.replace(old, new)
+        namespace = dict(vars(kernels))
+        exec(compile(src, kernels.__file__, "exec"), namespace)
+        _STAGED = numba.njit(parallel=True, error_model="numpy")(namespace["reduce_chunk"])
+    return _STAGED
+
+
+def measure(plan, n: int, repeat: int = 2, seed: int = 0) -> dict[str, float]:
+    """ns per scenario of each part at the current thread count, on the first
+    ``n`` scenarios (rounded down to whole blocks): ``draws``,
+    ``model``, ``moments``, ``histograms``, their sum ``total``, the floor
+    ``reduction`` (moments + histograms) and ``cached_kernel`` (the engine's
+    own kernel on the same blocks)."""
+    staged = staged_kernel()
+    original = kernels.reduce_chunk
+    n = max(BLOCK, n - n % BLOCK)
+    red = reducer.Reducer(plan, seed, build_design("random", seed, n, plan.n_dims), chunk_size=n)
+    ns = {}
+    try:
+        for stage in (1, 2, 3, 4, 5):  # 5: the cached kernel itself
+            kernels.reduce_chunk = original if stage == 5 else (
+                lambda *args, s=stage: staged(*args, s))
+            red.compute_chunk(0, 2, 2 * BLOCK)  # compile or warm up
+            best = float("inf")
+            for _ in range(max(1, repeat)):
+                start = time.perf_counter()
+                red.compute_chunk(0, n // BLOCK, n)
+                best = min(best, time.perf_counter() - start)
+            ns[stage] = best / n * 1e9
+    finally:
+        kernels.reduce_chunk = original
+    row = {"n": n, "draws": ns[1], "model": ns[2] - ns[1], "moments": ns[3] - ns[2],
+           "histograms": ns[4] - ns[3], "total": ns[4], "cached_kernel": ns[5]}
+    row["reduction"] = row["moments"] + row["histograms"]
+    return row
