@@ -261,6 +261,11 @@ def test_ratio_compares_at_the_baselines_n_when_the_engine_ran_there():
     assert (row["n"], row["against_n"], row["ratio"]) == (1000, 50, 4.0)
     (row,) = [x for x in bench.ratios(r) if x["against"] == "frozen"]
     assert (row["n"], row["against_n"], row["ratio"]) == (100, 100, 2.5)
+    # Timed in turn: the ratio of the same rounds, not of the engine's best run anywhere.
+    r.rate("frozen", 1, 100).update(paired_with="engine", engine_seconds=100 / 8)
+    assert r.ratio("engine", "frozen", 1) == 2.0
+    (row,) = [x for x in bench.ratios(r) if x["against"] == "frozen"]
+    assert row["timed_in_turn"] and row["ratio"] == 2.0
 
 
 def test_staged_kernel_at_its_last_stage_is_the_engines_kernel(plan):

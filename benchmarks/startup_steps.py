@@ -1,0 +1,41 @@
+"""Where a warm ``sim run -n 1e4`` spends its time, step by step, in one
+process (run it in a fresh interpreter, with the Numba cache warm):
+
+    python benchmarks/startup_steps.py
+
+Prints the seconds of: ``import numpy, xarray`` (the baseline the start-up
+target compares with), ``import numba``, ``import scipy.special``, the rest
+of ``sim``, a first ``sim.run`` of 1e4 scenarios (loading the cached
+kernels, the pilot, the run, the Dataset), the same run again, and writing
+the netCDF file.
+"""
+
+import time
+
+t0 = time.perf_counter()
+import numpy  # noqa: E402,F401
+import xarray  # noqa: E402,F401
+
+t1 = time.perf_counter()
+import numba  # noqa: E402,F401
+
+t2 = time.perf_counter()
+import scipy.special  # noqa: E402,F401
+
+t3 = time.perf_counter()
+import sim.api  # noqa: E402
+import sim.results  # noqa: E402
+
+t4 = time.perf_counter()
+ds = sim.run("baseline", n_scenarios=10_000, seed=0, progress=False)
+t5 = time.perf_counter()
+sim.run("baseline", n_scenarios=10_000, seed=0, progress=False)
+t6 = time.perf_counter()
+import os, tempfile  # noqa: E401,E402
+
+with tempfile.TemporaryDirectory() as tmp:
+    sim.results.write_netcdf(ds, os.path.join(tmp, "run.nc"))
+    t7 = time.perf_counter()
+print(f"import numpy, xarray {t1 - t0:.2f} s; numba {t2 - t1:.2f} s; scipy.special {t3 - t2:.2f} s; "
+      f"rest of sim {t4 - t3:.2f} s; first run of 1e4 (kernel load, pilot, run, Dataset) "
+      f"{t5 - t4:.2f} s; second run {t6 - t5:.2f} s; write netCDF {t7 - t6:.3f} s")
