@@ -58,7 +58,7 @@ LAYERS: dict[str, int] = {
     "__init__": 8, "__main__": 8, "cli": 8,
     "bench": 8, "bench.workload": 8, "bench.numpy_model": 8, "bench.naive_numba": 8,
     "bench.squiggle_model": 8, "bench.floors": 8, "bench.memory": 8, "bench.startup": 8,
-    "bench.frozen_kernel": 8,
+    "bench.frozen_kernel": 8, "bench.stages": 8,
 }
 
 #: Imports the layers alone would allow but the design rules out:
