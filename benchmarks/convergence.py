@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 import sim
-from sim.api import SamplingNote
+from sim.analyses.run import SamplingNote
 
 SAMPLERS = ("random", "lhs", "sobol")
 

@@ -32,9 +32,9 @@ import numba
 import sim
 from sim.bench.memory import _high_water_mib
 from sim.bench.startup import child_env
-from sim.decision import decide
+from sim.analyses.decide import decide
 from sim.engine.reducer import reduce
-from sim.plan import build_plan
+from sim.scenario.plan import build_plan
 
 
 def best_of(repeat: int, fn, *args, **kwargs) -> float:

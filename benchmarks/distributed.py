@@ -45,11 +45,11 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 import sim  # noqa: E402
-from sim.distributed import ClusterExecutor, connect  # noqa: E402
+from sim.analyses.cluster import ClusterExecutor, connect  # noqa: E402
 from sim.engine.reducer import Reducer, reduce  # noqa: E402
-from sim.layout import BLOCK  # noqa: E402
-from sim.plan import build_plan  # noqa: E402
-from sim.sampling.designs import build_design  # noqa: E402
+from sim.vocab.layout import BLOCK  # noqa: E402
+from sim.scenario.plan import build_plan  # noqa: E402
+from sim.engine.designs import build_design  # noqa: E402
 
 FIELDS = ("mean", "m2", "hist_count", "hist_min", "hist_max", "hist_at_min", "hist_at_max",
           "voi_sum", "voi_count")

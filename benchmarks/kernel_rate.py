@@ -20,10 +20,11 @@ import time
 import numba
 
 import sim
-from sim.bench import numpy_model, workload
+from sim.bench import numpy_model
+from sim.bench import workload
 from sim.bench.frozen_kernel import frozen_kernels
 from sim.engine.reducer import reduce
-from sim.plan import build_plan
+from sim.scenario.plan import build_plan
 
 WORKLOADS = {"v1 workload": None, "v2 baseline": "baseline"}
 

@@ -1,6 +1,6 @@
 """Where the kernel's time goes, inside the kernel itself: ns per scenario
 of the draws, the model, the moment sums and the histograms of
-``sim.engine.kernels.reduce_chunk`` (:mod:`sim.bench.stages`), at 1 thread,
+``sim.kernels.reduce.reduce_chunk`` (:mod:`sim.bench.stages`), at 1 thread,
 on the v1 workload and the v2 baseline:
 
     python benchmarks/kernel_stages.py [n] [repeat]
@@ -15,8 +15,9 @@ import sys
 import numba
 
 import sim
-from sim.bench import stages, workload
-from sim.plan import build_plan
+from sim.bench import stages
+from sim.bench import workload
+from sim.scenario.plan import build_plan
 
 WORKLOADS = {"v1 workload": None, "v2 baseline": "baseline"}
 

@@ -20,7 +20,7 @@ import numba
 import sim
 from sim.bench import memory
 from sim.engine.reducer import reduce
-from sim.plan import build_plan
+from sim.scenario.plan import build_plan
 
 
 def rate(plan, n: int, repeat: int) -> float:

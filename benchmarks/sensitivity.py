@@ -2,19 +2,19 @@
 
 Both sides compute first- and total-order indices of ROI per model size for
 the benchmark workload (``sim/bench/workload_v1.toml``, the v1 baseline,
-which :mod:`sim.reference` transcribes), at the same base sample ``N``, in
+which :mod:`sim.testing.reference` transcribes), at the same base sample ``N``, in
 the same run, with the same groups (every sampled key, and the yearly
 incident draws as one group):
 
 * ``sim``: :func:`sim.sensitivity` with ``method="sobol"``: the Saltelli
   design evaluated matrix by matrix through the Numba kernel
   (:mod:`sim.engine.matrix`), then the estimators and the bootstrap
-  (:mod:`sim.sensitivity.sobol`), once with sim's default formulas and once
+  (:mod:`sim.analyses.sensitivity.sobol`), once with sim's default formulas and once
   with SALib's (``saltelli``), so that the interval widths compare like
   with like.
 * ``SALib + NumPy``: ``SALib.sample.sobol.sample`` (the whole design at
-  once), the inverse CDFs of :meth:`sim.sampling.distributions.Distribution.ppf`
-  (SciPy), :func:`sim.reference.evaluate` in chunks, and
+  once), the inverse CDFs of :meth:`sim.scenario.distributions.Distribution.ppf`
+  (SciPy), :func:`sim.testing.reference.evaluate` in chunks, and
   ``SALib.analyze.sobol.analyze`` per size.
 
 It reports model evaluations, seconds (kernels compiled beforehand), the
@@ -41,15 +41,15 @@ import numba
 import numpy as np
 
 import sim
-from sim import reference
+from sim.testing import reference
 from sim.bench import workload
-from sim.plan import build_plan
-from sim.registry import PARAMETERS
-from sim.sampling.distributions import Distribution
-from sim.sensitivity import SensitivityNote
+from sim.scenario.plan import build_plan
+from sim.vocab.registry import PARAMETERS
+from sim.scenario.distributions import Distribution
+from sim.analyses.sensitivity import SensitivityNote
 
 CHUNK = 50_000
-RESAMPLES = 200  # as sim.sensitivity.sobol.N_BOOTSTRAP
+RESAMPLES = 200  # as sim.analyses.sensitivity.sobol.N_BOOTSTRAP
 
 
 def half_widths(lo: np.ndarray, hi: np.ndarray) -> tuple[float, float]:

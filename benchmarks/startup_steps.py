@@ -23,8 +23,8 @@ t2 = time.perf_counter()
 import scipy.special  # noqa: E402,F401
 
 t3 = time.perf_counter()
-import sim.api  # noqa: E402
-import sim.results  # noqa: E402
+import sim.analyses.run  # noqa: E402
+import sim.results.dataset  # noqa: E402
 
 t4 = time.perf_counter()
 ds = sim.run("baseline", n_scenarios=10_000, seed=0, progress=False)
@@ -34,7 +34,7 @@ t6 = time.perf_counter()
 import os, tempfile  # noqa: E401,E402
 
 with tempfile.TemporaryDirectory() as tmp:
-    sim.results.write_netcdf(ds, os.path.join(tmp, "run.nc"))
+    sim.results.dataset.write_netcdf(ds, os.path.join(tmp, "run.nc"))
     t7 = time.perf_counter()
 print(f"import numpy, xarray {t1 - t0:.2f} s; numba {t2 - t1:.2f} s; scipy.special {t3 - t2:.2f} s; "
       f"rest of sim {t4 - t3:.2f} s; first run of 1e4 (kernel load, pilot, run, Dataset) "

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from sim.bench import floors, naive_numba, numpy_model, squiggle_model, workload
+from sim.bench import floors
+from sim.bench import naive_numba
+from sim.bench import numpy_model
+from sim.bench import squiggle_model
+from sim.bench import workload
 
 from .conftest import NUMPY_N, N
 

@@ -1,11 +1,11 @@
-"""Per-element cost of sim.vmath against libm and NumPy, in jitted loops.
+"""Per-element cost of sim.kernels.vmath against libm and NumPy, in jitted loops.
 
 For each function, the same loop ``for i in range(n): out[i] = f(x[i])``,
-compiled with the engine's options (``sim.jit``), over ``n`` float64 inputs
+compiled with the engine's options (``sim.kernels.jit``), over ``n`` float64 inputs
 (1e7 by default), warm, best of a few repeats, one thread (the loops are not
 parallel): libm through ``math.exp`` / ``math.log`` (and the scalar AS241
-``sim.sampling.inverse_cdf.ndtri``, with its branches and libm's log) against
-``sim.vmath``. NumPy's ``np.exp`` / ``np.log`` / ``np.expm1`` / ``np.log1p``
+``sim.kernels.sampling.inverse_cdf.ndtri``, with its branches and libm's log) against
+``sim.kernels.vmath``. NumPy's ``np.exp`` / ``np.log`` / ``np.expm1`` / ``np.log1p``
 and ``scipy.special.ndtri`` on the same array (with ``out=``) are the
 reference. Ratio: the libm loop's time over this row's. A second table
 repeats it on 1e5 elements, which stay in the L2 cache, so that the memory
@@ -27,9 +27,9 @@ import numpy as np
 import scipy
 import scipy.special
 
-from sim import vmath
-from sim.jit import compile_options
-from sim.sampling.inverse_cdf import ndtri as scalar_ndtri
+from sim.kernels import vmath
+from sim.kernels.jit import compile_options
+from sim.kernels.sampling.inverse_cdf import ndtri as scalar_ndtri
 
 
 def loop_of(f):
@@ -99,7 +99,7 @@ def main() -> None:
     n_cache = int(float(args.n_cache))
     from llvmlite import binding
     load = os.getloadavg()
-    lines = [f"# sim.vmath against libm ({platform.processor() or platform.machine()}, "
+    lines = [f"# sim.kernels.vmath against libm ({platform.processor() or platform.machine()}, "
              f"{binding.get_host_cpu_name()}, {os.cpu_count()} CPUs; "
              f"load average at the start {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f})", "",
              "Command: `python -m benchmarks.vmath -o benchmarks/VMATH.md`; "

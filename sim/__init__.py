@@ -16,25 +16,25 @@ from __future__ import annotations
 
 import importlib
 
-from ._version import __version__
-from .errors import ScenarioError, SimError
+from sim._version import __version__
+from sim.vocab.errors import ScenarioError, SimError
 
 #: Public name -> (module, attribute); attribute None: the module itself.
 _LAZY = {
-    "DEFAULT_QUANTILES": (".api", "DEFAULT_QUANTILES"),
-    "run": (".api", "run"),
-    "sample": (".api", "sample"),
-    "calibrate": (".calibration", "calibrate"),
-    "decide": (".decision", "decide"),
-    "write_netcdf": (".results", "write_netcdf"),
-    "Scenario": (".scenario", "Scenario"),
-    "load_scenario": (".scenario", "load_scenario"),
+    "DEFAULT_QUANTILES": ("sim.analyses.run", "DEFAULT_QUANTILES"),
+    "run": ("sim.analyses.run", "run"),
+    "sample": ("sim.analyses.run", "sample"),
+    "calibrate": ("sim.analyses.calibrate", "calibrate"),
+    "decide": ("sim.analyses.decide", "decide"),
+    "write_netcdf": ("sim.results.dataset", "write_netcdf"),
+    "Scenario": ("sim.scenario.load", "Scenario"),
+    "load_scenario": ("sim.scenario.load", "load_scenario"),
     # Modules that are callable as their front door (sim._callable), so that
     # sim.sweep(...) and sim.sensitivity(...) work whichever is loaded first.
-    "sweep": (".sweep", None),
-    "sensitivity": (".sensitivity", None),
-    "plot": (".plot", None),
-    "report": (".report", None),
+    "sweep": ("sim.analyses.sweep", None),
+    "sensitivity": ("sim.analyses.sensitivity", None),
+    "plot": ("sim.present.charts", None),
+    "report": ("sim.present.report", None),
 }
 
 
@@ -43,7 +43,7 @@ def __getattr__(name: str):
     if name not in _LAZY:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
     module_name, attribute = _LAZY[name]
-    module = importlib.import_module(module_name, __name__)
+    module = importlib.import_module(module_name)
     value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value
     return value

@@ -6,7 +6,7 @@ import numba
 import pytest
 
 import sim
-from sim.scenario import SCENARIO_DIR, from_mapping, load_scenario
+from sim.scenario.load import SCENARIO_DIR, from_mapping, load_scenario
 
 BASELINE = SCENARIO_DIR / "baseline.toml"
 

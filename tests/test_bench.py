@@ -16,8 +16,14 @@ from click.testing import CliRunner
 
 import sim
 from sim import bench
-from sim.bench import floors, memory, naive_numba, numpy_model, squiggle_model, stages, workload
-from sim.cli import cli
+from sim.bench import floors
+from sim.bench import memory
+from sim.bench import naive_numba
+from sim.bench import numpy_model
+from sim.bench import squiggle_model
+from sim.bench import stages
+from sim.bench import workload
+from sim.cli.main import cli
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +54,7 @@ def test_random_number_floor_draws_what_an_independent_generator_draws(workload_
 def test_numpy_uniforms_are_the_kernel_stream():
     """The floor's NumPy oracle reproduces the kernel generator bit for bit
     (and so the check above compares two implementations of one definition)."""
-    from sim.sampling.rng import fill_uniforms, key_from_seed
+    from sim.kernels.sampling.rng import fill_uniforms, key_from_seed
 
     key = key_from_seed(11)
     want = np.empty((50, 7))
@@ -106,7 +112,7 @@ def test_numpy_v2_transcription_covers_the_other_route_and_rule():
 def test_numpy_v2_transcription_reduces_to_v1(workload_scenario):
     """On the v1 workload (every v2 key at its default) the v2 transcription
     is the v1 one, and both are the engine."""
-    from sim import reference
+    from sim.testing import reference
 
     sc = workload_scenario
     assert numpy_model.check_on_engine_draws_v2(sc, n=4000) is None
@@ -126,7 +132,7 @@ def test_numpy_v2_check_catches_a_wrong_transcription(v2_draws, monkeypatch):
     verdict = numpy_model.check_on_engine_draws_v2(nudged, ds=ds)
     assert "roi differs" in verdict and "roi_expected differs" in verdict
     # A 365-day year in the release delay: only the sizes with a delay move.
-    from sim import reference
+    from sim.testing import reference
     monkeypatch.setattr(reference, "SECONDS_PER_YEAR", 365 * 86_400)
     assert "release_delay differs" in numpy_model.check_on_engine_draws_v2(sc, ds=ds)
     monkeypatch.undo()
@@ -272,9 +278,10 @@ def test_staged_kernel_at_its_last_stage_is_the_engines_kernel(plan):
     """The breakdown's copy of reduce_chunk, with everything switched on,
     computes what the engine's kernel computes; with only the draws on, it
     adds nothing to the histograms."""
-    from sim.engine import kernels, reducer
-    from sim.layout import BLOCK
-    from sim.sampling.designs import build_design
+    from sim.kernels import reduce as kernels
+    from sim.engine import reducer
+    from sim.vocab.layout import BLOCK
+    from sim.engine.designs import build_design
 
     n = 4 * BLOCK
     red = reducer.Reducer(plan, 3, build_design("random", 3, n, plan.n_dims), chunk_size=n)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.errors import ScenarioError
-from sim.registry import PARAMETERS
-from sim.scenario import SCENARIO_DIR, bundled_names, scenario_from_toml_text
+from sim.vocab.errors import ScenarioError
+from sim.vocab.registry import PARAMETERS
+from sim.scenario.load import SCENARIO_DIR, bundled_names, scenario_from_toml_text
 
 from .conftest import BASELINE
 
@@ -108,7 +108,7 @@ def test_extends_is_not_an_override():
 
 # ------------------------------------------------------------------ expectation vs reality
 def test_summary_table_reports_expected_against_realized(baseline):
-    from sim.tables import summary_table
+    from sim.present.tables import summary_table
 
     n = 20_000
     ds = sim.run(baseline, n_scenarios=n, seed=2)
@@ -168,7 +168,7 @@ def test_bundled_file_extends_baseline_and_cites_each_change(name, baseline):
     assert re.search(r'^extends = "baseline.toml"$', text, re.M)
     defined = set(TAG.findall(BASELINE.read_text())) | set(
         re.findall(r"^#\s+\[([A-Za-z0-9-]+)\]", text, re.M))
-    raw = sim.scenario.flatten(sim.scenario.parse_toml(text))
+    raw = sim.scenario.load.flatten(sim.scenario.load.parse_toml(text))
     sc = sim.load_scenario(path)
     for block in text.split("[[correlation]]")[1:]:  # each declared correlation
         rho = [l for l in block.splitlines() if re.match(r"\s*rho\s*=", l)]
@@ -267,7 +267,7 @@ def test_bert_seed_costs_follow_the_seed_exponents(story):
 def test_cli_lists_bundled_scenarios():
     from click.testing import CliRunner
 
-    from sim.cli import cli
+    from sim.cli.main import cli
 
     result = CliRunner().invoke(cli, ["scenarios"])
     assert result.exit_code == 0, result.output
@@ -280,7 +280,7 @@ def test_cli_lists_bundled_scenarios():
 def test_cli_runs_a_bundled_scenario_by_name():
     from click.testing import CliRunner
 
-    from sim.cli import cli
+    from sim.cli.main import cli
 
     result = CliRunner().invoke(cli, ["run", "cooling", "-n", "2000"])
     assert result.exit_code == 0, result.output

@@ -19,14 +19,8 @@ from click.testing import CliRunner
 from scipy import stats
 
 import sim
-from sim.calibration import (
-    BUNDLED_SOURCE,
-    REQUIRED_COLUMNS,
-    calibration_table,
-    eng,
-    percentile_of,
-)
-from sim.cli import cli
+from sim.analyses.calibrate import BUNDLED_SOURCE, REQUIRED_COLUMNS, calibration_table, eng, percentile_of
+from sim.cli.main import cli
 
 from .conftest import make_scenario
 

@@ -20,12 +20,12 @@ import pytest
 import xarray as xr
 
 import sim
-from sim import signals
-from sim.checkpoint import Checkpointer, fingerprint, load_checkpoint
+from sim.services import signals
+from sim.engine.checkpoint import Checkpointer, fingerprint, load_checkpoint
 from sim.engine.reducer import Reducer
-from sim.layout import BLOCK
-from sim.plan import build_plan
-from sim.sampling.designs import build_design
+from sim.vocab.layout import BLOCK
+from sim.scenario.plan import build_plan
+from sim.engine.designs import build_design
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Attributes that describe a session (its clock and chunking), not the state.

@@ -6,7 +6,7 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from sim.cli import cli
+from sim.cli.main import cli
 
 from .conftest import BASELINE
 
@@ -84,7 +84,7 @@ def test_version(runner):
 def test_standard_errors_of_probabilities_never_print_as_zero(runner):
     """P(loss) ± se with a small se reads '± 0.048%', not '± 0.0%'."""
     import sim
-    from sim.tables import summary_table
+    from sim.present.tables import summary_table
 
     ds = sim.run("baseline", n_scenarios=2000, seed=1)
     ds["prob_loss_se"][:] = 0.00048

@@ -33,10 +33,10 @@ from click.testing import CliRunner
 from scipy import special
 
 import sim
-import sim.units
-from sim.cli import cli
-from sim.decision import DUMMY, decide
-from sim.errors import ScenarioError
+import sim.vocab.units
+from sim.cli.main import cli
+from sim.analyses.decide import DUMMY, decide
+from sim.vocab.errors import ScenarioError
 
 from .conftest import make_scenario
 
@@ -483,7 +483,7 @@ def test_cli_decide_prints_the_decision(scenario_file, tmp_path):
     order = np.argsort(-means, kind="stable")
     for k, (line, a) in enumerate(zip(ranked, order), 1):  # ranked by mean net value, best first
         strategy, size = list(PREMIUMS)[a // len(KNOWN_SIZES)], KNOWN_SIZES[a % len(KNOWN_SIZES)]
-        assert line.split()[:3] == [str(k), strategy, sim.units.size_label(size)]
+        assert line.split()[:3] == [str(k), strategy, sim.vocab.units.size_label(size)]
     assert f"choice: {ds.attrs['choice']}" in text
     assert re.search(r"^EVPI: \S+ ± \S+ \(what knowing everything", text, re.M)
     assert "resolve market.revenue_pool first: knowing it is worth up to" in text

@@ -19,13 +19,13 @@ import xarray as xr
 from click.testing import CliRunner
 
 import sim
-from sim.errors import NonFiniteResults
-from sim.layout import BLOCK
+from sim.vocab.errors import NonFiniteResults
+from sim.vocab.layout import BLOCK
 
 distributed = pytest.importorskip("distributed")
 
-import sim.distributed as sd  # noqa: E402
-from sim.cli import cli  # noqa: E402
+import sim.analyses.cluster as sd  # noqa: E402
+from sim.cli.main import cli  # noqa: E402
 
 N = 5 * BLOCK + 100  # 3 chunks of 2 blocks, the last one partial
 CHUNK = 2 * BLOCK
@@ -100,7 +100,7 @@ def test_decide_on_the_cluster_is_bit_identical(client, kwargs):
 
 
 def test_decide_on_the_cluster_shows_progress(baseline, client, monkeypatch):
-    import sim.decision
+    import sim.analyses.decide
 
     counted = []
 
@@ -114,7 +114,7 @@ def test_decide_on_the_cluster_shows_progress(baseline, client, monkeypatch):
         def close(self):
             pass
 
-    monkeypatch.setattr(sim.decision, "progress_bar", lambda total, enabled, **kw: Bar())
+    monkeypatch.setattr(sim.analyses.decide, "progress_bar", lambda total, enabled, **kw: Bar())
     sd.decide(baseline, n_scenarios=N, seed=1, chunk_size=CHUNK, progress=True, client=client)
     assert sorted(counted) == sorted([CHUNK, CHUNK, N - 2 * CHUNK])
 
@@ -230,7 +230,7 @@ def test_a_version_mismatch_is_refused_naming_both(baseline, client, monkeypatch
 
 def test_a_task_refuses_a_worker_that_differs(baseline, client):
     """A worker that joins after the check is caught by the tasks themselves."""
-    from sim.api import run_with
+    from sim.analyses.run import run_with
 
     executor = sd.ClusterExecutor(client, threads=1)
     executor.fingerprint = {**executor.fingerprint, "compile options": "fastmath=True"}
@@ -239,7 +239,7 @@ def test_a_task_refuses_a_worker_that_differs(baseline, client):
 
 
 def test_the_fingerprint_names_the_source_and_the_compiler():
-    from sim.jit import source_digest
+    from sim.kernels.jit import source_digest
 
     fp = sd.fingerprint()
     assert fp["sim"] == sim.__version__ and fp["source"] == source_digest()

@@ -7,11 +7,11 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.errors import ScenarioError
-from sim.sampling import inverse_cdf as icdf
-from sim.sampling.distributions import Distribution
-from sim.sampling.families import choice_table
-from sim.sampling.rng import U_MAX, U_MIN
+from sim.vocab.errors import ScenarioError
+from sim.kernels.sampling import inverse_cdf as icdf
+from sim.scenario.distributions import Distribution
+from sim.scenario.families import choice_table
+from sim.kernels.sampling.rng import U_MAX, U_MIN
 
 from .conftest import make_scenario
 

@@ -8,8 +8,8 @@ import xarray as xr
 
 import sim
 from sim.engine import sketch
-from sim.layout import BLOCK, PILOT
-from sim.outputs import ROI
+from sim.vocab.layout import BLOCK, PILOT
+from sim.vocab.outputs import ROI
 
 RESULT_VARS = ["roi_mean", "roi_std", "roi_quantile", "roi_expected_quantile", "prob_loss",
                "prob_best", "cvar_05", "investment_mean", "revenue_npv_mean"]
@@ -121,7 +121,7 @@ def _fill(hist, x):
 def test_kernel_histogram_matches_numpy_fill(baseline):
     """The kernel's histogram equals a NumPy fill of the sampled ROI."""
     from sim.engine.reducer import reduce
-    from sim.plan import build_plan
+    from sim.scenario.plan import build_plan
 
     n = 20_000
     red = reduce(build_plan(baseline), seed=3, n=n)
@@ -154,7 +154,7 @@ def test_metadata_describes_the_run(baseline):
         assert key in ds.attrs
     assert ds.attrs["n_scenarios"] == 5000 and ds.attrs["seed"] == 6
     # The stored scenario is enough to rerun it.
-    from sim.scenario import scenario_from_toml_text
+    from sim.scenario.load import scenario_from_toml_text
     again = sim.run(scenario_from_toml_text(ds.attrs["scenario"]), n_scenarios=5000, seed=6)
     for name in RESULT_VARS:
         np.testing.assert_array_equal(ds[name].values, again[name].values)
@@ -193,8 +193,8 @@ def test_thread_count_may_change_during_a_run(baseline, threads):
     """Histograms are indexed by thread id: a run that gains threads half way
     grows them, and its numbers equal those of a run at a fixed count."""
     from sim.engine.reducer import Reducer, reduce
-    from sim.plan import build_plan
-    from sim.sampling.designs import build_design
+    from sim.scenario.plan import build_plan
+    from sim.engine.designs import build_design
 
     plan = build_plan(baseline)
     n = 6 * BLOCK
@@ -214,8 +214,8 @@ def test_thread_count_may_change_during_a_run(baseline, threads):
 def test_progress_counts_every_scenario_and_waits_before_showing(baseline):
     """The bar appears only after 1.5 s and ends at n, whatever the chunking."""
     from sim.engine.reducer import reduce
-    from sim.plan import build_plan
-    from sim.progress import progress_bar
+    from sim.scenario.plan import build_plan
+    from sim.services.progress import progress_bar
 
     n = 5 * BLOCK + 7
     bar = progress_bar(n, True)
@@ -233,8 +233,8 @@ def test_chunks_computed_in_any_order_merge_to_the_same_reduction(baseline):
     cluster might finish them) and merged in block order give reduce's
     numbers exactly."""
     from sim.engine.reducer import Reducer, reduce
-    from sim.plan import build_plan
-    from sim.sampling.designs import build_design
+    from sim.scenario.plan import build_plan
+    from sim.engine.designs import build_design
 
     plan = build_plan(baseline)
     n = 5 * BLOCK + 11
@@ -261,8 +261,8 @@ def test_a_new_per_block_array_is_summed_in_block_order(baseline, monkeypatch):
     """State added later needs only its entry: a BLOCKS array that is not a
     moment is totalled block by block into Reducer.sums."""
     from sim.engine import reducer as engine
-    from sim.plan import build_plan
-    from sim.sampling.designs import build_design
+    from sim.scenario.plan import build_plan
+    from sim.engine.designs import build_design
 
     monkeypatch.setitem(engine.STATE_RULES, "block_extra", engine.BLOCKS)
     plan = build_plan(baseline)

@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.sampling.distributions import Distribution
-from sim.sampling.inverse_cdf import inverse_cdf
+from sim.scenario.distributions import Distribution
+from sim.kernels.sampling.inverse_cdf import inverse_cdf
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 positive = st.floats(1e-3, 1e3, allow_nan=False, allow_infinity=False)

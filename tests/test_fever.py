@@ -24,9 +24,9 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.errors import ScenarioError
-from sim.layout import BLOCK
-from sim.scenario import SCENARIO_DIR, scenario_from_toml_text, toml_value
+from sim.vocab.errors import ScenarioError
+from sim.vocab.layout import BLOCK
+from sim.scenario.load import SCENARIO_DIR, scenario_from_toml_text, toml_value
 
 from .conftest import CONSTANTS, SIZES, make_scenario
 from .test_engine import assert_same_numbers
@@ -389,7 +389,7 @@ def test_path_quantiles_at_the_ends_are_those_of_expected_roi_and_roi(baseline):
     """Years 0 and T have no histogram of their own: their quantiles are the
     expected ROI's and ROI's, exactly; the years between have their own."""
     from sim.engine.reducer import histogram_columns
-    from sim.plan import build_plan
+    from sim.scenario.plan import build_plan
 
     plan = build_plan(baseline)
     assert len(histogram_columns(plan)) == 3 + baseline.horizon_years - 1

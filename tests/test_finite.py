@@ -1,6 +1,6 @@
 """Finite or told: no NaN or infinity passes for a number.
 
-* Every key's bounds (sim.registry) keep the model finite: each key at each
+* Every key's bounds (sim.vocab.registry) keep the model finite: each key at each
   of its bounds, the rest at a bundled scenario's values, gives finite
   outputs for every size (both compute rules, both routes, 5 and 100 years).
   A key added to the registry is checked here without edits.
@@ -22,15 +22,16 @@ import pytest
 from click.testing import CliRunner
 
 import sim
-from sim import plot, report
-from sim.cli import cli
+from sim.present import charts as plot
+from sim.present import report
+from sim.cli.main import cli
 from sim.engine.reducer import reduce, sample_arrays
-from sim.errors import NonFiniteResults, ScenarioError
-from sim.outputs import column_name
-from sim.plan import build_plan
-from sim.registry import MODEL_SIZE, PARAMETERS, Bounds
-from sim.sampling.rng import key_from_seed
-from sim.scenario import load_scenario
+from sim.vocab.errors import NonFiniteResults, ScenarioError
+from sim.vocab.outputs import column_name
+from sim.scenario.plan import build_plan
+from sim.vocab.registry import MODEL_SIZE, PARAMETERS, Bounds
+from sim.kernels.sampling.rng import key_from_seed
+from sim.scenario.load import load_scenario
 
 #: The scenarios whose values surround each key: (bundled name, overrides).
 CONTEXTS = {
@@ -141,7 +142,7 @@ def test_the_command_line_says_so_in_one_line_and_writes_nothing(tmp_path):
 
 def test_the_final_check_catches_what_the_pilot_missed(baseline):
     """A NaN beyond the pilot poisons its mean; the dataset is refused."""
-    from sim.results import build_dataset
+    from sim.results.dataset import build_dataset
 
     plan = build_plan(baseline)
     red = reduce(plan, 1, 20_000)

@@ -5,10 +5,10 @@ The files in ``tests/data`` were written by the v1 engine (before the package
 was reorganised and before model v2); new variables may be added beside them.
 
 Until the SIMD kernels every variable came out bit-identical. Since then the
-model's ``exp``, ``log`` and normal quantile are :mod:`sim.vmath`'s, which
+model's ``exp``, ``log`` and normal quantile are :mod:`sim.kernels.vmath`'s, which
 differ from libm's (with which the files were written) by up to 1 ulp
 (``ndtri``: 1e-15 relative), and a block's moment sums are kept in
-:data:`sim.layout.LANES` partial sums, which changes the rounding of the sums.
+:data:`sim.vocab.layout.LANES` partial sums, which changes the rounding of the sums.
 A decision recorded in ``docs/performance.md``, so the comparison is now:
 
 * exact for every probability and its standard error (``prob_*``: counts of

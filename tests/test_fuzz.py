@@ -27,10 +27,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.cli import cli
-from sim.errors import SimError
-from sim.registry import BELIEF, CHOICES, PARAMETERS, STRATEGIES, STRUCTURAL, believable
-from sim.scenario import SCENARIO_DIR, flatten, resolve_extends, toml_value
+from sim.cli.main import cli
+from sim.vocab.errors import SimError
+from sim.vocab.registry import BELIEF, CHOICES, PARAMETERS, STRATEGIES, STRUCTURAL, believable
+from sim.scenario.load import SCENARIO_DIR, flatten, resolve_extends, toml_value
 
 FUZZ = dict(derandomize=True, deadline=None, database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

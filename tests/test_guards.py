@@ -17,12 +17,12 @@ import pytest
 from click.testing import CliRunner
 
 import sim
-import sim.api
-from sim.cli import cli
-from sim.errors import NeedsConfirmation
-from sim.layout import BLOCK
-from sim.limits import Limits, estimate_bytes
-from sim.sampling.designs import build_design, replicate_sizes
+import sim.analyses.run
+from sim.cli.main import cli
+from sim.vocab.errors import NeedsConfirmation
+from sim.vocab.layout import BLOCK
+from sim.engine.limits import Limits, estimate_bytes
+from sim.engine.designs import build_design, replicate_sizes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,7 +58,7 @@ def test_the_memory_estimate_matches_what_was_measured():
     which 0.16 GB is the interpreter and libraries before the run
     (``/usr/bin/time -f %M sim run -n 1000 --yes --set grid.model_sizes=[...]``)."""
     from sim.engine.reducer import histogram_columns
-    from sim.plan import build_plan
+    from sim.scenario.plan import build_plan
 
     for n_sizes, measured in [(1000, 3.88e9 - 0.16e9), (2000, 7.53e9 - 0.16e9)]:
         sc = sim.load_scenario("baseline", {"grid.model_sizes": [1e6 + i for i in range(n_sizes)]})
@@ -75,7 +75,7 @@ def test_yes_lifts_the_limits(monkeypatch):
         seen["limits"] = limits
         raise sim.SimError("stop here")
 
-    monkeypatch.setattr(sim.api, "run", run)
+    monkeypatch.setattr(sim.analyses.run, "run", run)
     CliRunner().invoke(cli, ["run", "-n", "1e12", "--yes"])
     assert seen["limits"] == Limits()
     CliRunner().invoke(cli, ["run", "-n", "1e12"])
@@ -131,9 +131,9 @@ def test_the_bar_starts_after_the_compile_and_moves_from_the_first_chunk(baselin
         return bars[-1]
 
     monkeypatch.setattr(sim.engine.reducer.Reducer, "warm_up", warm_up)
-    monkeypatch.setattr(sim.api, "progress_bar", progress_bar)
-    monkeypatch.setattr(sim.api, "cache_is_warm", lambda: False)
-    monkeypatch.setattr(sim.api, "record_compile_seconds", lambda s: None)
+    monkeypatch.setattr(sim.analyses.run, "progress_bar", progress_bar)
+    monkeypatch.setattr(sim.analyses.run, "cache_is_warm", lambda: False)
+    monkeypatch.setattr(sim.analyses.run, "record_compile_seconds", lambda s: None)
     sim.run(baseline, n_scenarios=40 * BLOCK, progress=True)
     assert events == ["compiled", "bar"]
     assert bars[0].updates[0] == numba.get_num_threads() * BLOCK

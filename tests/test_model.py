@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim import reference
-from sim.registry import PARAMETERS
+from sim.testing import reference
+from sim.vocab.registry import PARAMETERS
 
 from .conftest import CONSTANTS, SIZES, make_scenario
 

@@ -20,8 +20,8 @@ import xarray as xr
 from click.testing import CliRunner
 
 import sim
-import sim.api
-from sim.cli import cli
+import sim.analyses.run
+from sim.cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,9 +37,9 @@ def no_run(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the run started before the output was checked")
 
-    monkeypatch.setattr(sim.api, "run", refuse)
-    monkeypatch.setattr(importlib.import_module("sim.sweep"), "sweep", refuse)
-    monkeypatch.setattr(importlib.import_module("sim.calibration"), "calibrate", refuse)
+    monkeypatch.setattr(sim.analyses.run, "run", refuse)
+    monkeypatch.setattr(importlib.import_module("sim.analyses.sweep"), "sweep", refuse)
+    monkeypatch.setattr(importlib.import_module("sim.analyses.calibrate"), "calibrate", refuse)
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +176,7 @@ def test_a_real_write_error_is_one_message_and_leaves_no_file(tmp_path):
         "sim.run('baseline', n_scenarios=2000)  # compile (and cache) before the limit\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
-        "from sim.cli import main\n"
+        "from sim.cli.main import main\n"
         "sys.argv = ['sim', 'run', '-n', '2000', '--quiet', '-o', sys.argv[1]]\n"
         "main()\n")
     out = tmp_path / "big.nc"

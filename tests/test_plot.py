@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle, StepPatch
 
 import sim
-from sim import plot
-from sim.cli import cli
+from sim.present import charts as plot
+from sim.cli.main import cli
 
 N = 20_000
 

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import sim
-from sim import report
-from sim.cli import cli
+from sim.present import report
+from sim.cli.main import cli
 
 from .test_plot import baseline_result, sweep_one_key
 

@@ -11,12 +11,13 @@ from scipy import stats
 from scipy.stats import qmc
 
 import sim
-from sim.api import SamplingNote
-from sim.cli import cli
-from sim.errors import ScenarioError
-from sim.layout import BLOCK, PILOT
-from sim.sampling import design_kernels, designs
-from sim.sampling.rng import key_from_seed
+from sim.analyses.run import SamplingNote
+from sim.cli.main import cli
+from sim.vocab.errors import ScenarioError
+from sim.vocab.layout import BLOCK, PILOT
+from sim.kernels.sampling import design_kernels
+from sim.engine import designs
+from sim.kernels.sampling.rng import key_from_seed
 
 from .conftest import make_scenario
 from .test_engine import assert_same_numbers
@@ -101,7 +102,7 @@ def test_correlation_override_syntax(baseline):
     assert sc.correlations == ((PRICE, MFU, -0.4),)
     sc = sc.with_overrides({f"correlation({MFU}, {PRICE})": 0.1})  # replaces the pair
     assert sc.correlations == ((MFU, PRICE, 0.1),)
-    again = sim.scenario.scenario_from_toml_text(sc.to_toml())
+    again = sim.scenario.load.scenario_from_toml_text(sc.to_toml())
     assert again.correlations == sc.correlations
 
 
@@ -294,7 +295,7 @@ def test_cli_sampler_and_target(tmp_path):
 
 def test_cli_table_shows_the_error_bars(baseline):
     """The precision block prints the stored intervals and standard errors."""
-    from sim.tables import summary_table
+    from sim.present.tables import summary_table
 
     ds = sim.run(baseline, n_scenarios=20_000, seed=3)
     text = summary_table(ds)
@@ -314,7 +315,7 @@ def test_cli_table_shows_the_error_bars(baseline):
 @pytest.mark.parametrize("n", [1, 7, 100, 2048, 10**6, 10**8])
 def test_binomial_quantiles_match_scipy_stats(n):
     """The order-statistic ranks use scipy.special; scipy.stats is the oracle."""
-    from sim.results import binom_ppf
+    from sim.results.dataset import binom_ppf
 
     q = np.array([0.001, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 0.999])
     for level in (0.025, 0.975):

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.errors import ScenarioError
-from sim.registry import PARAMETERS, POWER_LAW_KEYS, STRUCTURAL
-from sim.sampling.distributions import Distribution
-from sim.scenario import parse_assignment, scenario_from_toml_text
+from sim.vocab.errors import ScenarioError
+from sim.vocab.registry import PARAMETERS, POWER_LAW_KEYS, STRUCTURAL
+from sim.scenario.distributions import Distribution
+from sim.scenario.load import parse_assignment, scenario_from_toml_text
 
 from .conftest import BASELINE, CONSTANTS, make_scenario
 

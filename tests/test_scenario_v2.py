@@ -13,11 +13,26 @@ import pytest
 import xarray as xr
 
 import sim
-from sim.errors import ScenarioError
-from sim.plan import build_plan
-from sim.registry import CHOICES, FINETUNE_KEYS, N_PARAMETERS, PARAMETERS, POWER_LAW_KEYS, STRUCTURAL, index
-from sim.sampling.distributions import Distribution
-from sim.scenario import SCENARIO_DIR, bundled_names, flatten, parse_assignment, parse_toml, scenario_from_toml_text
+from sim.vocab.errors import ScenarioError
+from sim.scenario.plan import build_plan
+from sim.vocab.registry import (
+    CHOICES,
+    FINETUNE_KEYS,
+    N_PARAMETERS,
+    PARAMETERS,
+    POWER_LAW_KEYS,
+    STRUCTURAL,
+    index,
+)
+from sim.scenario.distributions import Distribution
+from sim.scenario.load import (
+    SCENARIO_DIR,
+    bundled_names,
+    flatten,
+    parse_assignment,
+    parse_toml,
+    scenario_from_toml_text,
+)
 
 from .conftest import BASELINE, make_scenario
 

@@ -17,16 +17,19 @@ import xarray as xr
 from click.testing import CliRunner
 
 import sim
-from sim import outputs
-from sim.cli import cli
+from sim.vocab import outputs
+from sim.cli.main import cli
 from sim.engine.matrix import evaluate_uniforms, plan_uniforms
 from sim.engine.reducer import sample_arrays
-from sim.errors import SimError
-from sim.plan import build_plan
-from sim.sampling.designs import build_design
-from sim.sampling.rng import key_from_seed
-from sim.sensitivity import SensitivityNote, charts, rank, sobol
-from sim.sensitivity.tables import alternatives, sensitivity_table
+from sim.vocab.errors import SimError
+from sim.scenario.plan import build_plan
+from sim.engine.designs import build_design
+from sim.kernels.sampling.rng import key_from_seed
+from sim.analyses.sensitivity import SensitivityNote
+from sim.present import sensitivity_charts as charts
+from sim.analyses.sensitivity import rank
+from sim.analyses.sensitivity import sobol
+from sim.present.sensitivity_tables import alternatives, sensitivity_table
 
 FINETUNE = [k for k in sim.load_scenario("baseline").sampled_keys if k.startswith("finetune.")]
 
@@ -173,7 +176,7 @@ def test_dataset_layout(held, baseline):
     assert np.all(np.isfinite(ds["sobol_total"].sel(parameter="incidents")))
     for name in ds.data_vars:
         assert ds[name].attrs.get("long_name") and ds[name].attrs.get("units"), name
-    assert sim.scenario.scenario_from_toml_text(ds.attrs["scenario"]).values["market.competitors"] == 9
+    assert sim.scenario.load.scenario_from_toml_text(ds.attrs["scenario"]).values["market.competitors"] == 9
 
 
 def test_constant_input_is_absent_and_unread_inputs_get_zero(held):
@@ -326,6 +329,7 @@ def test_command_line_errors(args, message):
 def test_package_namespace():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        from sim.sensitivity import api, tornado  # noqa: F401
-    assert callable(sim.sensitivity) and sim.sensitivity.api is api  # the package, callable
+        from sim.analyses.sensitivity import api
+        from sim.analyses.sensitivity import tornado  # noqa: F401
+    assert callable(sim.sensitivity) and sim.analyses.sensitivity.api is api  # the package, callable
     assert sim.sensitivity.sensitivity is api.sensitivity

@@ -5,7 +5,7 @@ reached a phase (compiling, sampling, writing), sends the signal, and checks
 the exit code (130 for SIGINT, 143 for SIGTERM), the time to stop, the
 message (how far the run got) and that the directory holds no partial or
 temporary file. The child announces each phase on stderr ("PHASE <name>"),
-through a wrapper around :func:`sim.signals.set_phase`, so that the signal
+through a wrapper around :func:`sim.services.signals.set_phase`, so that the signal
 lands where the test means it to.
 """
 
@@ -26,18 +26,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
-#: Runs ``sim.cli.main`` with the phases announced; argv[1] is a snippet of
+#: Runs ``sim.cli.main.main`` with the phases announced; argv[1] is a snippet of
 #: extra set-up (e.g. a slow disk), the rest are the command's arguments.
 CHILD = textwrap.dedent("""
     import sys
-    from sim import signals
+    from sim.services import signals
     _set_phase = signals.set_phase
     def set_phase(phase, total=None):
         _set_phase(phase, total)
         print(f"PHASE {phase}", file=sys.stderr, flush=True)
     signals.set_phase = set_phase
     exec(sys.argv[1])
-    from sim.cli import main
+    from sim.cli.main import main
     sys.argv = ["sim", *sys.argv[2:]]
     main()
 """)
@@ -45,7 +45,7 @@ CHILD = textwrap.dedent("""
 #: A disk that takes a second per write: the signal lands while the
 #: temporary file is open and half written.
 SLOW_DISK = textwrap.dedent("""
-    import time, sim.atomic as atomic
+    import time, sim.services.atomic as atomic
     _open = open
     class Slow:
         def __init__(self, f): self.f = f

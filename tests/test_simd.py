@@ -1,14 +1,14 @@
 """The block (SIMD) kernels: the same numbers as the scalar model, bit for
 bit, and SIMD code in their hot loops.
 
-* :func:`sim.sampling.block.draw_block` and
-  :func:`sim.model.block.evaluate_block`, through ``kernels.sample_range``,
+* :func:`sim.kernels.sampling.block.draw_block` and
+  :func:`sim.kernels.model.block.evaluate_block`, through ``kernels.sample_range``,
   against the scalar path (one scenario at a time through
   ``draw_design_scenario`` and ``evaluate_alternatives``, as
   ``sample_range`` was before the block kernels) on every bundled scenario:
   every draw, uniform, believed draw and column of every alternative, bit
   for bit, from any first scenario.
-* :func:`sim.engine.accumulators.histogram_bins` against ``histogram_bin``;
+* :func:`sim.kernels.accumulators.histogram_bins` against ``histogram_bin``;
   ``lane_sums`` against one pass over the scenarios and ``histogram_add``
   (selects) against the branching update it replaced, bit for bit.
 * The assembly of the hot loops has packed fused multiply-adds on x86-64
@@ -29,18 +29,18 @@ import numpy as np
 import pytest
 
 import sim
-from sim.engine.accumulators import histogram_add, histogram_bin, histogram_bins, lane_sums
-from sim.engine import kernels
+from sim.kernels.accumulators import histogram_add, histogram_bin, histogram_bins, lane_sums
+from sim.kernels import reduce as kernels
 from sim.engine.reducer import kernel_args, model_args
-from sim.layout import BLOCK, LANES, SUB_BLOCK
-from sim.model import block as model_block
-from sim.model.beliefs import apply_overlay
-from sim.model.evaluate import evaluate_alternatives, new_scratch
-from sim.plan import build_plan
-from sim.sampling import block as sampling_block
-from sim.sampling.draw import draw_design_scenario, fill_extra_uniforms
-from sim.sampling.designs import build_design
-from sim.sampling.rng import key_from_seed
+from sim.vocab.layout import BLOCK, LANES, SUB_BLOCK
+from sim.kernels.model import block as model_block
+from sim.kernels.model.beliefs import apply_overlay
+from sim.kernels.model.evaluate import evaluate_alternatives, new_scratch
+from sim.scenario.plan import build_plan
+from sim.kernels.sampling import block as sampling_block
+from sim.kernels.sampling.draw import draw_design_scenario, fill_extra_uniforms
+from sim.engine.designs import build_design
+from sim.kernels.sampling.rng import key_from_seed
 
 
 DATA = Path(__file__).parent / "data"
@@ -215,11 +215,11 @@ def _fresh_asm(dispatcher, *args) -> str:
 
 
 def _world_size_args(width=SUB_BLOCK, horizon=5):
-    from sim.model.block import N_SCENARIO_ROWS, N_TEMP_ROWS
-    from sim.model.evaluate import N_WORLD
-    from sim.model.market import N_WORK
-    from sim.registry import PARAMETERS
-    from sim.model.timeline import N_YEAR_FIELDS
+    from sim.kernels.model.block import N_SCENARIO_ROWS, N_TEMP_ROWS
+    from sim.kernels.model.evaluate import N_WORLD
+    from sim.kernels.model.market import N_WORK
+    from sim.vocab.registry import PARAMETERS
+    from sim.kernels.model.timeline import N_YEAR_FIELDS
     th = np.full((len(PARAMETERS), width), 0.5)
     return (th, width, 0, 1, 20.0, 0.0, horizon, True, np.full((N_SCENARIO_ROWS, width), 0.5),
             np.full((N_WORK, horizon, width), 0.5), np.zeros((N_WORLD, width)),
@@ -266,10 +266,10 @@ def test_scalar_model_is_not_simd():
     """The negative control: the frozen scalar model (``evaluate_world``, one
     scenario, libm exp and log) has no packed FMA, so the tests above can tell."""
     from sim.bench import frozen_kernel
-    from sim.model.evaluate import N_WORLD
-    from sim.model.market import N_WORK
-    from sim.model.timeline import N_YEAR_FIELDS
-    from sim.registry import PARAMETERS
+    from sim.kernels.model.evaluate import N_WORLD
+    from sim.kernels.model.market import N_WORK
+    from sim.kernels.model.timeline import N_YEAR_FIELDS
+    from sim.vocab.registry import PARAMETERS
     args = (np.full(len(PARAMETERS), 0.5), 0, 1, np.log(np.array([1e8, 1e9, 1e10])), np.log(1e9), 5,
             np.full(5, 0.5), True, np.zeros((3, N_WORLD)), np.zeros((N_WORK, 5)),
             np.zeros((3, N_YEAR_FIELDS, 5)))

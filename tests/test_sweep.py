@@ -8,10 +8,10 @@ import xarray as xr
 from click.testing import CliRunner
 
 import sim
-from sim.cli import cli
-from sim.engine import kernels
-from sim.errors import SimError
-from sim.sweep import parse_values, parse_vary
+from sim.cli.main import cli
+from sim.kernels import reduce as kernels
+from sim.vocab.errors import SimError
+from sim.analyses.sweep import parse_values, parse_vary
 
 from .conftest import make_scenario
 from .test_engine import assert_same_numbers
@@ -34,7 +34,7 @@ def test_two_key_sweep_has_one_dimension_per_key(two_key, baseline):
     np.testing.assert_array_equal(ds["model_size"], baseline.model_sizes)
     assert ds.attrs["sweep_points"] == 6 and ds.attrs["seed"] == 3
     assert ds.attrs["sweep_keys"] == "market.competitors.lam, costs.gpu_hour_price"
-    assert sim.scenario.scenario_from_toml_text(ds.attrs["scenario"]) == baseline
+    assert sim.scenario.load.scenario_from_toml_text(ds.attrs["scenario"]) == baseline
     assert ds.attrs["common_random_numbers"].startswith("yes")
     for name in list(ds.data_vars) + list(ds.coords):
         assert ds[name].attrs.get("units") and ds[name].attrs.get("long_name"), name

@@ -1,11 +1,11 @@
-"""sim.vmath: accuracy over the whole domain, the special values, and that a
+"""sim.kernels.vmath: accuracy over the whole domain, the special values, and that a
 loop over each function compiles to SIMD code.
 
 Errors are in ulps, ``|got - want| / spacing(|want|)``. Against NumPy and
 SciPy (1e6-odd points per function, fixed seeds) the bound is 2 ulp, because
 NumPy's own exp and log (AVX-512 code on this machine) are off by up to 1 ulp
 themselves; against the exact values (mpmath, 200 bits, fewer points) it is
-1 ulp. Measured maxima are in each test and in ``sim/vmath.py``'s docstring.
+1 ulp. Measured maxima are in each test and in ``sim/kernels/vmath.py``'s docstring.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import scipy.special
 
-from sim import vmath
-from sim.sampling.inverse_cdf import ndtri as scalar_ndtri
+from sim.kernels import vmath
+from sim.kernels.sampling.inverse_cdf import ndtri as scalar_ndtri
 
 TINY = 5e-324                     # smallest subnormal
 MIN_NORMAL = 2.2250738585072014e-308

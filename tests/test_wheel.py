@@ -48,7 +48,7 @@ def installed_wheel(tmp_path_factory):
 
 def test_wheel_ships_the_bundled_scenarios(installed_wheel):
     python, env_dir, env, tmp = installed_wheel
-    where = _run([str(python), "-c", "import sim, sim.scenario as s; print(sim.__file__); "
+    where = _run([str(python), "-c", "import sim, sim.scenario.load as s; print(sim.__file__); "
                   "print(s.SCENARIO_DIR); print(','.join(s.bundled_names())); "
                   "from sim.bench import workload; workload.scenario()"], cwd=tmp, env=env)
     module, scenario_dir, names = where.strip().splitlines()

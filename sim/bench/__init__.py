@@ -28,9 +28,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_bytes
-from ..choices import BENCH_PARTS
-from ..errors import SimError
+from sim.services.atomic import write_bytes
+from sim.vocab.choices import BENCH_PARTS
+from sim.vocab.errors import SimError
 
 __all__ = ["BENCHMARKS", "SCHEMA", "Report", "Settings", "format_table", "machine_info", "ratios",
            "run_benchmarks", "targets", "write_json"]
@@ -248,9 +248,16 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
     """Measure everything ``settings`` asks for (see :class:`Settings`)."""
     import numba
 
-    from ..scenario import load_scenario
-    from . import (floors, frozen_kernel, memory, naive_numba, numpy_model, squiggle_model, stages,
-                   startup, workload)
+    from sim.scenario.load import load_scenario
+    from sim.bench import floors
+    from sim.bench import frozen_kernel
+    from sim.bench import memory
+    from sim.bench import naive_numba
+    from sim.bench import numpy_model
+    from sim.bench import squiggle_model
+    from sim.bench import stages
+    from sim.bench import startup
+    from sim.bench import workload
 
     report = Report(command=command, settings=settings,
                     date=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
@@ -422,7 +429,7 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
 
 
 def _api_run(sc, seed: int, n: int):
-    from ..api import run
+    from sim.analyses.run import run
 
     return run(sc, n_scenarios=n, seed=seed)
 

@@ -6,12 +6,12 @@ what the sensitivity matrices (:mod:`sim.engine.matrix`) still run, and its
 two floors stay here, with checks ``sim bench`` runs:
 
 * **Draws** (``draws_run``): every scenario's uniforms and inverse CDFs through
-  :func:`sim.sampling.draw.draw_design_scenario` (random design); each lane
+  :func:`sim.kernels.sampling.draw.draw_design_scenario` (random design); each lane
   sums the draws so nothing is optimised away. ``draws_check`` compares the
   sums with an independent NumPy generator and SciPy quantiles.
 * **Model** (``model_run``): a chunk of scenarios is drawn once by the engine
   (:func:`sim.engine.reducer.sample_arrays`) and kept; the timed kernel then
-  runs :func:`sim.model.evaluate_alternatives` on ``n`` scenarios taken
+  runs :func:`sim.kernels.model.evaluate_alternatives` on ``n`` scenarios taken
   cyclically from that chunk, summing ROI and losses per size.
   ``model_check`` compares the scalar model with the engine's (block) results
   for the same draws.
@@ -24,14 +24,14 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ..engine.reducer import kernel_args, model_args, sample_arrays
-from ..jit import jit_parallel, prange
-from ..layout import BLOCK
-from ..model.evaluate import evaluate_alternatives, new_scratch
-from ..outputs import LOSS, ROI
-from ..sampling.designs import build_design
-from ..sampling.draw import draw_design_scenario
-from ..sampling.rng import key_from_seed
+from sim.engine.reducer import kernel_args, model_args, sample_arrays
+from sim.kernels.jit import jit_parallel, prange
+from sim.vocab.layout import BLOCK
+from sim.kernels.model.evaluate import evaluate_alternatives, new_scratch
+from sim.vocab.outputs import LOSS, ROI
+from sim.engine.designs import build_design
+from sim.kernels.sampling.draw import draw_design_scenario
+from sim.kernels.sampling.rng import key_from_seed
 
 __all__ = ["Predrawn", "draws_check", "draws_run", "model_check", "model_run", "predraw",
            "uniforms_np"]
@@ -68,7 +68,7 @@ def draws_run(plan, seed: int, n: int) -> np.ndarray:
 
 
 def uniforms_np(key, first: int, n: int, n_dims: int) -> np.ndarray:
-    """NumPy twin of :func:`sim.sampling.rng.uniform`, written from its
+    """NumPy twin of :func:`sim.kernels.sampling.rng.uniform`, written from its
     definition (SplitMix64: a Weyl counter through Stafford's mixer 13), for
     scenarios ``first .. first + n - 1``: an oracle independent of the kernels."""
     counter = (np.uint64(first) * np.uint64(n_dims)

@@ -1,5 +1,5 @@
 """Today's kernel, frozen: the scalar, one-scenario-at-a-time path that the
-block (SIMD) kernels of :mod:`sim.engine.kernels` replaced.
+block (SIMD) kernels of :mod:`sim.kernels.reduce` replaced.
 
 A verbatim copy (generated, then left alone) of everything
 ``reduce_chunk`` and ``sample_range`` called at commit 610b73d that the SIMD
@@ -22,26 +22,104 @@ import math
 import numba
 import numpy as np
 
-from ..jit import (jit, jit_parallel, prange)
-from ..model.params import (ALPHA, A_COEF, A_DATA, BETA, B_COEF, B_COMP, CLUSTER_GPUS, COMPLIANCE,
-    COMPLIANCE_THRESHOLD, DATA_STOCK, D_REF, E_LOSS, FT_BASE_TOKENS, FT_COMPUTE_SHARE,
-    FT_DATA_PRICE, FT_FIXED, FT_GAIN, FT_LICENSE, FT_TOKENS, F_EXP, F_PEAK, GAP, GROWTH, HYPE,
-    KAPPA, KAPPA_G, K_REF, LAMBDA0, LEARNING_RATE, OVERHEAD, POOL, PREMIUM, PRETRAIN, PRICE_DECLINE,
-    PRICE_SENSITIVITY, PROGRESS, P_DATA, P_HOUR, P_TOKEN, REPEAT_HORIZON, RHO, RHO_G, RIVALS,
-    RIVAL_SIZE, RULE_POWER, R_DISC, R_REF, SERVE_DECLINE, SEVERITY, SHARPNESS, U_SERVE, U_TRAIN)
-from ..outputs import (BEST, COMPLIANCE_COST_NPV, COMPUTE_COST, DATA_COST, DATA_LIMITED, FIXED_COST,
-    INCIDENT_LOSS_NPV, INVESTMENT, LAB_LOSS, LICENSE_COST, LOSS, MARKET_SHARE, MAX_OBJECTIVE,
-    NET_VALUE, N_PATH_FIELDS, N_STATS, PATH_BELOW, PATH_CASH_FLOW, PATH_CASH_FLOW_EXPECTED,
-    PATH_COOLED, PATH_MTM, PATH_PAYBACK, REGRET, RELEASE_DELAY, REVENUE_NPV, RISK_CONTROL_COST,
-    ROBUSTNESS_COST, ROI, ROI_EXPECTED, ROI_GAP, SERVING_COST_NPV, TRAINING_FLOPS, TRAINING_TOKENS,
-    YEARS_SERVED)
-from ..sampling.design_kernels import (fill_design_uniforms)
-from ..sampling.rng import (U_MAX, U_MIN, mix64, uniform)
+from sim.kernels.jit import jit, jit_parallel, prange
+from sim.kernels.model.params import (
+    ALPHA,
+    A_COEF,
+    A_DATA,
+    BETA,
+    B_COEF,
+    B_COMP,
+    CLUSTER_GPUS,
+    COMPLIANCE,
+    COMPLIANCE_THRESHOLD,
+    DATA_STOCK,
+    D_REF,
+    E_LOSS,
+    FT_BASE_TOKENS,
+    FT_COMPUTE_SHARE,
+    FT_DATA_PRICE,
+    FT_FIXED,
+    FT_GAIN,
+    FT_LICENSE,
+    FT_TOKENS,
+    F_EXP,
+    F_PEAK,
+    GAP,
+    GROWTH,
+    HYPE,
+    KAPPA,
+    KAPPA_G,
+    K_REF,
+    LAMBDA0,
+    LEARNING_RATE,
+    OVERHEAD,
+    POOL,
+    PREMIUM,
+    PRETRAIN,
+    PRICE_DECLINE,
+    PRICE_SENSITIVITY,
+    PROGRESS,
+    P_DATA,
+    P_HOUR,
+    P_TOKEN,
+    REPEAT_HORIZON,
+    RHO,
+    RHO_G,
+    RIVALS,
+    RIVAL_SIZE,
+    RULE_POWER,
+    R_DISC,
+    R_REF,
+    SERVE_DECLINE,
+    SEVERITY,
+    SHARPNESS,
+    U_SERVE,
+    U_TRAIN,
+)
+from sim.vocab.outputs import (
+    BEST,
+    COMPLIANCE_COST_NPV,
+    COMPUTE_COST,
+    DATA_COST,
+    DATA_LIMITED,
+    FIXED_COST,
+    INCIDENT_LOSS_NPV,
+    INVESTMENT,
+    LAB_LOSS,
+    LICENSE_COST,
+    LOSS,
+    MARKET_SHARE,
+    MAX_OBJECTIVE,
+    NET_VALUE,
+    N_PATH_FIELDS,
+    N_STATS,
+    PATH_BELOW,
+    PATH_CASH_FLOW,
+    PATH_CASH_FLOW_EXPECTED,
+    PATH_COOLED,
+    PATH_MTM,
+    PATH_PAYBACK,
+    REGRET,
+    RELEASE_DELAY,
+    REVENUE_NPV,
+    RISK_CONTROL_COST,
+    ROBUSTNESS_COST,
+    ROI,
+    ROI_EXPECTED,
+    ROI_GAP,
+    SERVING_COST_NPV,
+    TRAINING_FLOPS,
+    TRAINING_TOKENS,
+    YEARS_SERVED,
+)
+from sim.kernels.sampling.design_kernels import fill_design_uniforms
+from sim.kernels.sampling.rng import U_MAX, U_MIN, mix64, uniform
 
 __all__ = ["frozen_kernels", "reduce_chunk", "sample_range"]
 
 
-# ---------------------------------------------------------------- from sim/sampling/inverse_cdf.py
+# ---------------------------------------------------------------- from sim/kernels/sampling/inverse_cdf.py
 # Family codes stored in the kernel's per-dimension plan.
 NORMAL = 0
 
@@ -200,7 +278,7 @@ def inverse_cdf_many(family, par, lo, span, table, offset, n_table, u, out):
                              n_table, u[i])
 
 
-# ---------------------------------------------------------------- from sim/sampling/draw.py
+# ---------------------------------------------------------------- from sim/kernels/sampling/draw.py
 _EXTRA_SALT = np.uint64(0xB3E1_1EF5_0000_0001)  # keys the stream of the extra uniforms
 
 
@@ -265,7 +343,7 @@ def fill_extra_uniforms(key, s, first, u):
         u[first + e] = uniform(extra_key, base + np.uint64(e))
 
 
-# ---------------------------------------------------------------- from sim/engine/accumulators.py
+# ---------------------------------------------------------------- from sim/kernels/accumulators.py
 # Fields of one histogram bin.
 COUNT, MIN, MAX, AT_MIN, AT_MAX = range(5)
 
@@ -319,7 +397,7 @@ def histogram_add(bins, x):
         bins[AT_MAX] += 1.0
 
 
-# ---------------------------------------------------------------- from sim/model/scaling.py
+# ---------------------------------------------------------------- from sim/kernels/model/scaling.py
 SECONDS_PER_YEAR = 31_557_600.0  # Julian year, MODEL.md section 10
 
 
@@ -355,7 +433,7 @@ def release_delay(theta, final_flops):
     return final_flops / (theta[CLUSTER_GPUS] * theta[F_PEAK] * theta[U_TRAIN] * SECONDS_PER_YEAR)
 
 
-# ---------------------------------------------------------------- from sim/model/performance.py
+# ---------------------------------------------------------------- from sim/kernels/model/performance.py
 @jit
 def reducible_loss(theta, log_n, log_tokens):
     """Chinchilla's reducible loss A/N^alpha + B/D^beta."""
@@ -398,7 +476,7 @@ def effective_gap(theta):
     return theta[GAP] * math.exp(-theta[KAPPA_G] * theta[RHO_G])
 
 
-# ---------------------------------------------------------------- from sim/model/costs.py
+# ---------------------------------------------------------------- from sim/kernels/model/costs.py
 SECONDS_PER_HOUR = 3600.0
 
 
@@ -448,7 +526,7 @@ def serving_cost_per_token(theta, size):
             / (SECONDS_PER_HOUR * theta[F_PEAK] * theta[U_SERVE]))
 
 
-# ---------------------------------------------------------------- from sim/model/risk.py
+# ---------------------------------------------------------------- from sim/kernels/model/risk.py
 @jit
 def incident_probability(theta):
     """lambda = lambda0 exp(-kappa rho): risk control lowers the incident rate."""
@@ -462,7 +540,7 @@ def compliance_cost(theta, final_flops):
     return theta[COMPLIANCE] if final_flops >= theta[COMPLIANCE_THRESHOLD] else 0.0
 
 
-# ---------------------------------------------------------------- from sim/model/market.py
+# ---------------------------------------------------------------- from sim/kernels/model/market.py
 N_WORK = 5  # rows of the yearly work array
 
 
@@ -519,7 +597,7 @@ def market_cash_flows(weight, rivals, cost_token1, premium, delays, horizon, inc
     """Discounted revenue, serving cost, incident revenue and served-year
     discount over the horizon, per unit of the revenue pool, and the years
     served. ``years[row, t]`` receives each year's terms
-    (:mod:`sim.model.timeline`: revenue, serving, incident revenue, served
+    (:mod:`sim.kernels.model.timeline`: revenue, serving, incident revenue, served
     discount, discount), which the valuation path sums again in this order.
 
     ``weight`` is ``(l_real / l_c1)**gamma m**eps``. A year in which serving
@@ -560,7 +638,7 @@ def market_cash_flows(weight, rivals, cost_token1, premium, delays, horizon, inc
     return rev, serve, incident, served_disc, served_years
 
 
-# ---------------------------------------------------------------- from sim/model/beliefs.py
+# ---------------------------------------------------------------- from sim/kernels/model/beliefs.py
 @jit
 def apply_overlay(theta, overlay, first, last, u, table):
     """Apply entries ``first .. last-1`` of an overlay (the plan's encoding:
@@ -586,7 +664,7 @@ def belief_theta(theta, belief, first, last, u, table, theta_belief):
     theta_belief[POOL] = theta_belief[POOL] * theta_belief[HYPE]
 
 
-# ---------------------------------------------------------------- from sim/model/timeline.py
+# ---------------------------------------------------------------- from sim/kernels/model/timeline.py
 # Rows of a world's per-year array ``years[size, row, t]`` (per unit of the
 # revenue pool, discounted, as the cash-flow loop accumulates them).
 Y_REVENUE = 0  # our revenue share m/(1 + k w_t) times the discounted pool factor
@@ -685,7 +763,7 @@ def years_revenue(years, t, pool):
     return years[Y_REVENUE, t] * pool / disc if disc > 0.0 else 0.0
 
 
-# ---------------------------------------------------------------- from sim/model/evaluate.py
+# ---------------------------------------------------------------- from sim/kernels/model/evaluate.py
 # Columns of ``world[size, :]``.
 W_COMPUTE, W_DATA, W_FIXED, W_LICENSE, W_RISK, W_ROBUST, W_INVEST = range(7)
 
@@ -710,7 +788,7 @@ def evaluate_world(theta, route, rule, log_sizes, log_n_ref, horizon, incident_u
     ``incidents`` says whether incidents happen in this world (reality: yes;
     the belief: only if ``expectation.incidents``). ``work`` is scratch space
     of shape (N_WORK, horizon); ``years[size]`` receives each year's cash-flow
-    terms (:mod:`sim.model.timeline`).
+    terms (:mod:`sim.kernels.model.timeline`).
     """
     pretrain = route == PRETRAIN
     usd_per_flop = usd_per_training_flop(theta)
@@ -777,7 +855,7 @@ def evaluate_scenario(theta, structure, log_sizes, log_n_ref, horizon, u, n_samp
     ``u`` the scenario's uniforms (``n_sampled`` sampled dimensions, then the
     yearly incident uniforms, then those of their own); entries ``belief_first
     .. belief_last - 1`` of the plan's belief overlay ``belief`` (with
-    ``table``) make the belief (:func:`sim.model.beliefs.belief_theta`).
+    ``table``) make the belief (:func:`sim.kernels.model.beliefs.belief_theta`).
     "Best" is not set here: it compares every alternative
     (:func:`evaluate_alternatives`).
     ``scratch`` is :func:`new_scratch`'s tuple, reused between calls.
@@ -878,7 +956,7 @@ def new_scratch(n_parameters, n_sizes, horizon):
             np.zeros((n_sizes, N_YEAR_FIELDS, horizon)), np.zeros((n_sizes, N_YEAR_FIELDS, horizon)))
 
 
-# ---------------------------------------------------------------- from sim/engine/kernels.py
+# ---------------------------------------------------------------- from sim/kernels/reduce.py
 @jit_parallel
 def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon,
@@ -896,7 +974,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     block, sums are shifted by the block's first value for accuracy.
 
     ``model`` is (flags, worlds): see
-    :func:`sim.model.evaluate.evaluate_alternatives`; the output has a row per
+    :func:`sim.kernels.model.evaluate.evaluate_alternatives`; the output has a row per
     alternative (strategy-major) and column ``hist_cols[h]`` of each row feeds
     histogram ``h`` of that row. ``voi`` is (dims, dummy key, bins, sums,
     counts): when ``dims`` is not empty, block ``b`` adds every alternative's
@@ -1021,7 +1099,7 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
 def frozen_kernels():
     """Run the reducer (``sim.run``, ``reduce``, ``sample_arrays``) on the
     frozen kernels inside the ``with`` block."""
-    from ..engine import reducer
+    from sim.engine import reducer
     live = reducer.kernels
     reducer.kernels = _this_module()
     try:

@@ -29,19 +29,19 @@ def _high_water_mib() -> float:
 
 
 def measure_here(n: int) -> dict[str, float]:
-    import sim
+    from sim.analyses.run import run
 
-    sim.run("baseline", n_scenarios=1000, seed=0)
+    run("baseline", n_scenarios=1000, seed=0)
     warm = _high_water_mib()
     start = time.perf_counter()
-    sim.run("baseline", n_scenarios=n, seed=0)
+    run("baseline", n_scenarios=n, seed=0)
     return {"n": float(n), "peak_mib": _high_water_mib(), "after_warmup_mib": warm,
             "run_s": time.perf_counter() - start}
 
 
 def measure(n: int, cache_dir=None) -> dict[str, float]:
     """Run ``sim.run(n)`` in a fresh process; its peak memory in MiB."""
-    from .startup import child_env
+    from sim.bench.startup import child_env
 
     with tempfile.TemporaryDirectory(prefix="sim-bench-") as cwd:
         done = subprocess.run([sys.executable, "-m", "sim.bench.memory", str(int(n))],

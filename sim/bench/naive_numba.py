@@ -1,13 +1,13 @@
 """Baseline (b): a straightforward Numba transcription of MODEL.md section 2.
 
-It draws each scenario exactly as the engine does (``sim.sampling.draw.draw_design_scenario``,
+It draws each scenario exactly as the engine does (``sim.kernels.sampling.draw.draw_design_scenario``,
 so its ROI equals the engine's scenario by scenario) and then evaluates the
 equations as written: a ``**`` power call per term, every quantity recomputed
 for each size, ``(1 - x)**(t-1)`` powers in the year loop, the realized and
 the expected ROI each with its own cash-flow loop. It reduces only the mean
 ROI and P(loss) per size, which is less work than the engine's reduction, so
 the engine's speed-up over it is if anything understated. Compiled with the
-engine's options (:mod:`sim.jit`), so only the arithmetic differs.
+engine's options (:mod:`sim.kernels.jit`), so only the arithmetic differs.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ import math
 import numba
 import numpy as np
 
-from ..engine.reducer import kernel_args
-from ..jit import jit, jit_parallel, prange
-from ..layout import BLOCK
-from ..model import params as m
-from ..sampling.designs import build_design
-from ..sampling.draw import draw_design_scenario
-from ..sampling.rng import key_from_seed
-from .workload import Summary
+from sim.engine.reducer import kernel_args
+from sim.kernels.jit import jit, jit_parallel, prange
+from sim.vocab.layout import BLOCK
+from sim.kernels.model import params as m
+from sim.engine.designs import build_design
+from sim.kernels.sampling.draw import draw_design_scenario
+from sim.kernels.sampling.rng import key_from_seed
+from sim.bench.workload import Summary
 
 __all__ = ["run"]
 

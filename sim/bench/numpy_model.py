@@ -2,12 +2,12 @@
 
 This is what a careful NumPy user would write: parameters drawn in chunks
 with ``numpy.random.Generator`` (direct samplers; SciPy's inverse CDF for
-truncated ones), the model evaluated by :func:`sim.reference.evaluate`, and
+truncated ones), the model evaluated by :func:`sim.testing.reference.evaluate`, and
 each chunk reduced to sums, loss counts and a histogram of ROI for its
 quantiles. It runs on one core (NumPy's element-wise operations do).
 
 :func:`run` is model v1 (the benchmark workload); :func:`run_v2` is model
-v2 on a v2 scenario (:func:`sim.reference.evaluate_v2`: beliefs, the
+v2 on a v2 scenario (:func:`sim.testing.reference.evaluate_v2`: beliefs, the
 valuation path, one strategy). Rank correlations use a Gaussian copula
 (Cholesky factor of the normal correlations ``2 sin(pi rho / 6)``, then
 ``Phi`` and the inverse CDF), and a believed distribution is the inverse CDF
@@ -19,11 +19,11 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from .. import reference
-from ..registry import PARAMETERS
-from ..sampling.distributions import Distribution
-from ..sampling.families import lognormal_mu_sigma, pert_shape
-from .workload import Summary
+from sim.testing import reference
+from sim.vocab.registry import PARAMETERS
+from sim.scenario.distributions import Distribution
+from sim.scenario.families import lognormal_mu_sigma, pert_shape
+from sim.bench.workload import Summary
 
 CHUNK = 100_000
 HIST_BINS = 4096
@@ -105,11 +105,11 @@ def run(sc, seed: int, n: int, chunk: int = CHUNK) -> Summary:
 
 
 def check_on_engine_draws(sc, n: int = 20_000, seed: int = 5) -> str | None:
-    """None if :func:`sim.reference.evaluate` on the engine's own draws gives
+    """None if :func:`sim.testing.reference.evaluate` on the engine's own draws gives
     the engine's ROI for every scenario and size (to ~1e-10 of its scale)."""
-    import sim
+    from sim.analyses.run import sample
 
-    ds = sim.sample(sc, n, seed=seed)
+    ds = sample(sc, n, seed=seed)
     params = {k: (ds[k].values if k in ds else float(sc.values[k])) for k in PARAMETERS
               if k in sc.values}
     ref = reference.evaluate(params, ds.incident_uniform.values,
@@ -236,7 +236,7 @@ def run_v2(sc, seed: int, n: int, chunk: int = CHUNK) -> Summary:
 
 
 def _engine_inputs(sc, ds):
-    """The engine's draws as :func:`sim.reference.evaluate_v2` takes them."""
+    """The engine's draws as :func:`sim.testing.reference.evaluate_v2` takes them."""
     params = {k: (ds[k].values if k in ds else float(sc.values[k])) for k in PARAMETERS
               if k in sc.values}
     belief = {k: (ds[f"expectation.{k}"].values if f"expectation.{k}" in ds else float(v))
@@ -252,7 +252,7 @@ COUNTS_V2 = ("years_served", "data_limited", "best", "below_cost", "cooled", "pa
 
 
 def engine_draws_errors_v2(sc, n: int = 20_000, seed: int = 5, ds=None) -> dict[str, float]:
-    """Largest error of :func:`sim.reference.evaluate_v2` on the engine's own
+    """Largest error of :func:`sim.testing.reference.evaluate_v2` on the engine's own
     draws against the engine, per output, relative to the output's scale.
 
     ROI-like outputs are compared relative to ``|value| + 1 + G / I``, with
@@ -266,10 +266,10 @@ def engine_draws_errors_v2(sc, n: int = 20_000, seed: int = 5, ds=None) -> dict[
     best-size credit, and the path's below cost, cooled and payback) the
     value is the number of entries that differ.
     """
-    import sim
+    from sim.analyses.run import sample
 
     if ds is None:
-        ds = sim.sample(sc, n, seed=seed)
+        ds = sample(sc, n, seed=seed)
     params, belief = _engine_inputs(sc, ds)
     ref = _evaluate_v2(sc, params, belief, ds.incident_uniform.values)
     I, I_e = ref["investment"], ref["expected_investment"]
@@ -310,7 +310,7 @@ def engine_draws_errors_v2(sc, n: int = 20_000, seed: int = 5, ds=None) -> dict[
 
 
 def check_on_engine_draws_v2(sc, n: int = 20_000, seed: int = 5, ds=None) -> str | None:
-    """None if :func:`sim.reference.evaluate_v2` on the engine's own draws
+    """None if :func:`sim.testing.reference.evaluate_v2` on the engine's own draws
     gives the engine's ROI, expected ROI, net value, valuation path and
     components for every scenario and size (to ~1e-10 of their scale), and
     the same counts; else what differs."""

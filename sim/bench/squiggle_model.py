@@ -1,7 +1,7 @@
 """Optional peer: squigglepy's vectorized form of the same model.
 
 squigglepy draws each parameter as an array (``sq.sample(dist, n)``), and the
-model runs on those arrays with NumPy (:func:`sim.reference.evaluate`), reduced
+model runs on those arrays with NumPy (:func:`sim.testing.reference.evaluate`), reduced
 like the NumPy baseline. squigglepy clips where the engine truncates (market
 growth at -0.5, incident severity at 1: under 1% of severity draws move), so
 its statistics are compared with the engine's only within Monte Carlo error.
@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import reference
-from ..registry import PARAMETERS
-from ..sampling.distributions import Distribution
-from ..sampling.families import lognormal_mu_sigma
-from .workload import Summary
+from sim.testing import reference
+from sim.vocab.registry import PARAMETERS
+from sim.scenario.distributions import Distribution
+from sim.scenario.families import lognormal_mu_sigma
+from sim.bench.workload import Summary
 
 __all__ = ["available", "run"]
 

@@ -1,6 +1,6 @@
 """Where the engine's time goes, measured inside its own kernel.
 
-A copy of :func:`sim.engine.kernels.reduce_chunk` is made from its source
+A copy of :func:`sim.kernels.reduce.reduce_chunk` is made from its source
 with one more argument, ``stage``, that switches the later parts off:
 1 the draws only, 2 with the model, 3 with the moment sums, 4 everything
 (the histograms too). Each part's cost is the difference between two stages,
@@ -21,9 +21,10 @@ import time
 
 import numba
 
-from ..engine import kernels, reducer
-from ..layout import BLOCK
-from ..sampling.designs import build_design
+from sim.kernels import reduce as kernels
+from sim.engine import reducer
+from sim.vocab.layout import BLOCK
+from sim.engine.designs import build_design
 
 __all__ = ["STAGES", "measure", "staged_kernel"]
 
@@ -52,7 +53,7 @@ def staged_kernel():
         src = inspect.getsource(kernels.reduce_chunk.py_func)
         for old, new in _EDITS:
             if old not in src:
-                raise RuntimeError("sim.engine.kernels.reduce_chunk changed: cannot find "
+                raise RuntimeError("sim.kernels.reduce.reduce_chunk changed: cannot find "
                                    f"{old.strip()[:60]!r}; update sim.bench.stages._EDITS")
             src = src.replace(old, new)
         namespace = dict(vars(kernels))

@@ -14,10 +14,10 @@ from importlib import resources
 
 import numpy as np
 
-from .. import outputs
-from ..engine.reducer import reduce
-from ..plan import Plan, build_plan
-from ..scenario import Scenario, load_scenario
+from sim.vocab import outputs
+from sim.engine.reducer import reduce
+from sim.scenario.plan import Plan, build_plan
+from sim.scenario.load import Scenario, load_scenario
 
 __all__ = ["SCENARIO", "SEED", "Summary", "best_time", "engine_summary", "plan", "reduction_summary",
            "same_distribution", "same_means", "scenario"]

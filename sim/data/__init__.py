@@ -6,4 +6,4 @@ table of observed models from Epoch AI's public data and the model papers;
 ``sim calibrate`` compares scenarios with it by default.
 """
 
-__all__: list[str] = []  # data files only: see sim.calibration.bundled_models
+__all__: list[str] = []  # data files only: see sim.analyses.calibrate.bundled_models

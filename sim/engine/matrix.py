@@ -1,7 +1,7 @@
 """Scenarios from a given matrix of uniforms: the kernels of sensitivity analyses.
 
 Row ``i`` of a uniform matrix ``U`` holds one scenario in the layout that
-:func:`sim.sampling.draw.draw_design_scenario` produces after its copula:
+:func:`sim.kernels.sampling.draw.draw_design_scenario` produces after its copula:
 columns ``0 .. n_sampled - 1`` are the plan's sampled dimensions (in
 ``plan.sampled_keys`` order), then ``horizon`` yearly incident uniforms.
 
@@ -9,8 +9,8 @@ columns ``0 .. n_sampled - 1`` are the plan's sampled dimensions (in
   ``first .. first + n - 1`` (so a matrix can start as the sample that
   ``sim.sample`` returns for the same seed).
 * ``evaluate_rows`` applies the plan's inverse CDFs
-  (:func:`sim.sampling.draw.transform`) to each row, evaluates the model
-  (:func:`sim.model.evaluate_scenario`) and writes the chosen per-size
+  (:func:`sim.kernels.sampling.draw.transform`) to each row, evaluates the model
+  (:func:`sim.kernels.model.evaluate_scenario`) and writes the chosen per-size
   statistics. A sensitivity analysis edits the matrix (a Saltelli design, a
   column held at a percentile) and evaluates it here, in parallel, never in
   a Python loop over scenarios.
@@ -24,14 +24,14 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..jit import jit_parallel, prange
-from ..layout import BLOCK
-from ..model.evaluate import evaluate_alternatives, new_scratch
-from ..plan import Plan
-from ..sampling.designs import Design
-from ..sampling.draw import draw_design_scenario, fill_extra_uniforms, transform
-from ..sampling.rng import U_MAX, U_MIN, key_from_seed
-from .reducer import kernel_args, model_args, plan_args
+from sim.kernels.jit import jit_parallel, prange
+from sim.vocab.layout import BLOCK
+from sim.kernels.model.evaluate import evaluate_alternatives, new_scratch
+from sim.scenario.plan import Plan
+from sim.engine.designs import Design
+from sim.kernels.sampling.draw import draw_design_scenario, fill_extra_uniforms, transform
+from sim.kernels.sampling.rng import U_MAX, U_MIN, key_from_seed
+from sim.engine.reducer import kernel_args, model_args, plan_args
 
 __all__ = ["ROWS", "design_rows", "evaluate_rows", "evaluate_uniforms", "plan_uniforms"]
 
@@ -111,7 +111,7 @@ def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = Fal
 
     Returns ``out`` of shape ``(n, n_rows, len(columns))`` (a row per
     (strategy, size) alternative; columns are indices of the model's output,
-    :data:`sim.outputs.STATISTICS`) and, with ``keep_draws``, the
+    :data:`sim.vocab.outputs.STATISTICS`) and, with ``keep_draws``, the
     ``(n, n_sampled)`` parameter values the rows stand for (else None). Row
     ``i`` stands for scenario ``first + i`` of ``seed`` where a key has a
     uniform of its own.

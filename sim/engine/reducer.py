@@ -1,15 +1,15 @@
 """The reducer: chunks of scenarios through the kernels, reduced as they go.
 
 :class:`Reducer` streams scenarios ``0, 1, 2, ...`` through
-:func:`sim.engine.kernels.reduce_chunk` and holds the mergeable state
+:func:`sim.kernels.reduce.reduce_chunk` and holds the mergeable state
 (moments per block merged in block order, histogram sketch);
 :func:`reduce_to_target` adds scenarios until a standard error is reached.
 Results depend only on (plan, seed, n): scenario ``s`` always uses the same
-uniforms (:mod:`sim.sampling.rng`), moments are merged in fixed block order,
-and histogram counts are exact (:mod:`sim.engine.accumulators`).
+uniforms (:mod:`sim.kernels.sampling.rng`), moments are merged in fixed block order,
+and histogram counts are exact (:mod:`sim.kernels.accumulators`).
 
 Work is split in two, so that chunks can be computed elsewhere (another
-process, a Dask worker: :mod:`sim.distributed`) and merged here:
+process, a Dask worker: :mod:`sim.analyses.cluster`) and merged here:
 
 * :meth:`Reducer.compute_chunk` runs the kernel on a run of whole blocks with
   fresh arrays and returns a :class:`ChunkState`: named arrays, each with its
@@ -58,18 +58,27 @@ from typing import Any
 import numba
 import numpy as np
 
-from ..checks import check_n
-from ..errors import SimError
-from ..layout import BLOCK, PILOT
-from ..outputs import (HISTOGRAMS, INVESTMENT, NET_VALUE, PATH_MTM, ROI, ROI_EXPECTED, STAT_BY_NAME,
-                       path_column)
-from ..plan import Plan
-from ..sampling.designs import Design, build_design, design_size
-from ..sampling.rng import key_from_seed
-from .. import signals
-from . import accumulators, kernels
-from .accumulators import SCALE
-from .sketch import Histograms
+from sim.services.checks import check_n
+from sim.vocab.errors import SimError
+from sim.vocab.layout import BLOCK, PILOT
+from sim.vocab.outputs import (
+    HISTOGRAMS,
+    INVESTMENT,
+    NET_VALUE,
+    PATH_MTM,
+    ROI,
+    ROI_EXPECTED,
+    STAT_BY_NAME,
+    path_column,
+)
+from sim.scenario.plan import Plan
+from sim.engine.designs import Design, build_design, design_size
+from sim.kernels.sampling.rng import key_from_seed
+from sim.services import signals
+from sim.kernels import accumulators
+from sim.kernels import reduce as kernels
+from sim.kernels.accumulators import SCALE
+from sim.engine.sketch import Histograms
 
 __all__ = ["BLOCKS", "CHUNK_SECONDS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIELDS", "STATE_RULES",
            "ChunkState", "NonFinite", "Reducer", "Reduction", "Target", "advance_to_target",
@@ -363,7 +372,7 @@ class Reducer:
 
     Without a ``chunk_size``, chunks computed here are sized to take about
     :data:`CHUNK_SECONDS` (at most :data:`DEFAULT_CHUNK` scenarios). Each
-    chunk is one :func:`sim.signals.deferred` step, so an interrupt lands
+    chunk is one :func:`sim.services.signals.deferred` step, so an interrupt lands
     between chunks, when the state is whole: :meth:`state` is then every
     array of it, which :meth:`load_state` puts back (checkpoints).
     """

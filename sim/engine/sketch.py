@@ -1,6 +1,6 @@
 """The histogram sketch in Python: lanes, pilot ranges, quantiles and CVaR.
 
-Kernels fill the bins with :func:`sim.engine.accumulators.histogram_add`;
+Kernels fill the bins with :func:`sim.kernels.accumulators.histogram_add`;
 this module sizes the histograms from the pilot, merges the per-thread lanes
 and reads quantiles and the mean of the worst tail off the merged bins.
 Counts, minima and maxima are exact, so the result does not depend on which
@@ -13,14 +13,24 @@ import math
 
 import numpy as np
 
-from .accumulators import AT_MAX, AT_MIN, COUNT, MAX, MIN, N_BINS, N_FIELDS, SCALE, merge_histograms
+from sim.kernels.accumulators import (
+    AT_MAX,
+    AT_MIN,
+    COUNT,
+    MAX,
+    MIN,
+    N_BINS,
+    N_FIELDS,
+    SCALE,
+    merge_histograms,
+)
 
 __all__ = ["Histograms", "coordinate_np", "histogram_cvar", "histogram_quantiles",
            "pseudo_log_np"]
 
 
 def pseudo_log_np(x: np.ndarray) -> np.ndarray:
-    """NumPy twin of :func:`sim.engine.accumulators.pseudo_log` (the same operations, bit for bit)."""
+    """NumPy twin of :func:`sim.kernels.accumulators.pseudo_log` (the same operations, bit for bit)."""
     x = np.asarray(x, dtype=float)
     m, e = np.frexp(np.abs(x))
     y = e + 2.0 * m - 1.0
@@ -70,7 +80,7 @@ class Histograms:
 
     def absorb(self, lanes: np.ndarray) -> None:
         """Fold ``lanes`` (of the same ranges) into this histogram's single
-        lane, exactly (:func:`sim.engine.accumulators.merge_histograms`)."""
+        lane, exactly (:func:`sim.kernels.accumulators.merge_histograms`)."""
         if self.data.shape[0] != 1 or lanes.shape[1:] != self.data.shape[1:]:
             raise ValueError(f"internal: cannot fold lanes of shape {lanes.shape} into "
                              f"histograms of shape {self.data.shape}")

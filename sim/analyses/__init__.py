@@ -1,0 +1,3 @@
+"""analyses."""
+
+__all__: list[str] = []

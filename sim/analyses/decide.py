@@ -1,0 +1,190 @@
+"""Decisions under uncertainty: ``sim.decide`` (MODEL.md section 12).
+
+A decision run is a run of every (strategy, size) alternative on the same
+draws, with the value of information reduced in the same streaming pass: per
+sampled parameter, bin of its uniform and alternative, the sum of the
+objective (:class:`sim.engine.reducer.Reducer` with ``voi=True``). From those
+
+    EVPPI_i = sum_b (n_b / n) max_a mean(O_a | u_i in bin b) - max_a E[O_a]
+
+what knowing parameter i alone before deciding would be worth. The estimator
+is biased upward by the noise within bins, so each EVPPI comes with its Monte
+Carlo standard error (from 8 independent groups of blocks) and with the
+floor, the EVPPI of a dummy uniform that enters no model: only parameters
+clearly above the floor are worth resolving first.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+from collections.abc import Mapping
+
+import numpy as np
+import xarray as xr
+
+from sim.services import signals
+from sim.analyses.run import SamplingNote, check_request, resolve_scenario, start_reducer
+from sim.services.checks import check_n, check_seed
+from sim.vocab.errors import SimError
+from sim.engine.limits import Limits, TimeGuard
+from sim.scenario.plan import build_plan
+from sim.services.progress import progress_bar
+from sim.results.dataset import build_dataset, objective_column
+from sim.engine.designs import build_design, check_sampler, design_size
+
+__all__ = ["decide", "decide_with", "decision_scenario", "evppi_from_sums"]
+
+DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+DUMMY = "dummy (enters no model)"
+
+
+def evppi_from_sums(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """EVPPI per parameter from objective sums (..., n_parameters, bins,
+    alternatives) and counts (..., n_parameters, bins): the leading axes
+    (groups) are kept."""
+    n = counts.sum(axis=-1)  # scenarios, per parameter (the same for every one)
+    # Both sums run over the bins of a contiguous axis in the same order, so
+    # when one alternative is best in every bin the two are equal and EVPPI
+    # is exactly 0 (not a rounding residue of either sign).
+    best_per_bin = np.ascontiguousarray(sums.max(axis=-1)).sum(axis=-1)  # sum_b max_a S[b, a]
+    per_alternative = np.ascontiguousarray(np.moveaxis(sums, -1, -2)).sum(axis=-1)
+    best_overall = per_alternative.max(axis=-1)  # max_a sum_b S[b, a]
+    return (best_per_bin - best_overall) / n
+
+
+def decision_scenario(scenario_or_path, overrides: Mapping[str, Any] | None = None,
+                      objective: str | None = None):
+    """The scenario a decision run ranks: ``overrides`` applied, and
+    ``objective`` (if given) in place of ``decision.objective``."""
+    extra = dict(overrides or {})
+    if objective is not None:
+        extra["decision.objective"] = objective
+    return resolve_scenario(scenario_or_path, extra)
+
+
+def decide(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0, *,
+           objective: str | None = None, max_prob_loss: float | None = None,
+           overrides: Mapping[str, Any] | None = None, sampler: str = "random",
+           chunk_size: int | None = None, progress: bool = False,
+           quantiles=DEFAULT_QUANTILES, path: bool = False,
+           limits: Limits | None = None) -> xr.Dataset:
+    """Evaluate every (strategy, size) alternative of a scenario and what it
+    would be worth to know more before choosing.
+
+    Returns the run's Dataset (with a ``strategy`` dimension when the
+    scenario declares strategies) plus ``evppi``, ``evppi_se`` (dimension
+    ``parameter``: every sampled key, those only a belief or a strategy makes
+    uncertain, and the dummy last), ``evppi_floor`` (the dummy's), the choice
+    and EVPI. ``objective`` overrides ``decision.objective``;
+    ``max_prob_loss`` restricts the choice to alternatives whose P(loss) is
+    at most that (``choice_eligible`` is false where none is). ``limits``
+    (:class:`sim.engine.limits.Limits`) refuses requests too large to start without
+    asking.
+    """
+    return decide_with(None, scenario_or_path, n_scenarios, seed, objective=objective,
+                       max_prob_loss=max_prob_loss, overrides=overrides, sampler=sampler,
+                       chunk_size=chunk_size, progress=progress, quantiles=quantiles, path=path,
+                       limits=limits)
+
+
+def decide_with(executor, scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0, *,
+                objective: str | None = None, max_prob_loss: float | None = None,
+                overrides: Mapping[str, Any] | None = None, sampler: str = "random",
+                chunk_size: int | None = None, progress: bool = False,
+                quantiles=DEFAULT_QUANTILES, path: bool = False,
+                limits: Limits | None = None) -> xr.Dataset:
+    """:func:`decide` with its chunks computed by ``executor`` (see
+    :mod:`sim.engine.reducer`; None: in this process). The Dataset is the
+    same wherever the chunks run."""
+    scenario = decision_scenario(scenario_or_path, overrides, objective)
+    n = check_n(n_scenarios)
+    seed = check_seed(seed)
+    check_sampler(sampler)
+    if max_prob_loss is not None and not (isinstance(max_prob_loss, (int, float))
+                                          and 0.0 <= max_prob_loss <= 1.0):
+        raise SimError(f"max_prob_loss: expected a probability from 0 to 1, got {max_prob_loss!r}")
+    n_eval, note = design_size(sampler, n)
+    if note:
+        warnings.warn(note, SamplingNote, stacklevel=2)
+    plan = build_plan(scenario, path=path)
+    limits = limits or Limits()
+    check_request(plan, n_eval, limits)
+    design = build_design(sampler, seed, n_eval, plan.n_dims)
+    reducer = start_reducer(plan, seed, design, chunk_size, progress, executor, voi=True)
+    guard = TimeGuard(limits.seconds, n_eval)
+
+    def between(r) -> None:
+        signals.set_progress(r.n)
+        guard(r.n)
+
+    signals.set_phase("simulating", n_eval)
+    bar = progress_bar(n_eval, progress, desc="deciding")
+    try:
+        reducer.advance(n_eval, bar, executor, between)
+        red = reducer.result()
+    finally:
+        if bar is not None:
+            bar.close()
+    ds = build_dataset(scenario, plan, red, seed, np.asarray(quantiles, dtype=float),
+                       {"sampler": sampler, "n_requested": n, "decision_run": 1,
+                        **({"sampler_note": note} if note else {})})
+    _value_of_information(ds, plan, red)
+    _constrained_choice(ds, plan, red, scenario.objective, max_prob_loss)
+    return ds
+
+
+def _value_of_information(ds: xr.Dataset, plan, red) -> None:
+    groups = red.voi_sum.shape[0]
+    total = evppi_from_sums(red.voi_sum.sum(axis=0), red.voi_count.sum(axis=0))
+    per_group = evppi_from_sums(red.voi_sum, red.voi_count)  # (groups, n_parameters)
+    se = per_group.std(axis=0, ddof=1) / math.sqrt(groups)
+    names = list(plan.sampled_keys) + list(plan.extra_keys) + [DUMMY]
+    units = "USD" if ds.attrs["objective"] == "net_value" else "1"
+    what = "net value" if units == "USD" else "ROI"
+    dims = ("parameter",)
+    ds.coords["parameter"] = ("parameter", names, {
+        "long_name": "sampled parameter whose uniform is binned (the last enters no model)"})
+    ds["evppi"] = (dims, total, {
+        "long_name": f"expected value of partial perfect information, in {what}: what knowing "
+                     "this parameter before deciding would be worth", "units": units})
+    ds["evppi_se"] = (dims, se, {
+        "long_name": f"Monte Carlo standard error of EVPPI (from {groups} groups of blocks)",
+        "units": units})
+    ds["evppi_floor"] = ((), float(total[-1]), {
+        "long_name": "EVPPI of a dummy parameter: the estimator's upward bias from noise",
+        "units": units})
+    ds["evppi_floor_se"] = ((), float(se[-1]), {
+        "long_name": "Monte Carlo standard error of the EVPPI floor", "units": units})
+    ds.attrs["voi_bins"] = int(plan.voi_bins)
+    ds.attrs["voi_groups"] = int(groups)
+
+
+def _constrained_choice(ds: xr.Dataset, plan, red, objective: str, max_prob_loss) -> None:
+    if max_prob_loss is None:
+        ds.attrs["choice_eligible"] = 1
+        return
+    means = red.mean[:, objective_column(objective)].copy()
+    from sim.vocab.outputs import LOSS
+
+    eligible = red.mean[:, LOSS] <= max_prob_loss
+    ds.attrs["max_prob_loss"] = float(max_prob_loss)
+    ds.attrs["n_eligible"] = int(eligible.sum())
+    if not eligible.any():
+        ds.attrs["choice_eligible"] = 0
+        ds.attrs["choice"] = f"none: no alternative has P(loss) <= {max_prob_loss:g}"
+        ds.attrs["choice_strategy"] = ""
+        ds.attrs["choice_model_size"] = math.nan
+        return
+    means[~eligible] = -np.inf
+    a = int(np.argmax(means))
+    n_sizes = len(ds["model_size"])
+    size = float(ds["model_size"].values[a % n_sizes])
+    from sim.vocab.units import size_label
+
+    ds.attrs["choice_eligible"] = 1
+    ds.attrs["choice_strategy"] = plan.strategy_names[a // n_sizes]
+    ds.attrs["choice_model_size"] = size
+    ds.attrs["choice"] = (f"{plan.strategy_names[a // n_sizes]} at {size_label(size)} "
+                          f"(best with P(loss) <= {max_prob_loss:g})")

@@ -1,0 +1,610 @@
+"""The ``sim`` command line: a thin layer over the library.
+
+Each command parses its options, calls one library function and prints. Any
+:class:`~sim.vocab.errors.SimError` becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import click
+
+from sim._version import __version__
+from sim.vocab.choices import (
+    BENCH_PARTS,
+    PLOT_KINDS,
+    SAMPLERS,
+    SENSITIVITY_METHODS,
+    SENSITIVITY_OUTPUTS,
+    SOBOL_ESTIMATORS,
+)
+from sim.vocab.errors import SimError
+
+__all__ = ["cli", "main"]
+
+
+class InputError(click.ClickException):
+    """A user-fixable problem: one message, exit code 2, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def _count(text: str) -> int:
+    """Parse ``1000000``, ``1e6`` or ``1_000_000``."""
+    try:
+        value = float(str(text).replace("_", ""))
+    except ValueError:
+        raise InputError(f"-n: expected a positive integer such as 1e6, got {text!r}") from None
+    if not value.is_integer() or value < 1:
+        raise InputError(f"-n: expected a positive integer such as 1e6, got {text!r}")
+    return int(value)
+
+
+def _overwrite_option(func):
+    return click.option("--overwrite", is_flag=True,
+                        help="Replace the output file if it exists (without it, an existing "
+                             "file is an error and nothing runs).")(func)
+
+
+def _yes_option(func):
+    return click.option("--yes", "-y", is_flag=True,
+                        help="Run even if the request is huge: more than an hour (measured in "
+                             "the first second), 4 GiB of memory, or 10,000 model sizes x "
+                             "sweep points.")(func)
+
+
+def _limits(yes: bool):
+    from sim.engine.limits import Limits
+
+    return Limits() if yes else Limits.command_line()
+
+
+def _check_output(path: Path | None, overwrite: bool) -> None:
+    """Refuse a bad output path before any work (sim.services.atomic.check_output)."""
+    if path is None:
+        return
+    from sim.services.atomic import check_output
+
+    try:
+        check_output(path, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _writing(path: Path) -> None:
+    from sim.services.signals import set_phase
+
+    set_phase(f"writing {path}")
+
+
+def _overrides(assignments: tuple[str, ...]) -> dict:
+    from sim.scenario.load import parse_assignment
+
+    return dict(parse_assignment(a) for a in assignments)
+
+
+def _cluster_options(command):
+    """``--scheduler`` and ``--workers``: run the chunks on a Dask cluster."""
+    command = click.option(
+        "--workers", type=click.IntRange(min=1), default=None, metavar="K",
+        help="Run on a local Dask cluster of K worker processes (127.0.0.1 only; needs "
+             "sim[distributed]). The numbers are the same as without it.")(command)
+    return click.option(
+        "--scheduler", metavar="ADDRESS", default=None,
+        help="Run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (needs "
+             "sim[distributed]; every worker must run the same sim: docs/distributed.md).")(command)
+
+
+def _where(scheduler: str | None, workers: int | None) -> dict | None:
+    """Keyword arguments of sim.analyses.cluster, or None to run in this process."""
+    if scheduler is not None and workers is not None:
+        raise InputError("--scheduler and --workers: give one of them")
+    if scheduler is None and workers is None:
+        return None
+    return {"scheduler": scheduler, "workers": workers}
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sim")
+def cli() -> None:
+    """Monte Carlo returns of training and deploying large AI models."""
+
+
+@cli.command("run")
+@click.argument("scenario", required=False, default="baseline")
+@click.option("-n", "--scenarios", "n", default=None,
+              help="Number of sampled scenarios (1e6 and 1_000_000 both work) [default: 1e6].")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed; the same seed and -n give the same numbers.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key, e.g. market.competitors=3 or "
+                   "'costs.gpu_hour_price={dist=\"lognormal\", p5=1, p95=3}'.")
+@click.option("--sampler", type=click.Choice(SAMPLERS), default="random",
+              show_default=True, help="Sampling design: independent draws, Latin hypercube, "
+                                      "or scrambled Sobol' (n rounded up to 8 x 2^k).")
+@click.option("--target-se", type=float, default=None,
+              help="Keep doubling n until the standard error of --target-stat is at most "
+                   "this for every model size (starting from -n, default 65,536).")
+@click.option("--target-stat", default="roi_mean", show_default=True,
+              help="Statistic for --target-se: roi_mean, prob_loss, prob_best, "
+                   "roi_expected_mean, ...")
+@click.option("--max-scenarios", default="1e8", show_default=True,
+              help="Cap on n for --target-se.")
+@click.option("--no-path", "no_path", is_flag=True,
+              help="Leave out the valuation path (mark-to-market ROI and cash flows per year).")
+@_cluster_options
+@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+@click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Save the run's state to FILE every few seconds and when interrupted, so "
+                   "that --resume FILE can continue it.")
+@click.option("--resume", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Continue the run saved in FILE (give the same scenario, --set, -n, --seed "
+                   "and --sampler); the result equals that of an uninterrupted run.")
+@click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True, metavar="SECONDS", help="Seconds between checkpoint saves.")
+@_overwrite_option
+@_yes_option
+def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
+                assignments: tuple[str, ...], sampler: str, target_se: float | None,
+                target_stat: str, max_scenarios: str, no_path: bool, scheduler: str | None,
+                workers: int | None, quiet: bool, checkpoint: Path | None, resume: Path | None,
+                checkpoint_every: float, overwrite: bool, yes: bool) -> None:
+    """Simulate SCENARIO (a file or a bundled name; default: baseline)."""
+    import functools
+    import warnings
+
+    from sim.analyses.run import SamplingNote
+    from sim.results.dataset import write_netcdf
+    from sim.present.tables import summary_table
+
+    _check_output(output, overwrite)
+    cluster = _where(scheduler, workers)
+    if cluster is None:
+        from sim.analyses.run import run
+    else:
+        from sim.analyses.cluster import run as run_on_cluster
+        run = functools.partial(run_on_cluster, **cluster)
+
+    if n is None:
+        n = "65536" if target_se is not None else "1e6"
+    try:
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", SamplingNote)
+            ds = run(scenario, n_scenarios=_count(n), seed=seed,
+                     overrides=_overrides(assignments), progress=not quiet, sampler=sampler,
+                     target_se=target_se, target_statistic=target_stat,
+                     max_scenarios=_count(max_scenarios), path=not no_path,
+                     checkpoint=checkpoint, resume=resume, checkpoint_every=checkpoint_every,
+                     overwrite_checkpoint=overwrite, limits=_limits(yes))
+        if output is not None:
+            _writing(output)
+            write_netcdf(ds, output, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    for note in notes:
+        if issubclass(note.category, SamplingNote):
+            click.echo(f"note: {note.message}", err=True)
+    if not quiet:
+        click.echo(summary_table(ds))
+        if target_se is not None:
+            reached = "reached" if ds.attrs["target_reached"] else "NOT reached"
+            click.echo(f"target: standard error of {target_stat} <= {target_se:g} {reached} "
+                       f"with {ds.attrs['n_scenarios']:,} scenarios "
+                       f"(largest over sizes: {ds.attrs['achieved_se']:.3g})")
+        if output is not None:
+            click.echo(f"wrote {output}")
+
+
+@cli.command("sweep")
+@click.argument("scenario")
+@click.option("--vary", "varied", multiple=True, required=True, metavar="KEY=VALUES",
+              help="A key and its values: 1,2,4 or linspace(a,b,k) or logspace(a,b,k) "
+                   "(10^a to 10^b); a whole parameter (costs.gpu_hour_price=1,2,4) or one "
+                   "field of its distribution (market.competitors.lam=2,8,20). Repeat to "
+                   "sweep the outer product.")
+@click.option("-n", "--scenarios", "n", default="1e5", show_default=True,
+              help="Scenarios per grid point.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed, the same at every grid point (common random numbers).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the sweep to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key at every grid point.")
+@_cluster_options
+@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+@_overwrite_option
+@_yes_option
+def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
+                  output: Path | None, assignments: tuple[str, ...], scheduler: str | None,
+                  workers: int | None, quiet: bool, overwrite: bool, yes: bool) -> None:
+    """Run SCENARIO at every combination of the --vary values."""
+    import functools
+
+    from sim.results.dataset import write_netcdf
+    from sim.analyses.sweep import parse_vary
+    from sim.present.tables import sweep_table
+
+    _check_output(output, overwrite)  # fail before a long sweep
+    cluster = _where(scheduler, workers)
+    if cluster is None:
+        from sim.analyses.sweep import sweep
+    else:
+        from sim.analyses.cluster import sweep as sweep_on_cluster
+        sweep = functools.partial(sweep_on_cluster, **cluster)
+
+    try:
+        vary: dict = {}
+        for text in varied:
+            key, values = parse_vary(text)
+            if key in vary:
+                raise SimError(f"--vary {key}: given twice; list all its values in one --vary")
+            vary[key] = values
+        ds = sweep(scenario, vary, n_scenarios=_count(n), seed=seed,
+                   overrides=_overrides(assignments), progress=not quiet, limits=_limits(yes))
+        if output is not None:
+            _writing(output)
+            write_netcdf(ds, output, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    if not quiet:
+        click.echo(sweep_table(ds))
+        if output is not None:
+            click.echo(f"wrote {output}")
+
+
+@cli.command("decide")
+@click.argument("scenario", required=False, default="baseline")
+@click.option("-n", "--scenarios", "n", default="1e6", show_default=True,
+              help="Number of sampled scenarios.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed; every strategy sees the same draws.")
+@click.option("--objective", type=click.Choice(["net_value", "roi"]), default=None,
+              help="What to maximize [default: the scenario's decision.objective, net_value].")
+@click.option("--max-prob-loss", type=float, default=None, metavar="P",
+              help="Choose only among alternatives whose P(loss) is at most P.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the decision to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key (for every strategy).")
+@click.option("--sampler", type=click.Choice(SAMPLERS), default="random", show_default=True,
+              help="Sampling design.")
+@_cluster_options
+@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+@_overwrite_option
+@_yes_option
+def decide_command(scenario: str, n: str, seed: int, objective: str | None,
+                   max_prob_loss: float | None, output: Path | None,
+                   assignments: tuple[str, ...], sampler: str, scheduler: str | None,
+                   workers: int | None, quiet: bool, overwrite: bool, yes: bool) -> None:
+    """Rank SCENARIO's (strategy, size) alternatives and what knowing more is worth."""
+    import functools
+    import warnings
+
+    from sim.analyses.run import SamplingNote
+    from sim.results.dataset import write_netcdf
+    from sim.present.tables import decision_table
+
+    _check_output(output, overwrite)  # fail before a long run
+    cluster = _where(scheduler, workers)
+    if cluster is None:
+        from sim.analyses.decide import decide
+    else:
+        from sim.analyses.cluster import decide as decide_on_cluster
+        decide = functools.partial(decide_on_cluster, **cluster)
+
+    try:
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", SamplingNote)
+            ds = decide(scenario, n_scenarios=_count(n), seed=seed, objective=objective,
+                        max_prob_loss=max_prob_loss, overrides=_overrides(assignments),
+                        sampler=sampler, progress=not quiet, limits=_limits(yes))
+        if output is not None:
+            _writing(output)
+            write_netcdf(ds, output, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    for note in notes:
+        if issubclass(note.category, SamplingNote):
+            click.echo(f"note: {note.message}", err=True)
+    if not quiet:
+        click.echo(decision_table(ds))
+        if output is not None:
+            click.echo(f"wrote {output}")
+
+
+@cli.command("sensitivity")
+@click.argument("scenario", required=False, default="baseline")
+@click.option("-n", "--scenarios", "n", default="32768", show_default=True,
+              help="Scenarios of the rank method's sample (the tornado runs on the first of "
+                   "them), and the base sample N of the Sobol' design (rounded up to a power "
+                   "of two; N x (inputs + 3) evaluations).")
+@click.option("--method", type=click.Choice(SENSITIVITY_METHODS), default="both",
+              show_default=True,
+              help="rank: Spearman, partial rank correlations and a tornado; sobol: first- "
+                   "and total-order Sobol' indices; both.")
+@click.option("--output", "statistic", type=click.Choice(SENSITIVITY_OUTPUTS), default="roi",
+              show_default=True, help="The output whose drivers are ranked.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed; the same seed and -n give the same numbers.")
+@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the indices to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key, e.g. market.competitors=3.")
+@click.option("--tornado-n", "tornado_n", default=None,
+              help="Scenarios of the tornado, the first of the rank sample "
+                   "[default: the smaller of -n and 8192].")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(min=1),
+              help="Inputs shown per model size.")
+@click.option("--estimator", type=click.Choice(SOBOL_ESTIMATORS), default="saltelli-janon",
+              show_default=True,
+              help="Sobol' estimators: Saltelli 2010 first order with Janon 2014 total order; "
+                   "Saltelli with Jansen; Janon for both; or SALib's own on the same "
+                   "evaluations (pip install 'sim[sensitivity]').")
+@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+@_overwrite_option
+def sensitivity_command(scenario: str, n: str, method: str, statistic: str, seed: int,
+                        out: Path | None, assignments: tuple[str, ...], tornado_n: str | None,
+                        top: int, estimator: str, quiet: bool, overwrite: bool) -> None:
+    """Rank the inputs of SCENARIO by how much they drive the output, per model size."""
+    import warnings
+
+    from sim.results.dataset import write_netcdf
+    from sim.analyses.sensitivity import SensitivityNote, sensitivity
+    from sim.present.sensitivity_tables import sensitivity_table
+
+    _check_output(out, overwrite)  # fail before a long analysis
+    try:
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", SensitivityNote)
+            ds = sensitivity(scenario, n_scenarios=_count(n), seed=seed, method=method,
+                             output=statistic, overrides=_overrides(assignments),
+                             tornado_n=None if tornado_n is None else _count(tornado_n),
+                             estimator=estimator, progress=not quiet)
+        if out is not None:
+            _writing(out)
+            write_netcdf(ds, out, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    for note in notes:
+        if issubclass(note.category, SensitivityNote):
+            click.echo(f"note: {note.message}", err=True)
+    if not quiet:
+        click.echo(sensitivity_table(ds, top=top))
+        if out is not None:
+            click.echo(f"wrote {out}")
+
+
+@cli.command("scenarios")
+def scenarios_command() -> None:
+    """List the bundled scenarios with their descriptions."""
+    from sim.scenario.bundled import SCENARIO_DIR, bundled_names, description_of
+
+    names = bundled_names()
+    try:
+        descriptions = [description_of(name) for name in names]
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    width = max((len(name) for name in names), default=0)
+    for name, text in zip(names, descriptions):
+        lines = textwrap.wrap(text or "(no description)", max(40, 98 - width))
+        click.echo(f"{name:<{width}}  {lines[0]}")
+        for line in lines[1:]:
+            click.echo(f"{'':<{width}}  {line}")
+    click.echo(f"\nRun one by name (sim run NAME); the files are in {SCENARIO_DIR}.")
+
+
+def _figsize(text: str | None) -> tuple[float, float] | None:
+    """Parse ``--size 8x5`` (inches, width x height)."""
+    if text is None:
+        return None
+    try:
+        w, h = (float(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(f"--size: expected WIDTHxHEIGHT in inches such as 8x5, got {text!r}") from None
+    if not (0 < w <= 100 and 0 < h <= 100):
+        raise InputError(f"--size: expected WIDTHxHEIGHT in inches such as 8x5, got {text!r}")
+    return w, h
+
+
+@cli.command("plot")
+@click.argument("result", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--kind", default="fan", show_default=True, type=click.Choice(PLOT_KINDS),
+              help="fan: ROI bands by size; hist: ROI distribution; exceedance: P(ROI > x); "
+                   "best: P(size is best); costs: cost components; sweep: a statistic over "
+                   "swept keys; cooling: mark-to-market ROI year by year; cashflow: believed "
+                   "against realized cash flow; decision: P(best) of every alternative; voi: "
+                   "value of information by parameter (from sim decide); tornado and sobol: a "
+                   "sim sensitivity result.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Figure file, .png, .svg or .pdf (default: RESULT_KIND.png beside RESULT).")
+@click.option("--size", "size", metavar="WxH", help="Figure size in inches, e.g. 10x6.")
+@click.option("--model-size", "model_sizes", multiple=True, metavar="N",
+              help="Only this model size (1e9 or 1B; repeatable) for hist, exceedance, sweep, "
+                   "tornado, sobol.")
+@click.option("--stat", help="Statistic of the sweep chart (default: roi_mean).")
+@click.option("--quantile", type=float, help="Quantile level when --stat is a quantile (default 0.5).")
+@click.option("--strategy", help="The strategy to draw, for a result with strategies "
+                                 "(default: the chosen one).")
+@_overwrite_option
+def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
+                 model_sizes: tuple[str, ...], stat: str | None, quantile: float | None,
+                 strategy: str | None, overwrite: bool) -> None:
+    """Draw a chart of a saved RESULT file (from sim run -o, sim sweep -o, sim decide -o or
+    sim sensitivity -o)."""
+    from sim.present.charts import check_figure_path, draw, open_result, save_figure
+
+    figsize = _figsize(size)
+    if output is None:
+        output = result.with_name(f"{result.stem}_{kind}.png")
+    try:
+        check_figure_path(output, overwrite=overwrite)
+        ds = open_result(result)
+        try:
+            fig = draw(ds, kind, strategy=strategy, model_size=list(model_sizes) or None,
+                       stat=stat, quantile=quantile)
+        except SimError as exc:
+            raise SimError(f"{result}: {exc}") from None
+        if figsize is not None:
+            fig.set_size_inches(*figsize)
+        save_figure(fig, output, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"wrote {output}")
+
+
+@cli.command("report")
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML file to write (default: FIRST_report.html beside the first result).")
+@_overwrite_option
+def report_command(results: tuple[Path, ...], output: Path | None, overwrite: bool) -> None:
+    """One self-contained HTML page of RESULTS: scenario, table and charts."""
+    from sim.present.report import write_report
+
+    if output is None:
+        output = results[0].with_name(f"{results[0].stem}_report.html")
+    try:
+        write_report(results, output, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"wrote {output}")
+
+
+@cli.command("bench")
+@click.option("--quick", is_flag=True,
+              help="1e6 scenarios only, fewer repeats, smaller baselines, memory at 1e6 only (a few minutes).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default="bench.json", show_default=True, help="Write the JSON report here.")
+@click.option("-n", "--scenarios", "sizes", multiple=True, metavar="N",
+              help="Scenarios for the Numba rates (repeatable; default 1e6 and 1e7).")
+@click.option("--threads", "threads", multiple=True, type=click.IntRange(min=1),
+              help="Thread counts to measure (repeatable; default 1 and 2).")
+@click.option("--repeat", type=click.IntRange(min=1), help="Best of this many runs.")
+@click.option("--skip", multiple=True,
+              type=click.Choice(BENCH_PARTS),
+              help="Leave out a part of the suite (repeatable).")
+@click.option("--strict", is_flag=True, help="Exit with status 1 if a target is missed.")
+@_overwrite_option
+def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tuple[int, ...],
+                  repeat: int | None, skip: tuple[str, ...], strict: bool,
+                  overwrite: bool) -> None:
+    """Measure speed, start-up and memory against baselines and floors.
+
+    Prints a table and writes JSON. Exits with status 1 if a benchmark's
+    result disagrees with the engine's (or, with --strict, a target is missed).
+    The full run (default) takes several minutes, mostly the 1e7 rates and
+    the 1e8 memory run.
+    """
+    from sim import bench
+
+    command = " ".join(["sim", "bench", *sys.argv[2:]]) if sys.argv[1:2] == ["bench"] else "sim bench"
+    _check_output(output, overwrite)
+    try:
+        settings = bench.Settings.make(quick=quick, sizes=[_count(n) for n in sizes],
+                                       threads=threads, repeat=repeat, skip=skip)
+        report = bench.run_benchmarks(settings, command=command,
+                                      log=lambda line: click.echo(line, err=True))
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(bench.format_table(report))
+    try:
+        bench.write_json(report, output, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"wrote {output}")
+    missed = any(t["ok"] is False for t in report.to_json()["targets"])
+    if not report.ok or (strict and missed):
+        sys.exit(1)
+
+
+@cli.command("calibrate")
+@click.argument("scenario", required=False, default="baseline")
+@click.option("--models", "models", metavar="FILE",
+              help="CSV of observed models in the format of the bundled "
+                   "sim/data/notable_models.csv [default: the bundled table].")
+@click.option("-n", "--scenarios", "n", default="20000", show_default=True,
+              help="Predictive draws of the scenario.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed; the same seed and -n give the same report.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the comparison to this netCDF file (atomically).")
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
+              help="Override a scenario key, e.g. costs.gpu_peak_flops=3.12e14.")
+@_overwrite_option
+def calibrate_command(scenario: str, models: str | None, n: str, seed: int,
+                      output: Path | None, assignments: tuple[str, ...], overwrite: bool) -> None:
+    """Compare SCENARIO's predictions with observed models (default: baseline).
+
+    For each usable row of the models table: final-run FLOP from N under the
+    compute rule against reported FLOP, tokens from N against reported
+    tokens, and final-run cost from reported FLOP against reported
+    cloud-rental cost, each with the scenario's 5-50-95% interval, the
+    percentile of the observation and the coverage of the 90% intervals.
+    A report: exits 0 whatever the coverage.
+    """
+    from sim.analyses.calibrate import calibrate, calibration_table
+    from sim.results.dataset import write_netcdf
+
+    _check_output(output, overwrite)
+    try:
+        ds = calibrate(scenario, models=models, n_scenarios=_count(n), seed=seed,
+                       overrides=_overrides(assignments))
+        if output is not None:
+            _writing(output)
+            write_netcdf(ds, output, overwrite=overwrite)
+    except SimError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(calibration_table(ds))
+    if output is not None:
+        click.echo(f"wrote {output}")
+
+
+def main() -> None:
+    """Entry point of the ``sim`` script.
+
+    After the command has finished and flushed its output, the process ends
+    with ``os._exit``: the interpreter's own teardown of Numba's runtime and
+    thread pool takes about 0.3 s on the reference machine, which is an
+    eighth of ``sim run -n 1e6``. Every file the commands write is complete
+    and renamed into place before this point (``sim.services.atomic``).
+
+    SIGINT and SIGTERM end the command within a second with exit code 130 or
+    143, a line saying how far it got, and no partial or temporary file
+    (:mod:`sim.services.signals`).
+    """
+    from sim.services import signals
+
+    signals.install()
+    try:
+        cli(prog_name="sim")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if not isinstance(exc.code, int) and exc.code is not None:
+            print(exc.code, file=sys.stderr)
+    except signals.Interrupted as exc:  # SIGINT or SIGTERM: 130 or 143
+        signals.exiting()
+        code = exc.exit_code
+        print(f"\n{signals.message(exc.signum)}", file=sys.stderr)
+    except KeyboardInterrupt:  # before the handlers were installed
+        code = 130
+        print("\ninterrupted (SIGINT); nothing was written", file=sys.stderr)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

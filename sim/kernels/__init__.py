@@ -1,0 +1,3 @@
+"""kernels."""
+
+__all__: list[str] = []

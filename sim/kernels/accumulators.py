@@ -1,0 +1,231 @@
+"""Jitted accumulators: moments per block and the histogram sketch's bins.
+
+The Python half (turning merged bins into quantiles and CVaR) is
+:mod:`sim.engine.sketch`.
+
+Both are built so that the result depends only on the scenarios, not on how
+they were split among chunks and threads:
+
+* Moments are summed within fixed blocks of :data:`BLOCK` scenarios (block
+  ``b`` always holds scenarios ``b*BLOCK ... (b+1)*BLOCK-1``) and the blocks
+  are merged in block order with Chan et al.'s pairwise update.
+* The histogram keeps integer counts and per-bin minima and maxima, which are
+  exact whatever the order of updates. Bins are uniform in
+  ``pseudo_log(1000 (1 + ROI))`` (``pseudo_log(z)`` is ``z`` for ``|z| <= 2``
+  and a piecewise-linear ``log2`` beyond: no transcendental call) over the
+  range seen in a pilot of the first scenarios. Since ``1 + ROI = NPV / I``,
+  returns are resolved relatively as multiples of the investment, from a
+  thousandth of it (near total loss) to thousands of times it. The five
+  numbers of a bin sit side by side, so an update touches one cache line.
+  Quantiles interpolate between the observed minimum and maximum of a bin, which makes a bin holding
+  a single repeated value (ROI = -1 for a size withdrawn in every year) exact.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BLOCK", "N_BINS", "PILOT", "SCALE", "coordinate", "histogram_add", "histogram_bin",
+           "histogram_bins", "lane_sums", "merge_blocks", "merge_blocks_by_replicate", "merge_histograms", "merge_moments",
+           "pseudo_log"]
+
+import math
+
+from sim.kernels.jit import jit, jit_inline
+from sim.kernels.vmath import _as_float, _as_int
+from sim.vocab.layout import BLOCK, LANES, PILOT
+
+N_BINS = 4096  # histogram bins inside the pilot range (plus 2 overflow bins)
+
+
+# Fields of one histogram bin.
+COUNT, MIN, MAX, AT_MIN, AT_MAX = range(5)
+N_FIELDS = 5
+
+
+@jit
+def pseudo_log(x):
+    """Monotone, continuous and cheap: ``x`` for ``|x| <= 2``, else
+    ``sign(x) (e + 2 m - 1)`` for ``|x| = m 2**e``, ``m`` in [0.5, 1)."""
+    ax = abs(x)
+    if ax <= 2.0:
+        return x
+    m, e = math.frexp(ax)
+    y = e + 2.0 * m - 1.0
+    return -y if x < 0.0 else y
+
+
+#: Histogram coordinate: pseudo_log((1 + ROI) * SCALE). 1 + ROI = NPV / I, so
+#: returns are resolved as multiples of the investment (relatively), down to
+#: 1/SCALE of it, where the coordinate turns linear (through the atom at -1).
+SCALE = 1000.0
+
+
+@jit
+def coordinate(x):
+    return pseudo_log((1.0 + x) * SCALE)
+
+
+@jit
+def histogram_bin(x, lo, inv_width, offset, scale, n_bins):
+    """Bin of ``x`` in coordinate ``pseudo_log((x + offset) * scale)``: 0 below
+    the range, ``n_bins + 1`` above it."""
+    y = (pseudo_log((x + offset) * scale) - lo) * inv_width
+    if not y >= 0.0:  # also catches nan
+        return 0
+    if y >= n_bins:
+        return n_bins + 1
+    return int(y) + 1
+
+
+_MANTISSA = 0x000FFFFFFFFFFFFF
+_HALF_EXPONENT = 0x3FE0000000000000  # the bits of 0.5
+
+
+@jit_inline
+def _pseudo_log_select(x):
+    """:func:`pseudo_log` without branches or calls, bit for bit: ``frexp``
+    from the bits (``|x| > 2`` is normal or infinite), then selects."""
+    ax = abs(x)
+    bits = _as_int(ax)
+    e = (bits >> 52) - 1022                  # frexp's exponent: ax = m 2**e, m in [0.5, 1)
+    mant = _as_float((bits & _MANTISSA) | _HALF_EXPONENT)
+    y = e + 2.0 * mant - 1.0
+    y = math.inf if ax == math.inf else y
+    y = -y if x < 0.0 else y
+    y = x if ax <= 2.0 else y
+    return y if x == x else x
+
+
+@jit
+def histogram_bins(x, m, lo, inv_width, offset, scale, n_bins, out):
+    """``out[i] = histogram_bin(x[i], ...)`` for ``i < m``, in one SIMD loop."""
+    top = float(n_bins)
+    for i in range(m):
+        y = (_pseudo_log_select((x[i] + offset) * scale) - lo) * inv_width
+        yc = min(max(y, 0.0), top)
+        k = int(yc) + 1
+        k = n_bins + 1 if y >= top else k
+        out[i] = k if y >= 0.0 else 0
+
+
+@jit
+def histogram_add(bins, x):
+    """Count ``x`` into one bin ``bins[0:5]`` (count, min, max, at_min, at_max).
+
+    Selects, not branches: whether ``x`` is a new minimum of its bin is a
+    coin toss while the bin fills, and the mispredicted branches cost more
+    than the whole update (450 against 150 ns per scenario for the 45
+    histograms of the v1 workload). NaN changes nothing but the count."""
+    mn = bins[MIN]
+    mx = bins[MAX]
+    at_min = bins[AT_MIN]
+    at_max = bins[AT_MAX]
+    bins[COUNT] += 1.0
+    bins[AT_MIN] = 1.0 if x < mn else (at_min + 1.0 if x == mn else at_min)
+    bins[MIN] = x if x < mn else mn
+    bins[AT_MAX] = 1.0 if x > mx else (at_max + 1.0 if x == mx else at_max)
+    bins[MAX] = x if x > mx else mx
+
+
+@jit
+def lane_sums(x, m, c, a1, a2):
+    """Add ``x[i] - c`` and its square to lane ``i % LANES`` of ``a1`` and
+    ``a2``, for ``i < m``, in increasing ``i`` within each lane.
+
+    The same additions in the same order as one pass over ``i``, so the same
+    bits; but four values per lane at a time, so each lane's running sums
+    stay in registers instead of being loaded and stored once per scenario
+    (the loop over lanes is the SIMD one): 50 against 200 ns per scenario
+    for the 310 moments of the v1 workload."""
+    step = 4 * LANES
+    full = m - m % step
+    for c0 in range(0, full, step):
+        for q in range(LANES):
+            d0 = x[c0 + q] - c
+            d1 = x[c0 + LANES + q] - c
+            d2 = x[c0 + 2 * LANES + q] - c
+            d3 = x[c0 + 3 * LANES + q] - c
+            a1[q] = (((a1[q] + d0) + d1) + d2) + d3
+            a2[q] = (((a2[q] + d0 * d0) + d1 * d1) + d2 * d2) + d3 * d3
+    for c0 in range(full, m, LANES):
+        count = min(LANES, m - c0)
+        for q in range(count):
+            d = x[c0 + q] - c
+            a1[q] += d
+            a2[q] += d * d
+
+
+@jit
+def merge_histograms(total, lanes):
+    """Fold histogram lanes ``lanes[lane, h, bin]`` into ``total[h, bin]``.
+
+    Counts add (exact integers in float64), minima and maxima are the
+    smallest and largest seen, and the counts at them add where a lane's
+    extreme equals the total's: every field is exact, so lanes and chunks
+    may arrive in any order and the result is the same.
+    """
+    for lane in range(lanes.shape[0]):
+        for h in range(lanes.shape[1]):
+            for i in range(lanes.shape[2]):
+                src = lanes[lane, h, i]
+                if src[COUNT] == 0.0:
+                    continue
+                dst = total[h, i]
+                dst[COUNT] += src[COUNT]
+                if src[MIN] < dst[MIN]:
+                    dst[MIN] = src[MIN]
+                    dst[AT_MIN] = src[AT_MIN]
+                elif src[MIN] == dst[MIN]:
+                    dst[AT_MIN] += src[AT_MIN]
+                if src[MAX] > dst[MAX]:
+                    dst[MAX] = src[MAX]
+                    dst[AT_MAX] = src[AT_MAX]
+                elif src[MAX] == dst[MAX]:
+                    dst[AT_MAX] += src[AT_MAX]
+
+
+@jit
+def merge_moments(n_a, mean_a, m2_a, n_b, mean_b, m2_b):
+    """Chan et al.'s update: combine (count, mean, M2) of two samples."""
+    n = n_a + n_b
+    if n_b == 0:
+        return n, mean_a, m2_a
+    if n_a == 0:
+        return n, mean_b, m2_b
+    delta = mean_b - mean_a
+    mean = mean_a + delta * (n_b / n)
+    m2 = m2_a + m2_b + delta * delta * (n_a * (n_b / n))
+    return n, mean, m2
+
+
+@jit
+def merge_blocks(total_n, total_mean, total_m2, block_n, block_mean, block_m2, n_blocks):
+    """Fold ``n_blocks`` block moments into the running totals, in block order."""
+    n = total_n[0]
+    for b in range(n_blocks):
+        nb = block_n[b]
+        for j in range(total_mean.shape[0]):
+            for k in range(total_mean.shape[1]):
+                _, mean, m2 = merge_moments(n, total_mean[j, k], total_m2[j, k],
+                                            nb, block_mean[b, j, k], block_m2[b, j, k])
+                total_mean[j, k] = mean
+                total_m2[j, k] = m2
+        n += nb
+    total_n[0] = n
+
+
+@jit
+def merge_blocks_by_replicate(rep_n, rep_mean, rep_m2, block_n, block_mean, block_m2,
+                              first_block, n_blocks):
+    """Fold block moments into per-replicate totals (block ``b`` belongs to
+    replicate ``b % R``), in block order."""
+    R = rep_n.shape[0]
+    for b in range(n_blocks):
+        r = (first_block + b) % R
+        nb = block_n[b]
+        for j in range(rep_mean.shape[1]):
+            for k in range(rep_mean.shape[2]):
+                _, mean, m2 = merge_moments(rep_n[r], rep_mean[r, j, k], rep_m2[r, j, k],
+                                            nb, block_mean[b, j, k], block_m2[b, j, k])
+                rep_mean[r, j, k] = mean
+                rep_m2[r, j, k] = m2
+        rep_n[r] += nb

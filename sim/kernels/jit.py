@@ -1,0 +1,190 @@
+"""The one place that decides how kernels are compiled.
+
+Kernel bodies elsewhere are plain Python functions decorated with ``jit``,
+``jit_parallel`` or ``jit_inline``; this module chooses the Numba options.
+``cache=True`` writes compiled code to a cache folder keyed by the package's
+source (see ``_cache_dir``), so the command line starts fast on the second
+run.
+``error_model="numpy"`` lets divisions follow IEEE rules (inf/nan) instead of
+raising, which keeps the loops free of Python exception checks.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+import numba
+
+__all__ = ["cache_is_warm", "compile_estimate", "compile_options", "jit", "jit_inline", "jit_parallel",
+           "prange", "record_compile_seconds", "source_digest"]
+
+
+@functools.cache
+def source_digest() -> str:
+    """A hash of every module of this ``sim`` (16 hex digits): two copies
+    with the same digest run the same code."""
+    digest = hashlib.sha1()
+    root = Path(__file__).parents[1]
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_dir() -> str:
+    """A compile cache private to this exact source of ``sim``.
+
+    Numba checks only the timestamp of the file that defines a kernel, not of
+    the modules it calls, so an edit or upgrade of, say, ``reductions.py``
+    could leave a stale kernel in the cache. Keying the folder by a hash of
+    every module (:func:`source_digest`) avoids that. ``NUMBA_CACHE_DIR``, if
+    set, is the parent.
+    """
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "sim")
+    return os.path.join(base, f"numba-{source_digest()}")
+
+
+numba.config.CACHE_DIR = _cache_dir()
+
+#: Seconds a cold compile took when none has been measured on this machine.
+COMPILE_SECONDS = 100.0
+#: The kernels whose compilation dominates a cold start.
+MAIN_KERNELS = ("reduce.reduce_chunk", "reduce.sample_range")
+
+
+def cache_is_warm() -> bool:
+    """Whether the compile cache holds the main kernels (so a run starts in
+    about a second rather than compiling for half a minute)."""
+    root = Path(numba.config.CACHE_DIR)
+    if not root.is_dir():
+        return False
+    return all(any(root.rglob(f"{name}-*.nbi")) for name in MAIN_KERNELS)
+
+
+def _timing_file() -> Path:
+    return Path(numba.config.CACHE_DIR).parent / "compile-seconds"
+
+
+def compile_estimate() -> float:
+    """How long a cold compile takes here: the last one measured, or
+    :data:`COMPILE_SECONDS`."""
+    try:
+        value = float(_timing_file().read_text())
+    except (OSError, ValueError):
+        return COMPILE_SECONDS
+    return value if 0 < value < 3600 else COMPILE_SECONDS
+
+
+def record_compile_seconds(seconds: float) -> None:
+    """Remember a measured cold compile for the next estimate (best effort)."""
+    try:
+        _timing_file().write_text(f"{seconds:.1f}\n")
+    except OSError:
+        pass
+
+# Threading layer: OpenMP first. On this project's reference machine (2
+# cores) the kernel ran 10% faster and started 0.3 s sooner with omp than with
+# workqueue; TBB is not a dependency. Results do not depend on the layer
+# (tests/test_engine.py). NUMBA_THREADING_LAYER, if set, still wins.
+numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+
+#: How many run-time pointer comparisons LLVM's loop vectorizer may emit
+#: before a loop. A block kernel's loop reads and writes a dozen or two rows
+#: of the same scratch arrays, which LLVM cannot prove distinct, so it must
+#: check them at run time; with LLVM's defaults (8 comparisons, 128 checks)
+#: it gave up on the larger loops ("too many memory checks needed") and ran
+#: them one scenario at a time. The checks cost a few hundred compares per
+#: loop of SUB_BLOCK scenarios. Measured on ``world_size`` (the model's
+#: per-size loop, v1 workload): 120 ns per scenario before, 46 ns after.
+#: Vectorizing changes no result here: every loop it affects is
+#: element-wise (``tests/test_simd.py`` checks bit-identity with the
+#: scalar model).
+MEMORY_CHECK_THRESHOLD = 512
+
+
+def _allow_runtime_alias_checks() -> None:
+    import llvmlite.binding as llvm
+
+    for option in ("runtime-memory-check-threshold", "vectorize-memory-check-threshold"):
+        llvm.set_option("sim", f"-{option}={MEMORY_CHECK_THRESHOLD}")
+
+
+_allow_runtime_alias_checks()
+
+_OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
+
+
+def compile_options() -> dict:
+    """The options every kernel is compiled with (``parallel`` aside)."""
+    return dict(_OPTIONS)
+
+
+def jit(func):
+    """Compile a serial kernel helper."""
+    return _guard_cache(numba.njit(**_OPTIONS)(func))
+
+
+def jit_inline(func):
+    """Compile a small helper that is inlined into every jitted caller.
+
+    Numba inlines it in its own IR (``inline="always"``), before LLVM sees
+    the caller, so the helper's body becomes part of the caller's loop
+    whatever its size. LLVM's inliner would leave a call to a longer helper
+    in place, and a loop with a call in it does not vectorize
+    (``sim.kernels.vmath``). Called from Python, it is an ordinary ``jit`` function.
+    """
+    return numba.njit(inline="always", **_OPTIONS)(func)
+
+
+def jit_parallel(func):
+    """Compile a kernel whose ``numba.prange`` loops run on all threads."""
+    return _guard_cache(numba.njit(parallel=True, **_OPTIONS)(func))
+
+
+_noted: list[str] = []
+
+
+def _guard_cache(dispatcher):
+    """Make an unreadable cache file (truncated by a crash or a full disk)
+    a one-line note and a recompile, instead of an UnpicklingError on every
+    run until someone deletes the cache by hand.
+
+    Numba reads its cache in ``load_overload`` of the dispatcher's cache
+    object (``numba.core.caching.Cache``); an exception there propagates to
+    the first call. The wrapper empties that function's index (the next
+    save rewrites it) and reports a miss, so Numba compiles and saves anew.
+    """
+    cache = getattr(dispatcher, "_cache", None)
+    load = getattr(cache, "load_overload", None)
+    if load is None:  # caching off, or a Numba without this hook: nothing to guard
+        return dispatcher
+
+    def load_overload(sig, target_context):
+        try:
+            return load(sig, target_context)
+        except Exception as exc:  # pickle, EOF, version or attribute errors of a bad file
+            try:
+                cache.flush()
+            except OSError:
+                pass
+            _note_corrupt(dispatcher, exc)
+            return None
+
+    cache.load_overload = load_overload
+    return dispatcher
+
+
+def _note_corrupt(dispatcher, exc: BaseException) -> None:
+    if not _noted:
+        print(f"note: the compile cache in {numba.config.CACHE_DIR} was unreadable "
+              f"({type(exc).__name__} in {dispatcher.py_func.__name__}); rebuilding it",
+              file=sys.stderr, flush=True)
+    _noted.append(dispatcher.py_func.__name__)
+
+
+prange = numba.prange

@@ -1,0 +1,581 @@
+"""The model on a block of scenarios at once, structure of arrays.
+
+:func:`evaluate_block` is :func:`sim.kernels.model.evaluate.evaluate_alternatives`
+for scenarios ``i < m`` of a block: parameters ``TH[p, i]``, uniforms
+``U[d, i]``, outputs ``OUT[row, column, i]``. Every loop runs over the
+scenarios innermost, with what is fixed for the block (strategy, route,
+compute rule, size, year) outside it, and the model's branches (the data
+wall, the release delay, the withdrawal rule, incidents, the path's
+guards) are selects between values that are always computed, so LLVM
+vectorizes the loops (packed FMAs: ``tests/test_simd.py``). ``exp`` and
+``log`` are :mod:`sim.kernels.vmath`'s, as in the scalar model.
+
+Each value is computed by the same operations, in the same order, as the
+scalar model (``sim/model/*.py``) computes it for one scenario, so the two
+agree bit for bit (``tests/test_simd.py`` checks every column on several
+scenarios); the scalar model stays the reference that ``sim.sample``,
+the sensitivity matrices and the hand computations of the tests use.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.kernels import vmath
+from sim.kernels.jit import jit, jit_inline
+from sim.vocab.outputs import (
+    BEST,
+    COMPLIANCE_COST_NPV,
+    COMPUTE_COST,
+    DATA_COST,
+    DATA_LIMITED,
+    FIXED_COST,
+    INCIDENT_LOSS_NPV,
+    INVESTMENT,
+    LAB_LOSS,
+    LICENSE_COST,
+    LOSS,
+    MARKET_SHARE,
+    MAX_OBJECTIVE,
+    N_PATH_FIELDS,
+    N_STATS,
+    NET_VALUE,
+    PATH_BELOW,
+    PATH_CASH_FLOW,
+    PATH_CASH_FLOW_EXPECTED,
+    PATH_COOLED,
+    PATH_MTM,
+    PATH_PAYBACK,
+    REGRET,
+    RELEASE_DELAY,
+    REVENUE_NPV,
+    RISK_CONTROL_COST,
+    ROBUSTNESS_COST,
+    ROI,
+    ROI_EXPECTED,
+    ROI_GAP,
+    SERVING_COST_NPV,
+    TRAINING_FLOPS,
+    TRAINING_TOKENS,
+    YEARS_SERVED,
+)
+from sim.kernels.sampling.block import inverse_cdf_block
+from sim.kernels.model.costs import SECONDS_PER_HOUR, SERVING_FLOP_PER_PARAM
+from sim.kernels.model.evaluate import (
+    N_WORLD,
+    W_COMPLIANCE,
+    W_COMPUTE,
+    W_DATA,
+    W_DELAY,
+    W_DUTY,
+    W_FIXED,
+    W_FLOPS,
+    W_INCIDENT,
+    W_INVEST,
+    W_LAB,
+    W_LICENSE,
+    W_LIMITED,
+    W_NET,
+    W_NPV,
+    W_REVENUE,
+    W_RISK,
+    W_ROBUST,
+    W_ROI,
+    W_SERVING,
+    W_SHARE,
+    W_TOKENS,
+    W_YEARS,
+)
+from sim.kernels.model.market import N_WORK
+from sim.kernels.model.params import (
+    A_COEF,
+    A_DATA,
+    ALPHA,
+    B_COEF,
+    B_COMP,
+    BETA,
+    CLUSTER_GPUS,
+    COMPLIANCE,
+    COMPLIANCE_THRESHOLD,
+    D_REF,
+    DATA_STOCK,
+    E_LOSS,
+    F_EXP,
+    F_PEAK,
+    FT_BASE_TOKENS,
+    FT_COMPUTE_SHARE,
+    FT_DATA_PRICE,
+    FT_FIXED,
+    FT_GAIN,
+    FT_LICENSE,
+    FT_TOKENS,
+    GAP,
+    GROWTH,
+    HYPE,
+    K_REF,
+    KAPPA,
+    KAPPA_G,
+    LAMBDA0,
+    LEARNING_RATE,
+    OVERHEAD,
+    P_DATA,
+    P_HOUR,
+    P_TOKEN,
+    POOL,
+    PREMIUM,
+    PRETRAIN,
+    PRICE_DECLINE,
+    PRICE_SENSITIVITY,
+    PROGRESS,
+    R_DISC,
+    R_REF,
+    REPEAT_HORIZON,
+    RHO,
+    RHO_G,
+    RIVAL_SIZE,
+    RIVALS,
+    RULE_POWER,
+    SERVE_DECLINE,
+    SEVERITY,
+    SHARPNESS,
+    U_SERVE,
+    U_TRAIN,
+)
+from sim.kernels.model.scaling import SECONDS_PER_YEAR
+from sim.kernels.model.timeline import N_YEAR_FIELDS, Y_DISC, Y_INCIDENT, Y_REVENUE, Y_SERVED, Y_SERVING
+
+__all__ = ["apply_overlay_block", "copy_rows", "evaluate_block", "new_block_scratch"]
+
+# Rows of a world's scenario-level array ``S[row, i]`` (what does not depend on the size).
+S_USD_FLOP, S_LOG_RIVAL, S_GAP_FACTOR, S_PRICE_FACTOR, S_SERVE_PARAM = range(5)
+S_LOG_DISC, S_LOG_POOL, S_LOG_COST, S_NEG_GAMMA, S_LOG_PROGRESS, S_INCIDENT_P = range(5, 11)
+S_POOL_STEP, S_COST_STEP, S_WEIGHT_STEP, S_DISCOUNT, S_LOG_D_REF = range(11, 16)
+N_SCENARIO_ROWS = 16
+# Rows of the per-size temporaries ``T[row, i]``.
+T_FINAL, T_WEIGHT, T_COST1, T_DPOOL, T_DCOST, T_DWEIGHT, T_DDISC, T_WEIGHT_LAB = range(8)
+N_TEMP_ROWS = 8
+N_PATH_ROWS = 12  # scratch rows of the valuation path
+
+
+@jit
+def new_block_scratch(n_parameters, n_sizes, horizon, width):
+    """Work arrays of :func:`evaluate_block` for blocks of up to ``width``
+    scenarios: both worlds' parameters, scenario-level rows, yearly factors,
+    per-size results and per-year terms, and the per-size temporaries."""
+    return (np.empty((n_parameters, width)), np.empty((n_parameters, width)),
+            np.empty((N_SCENARIO_ROWS, width)), np.empty((N_SCENARIO_ROWS, width)),
+            np.empty((N_WORK, horizon, width)), np.empty((N_WORK, horizon, width)),
+            np.empty((N_WORLD, width)), np.empty((N_WORLD, width)),
+            np.zeros((N_YEAR_FIELDS, horizon, width)), np.zeros((N_YEAR_FIELDS, horizon, width)),
+            np.empty((N_TEMP_ROWS, width)), np.empty((N_PATH_ROWS, width)))
+
+
+@jit
+def apply_overlay_block(TH, overlay, first, last, U, table, m):
+    """:func:`sim.kernels.model.beliefs.apply_overlay` on a block."""
+    target, dim, family, par, lo, span, offset, n_table, const = overlay[:9]
+    for b in range(first, last):
+        row = TH[target[b]]
+        if dim[b] < 0:
+            c = const[b]
+            for i in range(m):
+                row[i] = c
+        else:
+            inverse_cdf_block(family[b], par[b, 0], par[b, 1], par[b, 2], lo[b], span[b], table,
+                              offset[b], n_table[b], U[dim[b]], row, m)
+
+
+@jit
+def copy_rows(src, dst, m):
+    for p in range(src.shape[0]):
+        a = src[p]
+        b = dst[p]
+        for i in range(m):
+            b[i] = a[i]
+
+
+@jit_inline
+def _reducible(a_coef, alpha, b_coef, beta, log_n, log_tokens):
+    """:func:`sim.kernels.model.performance.reducible_loss` on scalars."""
+    return a_coef * vmath.exp(-alpha * log_n) + b_coef * vmath.exp(-beta * log_tokens)
+
+
+@jit_inline
+def _log_effective(log_tokens, stock, repeat):
+    """:func:`sim.kernels.model.performance._log_effective`, both branches computed."""
+    tokens = vmath.exp(log_tokens)
+    eff = vmath.log(stock * (1.0 + repeat * (1.0 - vmath.exp(-(tokens / stock - 1.0) / repeat))))
+    return log_tokens if tokens <= stock else eff
+
+
+@jit
+def world_scenario(TH, m, horizon, incident_u, log_n_ref, S, work):
+    """The size-free part of :func:`sim.kernels.model.evaluate.evaluate_world`:
+    rows of ``S`` and the yearly factors ``work[row, t, i]``
+    (:func:`sim.kernels.model.market.yearly_factors`)."""
+    p_hour, f_peak, u_train, u_serve = TH[P_HOUR], TH[F_PEAK], TH[U_TRAIN], TH[U_SERVE]
+    rival, d_ref, a_data = TH[RIVAL_SIZE], TH[D_REF], TH[A_DATA]
+    a_coef, alpha, b_coef, beta = TH[A_COEF], TH[ALPHA], TH[B_COEF], TH[BETA]
+    stock, repeat = TH[DATA_STOCK], TH[REPEAT_HORIZON]
+    gamma, gap, kappa_g, rho_g = TH[SHARPNESS], TH[GAP], TH[KAPPA_G], TH[RHO_G]
+    premium, eps = TH[PREMIUM], TH[PRICE_SENSITIVITY]
+    for i in range(m):
+        S[S_USD_FLOP, i] = p_hour[i] / (SECONDS_PER_HOUR * f_peak[i] * u_train[i])
+        log_nc = vmath.log(rival[i])
+        log_d_ref = vmath.log(d_ref[i])
+        S[S_LOG_D_REF, i] = log_d_ref  # for every size (world_size)
+        log_dc = log_d_ref + a_data[i] * (log_nc - log_n_ref)
+        rl = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nc,
+                        _log_effective(log_dc, stock[i], repeat[i]))
+        S[S_LOG_RIVAL, i] = vmath.log(rl)
+        g_eff = gap[i] * vmath.exp(-kappa_g[i] * rho_g[i])
+        S[S_GAP_FACTOR, i] = vmath.exp(-gamma[i] * vmath.log(1.0 - g_eff))
+        S[S_PRICE_FACTOR, i] = vmath.exp(eps[i] * vmath.log(premium[i]))
+        S[S_SERVE_PARAM, i] = (SERVING_FLOP_PER_PARAM * 1.0 * p_hour[i]
+                               / (SECONDS_PER_HOUR * f_peak[i] * u_serve[i]))
+    r_disc, growth_r, s_decl, p_decl, progress = TH[R_DISC], TH[GROWTH], TH[SERVE_DECLINE], TH[PRICE_DECLINE], TH[PROGRESS]
+    lambda0, kappa, rho = TH[LAMBDA0], TH[KAPPA], TH[RHO]
+    for i in range(m):
+        log_disc = -vmath.log(1.0 + r_disc[i])
+        S[S_LOG_DISC, i] = log_disc
+        S[S_LOG_POOL, i] = vmath.log(1.0 + growth_r[i]) + log_disc
+        S[S_LOG_COST, i] = vmath.log(1.0 - s_decl[i]) - vmath.log(1.0 - p_decl[i])
+        S[S_NEG_GAMMA, i] = -gamma[i]
+        S[S_LOG_PROGRESS, i] = vmath.log(1.0 - progress[i])
+        S[S_INCIDENT_P, i] = lambda0[i] * vmath.exp(-kappa[i] * rho[i])
+    # yearly factors as running products over t (t outside, scenarios inside)
+    p_token = TH[P_TOKEN]
+    w0, w1, w2, w3, w4 = work[0], work[1], work[2], work[3], work[4]
+    pool_step, cost_step, weight_step, discount_row = S[S_POOL_STEP], S[S_COST_STEP], S[S_WEIGHT_STEP], S[S_DISCOUNT]
+    for i in range(m):
+        growth = 1.0 + growth_r[i]
+        discount = 1.0 / (1.0 + r_disc[i])
+        pool_step[i] = growth * discount
+        cost_step[i] = (1.0 - s_decl[i]) / (1.0 - p_decl[i])
+        weight_step[i] = vmath.exp(-gamma[i] * vmath.log(1.0 - progress[i]))
+        discount_row[i] = discount
+        w0[0, i] = discount
+        w1[0, i] = 1.0 / p_token[i]
+        w2[0, i] = 1.0
+        w4[0, i] = discount
+    for t in range(1, horizon):
+        for i in range(m):
+            w0[t, i] = w0[t - 1, i] * pool_step[i]
+            w1[t, i] = w1[t - 1, i] * cost_step[i]
+            w2[t, i] = w2[t - 1, i] * weight_step[i]
+            w4[t, i] = w4[t - 1, i] * discount_row[i]
+    for t in range(horizon):
+        iu = incident_u[t]
+        for i in range(m):
+            w3[t, i] = 1.0 if iu[i] < S[S_INCIDENT_P, i] else 0.0
+
+
+@jit
+def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W, Y, T):
+    """One size of :func:`sim.kernels.model.evaluate.evaluate_world` on a block:
+    ``W[W_*, i]`` and the per-year terms ``Y[row, t, i]``."""
+    exp_n = vmath.exp(log_n)
+    six_n = 6.0 * exp_n
+    d_ref, a_data, stock, p_data = TH[D_REF], TH[A_DATA], TH[DATA_STOCK], TH[P_DATA]
+    a_coef, alpha, b_coef, beta, repeat = TH[A_COEF], TH[ALPHA], TH[B_COEF], TH[BETA], TH[REPEAT_HORIZON]
+    f_exp = TH[F_EXP]
+    tokens, data, fixed, licence, lab = W[W_TOKENS], W[W_DATA], W[W_FIXED], W[W_LICENSE], W[W_LAB]
+    final = T[T_FINAL]
+    if route == PRETRAIN:
+        r_ref, b_comp, k_ref = TH[R_REF], TH[B_COMP], TH[K_REF]
+        log_d_ref = S[S_LOG_D_REF]
+        for i in range(m):
+            tok = d_ref[i] * vmath.exp(a_data[i] * log_x)
+            tokens[i] = tok
+            data[i] = min(tok, stock[i]) * p_data[i]
+            fixed[i] = k_ref[i] * vmath.exp(f_exp[i] * log_x)
+            licence[i] = 0.0
+            log_tokens = log_d_ref[i] + a_data[i] * log_x
+            lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_n,
+                                _log_effective(log_tokens, stock[i], repeat[i]))
+        # The compute rule is the same for the whole block: one loop each, so
+        # the rule not in use costs no exp.
+        if rule == RULE_POWER:
+            for i in range(m):
+                final[i] = r_ref[i] * vmath.exp(b_comp[i] * log_x)
+        else:
+            for i in range(m):
+                final[i] = six_n * tokens[i]
+    else:
+        ft_tokens, ft_share, ft_price = TH[FT_TOKENS], TH[FT_COMPUTE_SHARE], TH[FT_DATA_PRICE]
+        ft_fixed, ft_licence, ft_base, ft_gain = TH[FT_FIXED], TH[FT_LICENSE], TH[FT_BASE_TOKENS], TH[FT_GAIN]
+        for i in range(m):
+            tok = ft_tokens[i]
+            tokens[i] = tok
+            final[i] = six_n * tok * ft_share[i]
+            data[i] = tok * ft_price[i]
+            fixed[i] = ft_fixed[i] * vmath.exp(f_exp[i] * log_x)
+            licence[i] = ft_licence[i]
+            log_base = vmath.log(ft_base[i]) + log_n
+            lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_n, log_base) * (1.0 - ft_gain[i])
+    overhead, rho, rho_g = TH[OVERHEAD], TH[RHO], TH[RHO_G]
+    compute, risk, robust, invest, flops_row = W[W_COMPUTE], W[W_RISK], W[W_ROBUST], W[W_INVEST], W[W_FLOPS]
+    usd_flop = S[S_USD_FLOP]
+    for i in range(m):
+        flops = final[i] * overhead[i]
+        c = flops * usd_flop[i]
+        base = c + data[i] + fixed[i] + licence[i]
+        rc = base * rho[i]
+        rb = base * rho_g[i]
+        compute[i] = c
+        risk[i] = rc
+        robust[i] = rb
+        invest[i] = base + rc + rb
+        flops_row[i] = final[i]
+    gpus, f_peak, u_train = TH[CLUSTER_GPUS], TH[F_PEAK], TH[U_TRAIN]
+    log_rival, gap_factor, price_factor, serve_param = (S[S_LOG_RIVAL], S[S_GAP_FACTOR], S[S_PRICE_FACTOR],
+                                                       S[S_SERVE_PARAM])
+    log_disc, log_pool, log_cost = S[S_LOG_DISC], S[S_LOG_POOL], S[S_LOG_COST]
+    neg_gamma, log_progress = S[S_NEG_GAMMA], S[S_LOG_PROGRESS]
+    gamma = TH[SHARPNESS]
+    delay_row = W[W_DELAY]
+    weight_lab, weight, cost1 = T[T_WEIGHT_LAB], T[T_WEIGHT], T[T_COST1]
+    dpool, dcost, dweight, ddisc = T[T_DPOOL], T[T_DCOST], T[T_DWEIGHT], T[T_DDISC]
+    for i in range(m):
+        wl = vmath.exp(gamma[i] * (vmath.log(lab[i]) - log_rival[i]))
+        weight_lab[i] = wl
+        weight[i] = wl * gap_factor[i] * price_factor[i]
+        cost1[i] = serve_param[i] * exp_n
+        delay = final[i] / (gpus[i] * f_peak[i] * u_train[i] * SECONDS_PER_YEAR)
+        delay_row[i] = delay
+        late = delay > 0.0
+        p = vmath.exp(delay * log_pool[i])
+        c = vmath.exp(delay * log_cost[i])
+        w = vmath.exp(neg_gamma[i] * delay * log_progress[i])
+        d = vmath.exp(delay * log_disc[i])
+        dpool[i] = p if late else 1.0
+        dcost[i] = c if late else 1.0
+        dweight[i] = w if late else 1.0
+        ddisc[i] = d if late else 1.0
+    # market_cash_flows: years outside, scenarios inside; withdrawal and incidents as selects
+    rivals, premium = TH[RIVALS], TH[PREMIUM]
+    rev, serve, incident, served_disc, served_years = (W[W_REVENUE], W[W_SERVING], W[W_INCIDENT],
+                                                       W[W_COMPLIANCE], W[W_YEARS])
+    for i in range(m):
+        rev[i] = 0.0
+        serve[i] = 0.0
+        incident[i] = 0.0
+        served_disc[i] = 0.0
+        served_years[i] = 0.0
+    for t in range(horizon):
+        w0, w1, w2, w3, w4 = work[0, t], work[1, t], work[2, t], work[3, t], work[4, t]
+        y0, y1, y2, y3, y4 = Y[Y_REVENUE, t], Y[Y_SERVING, t], Y[Y_INCIDENT, t], Y[Y_SERVED, t], Y[Y_DISC, t]
+        for i in range(m):
+            cost_over_price = cost1[i] * w1[i] * dcost[i]
+            disc = w4[i] * ddisc[i]
+            y4[i] = disc
+            served = cost_over_price < premium[i]
+            pool = w0[i] * dpool[i]
+            r = pool / (1.0 + rivals[i] * weight[i] * (w2[i] * dweight[i]))
+            rm = r * premium[i]
+            serving = r * cost_over_price
+            lost = rm * w3[i] if incidents else 0.0
+            rev[i] += rm if served else 0.0
+            serve[i] += serving if served else 0.0
+            incident[i] += lost if served else 0.0
+            served_disc[i] += disc if served else 0.0
+            served_years[i] += 1.0 if served else 0.0
+            y0[i] = rm if served else 0.0
+            y1[i] = serving if served else 0.0
+            y2[i] = lost if served else 0.0
+            y3[i] = disc if served else 0.0
+    pool_r, severity, compliance_y, threshold = TH[POOL], TH[SEVERITY], TH[COMPLIANCE], TH[COMPLIANCE_THRESHOLD]
+    roi, net, npv, duty_row, share, limited = W[W_ROI], W[W_NET], W[W_NPV], W[W_DUTY], W[W_SHARE], W[W_LIMITED]
+    pretrain = route == PRETRAIN
+    w1_0 = work[1, 0]
+    for i in range(m):
+        pl = pool_r[i]
+        rv = rev[i] * pl
+        sv = serve[i] * pl
+        ic = incident[i] * (pl * severity[i])
+        duty = compliance_y[i] if final[i] >= threshold[i] else 0.0
+        comp = duty * served_disc[i]
+        inv = invest[i]
+        roi[i] = (rv - sv - ic - comp - inv) / inv
+        net[i] = rv - sv - ic - comp - inv
+        npv[i] = rv - sv - ic - comp
+        duty_row[i] = duty
+        rev[i] = rv
+        serve[i] = sv
+        incident[i] = ic
+        served_disc[i] = comp  # W_COMPLIANCE: the discounted duties
+        served1 = cost1[i] * w1_0[i] * dcost[i] < premium[i]
+        s = 1.0 / (1.0 + rivals[i] * weight_lab[i] * gap_factor[i] * price_factor[i] * dweight[i])
+        share[i] = s if served1 else 0.0
+        limited[i] = 1.0 if pretrain and tokens[i] > stock[i] else 0.0
+
+
+@jit
+def _outputs(TH, m, W, WB, O):
+    """evaluate_scenario's columns of one size (``O[column, i]``)."""
+    e_loss = TH[E_LOSS]
+    roi_e = WB[W_ROI]
+    for i in range(m):
+        roi = W[W_ROI, i]
+        O[ROI, i] = roi
+        O[ROI_EXPECTED, i] = roi_e[i]
+        O[ROI_GAP, i] = roi_e[i] - roi
+        O[LOSS, i] = 1.0 if roi < 0.0 else 0.0
+        O[LAB_LOSS, i] = e_loss[i] + W[W_LAB, i]
+    pairs = ((INVESTMENT, W_INVEST), (COMPUTE_COST, W_COMPUTE), (DATA_COST, W_DATA),
+             (FIXED_COST, W_FIXED), (RISK_CONTROL_COST, W_RISK), (REVENUE_NPV, W_REVENUE),
+             (SERVING_COST_NPV, W_SERVING), (INCIDENT_LOSS_NPV, W_INCIDENT), (YEARS_SERVED, W_YEARS),
+             (MARKET_SHARE, W_SHARE), (NET_VALUE, W_NET), (ROBUSTNESS_COST, W_ROBUST),
+             (LICENSE_COST, W_LICENSE), (COMPLIANCE_COST_NPV, W_COMPLIANCE), (RELEASE_DELAY, W_DELAY),
+             (DATA_LIMITED, W_LIMITED), (TRAINING_FLOPS, W_FLOPS), (TRAINING_TOKENS, W_TOKENS))
+    for col, w in pairs:
+        src = W[w]
+        dst = O[col]
+        for i in range(m):
+            dst[i] = src[i]
+
+
+@jit
+def _path(TH, THB, m, horizon, W, WB, Y, YB, O, R):
+    """:func:`sim.kernels.model.timeline.valuation_path` on a block. ``R`` is scratch
+    (``N_PATH_ROWS`` rows): the belief ``b``, the cooled flag and the running
+    sums of both worlds' yearly terms, which equal the scalar model's sums
+    from year 1 (the same additions in the same order)."""
+    lr, pool, severity = TH[LEARNING_RATE], TH[POOL], TH[SEVERITY]
+    pool_e, severity_e = THB[POOL], THB[SEVERITY]
+    invest, duty, duty_e, npv_e, roi_e = W[W_INVEST], W[W_DUTY], WB[W_DUTY], WB[W_NPV], WB[W_ROI]
+    b, cooled = R[0], R[1]
+    rs, ss, isum, ds = R[2], R[3], R[4], R[5]  # realized sums so far
+    rse, sse, ise, dse = R[6], R[7], R[8], R[9]  # believed sums so far
+    base = N_STATS
+    for i in range(m):
+        re = roi_e[i]
+        O[base + PATH_MTM, i] = re
+        O[base + PATH_BELOW, i] = 1.0 if re < 0.0 else 0.0
+        O[base + PATH_COOLED, i] = 0.0
+        O[base + PATH_CASH_FLOW, i] = 0.0
+        O[base + PATH_CASH_FLOW_EXPECTED, i] = 0.0
+        O[base + PATH_PAYBACK, i] = 0.0
+    for r in range(10):
+        row = R[r]
+        v = 1.0 if r == 0 else 0.0
+        for i in range(m):
+            row[i] = v
+    realized_t, believed_t = R[10], R[11]
+    for t in range(1, horizon + 1):
+        k = t - 1
+        y0, y1, y2, y3, y4 = Y[Y_REVENUE, k], Y[Y_SERVING, k], Y[Y_INCIDENT, k], Y[Y_SERVED, k], Y[Y_DISC, k]
+        e0, e1, e2, e3, e4 = YB[Y_REVENUE, k], YB[Y_SERVING, k], YB[Y_INCIDENT, k], YB[Y_SERVED, k], YB[Y_DISC, k]
+        col = base + t * N_PATH_FIELDS
+        o_mtm, o_below, o_cooled = O[col + PATH_MTM], O[col + PATH_BELOW], O[col + PATH_COOLED]
+        o_cf, o_cfe, o_pay = O[col + PATH_CASH_FLOW], O[col + PATH_CASH_FLOW_EXPECTED], O[col + PATH_PAYBACK]
+        last = t == horizon
+        # Three loops over the block rather than one: with every row of the
+        # year in one loop, LLVM's cost model kept it scalar. Divisions are
+        # computed always and selected after (a discarded quotient may be
+        # inf or NaN), so no loop has a branch.
+        for i in range(m):  # the belief and both worlds' running sums
+            w = lr[i]
+            pl, ple = pool[i], pool_e[i]
+            disc = y4[i]
+            disc_e = e4[i]
+            q = y0[i] * pl / disc
+            q_e = e0[i] * ple / disc_e
+            rev = q if disc > 0.0 else 0.0
+            rev_e = q_e if disc_e > 0.0 else 0.0
+            q_ratio = rev / rev_e
+            ratio = q_ratio if rev_e != 0.0 else 1.0
+            b[i] = (1.0 - w) * b[i] + w * ratio
+            rs[i] += y0[i]
+            ss[i] += y1[i]
+            isum[i] += y2[i]
+            ds[i] += y3[i]
+            realized_t[i] = rs[i] * pl - ss[i] * pl - isum[i] * (pl * severity[i]) - duty[i] * ds[i]
+            rse[i] += e0[i]
+            sse[i] += e1[i]
+            ise[i] += e2[i]
+            dse[i] += e3[i]
+            believed_t[i] = rse[i] * ple - sse[i] * ple - ise[i] * (ple * severity_e[i]) - duty_e[i] * dse[i]
+        for i in range(m):  # mark-to-market value and what follows from it
+            realized = realized_t[i]
+            value = realized if last else realized + b[i] * (npv_e[i] - believed_t[i])
+            inv = invest[i]
+            mtm = (value - inv) / inv
+            o_mtm[i] = mtm
+            o_below[i] = 1.0 if mtm < 0.0 else 0.0
+            c = 1.0 if (roi_e[i] >= 0.0 and mtm < 0.0) else cooled[i]
+            cooled[i] = c
+            o_cooled[i] = c
+            o_pay[i] = 1.0 if realized >= inv else 0.0
+        for i in range(m):  # the year's cash flows, not discounted
+            pl, sv, dt = pool[i], severity[i], duty[i]
+            ple, sve, dte = pool_e[i], severity_e[i], duty_e[i]
+            disc = y4[i]
+            disc_e = e4[i]
+            flow = y0[i] * pl - y1[i] * pl - y2[i] * (pl * sv) - dt * y3[i]
+            q_flow = flow / disc
+            o_cf[i] = q_flow if disc > 0.0 else 0.0
+            flow_e = e0[i] * ple - e1[i] * ple - e2[i] * (ple * sve) - dte * e3[i]
+            q_flow_e = flow_e / disc_e
+            o_cfe[i] = q_flow_e if disc_e > 0.0 else 0.0
+
+
+@jit
+def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sampled, table, OUT, scratch):
+    """:func:`sim.kernels.model.evaluate.evaluate_alternatives` for scenarios ``i < m``:
+    ``OUT[s * n_sizes + j, column, i]``. ``OUT`` must start at zeros (columns
+    the model does not write stay 0, as in the scalar kernel)."""
+    objective, path, n_dims = flags
+    s_route, s_rule, s_incidents = worlds[0], worlds[1], worlds[2]
+    overlay, belief = worlds[3:13], worlds[13:23]
+    start, b_start = overlay[9], belief[9]
+    THW, THB, S, SB, work, work_b, W, WB, Y, YB, T, R = scratch
+    n_sizes = log_sizes.shape[0]
+    incident_u = U[n_sampled:n_sampled + horizon]
+    for k in range(s_route.shape[0]):
+        copy_rows(TH, THW, m)
+        apply_overlay_block(THW, overlay, start[k], start[k + 1], U, table, m)
+        copy_rows(THW, THB, m)
+        gap, pool, hype = THB[GAP], THB[POOL], THB[HYPE]
+        for i in range(m):
+            gap[i] = 0.0
+        apply_overlay_block(THB, belief, b_start[k], b_start[k + 1], U, table, m)
+        for i in range(m):
+            pool[i] = pool[i] * hype[i]
+        route, rule = s_route[k], s_rule[k]
+        world_scenario(THW, m, horizon, incident_u, log_n_ref, S, work)
+        world_scenario(THB, m, horizon, incident_u, log_n_ref, SB, work_b)
+        for j in range(n_sizes):
+            log_n = log_sizes[j]
+            log_x = log_n - log_n_ref
+            world_size(THW, m, route, rule, log_n, log_x, horizon, True, S, work, W, Y, T)
+            world_size(THB, m, route, rule, log_n, log_x, horizon, s_incidents[k] != 0, SB, work_b, WB, YB, T)
+            O = OUT[k * n_sizes + j]
+            _outputs(THW, m, W, WB, O)
+            if path:
+                _path(THW, THB, m, horizon, W, WB, Y, YB, O, R)
+    column = NET_VALUE if objective == 0 else ROI
+    n_rows = OUT.shape[0]
+    best = R[0]
+    ties = R[1]
+    for i in range(m):
+        best[i] = -math.inf
+        ties[i] = 0.0
+    for a in range(n_rows):
+        x = OUT[a, column]
+        for i in range(m):
+            best[i] = x[i] if x[i] > best[i] else best[i]
+    for a in range(n_rows):
+        x = OUT[a, column]
+        for i in range(m):
+            ties[i] += 1.0 if x[i] == best[i] else 0.0
+    for a in range(n_rows):
+        o = OUT[a]
+        x = o[column]
+        ob, og, om = o[BEST], o[REGRET], o[MAX_OBJECTIVE]
+        for i in range(m):
+            ob[i] = 1.0 / ties[i] if x[i] == best[i] else 0.0
+            og[i] = best[i] - x[i]
+            om[i] = best[i]

@@ -1,0 +1,3 @@
+"""present."""
+
+__all__: list[str] = []

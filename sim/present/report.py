@@ -1,0 +1,313 @@
+"""One self-contained HTML report of saved results, for people who do not run Python.
+
+Each result gets its scenario, a summary table and the charts that fit its
+data. Figures are embedded as base64 PNG and the page loads nothing from
+elsewhere (no scripts, fonts or style sheets), so it opens offline and can be
+sent as a single file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from sim.present import charts as plot
+from sim.services.atomic import check_output, write_bytes
+from sim.vocab.errors import SimError
+from sim.present.sensitivity_tables import alternatives, is_sensitivity, ranked_rows
+from sim.vocab.units import size_label
+
+__all__ = ["build_report", "check_report_path", "sensitivity_section", "write_report"]
+
+#: Charts of a single run, in reading order, with a caption for people.
+RUN_CHARTS = (
+    ("fan", "ROI by model size: bands hold 90% and 50% of scenarios; the dashed line is "
+            "what investors expect; the dotted line (right axis) is the chance of a loss."),
+    ("exceedance", "The chance of beating a target ROI, per model size."),
+    ("hist", "How ROI is distributed for each model size."),
+    ("best", "How often each size has the highest ROI of the grid."),
+    ("costs", "Where the money goes: mean cost components as shares of the total."),
+    ("cooling", "How the fever cools: the mark-to-market ROI investors hold after each year, "
+                "from their belief at the decision (year 0) to the realized ROI; below, the "
+                "chance that the project is marked below cost, and that one expected to pay "
+                "has been."),
+    ("cashflow", "Cash flow per year: what investors believed at the decision against what "
+                 "was realized (means, not discounted)."),
+    ("decision", "Which (strategy, size) alternative is best: the chance that each has the "
+                 "highest objective; the outline marks the choice."),
+    ("voi", "Value of information: what knowing each parameter before deciding would be "
+            "worth (EVPPI), against the noise floor of a parameter that enters no model."),
+)
+#: Charts of a sensitivity result (sim sensitivity -o), with a caption.
+SENSITIVITY_CHARTS = (
+    ("tornado", "The output's median with each input held at its 5th and 95th percentile while "
+                "the others are sampled; the vertical line is the median with nothing held."),
+    ("sobol", "Sobol' indices: S1 is the share of the output's variance that the input explains "
+              "alone, ST the share that involves it (with interactions); bars show intervals."),
+)
+#: Charts of a sweep: (statistic, caption).
+SWEEP_CHARTS = (
+    ("roi_mean", "Mean ROI over the swept values, per model size."),
+    ("prob_loss", "Chance of a loss over the swept values, per model size."),
+)
+
+_STYLE = """
+body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.4; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2em; }
+table { border-collapse: collapse; margin: 1em 0; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: right; }
+th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: .95em; }
+pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: .85em; }
+.note { color: #555; font-size: .9em; }
+"""
+
+
+def _png(fig) -> str:
+    """A figure as a data URI, so the page needs no other file."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _e(x) -> str:
+    return html.escape(str(x))
+
+
+#: A cell whose value is infinite or NaN (possible only in files written
+#: before runs refused such results).
+NOT_FINITE = "not finite"
+
+
+def _roi(x) -> str:
+    v = float(x)
+    if not np.isfinite(v):
+        return NOT_FINITE
+    return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.2e}"
+
+
+def _pct(x) -> str:
+    v = float(x)
+    return f"{100 * v:.1f}%" if np.isfinite(v) else NOT_FINITE
+
+
+def _level(da: xr.DataArray, level: float):
+    return da.sel(quantile=level, method="nearest")
+
+
+def run_table(ds: xr.Dataset) -> str:
+    """The summary table of one run as HTML: one row per model size."""
+    _require(ds, ["roi_quantile", "roi_expected_quantile", "roi_mean", "roi_mean_se",
+                  "prob_loss", "prob_best"])
+    head = ["model size", "median ROI", "5% ROI", "95% ROI", "mean ROI ± se", "P(loss)",
+            "CVaR 5%", "P(best)", "expected median ROI"]
+    rows = []
+    for j, size in enumerate(ds["model_size"].values):
+        at = ds.isel(model_size=j)
+        q = at["roi_quantile"]
+        cells = [size_label(size), _roi(_level(q, 0.5)), _roi(_level(q, 0.05)),
+                 _roi(_level(q, 0.95)),
+                 f"{_roi(at['roi_mean'])} ± {_roi(at['roi_mean_se'])}",
+                 _pct(at["prob_loss"]),
+                 _roi(at["cvar_05"]) if "cvar_05" in ds else "–",
+                 _pct(at["prob_best"]),
+                 _roi(_level(at["roi_expected_quantile"], 0.5))]
+        rows.append(cells)
+    return _table(head, rows, "summary")
+
+
+def sweep_table(ds: xr.Dataset) -> str:
+    """Median ROI and P(loss) at each swept point (rows) and size (columns)."""
+    _require(ds, ["roi_quantile", "prob_loss"])
+    keys = plot.swept_dims(ds)
+    sizes = ds["model_size"].values
+    head = keys + [size_label(s) for s in sizes]
+    stacked = ds[["roi_quantile", "prob_loss"]].stack(point=keys)
+    rows = []
+    for i in range(stacked.sizes["point"]):
+        pt = stacked.isel(point=i)
+        cells = [_e(pt[k].item()) for k in keys]
+        for s in sizes:
+            at = pt.sel(model_size=s)
+            cells.append(f"{_roi(_level(at['roi_quantile'], 0.5))} ({_pct(at['prob_loss'])})")
+        rows.append(cells)
+    return _table(head, rows, "summary sweep")
+
+
+def _require(ds: xr.Dataset, variables: list[str]) -> None:
+    missing = [v for v in variables if v not in ds.variables]
+    if missing:
+        raise SimError(f"the summary table needs {', '.join(missing)}, which this result lacks")
+
+
+def _table(head: list[str], rows: list[list[str]], cls: str) -> str:
+    th = "".join(f"<th>{_e(h)}</th>" for h in head)
+    body = "\n".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="{cls}">\n<thead><tr>{th}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>'
+
+
+def _figures(ds: xr.Dataset) -> tuple[list[str], list[str]]:
+    """The charts that fit ``ds`` as <figure> blocks, and notes on those left out."""
+    figures, skipped = [], []
+    if plot.swept_dims(ds):
+        jobs = [(f"sweep of {stat}", caption, lambda s=stat: plot.sweep(ds, stat=s))
+                for stat, caption in SWEEP_CHARTS]
+    else:
+        jobs = [(kind, caption, lambda k=kind: plot.draw(ds, k)) for kind, caption in RUN_CHARTS]
+    for name, caption, make in jobs:
+        try:
+            fig = make()
+        except SimError as exc:
+            skipped.append(f"{name}: {exc}")
+            continue
+        figures.append(f'<figure><img src="{_png(fig)}" alt="{_e(name)} chart">'
+                       f"<figcaption>{_e(caption)}</figcaption></figure>")
+    return figures, skipped
+
+
+def sensitivity_section(ds: xr.Dataset, source: str, anchor: str) -> str:
+    """A sensitivity result: heading, how it was computed, a ranked table
+    per alternative, the tornado and Sobol' charts and the scenario file."""
+    a = ds.attrs
+    output = a.get("output", "?")
+    parts = [f'<section id="{anchor}">',
+             f"<h2>Sensitivity of {_e(output)} in scenario '{_e(a.get('scenario_name', '?'))}' "
+             f"<small>({_e(Path(source).name)})</small></h2>"]
+    if a.get("scenario_description"):
+        parts.append(f"<p>{_e(a['scenario_description'])}</p>")
+    items = [("file", source), ("method", a.get("method", "?")), ("seed", a.get("seed", "?"))]
+    if "rank_n" in a:
+        items.append(("rank sample", f"{int(a['rank_n']):,} scenarios (tornado on "
+                                      f"{int(a['tornado_n']):,})"))
+    if "sobol_base_n" in a:
+        items.append(("Sobol' design", f"N = {int(a['sobol_base_n']):,}, "
+                                       f"{int(a['sobol_evaluations']):,} evaluations"))
+    items += [("sim version", a.get("sim_version", "?")), ("created", a.get("created", "?"))]
+    parts.append("<ul>" + "".join(f"<li>{_e(k)}: {_e(v)}</li>" for k, v in items) + "</ul>")
+    parts.append(f'<p class="note">Inputs ranked by '
+                 f"{'the total-order index ST' if 'sobol_total' in ds else 'the size of PRCC'}; "
+                 f"± is the half-width of the {float(a.get('ci_level', 0.95)):.0%} interval. "
+                 "PRCC is the monotone effect of an input with the others held fixed (−1 to 1).</p>")
+    for label, sel in alternatives(ds):
+        head, rows = ranked_rows(ds, sel)
+        parts.append(f"<h3>{_e(label)}</h3>")
+        parts.append(_table(head, rows, "summary sensitivity"))
+    note = str(a.get("sobol_correlations", ""))
+    if note.startswith("sobol:"):
+        parts.append(f'<p class="note">{_e(note.removeprefix("sobol: "))}</p>')
+    figures, skipped = [], []
+    for kind, caption in SENSITIVITY_CHARTS:
+        try:
+            fig = plot.draw(ds, kind)
+        except SimError as exc:
+            skipped.append(f"{kind}: {exc}")
+            continue
+        figures.append(f'<figure><img src="{_png(fig)}" alt="{_e(kind)} chart">'
+                       f"<figcaption>{_e(caption)}</figcaption></figure>")
+    parts.extend(figures)
+    if skipped:
+        parts.append('<p class="note">Charts not drawn: ' + "; ".join(_e(s) for s in skipped)
+                     + "</p>")
+    if a.get("scenario"):
+        parts.append(f"<details><summary>Scenario file</summary><pre>{_e(a['scenario'])}"
+                     "</pre></details>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _meta(ds: xr.Dataset, source: str) -> str:
+    a = ds.attrs
+    items = [("file", source), ("scenarios", f"{int(a.get('n_scenarios', 0)):,}"),
+             ("seed", a.get("seed", "?")), ("sim version", a.get("sim_version", "?")),
+             ("created", a.get("created", "?"))]
+    for key in plot.swept_dims(ds):
+        values = ", ".join(_e(v) for v in np.atleast_1d(ds[key].values))
+        items.append((f"swept {key}", values))
+    return "<ul>" + "".join(f"<li>{_e(k)}: {_e(v)}</li>" for k, v in items) + "</ul>"
+
+
+def section(ds: xr.Dataset, source: str, anchor: str) -> str:
+    """One result: heading, scenario, table, charts and the scenario file."""
+    if is_sensitivity(ds):
+        return sensitivity_section(ds, source, anchor)
+    name = ds.attrs.get("scenario_name", "?")
+    parts = [f'<section id="{anchor}">',
+             f"<h2>Scenario '{_e(name)}' <small>({_e(Path(source).name)})</small></h2>"]
+    if ds.attrs.get("scenario_description"):
+        parts.append(f"<p>{_e(ds.attrs['scenario_description'])}</p>")
+    parts.append(_meta(ds, source))
+    if plot.swept_dims(ds):
+        parts.append("<p>Median ROI (and chance of a loss) at each swept point and model size.</p>")
+        parts.append(sweep_table(ds))
+    else:
+        parts.append(run_table(ds))
+    parts.append('<p class="note">ROI = (NPV − I) / I: −1 means the whole investment is lost, '
+                 "1 means it was doubled. 'Expected' is what investors expect (no deployment "
+                 "gap, hyped market, no incidents). CVaR 5% is the mean ROI of the worst 5% "
+                 "of scenarios.</p>")
+    figures, skipped = _figures(ds)
+    parts.extend(figures)
+    if skipped:
+        parts.append('<p class="note">Charts not drawn: ' + "; ".join(_e(s) for s in skipped)
+                     + "</p>")
+    if ds.attrs.get("scenario"):
+        parts.append(f"<details><summary>Scenario file</summary><pre>{_e(ds.attrs['scenario'])}"
+                     "</pre></details>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def build_report(results: list[tuple[str, xr.Dataset]]) -> str:
+    """The whole page for (source name, dataset) pairs."""
+    if not results:
+        raise SimError("report: expected at least one result file")
+    names = ", ".join(f"'{ds.attrs.get('scenario_name', '?')}'" for _, ds in results)
+    toc = "".join(f'<li><a href="#result-{i}">{_e(ds.attrs.get("scenario_name", "?"))} '
+                  f"({_e(Path(src).name)})</a></li>" for i, (src, ds) in enumerate(results, 1))
+    body = "\n".join(section(ds, src, f"result-{i}") for i, (src, ds) in enumerate(results, 1))
+    today = _dt.date.today().isoformat()
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sim report: {_e(names)}</title>
+<style>{_STYLE}</style>
+</head>
+<body>
+<h1>Returns of training and deploying AI models of each size</h1>
+<p>Monte Carlo results of the <code>sim</code> model for scenario(s) {_e(names)},
+reported {today}. Each number is a statistic over many sampled scenarios of scaling laws,
+costs, markets, competition and risk.</p>
+<ul class="toc">{toc}</ul>
+{body}
+</body>
+</html>
+"""
+
+
+def check_report_path(output: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """``output`` if a report can be written there."""
+    output = Path(output)
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise SimError(f"{output}: expected an .html file name")
+    check_output(output, overwrite=overwrite)
+    return output
+
+
+def write_report(paths, output: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Read result files and write the report atomically to ``output``."""
+    output = check_report_path(output, overwrite=overwrite)
+    results = [(str(p), plot.open_result(p)) for p in paths]
+    text = build_report(results)
+    write_bytes(output, text.encode("utf-8"), overwrite=overwrite)
+    return output

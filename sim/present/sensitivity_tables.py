@@ -1,0 +1,147 @@
+"""Ranked tables of a sensitivity result: plain text for the command line, rows for HTML.
+
+One table per alternative (each model size; each strategy and size once
+results have strategies), inputs ranked by the total-order Sobol' index when
+the result has one, else by the size of the partial rank correlation. Every
+index is shown with the half-width of its interval (``±``).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import xarray as xr
+
+from sim.vocab.units import size_label, usd_label
+
+__all__ = ["ALTERNATIVE_DIMS", "alternatives", "is_sensitivity", "ranked_parameters",
+           "ranked_rows", "sensitivity_table"]
+
+#: Dimensions an alternative can have, outermost first: a ``strategy``
+#: dimension (issue 12) would stand before ``model_size``.
+ALTERNATIVE_DIMS = ("strategy", "model_size")
+TOP = 10
+
+
+def is_sensitivity(ds: xr.Dataset) -> bool:
+    """Whether ``ds`` is a result of ``sim sensitivity``."""
+    return ds.attrs.get("analysis") == "sensitivity" and "parameter" in ds.dims
+
+
+def alternatives(ds: xr.Dataset) -> list[tuple[str, dict]]:
+    """``(label, selector)`` for every alternative of a result, outermost dimension first."""
+    dims = [d for d in ALTERNATIVE_DIMS if d in ds.dims]
+    out = []
+    for values in itertools.product(*(ds[d].values for d in dims)):
+        sel = dict(zip(dims, values))
+        parts = [size_label(v) if d == "model_size" else str(v) for d, v in sel.items()]
+        out.append((" / ".join(parts), sel))
+    return out
+
+
+def ranked_parameters(at: xr.Dataset) -> list[int]:
+    """Positions along ``parameter`` in ranking order for one alternative."""
+    if "sobol_total" in at:
+        key = at["sobol_total"].values
+    else:
+        key = np.abs(at["prcc"].values)
+    key = np.where(np.isfinite(key), key, -np.inf)
+    return list(np.argsort(-key, kind="stable"))
+
+
+def _pm(da: xr.DataArray, ci: xr.DataArray, i: int) -> str:
+    v = float(da.values[i])
+    if not np.isfinite(v):
+        return "–"
+    lo, hi = (float(x) for x in ci.values[i])
+    return f"{v:.3f} ± {(hi - lo) / 2:.3f}"
+
+
+def _value(ds: xr.Dataset, x: float) -> str:
+    if not np.isfinite(x):
+        return "–"
+    if ds.attrs.get("output_units") == "USD":
+        return usd_label(x)
+    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.2e}"
+
+
+def _columns(ds: xr.Dataset) -> list[tuple[str, str, str]]:
+    """(heading, variable, interval variable) of the index columns."""
+    cols = []
+    if "sobol_first" in ds:
+        cols += [("S1", "sobol_first", "sobol_first_ci"), ("ST", "sobol_total", "sobol_total_ci")]
+    if "prcc" in ds:
+        if "sobol_first" not in ds:
+            cols.append(("Spearman", "spearman", "spearman_ci"))
+        cols.append(("PRCC", "prcc", "prcc_ci"))
+    return cols
+
+
+def ranked_rows(ds: xr.Dataset, sel: dict, top: int = TOP) -> tuple[list[str], list[list[str]]]:
+    """Heading and rows of one alternative's table (top ``top`` inputs)."""
+    at = ds.sel(sel)
+    cols = _columns(ds)
+    head = ["input"] + [c[0] for c in cols]
+    tornado = "tornado_median" in ds
+    if tornado:
+        lo, hi = (float(p) for p in ds["percentile"].values[[0, -1]])
+        head.append(f"median at {lo:.0%} → {hi:.0%}")
+    rows = []
+    for i in ranked_parameters(at)[:top]:
+        row = [str(ds["parameter"].values[i])]
+        row += [_pm(at[v], at[c], i) for _, v, c in cols]
+        if tornado:
+            med = at["tornado_median"].values[i]
+            row.append("–" if not np.all(np.isfinite(med[[0, -1]]))
+                       else f"{_value(ds, med[0])} → {_value(ds, med[-1])}")
+        rows.append(row)
+    return head, rows
+
+
+def _summary(ds: xr.Dataset, sel: dict) -> str:
+    at = ds.sel(sel)
+    parts = []
+    if "median" in ds:
+        parts.append(f"median {ds.attrs.get('output', 'output')} {_value(ds, float(at['median']))}")
+    if "sobol_first_sum" in ds:
+        s = float(at["sobol_first_sum"])
+        lo, hi = (float(x) for x in at["sobol_first_sum_ci"].values)
+        parts.append(f"sum of S1 {s:.3f} ± {(hi - lo) / 2:.3f}")
+    return "; ".join(parts)
+
+
+def sensitivity_table(ds: xr.Dataset, top: int = TOP) -> str:
+    """The command line's tables: one per alternative, ranked inputs."""
+    a = ds.attrs
+    how = []
+    if "rank_n" in a:
+        how.append(f"rank method on {a['rank_n']:,} scenarios (tornado on {a['tornado_n']:,})")
+    if "sobol_base_n" in a:
+        how.append(f"Sobol' on N = {a['sobol_base_n']:,} ({a['sobol_evaluations']:,} evaluations)")
+    lines = [f"sensitivity of {a.get('output', '?')} for scenario '{a.get('scenario_name', '?')}': "
+             f"{', '.join(how)}, seed {a.get('seed', '?')}",
+             f"top {top} inputs per {'alternative' if 'strategy' in ds.dims else 'model size'}, "
+             f"ranked by {'total-order index ST' if 'sobol_total' in ds else '|PRCC|'}; "
+             f"± is the half-width of the {a.get('ci_level', 0.95):.0%} interval"]
+    for label, sel in alternatives(ds):
+        head, rows = ranked_rows(ds, sel, top)
+        widths = [max(len(head[k]), *(len(r[k]) for r in rows)) for k in range(len(head))]
+        lines.append("")
+        summary = _summary(ds, sel)
+        lines.append(f"{label}" + (f": {summary}" if summary else ""))
+        fmt = lambda cells, widths=widths: "  ".join(
+            c.ljust(w) if k == 0 else c.rjust(w) for k, (c, w) in enumerate(zip(cells, widths)))
+        lines.append(fmt(head))
+        lines.append("-" * len(fmt(head)))
+        lines.extend(fmt(r) for r in rows)
+    if "sobol_total" in ds:
+        lines.append("")
+        lines.append("S1: share of the variance from the input alone; ST: share that involves it "
+                     "(with interactions).")
+    if "prcc" in ds:
+        lines.append("PRCC: monotone effect of the input with the others held fixed (-1 to 1).")
+    note = a.get("sobol_correlations", "")
+    if note.startswith("sobol:"):
+        lines.append("note: " + note.removeprefix("sobol: "))
+    return "\n".join(lines)

@@ -1,0 +1,248 @@
+"""Plain-text tables of results, as the command line prints them."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import xarray as xr
+
+from sim.results.dataset import CI_LEVEL
+from sim.vocab.units import size_label, usd_label
+
+__all__ = ["decision_table", "summary_table", "sweep_table"]
+
+
+def summary_table(ds: xr.Dataset) -> str:
+    """A plain-text table: one row per model size."""
+    q = ds["roi_quantile"]
+    header = (f"{'model size':>12}  {'median ROI':>10}  {'5%':>9}  {'95%':>9}  "
+              f"{'mean ROI':>9} {'± se':>7}  {'P(loss)':>8}  {'P(best)':>8}  {'expected':>9}")
+    lines = [f"scenario '{ds.attrs['scenario_name']}': {ds.attrs['n_scenarios']:,} scenarios, "
+             f"seed {ds.attrs['seed']}", header, "-" * len(header)]
+    for j, size in enumerate(ds["model_size"].values):
+        qj = q.isel(model_size=j)
+        lines.append(
+            f"{size_label(size):>12}  {_num(qj.sel(quantile=0.5, method='nearest'))}  "
+            f"{_num(qj.sel(quantile=0.05, method='nearest'), 9)}  "
+            f"{_num(qj.sel(quantile=0.95, method='nearest'), 9)}  "
+            f"{_num(ds['roi_mean'][j], 9)} {float(ds['roi_mean_se'][j]):>7.2g}  "
+            f"{float(ds['prob_loss'][j]):>8.1%}  {float(ds['prob_best'][j]):>8.1%}  "
+            f"{_num(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}")
+    lines.append("ROI = (NPV - I) / I; 'expected' is the median ROI investors expect")
+    lines.append("(no deployment gap, hyped market, no incidents).")
+    if "net_value_mean" in ds:
+        lines.append("")
+        lines.extend(_value_table(ds))
+    lines.append("")
+    lines.extend(_expectation_table(ds))
+    if "mtm_quantile" in ds:
+        lines.append("")
+        lines.extend(_path_table(ds))
+    if "roi_quantile_ci" in ds and "prob_loss_se" in ds:
+        lines.append("")
+        lines.extend(_precision_table(ds))
+    return "\n".join(lines)
+
+
+def _value_table(ds: xr.Dataset) -> list[str]:
+    """Net value in USD and the bottlenecks behind it, per size."""
+    header = (f"{'model size':>12}  {'net value':>10} {'± se':>8}  {'median':>10}  {'5%':>10}  "
+              f"{'95%':>10}  {'delay':>6}  {'data-lim.':>9}  {'duties':>8}")
+    lines = ["net value = NPV - I (USD): mean ± se and quantiles; delay = mean years of the final "
+             "run;", "data-lim. = share with tokens above the data stock; duties = mean discounted "
+             "compliance cost", header, "-" * len(header)]
+    q = ds["net_value_quantile"]
+    for j, size in enumerate(ds["model_size"].values):
+        qj = q.isel(model_size=j)
+        at = lambda level, qj=qj: usd_label(qj.sel(quantile=level, method="nearest"))
+        lines.append(
+            f"{size_label(size):>12}  {usd_label(ds['net_value_mean'][j]):>10} "
+            f"{usd_label(ds['net_value_mean_se'][j]):>8}  {at(0.5):>10}  {at(0.05):>10}  "
+            f"{at(0.95):>10}  {_delay(ds['release_delay_mean'][j])}  "
+            f"{float(ds['data_limited_share'][j]):>9.1%}  "
+            f"{usd_label(ds['compliance_cost_npv_mean'][j]):>8}")
+    return lines
+
+
+def _path_table(ds: xr.Dataset, max_years: int = 6) -> list[str]:
+    """The fever over time: median mark-to-market ROI and P(marked below cost)
+    per size and year after the decision, and P(cooled) by the horizon."""
+    years = [int(y) for y in ds["year"].values]
+    if len(years) > max_years:  # the first years, the middle and the end
+        T = years[-1]
+        years = sorted({0, 1, 2, T // 2, T - 1, T})
+    median = ds["mtm_quantile"].sel(quantile=0.5, method="nearest")
+    header = f"{'model size':>10}" + "".join(f"{f'year {y}':>13}" for y in years) + f"  {'P(cooled)':>9}"
+    lines = ["the fever over time: median mark-to-market ROI (P(marked below cost)) by year",
+             "after the decision; year 0 is investors' belief, the last year the realized ROI;",
+             "P(cooled) = P(expected to pay at year 0, marked below cost by the horizon)",
+             header, "-" * len(header)]
+    for j, size in enumerate(ds["model_size"].values):
+        cells = []
+        for y in years:
+            m = float(median.isel(model_size=j).sel(year=y))
+            p = float(ds["prob_below_cost"].isel(model_size=j).sel(year=y))
+            cells.append(f"{m:.2f} ({p:.0%})")
+        cooled = float(ds["prob_cooled"].isel(model_size=j).isel(year=-1))
+        lines.append(f"{size_label(size):>10}" + "".join(f"{c:>13}" for c in cells)
+                     + f"  {cooled:>9.1%}")
+    return lines
+
+
+def _precision_table(ds: xr.Dataset) -> list[str]:
+    """How precise the numbers above are: intervals and standard errors."""
+    level = ds.attrs.get("ci_level", CI_LEVEL)
+    header = (f"{'model size':>12}  {f'median ROI {level:.0%} CI':>24}  {'P(loss) ± se':>16}  "
+              f"{'P(best) ± se':>16}  {'CVaR 5%':>9} {'± se':>7}")
+    reps = int(ds.attrs.get("n_replicates", 1))
+    how = "sample variance" if reps == 1 else f"{reps} independent replicates"
+    lines = [f"Monte Carlo precision ({ds.attrs.get('sampler', 'random')} sampler; "
+             f"standard errors from the {how})", header, "-" * len(header)]
+    median_ci = ds["roi_quantile_ci"].sel(quantile=0.5, method="nearest")
+    for j, size in enumerate(ds["model_size"].values):
+        lo, hi = (float(v) for v in median_ci.isel(model_size=j).values)
+        lines.append(
+            f"{size_label(size):>12}  {'[' + _num(lo, 0).strip() + ', ' + _num(hi, 0).strip() + ']':>24}  "
+            f"{float(ds['prob_loss'][j]):>7.1%} ± {_se_pct(ds['prob_loss_se'][j]):<6}  "
+            f"{float(ds['prob_best'][j]):>7.1%} ± {_se_pct(ds['prob_best_se'][j]):<6}  "
+            f"{_num(ds['cvar_05'][j], 9)} {float(ds['cvar_05_se'][j]):>7.2g}")
+    return lines
+
+
+def _expectation_table(ds: xr.Dataset) -> list[str]:
+    """Expected against realized ROI per size: where the heat and reality part.
+
+    P(exp. loss) is read off the stored expected-ROI quantile function (to
+    within 0.1%); P(loss) is counted exactly.
+    """
+    header = (f"{'model size':>12}  {'exp. ROI':>9}  {'real. ROI':>9}  {'gap':>9} {'± se':>7}  "
+              f"{'P(exp. loss)':>12}  {'P(loss)':>8}")
+    lines = ["expected vs realized ROI (means; gap = expected - realized)", header,
+             "-" * len(header)]
+    exp_loss = (ds["roi_expected_distribution"] < 0).mean("probability")
+    for j, size in enumerate(ds["model_size"].values):
+        lines.append(
+            f"{size_label(size):>12}  {_num(ds['roi_expected_mean'][j], 9)}  "
+            f"{_num(ds['roi_mean'][j], 9)}  {_num(ds['roi_gap_mean'][j], 9)} "
+            f"{float(ds['roi_gap_mean_se'][j]):>7.2g}  {float(exp_loss[j]):>12.1%}  "
+            f"{float(ds['prob_loss'][j]):>8.1%}")
+    return lines
+
+
+def _delay(x) -> str:
+    """Mean release delay in years, in six columns even when it is huge."""
+    v = float(x)
+    return f"{v:>6.2f}" if abs(v) < 1000 else f"{v:>6.0e}"
+
+
+def _se_pct(x) -> str:
+    """A standard error of a probability in percent, to two significant digits,
+    so that a small error reads 0.048%, not 0.0% (which would claim an exact
+    number). Exactly 0 (every scenario a loss, or none) stays 0%."""
+    v = 100 * float(x)
+    if v == 0:
+        return "0%"
+    if v < 0.001:
+        return "<0.001%"
+    return f"{v:.2g}%" if v < 10 else f"{v:.1f}%"
+
+
+def _num(x, width: int = 10) -> str:
+    v = float(x)
+    if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3):
+        return f"{v:>{width}.2e}"
+    return f"{v:>{width}.3f}"
+
+
+MAX_ROWS = 60
+
+
+def sweep_table(ds: xr.Dataset) -> str:
+    """Median ROI per model size at every grid point, and the size most often best."""
+    keys = [k.strip() for k in ds.attrs["sweep_keys"].split(",")]
+    widths = [max(len(k), 9) for k in keys]
+    sizes = ds["model_size"].values
+    head = "  ".join(f"{k:>{w}}" for k, w in zip(keys, widths))
+    head += "  " + " ".join(f"{size_label(s):>8}" for s in sizes) + f"  {'best':>6}"
+    title = (f"sweep of scenario '{ds.attrs['scenario_name']}': {ds.attrs['sweep_points']} points "
+             f"x {ds.attrs['n_scenarios']:,} scenarios, seed {ds.attrs['seed']}; "
+             "median ROI by model size")
+    lines = [title, head, "-" * len(head)]
+    median = ds["roi_quantile"].sel(quantile=0.5, method="nearest")
+    grid = list(itertools.product(*(range(ds.sizes[k]) for k in keys)))
+    for idx in grid[:MAX_ROWS]:
+        at = dict(zip(keys, idx))
+        row = "  ".join(f"{float(ds[k].values[i]):>{w}.4g}" for k, i, w in zip(keys, idx, widths))
+        med = median.isel(at).values
+        best = sizes[int(np.argmax(ds["prob_best"].isel(at).values))]
+        row += "  " + " ".join(f"{m:>8.3g}" for m in med) + f"  {size_label(best):>6}"
+        lines.append(row)
+    if len(grid) > MAX_ROWS:
+        lines.append(f"... {len(grid) - MAX_ROWS} more points in the dataset")
+    by = ds.attrs.get("objective", "net_value").replace("_", " ")
+    lines.append(f"best = the size with the highest P(best) (by {by}) at that point; common random "
+                 f"numbers: {ds.attrs['common_random_numbers'].split(':')[0]}.")
+    return "\n".join(lines)
+
+
+def decision_table(ds: xr.Dataset, top: int = 12) -> str:
+    """``sim decide``: alternatives ranked by mean objective, the choice,
+    EVPI, and the parameters ranked by EVPPI with the noise floor."""
+    objective = ds.attrs.get("objective", "net_value")
+    usd = objective == "net_value"
+    fmt = usd_label if usd else (lambda x: f"{float(x):.3g}")
+    name = "net value" if usd else "ROI"
+    mean = ds[f"{'net_value' if usd else 'roi'}_mean"]
+    se = ds[f"{'net_value' if usd else 'roi'}_mean_se"]
+    has_strategy = "strategy" in ds.dims
+    rows = []
+    strategies = ds["strategy"].values if has_strategy else [ds.attrs.get("scenario_name", "")]
+    for s_i, strategy in enumerate(strategies):
+        for j, size in enumerate(ds["model_size"].values):
+            at = {"strategy": s_i, "model_size": j} if has_strategy else {"model_size": j}
+            rows.append((float(mean.isel(at)), str(strategy), float(size), float(se.isel(at)),
+                         float(ds["prob_best"].isel(at)), float(ds["regret_mean"].isel(at)),
+                         float(ds["prob_loss"].isel(at))))
+    rows.sort(key=lambda r: -r[0])
+    header = (f"{'rank':>4}  {'strategy':<20} {'size':>6}  {'mean ' + name:>12} {'± se':>9}  "
+              f"{'P(best)':>7}  {'mean regret':>11}  {'P(loss)':>7}")
+    lines = [f"decision for scenario '{ds.attrs['scenario_name']}': {ds.attrs['n_scenarios']:,} "
+             f"scenarios, seed {ds.attrs['seed']}; objective: {name}", header, "-" * len(header)]
+    for k, (m, strategy, size, e, best, regret, loss) in enumerate(rows[:top], 1):
+        lines.append(f"{k:>4}  {strategy[:20]:<20} {size_label(size):>6}  {fmt(m):>12} {fmt(e):>9}  "
+                     f"{best:>7.1%}  {fmt(regret):>11}  {loss:>7.1%}")
+    if len(rows) > top:
+        lines.append(f"... {len(rows) - top} more alternatives in the dataset")
+    lines.append("")
+    lines.append(f"choice: {ds.attrs['choice']}")
+    if "max_prob_loss" in ds.attrs:
+        lines.append(f"  (restricted to alternatives with P(loss) <= {ds.attrs['max_prob_loss']:g}: "
+                     f"{ds.attrs.get('n_eligible', 0)} eligible)")
+    lines.append(f"EVPI: {fmt(ds['evpi'])} ± {fmt(ds['evpi_se'])} (what knowing everything "
+                 "before deciding would be worth)")
+    if "evppi" in ds:
+        floor, floor_se = float(ds["evppi_floor"]), float(ds["evppi_floor_se"])
+        order = np.argsort(-ds["evppi"].values)
+        lines.append("")
+        lines.append(f"resolve these uncertainties first (EVPPI, {ds.attrs.get('voi_bins', '?')} bins; "
+                     f"noise floor {fmt(floor)} ± {fmt(floor_se)}):")
+        head = f"{'parameter':<34} {'EVPPI':>12} {'± se':>9}  {'above floor':>11}"
+        lines += [head, "-" * len(head)]
+        shown = 0
+        for i in order:
+            key = str(ds["parameter"].values[i])
+            if key.startswith("dummy"):
+                continue
+            v, e = float(ds["evppi"].values[i]), float(ds["evppi_se"].values[i])
+            above = v - floor > 2 * math.hypot(e, floor_se) + 1e-9 * abs(float(ds["evpi"]))
+            lines.append(f"{key[:34]:<34} {fmt(v):>12} {fmt(e):>9}  {'yes' if above else 'no':>11}")
+            shown += 1
+            if shown == 10:
+                break
+        best_key = str(ds["parameter"].values[order[0]])
+        if not best_key.startswith("dummy"):
+            lines.append(f"resolve {best_key} first: knowing it is worth up to "
+                         f"{fmt(ds['evppi'].values[order[0]])}.")
+    return "\n".join(lines)

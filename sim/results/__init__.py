@@ -1,0 +1,3 @@
+"""results."""
+
+__all__: list[str] = []

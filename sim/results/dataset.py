@@ -1,0 +1,449 @@
+"""Results as self-describing xarray Datasets, netCDF files and tables."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from sim.vocab import outputs
+from sim.services import signals
+from sim._version import __version__
+from sim.services.atomic import check_output, write_bytes
+from sim.services.checks import seed_attribute
+from sim.engine import sketch
+from sim.kernels.accumulators import N_BINS
+from sim.vocab.errors import NonFiniteResults, SimError
+from sim.vocab.layout import BLOCK, PILOT
+from sim.vocab.outputs import STATISTICS
+from sim.vocab.registry import PARAMETERS
+from sim.vocab.units import size_label
+
+__all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
+           "build_sample_dataset", "check_finite", "check_pilot", "netcdf_bytes", "write_netcdf"]
+
+CVAR_LEVEL = 0.05
+#: Probability levels of the stored quantile functions (for histograms and
+#: exceedance curves): every 0.1% from 0.05% to 99.95%.
+DISTRIBUTION_LEVELS = (np.arange(1000) + 0.5) / 1000
+
+CI_LEVEL = 0.95
+
+
+def binom_ppf(level: float, n: int, p) -> np.ndarray:
+    """Smallest k with P(Bin(n, p) <= k) >= level, for each p (as
+    ``scipy.stats.binom.ppf``, from scipy.special to keep start-up light)."""
+    from scipy import special
+
+    out = []
+    for pi in np.atleast_1d(np.asarray(p, dtype=float)):
+        k = int(min(max(math.ceil(special.bdtrik(level, n, pi)), 0), n))
+        while k > 0 and special.bdtr(k - 1, n, pi) >= level:
+            k -= 1
+        while k < n and special.bdtr(k, n, pi) < level:
+            k += 1
+        out.append(k)
+    return np.asarray(out, dtype=float)
+
+
+HOW_TO_FIX = ("the equations overflow there: narrow those distributions or move the "
+              "constants away from their bounds (docs/model.md, 'Ranges the equations can take')")
+
+
+def row_labels(strategy_names, sizes) -> list[str]:
+    """A label per result row (alternative): the size, after the strategy
+    when there are several (rows are strategy-major)."""
+    if len(strategy_names) < 2:
+        return [size_label(s) for s in sizes]
+    return [f"{name} {size_label(s)}" for name in strategy_names for s in sizes]
+
+
+def check_pilot(finding, plan) -> None:
+    """Stop before the main run if the pilot found infinite or NaN statistics
+    (:class:`sim.engine.reducer.NonFinite`), naming the sizes, how many
+    pilot scenarios, and the sampled keys whose draws stand out in them."""
+    if finding is None:
+        return
+    labels = row_labels(plan.strategy_names, plan.model_sizes)
+    where = ", ".join(f"{lab} ({k:,})" for lab, k in zip(labels, finding.by_size) if k)
+    stats = ", ".join(outputs.column_name(k) for k in finding.stats[:6])
+    share = finding.n_scenarios / finding.n_pilot
+    raise NonFiniteResults(
+        f"the model gives infinite or NaN results in {finding.n_scenarios:,} of the first "
+        f"{finding.n_pilot:,} scenarios ({share:.1%}), at sizes {where}, in {stats}; "
+        f"{_suspects(plan, finding.ranks, finding.n_scenarios)}; {HOW_TO_FIX}")
+
+
+def _suspects(plan, ranks: np.ndarray, n_bad: int) -> str:
+    """The sampled keys whose draws in the affected scenarios lean to one end:
+    their mean rank is far from 1/2 by the standard error of a mean of
+    ``n_bad`` uniform ranks (at least five of them), and by at least 0.05."""
+    keys = list(plan.sampled_keys)
+    se = math.sqrt(1 / 12 / max(n_bad, 1))
+    dev = np.abs(ranks - 0.5)
+    order = np.argsort(-dev) if len(keys) else []
+    named = [f"{keys[d]} ({'high' if ranks[d] > 0.5 else 'low'} draws)" for d in order[:3]
+             if dev[d] >= max(5 * se, 0.05)]
+    if named:
+        return "their draws of " + ", ".join(named) + " stand out"
+    return ("no sampled key stands out, so a constant (or the model sizes) takes the equations "
+            "out of range")
+
+
+def check_finite(red, sizes, strategy_names=()) -> None:
+    """The guard after a run: every mean and standard error must be finite.
+
+    A single infinite or NaN scenario makes its mean non-finite, so this finds
+    any that the pilot did not (they are rarer than 1 in the pilot's size).
+    The reduced state cannot say how many there were (see the hardening
+    notes: that needs a count in the kernel).
+    """
+    with np.errstate(invalid="ignore", over="ignore"):
+        bad = ~(np.isfinite(red.mean) & np.isfinite(red.standard_error()))
+    if not bad.any():
+        return
+    labels = row_labels(strategy_names, sizes)
+    where = ", ".join(lab for lab, b in zip(labels, bad.any(axis=1)) if b)
+    stats = ", ".join(outputs.column_name(k) for k in np.flatnonzero(bad.any(axis=0))[:6])
+    raise NonFiniteResults(
+        f"the model gives infinite or NaN results at sizes {where}, in {stats}, in some of "
+        f"the {red.n:,} scenarios (none among the first {min(red.n, PILOT):,}, so they are "
+        f"rare); {HOW_TO_FIX}")
+
+
+def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
+                  extra_attrs: dict | None = None) -> xr.Dataset:
+    """Summary statistics of a reduction, one entry per model size.
+
+    Standard errors come from the sample variance for independent draws and
+    from the spread of replicate estimates for LHS and Sobol' designs;
+    quantile intervals are distribution-free order-statistic intervals.
+    A reduction with an infinite or NaN mean is refused
+    (:class:`~sim.vocab.errors.NonFiniteResults`): no NaN reaches a table.
+    """
+    from scipy import special
+
+    check_finite(red, scenario.model_sizes, plan.strategy_names)
+    n = red.n
+    sizes = np.asarray(scenario.model_sizes, dtype=float)
+    std = np.sqrt(red.m2 / max(n - 1, 1))
+    se = red.standard_error()
+    R = red.n_replicates
+    crit = float(special.ndtri(0.5 + CI_LEVEL / 2)) if R == 1 else \
+        float(special.stdtrit(R - 1, 0.5 + CI_LEVEL / 2))
+    size_dim = ("model_size",)
+    data: dict[str, tuple] = {}
+
+    for stat in STATISTICS:
+        if not stat.has_mean_variable:
+            continue
+        k, name, long_name, units = stat.index, stat.name, stat.long_name, stat.units
+        data[f"{name}_mean"] = (size_dim, red.mean[:, k], {"long_name": f"mean {long_name}", "units": units})
+        data[f"{name}_mean_se"] = (size_dim, se[:, k], {
+            "long_name": f"Monte Carlo standard error of mean {long_name}", "units": units})
+    for k in (outputs.ROI, outputs.ROI_EXPECTED, outputs.NET_VALUE):
+        stat = STATISTICS[k]
+        name, long_name, units = stat.name, stat.long_name, stat.units
+        data[f"{name}_std"] = (size_dim, std[:, k], {"long_name": f"standard deviation of {long_name}", "units": units})
+
+    n_sizes = red.mean.shape[0]  # rows: one per alternative (strategy, size), strategy-major
+    roi_q = np.empty((n_sizes, len(quantiles)))
+    exp_q = np.empty((n_sizes, len(quantiles)))
+    net_q = np.empty((n_sizes, len(quantiles)))
+    cvar = np.empty(n_sizes)
+    cvar_se = np.empty(n_sizes)
+    for j in range(n_sizes):
+        h = red.histogram_of(j, outputs.ROI)
+        roi_q[j] = sketch.histogram_quantiles(*h, quantiles)
+        cvar[j], cvar_se[j] = sketch.histogram_cvar(*h, CVAR_LEVEL)
+        exp_q[j] = sketch.histogram_quantiles(*red.histogram_of(j, outputs.ROI_EXPECTED), quantiles)
+        net_q[j] = sketch.histogram_quantiles(*red.histogram_of(j, outputs.NET_VALUE), quantiles)
+    levels = DISTRIBUTION_LEVELS
+    roi_dist = np.stack([sketch.histogram_quantiles(*red.histogram_of(j, outputs.ROI), levels)
+                         for j in range(n_sizes)])
+    exp_dist = np.stack([sketch.histogram_quantiles(*red.histogram_of(j, outputs.ROI_EXPECTED), levels)
+                         for j in range(n_sizes)])
+    pdims = ("model_size", "probability")
+    data["roi_distribution"] = (pdims, roi_dist, {
+        "long_name": "ROI quantile function on a fine grid (each interval holds 0.1% of scenarios)",
+        "units": "1"})
+    data["roi_expected_distribution"] = (pdims, exp_dist, {
+        "long_name": "expected-ROI quantile function on a fine grid", "units": "1"})
+    qdims = ("model_size", "quantile")
+    data["roi_quantile"] = (qdims, roi_q, {"long_name": "quantile of ROI", "units": "1"})
+    data["roi_expected_quantile"] = (qdims, exp_q, {"long_name": "quantile of expected ROI", "units": "1"})
+    data["net_value_quantile"] = (qdims, net_q, {"long_name": "quantile of net value, NPV - I", "units": "USD"})
+    # Order-statistic intervals: the ranks between which the q-quantile of the
+    # population lies with probability CI_LEVEL (binomial quantiles).
+    lo_rank = binom_ppf((1 - CI_LEVEL) / 2, n, quantiles) / n
+    hi_rank = np.minimum(binom_ppf(0.5 + CI_LEVEL / 2, n, quantiles) + 1, n) / n
+    ci_levels = np.stack([lo_rank, hi_rank], axis=-1)  # (quantile, bound)
+    cidims = ("model_size", "quantile", "bound")
+    for name, stat in (("roi", outputs.ROI), ("roi_expected", outputs.ROI_EXPECTED)):
+        ci = np.stack([sketch.histogram_quantiles(*red.histogram_of(j, stat),
+                                                      ci_levels.ravel()).reshape(ci_levels.shape)
+                       for j in range(n_sizes)])
+        data[f"{name}_quantile_ci"] = (cidims, ci, {
+            "long_name": f"{CI_LEVEL:.0%} order-statistic interval of the {name.replace('_', ' ')} quantile",
+            "units": "1"})
+    mean_ci = np.stack([red.mean[:, outputs.ROI] - crit * se[:, outputs.ROI],
+                        red.mean[:, outputs.ROI] + crit * se[:, outputs.ROI]], axis=-1)
+    data["roi_mean_ci"] = (("model_size", "bound"), mean_ci, {
+        "long_name": f"{CI_LEVEL:.0%} confidence interval of mean ROI", "units": "1"})
+    data["prob_loss"] = (size_dim, red.mean[:, outputs.LOSS], {"long_name": "probability of a loss, P(ROI < 0)", "units": "1"})
+    data["prob_loss_se"] = (size_dim, se[:, outputs.LOSS], {
+        "long_name": "Monte Carlo standard error of P(ROI < 0)", "units": "1"})
+    data["cvar_05"] = (size_dim, cvar, {"long_name": "CVaR 5%: mean ROI of the worst 5% of scenarios", "units": "1"})
+    data["cvar_05_se"] = (size_dim, cvar_se, {"long_name": "Monte Carlo standard error of CVaR 5%", "units": "1"})
+    data["prob_best"] = (size_dim, red.mean[:, outputs.BEST], {
+        "long_name": "probability that this size has the highest ROI of the grid (ties split)", "units": "1"})
+    data["prob_best_se"] = (size_dim, se[:, outputs.BEST], {
+        "long_name": "Monte Carlo standard error of P(best)", "units": "1"})
+    if has_path(plan):
+        _path_variables(data, red, plan, se, quantiles, ci_levels)
+    data["data_limited_share"] = (size_dim, red.mean[:, outputs.DATA_LIMITED], {
+        "long_name": "share of scenarios whose training tokens D exceed the data stock", "units": "1"})
+    data["data_limited_share_se"] = (size_dim, se[:, outputs.DATA_LIMITED], {
+        "long_name": "Monte Carlo standard error of the data-limited share", "units": "1"})
+
+    objective = getattr(scenario, "objective", "net_value")
+    objective_units = "USD" if objective == "net_value" else "1"
+    data["regret_mean"][2]["units"] = data["regret_mean_se"][2]["units"] = objective_units
+    data["prob_best"][2]["long_name"] = (
+        f"probability that this alternative has the highest {objective.replace('_', ' ')} "
+        "of all (strategy, size) alternatives (ties split)")
+    strategies = getattr(scenario, "strategies", ())
+    if strategies:
+        data = _by_strategy(data, len(strategies), len(sizes))
+    ds = xr.Dataset(
+        data,
+        coords={
+            "model_size": ("model_size", sizes, {"long_name": "model size", "units": "parameters"}),
+            **({"strategy": ("strategy", [st.name for st in strategies], {
+                "long_name": "strategy (MODEL.md section 12)",
+                "description": "; ".join(f"{st.name}: {st.description}" for st in strategies)})}
+               if strategies else {}),
+            "quantile": ("quantile", np.asarray(quantiles, dtype=float), {"long_name": "quantile level", "units": "1"}),
+            "probability": ("probability", levels, {
+                "long_name": "cumulative probability of the stored quantile functions", "units": "1"}),
+            "bound": ("bound", ["lower", "upper"], {"long_name": "interval bound", "units": "1"}),
+            **({"year": ("year", np.arange(plan.horizon + 1), YEAR_ATTRS)} if has_path(plan) else {}),
+        },
+        attrs=_attrs(scenario, seed, n, plan, red.elapsed),
+    )
+    ds.attrs["ci_level"] = CI_LEVEL
+    ds.attrs["n_replicates"] = int(R)
+    ds.attrs["se_method"] = (
+        "sample standard deviation / sqrt(n)" if R == 1 else
+        f"standard deviation of {R} independent replicate means / sqrt({R}); "
+        f"intervals use Student's t with {R - 1} degrees of freedom")
+    _decision_summary(ds, red, plan, objective)
+    ds.attrs.update(extra_attrs or {})
+    return ds[sorted(ds.data_vars)]
+
+
+def _by_strategy(data: dict, n_strategies: int, n_sizes: int) -> dict:
+    """Rows of alternatives (strategy-major) to a (strategy, model_size) pair of dimensions."""
+    out = {}
+    for name, (dims, values, attrs) in data.items():
+        if dims and dims[0] == "model_size":
+            values = np.asarray(values).reshape((n_strategies, n_sizes) + np.shape(values)[1:])
+            dims = ("strategy",) + tuple(dims)
+        out[name] = (dims, values, attrs)
+    return out
+
+
+def objective_column(objective: str) -> int:
+    return outputs.NET_VALUE if objective == "net_value" else outputs.ROI
+
+
+def _decision_summary(ds: xr.Dataset, red, plan, objective: str) -> None:
+    """The choice (the alternative with the highest expected objective; ties:
+    the first in strategy, then size order) and EVPI = E[max_a O_a] -
+    max_a E[O_a], which is the chosen alternative's mean regret (with its
+    standard error)."""
+    means = red.mean[:, objective_column(objective)]
+    a = int(np.argmax(means))
+    n_sizes = len(ds["model_size"])
+    strategy = plan.strategy_names[a // n_sizes]
+    size = float(ds["model_size"].values[a % n_sizes])
+    se = red.standard_error()
+    units = "USD" if objective == "net_value" else "1"
+    ds["evpi"] = ((), float(red.mean[a, outputs.REGRET]), {
+        "long_name": "expected value of perfect information, E[max_a O_a] - max_a E[O_a]",
+        "units": units})
+    ds["evpi_se"] = ((), float(se[a, outputs.REGRET]), {
+        "long_name": "Monte Carlo standard error of EVPI", "units": units})
+    ds.attrs["objective"] = objective
+    ds.attrs["choice_strategy"] = strategy
+    ds.attrs["choice_model_size"] = size
+    ds.attrs["choice"] = f"{strategy} at {size_label(size)}"
+
+
+def _path_variables(data: dict, red, plan, se, quantiles, ci_levels) -> None:
+    """The valuation path (MODEL.md section 9): means, probabilities and
+    their standard errors per (model_size, year); quantiles of the
+    mark-to-market ROI with their order-statistic intervals."""
+    dims = ("model_size", "year")
+    T = plan.horizon
+    for field, name, long_name, units in PATH_VARIABLES:
+        cols = _path_columns(T, field)
+        if units == "1" and name != "mtm":  # an indicator: its mean is a probability
+            label = {"below_cost": "prob_below_cost", "cooled": "prob_cooled",
+                     "payback": "prob_payback"}[name]
+            text = long_name.replace("indicator that", "probability that")
+            data[label] = (dims, red.mean[:, cols], {"long_name": text, "units": "1"})
+            data[f"{label}_se"] = (dims, se[:, cols], {
+                "long_name": f"Monte Carlo standard error of {label}", "units": "1"})
+        else:
+            data[f"{name}_mean"] = (dims, red.mean[:, cols], {"long_name": f"mean {long_name}",
+                                                                "units": units})
+            data[f"{name}_mean_se"] = (dims, se[:, cols], {
+                "long_name": f"Monte Carlo standard error of mean {name}", "units": units})
+    n_sizes = red.mean.shape[0]
+    mtm_cols = _path_columns(T, outputs.PATH_MTM)
+    q = np.empty((n_sizes, T + 1, len(quantiles)))
+    ci = np.empty((n_sizes, T + 1, len(quantiles), 2))
+    for j in range(n_sizes):
+        for t, col in enumerate(mtm_cols):
+            h = red.histogram_of(j, col)
+            q[j, t] = sketch.histogram_quantiles(*h, quantiles)
+            ci[j, t] = sketch.histogram_quantiles(*h, ci_levels.ravel()).reshape(ci_levels.shape)
+    data["mtm_quantile"] = (("model_size", "year", "quantile"), q, {
+        "long_name": "quantile of the mark-to-market ROI after year t", "units": "1"})
+    data["mtm_quantile_ci"] = (("model_size", "year", "quantile", "bound"), ci, {
+        "long_name": f"{CI_LEVEL:.0%} order-statistic interval of the mark-to-market ROI quantile",
+        "units": "1"})
+
+
+def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> dict:
+    attrs = {
+        "title": f"sim results for scenario '{scenario.name}'",
+        "scenario_name": scenario.name,
+        "scenario_description": scenario.description,
+        "scenario": scenario.to_toml(),
+        "n_scenarios": int(n),
+        "seed": seed_attribute(seed),
+        "random_generator": "SplitMix64 counter stream: draw d of scenario s is output s*n_dims+d",
+        "n_dims": int(plan.n_dims),
+        "sampled_parameters": ", ".join(plan.sampled_keys),
+        "moment_block_size": int(BLOCK),
+        "histogram_bins": int(N_BINS),
+        "sim_version": __version__,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "Conventions": "CF-1.10",
+    }
+    if elapsed is not None:
+        attrs["elapsed_seconds"] = round(float(elapsed), 3)
+    return attrs
+
+
+#: Path variables: (field, name, long name, units) per year after the decision.
+PATH_VARIABLES = (
+    (outputs.PATH_MTM, "mtm", "mark-to-market ROI investors hold after year t (t = 0: expected ROI)", "1"),
+    (outputs.PATH_BELOW, "below_cost", "indicator that the mark-to-market ROI is below 0", "1"),
+    (outputs.PATH_COOLED, "cooled",
+     "indicator that a project expected to pay (MTM_0 >= 0) has been marked below cost by year t", "1"),
+    (outputs.PATH_CASH_FLOW, "cash_flow", "realized cash flow of year t, not discounted (0 at t = 0)", "USD"),
+    (outputs.PATH_CASH_FLOW_EXPECTED, "cash_flow_expected",
+     "cash flow of year t in investors' belief, not discounted (0 at t = 0)", "USD"),
+    (outputs.PATH_PAYBACK, "payback",
+     "indicator that the discounted realized cash flows up to year t reach I", "1"),
+)
+YEAR_ATTRS = {"long_name": "years after the decision (0 = the decision, T = the horizon)",
+              "units": "years after the decision"}
+
+
+def _path_columns(horizon: int, field: int) -> list[int]:
+    return [outputs.path_column(t, field) for t in range(horizon + 1)]
+
+
+def has_path(plan) -> bool:
+    return bool(getattr(plan, "path", False))
+
+
+def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
+                         sampler: str = "random", belief_draws=None) -> xr.Dataset:
+    """Raw draws: parameters per scenario, results per scenario and size.
+
+    Believed draws appear as ``expectation.<key>``; the valuation path, if on,
+    over the dimension ``valuation_year`` (0..T; ``year`` is the revenue year
+    1..T of the incident uniforms).
+    """
+    n = draws.shape[0]
+    strategies = getattr(scenario, "strategies", ())
+    n_sizes = len(scenario.model_sizes)
+    rows = ("scenario", "model_size")
+    if strategies:  # rows of alternatives (strategy-major) to (strategy, model_size)
+        stats = stats.reshape((n, len(strategies), n_sizes) + stats.shape[2:])
+        rows = ("scenario", "strategy", "model_size")
+    data: dict[str, tuple] = {}
+    if belief_draws is not None:
+        for b, key in enumerate(plan.belief_keys):
+            p = PARAMETERS[key]
+            data[f"expectation.{key}"] = (("scenario",), belief_draws[:, b], {
+                "long_name": f"investors' belief: {p.meaning}", "units": p.unit, "symbol": p.symbol})
+    if has_path(plan):
+        for field, name, long_name, units in PATH_VARIABLES:
+            data[name] = (rows + ("valuation_year",),
+                          stats[..., _path_columns(plan.horizon, field)],
+                          {"long_name": long_name, "units": units})
+    for d, key in enumerate(plan.sampled_keys):
+        p = PARAMETERS[key]
+        data[key] = (("scenario",), draws[:, d], {"long_name": p.meaning, "units": p.unit, "symbol": p.symbol})
+    data["incident_uniform"] = (("scenario", "year"), incident_u, {
+        "long_name": "uniform draw deciding a yearly incident (incident if below the incident probability)",
+        "units": "1"})
+    for stat in STATISTICS:
+        if stat.has_mean_variable or stat.index == outputs.DATA_LIMITED:
+            data[stat.name] = (rows, stats[..., stat.index],
+                               {"long_name": stat.long_name, "units": stat.units})
+    data["best"] = (rows, stats[..., outputs.BEST], {
+        "long_name": "credit for being the best size (ties split)", "units": "1"})
+    ds = xr.Dataset(
+        data,
+        coords={
+            "scenario": ("scenario", np.arange(n), {"long_name": "scenario index"}),
+            "model_size": ("model_size", np.asarray(scenario.model_sizes, dtype=float),
+                           {"long_name": "model size", "units": "parameters"}),
+            "year": ("year", np.arange(1, plan.horizon + 1), {"long_name": "year after release", "units": "years"}),
+            **({"valuation_year": ("valuation_year", np.arange(plan.horizon + 1), YEAR_ATTRS)}
+               if has_path(plan) else {}),
+            **({"strategy": ("strategy", [st.name for st in strategies],
+                             {"long_name": "strategy (MODEL.md section 12)"})} if strategies else {}),
+        },
+        attrs=_attrs(scenario, seed, n, plan),
+    )
+    ds.attrs["sampler"] = sampler
+    return ds
+
+
+def netcdf_bytes(ds: xr.Dataset) -> memoryview:
+    """``ds`` as the bytes of a netCDF-4 file, built in memory.
+
+    The HDF5 library is never interrupted halfway (a signal waits for the end
+    of this block, :func:`sim.services.signals.deferred`): an exception inside it made
+    xarray's ``close()`` wait for a lock it already held. Nothing touches the
+    disk here, so the block is short and cannot fail for lack of space.
+    """
+    with signals.deferred():
+        try:
+            return ds.to_netcdf(engine="netcdf4")
+        except (RuntimeError, OSError, ValueError, TypeError) as exc:
+            raise SimError(f"cannot store the result as netCDF ({exc})") from None
+
+
+def write_netcdf(ds: xr.Dataset, path: str | os.PathLike, *, overwrite: bool = True) -> Path:
+    """Write ``ds`` atomically: the file appears whole or not at all.
+
+    A symbolic link is written through; a directory or special file is
+    refused, and so is an existing file unless ``overwrite``; a write error
+    (full disk, quota) is one :class:`~sim.vocab.errors.SimError` and leaves no file.
+    """
+    check_output(path, overwrite=overwrite)
+    data = netcdf_bytes(ds)
+    return write_bytes(path, data, overwrite=overwrite)

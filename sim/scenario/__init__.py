@@ -1,0 +1,3 @@
+"""scenario."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""vocab."""
+
+__all__: list[str] = []

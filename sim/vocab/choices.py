@@ -1,0 +1,23 @@
+"""Names of the choices the library offers, in a module that imports nothing.
+
+The command line shows these as its option choices without loading NumPy,
+Numba or matplotlib, and the modules that implement them take their names
+from here, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BENCH_PARTS", "PLOT_KINDS", "SAMPLERS", "SENSITIVITY_METHODS", "SENSITIVITY_OUTPUTS",
+           "SOBOL_ESTIMATORS"]
+
+#: Sampling designs (:mod:`sim.engine.designs`).
+SAMPLERS = ("random", "lhs", "sobol")
+#: Chart kinds (:mod:`sim.plot`).
+PLOT_KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep", "cooling", "cashflow", "decision",
+              "voi", "tornado", "sobol")
+#: Parts of ``sim bench`` that can be skipped (:mod:`sim.bench`).
+BENCH_PARTS = ("naive", "frozen", "floors", "numpy", "squigglepy", "v2", "startup", "memory")
+#: Methods, outputs and Sobol' estimators of ``sim sensitivity`` (:mod:`sim.sensitivity`).
+SENSITIVITY_METHODS = ("rank", "sobol", "both")
+SENSITIVITY_OUTPUTS = ("roi", "net_value", "roi_expected")
+SOBOL_ESTIMATORS = ("saltelli-janon", "saltelli", "janon", "salib")
