@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 
 import sim
-from sim.analyses.run import SamplingNote
+from sim.analyses.request import SamplingNote
 
 SAMPLERS = ("random", "lhs", "sobol")
 

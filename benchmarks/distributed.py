@@ -45,7 +45,7 @@ import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 import sim  # noqa: E402
-from sim.analyses.cluster import ClusterExecutor, connect  # noqa: E402
+from sim.engine.cluster import ClusterExecutor, connect  # noqa: E402
 from sim.engine.reducer import Reducer, reduce  # noqa: E402
 from sim.vocab.layout import BLOCK  # noqa: E402
 from sim.scenario.plan import build_plan  # noqa: E402

@@ -325,8 +325,8 @@ def test_import_sim_does_not_load_matplotlib():
 
 
 def test_dask_is_optional():
-    """Dask loads only when a run asks for a cluster, not with sim or sim.analyses.cluster."""
-    loaded = _loaded_after("import sim, sim.analyses.cluster, sim.cli.main\n")
+    """Dask loads only when a run asks for a cluster, not with sim or sim.engine.cluster."""
+    loaded = _loaded_after("import sim, sim.engine.cluster, sim.analyses.run, sim.cli.main\n")
     assert not {"dask", "distributed"} & loaded, "importing sim loads dask"
 
 
@@ -361,9 +361,9 @@ def test_import_sim_is_lazy_but_complete():
 
 
 def test_a_submodule_loaded_first_does_not_hide_the_function():
-    """Importing sim.sweep (as sim.analyses.cluster does) before using sim.sweep
+    """Importing sim.analyses.sweep before using sim.sweep
     leaves sim.sweep callable: the submodule binds its name in sim."""
-    code = ("import sim.analyses.cluster, sim.analyses.sensitivity.rank\n"
+    code = ("import sim.analyses.sweep, sim.analyses.sensitivity.rank\n"
             "assert callable(sim.sweep) and callable(sim.sensitivity)\n")
     _loaded_after(code)
 

@@ -24,7 +24,7 @@ from sim.vocab.layout import BLOCK
 
 distributed = pytest.importorskip("distributed")
 
-import sim.analyses.cluster as sd  # noqa: E402
+import sim.engine.cluster as sd  # noqa: E402
 from sim.cli.main import cli  # noqa: E402
 
 N = 5 * BLOCK + 100  # 3 chunks of 2 blocks, the last one partial
@@ -68,14 +68,14 @@ def assert_same(a: xr.Dataset, b: xr.Dataset) -> None:
 ], ids=["random", "lhs", "target_se"])
 def test_run_on_the_cluster_is_bit_identical(baseline, client, kwargs):
     local = sim.run(baseline, n_scenarios=N, chunk_size=CHUNK, **kwargs)
-    remote = sd.run(baseline, n_scenarios=N, chunk_size=CHUNK, client=client, **kwargs)
+    remote = sim.run(baseline, n_scenarios=N, chunk_size=CHUNK, client=client, **kwargs)
     assert_same(remote, local)
 
 
 def test_sweep_on_the_cluster_is_bit_identical(baseline, client):
     vary = {"market.competitors.lam": [2, 8], "costs.gpu_hour_price.p95": "3,5"}
     local = sim.sweep(baseline, vary, n_scenarios=3 * BLOCK, seed=4, chunk_size=CHUNK)
-    remote = sd.sweep(baseline, vary, n_scenarios=3 * BLOCK, seed=4, chunk_size=CHUNK,
+    remote = sim.sweep(baseline, vary, n_scenarios=3 * BLOCK, seed=4, chunk_size=CHUNK,
                       client=client)
     assert remote.attrs["sweep_points"] == 4
     assert_same(remote, local)
@@ -87,7 +87,7 @@ def test_sweep_on_the_cluster_is_bit_identical(baseline, client):
 ], ids=["random", "lhs_constrained"])
 def test_decide_on_the_cluster_is_bit_identical(client, kwargs):
     local = sim.decide("strategies", n_scenarios=N_DECIDE, chunk_size=CHUNK, **kwargs)
-    remote = sd.decide("strategies", n_scenarios=N_DECIDE, chunk_size=CHUNK, client=client,
+    remote = sim.decide("strategies", n_scenarios=N_DECIDE, chunk_size=CHUNK, client=client,
                        **kwargs)
     # The value of information was computed, on the workers: not an empty sum.
     assert remote.attrs["voi_groups"] == 8
@@ -100,7 +100,7 @@ def test_decide_on_the_cluster_is_bit_identical(client, kwargs):
 
 
 def test_decide_on_the_cluster_shows_progress(baseline, client, monkeypatch):
-    import sim.analyses.decide
+    import sim.engine.driver
 
     counted = []
 
@@ -114,8 +114,8 @@ def test_decide_on_the_cluster_shows_progress(baseline, client, monkeypatch):
         def close(self):
             pass
 
-    monkeypatch.setattr(sim.analyses.decide, "progress_bar", lambda total, enabled, **kw: Bar())
-    sd.decide(baseline, n_scenarios=N, seed=1, chunk_size=CHUNK, progress=True, client=client)
+    monkeypatch.setattr(sim.engine.driver, "progress_bar", lambda total, enabled, **kw: Bar())
+    sim.decide(baseline, n_scenarios=N, seed=1, chunk_size=CHUNK, progress=True, client=client)
     assert sorted(counted) == sorted([CHUNK, CHUNK, N - 2 * CHUNK])
 
 
@@ -125,7 +125,7 @@ def test_a_pilot_that_overflows_is_refused_on_the_cluster_as_locally(baseline, c
     with pytest.raises(NonFiniteResults) as here:
         getattr(sim, how)(sc, n_scenarios=N, seed=1, chunk_size=CHUNK)
     with pytest.raises(NonFiniteResults) as there:
-        getattr(sd, how)(sc, n_scenarios=N, seed=1, chunk_size=CHUNK, client=client)
+        getattr(sim, how)(sc, n_scenarios=N, seed=1, chunk_size=CHUNK, client=client)
     assert "infinite or NaN results in " in str(here.value)
     assert str(there.value) == str(here.value)
 
@@ -136,7 +136,7 @@ def test_a_sweep_point_that_overflows_is_refused_on_the_cluster_as_locally(basel
     with pytest.raises(NonFiniteResults) as here:
         sim.sweep(sc, vary, n_scenarios=N, seed=1, chunk_size=CHUNK)
     with pytest.raises(NonFiniteResults) as there:
-        sd.sweep(sc, vary, n_scenarios=N, seed=1, chunk_size=CHUNK, client=client)
+        sim.sweep(sc, vary, n_scenarios=N, seed=1, chunk_size=CHUNK, client=client)
     assert str(here.value).startswith("at the sweep point costs.fixed_cost_exponent.high=10: ")
     assert str(there.value) == str(here.value)
 
@@ -187,7 +187,7 @@ def faulty(client):
 
 def test_a_worker_that_dies_mid_run_changes_nothing(baseline, client, faulty, tmp_path):
     pids = set(faulty(tmp_path, [2], "exit once").values())
-    remote = sd.run(baseline, n_scenarios=N, seed=3, chunk_size=CHUNK, client=client)
+    remote = sim.run(baseline, n_scenarios=N, seed=3, chunk_size=CHUNK, client=client)
     marker = tmp_path / "chunk-2"
     assert marker.exists(), "the chunk never ran"
     assert int(marker.read_text()) in pids  # a worker process ran it and exited
@@ -198,7 +198,7 @@ def test_a_worker_that_dies_mid_run_changes_nothing(baseline, client, faulty, tm
 def test_a_run_that_cannot_complete_names_the_chunk(baseline, client, faulty, tmp_path):
     faulty(tmp_path, [2], "raise")
     with pytest.raises(sim.SimError) as info:
-        sd.run(baseline, n_scenarios=N, seed=3, chunk_size=CHUNK, client=client)
+        sim.run(baseline, n_scenarios=N, seed=3, chunk_size=CHUNK, client=client)
     message = str(info.value)
     assert "nothing is returned" in message
     assert "blocks 2-3 (scenarios 8,192-16,383): RuntimeError: chunk 2 cannot be computed" in message
@@ -221,7 +221,7 @@ def test_a_version_mismatch_is_refused_naming_both(baseline, client, monkeypatch
     real = sd.fingerprint()
     monkeypatch.setattr(sd, "fingerprint", lambda: {**real, "sim": "9.9.9"})
     with pytest.raises(sim.SimError) as info:
-        sd.run(baseline, n_scenarios=N, client=client)
+        sim.run(baseline, n_scenarios=N, client=client)
     message = str(info.value)
     assert f"runs sim {sim.__version__} (source {real['source']}" in message  # the worker
     assert "this client runs sim 9.9.9" in message
@@ -230,12 +230,15 @@ def test_a_version_mismatch_is_refused_naming_both(baseline, client, monkeypatch
 
 def test_a_task_refuses_a_worker_that_differs(baseline, client):
     """A worker that joins after the check is caught by the tasks themselves."""
-    from sim.analyses.run import run_with
+    from sim.analyses.request import build_request
+    from sim.engine import driver
 
     executor = sd.ClusterExecutor(client, threads=1)
     executor.fingerprint = {**executor.fingerprint, "compile options": "fastmath=True"}
+    request = build_request(baseline, N)
     with pytest.raises(sim.SimError, match="differ in compile options"):
-        run_with(executor, baseline, n_scenarios=N, chunk_size=CHUNK)
+        reducer = driver.start(request.plan, request.seed, request.design, CHUNK, executor=executor)
+        driver.execute(reducer, request.n_eval, executor=executor)
 
 
 def test_the_fingerprint_names_the_source_and_the_compiler():
@@ -282,6 +285,6 @@ def test_cli_decide_on_local_workers_writes_what_a_local_decide_writes(tmp_path)
 
 def test_one_place_to_run(client):
     with pytest.raises(sim.SimError, match="give one of client, scheduler and workers"):
-        sd.run("baseline", n_scenarios=100, client=client, workers=2)
+        sim.run("baseline", n_scenarios=100, client=client, workers=2)
     result = CliRunner().invoke(cli, ["run", "-n", "100", "--workers", "2", "--scheduler", "x:1"])
     assert result.exit_code == 2 and "give one of them" in result.output

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 import sim
 import sim.analyses.run
+import sim.engine.driver
 from sim.cli.main import cli
 from sim.vocab.errors import NeedsConfirmation
 from sim.vocab.layout import BLOCK
@@ -131,9 +132,9 @@ def test_the_bar_starts_after_the_compile_and_moves_from_the_first_chunk(baselin
         return bars[-1]
 
     monkeypatch.setattr(sim.engine.reducer.Reducer, "warm_up", warm_up)
-    monkeypatch.setattr(sim.analyses.run, "progress_bar", progress_bar)
-    monkeypatch.setattr(sim.analyses.run, "cache_is_warm", lambda: False)
-    monkeypatch.setattr(sim.analyses.run, "record_compile_seconds", lambda s: None)
+    monkeypatch.setattr(sim.engine.driver, "progress_bar", progress_bar)
+    monkeypatch.setattr(sim.engine.driver, "cache_is_warm", lambda: False)
+    monkeypatch.setattr(sim.engine.driver, "record_compile_seconds", lambda s: None)
     sim.run(baseline, n_scenarios=40 * BLOCK, progress=True)
     assert events == ["compiled", "bar"]
     assert bars[0].updates[0] == numba.get_num_threads() * BLOCK

@@ -11,7 +11,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 import sim
-from sim.analyses.run import SamplingNote
+from sim.analyses.request import SamplingNote
 from sim.cli.main import cli
 from sim.vocab.errors import ScenarioError
 from sim.vocab.layout import BLOCK, PILOT

@@ -259,7 +259,8 @@ def calibrate(scenario_or_path="baseline", models=None, n_scenarios: int = DEFAU
     coverage of each check in the attributes (``coverage_<check>``,
     ``inside_<check>``, ``rows_<check>``, ``skipped_<check>``).
     """
-    from sim.analyses.run import resolve_scenario, sample
+    from sim.analyses.request import resolve_scenario
+    from sim.analyses.run import sample
 
     scenario = resolve_scenario(scenario_or_path, overrides)
     n = check_n(n_scenarios)

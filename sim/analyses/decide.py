@@ -17,24 +17,20 @@ clearly above the floor are worth resolving first.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 from collections.abc import Mapping
 
 import numpy as np
 import xarray as xr
 
-from sim.services import signals
-from sim.analyses.run import SamplingNote, check_request, resolve_scenario, start_reducer
-from sim.services.checks import check_n, check_seed
+from sim.analyses.request import build_request, resolve_scenario
+from sim.engine import driver
+from sim.engine.cluster import where
+from sim.engine.limits import Limits
+from sim.results.dataset import build_dataset, check_pilot, objective_column
 from sim.vocab.errors import SimError
-from sim.engine.limits import Limits, TimeGuard
-from sim.scenario.plan import build_plan
-from sim.services.progress import progress_bar
-from sim.results.dataset import build_dataset, objective_column
-from sim.engine.designs import build_design, check_sampler, design_size
 
-__all__ = ["decide", "decide_with", "decision_scenario", "evppi_from_sums"]
+__all__ = ["decide", "decision_scenario", "evppi_from_sums"]
 
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DUMMY = "dummy (enters no model)"
@@ -69,7 +65,8 @@ def decide(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0, *,
            overrides: Mapping[str, Any] | None = None, sampler: str = "random",
            chunk_size: int | None = None, progress: bool = False,
            quantiles=DEFAULT_QUANTILES, path: bool = False,
-           limits: Limits | None = None) -> xr.Dataset:
+           limits: Limits | None = None, client=None, scheduler: str | None = None,
+           workers: int | None = None) -> xr.Dataset:
     """Evaluate every (strategy, size) alternative of a scenario and what it
     would be worth to know more before choosing.
 
@@ -81,57 +78,24 @@ def decide(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0, *,
     ``max_prob_loss`` restricts the choice to alternatives whose P(loss) is
     at most that (``choice_eligible`` is false where none is). ``limits``
     (:class:`sim.engine.limits.Limits`) refuses requests too large to start without
-    asking.
+    asking. ``client``, ``scheduler`` or ``workers`` compute the chunks on a
+    Dask cluster, with the same numbers (as in :func:`sim.run`).
     """
-    return decide_with(None, scenario_or_path, n_scenarios, seed, objective=objective,
-                       max_prob_loss=max_prob_loss, overrides=overrides, sampler=sampler,
-                       chunk_size=chunk_size, progress=progress, quantiles=quantiles, path=path,
-                       limits=limits)
-
-
-def decide_with(executor, scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0, *,
-                objective: str | None = None, max_prob_loss: float | None = None,
-                overrides: Mapping[str, Any] | None = None, sampler: str = "random",
-                chunk_size: int | None = None, progress: bool = False,
-                quantiles=DEFAULT_QUANTILES, path: bool = False,
-                limits: Limits | None = None) -> xr.Dataset:
-    """:func:`decide` with its chunks computed by ``executor`` (see
-    :mod:`sim.engine.reducer`; None: in this process). The Dataset is the
-    same wherever the chunks run."""
     scenario = decision_scenario(scenario_or_path, overrides, objective)
-    n = check_n(n_scenarios)
-    seed = check_seed(seed)
-    check_sampler(sampler)
     if max_prob_loss is not None and not (isinstance(max_prob_loss, (int, float))
                                           and 0.0 <= max_prob_loss <= 1.0):
         raise SimError(f"max_prob_loss: expected a probability from 0 to 1, got {max_prob_loss!r}")
-    n_eval, note = design_size(sampler, n)
-    if note:
-        warnings.warn(note, SamplingNote, stacklevel=2)
-    plan = build_plan(scenario, path=path)
-    limits = limits or Limits()
-    check_request(plan, n_eval, limits)
-    design = build_design(sampler, seed, n_eval, plan.n_dims)
-    reducer = start_reducer(plan, seed, design, chunk_size, progress, executor, voi=True)
-    guard = TimeGuard(limits.seconds, n_eval)
-
-    def between(r) -> None:
-        signals.set_progress(r.n)
-        guard(r.n)
-
-    signals.set_phase("simulating", n_eval)
-    bar = progress_bar(n_eval, progress, desc="deciding")
-    try:
-        reducer.advance(n_eval, bar, executor, between)
-        red = reducer.result()
-    finally:
-        if bar is not None:
-            bar.close()
-    ds = build_dataset(scenario, plan, red, seed, np.asarray(quantiles, dtype=float),
-                       {"sampler": sampler, "n_requested": n, "decision_run": 1,
-                        **({"sampler_note": note} if note else {})})
-    _value_of_information(ds, plan, red)
-    _constrained_choice(ds, plan, red, scenario.objective, max_prob_loss)
+    request = build_request(None, n_scenarios, seed, quantiles, sampler=sampler, path=path,
+                            limits=limits, scenario=scenario)
+    with where(client, scheduler, workers) as executor:
+        reducer = driver.start(request.plan, request.seed, request.design, chunk_size, progress,
+                               executor, voi=True, check_pilot=check_pilot)
+        red, _ = driver.execute(reducer, request.n_eval, executor=executor, progress=progress,
+                                desc="deciding", seconds=(limits or Limits()).seconds)
+    ds = build_dataset(scenario, request.plan, red, request.seed, request.quantiles,
+                       {**request.attrs(), "decision_run": 1})
+    _value_of_information(ds, request.plan, red)
+    _constrained_choice(ds, request.plan, red, scenario.objective, max_prob_loss)
     return ds
 
 

@@ -23,18 +23,20 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sim.services import signals
 from sim._callable import make_callable
-from sim.analyses.run import DEFAULT_QUANTILES, check_request, resolve_scenario, start_reducer
-from sim.services.checks import check_n, check_quantiles, check_seed
-from sim.vocab.errors import NonFiniteResults, SimError
-from sim.engine.limits import Limits, TimeGuard
-from sim.scenario.plan import build_plan
-from sim.services.progress import progress_bar
-from sim.vocab.registry import PARAMETERS, STRUCTURAL
-from sim.results.dataset import build_dataset, check_pilot
+from sim.analyses.request import DEFAULT_QUANTILES, check_limits, resolve_scenario
+from sim.engine import driver
+from sim.engine.cluster import Run, where
 from sim.engine.designs import build_design
+from sim.engine.limits import Limits, TimeGuard
+from sim.results.dataset import build_dataset, check_pilot
 from sim.scenario.load import parameter_key, toml_value
+from sim.scenario.plan import build_plan
+from sim.services import signals
+from sim.services.checks import check_n, check_quantiles, check_seed
+from sim.services.progress import progress_bar
+from sim.vocab.errors import NonFiniteResults, SimError
+from sim.vocab.registry import PARAMETERS, STRUCTURAL
 
 __all__ = ["SweepPoints", "check_point_pilot", "finish_sweep", "parse_values", "parse_vary", "point_text",
            "prepare_sweep", "sweep"]
@@ -155,7 +157,8 @@ class SweepPoints:
 def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
           seed: int = 0, quantiles: Sequence[float] = DEFAULT_QUANTILES, *,
           overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
-          progress: bool = False, limits: Limits | None = None) -> xr.Dataset:
+          progress: bool = False, limits: Limits | None = None, client=None,
+          scheduler: str | None = None, workers: int | None = None) -> xr.Dataset:
     """Run the scenario at every point of the outer product of ``vary``.
 
     ``vary`` maps a key (a parameter, a structural key, or one field of a
@@ -164,38 +167,50 @@ def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
     become leading dimensions, in the order given. ``overrides`` apply to
     every point. Every point is validated before any is run. ``limits``
     (:class:`sim.engine.limits.Limits`) refuses requests too large to start without
-    asking.
+    asking. ``client``, ``scheduler`` or ``workers`` run every point's chunks
+    on a Dask cluster, all submitted at once, with the same numbers.
     """
     limits = limits or Limits()
     sp = prepare_sweep(scenario_or_path, vary, n_scenarios, seed, quantiles, overrides, limits)
     n, n_points = sp.n, len(sp.plans)
-    guard = TimeGuard(limits.seconds, n * n_points)
-    reductions = []
-    bar = None
+    with where(client, scheduler, workers) as executor:
+        if executor is not None:
+            return finish_sweep(sp, _on_cluster(sp, executor, chunk_size, progress))
+        within = driver.Progress(guard=TimeGuard(limits.seconds, n * n_points))
+        reductions = []
+        try:
+            for i, (plan, point) in enumerate(zip(sp.plans, sp.grid)):
+                try:
+                    reducer = driver.start(plan, sp.seed, build_design("random", sp.seed, n, plan.n_dims),
+                                           chunk_size, progress, check_pilot=check_pilot)
+                except NonFiniteResults as exc:
+                    raise _at_point(sp, point, exc) from None
+                if i == 0:  # after the first compile, so the bar's rate is the sampling rate
+                    signals.set_phase("simulating", n * n_points)
+                    within.bar = progress_bar(n * n_points, progress, desc="sweep")
+                if within.bar is not None:
+                    within.bar.set_description(f"point {i + 1}/{n_points}")
+                    within.bar.set_postfix_str(point_text(sp, point))
+                within.done = i * n
+                red, _ = driver.execute(reducer, n, within=within)
+                reductions.append(red)
+        finally:
+            if within.bar is not None:
+                within.bar.close()
+    return finish_sweep(sp, reductions)
+
+
+def _on_cluster(sp: SweepPoints, executor, chunk_size: int | None, progress: bool) -> list:
+    """Every point's reduction, its pilot and chunks submitted to the cluster at once."""
+    runs = [Run(f"point {i + 1} ({point_text(sp, point)}), ",
+                plan, sp.seed, build_design("random", sp.seed, sp.n, plan.n_dims), chunk_size)
+            for i, (plan, point) in enumerate(zip(sp.plans, sp.grid))]
+    bar = progress_bar(sp.n * len(runs), progress, desc="sweep")
     try:
-        for i, (plan, point) in enumerate(zip(sp.plans, sp.grid)):
-            try:
-                reducer = start_reducer(plan, sp.seed, build_design("random", sp.seed, n, plan.n_dims),
-                                        chunk_size, progress)
-            except NonFiniteResults as exc:
-                raise _at_point(sp, point, exc) from None
-            if bar is None:  # after the first compile, so its rate is the sampling rate
-                signals.set_phase("simulating", n * n_points)
-                bar = progress_bar(n * n_points, progress, desc="sweep")
-            if bar is not None:
-                bar.set_description(f"point {i + 1}/{n_points}")
-                bar.set_postfix_str(point_text(sp, point))
-
-            def between(r, done=i * n):
-                signals.set_progress(done + r.n)
-                guard(done + r.n)
-
-            reducer.advance(n, bar, None, between)
-            reductions.append(reducer.result())
+        return executor.reduce_many(runs, sp.n, bar, check=lambda i, r: check_point_pilot(sp, i, r))
     finally:
         if bar is not None:
             bar.close()
-    return finish_sweep(sp, reductions)
 
 
 def point_text(sp: SweepPoints, point) -> str:
@@ -244,7 +259,7 @@ def prepare_sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int, s
     # horizon_years cannot share a year axis, so their path is left out.
     same_horizon = len({sc.horizon_years for sc in points}) == 1
     plans = [build_plan(sc, path=same_horizon) for sc in points]
-    check_request(max(plans, key=lambda p: p.n_rows * p.n_columns), n, limits, n_points)
+    check_limits(max(plans, key=lambda p: p.n_rows * p.n_columns), n, limits, n_points)
     return SweepPoints(keys, values, base, grid, points, plans, n, seed, q, start)
 
 

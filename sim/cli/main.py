@@ -103,7 +103,7 @@ def _cluster_options(command):
 
 
 def _where(scheduler: str | None, workers: int | None) -> dict | None:
-    """Keyword arguments of sim.analyses.cluster, or None to run in this process."""
+    """The cluster arguments of the front doors, or None to run in this process."""
     if scheduler is not None and workers is not None:
         raise InputError("--scheduler and --workers: give one of them")
     if scheduler is None and workers is None:
@@ -162,17 +162,16 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
     import functools
     import warnings
 
-    from sim.analyses.run import SamplingNote
+    from sim.analyses.request import SamplingNote
     from sim.results.dataset import write_netcdf
     from sim.present.tables import summary_table
 
     _check_output(output, overwrite)
     cluster = _where(scheduler, workers)
-    if cluster is None:
-        from sim.analyses.run import run
-    else:
-        from sim.analyses.cluster import run as run_on_cluster
-        run = functools.partial(run_on_cluster, **cluster)
+    from sim.analyses.run import run
+
+    if cluster is not None:
+        run = functools.partial(run, **cluster)
 
     if n is None:
         n = "65536" if target_se is not None else "1e6"
@@ -235,11 +234,10 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
 
     _check_output(output, overwrite)  # fail before a long sweep
     cluster = _where(scheduler, workers)
-    if cluster is None:
-        from sim.analyses.sweep import sweep
-    else:
-        from sim.analyses.cluster import sweep as sweep_on_cluster
-        sweep = functools.partial(sweep_on_cluster, **cluster)
+    from sim.analyses.sweep import sweep
+
+    if cluster is not None:
+        sweep = functools.partial(sweep, **cluster)
 
     try:
         vary: dict = {}
@@ -289,17 +287,16 @@ def decide_command(scenario: str, n: str, seed: int, objective: str | None,
     import functools
     import warnings
 
-    from sim.analyses.run import SamplingNote
+    from sim.analyses.request import SamplingNote
     from sim.results.dataset import write_netcdf
     from sim.present.tables import decision_table
 
     _check_output(output, overwrite)  # fail before a long run
     cluster = _where(scheduler, workers)
-    if cluster is None:
-        from sim.analyses.decide import decide
-    else:
-        from sim.analyses.cluster import decide as decide_on_cluster
-        decide = functools.partial(decide_on_cluster, **cluster)
+    from sim.analyses.decide import decide
+
+    if cluster is not None:
+        decide = functools.partial(decide, **cluster)
 
     try:
         with warnings.catch_warnings(record=True) as notes:
@@ -594,7 +591,7 @@ def main() -> None:
     except signals.Interrupted as exc:  # SIGINT or SIGTERM: 130 or 143
         signals.exiting()
         code = exc.exit_code
-        print(f"\n{signals.message(exc.signum)}", file=sys.stderr)
+        print(f"\n{signals.message(exc.signum, lambda path: f'--resume {path}')}", file=sys.stderr)
     except KeyboardInterrupt:  # before the handlers were installed
         code = 130
         print("\ninterrupted (SIGINT); nothing was written", file=sys.stderr)

@@ -9,7 +9,7 @@ uniforms (:mod:`sim.kernels.sampling.rng`), moments are merged in fixed block or
 and histogram counts are exact (:mod:`sim.kernels.accumulators`).
 
 Work is split in two, so that chunks can be computed elsewhere (another
-process, a Dask worker: :mod:`sim.analyses.cluster`) and merged here:
+process, a Dask worker: :mod:`sim.engine.cluster`) and merged here:
 
 * :meth:`Reducer.compute_chunk` runs the kernel on a run of whole blocks with
   fresh arrays and returns a :class:`ChunkState`: named arrays, each with its

@@ -59,7 +59,7 @@ class Interrupted(BaseException):
 
 #: What the command is doing, for the message on an interrupt; ``kept`` says
 #: what survives an interrupt (a checkpoint), if anything.
-status: dict = {"phase": None, "done": 0, "total": None, "kept": None}
+status: dict = {"phase": None, "done": 0, "total": None, "kept": None, "resume": None}
 
 _temporaries: set[Path] = set()
 _pending: int | None = None
@@ -90,14 +90,19 @@ def describe() -> str:
     return f"while {phase}"
 
 
-def outcome() -> str:
-    """What an interrupted command leaves behind."""
-    return status["kept"] or "nothing was written"
+def outcome(resume_hint=None) -> str:
+    """What an interrupted command leaves behind; with a checkpoint kept,
+    how to continue (``resume_hint(path)`` says it in the caller's words)."""
+    kept = status["kept"] or "nothing was written"
+    if status["resume"] is not None:
+        how = resume_hint(status["resume"]) if resume_hint else f"resume={str(status['resume'])!r}"
+        kept += f"; continue with {how}"
+    return kept
 
 
-def message(signum: int) -> str:
+def message(signum: int, resume_hint=None) -> str:
     """The line printed when a signal stops the command."""
-    return f"interrupted ({signal.Signals(signum).name}) {describe()}; {outcome()}"
+    return f"interrupted ({signal.Signals(signum).name}) {describe()}; {outcome(resume_hint)}"
 
 
 def register_temporary(path: str | os.PathLike) -> None:

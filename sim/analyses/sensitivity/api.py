@@ -38,7 +38,7 @@ import xarray as xr
 
 from sim.vocab import outputs
 from sim._version import __version__
-from sim.analyses.run import resolve_scenario
+from sim.analyses.request import resolve_scenario
 from sim.services.checks import check_n, check_seed
 from sim.vocab.choices import SENSITIVITY_METHODS, SENSITIVITY_OUTPUTS, SOBOL_ESTIMATORS
 from sim.engine.matrix import evaluate_uniforms, plan_uniforms

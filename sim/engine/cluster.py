@@ -1,11 +1,9 @@
-"""Runs, sweeps and decisions on a Dask cluster, with the numbers of a run in
-one process.
+"""Chunks computed on a Dask cluster, with the numbers of a run in one process.
 
-``sim.analyses.cluster.run``, ``sim.analyses.cluster.sweep`` and
-``sim.analyses.cluster.decide`` take the arguments of :func:`sim.run`,
-:func:`sim.sweep` and :func:`sim.decide`, plus where to run: ``client=`` (a
-``distributed.Client``), ``scheduler=`` (the address of a running scheduler)
-or ``workers=K`` (a cluster of K local processes, on 127.0.0.1 only).
+:func:`sim.run`, :func:`sim.sweep` and :func:`sim.decide` take where to run
+as arguments (:func:`where`): ``client=`` (a ``distributed.Client``),
+``scheduler=`` (the address of a running scheduler) or ``workers=K`` (a
+cluster of K local processes, on 127.0.0.1 only).
 
 How a run is split (``docs/distributed.md``):
 
@@ -53,25 +51,19 @@ import numba
 import numpy as np
 
 from sim._version import __version__
-from sim.analyses.run import DEFAULT_QUANTILES, resolve_scenario, run_with
-from sim.analyses.decide import decide_with, decision_scenario
 from sim.engine.reducer import ChunkState, Reducer, blocks_per_chunk, chunk_layout, pilot
 from sim.vocab.errors import SimError
 from sim.kernels.jit import compile_options, source_digest
 from sim.vocab.layout import PILOT
-from sim.services.progress import progress_bar
-from sim.engine.designs import build_design
 from sim.kernels.sampling.rng import key_from_seed
-from sim.analyses.sweep import check_point_pilot, finish_sweep, point_text, prepare_sweep
 
-__all__ = ["RETRIES", "ClusterExecutor", "check_versions", "connect", "decide", "fingerprint", "run",
-           "sweep"]
+__all__ = ["RETRIES", "ClusterExecutor", "Run", "check_versions", "connect", "fingerprint", "where"]
 
 #: Times Dask retries a task that raised (a task whose worker died is
 #: rescheduled by the scheduler, up to its ``allowed-failures``).
 RETRIES = 2
 
-_INSTALL = "sim.analyses.cluster needs Dask: pip install 'sim[distributed]'"
+_INSTALL = "sim needs Dask to run on a cluster: pip install 'sim[distributed]'"
 
 
 # ------------------------------------------------------------------ versions
@@ -117,7 +109,7 @@ def check_versions(client) -> None:
     mine = fingerprint()
     try:
         theirs = client.run(_worker_fingerprint)
-    except Exception as exc:  # e.g. a worker whose sim has no sim.analyses.cluster
+    except Exception as exc:  # e.g. a worker whose sim has no sim.engine.cluster
         raise SimError(f"the version check could not run on every worker "
                        f"({type(exc).__name__}: {exc}); this client runs {describe(mine)}") from None
     if not theirs:
@@ -203,7 +195,7 @@ def _chunk_task(prepared: _Prepared, first_block: int, n_blocks: int, n_to: int)
 
 # ------------------------------------------------------------------ the executor
 @dataclass
-class _Run:
+class Run:
     """One run on the cluster: its pilot, its chunk tasks and, on the
     client, the reducer that merges them."""
 
@@ -223,7 +215,7 @@ def _scenarios(first_block: int, n_blocks: int, n_to: int) -> tuple[int, int]:
     return first_block * BLOCK, min(n_to, (first_block + n_blocks) * BLOCK)
 
 
-def _chunk_name(run: _Run, first_block: int, n_blocks: int, n_to: int) -> str:
+def _chunk_name(run: Run, first_block: int, n_blocks: int, n_to: int) -> str:
     a, b = _scenarios(first_block, n_blocks, n_to)
     blocks = f"block {first_block}" if n_blocks == 1 else f"blocks {first_block}-{first_block + n_blocks - 1}"
     return f"{run.label}{blocks} (scenarios {a:,}-{b - 1:,})"
@@ -246,13 +238,13 @@ class ClusterExecutor:
         self.retries = retries
         self.threads = threads if threads is not None else getattr(client, "sim_threads", None)
         self.fingerprint = fingerprint()
-        self._runs: dict[int, tuple[Any, _Run]] = {}  # id(ranges) -> (ranges, run)
+        self._runs: dict[int, tuple[Any, Run]] = {}  # id(ranges) -> (ranges, run)
 
     # -- the executor protocol of Reducer, for sim.run and sim.decide
     def pilot(self, plan, seed: int, design, voi: bool = False):
         """The pilot's histogram ranges and non-finite finding, from a task;
         the chunks that follow are computed by reducers of the same ``voi``."""
-        run = _Run("", plan, seed, design, None, voi=bool(voi))
+        run = Run("", plan, seed, design, None, voi=bool(voi))
         self._submit_pilots([run])
         self._wait_pilots([run])
         prepared = run.pilot.result()
@@ -269,7 +261,7 @@ class ClusterExecutor:
             yield state
 
     # -- many runs at once, for sweeps
-    def reduce_many(self, runs: Sequence[_Run], n_to: int, progress=None,
+    def reduce_many(self, runs: Sequence[Run], n_to: int, progress=None,
                     check: Any = None) -> list:
         """Every run's reduction of scenarios ``0 .. n_to - 1``: all pilots and
         chunks are submitted at once, so points overlap on the cluster.
@@ -289,7 +281,7 @@ class ClusterExecutor:
             run.reducer.merge_chunk(state)
         return [run.reducer.result() for run in runs]
 
-    def _start(self, runs: Sequence[_Run]) -> None:
+    def _start(self, runs: Sequence[Run]) -> None:
         self._wait_pilots(runs)
         for run in runs:
             prepared = run.pilot.result()
@@ -298,14 +290,14 @@ class ClusterExecutor:
                                   pilot_finding=prepared.finding)
 
     # -- submitting and collecting
-    def _submit_pilots(self, runs: Sequence[_Run]) -> None:
+    def _submit_pilots(self, runs: Sequence[Run]) -> None:
         for run in runs:
             point = _Point(uuid.uuid4().hex, run.plan, run.seed, run.design, self.fingerprint,
                            self.threads, run.voi)
             run.pilot = self.client.submit(_pilot_task, point, key=f"sim-pilot-{point.token}",
                                            retries=self.retries, pure=False, priority=1)
 
-    def _wait_pilots(self, runs: Sequence[_Run]) -> None:
+    def _wait_pilots(self, runs: Sequence[Run]) -> None:
         from distributed import wait
 
         wait([run.pilot for run in runs])
@@ -317,7 +309,7 @@ class ClusterExecutor:
                            + "; ".join(f"for {run.label or 'the run'}: {_error_text(run.pilot)}"
                                        for run in failed))
 
-    def _in_block_order(self, jobs, progress, before_merging=None) -> Iterator[tuple[_Run, ChunkState]]:
+    def _in_block_order(self, jobs, progress, before_merging=None) -> Iterator[tuple[Run, ChunkState]]:
         """Submit every chunk of ``jobs`` (``(run, layout, n_to)``), fold
         histograms in as tasks complete, and yield ``(run, state)`` in block
         order within each run."""
@@ -415,61 +407,16 @@ def connect(client=None, scheduler: str | None = None, workers: int | None = Non
         raise SimError("no cluster: give client=, scheduler= or workers=") from None
 
 
-# ------------------------------------------------------------------ front doors
-def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
-        quantiles: Sequence[float] = DEFAULT_QUANTILES, *,
-        overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
-        progress: bool = False, sampler: str = "random",
-        target_se: float | None = None, target_statistic: str = "roi_mean",
-        max_scenarios: int = 100_000_000, path: bool = True,
-        client=None, scheduler: str | None = None, workers: int | None = None,
-        **options):
-    """:func:`sim.run` on a Dask cluster (see :func:`connect` for ``client``,
-    ``scheduler`` and ``workers``): the same Dataset, bit for bit. Other
-    keyword ``options`` (``checkpoint``, ``resume``, ``limits``...) are
-    :func:`sim.run`'s."""
-    scenario = resolve_scenario(scenario_or_path, overrides)  # fail before connecting
+# ------------------------------------------------------------------ where to run
+@contextlib.contextmanager
+def where(client=None, scheduler: str | None = None, workers: int | None = None):
+    """The executor of a front door's ``client``/``scheduler``/``workers``
+    arguments: None (this process) when all are None, else a
+    :class:`ClusterExecutor` on a version-checked cluster (see :func:`connect`),
+    closed on exit if started here."""
+    if client is None and scheduler is None and workers is None:
+        yield None
+        return
     with connect(client, scheduler, workers) as c:
         check_versions(c)
-        return run_with(ClusterExecutor(c), scenario, n_scenarios, seed, quantiles,
-                        chunk_size=chunk_size, progress=progress, sampler=sampler,
-                        target_se=target_se, target_statistic=target_statistic,
-                        max_scenarios=max_scenarios, path=path, **options)
-
-
-def sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int = 100_000,
-          seed: int = 0, quantiles: Sequence[float] = DEFAULT_QUANTILES, *,
-          overrides: Mapping[str, Any] | None = None, chunk_size: int | None = None,
-          progress: bool = False, client=None, scheduler: str | None = None,
-          workers: int | None = None, limits=None):
-    """:func:`sim.sweep` on a Dask cluster: every grid point and every chunk
-    of it is a task, all submitted at once. The same Dataset, bit for bit."""
-    sp = prepare_sweep(scenario_or_path, vary, n_scenarios, seed, quantiles, overrides, limits)
-    runs = [_Run(f"point {i + 1} ({point_text(sp, point)}), ",
-                 plan, sp.seed, build_design("random", sp.seed, sp.n, plan.n_dims), chunk_size)
-            for i, (plan, point) in enumerate(zip(sp.plans, sp.grid))]
-    with connect(client, scheduler, workers) as c:
-        check_versions(c)
-        bar = progress_bar(sp.n * len(runs), progress, desc="sweep")
-        try:
-            reductions = ClusterExecutor(c).reduce_many(runs, sp.n, bar, check=functools.partial(
-                check_point_pilot, sp))
-        finally:
-            if bar is not None:
-                bar.close()
-    return finish_sweep(sp, reductions)
-
-
-def decide(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0, *,
-           objective: str | None = None, overrides: Mapping[str, Any] | None = None,
-           client=None, scheduler: str | None = None, workers: int | None = None,
-           **options):
-    """:func:`sim.decide` on a Dask cluster (see :func:`connect` for
-    ``client``, ``scheduler`` and ``workers``): the same Dataset, EVPPI and
-    choice included, bit for bit. Other keyword ``options``
-    (``max_prob_loss``, ``sampler``, ``chunk_size``, ``progress``,
-    ``limits``...) are :func:`sim.decide`'s."""
-    scenario = decision_scenario(scenario_or_path, overrides, objective)  # fail before connecting
-    with connect(client, scheduler, workers) as c:
-        check_versions(c)
-        return decide_with(ClusterExecutor(c), scenario, n_scenarios, seed, **options)
+        yield ClusterExecutor(c)
