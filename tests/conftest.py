@@ -79,14 +79,24 @@ def threads():
 
 def pytest_addoption(parser):
     parser.addoption("--slow", action="store_true", default=False,
-                     help="also run the slow tests (repeated-run coverage, wheel install); "
-                          "CI and the README's test command do")
+                     help="run everything: the slow tests and the integration tests too "
+                          "(CI and the README's test command do)")
+    parser.addoption("--integration", action="store_true", default=False,
+                     help="also run the integration tests (subprocesses, signals, the cluster, "
+                          "the browser, the wheel)")
 
 
 def pytest_collection_modifyitems(config, items):
-    if config.getoption("--slow"):
-        return
-    skip = pytest.mark.skip(reason="slow: run with --slow (CI does)")
+    """The default run is the unit tests: integration tests (marked, or under
+    tests/integration/) need --integration, slow ones --slow (which runs all)."""
+    run_all = config.getoption("--slow")
+    integration = run_all or config.getoption("--integration")
+    skip_slow = pytest.mark.skip(reason="slow: run with --slow (CI does)")
+    skip_integration = pytest.mark.skip(reason="integration: run with --integration or --slow (CI does)")
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        if "integration" in item.nodeid.split("/")[:2] or "tests/integration/" in item.nodeid:
+            item.add_marker(pytest.mark.integration)
+        if "slow" in item.keywords and not run_all:
+            item.add_marker(skip_slow)
+        elif "integration" in item.keywords and not integration:
+            item.add_marker(skip_integration)
