@@ -12,8 +12,9 @@ import os
 import numba
 import pytest
 
-from sim.bench import floors
 from sim.bench import workload
+
+from benchmarks import floors
 
 N = int(float(os.environ.get("SIM_BENCH_N", "1e6")))
 NUMPY_N = int(float(os.environ.get("SIM_BENCH_NUMPY_N", "2e5")))

@@ -1,10 +1,14 @@
 """Scenarios per second of the kernel alone: the engine, the frozen
-pre-SIMD kernel (:mod:`sim.bench.frozen_kernel`) and the NumPy
-implementation (:mod:`sim.bench.numpy_model`), in the same run, at 1 and 2
+pre-SIMD kernel (:mod:`benchmarks.frozen_kernel`, given to the reducer as
+``kernel=``) and the NumPy implementation (:mod:`sim.testing.numpy_model`),
+in the same run, at 1 and 2
 threads, on the v1 workload (``sim/bench/workload_v1.toml``) and the v2
 baseline scenario:
 
-    python benchmarks/kernel_rate.py [n] [repeat]
+    python -m benchmarks.kernel_rate [n] [repeat]
+
+(``benchmarks/compare_commits.py`` compares the engine with any earlier
+commit of itself instead.)
 
 The engine and the frozen kernel are timed alternately (best of ``repeat``
 each), so that other work on a shared machine hits both alike. NumPy runs
@@ -20,11 +24,12 @@ import time
 import numba
 
 import sim
-from sim.bench import numpy_model
 from sim.bench import workload
-from sim.bench.frozen_kernel import frozen_kernels
 from sim.engine.reducer import reduce
 from sim.scenario.plan import build_plan
+from sim.testing import numpy_model
+
+from benchmarks.frozen_kernel import frozen_kernels
 
 WORKLOADS = {"v1 workload": None, "v2 baseline": "baseline"}
 
@@ -35,8 +40,7 @@ def main(n: int = 1_000_000, repeat: int = 3) -> dict:
         sc = workload.scenario() if name is None else sim.load_scenario(name)
         plan = build_plan(sc)
         reduce(plan, 0, 50_000)  # compile or load from the cache
-        with frozen_kernels():
-            reduce(plan, 0, 50_000)
+        reduce(plan, 0, 50_000, kernel=frozen_kernels())
         n_np = min(n, 1_000_000)
         run_np = getattr(numpy_model, "run_v2", None) if name else numpy_model.run
         if run_np is None:
@@ -49,8 +53,7 @@ def main(n: int = 1_000_000, repeat: int = 3) -> dict:
             engine, frozen = [], []
             for _ in range(repeat):
                 engine.append(_time(reduce, plan, 0, n))
-                with frozen_kernels():
-                    frozen.append(_time(reduce, plan, 0, n))
+                frozen.append(_time(reduce, plan, 0, n, kernel=frozen_kernels()))
             rows[label, threads] = (n / min(engine), n / min(frozen), n_np / t_np)
     print(f"scenarios per second, n = {n:.0e} (NumPy: {min(n, 1_000_000):.0e}, 1 thread), best of {repeat}")
     print(f"{'workload':<14}{'threads':>8}{'engine':>12}{'frozen':>12}{'NumPy':>12}"
@@ -61,9 +64,9 @@ def main(n: int = 1_000_000, repeat: int = 3) -> dict:
     return rows
 
 
-def _time(fn, *args) -> float:
+def _time(fn, *args, **kwargs) -> float:
     start = time.perf_counter()
-    fn(*args)
+    fn(*args, **kwargs)
     return time.perf_counter() - start
 
 

@@ -1,11 +1,9 @@
 """Where the kernel's time goes, inside the kernel itself: ns per scenario
 of the draws, the model, the moment sums and the histograms of
-``sim.kernels.reduce.reduce_chunk`` (:mod:`sim.bench.stages`), at 1 thread,
+``sim.kernels.reduce.reduce_chunk`` (:mod:`benchmarks.stages`), at 1 thread,
 on the v1 workload and the v2 baseline:
 
-    python benchmarks/kernel_stages.py [n] [repeat]
-
-``sim bench`` reports the same breakdown at each thread count.
+    python -m benchmarks.kernel_stages [n] [repeat]
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ import sys
 import numba
 
 import sim
-from sim.bench import stages
+from benchmarks import stages
 from sim.bench import workload
 from sim.scenario.plan import build_plan
 

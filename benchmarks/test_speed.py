@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from sim.bench import floors
-from sim.bench import naive_numba
-from sim.bench import numpy_model
-from sim.bench import squiggle_model
 from sim.bench import workload
+from sim.testing import numpy_model
+
+from benchmarks import floors, naive_numba, squiggle_model
 
 from .conftest import NUMPY_N, N
 

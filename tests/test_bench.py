@@ -1,28 +1,24 @@
 """The benchmark harness computes the engine's numbers and reports them sanely.
 
-These test correctness only (baselines and floors agree with the engine at
+These test correctness only (the NumPy baseline agrees with the engine at
 small n, the JSON report, the command's exit codes); speed is measured by
-``sim bench``, never asserted here.
+``sim bench``, never asserted here. The developer's instruments in
+``benchmarks/`` have their own checks (``benchmarks/test_instruments.py``).
 """
 
 from __future__ import annotations
 
 import json
 
-import numba
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
 import sim
 from sim import bench
-from sim.bench import floors
 from sim.bench import memory
-from sim.bench import naive_numba
-from sim.bench import numpy_model
-from sim.bench import squiggle_model
-from sim.bench import stages
 from sim.bench import workload
+from sim.testing import numpy_model
 from sim.cli.main import cli
 
 
@@ -35,47 +31,6 @@ def workload_scenario():
 @pytest.fixture(scope="module")
 def plan(workload_scenario):
     return workload.plan(workload_scenario)
-
-
-def test_naive_numba_equals_engine(plan, threads):
-    want = workload.engine_summary(plan, 3, 5000)
-    for t in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
-        threads(t)
-        got = naive_numba.run(plan, 3, 5000)
-        assert workload.same_means(got, want, 1e-9) is None
-        np.testing.assert_allclose(got.roi_mean, want.roi_mean, rtol=1e-9)
-
-
-def test_random_number_floor_draws_what_an_independent_generator_draws(workload_scenario, plan):
-    # The oracle: SplitMix64 written in NumPy and SciPy-special quantiles.
-    assert floors.draws_check(plan, workload_scenario, seed=2, n=3000) is None
-
-
-def test_numpy_uniforms_are_the_kernel_stream():
-    """The floor's NumPy oracle reproduces the kernel generator bit for bit
-    (and so the check above compares two implementations of one definition)."""
-    from sim.kernels.sampling.rng import fill_uniforms, key_from_seed
-
-    key = key_from_seed(11)
-    want = np.empty((50, 7))
-    for s in range(50):
-        fill_uniforms(key, 100 + s, 7, want[s])
-    np.testing.assert_array_equal(floors.uniforms_np(key, 100, 50, 7), want)
-
-
-def test_draws_check_catches_wrong_draws(workload_scenario, plan, monkeypatch):
-    real = floors.draws_run
-    monkeypatch.setattr(floors, "draws_run", lambda *a: real(*a) * (1 + 1e-6))
-    assert "differ" in floors.draws_check(plan, workload_scenario, seed=2, n=3000)
-
-
-def test_arithmetic_floor_evaluates_the_engine_model(plan):
-    pre = floors.predraw(plan, seed=4, m=2000)
-    assert floors.model_check(plan, pre) is None
-    # Cycling through the chunk twice doubles the sums.
-    once, _ = floors.model_run(plan, pre, 2000)
-    twice, _ = floors.model_run(plan, pre, 4000)
-    np.testing.assert_allclose(twice, 2 * once, rtol=1e-12)
 
 
 def test_numpy_baseline_matches_engine(workload_scenario, plan):
@@ -173,13 +128,6 @@ def test_numpy_v2_draws_correlated_and_believed_keys_as_the_engine(v2_draws):
         assert stats.ks_2samp(belief[key], ds[f"expectation.{key}"].values).pvalue > 1e-3
 
 
-def test_squigglepy_model_matches_engine(workload_scenario, plan):
-    if not squiggle_model.available():
-        pytest.skip("squigglepy not installed (optional)")
-    got = squiggle_model.run(workload_scenario, seed=1, n=20_000)
-    assert workload.same_distribution(got, workload.engine_summary(plan, 1, 20_000)) is None
-
-
 def test_checks_catch_a_wrong_answer(plan):
     want = workload.engine_summary(plan, 0, 4096)
     wrong = workload.Summary(want.n, want.roi_mean * (1 + 1e-6), want.roi_se, want.prob_loss)
@@ -195,7 +143,7 @@ def test_memory_probe_runs_in_a_fresh_process():
 
 def _tiny(**kw):
     return bench.Settings.make(sizes=[3000], threads=[1], repeat=1,
-                               skip=["startup", "memory", "squigglepy"], **kw)
+                               skip=["startup", "memory"], **kw)
 
 
 def test_report_json_schema():
@@ -204,22 +152,15 @@ def test_report_json_schema():
     assert doc["schema"] == bench.SCHEMA and doc["ok"] is True
     assert {"cpu_model", "cores", "numba", "numpy", "python", "threading_layer"} <= set(doc["machine"])
     names = {r["benchmark"] for r in doc["rates"]}
-    assert names == {"engine", "engine_api", "frozen", "naive_numba", "numpy",
-                     "engine_v2", "frozen_v2", "numpy_v2"}
+    assert names == {"engine", "engine_api", "numpy", "engine_v2", "numpy_v2"}
     for r in doc["rates"]:  # each rate is a measured, positive, finite time
         assert r["n"] == 3000 and 0 < r["seconds"] < 60
         assert r["workload"] == ("v2" if r["benchmark"].endswith("_v2") else "v1")
-    assert {r["against"] for r in doc["ratios"]} == {"frozen", "naive_numba", "numpy",
-                                                     "frozen_v2", "numpy_v2"}
-    assert {(r["workload"], r["threads"]) for r in doc["breakdown_ns"]} == {("v1", 1), ("v2", 1)}
-    for r in doc["breakdown_ns"]:  # the parts add up to the staged kernel's total
-        parts = r["draws"] + r["model"] + r["moments"] + r["histograms"]
-        assert parts == pytest.approx(r["total"]) and r["draws"] > 0 and r["total"] > 0
-        assert r["reduction"] == pytest.approx(r["moments"] + r["histograms"])
+    assert {r["against"] for r in doc["ratios"]} == {"numpy", "numpy_v2"}
+    assert "breakdown_ns" not in doc  # the in-kernel breakdown is benchmarks/stages.py's
     for t in doc["targets"]:
         assert set(t) == {"target", "value", "threshold", "unit", "ok", "note"}
-    assert {c["benchmark"] for c in doc["checks"]} >= {"draws", "scalar_model", "frozen",
-                                                       "frozen_v2", "numpy_v2"}
+    assert {c["benchmark"] for c in doc["checks"]} >= {"engine", "engine_api", "numpy", "numpy_v2"}
     assert all(c["ok"] for c in doc["checks"])
     assert "targets" in bench.format_table(report)
 
@@ -231,12 +172,10 @@ def _rates(report, rates, n=100):
 
 
 def test_targets_from_known_rates():
-    """Ratios, pass/fail and the floor a missed target names, from hand-made numbers."""
+    """Ratios and pass/fail from hand-made numbers."""
     r = bench.Report(command="x", settings=bench.Settings(sizes=(100,), threads=(1, 2)))
-    _rates(r, {("engine", 1): 10, ("engine", 2): 20, ("numpy", 1): 1, ("frozen", 1): 5,
-               ("frozen", 2): 6, ("engine_v2", 1): 4, ("numpy_v2", 1): 1, ("frozen_v2", 1): 1})
-    r.breakdown = [{"workload": "v2", "threads": 1, "draws": 200.0, "model": 900.0,
-                    "reduction": 600.0, "total": 1700.0}]
+    _rates(r, {("engine", 1): 10, ("engine", 2): 20, ("numpy", 1): 1, ("engine_v2", 1): 4,
+               ("numpy_v2", 1): 1})
     r.startup = {"pairs": {"run_1e4": {"command_s": 1.5, "baseline_s": 0.5, "ratio": 3.0},
                            "help": {"command_s": 0.3, "baseline_s": 0.1, "ratio": 3.0}}}
     r.memory = [{"n": 1e6, "peak_mib": 300.0}, {"n": 1e8, "peak_mib": 360.0}]
@@ -244,61 +183,32 @@ def test_targets_from_known_rates():
     v = lambda name: (got[name]["value"], got[name]["ok"])
     assert v("engine at 1 thread >= 5x NumPy at 1 thread, v1 workload") == (10, True)
     assert v("engine at 1 thread >= 5x NumPy at 1 thread, v2 baseline") == (4, False)
-    assert got["engine at 1 thread >= 5x NumPy at 1 thread, v2 baseline"]["note"] == (
-        "held back by the model: 900 of 1700 ns per scenario at 1 thread (draws 200, reduction 600)")
-    assert v("engine >= 2.5x frozen kernel, 1 thread, v1 workload") == (2.0, False)
-    assert got["engine >= 2.5x frozen kernel, 1 thread, v1 workload"]["note"] == "floors not measured"
-    assert v("engine >= 2.5x frozen kernel, 2 threads, v1 workload") == (20 / 6, True)
-    assert v("engine >= 2.5x frozen kernel, 1 thread, v2 baseline") == (4.0, True)
-    assert v("engine >= 2.5x frozen kernel, 2 threads, v2 baseline") == (None, None)
     assert v("sim run -n 1e4 (warm cache) <= 2x python -c 'import numpy, xarray'") == (3.0, False)
     assert v("sim --help <= 3x python -c 'import click'") == (3.0, True)
     assert v("peak memory at 1e8 within 50 MiB of 1e6") == (60.0, False)
+    assert len(got) == 5
+    r.rates = [x for x in r.rates if x["benchmark"] != "numpy_v2"]
+    got = {t["target"]: t for t in bench.targets(r)}
+    assert v("engine at 1 thread >= 5x NumPy at 1 thread, v2 baseline") == (None, None)
 
 
 def test_ratio_compares_at_the_baselines_n_when_the_engine_ran_there():
     r = bench.Report(command="x", settings=bench.Settings(sizes=(100, 1000), threads=(1,)))
-    _rates(r, {("engine", 1): 10, ("frozen", 1): 4}, n=100)
+    _rates(r, {("engine", 1): 10, ("numpy", 1): 4}, n=100)
     _rates(r, {("engine", 1): 20}, n=1000)
-    assert r.ratio("engine", "frozen", 1) == 2.5  # both at n = 100, not 20 / 4
-    _rates(r, {("numpy", 1): 5}, n=50)  # at an n the engine did not run: the largest of each
-    assert r.ratio("engine", "numpy", 1) == 4.0
-    (row,) = [x for x in bench.ratios(r) if x["against"] == "numpy"]
-    assert (row["n"], row["against_n"], row["ratio"]) == (1000, 50, 4.0)
-    (row,) = [x for x in bench.ratios(r) if x["against"] == "frozen"]
+    assert r.ratio("engine", "numpy", 1) == 2.5  # both at n = 100, not 20 / 4
+    (row,) = bench.ratios(r)
     assert (row["n"], row["against_n"], row["ratio"]) == (100, 100, 2.5)
+    _rates(r, {("numpy_v2", 1): 5}, n=50)  # at an n the engine did not run: the largest of each
+    _rates(r, {("engine_v2", 1): 20}, n=1000)
+    assert r.ratio("engine_v2", "numpy_v2", 1) == 4.0
+    (row,) = [x for x in bench.ratios(r) if x["against"] == "numpy_v2"]
+    assert (row["n"], row["against_n"], row["ratio"]) == (1000, 50, 4.0)
     # Timed in turn: the ratio of the same rounds, not of the engine's best run anywhere.
-    r.rate("frozen", 1, 100).update(paired_with="engine", engine_seconds=100 / 8)
-    assert r.ratio("engine", "frozen", 1) == 2.0
-    (row,) = [x for x in bench.ratios(r) if x["against"] == "frozen"]
+    r.rate("numpy", 1, 100).update(paired_with="engine", engine_seconds=100 / 8)
+    assert r.ratio("engine", "numpy", 1) == 2.0
+    (row,) = [x for x in bench.ratios(r) if x["against"] == "numpy"]
     assert row["timed_in_turn"] and row["ratio"] == 2.0
-
-
-def test_staged_kernel_at_its_last_stage_is_the_engines_kernel(plan):
-    """The breakdown's copy of reduce_chunk, with everything switched on,
-    computes what the engine's kernel computes; with only the draws on, it
-    adds nothing to the histograms."""
-    from sim.kernels import reduce as kernels
-    from sim.engine import reducer
-    from sim.vocab.layout import BLOCK
-    from sim.engine.designs import build_design
-
-    n = 4 * BLOCK
-    red = reducer.Reducer(plan, 3, build_design("random", 3, n, plan.n_dims), chunk_size=n)
-    want = red.compute_chunk(0, 4, n)
-    original = kernels.reduce_chunk
-    try:
-        for stage in (4, 1):
-            kernels.reduce_chunk = lambda *args, s=stage: stages.staged_kernel()(*args, s)
-            got = red.compute_chunk(0, 4, n)
-            if stage == 4:
-                for name in ("block_n", "block_mean", "block_m2", "hist"):
-                    np.testing.assert_array_equal(got[name], want[name], err_msg=name)
-            else:
-                np.testing.assert_array_equal(got["block_n"], want["block_n"])
-                np.testing.assert_array_equal(got["hist"], red.ranges.empty_lanes(len(got["hist"])))
-    finally:
-        kernels.reduce_chunk = original
 
 
 def test_startup_pairs_time_both_commands(tmp_path, monkeypatch):
@@ -315,8 +225,7 @@ def test_startup_pairs_time_both_commands(tmp_path, monkeypatch):
 
 
 ARGS = ["bench", "-n", "3000", "--threads", "1", "--repeat", "1", "--skip", "startup",
-        "--skip", "memory", "--skip", "squigglepy", "--skip", "numpy", "--skip", "v2",
-        "--skip", "floors"]
+        "--skip", "memory", "--skip", "numpy", "--skip", "v2"]
 
 
 def test_cli_bench_writes_json_and_exits_zero(tmp_path):
@@ -328,17 +237,19 @@ def test_cli_bench_writes_json_and_exits_zero(tmp_path):
 
 
 def test_cli_bench_exits_one_when_a_benchmark_is_wrong(tmp_path, monkeypatch):
-    real = naive_numba.run
+    real = numpy_model.run
 
-    def wrong(plan, seed, n):
-        s = real(plan, seed, n)
+    def wrong(sc, seed, n, **kw):
+        s = real(sc, seed, n, **kw)
         s.roi_mean = s.roi_mean + 1.0
         return s
 
-    monkeypatch.setattr(naive_numba, "run", wrong)
-    result = CliRunner().invoke(cli, [*ARGS, "-o", str(tmp_path / "b.json")])
+    monkeypatch.setattr(numpy_model, "run", wrong)
+    with_numpy = ["bench", "-n", "3000", "--threads", "1", "--repeat", "1", "--skip", "startup",
+                  "--skip", "memory", "--skip", "v2"]
+    result = CliRunner().invoke(cli, [*with_numpy, "-o", str(tmp_path / "b.json")])
     assert result.exit_code == 1
-    assert "FAILED naive_numba" in result.output
+    assert "FAILED numpy" in result.output
 
 
 def test_cli_bench_bad_input_exits_two(tmp_path):

@@ -1,18 +1,18 @@
-"""``sim bench``: the engine's speed, start-up and memory, against baselines
-and floors measured in the same run.
+"""``sim bench``: the engine's speed, start-up and memory, against a NumPy
+baseline measured in the same run.
 
-The baselines and floors are modules of this package: ``frozen_kernel`` (the
-kernel before the SIMD work, kept as it was), ``numpy_model`` (NumPy
-vectorized, v1 and v2), ``naive_numba`` (a plain Numba transcription),
-``squiggle_model`` (squigglepy, optional), ``stages`` (where the time goes
-inside the engine's kernel: draws, model, reduction), ``floors`` (checks of
-the draws and of the scalar model against independent computations), and the
-fresh-process probes ``startup`` and ``memory``; ``workload`` is the v1
-scenario the baselines transcribe, and the bundled baseline is the v2
-workload. This module runs them, checks each result against the engine's,
-computes the ratios and the targets, and renders a table and a JSON report
-(schema :data:`SCHEMA`). ``benchmarks/`` in the source tree runs the same
-comparisons as a pytest-benchmark suite.
+What an installed user needs: the engine's rate against the NumPy baseline
+(:mod:`sim.testing.numpy_model`, v1 and v2), and the fresh-process probes
+``startup`` and ``memory``; ``workload`` is the v1 scenario the baseline
+transcribes, and the bundled baseline is the v2 workload. This module runs
+them, checks each result against the engine's, computes the ratios and the
+targets, and renders a table and a JSON report (schema :data:`SCHEMA`).
+
+The developer's instruments (the pre-SIMD kernel, the staged kernel that
+splits the engine's time into draws, model and reduction, the naive Numba
+and squigglepy transcriptions, the floors) live in ``benchmarks/`` in the
+source tree, and ``benchmarks/compare_commits.py`` compares the engine with
+any earlier version of itself.
 """
 
 from __future__ import annotations
@@ -35,26 +35,21 @@ from sim.vocab.errors import SimError
 __all__ = ["BENCHMARKS", "SCHEMA", "Report", "Settings", "format_table", "machine_info", "ratios",
            "run_benchmarks", "targets", "write_json"]
 
-SCHEMA = "sim-bench/2"
+SCHEMA = "sim-bench/3"
 
 #: Names of the rate benchmarks, in table order, with what they measure.
 #: Names ending in ``_v2`` run the v2 baseline scenario, the others the v1
-#: workload (``workload_v1.toml``, which the baselines transcribe).
+#: workload (``workload_v1.toml``, which the baseline transcribes).
 BENCHMARKS = {
     "engine": "engine, sim.engine.reducer.reduce",
     "engine_api": "engine, sim.run",
-    "frozen": "frozen pre-SIMD kernel",
-    "naive_numba": "naive Numba transcription",
     "numpy": "NumPy vectorized",
-    "squigglepy": "squigglepy vectorized",
     "engine_v2": "v2 baseline: engine",
-    "frozen_v2": "v2 baseline: frozen pre-SIMD kernel",
     "numpy_v2": "v2 baseline: NumPy vectorized",
 }
 
 #: Targets of the engine's speed: (engine, baseline, threshold).
-SPEED_TARGETS = (("engine", "numpy", 5.0), ("engine_v2", "numpy_v2", 5.0),
-                 ("engine", "frozen", 2.5), ("engine_v2", "frozen_v2", 2.5))
+SPEED_TARGETS = (("engine", "numpy", 5.0), ("engine_v2", "numpy_v2", 5.0))
 #: Start-up targets: pair name (:data:`sim.bench.startup.PAIRS`), label, at most.
 STARTUP_TARGETS = (("run_1e4", "sim run -n 1e4 (warm cache) <= 2x python -c 'import numpy, xarray'", 2.0),
                    ("help", "sim --help <= 3x python -c 'import click'", 3.0))
@@ -69,9 +64,6 @@ class Settings:
     threads: tuple[int, ...] = (1, 2)
     repeat: int = 2  # best of
     numpy_n: int = 1_000_000
-    squigglepy_n: int = 1_000_000
-    frozen_n: int = 1_000_000  # the frozen kernel is slow: at most this many
-    stages_n: int = 1 << 20  # scenarios of the in-kernel breakdown
     memory_sizes: tuple[int, ...] = (1_000_000, 10_000_000, 100_000_000)
     startup: bool = True
     cli_n: int = 1_000_000
@@ -83,18 +75,14 @@ class Settings:
     def make(cls, quick: bool = False, sizes=None, threads=None, repeat=None,
              skip=()) -> Settings:
         """Defaults of the full run, or of ``--quick`` (1e6 only, fewer repeats,
-        smaller baseline runs and breakdown, memory at 1e6 only)."""
+        a smaller baseline run, memory at 1e6 only)."""
         s = cls(quick=quick)
         if quick:
-            s.sizes, s.repeat, s.numpy_n, s.squigglepy_n = (1_000_000,), 2, 200_000, 100_000
-            s.frozen_n, s.stages_n, s.pairs_repeat = 200_000, 1 << 18, 3
+            s.sizes, s.repeat, s.numpy_n, s.pairs_repeat = (1_000_000,), 2, 200_000, 3
             s.memory_sizes = (1_000_000,)
         if sizes:
             s.sizes = tuple(sorted({int(n) for n in sizes}))
             s.numpy_n = min(s.numpy_n, max(s.sizes))
-            s.squigglepy_n = min(s.squigglepy_n, max(s.sizes))
-            s.frozen_n = min(s.frozen_n, max(s.sizes))
-            s.stages_n = min(s.stages_n, max(s.sizes))
         if threads:
             s.threads = tuple(sorted({int(t) for t in threads}))
         if repeat is not None:
@@ -145,7 +133,6 @@ def machine_info() -> dict[str, Any]:
         "scipy": scipy.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "squigglepy": _version_of("squigglepy"),
         "dask": _version_of("dask"),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
@@ -169,7 +156,6 @@ class Report:
     machine: dict[str, Any] = field(default_factory=dict)
     rates: list[dict[str, Any]] = field(default_factory=list)
     checks: list[dict[str, Any]] = field(default_factory=list)
-    breakdown: list[dict[str, Any]] = field(default_factory=list)  # sim.bench.stages rows
     startup: dict[str, Any] | None = None
     memory: list[dict[str, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -216,10 +202,6 @@ class Report:
             return b["seconds"] / b["engine_seconds"]  # timed in turn: the same rounds
         return a["per_second"] / b["per_second"]
 
-    def stages(self, workload: str, threads: int) -> dict | None:
-        rows = [r for r in self.breakdown if r["workload"] == workload and r["threads"] == threads]
-        return rows[-1] if rows else None
-
     @property
     def ok(self) -> bool:
         return all(c["ok"] for c in self.checks)
@@ -233,7 +215,6 @@ class Report:
             "settings": asdict(self.settings),
             "rates": self.rates,
             "ratios": ratios(self),
-            "breakdown_ns": self.breakdown,
             "startup": self.startup,
             "memory": self.memory,
             "checks": self.checks,
@@ -249,15 +230,10 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
     import numba
 
     from sim.scenario.load import load_scenario
-    from sim.bench import floors
-    from sim.bench import frozen_kernel
     from sim.bench import memory
-    from sim.bench import naive_numba
-    from sim.bench import numpy_model
-    from sim.bench import squiggle_model
-    from sim.bench import stages
     from sim.bench import startup
     from sim.bench import workload
+    from sim.testing import numpy_model
 
     report = Report(command=command, settings=settings,
                     date=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
@@ -274,7 +250,6 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
     if "v2" not in skip:
         scenarios["v2"] = load_scenario("baseline")
         plans["v2"] = workload.plan(scenarios["v2"])
-    plan = plans["v1"]
 
     def check(name: str, problem: str | None, **where) -> bool:
         report.checks.append({"benchmark": name, **where, "ok": problem is None,
@@ -326,31 +301,14 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
 
     engine_at: dict[tuple[str, int], Any] = {}  # the engine's summary per (workload, n)
 
-    def engine_summary(wl: str, n: int):
-        if (wl, n) not in engine_at:
-            engine_at[wl, n] = workload.engine_summary(plans[wl], seed, n)
-        return engine_at[wl, n]
-
-    def frozen_summary(p, n: int):
-        with frozen_kernel.frozen_kernels():
-            return workload.engine_summary(p, seed, n)
-
     # Compile everything first: compile time is measured separately.
     log("compiling kernels (excluded from rates)")
     for p in plans.values():
         workload.engine_summary(p, seed, 1000)
-        if "frozen" not in skip:
-            frozen_summary(p, 1000)
-    if "naive" not in skip:
-        naive_numba.run(plan, seed, 1000)
-    if "numpy" not in skip:  # first calls import and set up what the baselines use
+    if "numpy" not in skip:  # first calls import and set up what the baseline uses
         numpy_model.run(sc, seed, 2000)
         if "v2" in plans:
             numpy_model.run_v2(scenarios["v2"], seed, 2000)
-    if "floors" not in skip:
-        check("draws", floors.draws_check(plan, sc, seed), on="an independent NumPy generator")
-        check("scalar_model", floors.model_check(plan, floors.predraw(plan, seed)),
-              on="the engine's ROI for the same draws")
 
     threads_before = numba.get_num_threads()
     try:
@@ -368,23 +326,6 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
                         ds = record("engine_api", t, n, _api_run, sc, seed, n)
                         check("engine_api", None if _close(ds.roi_mean.values, want.roi_mean, 0.0)
                               else "sim.run differs from sim.engine.reducer.reduce", threads=t, n=n)
-                        if "naive" not in skip:
-                            got = record("naive_numba", t, n, naive_numba.run, plan, seed, n)
-                            check("naive_numba", workload.same_means(got, want, 1e-9), threads=t, n=n)
-                if "frozen" not in skip:
-                    n = min(settings.frozen_n, max(settings.sizes))
-                    log(f"{wl}: engine and frozen kernel in turn, {n:.0e} scenarios")
-                    got, frozen = alternate(t, n, "engine" + sfx,
-                                            partial(workload.engine_summary, p, seed, n),
-                                            "frozen" + sfx, partial(frozen_summary, p, n))
-                    want = engine_at.setdefault((wl, n), got)
-                    check("engine" + sfx, None if _identical(got, want) else
-                          "result depends on the thread count", threads=t, n=n)
-                    check("frozen" + sfx, workload.same_means(frozen, want, 1e-9), threads=t, n=n)
-                if "floors" not in skip:
-                    log(f"{wl}: where the time goes inside the kernel, {t} thread{'s' if t > 1 else ''}")
-                    row = stages.measure(p, settings.stages_n, settings.repeat, seed)
-                    report.breakdown.append({"workload": wl, "threads": t, **row})
             if t == 1 and "numpy" not in skip:
                 n = settings.numpy_n
                 for wl, p in plans.items():
@@ -401,15 +342,6 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
                                 else numpy_model.check_on_engine_draws_v2)
                     check("numpy" + sfx, on_draws(scenarios[wl]), on="engine's own draws")
                     check("numpy" + sfx, workload.same_distribution(numpy_got, want), n=n)
-            if t == 1 and "squigglepy" not in skip:
-                n = settings.squigglepy_n
-                if squiggle_model.available():
-                    log(f"squigglepy, {n:.0e} scenarios")
-                    got = record("squigglepy", 1, n, squiggle_model.run, sc, seed, n)
-                    check("squigglepy", workload.same_distribution(got, engine_summary("v1", n)), n=n)
-                else:
-                    report.notes.append("squigglepy not installed: not measured "
-                                        "(pip install squigglepy, or the 'bench' extra)")
     finally:
         numba.set_num_threads(threads_before)
 
@@ -448,15 +380,12 @@ def _close(a, b, rtol: float) -> bool:
 
 # ------------------------------------------------------------------ derived
 #: (engine, other, other at one thread): the ratios the report lists.
-_RATIOS = (("engine", "frozen", False), ("engine", "naive_numba", False), ("engine", "numpy", True),
-           ("engine", "squigglepy", True), ("engine_v2", "frozen_v2", False),
-           ("engine_v2", "numpy_v2", True))
+_RATIOS = (("engine", "numpy", True), ("engine_v2", "numpy_v2", True))
 
 
 def ratios(report: Report) -> list[dict[str, Any]]:
-    """Engine rate / other rate, on the same workload: against the frozen
-    kernel and the naive transcription at the same thread count, against the
-    vectorized baselines at one thread."""
+    """Engine rate / other rate, on the same workload: against the
+    vectorized baseline at one thread."""
     out = []
     for t in report.settings.threads:
         for engine, other, one in _RATIOS:
@@ -470,21 +399,9 @@ def ratios(report: Report) -> list[dict[str, Any]]:
     return out
 
 
-def held_back(report: Report, workload: str, threads: int) -> str:
-    """Which floor holds a missed engine target back, with each in ns per scenario."""
-    row = report.stages(workload, threads)
-    if row is None:
-        return "floors not measured"
-    parts = {k: row[k] for k in ("draws", "model", "reduction")}
-    worst = max(parts, key=parts.get)
-    rest = ", ".join(f"{k} {v:.0f}" for k, v in parts.items() if k != worst)
-    return (f"held back by the {worst}: {parts[worst]:.0f} of {row['total']:.0f} ns per scenario "
-            f"at {threads} thread{'s' if threads > 1 else ''} ({rest})")
-
-
 def targets(report: Report) -> list[dict[str, Any]]:
     """The targets of the speed issue: value, threshold and pass (None: not
-    measured); a missed engine target says which floor holds it back."""
+    measured)."""
     out = []
 
     def add(name, value, threshold, higher_is_better=True, unit="x", note=""):
@@ -494,15 +411,8 @@ def targets(report: Report) -> list[dict[str, Any]]:
 
     for engine, other, threshold in SPEED_TARGETS:
         wl = "v2 baseline" if engine.endswith("_v2") else "v1 workload"
-        key = "v2" if engine.endswith("_v2") else "v1"
-        one = other.startswith("numpy")
-        for t in (1,) if one else report.settings.threads:
-            value = report.ratio(engine, other, t, other_threads=1 if one else None)
-            what = "NumPy at 1 thread" if one else "frozen kernel"
-            name = (f"engine at 1 thread >= {threshold:g}x {what}, {wl}" if one else
-                    f"engine >= {threshold:g}x {what}, {t} thread{'s' if t > 1 else ''}, {wl}")
-            note = held_back(report, key, t) if value is not None and value < threshold else ""
-            add(name, value, threshold, note=note)
+        value = report.ratio(engine, other, 1, other_threads=1)
+        add(f"engine at 1 thread >= {threshold:g}x NumPy at 1 thread, {wl}", value, threshold)
     pairs = (report.startup or {}).get("pairs", {})
     for pair, label, at_most in STARTUP_TARGETS:
         p = pairs.get(pair)
@@ -545,19 +455,6 @@ def format_table(report: Report) -> str:
                 r = report.rate(name, t, n)
                 cells.append(f"{_fmt_rate(r['per_second']) if r else '':>14}")
             lines.append(f"  {label:<36} {t:>7}" + "".join(cells))
-    if not report.rate("squigglepy"):
-        lines.append(f"  {BENCHMARKS['squigglepy']:<36} {'':>7}  not measured")
-
-    rows = doc["breakdown_ns"]
-    if rows:
-        lines += ["", "where the time goes inside the engine's kernel, ns per scenario "
-                  "(sim.bench.stages; reduction = moments + histograms)",
-                  f"  {'workload':<9} {'threads':>7} {'n':>8} {'draws':>8} {'model':>8} "
-                  f"{'moments':>8} {'hist.':>8} {'total':>8} {'cached':>8}"]
-        for r in rows:
-            lines.append(f"  {r['workload']:<9} {r['threads']:>7} {r['n']:>8.0e} {r['draws']:8.0f} "
-                         f"{r['model']:8.0f} {r['moments']:8.0f} {r['histograms']:8.0f} "
-                         f"{r['total']:8.0f} {r['cached_kernel']:8.0f}")
 
     if doc["ratios"]:
         lines += ["", "engine rate / other rate (same run, same workload)"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 
+from sim.testing.numpy_model import Summary
 from sim.vocab import outputs
 from sim.engine.reducer import reduce
 from sim.scenario.plan import Plan, build_plan
@@ -22,23 +22,14 @@ from sim.scenario.load import Scenario, load_scenario
 __all__ = ["SCENARIO", "SEED", "Summary", "best_time", "engine_summary", "plan", "reduction_summary",
            "same_distribution", "same_means", "scenario"]
 
-#: The workload: the v1 bundled baseline, frozen, because the naive Numba
-#: and squigglepy baselines transcribe model v1 only (the NumPy one has v1,
-#: ``numpy_model.run``, and v2, ``numpy_model.run_v2``, which
-#: ``benchmarks/kernel_rate.py`` times on the v2 baseline). The engine runs
-#: it through today's kernel, which gives v1's numbers for a v1 file.
+#: The workload: the v1 bundled baseline, frozen, because some baselines
+#: transcribe model v1 only (the NumPy one has v1, ``numpy_model.run``, and
+#: v2, ``numpy_model.run_v2``, which ``sim bench`` also times on the v2
+#: baseline; the naive Numba and squigglepy ones in ``benchmarks/`` have v1
+#: only). The engine runs it through today's kernel, which gives v1's
+#: numbers for a v1 file.
 SCENARIO = "workload_v1.toml"
 SEED = 0
-
-
-@dataclass
-class Summary:
-    """Per-size statistics of one benchmark run."""
-
-    n: int
-    roi_mean: np.ndarray
-    roi_se: np.ndarray  # Monte Carlo standard error of roi_mean (nan if not kept)
-    prob_loss: np.ndarray
 
 
 def scenario() -> Scenario:
@@ -49,9 +40,10 @@ def plan(sc: Scenario | None = None) -> Plan:
     return build_plan(sc if sc is not None else scenario())
 
 
-def engine_summary(p: Plan, seed: int, n: int) -> Summary:
-    """The engine's kernel-level run (:func:`sim.engine.reducer.reduce`)."""
-    red = reduce(p, seed, n)
+def engine_summary(p: Plan, seed: int, n: int, kernel=None) -> Summary:
+    """The engine's kernel-level run (:func:`sim.engine.reducer.reduce`; on
+    another set of kernels with ``kernel``, see :class:`sim.engine.reducer.Reducer`)."""
+    red = reduce(p, seed, n, kernel=kernel)
     return reduction_summary(red)
 
 

@@ -8,15 +8,12 @@ columns ``0 .. n_sampled - 1`` are the plan's sampled dimensions (in
 * ``design_rows`` writes the rows the engine's own design gives scenarios
   ``first .. first + n - 1`` (so a matrix can start as the sample that
   ``sim.sample`` returns for the same seed).
-* ``evaluate_rows`` applies the plan's inverse CDFs
-  (:func:`sim.kernels.sampling.draw.transform`) to each row, evaluates the model
-  (:func:`sim.kernels.model.evaluate_scenario`) and writes the chosen per-size
-  statistics. A sensitivity analysis edits the matrix (a Saltelli design, a
-  column held at a percentile) and evaluates it here, in parallel, never in
-  a Python loop over scenarios.
-
-``evaluate_scenario`` is called in exactly one place below, so a change of
-its signature is a one-line change here.
+* ``evaluate_rows`` applies the plan's inverse CDFs to each row, evaluates
+  the model with the engine's block kernels (the ones runs, sweeps and
+  decisions use: :func:`sim.kernels.model.block.evaluate_block`) and writes
+  the chosen per-alternative statistics. A sensitivity analysis edits the
+  matrix (a Saltelli design, a column held at a percentile) and evaluates it
+  here, in parallel, never in a Python loop over scenarios.
 """
 
 from __future__ import annotations
@@ -25,18 +22,20 @@ import numba
 import numpy as np
 
 from sim.kernels.jit import jit_parallel, prange
-from sim.vocab.layout import BLOCK
-from sim.kernels.model.evaluate import evaluate_alternatives, new_scratch
+from sim.vocab.layout import BLOCK, SUB_BLOCK
+from sim.kernels.model.block import evaluate_block, new_block_scratch
 from sim.scenario.plan import Plan
 from sim.engine.designs import Design
-from sim.kernels.sampling.draw import draw_design_scenario, fill_extra_uniforms, transform
+from sim.kernels.sampling.block import extra_uniforms_block, transform_block
+from sim.kernels.sampling.draw import draw_design_scenario
 from sim.kernels.sampling.rng import U_MAX, U_MIN, key_from_seed
 from sim.engine.reducer import kernel_args, model_args, plan_args
 
 __all__ = ["ROWS", "design_rows", "evaluate_rows", "evaluate_uniforms", "plan_uniforms"]
 
-#: Rows per unit of parallel work (scratch space is allocated once per unit).
-ROWS = 256
+#: Rows per unit of parallel work: one block of the model kernels (scratch
+#: space is allocated once per unit).
+ROWS = SUB_BLOCK
 
 
 @jit_parallel
@@ -63,8 +62,14 @@ def evaluate_rows(U, dists, model, log_sizes, log_n_ref, horizon, columns, key, 
     (strategy, size)) of the scenario whose design uniforms are ``U[i]``
     (the uniforms of keys only a belief or a strategy makes uncertain come
     from their own stream, as scenario ``first + i``); ``draws[i, d]`` its
-    sampled parameters, if ``draws`` has rows (pass an empty array to skip)."""
-    theta0, target, family, par, lo, span, offset, n_table, table = dists
+    sampled parameters, if ``draws`` has rows (pass an empty array to skip).
+
+    Rows go through the engine's block kernels :data:`ROWS` at a time
+    (:func:`sim.kernels.sampling.block.transform_block`,
+    :func:`sim.kernels.model.block.evaluate_block`), so a matrix row gives
+    the numbers a run gives the same scenario."""
+    theta0, target = dists[0], dists[1]
+    table = dists[8]
     flags, worlds = model
     n_uniforms = flags[2]
     n_sampled = target.shape[0]
@@ -74,24 +79,27 @@ def evaluate_rows(U, dists, model, log_sizes, log_n_ref, horizon, columns, key, 
     keep = draws.shape[0] > 0
     n_units = (n + ROWS - 1) // ROWS
     for b in prange(n_units):
-        theta = np.empty(theta0.shape[0])
-        theta_world = np.empty(theta0.shape[0])
-        scratch = new_scratch(theta0.shape[0], log_sizes.shape[0], horizon)
-        res = np.zeros((n_rows, n_cols))
-        u = np.empty(n_uniforms)
-        for i in range(b * ROWS, min(n, (b + 1) * ROWS)):
-            for d in range(n_dims):
-                u[d] = U[i, d]
-            fill_extra_uniforms(key, first + i, n_dims, u)
-            transform(theta0, target, family, par, lo, span, offset, n_table, table, u, theta)
-            evaluate_alternatives(theta, flags, worlds, log_sizes, log_n_ref, horizon, u, n_sampled,
-                                  table, res, scratch, theta_world)
+        UB = np.empty((n_uniforms, ROWS))
+        TH = np.empty((theta0.shape[0], ROWS))
+        scratch = new_block_scratch(theta0.shape[0], log_sizes.shape[0], horizon, ROWS)
+        OUT = np.zeros((n_rows, n_cols, ROWS))
+        i0 = b * ROWS
+        m = min(ROWS, n - i0)
+        for d in range(n_dims):
+            row = UB[d]
+            for i in range(m):
+                row[i] = U[i0 + i, d]
+        extra_uniforms_block(key, first + i0, m, n_dims, n_uniforms, UB)
+        transform_block(dists, UB, TH, m)
+        evaluate_block(TH, UB, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sampled, table,
+                       OUT, scratch)
+        for i in range(m):
             for j in range(n_rows):
                 for c in range(k):
-                    out[i, j, c] = res[j, columns[c]]
+                    out[i0 + i, j, c] = OUT[j, columns[c], i]
             if keep:
                 for d in range(n_sampled):
-                    draws[i, d] = theta[target[d]]
+                    draws[i0 + i, d] = TH[target[d], i]
 
 
 def plan_uniforms(plan: Plan, design: Design, key, first: int, n: int) -> np.ndarray:

@@ -301,9 +301,11 @@ def histogram_aliases(plan: Plan) -> dict[int, int]:
     return {path_column(0, PATH_MTM): ROI_EXPECTED, path_column(plan.horizon, PATH_MTM): ROI}
 
 
-def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = None):
+def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = None,
+                  kernel: Any = None):
     """Draws, incident uniforms, believed draws and per-size outputs of ``n``
-    scenarios (``stats[i, size, column]``, with the path columns if on)."""
+    scenarios (``stats[i, size, column]``, with the path columns if on);
+    ``kernel``: see :class:`Reducer`."""
     if design is None:
         design = build_design("random", 0, first + n, plan.n_dims)
     draws = np.empty((n, plan.n_sampled))
@@ -311,7 +313,7 @@ def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = N
     extra_u = np.empty((n, plan.n_belief_dims))
     belief_draws = np.empty((n, len(plan.belief_keys)))
     stats = np.zeros((n, plan.n_rows, plan.n_columns))
-    kernels.sample_range(key, first, n, BLOCK, *kernel_args(plan, design), model_args(plan),
+    (kernel or kernels).sample_range(key, first, n, BLOCK, *kernel_args(plan, design), model_args(plan),
                          plan.log_sizes, plan.log_n_ref,
                          plan.horizon, draws, incident_u, extra_u, belief_draws, stats)
     return draws, incident_u, belief_draws, stats
@@ -334,12 +336,12 @@ def blocks_per_chunk(chunk_size: int | None) -> int:
     return max(1, math.ceil(chunk / BLOCK))
 
 
-def pilot(plan: Plan, key, design: Design) -> tuple[Histograms, NonFinite | None]:
+def pilot(plan: Plan, key, design: Design, kernel: Any = None) -> tuple[Histograms, NonFinite | None]:
     """Histogram ranges from the pilot, scenarios ``0 .. PILOT-1`` (the same
     for any chunking), with no lanes; and where the pilot's statistics are
     not finite (None when they all are: a caller refuses the run otherwise)."""
     pilot_n = min(design.n, PILOT)
-    draws, _, _, stats = sample_arrays(plan, key, 0, pilot_n, design)
+    draws, _, _, stats = sample_arrays(plan, key, 0, pilot_n, design, kernel)
     finding = NonFinite.of_pilot(draws, stats)
     hist_cols = histogram_columns(plan)
     pilot_values = stats[:, :, hist_cols].reshape(pilot_n, -1)
@@ -375,12 +377,17 @@ class Reducer:
     chunk is one :func:`sim.services.signals.deferred` step, so an interrupt lands
     between chunks, when the state is whole: :meth:`state` is then every
     array of it, which :meth:`load_state` puts back (checkpoints).
+
+    ``kernel`` is the set of kernels to run, anything with the
+    ``reduce_chunk`` and ``sample_range`` of :mod:`sim.kernels.reduce` (the
+    default); a benchmark passes another implementation of them here.
     """
 
     def __init__(self, plan: Plan, seed: int, design: Design, chunk_size: int | None = None,
                  ranges: Histograms | None = None, voi: bool = False,
-                 pilot_finding: NonFinite | None = None):
+                 pilot_finding: NonFinite | None = None, kernel: Any = None):
         self.start = time.perf_counter()
+        self.kernel = kernels if kernel is None else kernel
         self.plan = plan
         self.design = design
         self.key = key_from_seed(seed)
@@ -398,7 +405,7 @@ class Reducer:
         #: Non-finite statistics in the pilot (None when all are finite).
         self.pilot_finding = pilot_finding
         if ranges is None:
-            ranges, self.pilot_finding = pilot(plan, self.key, design)
+            ranges, self.pilot_finding = pilot(plan, self.key, design, self.kernel)
         self.ranges = ranges
         self.hist = self.ranges.with_lanes(1)  # every chunk's lanes, merged
         self.total_n = np.zeros(1, dtype=np.int64)
@@ -455,7 +462,7 @@ class Reducer:
         plan, hist = self.plan, self.ranges
         lanes = hist.empty_lanes(numba.get_num_threads())  # one per thread id
         with numba.parallel_chunksize(1):  # blocks to threads one at a time
-            kernels.reduce_chunk(self.key, first_block, n_blocks, n_to, BLOCK, *self.args,
+            self.kernel.reduce_chunk(self.key, first_block, n_blocks, n_to, BLOCK, *self.args,
                                  plan.log_sizes, plan.log_n_ref, plan.horizon,
                                  self.hist_cols, hist.lo, hist.inv_width, hist.offset,
                                  hist.scale, hist.n_bins,
@@ -637,23 +644,26 @@ def histogram_maps(pilot: np.ndarray, hist_cols) -> tuple[np.ndarray, np.ndarray
 
 def reduce(plan: Plan, seed: int, n: int, chunk_size: int | None = None,
            progress: Any = None, design: Design | None = None, executor: Any = None,
-           voi: bool = False) -> Reduction:
+           voi: bool = False, kernel: Any = None) -> Reduction:
     """Evaluate ``n`` scenarios and reduce them to moments and histograms
     (the chunks computed by ``executor`` if given, else here; with ``voi``,
-    the sums behind EVPPI)."""
+    the sums behind EVPPI; ``kernel``: see :class:`Reducer`)."""
     if design is None:
         design = build_design("random", seed, n, plan.n_dims)
-    reducer = make_reducer(plan, seed, design, chunk_size, executor, voi=voi)
+    reducer = make_reducer(plan, seed, design, chunk_size, executor, voi=voi, kernel=kernel)
     reducer.advance(n, progress, executor)
     return reducer.result()
 
 
 def make_reducer(plan: Plan, seed: int, design: Design, chunk_size, executor: Any,
-                 voi: bool = False) -> Reducer:
+                 voi: bool = False, kernel: Any = None) -> Reducer:
     """A reducer whose pilot runs here, or on ``executor``, which then says
-    too whether the pilot's statistics were finite (``pilot_finding``)."""
+    too whether the pilot's statistics were finite (``pilot_finding``);
+    ``kernel``: see :class:`Reducer` (here only: an executor runs the engine's)."""
     if executor is None:
-        return Reducer(plan, seed, design, chunk_size, voi=voi)
+        return Reducer(plan, seed, design, chunk_size, voi=voi, kernel=kernel)
+    if kernel is not None:
+        raise SimError("internal: an executor runs the engine's own kernels; pass kernel= without one")
     ranges, finding = executor.pilot(plan, seed, design, voi)
     return Reducer(plan, seed, design, chunk_size, ranges, voi=voi, pilot_finding=finding)
 

@@ -4,8 +4,9 @@
 memory does not grow with the number of scenarios; ``sample_range`` keeps
 every draw and result (for ``sim.sample`` and the histogram pilot). Both draw
 with :func:`sim.kernels.sampling.block.draw_block` and evaluate with
-:func:`sim.kernels.model.block.evaluate_block` (the numbers of the scalar model,
-bit for bit), so ``sample`` returns exactly the draws that ``run`` reduces.
+:func:`sim.kernels.model.block.evaluate_block` (as the sensitivity matrices
+of :mod:`sim.engine.matrix` do), so ``sample`` returns exactly the draws that
+``run`` reduces.
 
 Arguments travel as three tuples: ``dists`` (the plan's constants and
 inverse-CDF tables), ``design`` (:class:`sim.engine.designs.Design`) and ``copula``
@@ -45,15 +46,14 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
 
     A block is evaluated :data:`SUB_BLOCK` scenarios at a time, structure of
     arrays (:func:`sim.kernels.sampling.block.draw_block`,
-    :func:`sim.kernels.model.block.evaluate_block`: the numbers of the scalar model,
-    bit for bit, computed by SIMD loops). Within a block, sums are shifted by
+    :func:`sim.kernels.model.block.evaluate_block`, SIMD loops). Within a block, sums are shifted by
     the block's first value for accuracy and kept in :data:`LANES` partial
     sums (scenario ``q`` of the block adds to lane ``q % LANES``), added up
     in lane order at the end of the block: a fixed order, so the result still
     depends only on the scenarios.
 
     ``model`` is (flags, worlds): see
-    :func:`sim.kernels.model.evaluate.evaluate_alternatives`; the output has a row per
+    :func:`sim.kernels.model.block.evaluate_block`; the output has a row per
     alternative (strategy-major) and column ``hist_cols[h]`` of each row feeds
     histogram ``h`` of that row. ``voi`` is (dims, dummy key, bins, sums,
     counts): when ``dims`` is not empty, block ``b`` adds every alternative's

@@ -16,7 +16,7 @@ SAMPLERS = ("random", "lhs", "sobol")
 PLOT_KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep", "cooling", "cashflow", "decision",
               "voi", "tornado", "sobol")
 #: Parts of ``sim bench`` that can be skipped (:mod:`sim.bench`).
-BENCH_PARTS = ("naive", "frozen", "floors", "numpy", "squigglepy", "v2", "startup", "memory")
+BENCH_PARTS = ("numpy", "v2", "startup", "memory")
 #: Methods, outputs and Sobol' estimators of ``sim sensitivity`` (:mod:`sim.sensitivity`).
 SENSITIVITY_METHODS = ("rank", "sobol", "both")
 SENSITIVITY_OUTPUTS = ("roi", "net_value", "roi_expected")

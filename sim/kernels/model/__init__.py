@@ -1,11 +1,10 @@
-"""The investment model of MODEL.md, one module per block.
+"""The investment model of MODEL.md.
 
-``params`` (where each parameter sits in ``theta``), ``scaling`` (tokens and
-compute), ``costs`` (investment and serving), ``performance`` (loss), ``market``
-(share, price, cash flows), ``risk`` (incidents) and ``evaluate`` (one
-scenario, every size). All are Numba kernels on one scenario.
+``params`` (where each parameter sits in ``theta``, and the model's physical
+constants) and ``block`` (the model on a block of scenarios at once, structure
+of arrays: the one implementation every analysis evaluates).
 """
 
-from sim.kernels.model.evaluate import evaluate_scenario
+from sim.kernels.model.block import evaluate_block
 
-__all__ = ["evaluate_scenario"]
+__all__ = ["evaluate_block"]

@@ -1,20 +1,25 @@
-"""The model on a block of scenarios at once, structure of arrays.
+"""The investment model of MODEL.md, on a block of scenarios at once,
+structure of arrays: the one implementation that runs, sweeps, decisions,
+samples and sensitivity analyses evaluate.
 
-:func:`evaluate_block` is :func:`sim.kernels.model.evaluate.evaluate_alternatives`
+:func:`evaluate_block` evaluates every strategy's world (MODEL.md section 12)
 for scenarios ``i < m`` of a block: parameters ``TH[p, i]``, uniforms
-``U[d, i]``, outputs ``OUT[row, column, i]``. Every loop runs over the
-scenarios innermost, with what is fixed for the block (strategy, route,
-compute rule, size, year) outside it, and the model's branches (the data
-wall, the release delay, the withdrawal rule, incidents, the path's
-guards) are selects between values that are always computed, so LLVM
-vectorizes the loops (packed FMAs: ``tests/test_simd.py``). ``exp`` and
-``log`` are :mod:`sim.kernels.vmath`'s, as in the scalar model.
+``U[d, i]``, outputs ``OUT[row, column, i]``. A world is reality (with
+incidents) or the investors' belief (:func:`apply_overlay_block`, the hype
+on the pool, no deployment gap); for each, :func:`world_scenario` computes
+what does not depend on the size (the rival's loss, the gap and price
+factors, the yearly factors as running products), :func:`world_size` one
+size's training run, costs, loss, release delay and discounted cash flows,
+and :func:`_path` the investors' mark-to-market path (MODEL.md section 9).
 
-Each value is computed by the same operations, in the same order, as the
-scalar model (``sim/model/*.py``) computes it for one scenario, so the two
-agree bit for bit (``tests/test_simd.py`` checks every column on several
-scenarios); the scalar model stays the reference that ``sim.sample``,
-the sensitivity matrices and the hand computations of the tests use.
+Every loop runs over the scenarios innermost, with what is fixed for the
+block (strategy, route, compute rule, size, year) outside it, and the
+model's branches (the data wall, the release delay, the withdrawal rule,
+incidents, the path's guards) are selects between values that are always
+computed, so LLVM vectorizes the loops (packed FMAs: ``tests/test_simd.py``).
+``exp`` and ``log`` are :mod:`sim.kernels.vmath`'s. The independent checks of
+the numbers are the NumPy reference (:mod:`sim.testing.reference`) and the
+hand computations of ``tests/test_model.py``.
 """
 
 from __future__ import annotations
@@ -62,33 +67,6 @@ from sim.vocab.outputs import (
     YEARS_SERVED,
 )
 from sim.kernels.sampling.block import inverse_cdf_block
-from sim.kernels.model.costs import SECONDS_PER_HOUR, SERVING_FLOP_PER_PARAM
-from sim.kernels.model.evaluate import (
-    N_WORLD,
-    W_COMPLIANCE,
-    W_COMPUTE,
-    W_DATA,
-    W_DELAY,
-    W_DUTY,
-    W_FIXED,
-    W_FLOPS,
-    W_INCIDENT,
-    W_INVEST,
-    W_LAB,
-    W_LICENSE,
-    W_LIMITED,
-    W_NET,
-    W_NPV,
-    W_REVENUE,
-    W_RISK,
-    W_ROBUST,
-    W_ROI,
-    W_SERVING,
-    W_SHARE,
-    W_TOKENS,
-    W_YEARS,
-)
-from sim.kernels.model.market import N_WORK
 from sim.kernels.model.params import (
     A_COEF,
     A_DATA,
@@ -137,16 +115,36 @@ from sim.kernels.model.params import (
     RIVAL_SIZE,
     RIVALS,
     RULE_POWER,
+    SECONDS_PER_HOUR,
+    SECONDS_PER_YEAR,
     SERVE_DECLINE,
+    SERVING_FLOP_PER_PARAM,
     SEVERITY,
     SHARPNESS,
     U_SERVE,
     U_TRAIN,
 )
-from sim.kernels.model.scaling import SECONDS_PER_YEAR
-from sim.kernels.model.timeline import N_YEAR_FIELDS, Y_DISC, Y_INCIDENT, Y_REVENUE, Y_SERVED, Y_SERVING
 
-__all__ = ["apply_overlay_block", "copy_rows", "evaluate_block", "new_block_scratch"]
+__all__ = ["N_WORK", "N_WORLD", "N_YEAR_FIELDS", "apply_overlay_block", "copy_rows", "evaluate_block",
+           "new_block_scratch"]
+
+# Rows of a world's per-size results ``W[row, i]``.
+W_COMPUTE, W_DATA, W_FIXED, W_LICENSE, W_RISK, W_ROBUST, W_INVEST = range(7)
+W_REVENUE, W_SERVING, W_INCIDENT, W_COMPLIANCE, W_ROI = range(7, 12)
+W_LAB, W_YEARS, W_SHARE, W_DELAY, W_FLOPS, W_TOKENS, W_LIMITED, W_NET = range(12, 20)
+W_NPV, W_DUTY = range(20, 22)  # NPV; yearly compliance duty if subject to it, else 0
+N_WORLD = 22
+# Rows of a world's yearly factors ``work[row, t, i]``: discounted pool
+# growth, serving cost over price, the rivals' weight, incident (0/1), discount.
+N_WORK = 5
+# Rows of a world's per-year terms ``Y[row, t, i]`` (per unit of the revenue
+# pool, discounted, as the cash-flow loop accumulates them).
+Y_REVENUE = 0  # our revenue share m/(1 + k w_t) times the discounted pool factor
+Y_SERVING = 1  # serving cost, same units
+Y_INCIDENT = 2  # revenue lost in an incident year (before severity)
+Y_SERVED = 3  # discount factor (1+r)^-(t+d) if served that year, else 0
+Y_DISC = 4  # discount factor (1+r)^-(t+d)
+N_YEAR_FIELDS = 5
 
 # Rows of a world's scenario-level array ``S[row, i]`` (what does not depend on the size).
 S_USD_FLOP, S_LOG_RIVAL, S_GAP_FACTOR, S_PRICE_FACTOR, S_SERVE_PARAM = range(5)
@@ -174,7 +172,9 @@ def new_block_scratch(n_parameters, n_sizes, horizon, width):
 
 @jit
 def apply_overlay_block(TH, overlay, first, last, U, table, m):
-    """:func:`sim.kernels.model.beliefs.apply_overlay` on a block."""
+    """Overlay entries ``first .. last - 1`` on the parameters ``TH``: each
+    sets its target row to a constant or to the inverse CDF of a uniform row
+    of ``U`` (a strategy's reality, or a belief; common random numbers)."""
     target, dim, family, par, lo, span, offset, n_table, const = overlay[:9]
     for b in range(first, last):
         row = TH[target[b]]
@@ -198,13 +198,14 @@ def copy_rows(src, dst, m):
 
 @jit_inline
 def _reducible(a_coef, alpha, b_coef, beta, log_n, log_tokens):
-    """:func:`sim.kernels.model.performance.reducible_loss` on scalars."""
+    """The reducible loss ``A / N^alpha + B / D^beta`` from ``log N`` and ``log D``."""
     return a_coef * vmath.exp(-alpha * log_n) + b_coef * vmath.exp(-beta * log_tokens)
 
 
 @jit_inline
 def _log_effective(log_tokens, stock, repeat):
-    """:func:`sim.kernels.model.performance._log_effective`, both branches computed."""
+    """``log`` of the effective tokens beyond the data stock (repeated data
+    is worth less), both branches computed."""
     tokens = vmath.exp(log_tokens)
     eff = vmath.log(stock * (1.0 + repeat * (1.0 - vmath.exp(-(tokens / stock - 1.0) / repeat))))
     return log_tokens if tokens <= stock else eff
@@ -212,9 +213,8 @@ def _log_effective(log_tokens, stock, repeat):
 
 @jit
 def world_scenario(TH, m, horizon, incident_u, log_n_ref, S, work):
-    """The size-free part of :func:`sim.kernels.model.evaluate.evaluate_world`:
-    rows of ``S`` and the yearly factors ``work[row, t, i]``
-    (:func:`sim.kernels.model.market.yearly_factors`)."""
+    """The size-free part of a world: rows of ``S`` and the yearly factors
+    ``work[row, t, i]`` (see :data:`N_WORK`)."""
     p_hour, f_peak, u_train, u_serve = TH[P_HOUR], TH[F_PEAK], TH[U_TRAIN], TH[U_SERVE]
     rival, d_ref, a_data = TH[RIVAL_SIZE], TH[D_REF], TH[A_DATA]
     a_coef, alpha, b_coef, beta = TH[A_COEF], TH[ALPHA], TH[B_COEF], TH[BETA]
@@ -274,8 +274,8 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, S, work):
 
 @jit
 def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W, Y, T):
-    """One size of :func:`sim.kernels.model.evaluate.evaluate_world` on a block:
-    ``W[W_*, i]`` and the per-year terms ``Y[row, t, i]``."""
+    """One size of a world on a block: ``W[W_*, i]`` (costs, cash flows,
+    ROI) and the per-year terms ``Y[row, t, i]``."""
     exp_n = vmath.exp(log_n)
     six_n = 6.0 * exp_n
     d_ref, a_data, stock, p_data = TH[D_REF], TH[A_DATA], TH[DATA_STOCK], TH[P_DATA]
@@ -439,10 +439,20 @@ def _outputs(TH, m, W, WB, O):
 
 @jit
 def _path(TH, THB, m, horizon, W, WB, Y, YB, O, R):
-    """:func:`sim.kernels.model.timeline.valuation_path` on a block. ``R`` is scratch
-    (``N_PATH_ROWS`` rows): the belief ``b``, the cooled flag and the running
-    sums of both worlds' yearly terms, which equal the scalar model's sums
-    from year 1 (the same additions in the same order)."""
+    """The investors' mark-to-market path (MODEL.md section 9) on a block.
+
+    Investors value the project at the decision (year 0) by their belief,
+    then learn from each year's realized revenue::
+
+        ratio_t = Rev_t / Rev^e_t            (1 when Rev^e_t = 0: nothing to learn)
+        b_0 = 1;  b_t = (1 - w) b_(t-1) + w ratio_t
+        V_t = sum_(tau<=t) CF_tau/(1+r)^(tau+d) + b_t sum_(tau>t) CF^e_tau/(1+r)^(tau+d_e)
+        MTM_0 = ROI_expected;  MTM_t = (V_t - I) / I  for t >= 1     (so MTM_T = ROI)
+
+    ``R`` is scratch (``N_PATH_ROWS`` rows): the belief ``b``, the cooled
+    flag and the running sums of both worlds' yearly terms, summed in the
+    same order as the NPV of :func:`world_size`, so MTM_T equals ROI to the
+    last bit (``tests/test_fever.py``)."""
     lr, pool, severity = TH[LEARNING_RATE], TH[POOL], TH[SEVERITY]
     pool_e, severity_e = THB[POOL], THB[SEVERITY]
     invest, duty, duty_e, npv_e, roi_e = W[W_INVEST], W[W_DUTY], WB[W_DUTY], WB[W_NPV], WB[W_ROI]
@@ -524,9 +534,15 @@ def _path(TH, THB, m, horizon, W, WB, Y, YB, O, R):
 
 @jit
 def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sampled, table, OUT, scratch):
-    """:func:`sim.kernels.model.evaluate.evaluate_alternatives` for scenarios ``i < m``:
-    ``OUT[s * n_sizes + j, column, i]``. ``OUT`` must start at zeros (columns
-    the model does not write stay 0, as in the scalar kernel)."""
+    """Every strategy's world on the same draws for scenarios ``i < m``, into
+    ``OUT[s * n_sizes + j, column, i]``, then the decision columns over all
+    those alternatives: best (ties split), regret and the highest objective.
+    ``OUT`` must start at zeros (columns the model does not write stay 0).
+
+    ``flags`` is (objective: 0 net value, 1 ROI; path on; uniforms per
+    scenario); ``worlds`` the plan's (route, compute rule, belief expects
+    incidents) per strategy, then its reality overlay's ten arrays and its
+    belief overlay's ten, in one flat tuple."""
     objective, path, n_dims = flags
     s_route, s_rule, s_incidents = worlds[0], worlds[1], worlds[2]
     overlay, belief = worlds[3:13], worlds[13:23]

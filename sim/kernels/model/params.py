@@ -15,7 +15,8 @@ __all__ = ["ALPHA", "A_COEF", "A_DATA", "BETA", "B_COEF", "B_COMP", "CLUSTER_GPU
            "KAPPA", "KAPPA_G", "LEARNING_RATE", "K_REF", "LAMBDA0", "OVERHEAD", "POOL", "PREMIUM", "PRETRAIN",
            "PRICE_DECLINE", "PRICE_SENSITIVITY", "PROGRESS", "P_DATA", "P_HOUR", "P_TOKEN",
            "REPEAT_HORIZON", "RHO", "RHO_G", "RIVALS", "RIVAL_SIZE", "ROUTES", "RULE_6ND",
-           "RULE_POWER", "R_DISC", "R_REF", "SERVE_DECLINE", "SEVERITY", "SHARPNESS",
+           "RULE_POWER", "R_DISC", "R_REF", "SECONDS_PER_HOUR", "SECONDS_PER_YEAR", "SERVE_DECLINE",
+           "SERVING_FLOP_PER_PARAM", "SEVERITY", "SHARPNESS",
            "U_SERVE", "U_TRAIN"]
 
 R_DISC = _i("finance.discount_rate")
@@ -78,3 +79,8 @@ ROUTES = {"pretrain": PRETRAIN, "finetune": FINETUNE}
 RULE_POWER = 0
 RULE_6ND = 1
 COMPUTE_RULES = {"power": RULE_POWER, "6ND": RULE_6ND}
+
+# Physical constants of the model (MODEL.md).
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_YEAR = 31_557_600.0  # Julian year, MODEL.md section 10
+SERVING_FLOP_PER_PARAM = 2.0  # inference ~ 2N FLOP per token (Kaplan et al.)

@@ -37,7 +37,7 @@ from sim.kernels.sampling.inverse_cdf import (
 )
 from sim.kernels.sampling.rng import mix64, uniform
 
-__all__ = ["draw_block", "extra_uniforms_block", "inverse_cdf_block", "uniforms_block"]
+__all__ = ["draw_block", "extra_uniforms_block", "inverse_cdf_block", "transform_block", "uniforms_block"]
 
 
 @jit
@@ -137,7 +137,6 @@ def draw_block(key, first, m, n_dims, n_uniforms, block, dists, design, copula, 
     """Uniforms ``U`` and parameters ``TH`` of scenarios ``first .. first + m - 1``:
     the design's uniforms, the copula, the inverse CDFs, then the uniforms of
     their own (``tmp``: scratch of length ``n_uniforms``; ``z``: the copula's)."""
-    theta0, target, family, par, lo, span, offset, n_table, table = dists
     uniforms_block(key, first, m, n_dims, block, design, U, tmp)
     corr_dims, corr_chol = copula
     if corr_dims.shape[0] > 0:
@@ -147,6 +146,16 @@ def draw_block(key, first, m, n_dims, n_uniforms, block, dists, design, copula, 
             apply_copula(corr_dims, corr_chol, tmp, z)
             for d in range(n_dims):
                 U[d, i] = tmp[d]
+    transform_block(dists, U, TH, m)
+    extra_uniforms_block(key, first, m, n_dims, n_uniforms, U)
+
+
+@jit
+def transform_block(dists, U, TH, m):
+    """``TH[:, i]``: the parameters of uniforms ``U[:, i]`` (the plan's
+    constants, then the inverse CDFs of the sampled dimensions), as
+    :func:`sim.kernels.sampling.draw.transform` for each ``i < m``."""
+    theta0, target, family, par, lo, span, offset, n_table, table = dists
     for p in range(theta0.shape[0]):
         row = TH[p]
         c = theta0[p]
@@ -155,4 +164,3 @@ def draw_block(key, first, m, n_dims, n_uniforms, block, dists, design, copula, 
     for d in range(target.shape[0]):
         inverse_cdf_block(family[d], par[d, 0], par[d, 1], par[d, 2], lo[d], span[d], table,
                           offset[d], n_table[d], U[d], TH[target[d]], m)
-    extra_uniforms_block(key, first, m, n_dims, n_uniforms, U)

@@ -16,6 +16,8 @@ of reality's uniform for that key, as MODEL.md section 8 asks.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import ndtr
 
@@ -23,10 +25,21 @@ from sim.testing import reference
 from sim.vocab.registry import PARAMETERS
 from sim.scenario.distributions import Distribution
 from sim.scenario.families import lognormal_mu_sigma, pert_shape
-from sim.bench.workload import Summary
 
 CHUNK = 100_000
 HIST_BINS = 4096
+
+
+@dataclass
+class Summary:
+    """Per-size statistics of one benchmark run: mean ROI, its Monte Carlo
+    standard error (nan if not kept) and P(loss), so that any two runs can
+    be compared."""
+
+    n: int
+    roi_mean: np.ndarray
+    roi_se: np.ndarray
+    prob_loss: np.ndarray
 
 
 def draw(dist: Distribution, gen: np.random.Generator, n: int) -> np.ndarray:

@@ -5,8 +5,8 @@ model runs on those arrays with NumPy (:func:`sim.testing.reference.evaluate`), 
 like the NumPy baseline. squigglepy clips where the engine truncates (market
 growth at -0.5, incident severity at 1: under 1% of severity draws move), so
 its statistics are compared with the engine's only within Monte Carlo error.
-If squigglepy is not installed, :func:`available` is False and ``sim bench``
-reports it as not measured.
+If squigglepy is not installed, :func:`available` is False and the suite
+skips it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sim.testing import reference
 from sim.vocab.registry import PARAMETERS
 from sim.scenario.distributions import Distribution
 from sim.scenario.families import lognormal_mu_sigma
-from sim.bench.workload import Summary
+from sim.testing.numpy_model import Summary
 
 __all__ = ["available", "run"]
 

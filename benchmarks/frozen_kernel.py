@@ -8,15 +8,15 @@ the model and the two kernels, with libm ``math.exp``/``math.log`` and the
 branching AS241 ``ndtri``. The generator, the designs, the parameter
 positions and the output columns are unchanged and imported.
 
-``sim bench`` and ``benchmarks/kernel_rate.py`` time it beside the engine
-(:func:`frozen_kernels`, which points the reducer at this module), so that
-"today's kernel" keeps today's speed and results; ``tests/test_simd.py``
-checks that it still reproduces the frozen v1 files bit for bit.
+``benchmarks/kernel_rate.py`` and the suite time it beside the engine
+(:func:`frozen_kernels`, this module as the reducer's ``kernel=``), and
+``benchmarks/test_speed.py`` checks that it still agrees with the engine.
+To compare with any earlier version of the engine, not only this one,
+``benchmarks/compare_commits.py`` checks that version out.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import numba
@@ -1095,19 +1095,8 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
                     belief_draws[i, b] = theta_belief[belief[0][belief[9][0] + b]]
 
 
-@contextlib.contextmanager
 def frozen_kernels():
-    """Run the reducer (``sim.run``, ``reduce``, ``sample_arrays``) on the
-    frozen kernels inside the ``with`` block."""
-    from sim.engine import reducer
-    live = reducer.kernels
-    reducer.kernels = _this_module()
-    try:
-        yield
-    finally:
-        reducer.kernels = live
-
-
-def _this_module():
+    """This module as a set of kernels for the reducer's ``kernel=`` argument
+    (``sim.engine.reducer.reduce(..., kernel=frozen_kernels())``)."""
     import sys
     return sys.modules[__name__]

@@ -5,10 +5,11 @@ with one more argument, ``stage``, that switches the later parts off:
 1 the draws only, 2 with the model, 3 with the moment sums, 4 everything
 (the histograms too). Each part's cost is the difference between two stages,
 with the caches and memory traffic of the whole loop, which a kernel of its
-own (:mod:`sim.bench.floors`) does not have. The copy is compiled without a
+own (:mod:`benchmarks.floors`) does not have. The copy is compiled without a
 cache (about a minute); the cached kernel is timed the same way, as a check
 that the copy runs like the original. ``Reducer.compute_chunk`` runs every
-stage on the same blocks, so the pilot and the merge are left out.
+stage on the same blocks (the reducer is given the staged kernel with its
+``kernel=`` argument), so the pilot and the merge are left out.
 
 The three floors the issue of speed names are ``draws``, ``model`` and
 ``reduction`` (moment sums plus histograms), in ns per scenario.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import time
+from types import SimpleNamespace
 
 import numba
 
@@ -26,7 +28,7 @@ from sim.engine import reducer
 from sim.vocab.layout import BLOCK
 from sim.engine.designs import build_design
 
-__all__ = ["STAGES", "measure", "staged_kernel"]
+__all__ = ["STAGES", "measure", "stage_kernels", "staged_kernel"]
 
 #: Parts of the kernel, in the order the stages switch them on.
 STAGES = ("draws", "model", "moments", "histograms")
@@ -54,12 +56,20 @@ def staged_kernel():
         for old, new in _EDITS:
             if old not in src:
                 raise RuntimeError("sim.kernels.reduce.reduce_chunk changed: cannot find "
-                                   f"{old.strip()[:60]!r}; update sim.bench.stages._EDITS")
+                                   f"{old.strip()[:60]!r}; update benchmarks.stages._EDITS")
             src = src.replace(old, new)
         namespace = dict(vars(kernels))
         exec(compile(src, kernels.__file__, "exec"), namespace)
         _STAGED = numba.njit(parallel=True, error_model="numpy")(namespace["reduce_chunk"])
     return _STAGED
+
+
+def stage_kernels(stage: int) -> SimpleNamespace:
+    """The engine's kernels with ``reduce_chunk`` stopped after ``stage``
+    (for the ``kernel=`` argument of :class:`sim.engine.reducer.Reducer`)."""
+    staged = staged_kernel()
+    return SimpleNamespace(reduce_chunk=lambda *args: staged(*args, stage),
+                           sample_range=kernels.sample_range)
 
 
 def measure(plan, n: int, repeat: int = 2, seed: int = 0) -> dict[str, float]:
@@ -68,24 +78,18 @@ def measure(plan, n: int, repeat: int = 2, seed: int = 0) -> dict[str, float]:
     ``model``, ``moments``, ``histograms``, their sum ``total``, the floor
     ``reduction`` (moments + histograms) and ``cached_kernel`` (the engine's
     own kernel on the same blocks)."""
-    staged = staged_kernel()
-    original = kernels.reduce_chunk
     n = max(BLOCK, n - n % BLOCK)
-    red = reducer.Reducer(plan, seed, build_design("random", seed, n, plan.n_dims), chunk_size=n)
     ns = {}
-    try:
-        for stage in (1, 2, 3, 4, 5):  # 5: the cached kernel itself
-            kernels.reduce_chunk = original if stage == 5 else (
-                lambda *args, s=stage: staged(*args, s))
-            red.compute_chunk(0, 2, 2 * BLOCK)  # compile or warm up
-            best = float("inf")
-            for _ in range(max(1, repeat)):
-                start = time.perf_counter()
-                red.compute_chunk(0, n // BLOCK, n)
-                best = min(best, time.perf_counter() - start)
-            ns[stage] = best / n * 1e9
-    finally:
-        kernels.reduce_chunk = original
+    for stage in (1, 2, 3, 4, 5):  # 5: the cached kernel itself
+        red = reducer.Reducer(plan, seed, build_design("random", seed, n, plan.n_dims), chunk_size=n,
+                              kernel=kernels if stage == 5 else stage_kernels(stage))
+        red.compute_chunk(0, 2, 2 * BLOCK)  # compile or warm up
+        best = float("inf")
+        for _ in range(max(1, repeat)):
+            start = time.perf_counter()
+            red.compute_chunk(0, n // BLOCK, n)
+            best = min(best, time.perf_counter() - start)
+        ns[stage] = best / n * 1e9
     row = {"n": n, "draws": ns[1], "model": ns[2] - ns[1], "moments": ns[3] - ns[2],
            "histograms": ns[4] - ns[3], "total": ns[4], "cached_kernel": ns[5]}
     row["reduction"] = row["moments"] + row["histograms"]

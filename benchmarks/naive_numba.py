@@ -24,7 +24,7 @@ from sim.kernels.model import params as m
 from sim.engine.designs import build_design
 from sim.kernels.sampling.draw import draw_design_scenario
 from sim.kernels.sampling.rng import key_from_seed
-from sim.bench.workload import Summary
+from sim.testing.numpy_model import Summary
 
 __all__ = ["run"]
 

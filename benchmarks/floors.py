@@ -1,9 +1,9 @@
 """Floors of the scalar (one scenario at a time) path, and checks of it.
 
-The engine's reduction runs the block kernels; where its time goes is
-measured inside that kernel by :mod:`sim.bench.stages`. The scalar path is
-what the sensitivity matrices (:mod:`sim.engine.matrix`) still run, and its
-two floors stay here, with checks ``sim bench`` runs:
+The engine runs the block kernels; where their time goes is measured inside
+the engine's kernel by :mod:`benchmarks.stages`. The scalar path (one
+scenario at a time, the engine's draws and the pre-SIMD model of
+:mod:`benchmarks.frozen_kernel`) has two floors, with checks:
 
 * **Draws** (``draws_run``): every scenario's uniforms and inverse CDFs through
   :func:`sim.kernels.sampling.draw.draw_design_scenario` (random design); each lane
@@ -11,9 +11,9 @@ two floors stay here, with checks ``sim bench`` runs:
   sums with an independent NumPy generator and SciPy quantiles.
 * **Model** (``model_run``): a chunk of scenarios is drawn once by the engine
   (:func:`sim.engine.reducer.sample_arrays`) and kept; the timed kernel then
-  runs :func:`sim.kernels.model.evaluate_alternatives` on ``n`` scenarios taken
+  runs the frozen kernel's ``evaluate_alternatives`` on ``n`` scenarios taken
   cyclically from that chunk, summing ROI and losses per size.
-  ``model_check`` compares the scalar model with the engine's (block) results
+  ``model_check`` compares that scalar model with the engine's (block) results
   for the same draws.
 """
 
@@ -27,11 +27,12 @@ import numpy as np
 from sim.engine.reducer import kernel_args, model_args, sample_arrays
 from sim.kernels.jit import jit_parallel, prange
 from sim.vocab.layout import BLOCK
-from sim.kernels.model.evaluate import evaluate_alternatives, new_scratch
 from sim.vocab.outputs import LOSS, ROI
 from sim.engine.designs import build_design
 from sim.kernels.sampling.draw import draw_design_scenario
 from sim.kernels.sampling.rng import key_from_seed
+
+from benchmarks.frozen_kernel import evaluate_alternatives, new_scratch
 
 __all__ = ["Predrawn", "draws_check", "draws_run", "model_check", "model_run", "predraw",
            "uniforms_np"]
