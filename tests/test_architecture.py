@@ -275,8 +275,8 @@ def _with(name: str, extra: str, is_package: bool = False) -> dict[str, tuple[st
     ("sim.engine.sketch", "from sim.analyses.sensitivity import rank\n",
      "sim.engine.sketch (layer 4) imports sim.analyses.sensitivity (layer 7)"),
     # the model knows parameter vectors, not scenarios
-    ("sim.kernels.model.costs", "from ...scenario.load import Scenario\n",
-     "sim.kernels.model.costs (layer 2) imports sim.scenario.load (layer 3)"),
+    ("sim.kernels.model.block", "from ...scenario.load import Scenario\n",
+     "sim.kernels.model.block (layer 2) imports sim.scenario.load (layer 3)"),
     # below the layer but ruled out: the engine knows plans, not scenarios
     ("sim.engine.reducer", "from sim.scenario.load import Scenario\n", "the engine works from a Plan"),
     # presentation never starts a run
@@ -289,7 +289,7 @@ def test_checker_reports_a_forbidden_import(name, extra, expected):
 
 
 def test_checker_allows_same_layer_and_lower_imports():
-    modules = _with("sim.kernels.model.risk", "from .scaling import scaling\nfrom sim.vocab.registry import index\n")
+    modules = _with("sim.kernels.model.block", "from .params import POOL\nfrom sim.vocab.registry import index\n")
     assert violations(modules) == []
 
 

@@ -1,25 +1,30 @@
-"""The block (SIMD) kernels: the same numbers as the scalar model, bit for
-bit, and SIMD code in their hot loops.
+"""The block (SIMD) kernels: the scalar draws bit for bit, the NumPy
+reference's model, and SIMD code in their hot loops.
 
-* :func:`sim.kernels.sampling.block.draw_block` and
-  :func:`sim.kernels.model.block.evaluate_block`, through ``kernels.sample_range``,
-  against the scalar path (one scenario at a time through
-  ``draw_design_scenario`` and ``evaluate_alternatives``, as
-  ``sample_range`` was before the block kernels) on every bundled scenario:
-  every draw, uniform, believed draw and column of every alternative, bit
-  for bit, from any first scenario.
+* :func:`sim.kernels.sampling.block.draw_block`, through
+  ``kernels.sample_range``, against the scalar draw path (one scenario at a
+  time through ``draw_design_scenario``, ``fill_extra_uniforms`` and the
+  scalar inverse CDF for believed draws) on every bundled scenario: every
+  draw, uniform and believed draw, bit for bit.
+* :func:`sim.kernels.model.block.evaluate_block` (the model's one
+  implementation) against the NumPy reference (:mod:`sim.testing.reference`,
+  through :func:`sim.testing.numpy_model.check_on_engine_draws_v2`) on the
+  engine's own draws of every bundled single-strategy scenario, to 1e-10 of
+  each output's scale and every count exactly; the decision columns of a
+  scenario with strategies against a hand computation over its
+  alternatives; a range from any first scenario against the same scenarios
+  of a range from 0, bit for bit.
 * :func:`sim.kernels.accumulators.histogram_bins` against ``histogram_bin``;
   ``lane_sums`` against one pass over the scenarios and ``histogram_add``
   (selects) against the branching update it replaced, bit for bit.
 * The assembly of the hot loops has packed fused multiply-adds on x86-64
-  (as ``tests/test_vmath.py`` checks for vmath alone), and the frozen scalar
-  kernel's (the negative control) has none.
-* The frozen kernel (:mod:`sim.bench.frozen_kernel`) still reproduces the
-  frozen v1 file bit for bit, so the speed it stands for is today's kernel's.
+  (as ``tests/test_vmath.py`` checks for vmath alone), and a scalar
+  one-scenario function's (the negative control, compiled here) has none.
 """
 
 from __future__ import annotations
 
+import math
 import platform
 import re
 from pathlib import Path
@@ -32,15 +37,16 @@ import sim
 from sim.kernels.accumulators import histogram_add, histogram_bin, histogram_bins, lane_sums
 from sim.kernels import reduce as kernels
 from sim.engine.reducer import kernel_args, model_args
+from sim.vocab import outputs
 from sim.vocab.layout import BLOCK, LANES, SUB_BLOCK
 from sim.kernels.model import block as model_block
-from sim.kernels.model.beliefs import apply_overlay
-from sim.kernels.model.evaluate import evaluate_alternatives, new_scratch
 from sim.scenario.plan import build_plan
 from sim.kernels.sampling import block as sampling_block
 from sim.kernels.sampling.draw import draw_design_scenario, fill_extra_uniforms
+from sim.kernels.sampling.inverse_cdf import inverse_cdf
 from sim.engine.designs import build_design
 from sim.kernels.sampling.rng import key_from_seed
+from sim.testing import numpy_model
 
 
 DATA = Path(__file__).parent / "data"
@@ -52,10 +58,23 @@ BUNDLED = ["baseline", "strategies", "cooling", "finetune", "regulated", "data_w
 
 
 @numba.njit(error_model="numpy")
-def scalar_sample(key, first, n, block_size, dists, design, copula, model,
-                  log_sizes, log_n_ref, horizon, draws, incident_u, extra_u, belief_draws, stats):
-    """``kernels.sample_range`` as it was before the block kernels: one
-    scenario at a time through the scalar draw and model."""
+def _overlay(theta, overlay, first, last, u, table):
+    """Overlay entries ``first .. last - 1`` on one scenario's parameters,
+    with the scalar inverse CDF (what ``apply_overlay_block`` does on a block)."""
+    target, dim, family, par, lo, span, offset, n_table, const = overlay[:9]
+    for b in range(first, last):
+        if dim[b] < 0:
+            theta[target[b]] = const[b]
+        else:
+            theta[target[b]] = inverse_cdf(family[b], par[b, 0], par[b, 1], par[b, 2], lo[b],
+                                           span[b], table, offset[b], n_table[b], u[dim[b]])
+
+
+@numba.njit(error_model="numpy")
+def scalar_draws(key, first, n, block_size, dists, design, copula, model, horizon,
+                 draws, incident_u, extra_u, belief_draws):
+    """The draws ``kernels.sample_range`` keeps, one scenario at a time
+    through the scalar draw path."""
     theta0, target = dists[0], dists[1]
     flags, worlds = model
     n_uniforms = flags[2]
@@ -65,14 +84,9 @@ def scalar_sample(key, first, n, block_size, dists, design, copula, model,
     u = np.empty(n_uniforms)
     z = np.empty(max(copula[0].shape[0], 1))
     theta = np.empty(theta0.shape[0])
-    theta_world = np.empty(theta0.shape[0])
-    theta_belief = np.empty(theta0.shape[0])
-    scratch = new_scratch(theta0.shape[0], log_sizes.shape[0], horizon)
     for i in range(n):
         draw_design_scenario(key, first + i, n_dims, block_size, dists, design, copula, u, z, theta)
         fill_extra_uniforms(key, first + i, n_dims, u)
-        evaluate_alternatives(theta, flags, worlds, log_sizes, log_n_ref, horizon, u, n_sampled,
-                              table, stats[i], scratch, theta_world)
         for d in range(n_sampled):
             draws[i, d] = theta[target[d]]
         for t in range(horizon):
@@ -81,12 +95,10 @@ def scalar_sample(key, first, n, block_size, dists, design, copula, model,
             extra_u[i, e] = u[n_dims + e]
         if belief_draws.shape[1] > 0:
             overlay, belief = worlds[3:13], worlds[13:23]
-            theta_world[:] = theta
-            apply_overlay(theta_world, overlay, overlay[9][0], overlay[9][1], u, table)
-            theta_belief[:] = theta_world
-            apply_overlay(theta_belief, belief, belief[9][0], belief[9][1], u, table)
+            _overlay(theta, overlay, overlay[9][0], overlay[9][1], u, table)
+            _overlay(theta, belief, belief[9][0], belief[9][1], u, table)
             for b in range(belief_draws.shape[1]):
-                belief_draws[i, b] = theta_belief[belief[0][belief[9][0] + b]]
+                belief_draws[i, b] = theta[belief[0][belief[9][0] + b]]
 
 
 def _arrays(plan, n):
@@ -95,19 +107,26 @@ def _arrays(plan, n):
             np.zeros((n, plan.n_rows, plan.n_columns)))
 
 
-def _both(name: str, n: int, sampler: str = "random", seed: int = 3, first: int = 0):
+def _block(name: str, n: int, sampler: str = "random", seed: int = 3, first: int = 0, size: int | None = None):
     """Every array ``kernels.sample_range`` fills (draws, uniforms, believed
-    draws, every output), through the block kernels and the scalar path."""
+    draws, every output) for scenarios ``first .. first + n - 1``, and the
+    arguments it took."""
     plan = build_plan(sim.load_scenario(name))
     key = key_from_seed(seed)
-    design = build_design(sampler, seed, first + n, plan.n_dims)
-    args = (key, first, n, BLOCK, *kernel_args(plan, design), model_args(plan), plan.log_sizes,
-            plan.log_n_ref, plan.horizon)
-    block, scalar = _arrays(plan, n), _arrays(plan, n)
-    kernels.sample_range(*args, *block)
-    scalar_sample(*args, *scalar)
-    return np.concatenate([a.reshape(n, -1) for a in block], axis=1), \
-        np.concatenate([a.reshape(n, -1) for a in scalar], axis=1)
+    design = build_design(sampler, seed, size or first + n, plan.n_dims)
+    args = (key, first, n, BLOCK, *kernel_args(plan, design), model_args(plan))
+    block = _arrays(plan, n)
+    kernels.sample_range(*args, plan.log_sizes, plan.log_n_ref, plan.horizon, *block)
+    return plan, args, block
+
+
+def _both_draws(name: str, n: int, sampler: str = "random", seed: int = 3, first: int = 0):
+    """The draws of ``kernels.sample_range`` and of the scalar path, side by side."""
+    plan, args, block = _block(name, n, sampler, seed, first)
+    scalar = _arrays(plan, n)[:4]
+    scalar_draws(*args, plan.horizon, *scalar)
+    return (np.concatenate([a.reshape(n, -1) for a in block[:4]], axis=1),
+            np.concatenate([a.reshape(n, -1) for a in scalar], axis=1))
 
 
 def _assert_identical(block, scalar):
@@ -118,21 +137,51 @@ def _assert_identical(block, scalar):
 
 
 @pytest.mark.parametrize("name", BUNDLED)
-def test_block_kernels_equal_the_scalar_model(name):
-    """Every column of every alternative, bit for bit; a partial last sub-block."""
-    _assert_identical(*_both(name, 2 * SUB_BLOCK + 37))
+def test_block_draws_equal_the_scalar_draws(name):
+    """Every draw, uniform and believed draw, bit for bit; a partial last sub-block."""
+    _assert_identical(*_both_draws(name, 2 * SUB_BLOCK + 37))
 
 
 @pytest.mark.parametrize("sampler", ["lhs", "sobol"])
-def test_block_kernels_equal_the_scalar_model_under_designs(sampler):
-    _assert_identical(*_both("price_war", 600, sampler))
+def test_block_draws_equal_the_scalar_draws_under_designs(sampler):
+    _assert_identical(*_both_draws("price_war", 600, sampler))
+
+
+@pytest.mark.parametrize("name", [b for b in BUNDLED if b != "strategies"])
+def test_block_model_is_the_numpy_reference(name):
+    """Every column the reference computes, on the engine's own draws
+    (through the block kernels), to 1e-10 of its scale, counts exactly."""
+    sc = sim.load_scenario(name)
+    assert numpy_model.check_on_engine_draws_v2(sc, n=2 * SUB_BLOCK + 37, seed=3) is None
+
+
+def test_decision_columns_over_the_alternatives():
+    """Best (ties split), regret and the highest objective of every
+    scenario of a scenario with strategies, by hand from its alternatives."""
+    plan, _, (_, _, _, _, stats) = _block("strategies", 2 * SUB_BLOCK + 37)
+    assert plan.n_rows > len(plan.log_sizes)  # several strategies
+    column = outputs.NET_VALUE if model_args(plan)[0][0] == 0 else outputs.ROI
+    x = stats[:, :, column]
+    best = x.max(axis=1, keepdims=True)
+    ties = (x == best).sum(axis=1, keepdims=True)
+    np.testing.assert_array_equal(stats[:, :, outputs.MAX_OBJECTIVE], np.broadcast_to(best, x.shape))
+    np.testing.assert_array_equal(stats[:, :, outputs.REGRET], best - x)
+    np.testing.assert_array_equal(stats[:, :, outputs.BEST], np.where(x == best, 1.0 / ties, 0.0))
+    assert np.all(np.isfinite(x))
 
 
 @pytest.mark.parametrize("name", ["hype", "strategies"])
 def test_sample_range_from_any_first_scenario(name):
     """A range that starts inside a block and a sub-block (as a sweep's or a
-    resumed sample's may), with believed draws (``hype``) and strategies."""
-    _assert_identical(*_both(name, 300, "random", first=BLOCK + 77))
+    resumed sample's may), with believed draws (``hype``) and strategies,
+    gives the same scenarios as a range from 0, bit for bit; and its draws
+    are the scalar path's."""
+    first, n = BLOCK + 77, 300
+    _, _, part = _block(name, n, first=first)
+    _, _, whole = _block(name, first + n, size=first + n)
+    for got, want in zip(part, whole):
+        _assert_identical(got.reshape(n, -1), want[first:].reshape(n, -1))
+    _assert_identical(*_both_draws(name, n, first=first))
 
 
 def test_histogram_bins_equal_histogram_bin():
@@ -215,11 +264,8 @@ def _fresh_asm(dispatcher, *args) -> str:
 
 
 def _world_size_args(width=SUB_BLOCK, horizon=5):
-    from sim.kernels.model.block import N_SCENARIO_ROWS, N_TEMP_ROWS
-    from sim.kernels.model.evaluate import N_WORLD
-    from sim.kernels.model.market import N_WORK
+    from sim.kernels.model.block import N_SCENARIO_ROWS, N_TEMP_ROWS, N_WORK, N_WORLD, N_YEAR_FIELDS
     from sim.vocab.registry import PARAMETERS
-    from sim.kernels.model.timeline import N_YEAR_FIELDS
     th = np.full((len(PARAMETERS), width), 0.5)
     return (th, width, 0, 1, 20.0, 0.0, horizon, True, np.full((N_SCENARIO_ROWS, width), 0.5),
             np.full((N_WORK, horizon, width), 0.5), np.zeros((N_WORLD, width)),
@@ -261,18 +307,28 @@ def _host_has(feature: str) -> bool:
     return bool(binding.get_host_cpu_features().get(feature, False))
 
 
+@numba.njit(error_model="numpy")
+def _one_scenario(theta, horizon):
+    """A scalar model of one scenario, as the engine's model was before the
+    block kernels: libm exp and log, a running product over the years and a
+    withdrawal branch."""
+    pool, growth, discount, premium, gamma, cost = theta[0], theta[1], theta[2], theta[3], theta[4], theta[5]
+    step = (1.0 + growth) / (1.0 + discount)
+    factor = 1.0
+    total = 0.0
+    for t in range(horizon):
+        factor *= step
+        share = 1.0 / (1.0 + math.exp(gamma * math.log(t + 1.0)))
+        if cost * factor < premium:
+            total += pool * factor * share * premium - cost * share
+    return total
+
+
 @vector_host
 def test_scalar_model_is_not_simd():
-    """The negative control: the frozen scalar model (``evaluate_world``, one
-    scenario, libm exp and log) has no packed FMA, so the tests above can tell."""
-    from sim.bench import frozen_kernel
-    from sim.kernels.model.evaluate import N_WORLD
-    from sim.kernels.model.market import N_WORK
-    from sim.kernels.model.timeline import N_YEAR_FIELDS
-    from sim.vocab.registry import PARAMETERS
-    args = (np.full(len(PARAMETERS), 0.5), 0, 1, np.log(np.array([1e8, 1e9, 1e10])), np.log(1e9), 5,
-            np.full(5, 0.5), True, np.zeros((3, N_WORLD)), np.zeros((N_WORK, 5)),
-            np.zeros((3, N_YEAR_FIELDS, 5)))
-    asm = _fresh_asm(frozen_kernel.evaluate_world, *args)
+    """The negative control: a scalar one-scenario model (libm exp and log, a
+    loop-carried product) has no packed FMA, so the tests above can tell."""
+    args = (np.full(6, 0.5), 5)
+    asm = _fresh_asm(_one_scenario, *args)
     assert PACKED_FMA.findall(asm) == []
     assert re.search(r"\$(exp|log)\b", asm), "the scalar model calls libm"

@@ -43,11 +43,30 @@ def installed_wheel(tmp_path_factory):
          cwd=tmp)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["NUMBA_CACHE_DIR"] = str(tmp / "numba-cache")
-    return python, env_dir, env, tmp
+    return python, env_dir, env, tmp, wheels[0]
+
+
+#: Benchmark instruments, which live in benchmarks/ in the source tree only.
+INSTRUMENTS = ("frozen_kernel", "naive_numba", "squiggle", "floors", "stages")
+
+
+def test_wheel_has_no_benchmark_instrument(installed_wheel):
+    """An installed ``sim bench`` needs the NumPy baseline, start-up and
+    memory only: no developer instrument ships."""
+    import zipfile
+
+    wheel = installed_wheel[4]
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+    modules = [n for n in names if n.endswith(".py")]
+    assert "sim/bench/__init__.py" in modules and "sim/testing/numpy_model.py" in modules
+    shipped = [n for n in modules if any(word in n.rsplit("/", 1)[-1] for word in INSTRUMENTS)]
+    assert shipped == [], shipped
+    assert not any(n.startswith("benchmarks/") for n in names), "benchmarks/ is not part of the package"
 
 
 def test_wheel_ships_the_bundled_scenarios(installed_wheel):
-    python, env_dir, env, tmp = installed_wheel
+    python, env_dir, env, tmp, _ = installed_wheel
     where = _run([str(python), "-c", "import sim, sim.scenario.load as s; print(sim.__file__); "
                   "print(s.SCENARIO_DIR); print(','.join(s.bundled_names())); "
                   "from sim.bench import workload; workload.scenario()"], cwd=tmp, env=env)
@@ -58,7 +77,7 @@ def test_wheel_ships_the_bundled_scenarios(installed_wheel):
 
 
 def test_installed_command_runs_outside_the_checkout(installed_wheel):
-    python, env_dir, env, tmp = installed_wheel
+    python, env_dir, env, tmp, _ = installed_wheel
     sim_cmd = str(env_dir / "bin" / "sim")
     listing = _run([sim_cmd, "scenarios"], cwd=tmp, env=env)
     assert "baseline" in listing and str(ROOT) not in listing
