@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.kernels.cache import module_digest
+from sim.kernels.cache import cache_root, module_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "data" / "golden" / "run_baseline.nc"
@@ -149,6 +149,34 @@ def _run(package: Path, cache: Path, cwd: Path, name: str) -> str:
                           env=env, cwd=cwd, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return done.stderr
+
+
+def _this_source_files(package: Path) -> set[Path]:
+    """Compiled files of ``package``'s kernels in the default cache."""
+    root = cache_root()
+    folders = {f"{'.'.join(p.relative_to(package).with_suffix('').parts)}-{module_digest(p, package)}"
+               for p in (package / "kernels").rglob("*.py")}
+    return {p for p in _files(root) if p.parent.name in folders} if root.is_dir() else set()
+
+
+@pytest.mark.integration
+def test_a_copy_edited_outside_the_kernels_runs_without_compiling(tmp_path):
+    """The edit-and-test loop: a docstring, a comment and a line of the
+    command line edited in a fresh copy; its run loads every kernel from the
+    cache (warm after the first run of this source, whatever its path)."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    subprocess.run([sys.executable, "-m", "sim", "run", "-n", "2000", "--quiet"], check=True,
+                   cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)})
+    package = _copy(tmp_path)
+    files = _this_source_files(package)
+    assert files
+    _edit_outside_the_kernels(package)
+    done = subprocess.run([sys.executable, "-m", "sim", "run", "-n", "2000", "-o", "out.nc"],
+                          cwd=tmp_path, env={**env, "PYTHONPATH": str(package.parent)},
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert NOTE not in done.stderr
+    assert _this_source_files(package) == files
 
 
 @pytest.mark.slow
