@@ -242,7 +242,7 @@ def test_a_task_refuses_a_worker_that_differs(baseline, client):
 
 
 def test_the_fingerprint_names_the_source_and_the_compiler():
-    from sim.kernels.jit import source_digest
+    from sim.kernels.cache import source_digest
 
     fp = sd.fingerprint()
     assert fp["sim"] == sim.__version__ and fp["source"] == source_digest()

@@ -53,7 +53,8 @@ import numpy as np
 from sim._version import __version__
 from sim.engine.reducer import ChunkState, Reducer, blocks_per_chunk, chunk_layout, pilot
 from sim.vocab.errors import SimError
-from sim.kernels.jit import compile_options, source_digest
+from sim.kernels.cache import source_digest
+from sim.kernels.jit import compile_options
 from sim.vocab.layout import PILOT
 from sim.kernels.sampling.rng import key_from_seed
 

@@ -9,15 +9,14 @@ cluster) is the ``executor`` argument, not another function.
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sim.engine.limits import TimeGuard
 from sim.engine.reducer import Reducer, Target, advance_to_target, make_reducer
-from sim.kernels.jit import cache_is_warm, compile_estimate, record_compile_seconds
+from sim.kernels import reduce as kernels
+from sim.kernels.cache import compile_note
 from sim.services import signals
 from sim.services.progress import progress_bar
 
@@ -30,25 +29,19 @@ def start(plan, seed: int, design, chunk_size: int | None = None, progress: bool
     """A reducer with its pilot run and its kernels compiled, so that what
     follows is sampling only (and the progress bar's rate is the sampling
     rate). ``check_pilot(finding, plan)`` may refuse what the pilot found.
-    On a cold compile cache, say so first when progress is shown."""
-    cold = not cache_is_warm()
-    signals.set_phase("compiling kernels" if cold else "starting")
-    if cold and progress:
-        print(f"compiling kernels (first run only, about {compile_estimate():.0f} s)...",
-              file=sys.stderr, flush=True)
-    began = time.perf_counter()
+    When a kernel is really compiled (not loaded from the cache), say so
+    first if progress is shown (:func:`sim.kernels.cache.compile_note`)."""
+    signals.set_phase("starting")
     # No exception may surface inside the compiler: raised in LLVM's callbacks
     # it left llvmlite broken (tracebacks, even a segfault at exit). A signal
     # waits for the end of this block; during a long compile the watchdog
     # ends the process instead (sim.services.signals).
-    with signals.deferred():
+    with signals.deferred(), compile_note(progress, (kernels.sample_range, kernels.reduce_chunk)):
         reducer = make_reducer(plan, seed, design, chunk_size, executor, voi=voi)
         if check_pilot is not None:
             check_pilot(reducer.pilot_finding, plan)
         if executor is None:
             reducer.warm_up()
-    if cold:
-        record_compile_seconds(time.perf_counter() - began)
     return reducer
 
 

@@ -2,90 +2,27 @@
 
 Kernel bodies elsewhere are plain Python functions decorated with ``jit``,
 ``jit_parallel`` or ``jit_inline``; this module chooses the Numba options.
-``cache=True`` writes compiled code to a cache folder keyed by the package's
-source (see ``_cache_dir``), so the command line starts fast on the second
-run.
+``cache=True`` writes compiled code to a cache folder keyed by the kernels'
+own code (:mod:`sim.kernels.cache`), so the command line starts fast on the
+second run.
 ``error_model="numpy"`` lets divisions follow IEEE rules (inf/nan) instead of
 raising, which keeps the loops free of Python exception checks.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import os
 import sys
-from pathlib import Path
 
 import numba
 
-__all__ = ["cache_is_warm", "compile_estimate", "compile_options", "jit", "jit_inline", "jit_parallel",
-           "prange", "record_compile_seconds", "source_digest"]
+from sim.kernels.cache import cache_root
 
+__all__ = ["compile_options", "jit", "jit_inline", "jit_parallel", "prange"]
 
-@functools.cache
-def source_digest() -> str:
-    """A hash of every module of this ``sim`` (16 hex digits): two copies
-    with the same digest run the same code."""
-    digest = hashlib.sha1()
-    root = Path(__file__).parents[1]
-    for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _cache_dir() -> str:
-    """A compile cache private to this exact source of ``sim``.
-
-    Numba checks only the timestamp of the file that defines a kernel, not of
-    the modules it calls, so an edit or upgrade of, say, ``reductions.py``
-    could leave a stale kernel in the cache. Keying the folder by a hash of
-    every module (:func:`source_digest`) avoids that. ``NUMBA_CACHE_DIR``, if
-    set, is the parent.
-    """
-    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "sim")
-    return os.path.join(base, f"numba-{source_digest()}")
-
-
-numba.config.CACHE_DIR = _cache_dir()
-
-#: Seconds a cold compile took when none has been measured on this machine.
-COMPILE_SECONDS = 100.0
-#: The kernels whose compilation dominates a cold start.
-MAIN_KERNELS = ("reduce.reduce_chunk", "reduce.sample_range")
-
-
-def cache_is_warm() -> bool:
-    """Whether the compile cache holds the main kernels (so a run starts in
-    about a second rather than compiling for half a minute)."""
-    root = Path(numba.config.CACHE_DIR)
-    if not root.is_dir():
-        return False
-    return all(any(root.rglob(f"{name}-*.nbi")) for name in MAIN_KERNELS)
-
-
-def _timing_file() -> Path:
-    return Path(numba.config.CACHE_DIR).parent / "compile-seconds"
-
-
-def compile_estimate() -> float:
-    """How long a cold compile takes here: the last one measured, or
-    :data:`COMPILE_SECONDS`."""
-    try:
-        value = float(_timing_file().read_text())
-    except (OSError, ValueError):
-        return COMPILE_SECONDS
-    return value if 0 < value < 3600 else COMPILE_SECONDS
-
-
-def record_compile_seconds(seconds: float) -> None:
-    """Remember a measured cold compile for the next estimate (best effort)."""
-    try:
-        _timing_file().write_text(f"{seconds:.1f}\n")
-    except OSError:
-        pass
+# Kernels of sim are cached by sim.kernels.cache.KernelLocator (installed by
+# that import, before any kernel below is decorated); this is the folder for
+# any other cached function in the process.
+numba.config.CACHE_DIR = str(cache_root())
 
 # Threading layer: OpenMP first. On this project's reference machine (2
 # cores) the kernel ran 10% faster and started 0.3 s sooner with omp than with

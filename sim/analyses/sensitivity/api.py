@@ -42,6 +42,8 @@ from sim.analyses.request import resolve_scenario
 from sim.services.checks import check_n, check_seed
 from sim.vocab.choices import SENSITIVITY_METHODS, SENSITIVITY_OUTPUTS, SOBOL_ESTIMATORS
 from sim.engine.matrix import evaluate_uniforms, plan_uniforms
+from sim.kernels.cache import compile_note
+from sim.kernels.rows import design_rows, evaluate_rows
 from sim.vocab.errors import SimError
 from sim.scenario.plan import build_plan
 from sim.services.progress import progress_bar
@@ -159,23 +161,25 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
     bar = progress_bar(total, progress, desc="sensitivity")
     data: dict[str, tuple] = {}
     attrs: dict[str, Any] = {}
-    try:
-        if do_rank:
-            data.update(_rank_part(plan, n, n_tornado, seed, column, levels, ci_level, names, bar))
-            attrs.update(_rank_attrs(n, n_tornado, levels, plan.n_sampled))
-        if do_sobol:
-            if note:
-                warnings.warn(note, SensitivityNote, stacklevel=2)
-                attrs["sampler_note"] = note
-            attrs["sobol_correlations"] = _correlation_note(scenario, plan)
-            if scenario.correlations:
-                warnings.warn(attrs["sobol_correlations"], SensitivityNote, stacklevel=2)
-            data.update(_sobol_part(plan, n_base, groups, seed, column, ci_level, estimator,
-                                    names, bar))
-            attrs.update(_sobol_attrs(n_base, groups, estimator))
-    finally:
-        if bar is not None:
-            bar.close()
+    # says so when a kernel is compiled (a cold cache)
+    with compile_note(progress, (design_rows, evaluate_rows)):
+        try:
+            if do_rank:
+                data.update(_rank_part(plan, n, n_tornado, seed, column, levels, ci_level, names, bar))
+                attrs.update(_rank_attrs(n, n_tornado, levels, plan.n_sampled))
+            if do_sobol:
+                if note:
+                    warnings.warn(note, SensitivityNote, stacklevel=2)
+                    attrs["sampler_note"] = note
+                attrs["sobol_correlations"] = _correlation_note(scenario, plan)
+                if scenario.correlations:
+                    warnings.warn(attrs["sobol_correlations"], SensitivityNote, stacklevel=2)
+                data.update(_sobol_part(plan, n_base, groups, seed, column, ci_level, estimator,
+                                        names, bar))
+                attrs.update(_sobol_attrs(n_base, groups, estimator))
+        finally:
+            if bar is not None:
+                bar.close()
     return _dataset(scenario, plan, data, names, levels, attrs, method, output, seed, n,
                     ci_level, time.perf_counter() - start)
 
