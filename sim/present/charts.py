@@ -31,6 +31,7 @@ from sim.present.axes import roi_scale as _roi_scale
 from sim.present.axes import title as _title
 from sim.services.atomic import check_output, write_bytes
 from sim.vocab.choices import PLOT_KINDS
+from sim.vocab import objectives
 from sim.vocab.errors import SimError
 from sim.vocab.units import size_label, usd_label
 
@@ -388,19 +389,19 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
     if stat not in ds.data_vars:
         options = [v for v in ds.data_vars if "probability" not in ds[v].dims
                    and "bound" not in ds[v].dims and not v.endswith("_se")]
-        raise SimError(f"--stat {stat}: not a variable of this result (try one of "
+        raise SimError(f"stat={stat!r}: not a variable of this result (try one of "
                        f"{', '.join(sorted(options))})")
     _require(ds, "sweep", [stat], single_run=False)
     da = ds[stat]
     if "probability" in da.dims or "bound" in da.dims:
-        raise SimError(f"--stat {stat}: not one number per point; choose a summary "
+        raise SimError(f"stat={stat!r}: not one number per point; choose a summary "
                        "such as roi_mean, roi_quantile or prob_loss")
     ylabel = _label(da, stat)
     if "quantile" in da.dims:
         levels = da["quantile"].values
         hit = np.flatnonzero(np.isclose(levels, quantile, atol=1e-9))
         if hit.size == 0:
-            raise SimError(f"--quantile {quantile:g}: not stored (levels: "
+            raise SimError(f"quantile={quantile:g}: not stored (levels: "
                            f"{', '.join(f'{q:g}' for q in levels)})")
         da = da.isel(quantile=hit[0])
         ylabel = f"{quantile:g} " + _label(da, stat)
@@ -646,7 +647,7 @@ def decision(ds: xr.Dataset, ax=None) -> Figure:
                                label="choice (highest expected objective)"))
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False,
                   fontsize="small")
-    objective = ds.attrs.get("objective", "net_value").replace("_", " ")
+    objective = objectives.objective(ds.attrs.get("objective")).label
     fig.colorbar(mesh, ax=ax, label=f"P(best by {objective}) (%)")
     ax.set_title(_title(ds, f"Which alternative is best: P(highest {objective})"))
     return fig
@@ -662,7 +663,7 @@ def voi(ds: xr.Dataset, ax=None, top: int = 15) -> Figure:
     keep = [i for i in np.argsort(-ds["evppi"].values) if not names[i].startswith("dummy")][:top]
     values = ds["evppi"].values[keep]
     errors = 1.96 * ds["evppi_se"].values[keep]
-    usd = ds.attrs.get("objective", "net_value") == "net_value"
+    usd = objectives.objective(ds.attrs.get("objective")).units == "USD"
     y = np.arange(len(keep))[::-1]
     ax.barh(y, values, xerr=errors, color="#4c72b0", ecolor="0.25", capsize=3,
             label="EVPPI ± 95% interval")
@@ -726,7 +727,7 @@ def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> F
         ds = ds.sel(strategy=chosen, drop=True)
         ds.attrs["scenario_name"] = f"{ds.attrs.get('scenario_name', '?')}, strategy {chosen}"
     elif strategy is not None and kind not in whole:
-        raise SimError("--strategy: this result declares no strategies")
+        raise SimError(f"strategy={strategy!r}: this result declares no strategies")
     takes = {"hist": ("model_size",), "exceedance": ("model_size",), "cooling": ("model_size",),
              "cashflow": ("model_size",), "sweep": ("model_size", "stat", "quantile"),
              "tornado": ("model_size",), "sobol": ("model_size",)}.get(kind, ())

@@ -9,6 +9,7 @@ import numpy as np
 import xarray as xr
 
 from sim.results.dataset import CI_LEVEL
+from sim.vocab.objectives import objective
 from sim.vocab.units import size_label, usd_label
 
 __all__ = ["decision_table", "summary_table", "sweep_table"]
@@ -181,7 +182,7 @@ def sweep_table(ds: xr.Dataset) -> str:
         lines.append(row)
     if len(grid) > MAX_ROWS:
         lines.append(f"... {len(grid) - MAX_ROWS} more points in the dataset")
-    by = ds.attrs.get("objective", "net_value").replace("_", " ")
+    by = objective(ds.attrs.get("objective")).label
     lines.append(f"best = the size with the highest P(best) (by {by}) at that point; common random "
                  f"numbers: {ds.attrs['common_random_numbers'].split(':')[0]}.")
     return "\n".join(lines)
@@ -190,12 +191,11 @@ def sweep_table(ds: xr.Dataset) -> str:
 def decision_table(ds: xr.Dataset, top: int = 12) -> str:
     """``sim decide``: alternatives ranked by mean objective, the choice,
     EVPI, and the parameters ranked by EVPPI with the noise floor."""
-    objective = ds.attrs.get("objective", "net_value")
-    usd = objective == "net_value"
-    fmt = usd_label if usd else (lambda x: f"{float(x):.3g}")
-    name = "net value" if usd else "ROI"
-    mean = ds[f"{'net_value' if usd else 'roi'}_mean"]
-    se = ds[f"{'net_value' if usd else 'roi'}_mean_se"]
+    goal = objective(ds.attrs.get("objective"))
+    fmt = usd_label if goal.units == "USD" else (lambda x: f"{float(x):.3g}")
+    name = goal.label
+    mean = ds[f"{goal.statistic}_mean"]
+    se = ds[f"{goal.statistic}_mean_se"]
     has_strategy = "strategy" in ds.dims
     rows = []
     strategies = ds["strategy"].values if has_strategy else [ds.attrs.get("scenario_name", "")]

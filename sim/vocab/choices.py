@@ -1,4 +1,4 @@
-"""Names of the choices the library offers, in a module that imports nothing.
+"""Names of the choices the library offers, in a module that imports no NumPy.
 
 The command line shows these as its option choices without loading NumPy,
 Numba or matplotlib, and the modules that implement them take their names
@@ -7,9 +7,13 @@ from here, so the two cannot drift apart.
 
 from __future__ import annotations
 
-__all__ = ["BENCH_PARTS", "PLOT_KINDS", "SAMPLERS", "SENSITIVITY_METHODS", "SENSITIVITY_OUTPUTS",
+from sim.vocab.objectives import OBJECTIVES as _OBJECTIVES
+
+__all__ = ["BENCH_PARTS", "OBJECTIVES", "PLOT_KINDS", "SAMPLERS", "SENSITIVITY_METHODS", "SENSITIVITY_OUTPUTS",
            "SOBOL_ESTIMATORS"]
 
+#: Decision objectives (:mod:`sim.vocab.objectives`).
+OBJECTIVES = tuple(_OBJECTIVES)
 #: Sampling designs (:mod:`sim.engine.designs`).
 SAMPLERS = ("random", "lhs", "sobol")
 #: Chart kinds (:mod:`sim.plot`).
