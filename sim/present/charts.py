@@ -734,7 +734,7 @@ def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> F
     given = {k: v for k, v in options.items() if v is not None}
     unused = [k for k in given if k not in takes]
     if unused:
-        raise SimError(f"the {kind} chart takes no {', '.join('--' + k.replace('_', '-') for k in unused)}")
+        raise SimError(f"the {kind} chart takes no {', '.join(k + '=' for k in unused)}")
     return CHARTS[kind](ds, **given)
 
 

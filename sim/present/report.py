@@ -12,6 +12,7 @@ import base64
 import datetime as _dt
 import html
 import io
+import itertools
 import os
 from pathlib import Path
 
@@ -105,16 +106,22 @@ def _level(da: xr.DataArray, level: float):
 
 
 def run_table(ds: xr.Dataset) -> str:
-    """The summary table of one run as HTML: one row per model size."""
+    """The summary table of one run as HTML: one row per model size (per
+    strategy and model size when the result has strategies)."""
     _require(ds, ["roi_quantile", "roi_expected_quantile", "roi_mean", "roi_mean_se",
                   "prob_loss", "prob_best"])
     head = ["model size", "median ROI", "5% ROI", "95% ROI", "mean ROI ± se", "P(loss)",
             "CVaR 5%", "P(best)", "expected median ROI"]
+    strategies = [str(s) for s in ds["strategy"].values] if "strategy" in ds.dims else [None]
+    if strategies != [None]:
+        head = ["strategy"] + head
     rows = []
-    for j, size in enumerate(ds["model_size"].values):
-        at = ds.isel(model_size=j)
+    for name, j in itertools.product(strategies, range(ds.sizes["model_size"])):
+        at = ds.isel(model_size=j) if name is None else ds.sel(strategy=name).isel(model_size=j)
+        size = ds["model_size"].values[j]
         q = at["roi_quantile"]
-        cells = [size_label(size), _roi(_level(q, 0.5)), _roi(_level(q, 0.05)),
+        cells = [] if name is None else [name]
+        cells += [size_label(size), _roi(_level(q, 0.5)), _roi(_level(q, 0.05)),
                  _roi(_level(q, 0.95)),
                  f"{_roi(at['roi_mean'])} ± {_roi(at['roi_mean_se'])}",
                  _pct(at["prob_loss"]),
@@ -126,16 +133,21 @@ def run_table(ds: xr.Dataset) -> str:
 
 
 def sweep_table(ds: xr.Dataset) -> str:
-    """Median ROI and P(loss) at each swept point (rows) and size (columns)."""
+    """Median ROI and P(loss) at each swept point (rows; with strategies, a
+    row per point and strategy) and size (columns)."""
     _require(ds, ["roi_quantile", "prob_loss"])
     keys = plot.swept_dims(ds)
     sizes = ds["model_size"].values
-    head = keys + [size_label(s) for s in sizes]
+    strategies = [str(s) for s in ds["strategy"].values] if "strategy" in ds.dims else [None]
+    head = keys + ([] if strategies == [None] else ["strategy"]) + [size_label(s) for s in sizes]
     stacked = ds[["roi_quantile", "prob_loss"]].stack(point=keys)
     rows = []
-    for i in range(stacked.sizes["point"]):
+    for i, name in itertools.product(range(stacked.sizes["point"]), strategies):
         pt = stacked.isel(point=i)
         cells = [_e(pt[k].item()) for k in keys]
+        if name is not None:
+            pt = pt.sel(strategy=name)
+            cells.append(name)
         for s in sizes:
             at = pt.sel(model_size=s)
             cells.append(f"{_roi(_level(at['roi_quantile'], 0.5))} ({_pct(at['prob_loss'])})")
@@ -159,7 +171,7 @@ def _figures(ds: xr.Dataset) -> tuple[list[str], list[str]]:
     """The charts that fit ``ds`` as <figure> blocks, and notes on those left out."""
     figures, skipped = [], []
     if plot.swept_dims(ds):
-        jobs = [(f"sweep of {stat}", caption, lambda s=stat: plot.sweep(ds, stat=s))
+        jobs = [(f"sweep of {stat}", caption, lambda s=stat: plot.draw(ds, "sweep", stat=s))
                 for stat, caption in SWEEP_CHARTS]
     else:
         jobs = [(kind, caption, lambda k=kind: plot.draw(ds, k)) for kind, caption in RUN_CHARTS]

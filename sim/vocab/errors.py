@@ -21,6 +21,7 @@ FLAGS: tuple[tuple[str, str], ...] = (
     ("stat=", "--stat"),
     ("quantile=", "--quantile"),
     ("strategy=", "--strategy"),
+    ("model_size=", "--model-size"),
     ("skip=", "--skip"),
     ("n_scenarios", "-n"),
     ("overrides", "--set"),
@@ -49,7 +50,7 @@ def for_command_line(message: str) -> str:
     the ``sim`` command (:data:`FLAGS`)."""
     for pattern, flag, takes_value in _COMPILED:
         if takes_value:
-            message = pattern.sub(lambda m, flag=flag: f"{flag} {m.group(2)}", message)
+            message = pattern.sub(lambda m, flag=flag: f"{flag} {m.group(2)}".rstrip(), message)
         else:
             message = pattern.sub(flag, message)
     return message
