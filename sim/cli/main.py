@@ -18,7 +18,6 @@ import click
 from sim._version import __version__
 from sim.vocab.choices import (
     BENCH_PARTS,
-    PLOT_KINDS,
     OBJECTIVES,
     SENSITIVITY_METHODS,
     SENSITIVITY_OUTPUTS,
@@ -38,6 +37,7 @@ from sim.cli.options import (
     seed_option,
     yes_option,
 )
+from sim.present.kinds import KINDS, kind_help
 from sim.vocab.errors import SimError
 
 __all__ = ["cli", "main"]
@@ -352,13 +352,8 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
 
 @cli.command("plot")
 @click.argument("result", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--kind", default="fan", show_default=True, type=click.Choice(PLOT_KINDS),
-              help="fan: ROI bands by size; hist: ROI distribution; exceedance: P(ROI > x); "
-                   "best: P(size is best); costs: cost components; sweep: a statistic over "
-                   "swept keys; cooling: mark-to-market ROI year by year; cashflow: believed "
-                   "against realized cash flow; decision: P(best) of every alternative; voi: "
-                   "value of information by parameter (from sim decide); tornado and sobol: a "
-                   "sim sensitivity result.")
+@click.option("--kind", default="fan", show_default=True, type=click.Choice(KINDS),
+              help=kind_help())
 @output_option("Figure file, .png, .svg or .pdf (default: RESULT_KIND.png beside RESULT).")
 @click.option("--size", "size", metavar="WxH", help="Figure size in inches, e.g. 10x6.")
 @click.option("--model-size", "model_sizes", multiple=True, metavar="N",

@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from sim.present import charts as plot
+from sim.present.kinds import report_charts
 from sim.services.atomic import check_output, write_bytes
 from sim.vocab.errors import SimError
 from sim.present.sensitivity_tables import alternatives, is_sensitivity, ranked_rows
@@ -27,32 +28,10 @@ from sim.vocab.units import size_label
 
 __all__ = ["build_report", "check_report_path", "sensitivity_section", "write_report"]
 
-#: Charts of a single run, in reading order, with a caption for people.
-RUN_CHARTS = (
-    ("fan", "ROI by model size: bands hold 90% and 50% of scenarios; the dashed line is "
-            "what investors expect; the dotted line (right axis) is the chance of a loss."),
-    ("exceedance", "The chance of beating a target ROI, per model size."),
-    ("hist", "How ROI is distributed for each model size."),
-    ("best", "How often each size has the highest ROI of the grid."),
-    ("costs", "Where the money goes: mean cost components as shares of the total."),
-    ("cooling", "How the fever cools: the mark-to-market ROI investors hold after each year, "
-                "from their belief at the decision (year 0) to the realized ROI; below, the "
-                "chance that the project is marked below cost, and that one expected to pay "
-                "has been."),
-    ("cashflow", "Cash flow per year: what investors believed at the decision against what "
-                 "was realized (means, not discounted)."),
-    ("decision", "Which (strategy, size) alternative is best: the chance that each has the "
-                 "highest objective; the outline marks the choice."),
-    ("voi", "Value of information: what knowing each parameter before deciding would be "
-            "worth (EVPPI), against the noise floor of a parameter that enters no model."),
-)
+#: Charts of a single run, in reading order, with a caption for people (sim.present.kinds).
+RUN_CHARTS = report_charts("run")
 #: Charts of a sensitivity result (sim sensitivity -o), with a caption.
-SENSITIVITY_CHARTS = (
-    ("tornado", "The output's median with each input held at its 5th and 95th percentile while "
-                "the others are sampled; the vertical line is the median with nothing held."),
-    ("sobol", "Sobol' indices: S1 is the share of the output's variance that the input explains "
-              "alone, ST the share that involves it (with interactions); bars show intervals."),
-)
+SENSITIVITY_CHARTS = report_charts("sensitivity")
 #: Charts of a sweep: (statistic, caption).
 SWEEP_CHARTS = (
     ("roi_mean", "Mean ROI over the swept values, per model size."),

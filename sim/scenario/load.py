@@ -236,7 +236,19 @@ def resolve_path(name: str | Path) -> Path:
     raise ScenarioError(f"no such scenario file (bundled scenarios: {names})", source=str(p))
 
 
+#: The first bytes of a netCDF file (classic, 64-bit offset, and netCDF-4/HDF5).
+_NETCDF_MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n")
+
+
 def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as head:
+            if head.read(8).startswith(_NETCDF_MAGIC):
+                raise ScenarioError("a saved result, not a scenario: draw it with sim plot or "
+                                    "sim report (its scenario is in its 'scenario' attribute)",
+                                    source=str(path))
+    except OSError:
+        pass  # reported below
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from sim.vocab.objectives import OBJECTIVES as _OBJECTIVES
 
-__all__ = ["BENCH_PARTS", "OBJECTIVES", "PLOT_KINDS", "SAMPLERS", "SENSITIVITY_METHODS", "SENSITIVITY_OUTPUTS",
+__all__ = ["BENCH_PARTS", "OBJECTIVES", "SAMPLERS", "SENSITIVITY_METHODS", "SENSITIVITY_OUTPUTS",
            "SOBOL_ESTIMATORS"]
 
 #: Decision objectives (:mod:`sim.vocab.objectives`).
 OBJECTIVES = tuple(_OBJECTIVES)
 #: Sampling designs (:mod:`sim.engine.designs`).
 SAMPLERS = ("random", "lhs", "sobol")
-#: Chart kinds (:mod:`sim.plot`).
-PLOT_KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep", "cooling", "cashflow", "decision",
-              "voi", "tornado", "sobol")
 #: Parts of ``sim bench`` that can be skipped (:mod:`sim.bench`).
 BENCH_PARTS = ("naive", "frozen", "floors", "numpy", "squigglepy", "v2", "startup", "memory")
 #: Methods, outputs and Sobol' estimators of ``sim sensitivity`` (:mod:`sim.sensitivity`).

@@ -21,6 +21,7 @@ FLAGS: tuple[tuple[str, str], ...] = (
     ("stat=", "--stat"),
     ("quantile=", "--quantile"),
     ("strategy=", "--strategy"),
+    ("kind=", "--kind"),
     ("model_size=", "--model-size"),
     ("skip=", "--skip"),
     ("n_scenarios", "-n"),
