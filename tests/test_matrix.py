@@ -42,7 +42,7 @@ def results(tmp_path_factory) -> dict[str, Path]:
         "run_cooling": ["run", "cooling", "-n", N],
         "sweep": ["sweep", "baseline", "--vary", "market.competitors.lam=5,20", "-n", N],
         "sweep_strategies": ["sweep", "strategies", "--vary", "market.competitors.lam=5,20", "-n", N],
-        "decide": ["decide", "strategies", "-n", N],
+        "decide": ["decide", "strategies", "-n", "8192"],  # EVPPI needs two blocks
         "sensitivity": ["sensitivity", "baseline", "-n", "64", "--method", "both"],
         "calibrate": ["calibrate", "baseline", "-n", "500"],
     }.items():
@@ -61,7 +61,7 @@ def results(tmp_path_factory) -> dict[str, Path]:
 def test_every_command_on_every_scenario(command, scenario, results, tmp_path):
     out = tmp_path / "out.nc"
     source = results["sweep"] if scenario == "a result file" else scenario
-    n = "64" if command[0] == "sensitivity" else "500"
+    n = {"sensitivity": "64", "decide": "8192"}.get(command[0], "500")
     r = _invoke([command[0], source, *command[1:], "-n", n, "-o", out], out)
     if scenario == "a result file":
         assert r.exit_code == 2 and "a saved result, not a scenario" in r.output
