@@ -185,7 +185,7 @@ def test_a_checkpoint_of_another_run_is_refused(baseline, tmp_path):
     with pytest.raises(sim.SimError, match="the scenario differs"):
         sim.run(baseline, n_scenarios=BLOCK, seed=1, resume=path,
                 overrides={"market.competitors": 3})
-    with pytest.raises(sim.SimError, match="a checkpoint already exists; pass --resume"):
+    with pytest.raises(sim.SimError, match="a checkpoint already exists; pass resume="):
         sim.run(baseline, n_scenarios=BLOCK, seed=1, checkpoint=path)
     (tmp_path / "junk.npz").write_text("junk")
     with pytest.raises(sim.SimError, match="not a readable sim checkpoint"):

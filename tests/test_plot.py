@@ -273,7 +273,7 @@ def test_sweep_over_two_keys_is_a_heatmap_per_size():
 def test_sweep_needs_a_swept_dimension(ds):
     with pytest.raises(sim.SimError, match="needs a sweep result with a swept dimension"):
         plot.sweep(ds)
-    with pytest.raises(sim.SimError, match="--stat roi_nonsense: not a variable"):
+    with pytest.raises(sim.SimError, match="stat='roi_nonsense': not a variable"):
         plot.sweep(sweep_one_key(), stat="roi_nonsense")
     with pytest.raises(sim.SimError, match="this result is a sweep over market.competitors"):
         plot.fan(sweep_one_key())

@@ -90,7 +90,7 @@ def test_bad_values_name_the_key(overrides, key, message):
     with pytest.raises(ScenarioError) as info:
         sim.load_scenario(BASELINE, overrides=overrides)
     text = str(info.value)
-    assert text.startswith(f"--set {key}: ") and str(BASELINE) not in text
+    assert text.startswith(f"overrides {key}: ") and str(BASELINE) not in text
     if message:
         assert message in text
 
@@ -126,12 +126,12 @@ def test_scenario_is_immutable(constant_scenario):
 # ------------------------------------------------------------ messages name the culprit
 
 @pytest.mark.parametrize("overrides, needle", [
-    ({"finance.discount_rate": -1}, "--set finance.discount_rate: expected a number > -1"),
-    ({"market.competitor": 3}, "--set market.competitor: unknown key"),
-    ({"costs.gpu_hour_price.p95": 0.1}, "--set costs.gpu_hour_price: "),
-    ({"scaling.compute_exponent": 2.0}, "--set scaling.compute_exponent: the scenario computes"),
-    ({"horizon_years": 0}, "--set horizon_years: expected an integer"),
-    ({"grid.model_sizes": [1e9, 0]}, "--set grid.model_sizes: expected positive sizes"),
+    ({"finance.discount_rate": -1}, "overrides finance.discount_rate: expected a number > -1"),
+    ({"market.competitor": 3}, "overrides market.competitor: unknown key"),
+    ({"costs.gpu_hour_price.p95": 0.1}, "overrides costs.gpu_hour_price: "),
+    ({"scaling.compute_exponent": 2.0}, "overrides scaling.compute_exponent: the scenario computes"),
+    ({"horizon_years": 0}, "overrides horizon_years: expected an integer"),
+    ({"grid.model_sizes": [1e9, 0]}, "overrides grid.model_sizes: expected positive sizes"),
 ])
 def test_a_bad_override_names_the_override_not_the_file(overrides, needle):
     with pytest.raises(ScenarioError) as info:

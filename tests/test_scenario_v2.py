@@ -142,7 +142,7 @@ def test_compute_rule_override_from_code():
 def test_bad_structural_values_name_the_key_and_the_choices(key, value):
     text = _error(overrides={key: value})
     allowed = CHOICES[key][0]
-    assert f"--set {key}: expected" in text and str(BASELINE) not in text
+    assert f"overrides {key}: expected" in text and str(BASELINE) not in text
     assert all(f'"{a}"' in text for a in allowed), text
     assert "never a distribution" in text
 
@@ -167,14 +167,14 @@ def test_6nd_refuses_the_power_law_keys_by_name():
 @pytest.mark.parametrize("key", POWER_LAW_KEYS)
 def test_6nd_names_each_power_law_key_that_is_set(key):
     text = _error(overrides={key: 2.0})
-    assert f"--set {key}: " in text and 'compute_rule = "6ND"' in text
+    assert f"overrides {key}: " in text and 'compute_rule = "6ND"' in text
     other = next(k for k in POWER_LAW_KEYS if k != key)
     assert other not in text
 
 
 def test_power_requires_the_power_law_keys_by_name():
     text = _error(overrides={"scaling.compute_rule": "power"})
-    assert "--set scaling.compute_rule:" in text
+    assert "overrides scaling.compute_rule:" in text
     assert 'compute_rule = "power" needs scaling.compute_exponent, scaling.flops_at_reference' in text
     sc = sim.load_scenario(BASELINE, overrides={"scaling.compute_rule": "power",
                                                 "scaling.compute_exponent": 2.0,
@@ -220,7 +220,7 @@ def test_unset_restores_a_default_and_a_required_key_goes_missing(baseline):
 # ------------------------------------------------------------------ route
 def test_finetune_requires_its_keys_by_name(constant_scenario):
     text = _error(DATA / "baseline_v1.toml", overrides={"route": "finetune"})
-    assert "--set route:" in text
+    assert "overrides route:" in text
     assert ", ".join(FINETUNE_REQUIRED) in text
     assert "finetune.license_cost" not in text  # it has a default
     some = dict(list(FINETUNE_CONSTANTS.items())[:4])

@@ -288,7 +288,7 @@ def test_a_strategy_dimension_flows_through_tables_and_charts(held):
 
 def test_charts_refuse_results_they_cannot_draw(held):
     rank_only = held.drop_vars([v for v in held.data_vars if v.startswith("sobol")])
-    with pytest.raises(SimError, match="--method sobol or both"):
+    with pytest.raises(SimError, match="method='sobol' or 'both'"):
         sim.plot.draw(rank_only, "sobol")
     run = sim.run("baseline", n_scenarios=2000, seed=0)
     with pytest.raises(SimError, match="needs a result of sim sensitivity"):

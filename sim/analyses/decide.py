@@ -28,6 +28,7 @@ from sim.engine import driver
 from sim.engine.cluster import where
 from sim.engine.limits import Limits
 from sim.results.dataset import build_dataset, check_pilot, objective_column
+from sim.vocab import objectives
 from sim.vocab.errors import SimError
 
 __all__ = ["decide", "decision_scenario", "evppi_from_sums"]
@@ -105,8 +106,8 @@ def _value_of_information(ds: xr.Dataset, plan, red) -> None:
     per_group = evppi_from_sums(red.voi_sum, red.voi_count)  # (groups, n_parameters)
     se = per_group.std(axis=0, ddof=1) / math.sqrt(groups)
     names = list(plan.sampled_keys) + list(plan.extra_keys) + [DUMMY]
-    units = "USD" if ds.attrs["objective"] == "net_value" else "1"
-    what = "net value" if units == "USD" else "ROI"
+    units = objectives.objective(ds.attrs["objective"]).units
+    what = objectives.objective(ds.attrs["objective"]).label
     dims = ("parameter",)
     ds.coords["parameter"] = ("parameter", names, {
         "long_name": "sampled parameter whose uniform is binned (the last enters no model)"})

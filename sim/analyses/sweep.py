@@ -57,8 +57,8 @@ def parse_vary(text: str) -> tuple[str, np.ndarray]:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise SimError(f"--vary: expected KEY=VALUES ({VALUES_HELP}), got {text!r}")
-    return key, parse_values(raw, f"--vary {key}")
+        raise SimError(f"vary: expected KEY=VALUES ({VALUES_HELP}), got {text!r}")
+    return key, parse_values(raw, f"vary {key}")
 
 
 def parse_values(text: str, where: str = "vary") -> np.ndarray:
@@ -111,7 +111,7 @@ def _check_keys(keys: Sequence[str], overrides: Mapping[str, Any]) -> None:
     for key in keys:
         if key == "grid.model_sizes":
             raise SimError("vary grid.model_sizes: model sizes are already a dimension of "
-                           "every result; set them with --set grid.model_sizes=[...]")
+                           "every result; set them with overrides grid.model_sizes=[...]")
         if key in ("name", "description", "extends"):
             raise SimError(f"vary {key}: only numeric model keys can be varied")
         if key in overrides:
@@ -253,7 +253,7 @@ def prepare_sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int, s
     n_rows = len(base.model_sizes) * max(1, len(base.strategy_names))
     limits.check_cells(n_rows, n_points)  # before any point is built
     grid = list(itertools.product(*(values[k] for k in keys)))
-    points = [base.with_overrides({k: float(v) for k, v in zip(keys, point)}, label="--vary")
+    points = [base.with_overrides({k: float(v) for k, v in zip(keys, point)}, label="vary")
               for point in grid]
     # The valuation path has a year per horizon year: points that differ in
     # horizon_years cannot share a year axis, so their path is left out.

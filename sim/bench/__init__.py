@@ -89,7 +89,7 @@ class Settings:
             s.repeat = max(1, int(repeat))
         unknown = set(skip) - SKIPPABLE
         if unknown:
-            raise SimError(f"--skip: unknown part(s) {sorted(unknown)}; choose from {sorted(SKIPPABLE)}")
+            raise SimError(f"skip={min(unknown)!r}: unknown part; choose from {sorted(SKIPPABLE)}")
         s.skip = tuple(sorted(set(skip)))
         if "memory" in s.skip:
             s.memory_sizes = ()

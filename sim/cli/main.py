@@ -1,7 +1,9 @@
 """The ``sim`` command line: a thin layer over the library.
 
-Each command parses its options, calls one library function and prints. Any
-:class:`~sim.vocab.errors.SimError` becomes one line on stderr and exit code 2.
+Each command parses its options (shared ones in :mod:`sim.cli.options`),
+calls one library function, builds its table and only then writes its file.
+Any :class:`~sim.vocab.errors.SimError` becomes one line on stderr and exit
+code 2, in one place (:class:`sim.cli.options.SimGroup`).
 """
 
 from __future__ import annotations
@@ -16,48 +18,29 @@ import click
 from sim._version import __version__
 from sim.vocab.choices import (
     BENCH_PARTS,
-    PLOT_KINDS,
-    SAMPLERS,
+    OBJECTIVES,
     SENSITIVITY_METHODS,
     SENSITIVITY_OUTPUTS,
     SOBOL_ESTIMATORS,
 )
+from sim.cli.options import (
+    InputError,
+    SimGroup,
+    assignments_option,
+    cluster_options,
+    count,
+    n_option,
+    output_option,
+    overwrite_option,
+    quiet_option,
+    sampler_option,
+    seed_option,
+    yes_option,
+)
+from sim.present.kinds import KINDS, kind_help
 from sim.vocab.errors import SimError
 
 __all__ = ["cli", "main"]
-
-
-class InputError(click.ClickException):
-    """A user-fixable problem: one message, exit code 2, no traceback."""
-
-    exit_code = 2
-
-    def show(self, file=None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
-
-
-def _count(text: str) -> int:
-    """Parse ``1000000``, ``1e6`` or ``1_000_000``."""
-    try:
-        value = float(str(text).replace("_", ""))
-    except ValueError:
-        raise InputError(f"-n: expected a positive integer such as 1e6, got {text!r}") from None
-    if not value.is_integer() or value < 1:
-        raise InputError(f"-n: expected a positive integer such as 1e6, got {text!r}")
-    return int(value)
-
-
-def _overwrite_option(func):
-    return click.option("--overwrite", is_flag=True,
-                        help="Replace the output file if it exists (without it, an existing "
-                             "file is an error and nothing runs).")(func)
-
-
-def _yes_option(func):
-    return click.option("--yes", "-y", is_flag=True,
-                        help="Run even if the request is huge: more than an hour (measured in "
-                             "the first second), 4 GiB of memory, or 10,000 model sizes x "
-                             "sweep points.")(func)
 
 
 def _limits(yes: bool):
@@ -72,10 +55,7 @@ def _check_output(path: Path | None, overwrite: bool) -> None:
         return
     from sim.services.atomic import check_output
 
-    try:
-        check_output(path, overwrite=overwrite)
-    except SimError as exc:
-        raise InputError(str(exc)) from None
+    check_output(path, overwrite=overwrite)
 
 
 def _writing(path: Path) -> None:
@@ -84,22 +64,27 @@ def _writing(path: Path) -> None:
     set_phase(f"writing {path}")
 
 
+def _write(ds, output: Path | None, overwrite: bool) -> None:
+    """Write ``ds`` to ``output`` (atomically), if one was given."""
+    if output is None:
+        return
+    from sim.results.dataset import write_netcdf
+
+    _writing(output)
+    write_netcdf(ds, output, overwrite=overwrite)
+
+
+def _notes(notes, category) -> None:
+    """Echo the warnings of ``category`` a library call recorded, as notes."""
+    for note in notes:
+        if issubclass(note.category, category):
+            click.echo(f"note: {note.message}", err=True)
+
+
 def _overrides(assignments: tuple[str, ...]) -> dict:
     from sim.scenario.load import parse_assignment
 
     return dict(parse_assignment(a) for a in assignments)
-
-
-def _cluster_options(command):
-    """``--scheduler`` and ``--workers``: run the chunks on a Dask cluster."""
-    command = click.option(
-        "--workers", type=click.IntRange(min=1), default=None, metavar="K",
-        help="Run on a local Dask cluster of K worker processes (127.0.0.1 only; needs "
-             "sim[distributed]). The numbers are the same as without it.")(command)
-    return click.option(
-        "--scheduler", metavar="ADDRESS", default=None,
-        help="Run on the Dask cluster of this scheduler, e.g. tcp://10.0.0.5:8786 (needs "
-             "sim[distributed]; every worker must run the same sim: docs/distributed.md).")(command)
 
 
 def _where(scheduler: str | None, workers: int | None) -> dict | None:
@@ -111,7 +96,7 @@ def _where(scheduler: str | None, workers: int | None) -> dict | None:
     return {"scheduler": scheduler, "workers": workers}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SimGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sim")
 def cli() -> None:
     """Monte Carlo returns of training and deploying large AI models."""
@@ -119,18 +104,13 @@ def cli() -> None:
 
 @cli.command("run")
 @click.argument("scenario", required=False, default="baseline")
-@click.option("-n", "--scenarios", "n", default=None,
-              help="Number of sampled scenarios (1e6 and 1_000_000 both work) [default: 1e6].")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Random seed; the same seed and -n give the same numbers.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the results to this netCDF file (atomically).")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario key, e.g. market.competitors=3 or "
-                   "'costs.gpu_hour_price={dist=\"lognormal\", p5=1, p95=3}'.")
-@click.option("--sampler", type=click.Choice(SAMPLERS), default="random",
-              show_default=True, help="Sampling design: independent draws, Latin hypercube, "
-                                      "or scrambled Sobol' (n rounded up to 8 x 2^k).")
+@n_option(None, "Number of sampled scenarios (1e6 and 1_000_000 both work) [default: 1e6].")
+@seed_option()
+@output_option("Write the results to this netCDF file (atomically).")
+@assignments_option("Override a scenario key, e.g. market.competitors=3 or "
+                    "'costs.gpu_hour_price={dist=\"lognormal\", p5=1, p95=3}'.")
+@sampler_option("Sampling design: independent draws, Latin hypercube, or scrambled Sobol' "
+                "(n rounded up to 8 x 2^k).")
 @click.option("--target-se", type=float, default=None,
               help="Keep doubling n until the standard error of --target-stat is at most "
                    "this for every model size (starting from -n, default 65,536).")
@@ -141,8 +121,8 @@ def cli() -> None:
               help="Cap on n for --target-se.")
 @click.option("--no-path", "no_path", is_flag=True,
               help="Leave out the valuation path (mark-to-market ROI and cash flows per year).")
-@_cluster_options
-@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
+@cluster_options
+@quiet_option
 @click.option("--checkpoint", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Save the run's state to FILE every few seconds and when interrupted, so "
                    "that --resume FILE can continue it.")
@@ -151,8 +131,8 @@ def cli() -> None:
                    "and --sampler); the result equals that of an uninterrupted run.")
 @click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=5.0,
               show_default=True, metavar="SECONDS", help="Seconds between checkpoint saves.")
-@_overwrite_option
-@_yes_option
+@overwrite_option
+@yes_option
 def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                 assignments: tuple[str, ...], sampler: str, target_se: float | None,
                 target_stat: str, max_scenarios: str, no_path: bool, scheduler: str | None,
@@ -163,7 +143,6 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
     import warnings
 
     from sim.analyses.request import SamplingNote
-    from sim.results.dataset import write_netcdf
     from sim.present.tables import summary_table
 
     _check_output(output, overwrite)
@@ -175,25 +154,19 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
 
     if n is None:
         n = "65536" if target_se is not None else "1e6"
-    try:
-        with warnings.catch_warnings(record=True) as notes:
-            warnings.simplefilter("always", SamplingNote)
-            ds = run(scenario, n_scenarios=_count(n), seed=seed,
-                     overrides=_overrides(assignments), progress=not quiet, sampler=sampler,
-                     target_se=target_se, target_statistic=target_stat,
-                     max_scenarios=_count(max_scenarios), path=not no_path,
-                     checkpoint=checkpoint, resume=resume, checkpoint_every=checkpoint_every,
-                     overwrite_checkpoint=overwrite, limits=_limits(yes))
-        if output is not None:
-            _writing(output)
-            write_netcdf(ds, output, overwrite=overwrite)
-    except SimError as exc:
-        raise InputError(str(exc)) from None
-    for note in notes:
-        if issubclass(note.category, SamplingNote):
-            click.echo(f"note: {note.message}", err=True)
-    if not quiet:
-        click.echo(summary_table(ds))
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always", SamplingNote)
+        ds = run(scenario, n_scenarios=count(n), seed=seed,
+                 overrides=_overrides(assignments), progress=not quiet, sampler=sampler,
+                 target_se=target_se, target_statistic=target_stat,
+                 max_scenarios=count(max_scenarios), path=not no_path,
+                 checkpoint=checkpoint, resume=resume, checkpoint_every=checkpoint_every,
+                 overwrite_checkpoint=overwrite, limits=_limits(yes))
+    table = None if quiet else summary_table(ds)  # before the file: nothing half-done
+    _write(ds, output, overwrite)
+    _notes(notes, SamplingNote)
+    if table is not None:
+        click.echo(table)
         if target_se is not None:
             reached = "reached" if ds.attrs["target_reached"] else "NOT reached"
             click.echo(f"target: standard error of {target_stat} <= {target_se:g} {reached} "
@@ -210,25 +183,20 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                    "(10^a to 10^b); a whole parameter (costs.gpu_hour_price=1,2,4) or one "
                    "field of its distribution (market.competitors.lam=2,8,20). Repeat to "
                    "sweep the outer product.")
-@click.option("-n", "--scenarios", "n", default="1e5", show_default=True,
-              help="Scenarios per grid point.")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Random seed, the same at every grid point (common random numbers).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the sweep to this netCDF file (atomically).")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario key at every grid point.")
-@_cluster_options
-@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
-@_overwrite_option
-@_yes_option
+@n_option("1e5", "Scenarios per grid point.")
+@seed_option("Random seed, the same at every grid point (common random numbers).")
+@output_option("Write the sweep to this netCDF file (atomically).")
+@assignments_option("Override a scenario key at every grid point.")
+@cluster_options
+@quiet_option
+@overwrite_option
+@yes_option
 def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
                   output: Path | None, assignments: tuple[str, ...], scheduler: str | None,
                   workers: int | None, quiet: bool, overwrite: bool, yes: bool) -> None:
     """Run SCENARIO at every combination of the --vary values."""
     import functools
 
-    from sim.results.dataset import write_netcdf
     from sim.analyses.sweep import parse_vary
     from sim.present.tables import sweep_table
 
@@ -239,46 +207,37 @@ def sweep_command(scenario: str, varied: tuple[str, ...], n: str, seed: int,
     if cluster is not None:
         sweep = functools.partial(sweep, **cluster)
 
-    try:
-        vary: dict = {}
-        for text in varied:
-            key, values = parse_vary(text)
-            if key in vary:
-                raise SimError(f"--vary {key}: given twice; list all its values in one --vary")
-            vary[key] = values
-        ds = sweep(scenario, vary, n_scenarios=_count(n), seed=seed,
-                   overrides=_overrides(assignments), progress=not quiet, limits=_limits(yes))
-        if output is not None:
-            _writing(output)
-            write_netcdf(ds, output, overwrite=overwrite)
-    except SimError as exc:
-        raise InputError(str(exc)) from None
-    if not quiet:
-        click.echo(sweep_table(ds))
+    vary: dict = {}
+    for text in varied:
+        key, values = parse_vary(text)
+        if key in vary:
+            raise InputError(f"--vary {key}: given twice; list all its values in one --vary")
+        vary[key] = values
+    ds = sweep(scenario, vary, n_scenarios=count(n), seed=seed,
+               overrides=_overrides(assignments), progress=not quiet, limits=_limits(yes))
+    table = None if quiet else sweep_table(ds)  # before the file: nothing half-done
+    _write(ds, output, overwrite)
+    if table is not None:
+        click.echo(table)
         if output is not None:
             click.echo(f"wrote {output}")
 
 
 @cli.command("decide")
 @click.argument("scenario", required=False, default="baseline")
-@click.option("-n", "--scenarios", "n", default="1e6", show_default=True,
-              help="Number of sampled scenarios.")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Random seed; every strategy sees the same draws.")
-@click.option("--objective", type=click.Choice(["net_value", "roi"]), default=None,
+@n_option("1e6", "Number of sampled scenarios.")
+@seed_option("Random seed; every strategy sees the same draws.")
+@click.option("--objective", type=click.Choice(OBJECTIVES), default=None,
               help="What to maximize [default: the scenario's decision.objective, net_value].")
 @click.option("--max-prob-loss", type=float, default=None, metavar="P",
               help="Choose only among alternatives whose P(loss) is at most P.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the decision to this netCDF file (atomically).")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario key (for every strategy).")
-@click.option("--sampler", type=click.Choice(SAMPLERS), default="random", show_default=True,
-              help="Sampling design.")
-@_cluster_options
-@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
-@_overwrite_option
-@_yes_option
+@output_option("Write the decision to this netCDF file (atomically).")
+@assignments_option("Override a scenario key (for every strategy).")
+@sampler_option()
+@cluster_options
+@quiet_option
+@overwrite_option
+@yes_option
 def decide_command(scenario: str, n: str, seed: int, objective: str | None,
                    max_prob_loss: float | None, output: Path | None,
                    assignments: tuple[str, ...], sampler: str, scheduler: str | None,
@@ -288,7 +247,6 @@ def decide_command(scenario: str, n: str, seed: int, objective: str | None,
     import warnings
 
     from sim.analyses.request import SamplingNote
-    from sim.results.dataset import write_netcdf
     from sim.present.tables import decision_table
 
     _check_output(output, overwrite)  # fail before a long run
@@ -298,44 +256,34 @@ def decide_command(scenario: str, n: str, seed: int, objective: str | None,
     if cluster is not None:
         decide = functools.partial(decide, **cluster)
 
-    try:
-        with warnings.catch_warnings(record=True) as notes:
-            warnings.simplefilter("always", SamplingNote)
-            ds = decide(scenario, n_scenarios=_count(n), seed=seed, objective=objective,
-                        max_prob_loss=max_prob_loss, overrides=_overrides(assignments),
-                        sampler=sampler, progress=not quiet, limits=_limits(yes))
-        if output is not None:
-            _writing(output)
-            write_netcdf(ds, output, overwrite=overwrite)
-    except SimError as exc:
-        raise InputError(str(exc)) from None
-    for note in notes:
-        if issubclass(note.category, SamplingNote):
-            click.echo(f"note: {note.message}", err=True)
-    if not quiet:
-        click.echo(decision_table(ds))
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always", SamplingNote)
+        ds = decide(scenario, n_scenarios=count(n), seed=seed, objective=objective,
+                    max_prob_loss=max_prob_loss, overrides=_overrides(assignments),
+                    sampler=sampler, progress=not quiet, limits=_limits(yes))
+    table = None if quiet else decision_table(ds)  # before the file: nothing half-done
+    _write(ds, output, overwrite)
+    _notes(notes, SamplingNote)
+    if table is not None:
+        click.echo(table)
         if output is not None:
             click.echo(f"wrote {output}")
 
 
 @cli.command("sensitivity")
 @click.argument("scenario", required=False, default="baseline")
-@click.option("-n", "--scenarios", "n", default="32768", show_default=True,
-              help="Scenarios of the rank method's sample (the tornado runs on the first of "
+@n_option("32768", "Scenarios of the rank method's sample (the tornado runs on the first of "
                    "them), and the base sample N of the Sobol' design (rounded up to a power "
                    "of two; N x (inputs + 3) evaluations).")
 @click.option("--method", type=click.Choice(SENSITIVITY_METHODS), default="both",
               show_default=True,
               help="rank: Spearman, partial rank correlations and a tornado; sobol: first- "
                    "and total-order Sobol' indices; both.")
-@click.option("--output", "statistic", type=click.Choice(SENSITIVITY_OUTPUTS), default="roi",
+@click.option("--statistic", "statistic", type=click.Choice(SENSITIVITY_OUTPUTS), default="roi",
               show_default=True, help="The output whose drivers are ranked.")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Random seed; the same seed and -n give the same numbers.")
-@click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the indices to this netCDF file (atomically).")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario key, e.g. market.competitors=3.")
+@seed_option()
+@output_option("Write the indices to this netCDF file (atomically).")
+@assignments_option()
 @click.option("--tornado-n", "tornado_n", default=None,
               help="Scenarios of the tornado, the first of the rank sample "
                    "[default: the smaller of -n and 8192].")
@@ -346,38 +294,31 @@ def decide_command(scenario: str, n: str, seed: int, objective: str | None,
               help="Sobol' estimators: Saltelli 2010 first order with Janon 2014 total order; "
                    "Saltelli with Jansen; Janon for both; or SALib's own on the same "
                    "evaluations (pip install 'sim[sensitivity]').")
-@click.option("--quiet", is_flag=True, help="Print no table and no progress.")
-@_overwrite_option
+@quiet_option
+@overwrite_option
 def sensitivity_command(scenario: str, n: str, method: str, statistic: str, seed: int,
-                        out: Path | None, assignments: tuple[str, ...], tornado_n: str | None,
+                        output: Path | None, assignments: tuple[str, ...], tornado_n: str | None,
                         top: int, estimator: str, quiet: bool, overwrite: bool) -> None:
     """Rank the inputs of SCENARIO by how much they drive the output, per model size."""
     import warnings
 
-    from sim.results.dataset import write_netcdf
     from sim.analyses.sensitivity import SensitivityNote, sensitivity
     from sim.present.sensitivity_tables import sensitivity_table
 
-    _check_output(out, overwrite)  # fail before a long analysis
-    try:
-        with warnings.catch_warnings(record=True) as notes:
-            warnings.simplefilter("always", SensitivityNote)
-            ds = sensitivity(scenario, n_scenarios=_count(n), seed=seed, method=method,
-                             output=statistic, overrides=_overrides(assignments),
-                             tornado_n=None if tornado_n is None else _count(tornado_n),
-                             estimator=estimator, progress=not quiet)
-        if out is not None:
-            _writing(out)
-            write_netcdf(ds, out, overwrite=overwrite)
-    except SimError as exc:
-        raise InputError(str(exc)) from None
-    for note in notes:
-        if issubclass(note.category, SensitivityNote):
-            click.echo(f"note: {note.message}", err=True)
-    if not quiet:
-        click.echo(sensitivity_table(ds, top=top))
-        if out is not None:
-            click.echo(f"wrote {out}")
+    _check_output(output, overwrite)  # fail before a long analysis
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always", SensitivityNote)
+        ds = sensitivity(scenario, n_scenarios=count(n), seed=seed, method=method,
+                         output=statistic, overrides=_overrides(assignments),
+                         tornado_n=None if tornado_n is None else count(tornado_n),
+                         estimator=estimator, progress=not quiet)
+    table = None if quiet else sensitivity_table(ds, top=top)  # before the file
+    _write(ds, output, overwrite)
+    _notes(notes, SensitivityNote)
+    if table is not None:
+        click.echo(table)
+        if output is not None:
+            click.echo(f"wrote {output}")
 
 
 @cli.command("scenarios")
@@ -386,10 +327,7 @@ def scenarios_command() -> None:
     from sim.scenario.bundled import SCENARIO_DIR, bundled_names, description_of
 
     names = bundled_names()
-    try:
-        descriptions = [description_of(name) for name in names]
-    except SimError as exc:
-        raise InputError(str(exc)) from None
+    descriptions = [description_of(name) for name in names]
     width = max((len(name) for name in names), default=0)
     for name, text in zip(names, descriptions):
         lines = textwrap.wrap(text or "(no description)", max(40, 98 - width))
@@ -414,15 +352,9 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
 
 @cli.command("plot")
 @click.argument("result", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--kind", default="fan", show_default=True, type=click.Choice(PLOT_KINDS),
-              help="fan: ROI bands by size; hist: ROI distribution; exceedance: P(ROI > x); "
-                   "best: P(size is best); costs: cost components; sweep: a statistic over "
-                   "swept keys; cooling: mark-to-market ROI year by year; cashflow: believed "
-                   "against realized cash flow; decision: P(best) of every alternative; voi: "
-                   "value of information by parameter (from sim decide); tornado and sobol: a "
-                   "sim sensitivity result.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Figure file, .png, .svg or .pdf (default: RESULT_KIND.png beside RESULT).")
+@click.option("--kind", default="fan", show_default=True, type=click.Choice(KINDS),
+              help=kind_help())
+@output_option("Figure file, .png, .svg or .pdf (default: RESULT_KIND.png beside RESULT).")
 @click.option("--size", "size", metavar="WxH", help="Figure size in inches, e.g. 10x6.")
 @click.option("--model-size", "model_sizes", multiple=True, metavar="N",
               help="Only this model size (1e9 or 1B; repeatable) for hist, exceedance, sweep, "
@@ -431,7 +363,7 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
 @click.option("--quantile", type=float, help="Quantile level when --stat is a quantile (default 0.5).")
 @click.option("--strategy", help="The strategy to draw, for a result with strategies "
                                  "(default: the chosen one).")
-@_overwrite_option
+@overwrite_option
 def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
                  model_sizes: tuple[str, ...], stat: str | None, quantile: float | None,
                  strategy: str | None, overwrite: bool) -> None:
@@ -442,45 +374,37 @@ def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
     figsize = _figsize(size)
     if output is None:
         output = result.with_name(f"{result.stem}_{kind}.png")
+    check_figure_path(output, overwrite=overwrite)
+    ds = open_result(result)
     try:
-        check_figure_path(output, overwrite=overwrite)
-        ds = open_result(result)
-        try:
-            fig = draw(ds, kind, strategy=strategy, model_size=list(model_sizes) or None,
-                       stat=stat, quantile=quantile)
-        except SimError as exc:
-            raise SimError(f"{result}: {exc}") from None
-        if figsize is not None:
-            fig.set_size_inches(*figsize)
-        save_figure(fig, output, overwrite=overwrite)
+        fig = draw(ds, kind, strategy=strategy, model_size=list(model_sizes) or None,
+                   stat=stat, quantile=quantile)
     except SimError as exc:
-        raise InputError(str(exc)) from None
+        raise SimError(f"{result}: {exc}") from None
+    if figsize is not None:
+        fig.set_size_inches(*figsize)
+    save_figure(fig, output, overwrite=overwrite)
     click.echo(f"wrote {output}")
 
 
 @cli.command("report")
 @click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="HTML file to write (default: FIRST_report.html beside the first result).")
-@_overwrite_option
+@output_option("HTML file to write (default: FIRST_report.html beside the first result).")
+@overwrite_option
 def report_command(results: tuple[Path, ...], output: Path | None, overwrite: bool) -> None:
     """One self-contained HTML page of RESULTS: scenario, table and charts."""
     from sim.present.report import write_report
 
     if output is None:
         output = results[0].with_name(f"{results[0].stem}_report.html")
-    try:
-        write_report(results, output, overwrite=overwrite)
-    except SimError as exc:
-        raise InputError(str(exc)) from None
+    write_report(results, output, overwrite=overwrite)
     click.echo(f"wrote {output}")
 
 
 @cli.command("bench")
 @click.option("--quick", is_flag=True,
               help="1e6 scenarios only, fewer repeats, smaller baselines, memory at 1e6 only (a few minutes).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default="bench.json", show_default=True, help="Write the JSON report here.")
+@output_option("Write the JSON report here.", default="bench.json", show_default=True)
 @click.option("-n", "--scenarios", "sizes", multiple=True, metavar="N",
               help="Scenarios for the Numba rates (repeatable; default 1e6 and 1e7).")
 @click.option("--threads", "threads", multiple=True, type=click.IntRange(min=1),
@@ -490,7 +414,7 @@ def report_command(results: tuple[Path, ...], output: Path | None, overwrite: bo
               type=click.Choice(BENCH_PARTS),
               help="Leave out a part of the suite (repeatable).")
 @click.option("--strict", is_flag=True, help="Exit with status 1 if a target is missed.")
-@_overwrite_option
+@overwrite_option
 def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tuple[int, ...],
                   repeat: int | None, skip: tuple[str, ...], strict: bool,
                   overwrite: bool) -> None:
@@ -505,18 +429,12 @@ def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tu
 
     command = " ".join(["sim", "bench", *sys.argv[2:]]) if sys.argv[1:2] == ["bench"] else "sim bench"
     _check_output(output, overwrite)
-    try:
-        settings = bench.Settings.make(quick=quick, sizes=[_count(n) for n in sizes],
-                                       threads=threads, repeat=repeat, skip=skip)
-        report = bench.run_benchmarks(settings, command=command,
-                                      log=lambda line: click.echo(line, err=True))
-    except SimError as exc:
-        raise InputError(str(exc)) from None
+    settings = bench.Settings.make(quick=quick, sizes=[count(n) for n in sizes],
+                                   threads=threads, repeat=repeat, skip=skip)
+    report = bench.run_benchmarks(settings, command=command,
+                                  log=lambda line: click.echo(line, err=True))
     click.echo(bench.format_table(report))
-    try:
-        bench.write_json(report, output, overwrite=overwrite)
-    except SimError as exc:
-        raise InputError(str(exc)) from None
+    bench.write_json(report, output, overwrite=overwrite)
     click.echo(f"wrote {output}")
     missed = any(t["ok"] is False for t in report.to_json()["targets"])
     if not report.ok or (strict and missed):
@@ -528,15 +446,11 @@ def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tu
 @click.option("--models", "models", metavar="FILE",
               help="CSV of observed models in the format of the bundled "
                    "sim/data/notable_models.csv [default: the bundled table].")
-@click.option("-n", "--scenarios", "n", default="20000", show_default=True,
-              help="Predictive draws of the scenario.")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
-              help="Random seed; the same seed and -n give the same report.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the comparison to this netCDF file (atomically).")
-@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE",
-              help="Override a scenario key, e.g. costs.gpu_peak_flops=3.12e14.")
-@_overwrite_option
+@n_option("20000", "Predictive draws of the scenario.")
+@seed_option("Random seed; the same seed and -n give the same report.")
+@output_option("Write the comparison to this netCDF file (atomically).")
+@assignments_option("Override a scenario key, e.g. costs.gpu_peak_flops=3.12e14.")
+@overwrite_option
 def calibrate_command(scenario: str, models: str | None, n: str, seed: int,
                       output: Path | None, assignments: tuple[str, ...], overwrite: bool) -> None:
     """Compare SCENARIO's predictions with observed models (default: baseline).
@@ -549,18 +463,13 @@ def calibrate_command(scenario: str, models: str | None, n: str, seed: int,
     A report: exits 0 whatever the coverage.
     """
     from sim.analyses.calibrate import calibrate, calibration_table
-    from sim.results.dataset import write_netcdf
 
     _check_output(output, overwrite)
-    try:
-        ds = calibrate(scenario, models=models, n_scenarios=_count(n), seed=seed,
-                       overrides=_overrides(assignments))
-        if output is not None:
-            _writing(output)
-            write_netcdf(ds, output, overwrite=overwrite)
-    except SimError as exc:
-        raise InputError(str(exc)) from None
-    click.echo(calibration_table(ds))
+    ds = calibrate(scenario, models=models, n_scenarios=count(n), seed=seed,
+                   overrides=_overrides(assignments))
+    table = calibration_table(ds)  # before the file: nothing half-done
+    _write(ds, output, overwrite)
+    click.echo(table)
     if output is not None:
         click.echo(f"wrote {output}")
 

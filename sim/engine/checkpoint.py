@@ -77,10 +77,10 @@ class Checkpointer:
         if resuming or overwrite or not self.path.exists():
             return
         if is_checkpoint(self.path):
-            raise SimError(f"{self.path}: a checkpoint already exists; pass --resume "
-                           f"{self.path} to continue it, or --overwrite to start again")
+            raise SimError(f"{self.path}: a checkpoint already exists; pass resume="
+                           f"{self.path} to continue it, or overwrite=True to start again")
         raise SimError(f"{self.path}: already exists and is not a checkpoint; pass "
-                       "--overwrite to replace it, or choose another name")
+                       "overwrite=True to replace it, or choose another name")
 
     def maybe_save(self, reducer) -> None:
         if time.monotonic() - self.last >= self.every:
@@ -113,7 +113,7 @@ def load_checkpoint(path: str | os.PathLike,
     if differ:
         shown = "; ".join(_difference(k, meta.get(k), expected[k]) for k in differ)
         raise SimError(f"{path}: the checkpoint belongs to another run ({shown}); resume it "
-                       "with the same scenario, --set options, -n, --seed and --sampler")
+                       "with the same scenario, overrides, number of scenarios, seed and sampler")
     return arrays, int(meta["n_done"]), float(meta.get("elapsed", 0.0))
 
 

@@ -34,7 +34,7 @@ PROBE_SECONDS = 0.5
 RESULT_VALUES_PER_SIZE = 2200
 BLOCKS_PER_CHUNK = 64
 
-ASK = "pass --yes to run it anyway"
+ASK = "pass limits=Limits() to run it anyway"
 
 
 @dataclass(frozen=True)
@@ -117,4 +117,4 @@ class TimeGuard:
             raise NeedsConfirmation(
                 f"this run would take about {duration(left)} more ({self.total:,} scenarios "
                 f"at {rate:,.0f} a second, measured), more than {duration(self.limit)}; {ASK}, "
-                "lower -n, or add --checkpoint FILE so that it can be stopped and resumed")
+                "lower n_scenarios, or add checkpoint=FILE so that it can be stopped and resumed")

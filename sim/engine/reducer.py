@@ -700,7 +700,7 @@ def target_schedule(plan: Plan, seed: int, n_start: int, sampler: str,
         raise SimError(f"target_se: expected a positive number, got {target.se!r}")
     if sampler == "lhs":
         raise SimError("sampler 'lhs' stratifies over all n scenarios, which must be known in "
-                       "advance: use --sampler random or sobol with a target standard error")
+                       "advance: use sampler='random' or 'sobol' with a target standard error")
     target.stat_index()
     cap = check_n(target.max_scenarios, "max_scenarios")
     # Checkpoints n, 2n, 4n, ... from at least the pilot size, so that a rerun

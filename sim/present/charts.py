@@ -30,7 +30,8 @@ from sim.present.axes import pad as _pad
 from sim.present.axes import roi_scale as _roi_scale
 from sim.present.axes import title as _title
 from sim.services.atomic import check_output, write_bytes
-from sim.vocab.choices import PLOT_KINDS
+from sim.present.kinds import KINDS, by_kind
+from sim.vocab import objectives
 from sim.vocab.errors import SimError
 from sim.vocab.units import size_label, usd_label
 
@@ -38,7 +39,6 @@ __all__ = ["CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exc
            "hist", "open_result", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
            "tornado"]
 
-KINDS = PLOT_KINDS
 FORMATS = (".png", ".svg", ".pdf")
 #: Dimensions of a single run; any other dimension of a result was swept.
 RUN_DIMS = ("model_size", "quantile", "probability", "bound", "year", "strategy", "parameter")
@@ -388,19 +388,19 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
     if stat not in ds.data_vars:
         options = [v for v in ds.data_vars if "probability" not in ds[v].dims
                    and "bound" not in ds[v].dims and not v.endswith("_se")]
-        raise SimError(f"--stat {stat}: not a variable of this result (try one of "
+        raise SimError(f"stat={stat!r}: not a variable of this result (try one of "
                        f"{', '.join(sorted(options))})")
     _require(ds, "sweep", [stat], single_run=False)
     da = ds[stat]
     if "probability" in da.dims or "bound" in da.dims:
-        raise SimError(f"--stat {stat}: not one number per point; choose a summary "
+        raise SimError(f"stat={stat!r}: not one number per point; choose a summary "
                        "such as roi_mean, roi_quantile or prob_loss")
     ylabel = _label(da, stat)
     if "quantile" in da.dims:
         levels = da["quantile"].values
         hit = np.flatnonzero(np.isclose(levels, quantile, atol=1e-9))
         if hit.size == 0:
-            raise SimError(f"--quantile {quantile:g}: not stored (levels: "
+            raise SimError(f"quantile={quantile:g}: not stored (levels: "
                            f"{', '.join(f'{q:g}' for q in levels)})")
         da = da.isel(quantile=hit[0])
         ylabel = f"{quantile:g} " + _label(da, stat)
@@ -646,7 +646,7 @@ def decision(ds: xr.Dataset, ax=None) -> Figure:
                                label="choice (highest expected objective)"))
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False,
                   fontsize="small")
-    objective = ds.attrs.get("objective", "net_value").replace("_", " ")
+    objective = objectives.objective(ds.attrs.get("objective")).label
     fig.colorbar(mesh, ax=ax, label=f"P(best by {objective}) (%)")
     ax.set_title(_title(ds, f"Which alternative is best: P(highest {objective})"))
     return fig
@@ -662,7 +662,7 @@ def voi(ds: xr.Dataset, ax=None, top: int = 15) -> Figure:
     keep = [i for i in np.argsort(-ds["evppi"].values) if not names[i].startswith("dummy")][:top]
     values = ds["evppi"].values[keep]
     errors = 1.96 * ds["evppi_se"].values[keep]
-    usd = ds.attrs.get("objective", "net_value") == "net_value"
+    usd = objectives.objective(ds.attrs.get("objective")).units == "USD"
     y = np.arange(len(keep))[::-1]
     ax.barh(y, values, xerr=errors, color="#4c72b0", ecolor="0.25", capsize=3,
             label="EVPPI ± 95% interval")
@@ -689,9 +689,8 @@ def _short_key(key: str) -> str:
     return ".".join(parts[-2:]) if parts[0] != "expectation" else "belief " + ".".join(parts[-2:])
 
 
-CHARTS = {"fan": fan, "hist": hist, "exceedance": exceedance, "best": best, "costs": costs,
-          "sweep": sweep, "cooling": cooling, "cashflow": cashflow, "decision": decision,
-          "voi": voi, "tornado": tornado, "sobol": sobol}
+#: The drawing function of every kind in the chart registry (sim.present.kinds).
+CHARTS = {kind: globals()[by_kind(kind).function] for kind in KINDS}
 
 
 # ---------------------------------------------------------------- files
@@ -706,8 +705,48 @@ def open_result(path: str | os.PathLike) -> xr.Dataset:
     except Exception as exc:  # netCDF4 and xarray raise many kinds
         raise SimError(f"{path}: not a readable netCDF result ({type(exc).__name__})") from None
     if "model_size" not in ds.dims:
+        if "models_source" in ds.attrs:
+            raise SimError(f"{path}: a result of sim calibrate, which no chart or report draws "
+                           "(sim calibrate prints its comparison; read the file with xarray)")
         raise SimError(f"{path}: not a sim result (no model_size dimension)")
     return ds
+
+
+def result_kind(ds: xr.Dataset) -> str:
+    """The command whose result ``ds`` is: sensitivity, sample, sweep, decide or run."""
+    from sim.present.sensitivity_tables import is_sensitivity
+
+    if is_sensitivity(ds):
+        return "sensitivity"
+    if "scenario" in ds.dims:
+        return "sample"
+    if swept_dims(ds):
+        return "sweep"
+    return "decide" if "evppi" in ds else "run"
+
+
+#: Which results each source of the chart registry draws (a decision is a run and more).
+_DRAWS = {"run": ("run", "decide"), "decide": ("decide",), "sweep": ("sweep",),
+          "sensitivity": ("sensitivity",)}
+
+
+def _check_kind(ds: xr.Dataset, kind: str) -> None:
+    """A chart of another kind of result is refused in one message that says
+    which charts draw this result, or which command makes what the chart draws."""
+    have = result_kind(ds)
+    need = by_kind(kind).source
+    if have in _DRAWS[need]:
+        return
+    fits = [c for c in KINDS if have in _DRAWS[by_kind(c).source]]
+    instead = ((f"use kind={fits[0]!r}" + (f" (or {', '.join(fits[1:])})" if fits[1:] else ""))
+               if fits else "no chart draws it; read the file with xarray, or save a run with "
+                            "sim run to draw")
+    if need == "sweep":
+        raise SimError(f"the sweep chart needs a sweep result with a swept dimension besides "
+                       f"{', '.join(RUN_DIMS)}; this result has none (it is a result of sim "
+                       f"{have}; make a sweep with sim sweep)")
+    raise SimError(f"the {kind} chart needs a result of sim {' or sim '.join(_DRAWS[need])}; "
+                   f"this is a result of sim {have}: {instead}")
 
 
 def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> Figure:
@@ -717,23 +756,21 @@ def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> F
     value-of-information charts, which compare them all."""
     if kind not in CHARTS:
         raise SimError(f"unknown chart kind {kind!r} (expected one of {', '.join(KINDS)})")
-    whole = ("decision", "voi", "tornado", "sobol")  # charts that compare every strategy
-    if "strategy" in ds.dims and kind not in whole:
+    chart = by_kind(kind)
+    _check_kind(ds, kind)
+    if "strategy" in ds.dims and not chart.all_strategies:
         names = [str(x) for x in ds["strategy"].values]
         chosen = strategy or ds.attrs.get("choice_strategy") or names[0]
         if chosen not in names:
             raise SimError(f"strategy {chosen!r}: not in this result (it has {', '.join(names)})")
         ds = ds.sel(strategy=chosen, drop=True)
         ds.attrs["scenario_name"] = f"{ds.attrs.get('scenario_name', '?')}, strategy {chosen}"
-    elif strategy is not None and kind not in whole:
-        raise SimError("--strategy: this result declares no strategies")
-    takes = {"hist": ("model_size",), "exceedance": ("model_size",), "cooling": ("model_size",),
-             "cashflow": ("model_size",), "sweep": ("model_size", "stat", "quantile"),
-             "tornado": ("model_size",), "sobol": ("model_size",)}.get(kind, ())
+    elif strategy is not None and not chart.all_strategies:
+        raise SimError(f"strategy={strategy!r}: this result declares no strategies")
     given = {k: v for k, v in options.items() if v is not None}
-    unused = [k for k in given if k not in takes]
+    unused = [k for k in given if k not in chart.options]
     if unused:
-        raise SimError(f"the {kind} chart takes no {', '.join('--' + k.replace('_', '-') for k in unused)}")
+        raise SimError(f"the {kind} chart takes no {', '.join(k + '=' for k in unused)}")
     return CHARTS[kind](ds, **given)
 
 

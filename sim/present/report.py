@@ -12,6 +12,7 @@ import base64
 import datetime as _dt
 import html
 import io
+import itertools
 import os
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from sim.present import charts as plot
+from sim.present.kinds import report_charts
 from sim.services.atomic import check_output, write_bytes
 from sim.vocab.errors import SimError
 from sim.present.sensitivity_tables import alternatives, is_sensitivity, ranked_rows
@@ -26,32 +28,10 @@ from sim.vocab.units import size_label
 
 __all__ = ["build_report", "check_report_path", "sensitivity_section", "write_report"]
 
-#: Charts of a single run, in reading order, with a caption for people.
-RUN_CHARTS = (
-    ("fan", "ROI by model size: bands hold 90% and 50% of scenarios; the dashed line is "
-            "what investors expect; the dotted line (right axis) is the chance of a loss."),
-    ("exceedance", "The chance of beating a target ROI, per model size."),
-    ("hist", "How ROI is distributed for each model size."),
-    ("best", "How often each size has the highest ROI of the grid."),
-    ("costs", "Where the money goes: mean cost components as shares of the total."),
-    ("cooling", "How the fever cools: the mark-to-market ROI investors hold after each year, "
-                "from their belief at the decision (year 0) to the realized ROI; below, the "
-                "chance that the project is marked below cost, and that one expected to pay "
-                "has been."),
-    ("cashflow", "Cash flow per year: what investors believed at the decision against what "
-                 "was realized (means, not discounted)."),
-    ("decision", "Which (strategy, size) alternative is best: the chance that each has the "
-                 "highest objective; the outline marks the choice."),
-    ("voi", "Value of information: what knowing each parameter before deciding would be "
-            "worth (EVPPI), against the noise floor of a parameter that enters no model."),
-)
+#: Charts of a single run, in reading order, with a caption for people (sim.present.kinds).
+RUN_CHARTS = report_charts("run")
 #: Charts of a sensitivity result (sim sensitivity -o), with a caption.
-SENSITIVITY_CHARTS = (
-    ("tornado", "The output's median with each input held at its 5th and 95th percentile while "
-                "the others are sampled; the vertical line is the median with nothing held."),
-    ("sobol", "Sobol' indices: S1 is the share of the output's variance that the input explains "
-              "alone, ST the share that involves it (with interactions); bars show intervals."),
-)
+SENSITIVITY_CHARTS = report_charts("sensitivity")
 #: Charts of a sweep: (statistic, caption).
 SWEEP_CHARTS = (
     ("roi_mean", "Mean ROI over the swept values, per model size."),
@@ -105,16 +85,22 @@ def _level(da: xr.DataArray, level: float):
 
 
 def run_table(ds: xr.Dataset) -> str:
-    """The summary table of one run as HTML: one row per model size."""
+    """The summary table of one run as HTML: one row per model size (per
+    strategy and model size when the result has strategies)."""
     _require(ds, ["roi_quantile", "roi_expected_quantile", "roi_mean", "roi_mean_se",
                   "prob_loss", "prob_best"])
     head = ["model size", "median ROI", "5% ROI", "95% ROI", "mean ROI ± se", "P(loss)",
             "CVaR 5%", "P(best)", "expected median ROI"]
+    strategies = [str(s) for s in ds["strategy"].values] if "strategy" in ds.dims else [None]
+    if strategies != [None]:
+        head = ["strategy"] + head
     rows = []
-    for j, size in enumerate(ds["model_size"].values):
-        at = ds.isel(model_size=j)
+    for name, j in itertools.product(strategies, range(ds.sizes["model_size"])):
+        at = ds.isel(model_size=j) if name is None else ds.sel(strategy=name).isel(model_size=j)
+        size = ds["model_size"].values[j]
         q = at["roi_quantile"]
-        cells = [size_label(size), _roi(_level(q, 0.5)), _roi(_level(q, 0.05)),
+        cells = [] if name is None else [name]
+        cells += [size_label(size), _roi(_level(q, 0.5)), _roi(_level(q, 0.05)),
                  _roi(_level(q, 0.95)),
                  f"{_roi(at['roi_mean'])} ± {_roi(at['roi_mean_se'])}",
                  _pct(at["prob_loss"]),
@@ -126,16 +112,21 @@ def run_table(ds: xr.Dataset) -> str:
 
 
 def sweep_table(ds: xr.Dataset) -> str:
-    """Median ROI and P(loss) at each swept point (rows) and size (columns)."""
+    """Median ROI and P(loss) at each swept point (rows; with strategies, a
+    row per point and strategy) and size (columns)."""
     _require(ds, ["roi_quantile", "prob_loss"])
     keys = plot.swept_dims(ds)
     sizes = ds["model_size"].values
-    head = keys + [size_label(s) for s in sizes]
+    strategies = [str(s) for s in ds["strategy"].values] if "strategy" in ds.dims else [None]
+    head = keys + ([] if strategies == [None] else ["strategy"]) + [size_label(s) for s in sizes]
     stacked = ds[["roi_quantile", "prob_loss"]].stack(point=keys)
     rows = []
-    for i in range(stacked.sizes["point"]):
+    for i, name in itertools.product(range(stacked.sizes["point"]), strategies):
         pt = stacked.isel(point=i)
         cells = [_e(pt[k].item()) for k in keys]
+        if name is not None:
+            pt = pt.sel(strategy=name)
+            cells.append(name)
         for s in sizes:
             at = pt.sel(model_size=s)
             cells.append(f"{_roi(_level(at['roi_quantile'], 0.5))} ({_pct(at['prob_loss'])})")
@@ -159,7 +150,7 @@ def _figures(ds: xr.Dataset) -> tuple[list[str], list[str]]:
     """The charts that fit ``ds`` as <figure> blocks, and notes on those left out."""
     figures, skipped = [], []
     if plot.swept_dims(ds):
-        jobs = [(f"sweep of {stat}", caption, lambda s=stat: plot.sweep(ds, stat=s))
+        jobs = [(f"sweep of {stat}", caption, lambda s=stat: plot.draw(ds, "sweep", stat=s))
                 for stat, caption in SWEEP_CHARTS]
     else:
         jobs = [(kind, caption, lambda k=kind: plot.draw(ds, k)) for kind, caption in RUN_CHARTS]

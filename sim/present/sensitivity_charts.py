@@ -36,7 +36,7 @@ def _check(ds: xr.Dataset, kind: str, variables) -> None:
     if missing:
         method = "rank" if kind == "tornado" else "sobol"
         raise SimError(f"the {kind} chart needs {', '.join(missing)}, which this result lacks "
-                       f"(run sim sensitivity with --method {method} or both)")
+                       f"(run the sensitivity analysis with method='{method}' or 'both')")
 
 
 def _panels(ds: xr.Dataset, ax, model_size, rows_per_panel: int):

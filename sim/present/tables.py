@@ -9,17 +9,35 @@ import numpy as np
 import xarray as xr
 
 from sim.results.dataset import CI_LEVEL
+from sim.vocab.objectives import objective
 from sim.vocab.units import size_label, usd_label
 
 __all__ = ["decision_table", "summary_table", "sweep_table"]
 
 
 def summary_table(ds: xr.Dataset) -> str:
-    """A plain-text table: one row per model size."""
+    """A plain-text table: one row per model size; with strategies, one such
+    table per strategy and the choice among all (strategy, size) alternatives."""
+    if "strategy" not in ds.dims:
+        return _summary(ds, f"scenario '{ds.attrs['scenario_name']}'")
+    names = [str(s) for s in ds["strategy"].values]
+    parts = []
+    for name in names:
+        parts.append(_summary(ds.sel(strategy=name), f"scenario '{ds.attrs['scenario_name']}', "
+                                                     f"strategy '{name}'"))
+        parts.append("")
+    by = objective(ds.attrs.get("objective")).label
+    parts.append(f"P(best) is over all {len(names)} strategies x {ds.sizes['model_size']} sizes "
+                 f"(by {by}); choice: {ds.attrs.get('choice', '?')}")
+    return "\n".join(parts)
+
+
+def _summary(ds: xr.Dataset, title: str) -> str:
+    """The tables of one run (or one strategy of it), under ``title``."""
     q = ds["roi_quantile"]
     header = (f"{'model size':>12}  {'median ROI':>10}  {'5%':>9}  {'95%':>9}  "
               f"{'mean ROI':>9} {'± se':>7}  {'P(loss)':>8}  {'P(best)':>8}  {'expected':>9}")
-    lines = [f"scenario '{ds.attrs['scenario_name']}': {ds.attrs['n_scenarios']:,} scenarios, "
+    lines = [f"{title}: {ds.attrs['n_scenarios']:,} scenarios, "
              f"seed {ds.attrs['seed']}", header, "-" * len(header)]
     for j, size in enumerate(ds["model_size"].values):
         qj = q.isel(model_size=j)
@@ -160,11 +178,17 @@ MAX_ROWS = 60
 
 
 def sweep_table(ds: xr.Dataset) -> str:
-    """Median ROI per model size at every grid point, and the size most often best."""
+    """Median ROI per model size at every grid point, and the size most often
+    best; with strategies, a row per (point, strategy) and the best
+    (strategy, size) alternative of each point."""
     keys = [k.strip() for k in ds.attrs["sweep_keys"].split(",")]
     widths = [max(len(k), 9) for k in keys]
     sizes = ds["model_size"].values
+    strategies = [str(s) for s in ds["strategy"].values] if "strategy" in ds.dims else [None]
+    sw = max((len(s) for s in strategies if s), default=0)
     head = "  ".join(f"{k:>{w}}" for k, w in zip(keys, widths))
+    if sw:
+        head += f"  {'strategy':<{max(sw, 8)}}"
     head += "  " + " ".join(f"{size_label(s):>8}" for s in sizes) + f"  {'best':>6}"
     title = (f"sweep of scenario '{ds.attrs['scenario_name']}': {ds.attrs['sweep_points']} points "
              f"x {ds.attrs['n_scenarios']:,} scenarios, seed {ds.attrs['seed']}; "
@@ -174,15 +198,25 @@ def sweep_table(ds: xr.Dataset) -> str:
     grid = list(itertools.product(*(range(ds.sizes[k]) for k in keys)))
     for idx in grid[:MAX_ROWS]:
         at = dict(zip(keys, idx))
-        row = "  ".join(f"{float(ds[k].values[i]):>{w}.4g}" for k, i, w in zip(keys, idx, widths))
-        med = median.isel(at).values
-        best = sizes[int(np.argmax(ds["prob_best"].isel(at).values))]
-        row += "  " + " ".join(f"{m:>8.3g}" for m in med) + f"  {size_label(best):>6}"
-        lines.append(row)
+        point = "  ".join(f"{float(ds[k].values[i]):>{w}.4g}" for k, i, w in zip(keys, idx, widths))
+        credit = ds["prob_best"].isel(at).values  # (model_size) or (strategy, model_size)
+        s_best, j_best = np.unravel_index(int(np.argmax(credit)), credit.shape) if sw else (0, int(np.argmax(credit)))
+        best = size_label(sizes[j_best])
+        if sw:
+            best = f"{strategies[s_best]} at {best}"
+        for s_i, name in enumerate(strategies):
+            med = median.isel(at).values if name is None else median.isel(at).isel(strategy=s_i).values
+            row = point if s_i == 0 else " " * len(point)
+            if sw:
+                row += f"  {name:<{max(sw, 8)}}"
+            row += "  " + " ".join(f"{m:>8.3g}" for m in med)
+            row += f"  {best:>6}" if s_i == 0 else ""
+            lines.append(row)
     if len(grid) > MAX_ROWS:
         lines.append(f"... {len(grid) - MAX_ROWS} more points in the dataset")
-    by = ds.attrs.get("objective", "net_value").replace("_", " ")
-    lines.append(f"best = the size with the highest P(best) (by {by}) at that point; common random "
+    by = objective(ds.attrs.get("objective")).label
+    what = "(strategy, size) alternative" if sw else "size"
+    lines.append(f"best = the {what} with the highest P(best) (by {by}) at that point; common random "
                  f"numbers: {ds.attrs['common_random_numbers'].split(':')[0]}.")
     return "\n".join(lines)
 
@@ -190,12 +224,11 @@ def sweep_table(ds: xr.Dataset) -> str:
 def decision_table(ds: xr.Dataset, top: int = 12) -> str:
     """``sim decide``: alternatives ranked by mean objective, the choice,
     EVPI, and the parameters ranked by EVPPI with the noise floor."""
-    objective = ds.attrs.get("objective", "net_value")
-    usd = objective == "net_value"
-    fmt = usd_label if usd else (lambda x: f"{float(x):.3g}")
-    name = "net value" if usd else "ROI"
-    mean = ds[f"{'net_value' if usd else 'roi'}_mean"]
-    se = ds[f"{'net_value' if usd else 'roi'}_mean_se"]
+    goal = objective(ds.attrs.get("objective"))
+    fmt = usd_label if goal.units == "USD" else (lambda x: f"{float(x):.3g}")
+    name = goal.label
+    mean = ds[f"{goal.statistic}_mean"]
+    se = ds[f"{goal.statistic}_mean_se"]
     has_strategy = "strategy" in ds.dims
     rows = []
     strategies = ds["strategy"].values if has_strategy else [ds.attrs.get("scenario_name", "")]

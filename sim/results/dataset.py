@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from sim.vocab import outputs
+from sim.vocab import objectives, outputs
 from sim.services import signals
 from sim._version import __version__
 from sim.services.atomic import check_output, write_bytes
@@ -21,6 +21,7 @@ from sim.vocab.errors import NonFiniteResults, SimError
 from sim.vocab.layout import BLOCK, PILOT
 from sim.vocab.outputs import STATISTICS
 from sim.vocab.registry import PARAMETERS
+from sim.vocab.objectives import DEFAULT_OBJECTIVE
 from sim.vocab.units import size_label
 
 __all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
@@ -210,11 +211,10 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     data["data_limited_share_se"] = (size_dim, se[:, outputs.DATA_LIMITED], {
         "long_name": "Monte Carlo standard error of the data-limited share", "units": "1"})
 
-    objective = getattr(scenario, "objective", "net_value")
-    objective_units = "USD" if objective == "net_value" else "1"
-    data["regret_mean"][2]["units"] = data["regret_mean_se"][2]["units"] = objective_units
+    objective = getattr(scenario, "objective", DEFAULT_OBJECTIVE)
+    data["regret_mean"][2]["units"] = data["regret_mean_se"][2]["units"] = objectives.objective(objective).units
     data["prob_best"][2]["long_name"] = (
-        f"probability that this alternative has the highest {objective.replace('_', ' ')} "
+        f"probability that this alternative has the highest {objectives.objective(objective).label} "
         "of all (strategy, size) alternatives (ties split)")
     strategies = getattr(scenario, "strategies", ())
     if strategies:
@@ -258,7 +258,8 @@ def _by_strategy(data: dict, n_strategies: int, n_sizes: int) -> dict:
 
 
 def objective_column(objective: str) -> int:
-    return outputs.NET_VALUE if objective == "net_value" else outputs.ROI
+    """The output column an objective maximizes (sim.vocab.objectives)."""
+    return objectives.objective(objective).column
 
 
 def _decision_summary(ds: xr.Dataset, red, plan, objective: str) -> None:
@@ -272,7 +273,7 @@ def _decision_summary(ds: xr.Dataset, red, plan, objective: str) -> None:
     strategy = plan.strategy_names[a // n_sizes]
     size = float(ds["model_size"].values[a % n_sizes])
     se = red.standard_error()
-    units = "USD" if objective == "net_value" else "1"
+    units = objectives.objective(objective).units
     ds["evpi"] = ((), float(red.mean[a, outputs.REGRET]), {
         "long_name": "expected value of perfect information, E[max_a O_a] - max_a E[O_a]",
         "units": units})

@@ -37,6 +37,7 @@ import numpy as np
 
 from sim.scenario.bundled import SCENARIO_DIR, bundled_names
 from sim.vocab.errors import ScenarioError
+from sim.vocab.objectives import DEFAULT_OBJECTIVE
 from sim.vocab.registry import (
     BELIEF,
     BELIEF_INCIDENTS,
@@ -74,8 +75,9 @@ def parameter_key(key: str) -> str | None:
 MAX_HORIZON = 100
 #: A parameter's value that removes it (e.g. a parent's power-law keys under "6ND").
 UNSET = "unset"
-#: What an error in an override names instead of the file (``--set KEY: ...``).
-OVERRIDE = "--set"
+#: What an error in an override names instead of the file (``overrides KEY: ...``;
+#: the command line shows its flag, sim.vocab.errors.FLAGS).
+OVERRIDE = "overrides"
 
 #: The bundled scenarios: package data, found through importlib.resources so
 #: that an installed wheel has them as well as a source checkout.
@@ -128,7 +130,7 @@ class Scenario:
     #: Whether investors expect incidents (``expectation.incidents``).
     belief_incidents: bool = False
     #: What "best" maximizes (``decision.objective``) and the EVPPI bins.
-    objective: str = "net_value"
+    objective: str = DEFAULT_OBJECTIVE
     voi_bins: int = 32
     #: Named strategies (MODEL.md section 12), in file order; empty: the
     #: scenario as written is the one strategy.
@@ -152,7 +154,7 @@ class Scenario:
     def with_overrides(self, overrides: Mapping[str, Any] | None,
                        label: str = OVERRIDE) -> Scenario:
         """A new scenario with ``overrides`` applied (and validated); an error
-        in an overridden key names ``label`` (``--set``, ``--vary``)."""
+        in an overridden key names ``label`` (``overrides``, ``vary``)."""
         if not overrides:
             return self
         return from_mapping(self.to_flat(), source=self.source, overrides=overrides,
@@ -234,7 +236,19 @@ def resolve_path(name: str | Path) -> Path:
     raise ScenarioError(f"no such scenario file (bundled scenarios: {names})", source=str(p))
 
 
+#: The first bytes of a netCDF file (classic, 64-bit offset, and netCDF-4/HDF5).
+_NETCDF_MAGIC = (b"CDF\x01", b"CDF\x02", b"CDF\x05", b"\x89HDF\r\n\x1a\n")
+
+
 def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as head:
+            if head.read(8).startswith(_NETCDF_MAGIC):
+                raise ScenarioError("a saved result, not a scenario: draw it with sim plot or "
+                                    "sim report (its scenario is in its 'scenario' attribute)",
+                                    source=str(path))
+    except OSError:
+        pass  # reported below
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -415,7 +429,7 @@ def _choice(flat: Mapping[str, Any], key: str, source: str | None) -> str:
 
 def _check_keys_in_use(flat: Mapping[str, Any], route: str, rule: str,
                        source: str | None, touched: set[str] = frozenset(),
-                       label: str = "--set") -> None:
+                       label: str = OVERRIDE) -> None:
     """Every key the route and the compute rule need is set; none they refuse is.
 
     When overrides alone caused the problem (they set a refused key, or
@@ -743,7 +757,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ScenarioError(f"expected KEY=VALUE, got {_show(text)}", key="--set")
+        raise ScenarioError(f"expected KEY=VALUE, got {_show(text)}", key=OVERRIDE)
     raw = raw.strip()
     try:
         value = tomllib.loads(f"v = {raw}")["v"]

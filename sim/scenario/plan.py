@@ -9,14 +9,12 @@ import numpy as np
 
 from sim.kernels.model.params import COMPUTE_RULES, PRETRAIN, ROUTES, RULE_POWER
 from sim.vocab.outputs import N_PATH_FIELDS, N_STATS
+from sim.vocab.objectives import objective
 from sim.vocab.registry import N_PARAMETERS, PARAMETERS
 from sim.scenario.distributions import Distribution
 from sim.scenario.load import correlation_matrices
 
-__all__ = ["OBJECTIVES", "Plan", "build_plan"]
-
-#: decision.objective -> code read by the kernels (column of the objective).
-OBJECTIVES = {"net_value": 0, "roi": 1}
+__all__ = ["Plan", "build_plan"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ class Plan:
     s_route: np.ndarray = None  # (n_strategies,) route code of each world
     s_rule: np.ndarray = None
     s_belief_incidents: np.ndarray = None
-    objective_code: int = 0  # sim.scenario.plan.OBJECTIVES
+    objective_code: int = 0  # sim.vocab.objectives.Objective.code
     voi_bins: int = 32
     path: bool = True  # evaluate the valuation path (MODEL.md section 9)
     model_sizes: tuple[float, ...] = ()  # the scenario's sizes, as written (log_sizes: their logs)
@@ -204,7 +202,7 @@ def build_plan(scenario, path: bool = True) -> Plan:
         s_route=as_int([ROUTES[w.route] for w in worlds]),
         s_rule=as_int([COMPUTE_RULES[w.compute_rule] for w in worlds]),
         s_belief_incidents=as_int([int(w.belief_incidents) for w in worlds]),
-        objective_code=OBJECTIVES[scenario.objective],
+        objective_code=objective(scenario.objective).code,
         voi_bins=int(scenario.voi_bins),
         model_sizes=tuple(float(s) for s in scenario.model_sizes),
     )

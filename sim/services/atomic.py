@@ -71,7 +71,7 @@ def check_output(path: str | os.PathLike, *, overwrite: bool = True,
                 raise SimError(f"{target}{via}: is {kind}, not a regular file; "
                                "sim writes only regular files")
         if not overwrite:
-            raise SimError(f"{target}{via}: already exists; pass --overwrite to replace it, "
+            raise SimError(f"{target}{via}: already exists; pass overwrite=True to replace it, "
                            "or choose another name")
     try:  # the only check that holds for every filesystem, mount and user
         fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=parent)

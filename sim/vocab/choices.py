@@ -1,4 +1,4 @@
-"""Names of the choices the library offers, in a module that imports nothing.
+"""Names of the choices the library offers, in a module that imports no NumPy.
 
 The command line shows these as its option choices without loading NumPy,
 Numba or matplotlib, and the modules that implement them take their names
@@ -7,14 +7,15 @@ from here, so the two cannot drift apart.
 
 from __future__ import annotations
 
-__all__ = ["BENCH_PARTS", "PLOT_KINDS", "SAMPLERS", "SENSITIVITY_METHODS", "SENSITIVITY_OUTPUTS",
+from sim.vocab.objectives import OBJECTIVES as _OBJECTIVES
+
+__all__ = ["BENCH_PARTS", "OBJECTIVES", "SAMPLERS", "SENSITIVITY_METHODS", "SENSITIVITY_OUTPUTS",
            "SOBOL_ESTIMATORS"]
 
+#: Decision objectives (:mod:`sim.vocab.objectives`).
+OBJECTIVES = tuple(_OBJECTIVES)
 #: Sampling designs (:mod:`sim.engine.designs`).
 SAMPLERS = ("random", "lhs", "sobol")
-#: Chart kinds (:mod:`sim.plot`).
-PLOT_KINDS = ("fan", "hist", "exceedance", "best", "costs", "sweep", "cooling", "cashflow", "decision",
-              "voi", "tornado", "sobol")
 #: Parts of ``sim bench`` that can be skipped (:mod:`sim.bench`).
 BENCH_PARTS = ("numpy", "v2", "startup", "memory")
 #: Methods, outputs and Sobol' estimators of ``sim sensitivity`` (:mod:`sim.sensitivity`).

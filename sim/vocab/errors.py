@@ -1,6 +1,60 @@
 """Errors that users can fix: the CLI turns them into one line and exit code 2."""
 
-__all__ = ["NeedsConfirmation", "NonFiniteResults", "ScenarioError", "SimError"]
+import re
+
+__all__ = ["FLAGS", "NeedsConfirmation", "NonFiniteResults", "OPTION_SOURCES", "ScenarioError",
+           "SimError", "for_command_line"]
+
+#: How the library's messages name a parameter, and the command-line flag the
+#: ``sim`` command shows in its place (:func:`for_command_line`). A phrase
+#: ending in ``=`` takes the value after it (quotes dropped): ``stat='x'``
+#: becomes ``--stat x``; a plain word (overrides, vary) is a parameter only
+#: before a colon or a dotted key (``overrides market.hype: ...``), not in
+#: prose. The only place below the command line that names a flag.
+FLAGS: tuple[tuple[str, str], ...] = (
+    ("limits=Limits()", "--yes"),
+    ("overwrite=True", "--overwrite"),
+    ("resume=", "--resume"),
+    ("checkpoint=", "--checkpoint"),
+    ("sampler=", "--sampler"),
+    ("method=", "--method"),
+    ("stat=", "--stat"),
+    ("quantile=", "--quantile"),
+    ("strategy=", "--strategy"),
+    ("kind=", "--kind"),
+    ("model_size=", "--model-size"),
+    ("skip=", "--skip"),
+    ("n_scenarios", "-n"),
+    ("overrides", "--set"),
+    ("vary", "--vary"),
+)
+
+#: Sources of a :class:`ScenarioError` that are parameters, not files: the
+#: message then reads ``overrides KEY: ...`` (``--set KEY: ...`` on the command line).
+OPTION_SOURCES = ("overrides", "vary")
+
+
+def _pattern(phrase: str) -> re.Pattern:
+    body = re.escape(phrase)
+    if phrase.endswith("="):
+        body += r"""(['"]?)([^'"\s,;:()]*)\1"""
+    elif "_" not in phrase and "=" not in phrase:  # a plain word: only before KEY or ':'
+        body += r"(?=:|\s+\w+\.\w)"
+    return re.compile(r"(?<![\w.-])" + body + r"(?![\w(])")
+
+
+_COMPILED = tuple((_pattern(phrase), flag, phrase.endswith("=")) for phrase, flag in FLAGS)
+
+
+def for_command_line(message: str) -> str:
+    """``message`` with the library's parameter names replaced by the flags of
+    the ``sim`` command (:data:`FLAGS`)."""
+    for pattern, flag, takes_value in _COMPILED:
+        if takes_value:
+            message = pattern.sub(lambda m, flag=flag: f"{flag} {m.group(2)}".rstrip(), message)
+        else:
+            message = pattern.sub(flag, message)
+    return message
 
 
 class SimError(Exception):
@@ -10,16 +64,16 @@ class SimError(Exception):
 class ScenarioError(SimError):
     """A scenario file or override that cannot be used as written.
 
-    ``source`` is the file, or the option an override came from (``--set``,
-    ``--vary``): then the message reads ``--set KEY: ...``, so it blames the
-    override and not the file it was applied to.
+    ``source`` is the file, or the parameter an override came from
+    (:data:`OPTION_SOURCES`): then the message reads ``overrides KEY: ...``,
+    so it blames the override and not the file it was applied to.
     """
 
     def __init__(self, message: str, *, source: str | None = None, key: str | None = None):
         self.source = source
         self.key = key
         self.detail = message
-        if source and source.startswith("--") and key:
+        if source in OPTION_SOURCES and key:
             parts = [f"{source} {key}"]
         else:
             parts = [p for p in (source, key) if p]
@@ -32,5 +86,5 @@ class NonFiniteResults(SimError):
 
 
 class NeedsConfirmation(SimError):
-    """A request so large (time, memory, grid) that the command line asks for
-    ``--yes`` before running it."""
+    """A request so large (time, memory, grid) that it runs only when confirmed
+    (``limits=Limits()``; the command line's yes flag)."""

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sim.vocab.objectives import DEFAULT_OBJECTIVE, OBJECTIVES
+
 
 @dataclass(frozen=True)
 class Bounds:
@@ -186,7 +188,7 @@ FINETUNE_KEYS = tuple(k for k in PARAMETERS if k.startswith("finetune."))
 CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
     "route": (("pretrain", "finetune"), "pretrain"),
     "scaling.compute_rule": (("power", "6ND"), "power"),
-    "decision.objective": (("net_value", "roi"), "net_value"),
+    "decision.objective": (tuple(OBJECTIVES), DEFAULT_OBJECTIVE),
 }
 
 #: Scenario keys that are structural: plain values, never sampled.
@@ -196,7 +198,8 @@ STRUCTURAL = {
     "grid.reference_size": "size where the scaling curves are pinned, parameters",
     "route": 'technology route: "pretrain" (train our own model) or "finetune" (adapt an open base)',
     "scaling.compute_rule": 'final-run compute: "power" (R_ref (N/N_ref)^b) or "6ND" (6 N D)',
-    "decision.objective": 'what "best" maximizes: "net_value" (NPV - I, USD) or "roi"',
+    "decision.objective": 'what "best" maximizes: ' + " or ".join(
+        f'"{o.name}" ({o.description})' for o in OBJECTIVES.values()),
     "decision.voi_bins": "equal-probability bins of a parameter's uniform for EVPPI (integer, 2 to 1024)",
 }
 

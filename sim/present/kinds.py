@@ -1,0 +1,94 @@
+"""The chart registry: every chart ``sim plot --kind``, ``sim report`` and
+:func:`sim.present.charts.draw` know, in one table.
+
+A row names the chart, the function in :mod:`sim.present.charts` that draws
+it, the options it takes, the one-line help of ``--kind``, the command whose
+result it draws, and the caption ``sim report`` prints under it. This module
+imports no matplotlib, so that ``sim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CHARTS", "Chart", "KINDS", "by_kind", "kind_help", "report_charts"]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One kind of chart."""
+
+    name: str  # the --kind value
+    function: str  # its function in sim.present.charts
+    help: str  # for the --kind help
+    source: str  # what draws it: "run", "sweep", "decide" or "sensitivity" (its command's result)
+    options: tuple[str, ...] = ()  # keyword options of draw() it takes besides strategy
+    #: Whether it compares every strategy (else a result with strategies is
+    #: drawn for one of them).
+    all_strategies: bool = False
+    #: Where ``sim report`` shows it ("run" or "sensitivity" results; None:
+    #: not in the report), with this caption.
+    report: str | None = None
+    caption: str = ""
+
+
+CHARTS: tuple[Chart, ...] = (
+    Chart("fan", "fan", "ROI bands by size", "run", report="run",
+          caption="ROI by model size: bands hold 90% and 50% of scenarios; the dashed line is "
+                  "what investors expect; the dotted line (right axis) is the chance of a loss."),
+    Chart("hist", "hist", "ROI distribution", "run", ("model_size",), report="run",
+          caption="How ROI is distributed for each model size."),
+    Chart("exceedance", "exceedance", "P(ROI > x)", "run", ("model_size",), report="run",
+          caption="The chance of beating a target ROI, per model size."),
+    Chart("best", "best", "P(size is best)", "run", report="run",
+          caption="How often each size has the highest ROI of the grid."),
+    Chart("costs", "costs", "cost components", "run", report="run",
+          caption="Where the money goes: mean cost components as shares of the total."),
+    Chart("sweep", "sweep", "a statistic over swept keys", "sweep",
+          ("model_size", "stat", "quantile")),
+    Chart("cooling", "cooling", "mark-to-market ROI year by year", "run", ("model_size",),
+          report="run",
+          caption="How the fever cools: the mark-to-market ROI investors hold after each year, "
+                  "from their belief at the decision (year 0) to the realized ROI; below, the "
+                  "chance that the project is marked below cost, and that one expected to pay "
+                  "has been."),
+    Chart("cashflow", "cashflow", "believed against realized cash flow", "run", ("model_size",),
+          report="run",
+          caption="Cash flow per year: what investors believed at the decision against what "
+                  "was realized (means, not discounted)."),
+    Chart("decision", "decision", "P(best) of every alternative", "run", all_strategies=True,
+          report="run",
+          caption="Which (strategy, size) alternative is best: the chance that each has the "
+                  "highest objective; the outline marks the choice."),
+    Chart("voi", "voi", "value of information by parameter", "decide", all_strategies=True,
+          report="run",
+          caption="Value of information: what knowing each parameter before deciding would be "
+                  "worth (EVPPI), against the noise floor of a parameter that enters no model."),
+    Chart("tornado", "tornado", "inputs held at their 5th and 95th percentiles", "sensitivity",
+          ("model_size",), all_strategies=True, report="sensitivity",
+          caption="The output's median with each input held at its 5th and 95th percentile while "
+                  "the others are sampled; the vertical line is the median with nothing held."),
+    Chart("sobol", "sobol", "first- and total-order Sobol' indices", "sensitivity",
+          ("model_size",), all_strategies=True, report="sensitivity",
+          caption="Sobol' indices: S1 is the share of the output's variance that the input "
+                  "explains alone, ST the share that involves it (with interactions); bars show "
+                  "intervals."),
+)
+KINDS = tuple(c.name for c in CHARTS)
+_BY_KIND = {c.name: c for c in CHARTS}
+
+
+def by_kind(kind: str) -> Chart:
+    return _BY_KIND[kind]
+
+
+def kind_help() -> str:
+    """The help of ``sim plot --kind``: each kind, what it draws and from which result."""
+    return "; ".join(f"{c.name}: {c.help}" + ("" if c.source == "run" else f" (a sim {c.source} result)")
+                     for c in CHARTS) + "."
+
+
+def report_charts(section: str) -> tuple[tuple[str, str], ...]:
+    """(kind, caption) of the charts ``sim report`` draws for a ``section``
+    ("run" or "sensitivity") result, in reading order."""
+    return tuple((c.name, c.caption) for c in CHARTS if c.report == section)
