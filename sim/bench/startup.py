@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 __all__ = ["PAIRS", "child_env", "measure", "paired"]
 
@@ -36,9 +37,12 @@ print(json.dumps({"import_s": t1 - t0, "first_run_s": t2 - t1}))
 
 def child_env(cache_dir: str | os.PathLike | None = None) -> dict[str, str]:
     """This process's environment, with Numba's cache in ``cache_dir`` if
-    given. The child runs the same interpreter, so it imports the same
-    installed ``sim``; it runs in a temporary folder, never the source tree."""
+    given. The child runs the same interpreter and finds this process's
+    ``sim`` first on its path (whatever is installed), though it runs in a
+    temporary folder, never the source tree."""
     env = dict(os.environ)
+    here = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = str(cache_dir)
     return env
