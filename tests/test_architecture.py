@@ -367,3 +367,52 @@ def test_a_submodule_loaded_first_does_not_hide_the_function():
             "assert callable(sim.sweep) and callable(sim.sensitivity)\n")
     _loaded_after(code)
 
+
+
+# ---------------------------------------------------------------- the tests' own layout
+
+TESTS = ROOT / "tests"
+#: Test folders: one per folder of the package, plus the integration tests.
+TEST_FOLDERS = {"integration"} | {p.name for p in PACKAGE.iterdir()
+                                  if p.is_dir() and (p / "__init__.py").exists()}
+
+
+def _test_imports(path: Path) -> list[str]:
+    """What a test module imports from other test modules: relative imports,
+    ``tests.*``, ``conftest`` or another ``test_*`` module."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            names = [node.module or ""] if node.level == 0 else [f"{'.' * node.level}{node.module or ''}"]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for name in names:
+            head = name.split(".")[0]
+            if name.startswith(".") or head in ("tests", "conftest") or head.startswith("test_"):
+                found.append(name)
+    return found
+
+
+def test_no_test_module_imports_another():
+    offenders = {str(p.relative_to(ROOT)): bad for p in sorted(TESTS.rglob("*.py"))
+                 if "data" not in p.relative_to(TESTS).parts and (bad := _test_imports(p))}
+    assert offenders == {}, "shared helpers belong in sim.testing or tests/conftest.py"
+
+
+def test_the_check_sees_a_test_importing_another(tmp_path):
+    for source in ("from .conftest import BASELINE\n", "from tests.engine.test_reducer import x\n",
+                   "import test_plot\n"):
+        (tmp_path / "test_x.py").write_text(source)
+        assert _test_imports(tmp_path / "test_x.py"), source
+
+
+def test_unit_tests_mirror_the_package():
+    """Every test module sits in a folder named after a folder of the package
+    (or integration/), except this one, which checks the whole package."""
+    loose = [p.name for p in TESTS.glob("test_*.py") if p.name != "test_architecture.py"]
+    assert loose == []
+    folders = {p.parent.relative_to(TESTS).parts[0] for p in TESTS.rglob("test_*.py")
+               if p.parent != TESTS and "data" not in p.parts}
+    assert folders <= TEST_FOLDERS, folders - TEST_FOLDERS

@@ -293,7 +293,7 @@ def histogram_aliases(plan: Plan) -> dict[int, int]:
     """Output columns whose histogram is another's, because the model makes
     them the same numbers bit for bit: the mark-to-market ROI at year 0 is
     the expected ROI, and at year T it is ROI (the valuation path adds the
-    same terms in the same order as the totals; ``tests/test_fever.py``
+    same terms in the same order as the totals; ``tests/kernels/test_model_beliefs.py``
     checks it on every bundled scenario). Sketching them again cost two of
     nine histogram updates per size."""
     if not plan.path:

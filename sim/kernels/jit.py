@@ -27,7 +27,7 @@ numba.config.CACHE_DIR = str(cache_root())
 # Threading layer: OpenMP first. On this project's reference machine (2
 # cores) the kernel ran 10% faster and started 0.3 s sooner with omp than with
 # workqueue; TBB is not a dependency. Results do not depend on the layer
-# (tests/test_engine.py). NUMBA_THREADING_LAYER, if set, still wins.
+# (tests/engine/test_reducer.py). NUMBA_THREADING_LAYER, if set, still wins.
 numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
 
 #: How many run-time pointer comparisons LLVM's loop vectorizer may emit
@@ -39,7 +39,7 @@ numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
 #: loop of SUB_BLOCK scenarios. Measured on ``world_size`` (the model's
 #: per-size loop, v1 workload): 120 ns per scenario before, 46 ns after.
 #: Vectorizing changes no result here: every loop it affects is
-#: element-wise (``tests/test_simd.py`` checks bit-identity with the
+#: element-wise (``tests/kernels/test_simd.py`` checks bit-identity with the
 #: scalar model).
 MEMORY_CHECK_THRESHOLD = 512
 

@@ -48,7 +48,7 @@ LLVM drop the NaN and infinity handling and reorder sums.
 Measured errors, in ulps (``|a - b| / spacing(|b|)``), on x86-64 (znver5):
 against the exact values (mpmath), the maximum over about 850_000 random
 and log-spaced points per function; against NumPy and SciPy, over the 1e6-odd
-points of ``tests/test_vmath.py`` (random, log-spaced, every power of two,
+points of ``tests/kernels/test_vmath.py`` (random, log-spaced, every power of two,
 the thresholds and their neighbours, the special values):
 
 ========  ==================================  ===============================

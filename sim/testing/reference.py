@@ -4,7 +4,7 @@ It evaluates many scenarios at once with array operations and ``**`` powers,
 exactly as the specification writes them: :func:`evaluate` is model v1
 (section 2), :func:`evaluate_v2` model v2 (sections 2 and 6 to 11, one
 strategy). It is the independent second implementation the kernels are
-tested against (``tests/test_model.py``, ``tests/test_bench.py``) and the
+tested against (``tests/kernels/test_model_v1.py``, ``tests/bench/test_bench.py``) and the
 vectorized baseline the benchmarks compare with.
 """
 

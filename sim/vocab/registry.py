@@ -72,7 +72,7 @@ POSITIVE_OR_INF = Bounds(0.0, lower_open=True, infinite=True)
 # Bounds where the equations overflow (MODEL.md section 1, "Ranges"). Each is
 # far beyond any value a source supports, and each was found by evaluating
 # the model with the key at its bound and every other key at the bundled
-# scenarios' values (tests/test_finite.py keeps it so): past them, a power, a
+# scenarios' values (tests/analyses/test_finite.py keeps it so): past them, a power, a
 # product or a ratio leaves the range of float64 and the ROI is inf or NaN.
 EXPONENT = Bounds(-10.0, 10.0)  # N^10 over the grid's 16 decades is 1e160
 LOSS_EXPONENT = Bounds(0.0, 10.0, lower_open=True)

@@ -22,7 +22,7 @@ Spearman with the standard error of Bonett and Wright (2000),
 ``1 / sqrt(n - 3 - k)`` for a partial correlation given k other variables.
 At the sample sizes used here the normal approximation is accurate, and a
 bootstrap would cost hundreds of re-rankings and matrix inversions for the
-same interval (``tests/test_sensitivity.py`` checks the two agree).
+same interval (``tests/analyses/test_sensitivity.py`` checks the two agree).
 
 An input whose ranks do not vary (a degenerate distribution) has index 0
 with a zero-width interval; an output that does not vary at a size has NaN.

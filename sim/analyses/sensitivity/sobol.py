@@ -30,7 +30,7 @@ through a caller's function of a uniform matrix; for ``sim`` that is
 
 ``formula="saltelli-janon"`` (the default) uses the first two;
 ``"saltelli"`` the Saltelli/Jansen pair of SALib's ``sobol.analyze``,
-computed the same way (``tests/test_sensitivity.py`` checks they agree to
+computed the same way (``tests/analyses/test_sensitivity.py`` checks they agree to
 rounding); ``"janon"`` Janon's ratio for the first order too,
 ``S(f(B), f(AB_g))``.
 

@@ -12,7 +12,7 @@ Because only the column changes, a bar equals a separate run of the
 scenario with the input replaced by a one-value distribution at that
 quantile, ``{dist = "choice", values = [x_q]}``: the input stays a sampled
 dimension, so every other input draws the same uniforms
-(``tests/test_sensitivity.py`` checks it to the last bit). Setting the input
+(``tests/analyses/test_sensitivity.py`` checks it to the last bit). Setting the input
 to a constant instead would remove its dimension and shift every later
 dimension's uniforms.
 

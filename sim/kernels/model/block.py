@@ -16,10 +16,10 @@ Every loop runs over the scenarios innermost, with what is fixed for the
 block (strategy, route, compute rule, size, year) outside it, and the
 model's branches (the data wall, the release delay, the withdrawal rule,
 incidents, the path's guards) are selects between values that are always
-computed, so LLVM vectorizes the loops (packed FMAs: ``tests/test_simd.py``).
+computed, so LLVM vectorizes the loops (packed FMAs: ``tests/kernels/test_simd.py``).
 ``exp`` and ``log`` are :mod:`sim.kernels.vmath`'s. The independent checks of
 the numbers are the NumPy reference (:mod:`sim.testing.reference`) and the
-hand computations of ``tests/test_model.py``.
+hand computations of ``tests/kernels/test_model_v1.py``.
 """
 
 from __future__ import annotations
@@ -452,7 +452,7 @@ def _path(TH, THB, m, horizon, W, WB, Y, YB, O, R):
     ``R`` is scratch (``N_PATH_ROWS`` rows): the belief ``b``, the cooled
     flag and the running sums of both worlds' yearly terms, summed in the
     same order as the NPV of :func:`world_size`, so MTM_T equals ROI to the
-    last bit (``tests/test_fever.py``)."""
+    last bit (``tests/kernels/test_model_beliefs.py``)."""
     lr, pool, severity = TH[LEARNING_RATE], TH[POOL], TH[SEVERITY]
     pool_e, severity_e = THB[POOL], THB[SEVERITY]
     invest, duty, duty_e, npv_e, roi_e = W[W_INVEST], W[W_DUTY], WB[W_DUTY], WB[W_NPV], WB[W_ROI]

@@ -7,7 +7,7 @@ LLVM turns it into SIMD code (SplitMix64 in packed 64-bit integer
 arithmetic, :mod:`sim.kernels.vmath`'s ``ndtri`` and ``exp``, selects for the
 branches). The numbers are those of :func:`sim.kernels.sampling.draw.draw_design_scenario`
 and :func:`sim.kernels.sampling.draw.fill_extra_uniforms` scenario by scenario, bit
-for bit (``tests/test_simd.py``): the same generator counters, the same
+for bit (``tests/kernels/test_simd.py``): the same generator counters, the same
 arithmetic in the same order. Designs other than independent uniforms, the
 copula and the discrete families run their scalar code per scenario.
 """

@@ -9,7 +9,7 @@ Families without a closed-form quantile (beta, PERT) use a table built with
 SciPy: the quantile as a function of ``t = Phi^-1(u)`` on a uniform grid, with
 cubic Hermite interpolation. In ``t`` the quantile is smooth even where it is
 singular in ``u`` (near 0 and 1), so the error stays near 1e-10 everywhere
-(``tests/test_distributions.py`` checks it against ``scipy.stats``).
+(``tests/scenario/test_distributions.py`` checks it against ``scipy.stats``).
 """
 
 from __future__ import annotations

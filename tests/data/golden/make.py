@@ -2,7 +2,7 @@
 
 Run once, on the commit named in ``README.md`` beside this file (before the
 package was laid out in layers); a later run would only copy whatever the
-code does then. ``tests/integration/test_golden.py`` reruns each entry of
+code does then. ``tests/results/test_golden.py`` reruns each entry of
 :data:`RUNS` and compares the Dataset with the saved file.
 
     python tests/data/golden/make.py

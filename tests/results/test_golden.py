@@ -1,0 +1,75 @@
+"""Every number is what it was: each bundled scenario, a decision, a sweep, a
+sample and two sensitivity analyses, rerun with a fixed seed, equal bit for
+bit the Datasets saved in ``tests/data/golden`` before the package was laid
+out in layers (``tests/data/golden/make.py`` lists them and wrote them).
+
+A change that is meant to move a number must say which, why and by how much,
+and write the file again on purpose."""
+
+from __future__ import annotations
+
+import importlib.util
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+GOLDEN = Path(__file__).parents[1] / "data" / "golden"
+_spec = importlib.util.spec_from_file_location("golden_make", GOLDEN / "make.py")
+make = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make)
+
+#: Attributes that describe when and how long, not what.
+VOLATILE = {"created", "elapsed_seconds", "sim_version"}
+
+
+def differences(saved: xr.Dataset, now: xr.Dataset) -> list[str]:
+    """Every variable, coordinate and attribute that is not identical."""
+    problems = []
+    for kind, a, b in (("variable", saved.data_vars, now.data_vars), ("coordinate", saved.coords, now.coords)):
+        for name in sorted(set(a) | set(b)):
+            if name not in a or name not in b:
+                problems.append(f"{kind} {name}: only in {'the saved file' if name in a else 'the new run'}")
+                continue
+            x, y = a[name], b[name]
+            if x.dims != y.dims or x.shape != y.shape:
+                problems.append(f"{kind} {name}: dims {x.dims}{x.shape} became {y.dims}{y.shape}")
+            elif x.dtype.kind in "fc":
+                if not np.array_equal(x.values, y.values, equal_nan=True):
+                    diff = np.nanmax(np.abs(x.values - y.values))
+                    problems.append(f"{kind} {name}: values differ (largest difference {diff:.3g})")
+            elif not np.array_equal(x.values, y.values):
+                problems.append(f"{kind} {name}: values differ")
+            if dict(x.attrs) != dict(y.attrs):
+                problems.append(f"{kind} {name}: attributes differ")
+    for key in sorted((set(saved.attrs) | set(now.attrs)) - VOLATILE):
+        if str(saved.attrs.get(key)) != str(now.attrs.get(key)):
+            problems.append(f"attribute {key}: {saved.attrs.get(key)!r} became {now.attrs.get(key)!r}")
+    return problems
+
+
+@pytest.mark.parametrize("stem", list(make.RUNS))
+def test_saved_result_is_reproduced_bit_for_bit(stem, tmp_path):
+    import sim
+
+    function, scenario, kwargs = make.RUNS[stem]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        now = make.compute(function, scenario, kwargs)
+    # Through a file, as the saved one went: the same encoding on both sides.
+    sim.write_netcdf(now, tmp_path / "now.nc")
+    with xr.open_dataset(GOLDEN / f"{stem}.nc") as saved, xr.open_dataset(tmp_path / "now.nc") as again:
+        problems = differences(saved.load(), again.load())
+    assert not problems, f"{stem}:\n" + "\n".join(problems)
+
+
+def test_the_comparison_sees_a_one_ulp_change(tmp_path):
+    """The check above can fail: one value moved by one ulp is reported."""
+    with xr.open_dataset(GOLDEN / "run_baseline.nc") as saved:
+        saved = saved.load()
+    moved = saved.copy(deep=True)
+    moved["roi_mean"].values[0] = np.nextafter(moved["roi_mean"].values[0], np.inf)
+    assert [p.split(" (")[0] for p in differences(saved, moved)] == ["variable roi_mean: values differ"]
+    assert differences(saved, saved) == []
