@@ -22,7 +22,7 @@ from sim.vocab.layout import BLOCK, PILOT
 from sim.vocab.outputs import PATH_FIELDS, STATISTICS
 from sim.vocab.registry import PARAMETERS
 from sim.vocab.objectives import DEFAULT_OBJECTIVE
-from sim.vocab.units import size_label
+from sim.vocab.units import percent, size_label
 
 __all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
            "build_sample_dataset", "check_finite", "check_pilot", "netcdf_bytes", "write_netcdf"]
@@ -75,7 +75,7 @@ def check_pilot(finding, plan) -> None:
     share = finding.n_scenarios / finding.n_pilot
     raise NonFiniteResults(
         f"the model gives infinite or NaN results in {finding.n_scenarios:,} of the first "
-        f"{finding.n_pilot:,} scenarios ({share:.1%}), at sizes {where}, in {stats}; "
+        f"{finding.n_pilot:,} scenarios ({percent(share)}), at sizes {where}, in {stats}; "
         f"{_suspects(plan, finding.ranks, finding.n_scenarios)}; {HOW_TO_FIX}")
 
 
@@ -189,12 +189,12 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
                                                       ci_levels.ravel()).reshape(ci_levels.shape)
                        for j in range(n_sizes)])
         data[f"{name}_quantile_ci"] = (cidims, ci, {
-            "long_name": f"{CI_LEVEL:.0%} order-statistic interval of the {name.replace('_', ' ')} quantile",
+            "long_name": f"{percent(CI_LEVEL, 0)} order-statistic interval of the {name.replace('_', ' ')} quantile",
             "units": "1"})
     mean_ci = np.stack([red.mean[:, outputs.ROI] - crit * se[:, outputs.ROI],
                         red.mean[:, outputs.ROI] + crit * se[:, outputs.ROI]], axis=-1)
     data["roi_mean_ci"] = (("model_size", "bound"), mean_ci, {
-        "long_name": f"{CI_LEVEL:.0%} confidence interval of mean ROI", "units": "1"})
+        "long_name": f"{percent(CI_LEVEL, 0)} confidence interval of mean ROI", "units": "1"})
     data["prob_loss"] = (size_dim, red.mean[:, outputs.LOSS], {"long_name": "probability of a loss, P(ROI < 0)", "units": "1"})
     data["prob_loss_se"] = (size_dim, se[:, outputs.LOSS], {
         "long_name": "Monte Carlo standard error of P(ROI < 0)", "units": "1"})
@@ -316,7 +316,7 @@ def _path_variables(data: dict, red, plan, se, quantiles, ci_levels) -> None:
     data["mtm_quantile"] = (("model_size", "year", "quantile"), q, {
         "long_name": "quantile of the mark-to-market ROI after year t", "units": "1"})
     data["mtm_quantile_ci"] = (("model_size", "year", "quantile", "bound"), ci, {
-        "long_name": f"{CI_LEVEL:.0%} order-statistic interval of the mark-to-market ROI quantile",
+        "long_name": f"{percent(CI_LEVEL, 0)} order-statistic interval of the mark-to-market ROI quantile",
         "units": "1"})
 
 
