@@ -57,6 +57,7 @@ import xarray as xr
 from sim._version import __version__
 from sim.services.checks import check_n, check_seed, seed_attribute
 from sim.vocab.errors import SimError
+from sim.vocab.units import eng, percent
 
 __all__ = ["bundled_models", "calibrate", "calibration_table", "parse_models", "read_models"]
 
@@ -385,23 +386,6 @@ def calibrate(scenario_or_path="baseline", models=None, n_scenarios: int = DEFAU
 
 
 # ------------------------------------------------------------------ the table
-def eng(value: float, digits: int = 3) -> str:
-    """Engineering-style short notation: 3.14e23, 4.32e6, 175, 0.25."""
-    v = float(value)
-    if math.isnan(v):
-        return "-"
-    if v == 0:
-        return "0"
-    if 1e-2 <= abs(v) < 1e4:
-        return f"{v:.{digits}g}"
-    mantissa, exponent = f"{v:.{digits - 1}e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
-
-
-def _pct(p: float) -> str:
-    return f"{100 * p:.1f}%"
-
-
 def calibration_table(ds: xr.Dataset) -> str:
     """The printed report: one block per check, coverage, skipped rows."""
     attrs = ds.attrs
@@ -446,16 +430,16 @@ def calibration_table(ds: xr.Dataset) -> str:
             lines.append(
                 f"{ds['model'].values[i]:<{width}}  {int(ds['year'].values[i]):>4}  "
                 f"{eng(ds['observed'].values[i]):>9}  {eng(q[0]):>9}  {eng(q[1]):>9}  "
-                f"{eng(q[2]):>9}  {_pct(ds['percentile'].values[i]):>6}  "
+                f"{eng(q[2]):>9}  {percent(ds['percentile'].values[i]):>6}  "
                 f"{'yes' if ds['inside_90'].values[i] else 'no':>6}  "
                 f"{eng(ds['ratio_to_median'].values[i]):>7}{tail}")
         if not len(idx):
             lines.append("(no usable rows)")
     lines.append("")
-    lines.append(f"coverage of the 90% predictive intervals (nominal {attrs['nominal_coverage']:.0%}):")
+    lines.append(f"coverage of the 90% predictive intervals (nominal {percent(attrs['nominal_coverage'], 0)}):")
     for check in CHECKS:
         rows_c = attrs[f"rows_{check}"]
-        share = "-" if not rows_c else f"{attrs[f'coverage_{check}']:.0%}"
+        share = "-" if not rows_c else percent(attrs[f'coverage_{check}'], 0)
         lines.append(f"  {check:<8} {attrs[f'inside_{check}']:>3} of {rows_c:<3} inside ({share})"
                      f"; {attrs[f'skipped_{check}']} of {attrs['models_rows']} rows skipped")
     if attrs.get("skipped"):

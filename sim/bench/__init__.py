@@ -31,6 +31,7 @@ from typing import Any
 from sim.services.atomic import write_bytes
 from sim.vocab.choices import BENCH_PARTS
 from sim.vocab.errors import SimError
+from sim.vocab.units import rate_label
 
 __all__ = ["BENCHMARKS", "SCHEMA", "Report", "Settings", "format_table", "machine_info", "ratios",
            "run_benchmarks", "targets", "write_json"]
@@ -426,10 +427,6 @@ def targets(report: Report) -> list[dict[str, Any]]:
 
 
 # ------------------------------------------------------------------ output
-def _fmt_rate(x: float) -> str:
-    return f"{x / 1e6:.3f} M/s" if x >= 1e5 else f"{x / 1e3:.1f} k/s"
-
-
 def format_table(report: Report) -> str:
     """The human-readable report ``sim bench`` prints."""
     doc = report.to_json()
@@ -453,7 +450,7 @@ def format_table(report: Report) -> str:
             cells = []
             for n in sizes:
                 r = report.rate(name, t, n)
-                cells.append(f"{_fmt_rate(r['per_second']) if r else '':>14}")
+                cells.append(f"{rate_label(r['per_second']) if r else '':>14}")
             lines.append(f"  {label:<36} {t:>7}" + "".join(cells))
 
     if doc["ratios"]:

@@ -22,6 +22,7 @@ from sim.kernels.accumulators import N_BINS, N_FIELDS
 from sim.vocab.errors import NeedsConfirmation
 from sim.vocab.layout import PILOT
 from sim.vocab.outputs import HISTOGRAMS, N_STATS
+from sim.vocab.units import duration
 
 __all__ = ["LIMIT_BYTES", "LIMIT_CELLS", "LIMIT_SECONDS", "PROBE_SECONDS", "Limits", "TimeGuard",
            "duration", "estimate_bytes"]
@@ -76,17 +77,6 @@ def estimate_bytes(n_rows: int, n_scenarios: int, n_dims: int, n_threads: int,
     blocks = 2 * BLOCKS_PER_CHUNK * n_rows * n_columns * 8
     results = 2 * points * n_rows * RESULT_VALUES_PER_SIZE * 8
     return pilot + hist + blocks + results
-
-
-def duration(seconds: float) -> str:
-    """``42 s``, ``12 min``, ``3.5 h``, ``9 days``."""
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:,.0f} days"
 
 
 class TimeGuard:

@@ -33,7 +33,7 @@ from sim.services.atomic import check_output, write_bytes
 from sim.present.kinds import KINDS, by_kind
 from sim.vocab import objectives
 from sim.vocab.errors import SimError
-from sim.vocab.units import size_label, usd_label
+from sim.vocab.units import percent, size_label, usd_label, value_label
 
 __all__ = ["CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exceedance", "fan",
            "hist", "open_result", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
@@ -214,7 +214,7 @@ def hist(ds: xr.Dataset, ax=None, model_size=None, bins: int = 60) -> Figure:
         a_.axvline(0, color="0.3", lw=0.8, ls="--")
         a_.set_ylim(bottom=0)
         if ax is None:
-            a_.text(0.99, 0.9, f"{size_label(s)}: P(loss) {100 * np.mean(qf < 0):.0f}%",
+            a_.text(0.99, 0.9, f"{size_label(s)}: P(loss) {percent(np.mean(qf < 0), 0)}",
                     transform=a_.transAxes, ha="right", va="top")
     for a_ in set(axes):
         a_.set_xlim(*_pad(lo, hi))
@@ -267,7 +267,7 @@ def best(ds: xr.Dataset, ax=None) -> Figure:
     left, width = _bar_extent(sizes)
     bars = ax.bar(left, pb, width=width, align="edge", color=[size_color(s) for s in sizes],
                   yerr=err, ecolor="0.2", capsize=4)
-    ax.bar_label(bars, labels=[f"{v:.1f}%" for v in pb], padding=3, fontsize="small")
+    ax.bar_label(bars, labels=[percent(p) for p in ds["prob_best"].values], padding=3, fontsize="small")
     _size_axis(ax, sizes)
     ax.set_ylim(0, max(5.0, 1.15 * float(np.max(pb + (err if err is not None else 0)))))
     ax.set_ylabel("P(best): chance of the highest ROI of the grid (%)")
@@ -291,7 +291,7 @@ def costs(ds: xr.Dataset, ax=None) -> Figure:
         ax.bar(left, sh, width=width, bottom=bottom, align="edge", color=color, label=label)
         bottom += sh
     for x, t in zip(sizes, total):
-        ax.annotate(_usd(t), (x, 100), xytext=(0, 3), textcoords="offset points",
+        ax.annotate(usd_label(t), (x, 100), xytext=(0, 3), textcoords="offset points",
                     ha="center", va="bottom", fontsize="small")
     _size_axis(ax, sizes)
     ax.set_ylim(0, 110)
@@ -300,13 +300,6 @@ def costs(ds: xr.Dataset, ax=None) -> Figure:
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", title="cost")
     ax.set_title(_title(ds, "What the money goes to (mean total cost in USD above each bar)"))
     return fig
-
-
-def _usd(x: float) -> str:
-    for unit, scale in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("K", 1e3)):
-        if abs(x) >= scale:
-            return f"${x / scale:.3g}{unit}"
-    return f"${x:.3g}"
 
 
 def _label(da: xr.DataArray, name: str) -> str:
@@ -625,15 +618,15 @@ def decision(ds: xr.Dataset, ax=None) -> Figure:
     pb = ds["prob_best"]
     strategies = list(ds["strategy"].values) if "strategy" in pb.dims else [
         ds.attrs.get("scenario_name", "scenario")]
-    values = 100 * (pb.transpose("strategy", "model_size").values if "strategy" in pb.dims
-                    else pb.values[None, :])
+    shares = pb.transpose("strategy", "model_size").values if "strategy" in pb.dims else pb.values[None, :]
+    values = 100 * shares
     sizes = ds["model_size"].values.astype(float)
     mesh = ax.imshow(values, cmap="viridis", vmin=0, vmax=max(1.0, float(values.max())),
                      aspect="auto")
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             v = values[i, j]
-            ax.text(j, i, f"{v:.1f}%", ha="center", va="center", fontsize="small",
+            ax.text(j, i, percent(shares[i, j]), ha="center", va="center", fontsize="small",
                     color="white" if v < 0.6 * values.max() else "black")
     ax.set_xticks(range(len(sizes)), [size_label(x) for x in sizes])
     ax.set_yticks(range(len(strategies)), strategies)
@@ -678,7 +671,7 @@ def voi(ds: xr.Dataset, ax=None, top: int = 15) -> Figure:
     evpi = float(ds["evpi"]) if "evpi" in ds else None
     if evpi is not None:
         ax.set_title(_title(ds, "Value of information, by parameter (EVPI "
-                            + (usd_label(evpi) if usd else f"{evpi:.3g}") + ")"))
+                            + value_label(evpi, "USD" if usd else None) + ")"))
     ax.legend(loc="lower right", fontsize="small", frameon=False)
     return fig
 

@@ -24,7 +24,7 @@ from sim.present.kinds import report_charts
 from sim.services.atomic import check_output, write_bytes
 from sim.vocab.errors import SimError
 from sim.present.sensitivity_tables import alternatives, is_sensitivity, ranked_rows
-from sim.vocab.units import size_label
+from sim.vocab.units import percent, significant, size_label
 
 __all__ = ["build_report", "check_report_path", "sensitivity_section", "write_report"]
 
@@ -63,23 +63,6 @@ def _e(x) -> str:
     return html.escape(str(x))
 
 
-#: A cell whose value is infinite or NaN (possible only in files written
-#: before runs refused such results).
-NOT_FINITE = "not finite"
-
-
-def _roi(x) -> str:
-    v = float(x)
-    if not np.isfinite(v):
-        return NOT_FINITE
-    return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.2e}"
-
-
-def _pct(x) -> str:
-    v = float(x)
-    return f"{100 * v:.1f}%" if np.isfinite(v) else NOT_FINITE
-
-
 def _level(da: xr.DataArray, level: float):
     return da.sel(quantile=level, method="nearest")
 
@@ -100,13 +83,13 @@ def run_table(ds: xr.Dataset) -> str:
         size = ds["model_size"].values[j]
         q = at["roi_quantile"]
         cells = [] if name is None else [name]
-        cells += [size_label(size), _roi(_level(q, 0.5)), _roi(_level(q, 0.05)),
-                 _roi(_level(q, 0.95)),
-                 f"{_roi(at['roi_mean'])} ± {_roi(at['roi_mean_se'])}",
-                 _pct(at["prob_loss"]),
-                 _roi(at["cvar_05"]) if "cvar_05" in ds else "–",
-                 _pct(at["prob_best"]),
-                 _roi(_level(at["roi_expected_quantile"], 0.5))]
+        cells += [size_label(size), significant(_level(q, 0.5)), significant(_level(q, 0.05)),
+                 significant(_level(q, 0.95)),
+                 f"{significant(at['roi_mean'])} ± {significant(at['roi_mean_se'])}",
+                 percent(at["prob_loss"]),
+                 significant(at["cvar_05"]) if "cvar_05" in ds else "–",
+                 percent(at["prob_best"]),
+                 significant(_level(at["roi_expected_quantile"], 0.5))]
         rows.append(cells)
     return _table(head, rows, "summary")
 
@@ -129,7 +112,7 @@ def sweep_table(ds: xr.Dataset) -> str:
             cells.append(name)
         for s in sizes:
             at = pt.sel(model_size=s)
-            cells.append(f"{_roi(_level(at['roi_quantile'], 0.5))} ({_pct(at['prob_loss'])})")
+            cells.append(f"{significant(_level(at['roi_quantile'], 0.5))} ({percent(at['prob_loss'])})")
         rows.append(cells)
     return _table(head, rows, "summary sweep")
 
@@ -186,7 +169,7 @@ def sensitivity_section(ds: xr.Dataset, source: str, anchor: str) -> str:
     parts.append("<ul>" + "".join(f"<li>{_e(k)}: {_e(v)}</li>" for k, v in items) + "</ul>")
     parts.append(f'<p class="note">Inputs ranked by '
                  f"{'the total-order index ST' if 'sobol_total' in ds else 'the size of PRCC'}; "
-                 f"± is the half-width of the {float(a.get('ci_level', 0.95)):.0%} interval. "
+                 f"± is the half-width of the {percent(a.get('ci_level', 0.95), 0)} interval. "
                  "PRCC is the monotone effect of an input with the others held fixed (−1 to 1).</p>")
     for label, sel in alternatives(ds):
         head, rows = ranked_rows(ds, sel)

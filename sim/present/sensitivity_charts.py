@@ -18,7 +18,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.present import axes as shared
 from sim.vocab.errors import SimError
-from sim.vocab.units import usd_label
+from sim.vocab.units import percent, usd_label, value_label
 from sim.present.sensitivity_tables import alternatives, is_sensitivity, ranked_parameters
 
 __all__ = ["TOP", "sobol", "tornado"]
@@ -95,9 +95,9 @@ def tornado(ds: xr.Dataset, ax=None, model_size=None, top: int = TOP) -> Figure:
         y = np.arange(len(order))[::-1]
         names = [str(ds["parameter"].values[i]) for i in order]
         a.barh(y, med[order, 0] - base, left=base, height=0.7, color=LOW,
-               label=f"input at its {lo_q:.0%} percentile")
+               label=f"input at its {percent(lo_q, 0)} percentile")
         a.barh(y, med[order, -1] - base, left=base, height=0.7, color=HIGH, alpha=0.85,
-               label=f"input at its {hi_q:.0%} percentile")
+               label=f"input at its {percent(hi_q, 0)} percentile")
         if "tornado_median_ci" in at:
             ci = at["tornado_median_ci"].values
             for k in (0, -1):
@@ -106,7 +106,7 @@ def tornado(ds: xr.Dataset, ax=None, model_size=None, top: int = TOP) -> Figure:
         a.axvline(base, color="0.2", lw=1)
         a.set_yticks(y, names, fontsize="small")
         _value_axis(a, ds, np.concatenate([med[order].ravel(), [base]]))
-        shown = usd_label(base) if ds.attrs.get("output_units") == "USD" else f"{base:.3g}"
+        shown = value_label(base, ds.attrs.get("output_units"))
         a.set_title(f"{label}: median {shown} with nothing held", fontsize="medium")
         a.grid(True, axis="x", alpha=0.3)
     axes[0].legend(loc="lower right", fontsize="small")
@@ -151,7 +151,7 @@ def sobol(ds: xr.Dataset, ax=None, model_size=None, top: int = TOP) -> Figure:
         a.grid(True, axis="x", alpha=0.3)
     axes[0].legend(loc="lower right", fontsize="small")
     title = shared.title(ds, f"Sobol' indices of {ds.attrs.get('output', 'the output')} "
-                            f"({ds.attrs.get('ci_level', 0.95):.0%} bootstrap intervals)")
+                            f"({percent(ds.attrs.get('ci_level', 0.95), 0)} bootstrap intervals)")
     if ax is None:
         fig.suptitle(title)
     else:

@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 import xarray as xr
 
-from sim.vocab.units import size_label, usd_label
+from sim.vocab.units import percent, plus_minus, size_label, value_label
 
 __all__ = ["ALTERNATIVE_DIMS", "alternatives", "is_sensitivity", "ranked_parameters",
            "ranked_rows", "sensitivity_table"]
@@ -55,15 +55,13 @@ def _pm(da: xr.DataArray, ci: xr.DataArray, i: int) -> str:
     if not np.isfinite(v):
         return "–"
     lo, hi = (float(x) for x in ci.values[i])
-    return f"{v:.3f} ± {(hi - lo) / 2:.3f}"
+    return plus_minus(v, (hi - lo) / 2)
 
 
 def _value(ds: xr.Dataset, x: float) -> str:
     if not np.isfinite(x):
         return "–"
-    if ds.attrs.get("output_units") == "USD":
-        return usd_label(x)
-    return f"{x:.3g}" if abs(x) < 1e4 else f"{x:.2e}"
+    return value_label(x, ds.attrs.get("output_units"))
 
 
 def _columns(ds: xr.Dataset) -> list[tuple[str, str, str]]:
@@ -86,7 +84,7 @@ def ranked_rows(ds: xr.Dataset, sel: dict, top: int = TOP) -> tuple[list[str], l
     tornado = "tornado_median" in ds
     if tornado:
         lo, hi = (float(p) for p in ds["percentile"].values[[0, -1]])
-        head.append(f"median at {lo:.0%} → {hi:.0%}")
+        head.append(f"median at {percent(lo, 0)} → {percent(hi, 0)}")
     rows = []
     for i in ranked_parameters(at)[:top]:
         row = [str(ds["parameter"].values[i])]
@@ -107,7 +105,7 @@ def _summary(ds: xr.Dataset, sel: dict) -> str:
     if "sobol_first_sum" in ds:
         s = float(at["sobol_first_sum"])
         lo, hi = (float(x) for x in at["sobol_first_sum_ci"].values)
-        parts.append(f"sum of S1 {s:.3f} ± {(hi - lo) / 2:.3f}")
+        parts.append(f"sum of S1 {plus_minus(s, (hi - lo) / 2)}")
     return "; ".join(parts)
 
 
@@ -123,7 +121,7 @@ def sensitivity_table(ds: xr.Dataset, top: int = TOP) -> str:
              f"{', '.join(how)}, seed {a.get('seed', '?')}",
              f"top {top} inputs per {'alternative' if 'strategy' in ds.dims else 'model size'}, "
              f"ranked by {'total-order index ST' if 'sobol_total' in ds else '|PRCC|'}; "
-             f"± is the half-width of the {a.get('ci_level', 0.95):.0%} interval"]
+             f"± is the half-width of the {percent(a.get('ci_level', 0.95), 0)} interval"]
     for label, sel in alternatives(ds):
         head, rows = ranked_rows(ds, sel, top)
         widths = [max(len(head[k]), *(len(r[k]) for r in rows)) for k in range(len(head))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -10,7 +11,7 @@ import xarray as xr
 
 from sim.results.dataset import CI_LEVEL
 from sim.vocab.objectives import objective
-from sim.vocab.units import size_label, usd_label
+from sim.vocab.units import decimals, delay_years, percent, se_percent, size_label, usd_label, value_label
 
 __all__ = ["decision_table", "summary_table", "sweep_table"]
 
@@ -42,12 +43,12 @@ def _summary(ds: xr.Dataset, title: str) -> str:
     for j, size in enumerate(ds["model_size"].values):
         qj = q.isel(model_size=j)
         lines.append(
-            f"{size_label(size):>12}  {_num(qj.sel(quantile=0.5, method='nearest'))}  "
-            f"{_num(qj.sel(quantile=0.05, method='nearest'), 9)}  "
-            f"{_num(qj.sel(quantile=0.95, method='nearest'), 9)}  "
-            f"{_num(ds['roi_mean'][j], 9)} {float(ds['roi_mean_se'][j]):>7.2g}  "
-            f"{float(ds['prob_loss'][j]):>8.1%}  {float(ds['prob_best'][j]):>8.1%}  "
-            f"{_num(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}")
+            f"{size_label(size):>12}  {decimals(qj.sel(quantile=0.5, method='nearest'))}  "
+            f"{decimals(qj.sel(quantile=0.05, method='nearest'), 9)}  "
+            f"{decimals(qj.sel(quantile=0.95, method='nearest'), 9)}  "
+            f"{decimals(ds['roi_mean'][j], 9)} {float(ds['roi_mean_se'][j]):>7.2g}  "
+            f"{percent(ds['prob_loss'][j]):>8}  {percent(ds['prob_best'][j]):>8}  "
+            f"{decimals(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}")
     lines.append("ROI = (NPV - I) / I; 'expected' is the median ROI investors expect")
     lines.append("(no deployment gap, hyped market, no incidents).")
     if "net_value_mean" in ds:
@@ -78,8 +79,8 @@ def _value_table(ds: xr.Dataset) -> list[str]:
         lines.append(
             f"{size_label(size):>12}  {usd_label(ds['net_value_mean'][j]):>10} "
             f"{usd_label(ds['net_value_mean_se'][j]):>8}  {at(0.5):>10}  {at(0.05):>10}  "
-            f"{at(0.95):>10}  {_delay(ds['release_delay_mean'][j])}  "
-            f"{float(ds['data_limited_share'][j]):>9.1%}  "
+            f"{at(0.95):>10}  {delay_years(ds['release_delay_mean'][j])}  "
+            f"{percent(ds['data_limited_share'][j]):>9}  "
             f"{usd_label(ds['compliance_cost_npv_mean'][j]):>8}")
     return lines
 
@@ -102,17 +103,17 @@ def _path_table(ds: xr.Dataset, max_years: int = 6) -> list[str]:
         for y in years:
             m = float(median.isel(model_size=j).sel(year=y))
             p = float(ds["prob_below_cost"].isel(model_size=j).sel(year=y))
-            cells.append(f"{m:.2f} ({p:.0%})")
+            cells.append(f"{m:.2f} ({percent(p, 0)})")
         cooled = float(ds["prob_cooled"].isel(model_size=j).isel(year=-1))
         lines.append(f"{size_label(size):>10}" + "".join(f"{c:>13}" for c in cells)
-                     + f"  {cooled:>9.1%}")
+                     + f"  {percent(cooled):>9}")
     return lines
 
 
 def _precision_table(ds: xr.Dataset) -> list[str]:
     """How precise the numbers above are: intervals and standard errors."""
     level = ds.attrs.get("ci_level", CI_LEVEL)
-    header = (f"{'model size':>12}  {f'median ROI {level:.0%} CI':>24}  {'P(loss) ± se':>16}  "
+    header = (f"{'model size':>12}  {f'median ROI {percent(level, 0)} CI':>24}  {'P(loss) ± se':>16}  "
               f"{'P(best) ± se':>16}  {'CVaR 5%':>9} {'± se':>7}")
     reps = int(ds.attrs.get("n_replicates", 1))
     how = "sample variance" if reps == 1 else f"{reps} independent replicates"
@@ -122,10 +123,10 @@ def _precision_table(ds: xr.Dataset) -> list[str]:
     for j, size in enumerate(ds["model_size"].values):
         lo, hi = (float(v) for v in median_ci.isel(model_size=j).values)
         lines.append(
-            f"{size_label(size):>12}  {'[' + _num(lo, 0).strip() + ', ' + _num(hi, 0).strip() + ']':>24}  "
-            f"{float(ds['prob_loss'][j]):>7.1%} ± {_se_pct(ds['prob_loss_se'][j]):<6}  "
-            f"{float(ds['prob_best'][j]):>7.1%} ± {_se_pct(ds['prob_best_se'][j]):<6}  "
-            f"{_num(ds['cvar_05'][j], 9)} {float(ds['cvar_05_se'][j]):>7.2g}")
+            f"{size_label(size):>12}  {'[' + decimals(lo, 0).strip() + ', ' + decimals(hi, 0).strip() + ']':>24}  "
+            f"{percent(ds['prob_loss'][j]):>7} ± {se_percent(ds['prob_loss_se'][j]):<6}  "
+            f"{percent(ds['prob_best'][j]):>7} ± {se_percent(ds['prob_best_se'][j]):<6}  "
+            f"{decimals(ds['cvar_05'][j], 9)} {float(ds['cvar_05_se'][j]):>7.2g}")
     return lines
 
 
@@ -142,36 +143,11 @@ def _expectation_table(ds: xr.Dataset) -> list[str]:
     exp_loss = (ds["roi_expected_distribution"] < 0).mean("probability")
     for j, size in enumerate(ds["model_size"].values):
         lines.append(
-            f"{size_label(size):>12}  {_num(ds['roi_expected_mean'][j], 9)}  "
-            f"{_num(ds['roi_mean'][j], 9)}  {_num(ds['roi_gap_mean'][j], 9)} "
-            f"{float(ds['roi_gap_mean_se'][j]):>7.2g}  {float(exp_loss[j]):>12.1%}  "
-            f"{float(ds['prob_loss'][j]):>8.1%}")
+            f"{size_label(size):>12}  {decimals(ds['roi_expected_mean'][j], 9)}  "
+            f"{decimals(ds['roi_mean'][j], 9)}  {decimals(ds['roi_gap_mean'][j], 9)} "
+            f"{float(ds['roi_gap_mean_se'][j]):>7.2g}  {percent(exp_loss[j]):>12}  "
+            f"{percent(ds['prob_loss'][j]):>8}")
     return lines
-
-
-def _delay(x) -> str:
-    """Mean release delay in years, in six columns even when it is huge."""
-    v = float(x)
-    return f"{v:>6.2f}" if abs(v) < 1000 else f"{v:>6.0e}"
-
-
-def _se_pct(x) -> str:
-    """A standard error of a probability in percent, to two significant digits,
-    so that a small error reads 0.048%, not 0.0% (which would claim an exact
-    number). Exactly 0 (every scenario a loss, or none) stays 0%."""
-    v = 100 * float(x)
-    if v == 0:
-        return "0%"
-    if v < 0.001:
-        return "<0.001%"
-    return f"{v:.2g}%" if v < 10 else f"{v:.1f}%"
-
-
-def _num(x, width: int = 10) -> str:
-    v = float(x)
-    if abs(v) >= 1e4 or (v != 0 and abs(v) < 1e-3):
-        return f"{v:>{width}.2e}"
-    return f"{v:>{width}.3f}"
 
 
 MAX_ROWS = 60
@@ -225,7 +201,7 @@ def decision_table(ds: xr.Dataset, top: int = 12) -> str:
     """``sim decide``: alternatives ranked by mean objective, the choice,
     EVPI, and the parameters ranked by EVPPI with the noise floor."""
     goal = objective(ds.attrs.get("objective"))
-    fmt = usd_label if goal.units == "USD" else (lambda x: f"{float(x):.3g}")
+    fmt = functools.partial(value_label, units=goal.units)
     name = goal.label
     mean = ds[f"{goal.statistic}_mean"]
     se = ds[f"{goal.statistic}_mean_se"]
@@ -245,7 +221,7 @@ def decision_table(ds: xr.Dataset, top: int = 12) -> str:
              f"scenarios, seed {ds.attrs['seed']}; objective: {name}", header, "-" * len(header)]
     for k, (m, strategy, size, e, best, regret, loss) in enumerate(rows[:top], 1):
         lines.append(f"{k:>4}  {strategy[:20]:<20} {size_label(size):>6}  {fmt(m):>12} {fmt(e):>9}  "
-                     f"{best:>7.1%}  {fmt(regret):>11}  {loss:>7.1%}")
+                     f"{percent(best):>7}  {fmt(regret):>11}  {percent(loss):>7}")
     if len(rows) > top:
         lines.append(f"... {len(rows) - top} more alternatives in the dataset")
     lines.append("")

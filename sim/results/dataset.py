@@ -19,10 +19,10 @@ from sim.engine import sketch
 from sim.kernels.accumulators import N_BINS
 from sim.vocab.errors import NonFiniteResults, SimError
 from sim.vocab.layout import BLOCK, PILOT
-from sim.vocab.outputs import STATISTICS
+from sim.vocab.outputs import PATH_FIELDS, STATISTICS
 from sim.vocab.registry import PARAMETERS
 from sim.vocab.objectives import DEFAULT_OBJECTIVE
-from sim.vocab.units import size_label
+from sim.vocab.units import percent, size_label
 
 __all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
            "build_sample_dataset", "check_finite", "check_pilot", "netcdf_bytes", "write_netcdf"]
@@ -75,7 +75,7 @@ def check_pilot(finding, plan) -> None:
     share = finding.n_scenarios / finding.n_pilot
     raise NonFiniteResults(
         f"the model gives infinite or NaN results in {finding.n_scenarios:,} of the first "
-        f"{finding.n_pilot:,} scenarios ({share:.1%}), at sizes {where}, in {stats}; "
+        f"{finding.n_pilot:,} scenarios ({percent(share)}), at sizes {where}, in {stats}; "
         f"{_suspects(plan, finding.ranks, finding.n_scenarios)}; {HOW_TO_FIX}")
 
 
@@ -189,12 +189,12 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
                                                       ci_levels.ravel()).reshape(ci_levels.shape)
                        for j in range(n_sizes)])
         data[f"{name}_quantile_ci"] = (cidims, ci, {
-            "long_name": f"{CI_LEVEL:.0%} order-statistic interval of the {name.replace('_', ' ')} quantile",
+            "long_name": f"{percent(CI_LEVEL, 0)} order-statistic interval of the {name.replace('_', ' ')} quantile",
             "units": "1"})
     mean_ci = np.stack([red.mean[:, outputs.ROI] - crit * se[:, outputs.ROI],
                         red.mean[:, outputs.ROI] + crit * se[:, outputs.ROI]], axis=-1)
     data["roi_mean_ci"] = (("model_size", "bound"), mean_ci, {
-        "long_name": f"{CI_LEVEL:.0%} confidence interval of mean ROI", "units": "1"})
+        "long_name": f"{percent(CI_LEVEL, 0)} confidence interval of mean ROI", "units": "1"})
     data["prob_loss"] = (size_dim, red.mean[:, outputs.LOSS], {"long_name": "probability of a loss, P(ROI < 0)", "units": "1"})
     data["prob_loss_se"] = (size_dim, se[:, outputs.LOSS], {
         "long_name": "Monte Carlo standard error of P(ROI < 0)", "units": "1"})
@@ -291,20 +291,19 @@ def _path_variables(data: dict, red, plan, se, quantiles, ci_levels) -> None:
     mark-to-market ROI with their order-statistic intervals."""
     dims = ("model_size", "year")
     T = plan.horizon
-    for field, name, long_name, units in PATH_VARIABLES:
-        cols = _path_columns(T, field)
-        if units == "1" and name != "mtm":  # an indicator: its mean is a probability
-            label = {"below_cost": "prob_below_cost", "cooled": "prob_cooled",
-                     "payback": "prob_payback"}[name]
-            text = long_name.replace("indicator that", "probability that")
+    for field in PATH_FIELDS:
+        cols = _path_columns(T, field.index)
+        if field.indicator:  # its mean is a probability
+            label = field.probability_name
+            text = field.long_name.replace("indicator that", "probability that")
             data[label] = (dims, red.mean[:, cols], {"long_name": text, "units": "1"})
             data[f"{label}_se"] = (dims, se[:, cols], {
                 "long_name": f"Monte Carlo standard error of {label}", "units": "1"})
         else:
-            data[f"{name}_mean"] = (dims, red.mean[:, cols], {"long_name": f"mean {long_name}",
-                                                                "units": units})
-            data[f"{name}_mean_se"] = (dims, se[:, cols], {
-                "long_name": f"Monte Carlo standard error of mean {name}", "units": units})
+            data[f"{field.name}_mean"] = (dims, red.mean[:, cols], {
+                "long_name": f"mean {field.long_name}", "units": field.units})
+            data[f"{field.name}_mean_se"] = (dims, se[:, cols], {
+                "long_name": f"Monte Carlo standard error of mean {field.name}", "units": field.units})
     n_sizes = red.mean.shape[0]
     mtm_cols = _path_columns(T, outputs.PATH_MTM)
     q = np.empty((n_sizes, T + 1, len(quantiles)))
@@ -317,7 +316,7 @@ def _path_variables(data: dict, red, plan, se, quantiles, ci_levels) -> None:
     data["mtm_quantile"] = (("model_size", "year", "quantile"), q, {
         "long_name": "quantile of the mark-to-market ROI after year t", "units": "1"})
     data["mtm_quantile_ci"] = (("model_size", "year", "quantile", "bound"), ci, {
-        "long_name": f"{CI_LEVEL:.0%} order-statistic interval of the mark-to-market ROI quantile",
+        "long_name": f"{percent(CI_LEVEL, 0)} order-statistic interval of the mark-to-market ROI quantile",
         "units": "1"})
 
 
@@ -343,18 +342,6 @@ def _attrs(scenario, seed: int, n: int, plan, elapsed: float | None = None) -> d
     return attrs
 
 
-#: Path variables: (field, name, long name, units) per year after the decision.
-PATH_VARIABLES = (
-    (outputs.PATH_MTM, "mtm", "mark-to-market ROI investors hold after year t (t = 0: expected ROI)", "1"),
-    (outputs.PATH_BELOW, "below_cost", "indicator that the mark-to-market ROI is below 0", "1"),
-    (outputs.PATH_COOLED, "cooled",
-     "indicator that a project expected to pay (MTM_0 >= 0) has been marked below cost by year t", "1"),
-    (outputs.PATH_CASH_FLOW, "cash_flow", "realized cash flow of year t, not discounted (0 at t = 0)", "USD"),
-    (outputs.PATH_CASH_FLOW_EXPECTED, "cash_flow_expected",
-     "cash flow of year t in investors' belief, not discounted (0 at t = 0)", "USD"),
-    (outputs.PATH_PAYBACK, "payback",
-     "indicator that the discounted realized cash flows up to year t reach I", "1"),
-)
 YEAR_ATTRS = {"long_name": "years after the decision (0 = the decision, T = the horizon)",
               "units": "years after the decision"}
 
@@ -389,10 +376,10 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
             data[f"expectation.{key}"] = (("scenario",), belief_draws[:, b], {
                 "long_name": f"investors' belief: {p.meaning}", "units": p.unit, "symbol": p.symbol})
     if has_path(plan):
-        for field, name, long_name, units in PATH_VARIABLES:
-            data[name] = (rows + ("valuation_year",),
-                          stats[..., _path_columns(plan.horizon, field)],
-                          {"long_name": long_name, "units": units})
+        for field in PATH_FIELDS:
+            data[field.name] = (rows + ("valuation_year",),
+                                stats[..., _path_columns(plan.horizon, field.index)],
+                                {"long_name": field.long_name, "units": field.units})
     for d, key in enumerate(plan.sampled_keys):
         p = PARAMETERS[key]
         data[key] = (("scenario",), draws[:, d], {"long_name": p.meaning, "units": p.unit, "symbol": p.symbol})

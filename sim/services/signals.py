@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sim.vocab.units import percent
+
 __all__ = ["GRACE", "Interrupted", "check", "deferred", "describe", "exiting", "force_exit",
            "install", "message", "outcome", "register_temporary", "set_phase", "set_progress",
            "status", "unregister_temporary"]
@@ -84,7 +86,7 @@ def describe() -> str:
     if phase is None:
         return "before any work"
     if total:
-        return f"while {phase} ({done:,} of {total:,} scenarios, {done / total:.0%})"
+        return f"while {phase} ({done:,} of {total:,} scenarios, {percent(done / total, 0)})"
     if done:
         return f"while {phase} ({done:,} scenarios done)"
     return f"while {phase}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PATH_FIELD_NAMES", "column_name",
+__all__ = ["PATH_FIELDS", "PathField", "column_name",
            "BEST", "COMPLIANCE_COST_NPV", "COMPUTE_COST", "DATA_COST", "DATA_LIMITED", "FIXED_COST",
            "HISTOGRAMS", "INCIDENT_LOSS_NPV", "INVESTMENT", "LAB_LOSS", "LICENSE_COST",
            "LOSS", "MARKET_SHARE", "MAX_OBJECTIVE", "NET_VALUE", "N_PATH_FIELDS", "N_STATS",
@@ -107,21 +107,57 @@ TRAINING_TOKENS = by_name("training_tokens").index
 REGRET = by_name("regret").index
 MAX_OBJECTIVE = by_name("max_objective").index
 
+@dataclass(frozen=True)
+class PathField:
+    """One field of the valuation path, written for every year t = 0..T."""
+
+    index: int
+    #: ``<name>`` per scenario in samples; ``<name>_mean`` (or, for an
+    #: indicator, ``prob_<name>``) per (size, year) in results.
+    name: str
+    #: A short name for messages (``column_name``).
+    label: str
+    long_name: str
+    units: str
+    #: True for 0/1 indicators, whose mean is stored as the probability ``prob_<name>``.
+    indicator: bool = False
+
+    @property
+    def probability_name(self) -> str:
+        """The result variable of an indicator's mean."""
+        return f"prob_{self.name}"
+
+
 #: The valuation path (MODEL.md section 9): for year t = 0..T the model
-#: writes PATH_FIELDS columns after the N_STATS per-size ones, at
+#: writes N_PATH_FIELDS columns after the N_STATS per-size ones, at
 #: ``N_STATS + t * N_PATH_FIELDS + field``.
-PATH_MTM = 0  # mark-to-market ROI after year t
-PATH_BELOW = 1  # 1 if MTM_t < 0
-PATH_COOLED = 2  # 1 if MTM_0 >= 0 and some MTM_tau < 0, 1 <= tau <= t
-PATH_CASH_FLOW = 3  # realized CF_t, USD, not discounted (t >= 1)
-PATH_CASH_FLOW_EXPECTED = 4  # believed CF^e_t, USD, not discounted (t >= 1)
-PATH_PAYBACK = 5  # 1 if the discounted realized cash flows up to t reach I (t >= 1)
-N_PATH_FIELDS = 6
+PATH_FIELDS: tuple[PathField, ...] = (
+    PathField(0, "mtm", "mark-to-market ROI",
+              "mark-to-market ROI investors hold after year t (t = 0: expected ROI)", "1"),
+    PathField(1, "below_cost", "below cost",
+              "indicator that the mark-to-market ROI is below 0", "1", indicator=True),
+    PathField(2, "cooled", "cooled",
+              "indicator that a project expected to pay (MTM_0 >= 0) has been marked below cost by year t",
+              "1", indicator=True),
+    PathField(3, "cash_flow", "cash flow",
+              "realized cash flow of year t, not discounted (0 at t = 0)", "USD"),
+    PathField(4, "cash_flow_expected", "expected cash flow",
+              "cash flow of year t in investors' belief, not discounted (0 at t = 0)", "USD"),
+    PathField(5, "payback", "payback",
+              "indicator that the discounted realized cash flows up to year t reach I", "1",
+              indicator=True),
+)
+assert [f.index for f in PATH_FIELDS] == list(range(len(PATH_FIELDS)))
+_PATH_BY_NAME = {f.name: f for f in PATH_FIELDS}
 
-
-#: What each path field is, for messages (``column_name``).
-PATH_FIELD_NAMES = ("mark-to-market ROI", "below cost", "cooled", "cash flow",
-                    "expected cash flow", "payback")
+# Path field indices the kernels use by name (module constants fold in at compile time).
+PATH_MTM = _PATH_BY_NAME["mtm"].index  # mark-to-market ROI after year t
+PATH_BELOW = _PATH_BY_NAME["below_cost"].index  # 1 if MTM_t < 0
+PATH_COOLED = _PATH_BY_NAME["cooled"].index  # 1 if MTM_0 >= 0 and some MTM_tau < 0, 1 <= tau <= t
+PATH_CASH_FLOW = _PATH_BY_NAME["cash_flow"].index  # realized CF_t, USD, not discounted (t >= 1)
+PATH_CASH_FLOW_EXPECTED = _PATH_BY_NAME["cash_flow_expected"].index  # believed CF^e_t (t >= 1)
+PATH_PAYBACK = _PATH_BY_NAME["payback"].index  # 1 if discounted realized CF up to t reach I (t >= 1)
+N_PATH_FIELDS = len(PATH_FIELDS)
 
 
 def column_name(column: int) -> str:
@@ -129,7 +165,7 @@ def column_name(column: int) -> str:
     if column < N_STATS:
         return STATISTICS[column].name
     year, field = divmod(column - N_STATS, N_PATH_FIELDS)
-    return f"{PATH_FIELD_NAMES[field]} in year {year}"
+    return f"{PATH_FIELDS[field].label} in year {year}"
 
 
 def path_column(year: int, field: int) -> int:

@@ -45,6 +45,7 @@ from sim.engine.matrix import evaluate_uniforms, plan_uniforms
 from sim.kernels.cache import compile_note
 from sim.kernels.rows import design_rows, evaluate_rows
 from sim.vocab.errors import SimError
+from sim.vocab.units import percent
 from sim.scenario.plan import build_plan
 from sim.services.progress import progress_bar
 from sim.vocab.registry import PARAMETERS
@@ -211,7 +212,7 @@ def _rank_part(plan, n, n_tornado, seed, column, levels, ci_level, names, bar) -
     sp = ("model_size", "parameter")
     spb = sp + ("bound",)
     spq = sp + ("percentile",)
-    level = f"{ci_level:.0%}"
+    level = percent(ci_level, 0)
     return {
         "spearman": (sp, per_parameter(rho.T, 1), {
             "long_name": "Spearman rank correlation of the input with the output", "units": "1"}),
@@ -272,7 +273,7 @@ def _sobol_part(plan, n_base, groups, seed, column, ci_level, estimator, names, 
         ind = sobol_stats.estimate(fA, fB, fAB, ci_level, seed=seed, formula=estimator)
     sp = ("model_size", "parameter")
     spb = sp + ("bound",)
-    level = f"{ci_level:.0%}"
+    level = percent(ci_level, 0)
     return {
         "sobol_first": (sp, ind.first.T, {
             "long_name": "first-order Sobol' index: share of the output's variance explained by "
