@@ -1,4 +1,4 @@
-"""What a decision run (MODEL.md section 12) costs against a plain run, and
+"""What a decision run (specification section 12) costs against a plain run, and
 that memory stays flat in n with strategies and the value of information on.
 
 Measures, in one run on this machine, on the bundled ``strategies`` (five

@@ -398,7 +398,7 @@ def histogram_add(bins, x):
 
 
 # ---------------------------------------------------------------- from sim/kernels/model/scaling.py
-SECONDS_PER_YEAR = 31_557_600.0  # Julian year, MODEL.md section 10
+SECONDS_PER_YEAR = 31_557_600.0  # Julian year, specification section 10
 
 
 @jit
@@ -602,7 +602,7 @@ def market_cash_flows(weight, rivals, cost_token1, premium, delays, horizon, inc
 
     ``weight`` is ``(l_real / l_c1)**gamma m**eps``. A year in which serving
     costs at least our price earns nothing and costs nothing: the model is
-    withdrawn that year (MODEL.md section 2, against our price: section 7).
+    withdrawn that year (specification section 2, against our price: section 7).
     """
     d_pool, d_cost, d_weight, d_disc = delays
     rev = 0.0
@@ -908,7 +908,7 @@ def evaluate_scenario(theta, structure, log_sizes, log_n_ref, horizon, u, n_samp
 @jit
 def evaluate_alternatives(theta, flags, worlds, log_sizes, log_n_ref, horizon, u, n_sampled,
                           table, out, scratch, theta_world):
-    """Every strategy's world on the same draws (MODEL.md section 12), into
+    """Every strategy's world on the same draws (specification section 12), into
     ``out[s * n_sizes + j]``, then the decision columns over all those
     alternatives: best (ties split), regret and the highest objective.
 

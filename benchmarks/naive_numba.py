@@ -1,4 +1,4 @@
-"""Baseline (b): a straightforward Numba transcription of MODEL.md section 2.
+"""Baseline (b): a straightforward Numba transcription of specification section 2.
 
 It draws each scenario exactly as the engine does (``sim.kernels.sampling.draw.draw_design_scenario``,
 so its ROI equals the engine's scenario by scenario) and then evaluates the
@@ -50,7 +50,7 @@ def cash_flow_npv(th, l_user, pool, c_tok1, l_c1, lam, horizon, u, incidents):
 
 @jit
 def roi_of_size(th, N, n_ref, horizon, u):
-    """Realized and expected ROI of one size, as MODEL.md writes them."""
+    """Realized and expected ROI of one size, as the specification writes them."""
     x = N / n_ref
     D = th[m.D_REF] * x ** th[m.A_DATA]
     R = th[m.R_REF] * x ** th[m.B_COMP] * th[m.OVERHEAD]

@@ -1,4 +1,4 @@
-"""What the valuation path (MODEL.md section 9) costs, and that memory stays
+"""What the valuation path (specification section 9) costs, and that memory stays
 flat with it on.
 
 Measures, in one run on this machine, the engine's rate on the bundled

@@ -1,4 +1,4 @@
-"""Decisions under uncertainty: ``sim.decide`` (MODEL.md section 12).
+"""Decisions under uncertainty: ``sim.decide`` (specification section 12).
 
 A decision run is a run of every (strategy, size) alternative on the same
 draws, with the value of information reduced in the same streaming pass: per

@@ -50,7 +50,7 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
     until the standard error of ``target_statistic`` is at most ``target_se``
     for every size, or ``max_scenarios`` is reached. ``path`` adds the
     valuation path over a ``year`` dimension (mark-to-market ROI, cash flows,
-    P(cooled), P(payback); MODEL.md section 9).
+    P(cooled), P(payback); specification section 9).
 
     With ``checkpoint``, the state is saved to that file every
     ``checkpoint_every`` seconds, on an interrupt and at the end;

@@ -424,7 +424,7 @@ class Reducer:
         #: Totals of the BLOCKS arrays that are sums (all but MOMENT_FIELDS).
         self.sums: dict[str, np.ndarray] = {}
         self.args = kernel_args(plan, design) + (model_args(plan),)
-        # Value of information (MODEL.md section 12): objective sums per
+        # Value of information (specification section 12): objective sums per
         # (parameter, bin, alternative), per block, then merged in block order
         # into VOI_GROUPS groups (block b in group b % VOI_GROUPS) whose spread
         # gives the standard errors. The last parameter is a dummy uniform.

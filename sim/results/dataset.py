@@ -224,7 +224,7 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         coords={
             "model_size": ("model_size", sizes, {"long_name": "model size", "units": "parameters"}),
             **({"strategy": ("strategy", [st.name for st in strategies], {
-                "long_name": "strategy (MODEL.md section 12)",
+                "long_name": "strategy (docs/model.md section 2d)",
                 "description": "; ".join(f"{st.name}: {st.description}" for st in strategies)})}
                if strategies else {}),
             "quantile": ("quantile", np.asarray(quantiles, dtype=float), {"long_name": "quantile level", "units": "1"}),
@@ -286,7 +286,7 @@ def _decision_summary(ds: xr.Dataset, red, plan, objective: str) -> None:
 
 
 def _path_variables(data: dict, red, plan, se, quantiles, ci_levels) -> None:
-    """The valuation path (MODEL.md section 9): means, probabilities and
+    """The valuation path (specification section 9): means, probabilities and
     their standard errors per (model_size, year); quantiles of the
     mark-to-market ROI with their order-statistic intervals."""
     dims = ("model_size", "year")
@@ -402,7 +402,7 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
             **({"valuation_year": ("valuation_year", np.arange(plan.horizon + 1), YEAR_ATTRS)}
                if has_path(plan) else {}),
             **({"strategy": ("strategy", [st.name for st in strategies],
-                             {"long_name": "strategy (MODEL.md section 12)"})} if strategies else {}),
+                             {"long_name": "strategy (docs/model.md section 2d)"})} if strategies else {}),
         },
         attrs=_attrs(scenario, seed, n, plan),
     )

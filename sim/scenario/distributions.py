@@ -1,4 +1,4 @@
-"""Distribution families of scenario files (MODEL.md section 4).
+"""Distribution families of scenario files (specification section 4).
 
 A :class:`Distribution` is parsed and validated from an inline TOML table,
 knows its SciPy equivalent (the oracle for tests and for validation), and

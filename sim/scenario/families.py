@@ -1,4 +1,4 @@
-"""The distribution families of scenario files (MODEL.md section 4).
+"""The distribution families of scenario files (specification section 4).
 
 Each family is a small object that knows its fields, how to check them, its
 SciPy equivalent (the oracle for tests), its CDF and quantile in

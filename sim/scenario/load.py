@@ -1,6 +1,6 @@
 """Scenario files: TOML in, a validated, immutable :class:`Scenario` out.
 
-A scenario sets every key of MODEL.md section 1 (see :mod:`sim.vocab.registry`),
+A scenario sets every key of specification section 1 (see :mod:`sim.vocab.registry`),
 each a plain number or an inline distribution table (:mod:`sim.scenario.distributions`).
 A file may say ``extends = "baseline.toml"`` and set only what differs
 (:func:`resolve_extends`). Overrides from code or the command line
@@ -85,7 +85,7 @@ OVERRIDE = "overrides"
 
 @dataclass(frozen=True)
 class Strategy:
-    """A named set of overrides (MODEL.md section 12) and the scenario they give."""
+    """A named set of overrides (specification section 12) and the scenario they give."""
 
     name: str
     description: str
@@ -124,7 +124,7 @@ class Scenario:
     correlations: tuple[tuple[str, str, float], ...] = ()
     route: str = "pretrain"
     compute_rule: str = "power"
-    #: Investors' belief (MODEL.md section 8): parameter key -> the value or
+    #: Investors' belief (specification section 8): parameter key -> the value or
     #: distribution they believe instead of reality's (empty: v1's belief).
     belief: Mapping[str, float | Distribution] = field(default_factory=lambda: MappingProxyType({}))
     #: Whether investors expect incidents (``expectation.incidents``).
@@ -132,7 +132,7 @@ class Scenario:
     #: What "best" maximizes (``decision.objective``) and the EVPPI bins.
     objective: str = DEFAULT_OBJECTIVE
     voi_bins: int = 32
-    #: Named strategies (MODEL.md section 12), in file order; empty: the
+    #: Named strategies (specification section 12), in file order; empty: the
     #: scenario as written is the one strategy.
     strategies: tuple[Strategy, ...] = ()
     source: str | None = field(default=None, compare=False)
@@ -378,7 +378,7 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
 def parse_strategies(table: Any, base: Scenario, source: str | None) -> tuple[Strategy, ...]:
     """``[strategies.NAME]`` tables: each a description and overrides of any
     keys but those of :data:`sim.vocab.registry.NOT_IN_STRATEGY`, validated as the
-    scenario with those overrides applied (MODEL.md section 12)."""
+    scenario with those overrides applied (specification section 12)."""
     if not isinstance(table, dict):
         raise ScenarioError(f"expected tables [strategies.NAME], got {table!r}", source=source,
                             key=STRATEGIES)

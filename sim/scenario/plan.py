@@ -50,11 +50,11 @@ class Plan:
     sampled_keys: tuple[str, ...]
     corr_dims: np.ndarray  # (m,) int64: sampled dimensions tied by the copula
     corr_chol: np.ndarray  # (m, m) lower Cholesky factor of their normal correlations
-    route: str = "pretrain"  # "pretrain" | "finetune" (MODEL.md section 6)
-    compute_rule: str = "power"  # "power" | "6ND" (MODEL.md section 6)
+    route: str = "pretrain"  # "pretrain" | "finetune" (specification section 6)
+    compute_rule: str = "power"  # "power" | "6ND" (specification section 6)
     route_code: int = PRETRAIN  # sim.kernels.model.params.ROUTES
     rule_code: int = RULE_POWER  # sim.kernels.model.params.COMPUTE_RULES
-    # Strategies (MODEL.md section 12) and beliefs (section 8) as overlays
+    # Strategies (specification section 12) and beliefs (section 8) as overlays
     # (:class:`_Overlay` arrays: target, dim, family, par, lo, span, offset,
     # n_table, const, start): world s's reality is the scenario's draws with
     # entries overlay[start[s]:start[s+1]] applied; its belief is that
@@ -73,7 +73,7 @@ class Plan:
     s_belief_incidents: np.ndarray = None
     objective_code: int = 0  # sim.vocab.objectives.Objective.code
     voi_bins: int = 32
-    path: bool = True  # evaluate the valuation path (MODEL.md section 9)
+    path: bool = True  # evaluate the valuation path (specification section 9)
     model_sizes: tuple[float, ...] = ()  # the scenario's sizes, as written (log_sizes: their logs)
 
     @property
@@ -116,7 +116,7 @@ class Plan:
 
 def build_plan(scenario, path: bool = True) -> Plan:
     """The kernels' arrays for ``scenario``; ``path`` adds the valuation path
-    (mark-to-market ROI and cash flows per year, MODEL.md section 9)."""
+    (mark-to-market ROI and cash flows per year, specification section 9)."""
     theta = np.zeros(N_PARAMETERS)
     target, family, par, lo, span, offset, n_table, tables = [], [], [], [], [], [], [], []
     keys = []

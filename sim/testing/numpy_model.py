@@ -11,7 +11,7 @@ v2 on a v2 scenario (:func:`sim.testing.reference.evaluate_v2`: beliefs, the
 valuation path, one strategy). Rank correlations use a Gaussian copula
 (Cholesky factor of the normal correlations ``2 sin(pi rho / 6)``, then
 ``Phi`` and the inverse CDF), and a believed distribution is the inverse CDF
-of reality's uniform for that key, as MODEL.md section 8 asks.
+of reality's uniform for that key, as specification section 8 asks.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A plain NumPy transcription of MODEL.md, kept deliberately naive.
+"""A plain NumPy transcription of the specification, kept deliberately naive.
 
 It evaluates many scenarios at once with array operations and ``**`` powers,
 exactly as the specification writes them: :func:`evaluate` is model v1
@@ -100,7 +100,7 @@ def evaluate(params: dict[str, np.ndarray], incident_u: np.ndarray,
 
 
 # ------------------------------------------------------------------ model v2
-#: MODEL.md v2's defaults (each marked "v1:" there): a key missing from
+#: the specification v2's defaults (each marked "v1:" there): a key missing from
 #: ``params`` takes its default, so a v1 parameter set evaluates as v1.
 V2_DEFAULTS = {
     "finetune.license_cost": 0.0,
@@ -116,7 +116,7 @@ V2_DEFAULTS = {
     "expectation.learning_rate": 0.5,
 }
 
-SECONDS_PER_YEAR = 31_557_600  # MODEL.md section 10 (a Julian year)
+SECONDS_PER_YEAR = 31_557_600  # specification section 10 (a Julian year)
 
 
 def evaluate_v2(params: dict[str, np.ndarray], incident_u: np.ndarray, sizes: np.ndarray,
@@ -125,7 +125,7 @@ def evaluate_v2(params: dict[str, np.ndarray], incident_u: np.ndarray, sizes: np
                 belief_incidents: bool = False,
                 objective: str = "net_value") -> dict[str, np.ndarray]:
     """Model v2 for arrays of scenarios: reality, the investors' belief and
-    the valuation path (MODEL.md sections 2, 6 to 11; one strategy).
+    the valuation path (specification sections 2, 6 to 11; one strategy).
 
     ``params`` maps every key the route and compute rule read to an array
     of shape ``(n,)`` (or a scalar); v2 keys left out take
@@ -219,7 +219,7 @@ def _param(params, key):
 
 
 def _effective_tokens(D, S_D, R_star):
-    """MODEL.md section 10: D up to the stock, then repeated data, worth less."""
+    """specification section 10: D up to the stock, then repeated data, worth less."""
     with np.errstate(invalid="ignore", over="ignore"):
         repeated = S_D * (1 + R_star * (1 - np.exp(-(D / S_D - 1) / R_star)))
     return np.where(D <= S_D, D, repeated)
@@ -228,7 +228,7 @@ def _effective_tokens(D, S_D, R_star):
 def _world_v2(params, sizes, reference_size, horizon, route, compute_rule, incident_u,
               believed, incidents):
     """One world (reality, or the belief when ``believed``: pool times hype)
-    for every scenario and size, year by year, as MODEL.md writes it."""
+    for every scenario and size, year by year, as the specification writes it."""
     def P(key):
         return _param(params, key)
 

@@ -54,7 +54,7 @@ STATISTICS: tuple[Statistic, ...] = (
     Statistic(14, "loss", "indicator of a loss, ROI < 0", "1", has_mean_variable=False),
     Statistic(15, "best", "share of the best-alternative credit by the objective (ties split)", "1",
               has_mean_variable=False),
-    # Model v2 (MODEL.md sections 6, 7, 10, 11).
+    # Model v2 (specification sections 6, 7, 10, 11).
     Statistic(16, "net_value", "net value, NPV - I", "USD"),
     Statistic(17, "robustness_cost", "robustness spend (evaluation, red-teaming, data quality)", "USD"),
     Statistic(18, "license_cost", "licence of the open base model (fine-tuning route)", "USD"),
@@ -64,7 +64,7 @@ STATISTICS: tuple[Statistic, ...] = (
               has_mean_variable=False),
     Statistic(22, "training_flops", "final-run training compute R_final", "FLOP"),
     Statistic(23, "training_tokens", "training tokens D (fine-tuning: D_ft)", "tokens"),
-    # Decisions (MODEL.md section 12), over all (strategy, size) alternatives.
+    # Decisions (specification section 12), over all (strategy, size) alternatives.
     Statistic(24, "regret", "regret: the best alternative's objective minus this one's", "objective"),
     Statistic(25, "max_objective", "the highest objective of any alternative (for EVPI)", "objective",
               has_mean_variable=False),
@@ -128,7 +128,7 @@ class PathField:
         return f"prob_{self.name}"
 
 
-#: The valuation path (MODEL.md section 9): for year t = 0..T the model
+#: The valuation path (specification section 9): for year t = 0..T the model
 #: writes N_PATH_FIELDS columns after the N_STATS per-size ones, at
 #: ``N_STATS + t * N_PATH_FIELDS + field``.
 PATH_FIELDS: tuple[PathField, ...] = (

@@ -3,7 +3,7 @@
 It drives validation, the kernel's parameter vector layout (``index``), the
 CLI help and ``docs/model.md`` (a test checks that every key is documented).
 
-Keys of model v2 (MODEL.md sections 6, 7, 10, 11) are appended after the v1
+Keys of model v2 (specification sections 6, 7, 10, 11) are appended after the v1
 keys, so the v1 positions never move. Each has a ``default`` that gives v1
 exactly (a file written for v1 loads with v1 meaning); a key without a default
 must be set, unless it belongs to a route or compute rule that is not in use
@@ -69,7 +69,7 @@ UNIT_INTERVAL_OPEN_LOW = Bounds(0.0, 1.0, lower_open=True)
 ABOVE_MINUS_ONE = Bounds(-1.0, lower_open=True)
 POSITIVE_OR_INF = Bounds(0.0, lower_open=True, infinite=True)
 
-# Bounds where the equations overflow (MODEL.md section 1, "Ranges"). Each is
+# Bounds where the equations overflow (specification section 1, "Ranges"). Each is
 # far beyond any value a source supports, and each was found by evaluating
 # the model with the key at its bound and every other key at the bundled
 # scenarios' values (tests/analyses/test_finite.py keeps it so): past them, a power, a
@@ -90,7 +90,7 @@ MODEL_SIZE = Bounds(1.0, 1e16)
 
 @dataclass(frozen=True)
 class Parameter:
-    """A sampled-or-constant model input (MODEL.md section 1)."""
+    """A sampled-or-constant model input (specification section 1)."""
 
     key: str
     symbol: str
@@ -135,7 +135,7 @@ _PARAMETERS = [
     ("market.token_price", "p_t", "USD/token", POSITIVE, "market price per output token in year 1"),
     ("market.token_price_decline", "delta", "1/year", PROBABILITY, "yearly fall of the token price"),
     ("market.hype", "h", "1", MULTIPLE, "investors' revenue expectation / realistic pool"),
-    # ---- model v2 (MODEL.md sections 6, 7, 10, 11): appended, so v1 positions stay.
+    # ---- model v2 (specification sections 6, 7, 10, 11): appended, so v1 positions stay.
     # A sixth entry is the default, which gives v1 exactly when the key is left out.
     ("finetune.base_tokens_per_param", "tau_b", "tokens/parameter", POSITIVE,
      "training tokens per parameter of the open base model"),
@@ -206,7 +206,7 @@ STRUCTURAL = {
 #: Structural keys with a default, so a scenario need not set them.
 STRUCTURAL_DEFAULTS = {"decision.voi_bins": 32}
 
-#: Named strategies (MODEL.md section 12): ``[strategies.NAME]`` tables of
+#: Named strategies (specification section 12): ``[strategies.NAME]`` tables of
 #: overrides, and the keys a strategy may not change.
 STRATEGIES = "strategies"
 NOT_IN_STRATEGY = ("grid.model_sizes", "grid.reference_size", "horizon_years",
@@ -221,7 +221,7 @@ DESCRIPTIVE = {
 
 SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid", "decision"})
 
-#: Investors' beliefs (MODEL.md section 8): the table that holds them, its
+#: Investors' beliefs (specification section 8): the table that holds them, its
 #: structural switch, and the keys that cannot be believed differently.
 BELIEF = "expectation"
 BELIEF_INCIDENTS = "expectation.incidents"

@@ -1,4 +1,4 @@
-"""Decisions under uncertainty (MODEL.md section 12): strategies, the best
+"""Decisions under uncertainty (specification section 12): strategies, the best
 alternative, regret, EVPI and EVPPI.
 
 The known answer: with only ``market.revenue_pool`` (M) uncertain and no

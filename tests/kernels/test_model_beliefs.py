@@ -1,6 +1,6 @@
-"""Investors' beliefs and the fever as a process (MODEL.md sections 8 and 9).
+"""Investors' beliefs and the fever as a process (specification sections 8 and 9).
 
-``hand_world`` is one world of MODEL.md v2 (sections 2, 7, 10, 11; pretraining
+``hand_world`` is one world of the specification v2 (sections 2, 7, 10, 11; pretraining
 under the power rule) for one size, year by year, written with plain floats
 and ``math`` from the spec;
 ``hand_path`` puts reality and the belief together as section 9 says:
@@ -102,7 +102,7 @@ def hand_world(c: dict, N: float, incident_u, with_incidents: bool, horizon: int
 
 def hand_path(reality: dict, belief: dict, N: float, incident_u, horizon: int,
               belief_incidents: bool = False) -> dict:
-    """MODEL.md sections 8 and 9 for one size and one scenario.
+    """specification sections 8 and 9 for one size and one scenario.
 
     ``reality`` holds every parameter, ``belief`` the keys of
     ``[expectation]`` (without the ``expectation.`` prefix, and with
@@ -431,7 +431,7 @@ def test_rescaled_belief_is_comonotone_with_reality(baseline, key, belief, extra
 
 def test_reported_believed_pool_is_the_draw():
     """``expectation.market.revenue_pool`` should hold the believed draw of
-    the key (MODEL.md section 8; docs/model.md 2c: "sim.sample returns the
+    the key (specification section 8; docs/model.md 2c: "sim.sample returns the
     believed draws as expectation.<key>"). On the constants (hype 2) with a
     pool three times reality's, the reported ratio is 6, not 3. The kernel's
     expected ROI uses the pool times the hype, as it should; only the
@@ -463,7 +463,7 @@ def test_key_constant_in_reality_gets_its_own_uniform(baseline):
 def test_belief_only_uniform_leaves_reality_unchanged():
     """Adding a key constant in reality but uncertain in the belief should
     change nothing in reality: its draws, the incident uniforms, its results
-    (MODEL.md section 3 and 8). Minimal case: the constants with a random
+    (specification section 3 and 8). Minimal case: the constants with a random
     pool, and investors unsure of the pool's growth (0.3 in reality)."""
     pool = {"market.revenue_pool": {"dist": "lognormal", "p5": 2e9, "p95": 5e10}}
     before = sim.sample(make_scenario(**pool), n_scenarios=3, seed=0)
@@ -481,7 +481,7 @@ REFUSED = [("expectation.finance.discount_rate", 0.2), ("expectation.horizon_yea
 
 @pytest.mark.parametrize("key, value", REFUSED, ids=[k for k, _ in REFUSED])
 def test_keys_investors_cannot_believe_differently(baseline, key, value):
-    """MODEL.md section 8: an error names the key, from a mapping, an
+    """specification section 8: an error names the key, from a mapping, an
     override and a file's [expectation] table alike."""
     plain = key[len("expectation."):]
     for build in (lambda: make_scenario(**{key: value}),

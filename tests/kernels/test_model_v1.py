@@ -54,7 +54,7 @@ def test_incidents_cost_severity_times_revenue():
 
 def test_kernel_matches_numpy_transcription():
     """Random draws of the v1 baseline: kernel results equal the NumPy model
-    (a transcription of MODEL.md section 2; the v2 blocks have their own
+    (a transcription of specification section 2; the v2 blocks have their own
     hand computations in test_model_v2.py)."""
     baseline = sim.load_scenario(str(Path(__file__).parents[1] / "data" / "baseline_v1.toml"))
     ds = sim.sample(baseline, 20_000, seed=5)

@@ -1,6 +1,6 @@
-"""Model v2 (MODEL.md sections 6, 7, 10, 11) against a hand computation.
+"""Model v2 (specification sections 6, 7, 10, 11) against a hand computation.
 
-``hand_v2`` is MODEL.md v2 for one size and one scenario written out with
+``hand_v2`` is the specification v2 for one size and one scenario written out with
 plain floats and ``math``, from the spec rather than from the kernel; the
 tests compare it with the raw draws of :func:`sim.sample` on scenarios of
 constants chosen so that every new block is exercised at once, then check
@@ -34,7 +34,7 @@ COMPARED = ("roi", "roi_expected", "net_value", "investment", "compute_cost", "d
 
 def hand_v2(c: dict, N: float, incident_u, route: str = "pretrain", rule: str = "power",
             horizon: int = HORIZON, n_ref: float = N_REF) -> dict:
-    """MODEL.md v2 for one size: reality (with incidents on the uniforms
+    """the specification v2 for one size: reality (with incidents on the uniforms
     ``incident_u[t-1]``) and the investors' expectation."""
     c = {**V2_DEFAULTS, **c}
     g = c.__getitem__
@@ -163,7 +163,7 @@ def compare(sc, constants: dict, route="pretrain", rule="power", n=3):
 
 
 # --------------------------------------------------------------- pretraining
-#: Every new block at once (MODEL.md sections 7, 10, 11) on the constants of
+#: Every new block at once (specification sections 7, 10, 11) on the constants of
 #: ``conftest``: a data stock below D of 100B and 1T (and of the 200B rivals);
 #: a 2000-GPU cluster (delays ~ N^2, from 5e-8 years at 100M to 4.8 at 1T);
 #: compliance from 1e23 FLOP (100B and 1T: 1T is never served, so only 100B
@@ -242,7 +242,7 @@ def test_hand_transcription_reduces_to_v1():
 
 
 # ---------------------------------------------------------------- fine-tuning
-#: Fine-tuning an open base (MODEL.md section 6) with the blocks of V2_CASE.
+#: Fine-tuning an open base (specification section 6) with the blocks of V2_CASE.
 #: The fine-tuning tokens exceed the data stock on purpose: our loss is not
 #: data-limited on this route and data is paid in full, while the rivals
 #: (pretrained, 200B) still are limited by the stock.
@@ -284,7 +284,7 @@ def test_finetune_matches_hand_computation():
 # --------------------------------------------------------------------- limits
 def test_unbounded_cluster_converges_to_no_delay():
     """G -> inf: the release delay falls to 0 and the results converge to the
-    infinite cluster's (MODEL.md section 10), which has no delay at all."""
+    infinite cluster's (specification section 10), which has no delay at all."""
     case = {k: v for k, v in V2_CASE.items() if k != "costs.cluster_gpus"}
     runs = [sim.sample(make_scenario(**keyed(case), costs__cluster_gpus=G), n_scenarios=3, seed=0)
             for G in (1e6, 1e9, 1e12, math.inf)]
@@ -327,7 +327,7 @@ def test_neutral_pricing_reproduces_the_defaults():
 
 def test_best_premium_with_elastic_demand():
     """eps > 1: net value as a function of the premium has an interior
-    maximum for some size (MODEL.md section 7: "there is a best premium,
+    maximum for some size (specification section 7: "there is a best premium,
     which a frontier model can set higher than a small one").
 
     On the constants of ``conftest`` with eps = 2 the best premium of the

@@ -53,7 +53,7 @@ RUNS = {
 
 #: Attributes that describe the run, not its numbers.
 VOLATILE = {"created", "elapsed_seconds", "sim_version", "scenario"}
-#: MODEL.md v2's one deliberate change for v1 files: "best" follows
+#: the specification v2's one deliberate change for v1 files: "best" follows
 #: decision.objective, whose default is net value, not ROI.
 BY_OBJECTIVE = {"prob_best", "prob_best_se", "prob_best_mean"}
 #: Relative tolerance of means, standard deviations, quantiles and CVaR (see above).
@@ -107,7 +107,7 @@ def test_run_matches_the_frozen_v1_result(name):
 @pytest.mark.parametrize("name", ["baseline_v1_random", "price_war_v1_random"])
 def test_default_objective_changes_only_best(name):
     """A v1 file as written: every number as frozen but P(best), which now
-    ranks by net value (MODEL.md v2)."""
+    ranks by net value (the specification v2)."""
     scenario, kwargs = RUNS[name]
     new = sim.run(str(DATA / f"{scenario}.toml"), **kwargs)
     with xr.open_dataset(DATA / f"{name}.nc") as frozen:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_baseline_sets_every_key_and_cites_a_source(baseline):
     assert baseline.name == "baseline"
-    # Under 6ND the power-law keys are refused (MODEL.md section 6).
+    # Under 6ND the power-law keys are refused (specification section 6).
     assert set(baseline.values) == set(PARAMETERS) - set(POWER_LAW_KEYS)
     lines = BASELINE.read_text().splitlines()
     for key in [k for k in list(PARAMETERS) + list(STRUCTURAL) if k not in POWER_LAW_KEYS]:
@@ -30,7 +30,7 @@ def test_baseline_sets_every_key_and_cites_a_source(baseline):
 
 
 def test_minimal_file_is_a_complete_scenario(tmp_path):
-    """Every key of MODEL.md section 1 and nothing else; name = file stem."""
+    """Every key of specification section 1 and nothing else; name = file stem."""
     text = "horizon_years = 5\n"
     for key, value in CONSTANTS.items():
         text += f"{key} = {value!r}\n"

@@ -43,7 +43,7 @@ V2_KEYS = list(PARAMETERS)[33:]
 FINETUNE_REQUIRED = [k for k in FINETUNE_KEYS if PARAMETERS[k].default is None]
 TAG = re.compile(r"#\s*\[([A-Za-z0-9-]+)\]")
 
-#: Every fine-tuning key as a constant (MODEL.md section 6, indicative values).
+#: Every fine-tuning key as a constant (specification section 6, indicative values).
 FINETUNE_CONSTANTS = {
     "finetune.base_tokens_per_param": 200.0,
     "finetune.tokens": 1e9,

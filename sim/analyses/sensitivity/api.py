@@ -121,7 +121,7 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
             raise SimError("sensitivity of a scenario with strategies needs every strategy to "
                            "sample the same inputs; run the strategies' scenarios one by one")
         ds = xr.concat(parts, dim="strategy", combine_attrs="override")
-        ds.coords["strategy"] = ("strategy", names, {"long_name": "strategy (MODEL.md section 12)"})
+        ds.coords["strategy"] = ("strategy", names, {"long_name": "strategy (docs/model.md section 2d)"})
         ds.attrs["scenario_name"] = scenario.name
         ds.attrs["per_strategy"] = ("each strategy analysed on its own world, the scenario with "
                                     "its overrides, at the same seed")

@@ -1,4 +1,4 @@
-"""The investment model of MODEL.md.
+"""The investment model of the specification.
 
 ``params`` (where each parameter sits in ``theta``, and the model's physical
 constants) and ``block`` (the model on a block of scenarios at once, structure

@@ -1,8 +1,8 @@
-"""The investment model of MODEL.md, on a block of scenarios at once,
+"""The investment model of the specification, on a block of scenarios at once,
 structure of arrays: the one implementation that runs, sweeps, decisions,
 samples and sensitivity analyses evaluate.
 
-:func:`evaluate_block` evaluates every strategy's world (MODEL.md section 12)
+:func:`evaluate_block` evaluates every strategy's world (specification section 12)
 for scenarios ``i < m`` of a block: parameters ``TH[p, i]``, uniforms
 ``U[d, i]``, outputs ``OUT[row, column, i]``. A world is reality (with
 incidents) or the investors' belief (:func:`apply_overlay_block`, the hype
@@ -10,7 +10,7 @@ on the pool, no deployment gap); for each, :func:`world_scenario` computes
 what does not depend on the size (the rival's loss, the gap and price
 factors, the yearly factors as running products), :func:`world_size` one
 size's training run, costs, loss, release delay and discounted cash flows,
-and :func:`_path` the investors' mark-to-market path (MODEL.md section 9).
+and :func:`_path` the investors' mark-to-market path (specification section 9).
 
 Every loop runs over the scenarios innermost, with what is fixed for the
 block (strategy, route, compute rule, size, year) outside it, and the
@@ -439,7 +439,7 @@ def _outputs(TH, m, W, WB, O):
 
 @jit
 def _path(TH, THB, m, horizon, W, WB, Y, YB, O, R):
-    """The investors' mark-to-market path (MODEL.md section 9) on a block.
+    """The investors' mark-to-market path (specification section 9) on a block.
 
     Investors value the project at the decision (year 0) by their belief,
     then learn from each year's realized revenue::

@@ -53,7 +53,7 @@ P_TOKEN = _i("market.token_price")
 PRICE_DECLINE = _i("market.token_price_decline")
 HYPE = _i("market.hype")
 
-# Model v2 (MODEL.md sections 6, 7, 10, 11).
+# Model v2 (specification sections 6, 7, 10, 11).
 FT_BASE_TOKENS = _i("finetune.base_tokens_per_param")
 FT_TOKENS = _i("finetune.tokens")
 FT_COMPUTE_SHARE = _i("finetune.compute_share")
@@ -80,7 +80,7 @@ RULE_POWER = 0
 RULE_6ND = 1
 COMPUTE_RULES = {"power": RULE_POWER, "6ND": RULE_6ND}
 
-# Physical constants of the model (MODEL.md).
+# Physical constants of the model (the specification).
 SECONDS_PER_HOUR = 3600.0
-SECONDS_PER_YEAR = 31_557_600.0  # Julian year, MODEL.md section 10
+SECONDS_PER_YEAR = 31_557_600.0  # Julian year, specification section 10
 SERVING_FLOP_PER_PARAM = 2.0  # inference ~ 2N FLOP per token (Kaplan et al.)
