@@ -517,7 +517,10 @@ class Reducer:
         """Evaluate scenarios up to ``n_to`` (chunks by ``executor`` if given).
         After every chunk, ``progress`` (a tqdm-like bar) is updated and
         ``between(self)`` is called: the state is whole there, so it may be
-        saved."""
+        saved. A reducer already at ``n_to`` (a resumed run that had
+        finished) has nothing to do."""
+        if n_to <= self.n:
+            return
         if executor is not None:
             states = executor.states(self, self.layout(n_to), n_to, progress)
             for state in states:

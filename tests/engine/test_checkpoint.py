@@ -177,6 +177,17 @@ def test_an_interrupted_run_resumes_to_identical_numbers(baseline, tmp_path, mon
             assert resumed.attrs[key] == value, key
 
 
+@pytest.mark.parametrize("n", [3 * BLOCK, 3 * BLOCK + 1234])  # whole and partial last block
+def test_resuming_a_finished_run_gives_its_numbers(baseline, tmp_path, n):
+    """A checkpoint saved when the run ended holds every scenario: resuming
+    it computes nothing and returns the same Dataset."""
+    path = tmp_path / "ck.npz"
+    straight = sim.run(baseline, n_scenarios=n, seed=4, checkpoint=path)
+    resumed = sim.run(baseline, n_scenarios=n, seed=4, resume=path)
+    for name in straight.data_vars:
+        np.testing.assert_array_equal(resumed[name].values, straight[name].values, err_msg=name)
+
+
 def test_a_checkpoint_of_another_run_is_refused(baseline, tmp_path):
     path = tmp_path / "ck.npz"
     sim.run(baseline, n_scenarios=BLOCK, seed=1, checkpoint=path)
