@@ -1,11 +1,14 @@
 """One request: what a caller asks of the engine, checked once.
 
-Every front door (:func:`sim.run`, :func:`sim.sample`, :func:`sim.decide`,
-:func:`sim.sweep`, :func:`sim.sensitivity`, :func:`sim.calibrate`) turns its
-arguments into a :class:`Request` here, so that the scenario, ``n``, the seed,
-the quantiles, the sampler, the stopping rule and the design are validated in
-one place and in one way, before anything runs. Messages name the Python
-parameters; the command line names its own flags.
+:func:`sim.run`, :func:`sim.sample` and :func:`sim.decide` turn their
+arguments into a :class:`Request` here (:func:`build_request`), so that the
+scenario, ``n``, the seed, the quantiles, the sampler, the stopping rule and
+the design are validated in one place and in one way, before anything runs.
+:func:`sim.sweep`, :func:`sim.sensitivity` and :func:`sim.calibrate`, whose
+requests have other shapes (many points, matrices of rows, a fit), use the
+same pieces: :func:`resolve_scenario`, :func:`check_limits` and the checks of
+:mod:`sim.services.checks`. Messages name the Python parameters; the command
+line names its own flags.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Where a scenario's numbers come from: uniforms, designs, distributions.
+"""Where a scenario's numbers come from, jitted: uniforms, designs, inverse CDFs.
 
-Jitted: ``rng`` (the counter-based generator), ``inverse_cdf`` (uniforms to
-draws), ``design_kernels`` (a scenario's uniforms under a design) and
-``draw`` (design, copula and inverse CDFs for one scenario). Python:
-``families`` (the distribution families of scenario files), ``distributions``
-(a parsed, validated distribution) and ``designs`` (the arrays a design needs).
+``rng`` (the counter-based generator), ``design_kernels`` (a scenario's
+uniforms under a design, computed alone), ``inverse_cdf`` (uniforms to
+draws), ``draw`` (design, copula and inverse CDFs for one scenario) and
+``block`` (the same for a block of scenarios at once). The Python side (the
+families of scenario files, parsed distributions, design arrays) is in
+:mod:`sim.scenario` and :mod:`sim.engine.designs`.
 """
 
 __all__: list[str] = []  # import the modules themselves
