@@ -31,9 +31,10 @@ STEPS = [
     ("input tokens, blended tier price and its own decline",
      ["costs.input_ratio", "costs.prefill_utilization", "market.token_price",
       "market.token_price_decline"]),
-    ("price by quality (theta), rivals' progress, our excess gap",
-     ["market.price_quality_exponent", "market.frontier_progress", "performance.deployment_gap",
-      "market.gap_applies_to_rivals"]),
+    ("rivals' progress 0.2-0.4 a year", ["market.frontier_progress"]),
+    ("our gap in excess of the rivals' (mean 15%)", ["performance.deployment_gap",
+                                                     "market.gap_applies_to_rivals"]),
+    ("price by quality (theta 3.5-7)", ["market.price_quality_exponent"]),
 ]
 
 

@@ -198,3 +198,29 @@ def test_active_share_follows_its_size_when_the_sizes_are_unsorted():
     assert sc.model_sizes == (1e9, 1e12) and sc.active_shares == (1.0, 0.05)
     again = sim.load_scenario("baseline").with_overrides(sc.to_flat())
     assert again.active_shares == sc.active_shares and math.isclose(again.model_sizes[1], 1e12)
+
+
+def test_deepseek_v3_is_priced_at_its_active_size():
+    """DeepSeek-V3 (arXiv 2412.19437): 671B parameters, 37B active per token,
+    14.8T tokens, USD 2 per H800-hour (dense BF16 peak 989 TFLOP/s, as the
+    H100's), the final run only (no R&D multiplier), the baseline's
+    training utilization. Its final-run FLOP is within 10% of Epoch AI's
+    3.41e24 and its cost within 25% of the reported USD 5.576M at the median,
+    inside the 90% interval; read as a dense 671B model, the cost's 90%
+    interval lies far above it."""
+    def scenario(active):
+        return sim.load_scenario("baseline").with_overrides({
+            "grid.model_sizes": [6.71e11], "grid.active_share": active,
+            "scaling.tokens_at_reference": 1.48e13, "scaling.data_exponent": 0.0,
+            "grid.reference_size": 6.71e11, "costs.gpu_hour_price": 2.0,
+            "scaling.experiment_overhead": 1.0})
+    moe = sim.sample(scenario(37 / 671), n_scenarios=4096, seed=1)
+    flops = moe.training_flops.values[:, 0]
+    assert abs(flops[0] / 3.41e24 - 1) < 0.10 and np.all(flops == flops[0])
+    np.testing.assert_allclose(flops[0], 6 * 37e9 * 1.48e13, rtol=1e-12)
+    cost = moe.compute_cost.values[:, 0]
+    lo, med, hi = np.quantile(cost, [0.05, 0.5, 0.95])
+    assert abs(med / 5.576e6 - 1) < 0.25 and lo <= 5.576e6 <= hi, (lo, med, hi)
+    dense = sim.sample(scenario(1.0), n_scenarios=4096, seed=1).compute_cost.values[:, 0]
+    assert np.quantile(dense, 0.05) > 5.576e6 * 5
+    np.testing.assert_allclose(dense / cost, 671 / 37, rtol=1e-12)
