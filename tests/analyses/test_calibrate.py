@@ -156,7 +156,8 @@ def spread_scenario():
 def test_coverage_arithmetic_and_skipped_rows(small_table, spread_scenario):
     ds = sim.calibrate(spread_scenario, models=small_table, n_scenarios=4000, seed=1)
     inside = {(m, c): bool(v) for m, c, v in
-              zip(ds["model"].values, ds["check"].values, ds["inside_90"].values)}
+              zip(ds["model"].values, ds["check"].values, ds["inside_90"].values)
+              if c != "price"}  # the bundled list prices: tests/analyses/test_calibrate_v3.py
     assert inside == {
         ("m1", "compute"): True, ("m2", "compute"): False, ("m5", "compute"): True,
         ("m1", "tokens"): True, ("m5", "tokens"): True,
