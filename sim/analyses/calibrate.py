@@ -399,8 +399,8 @@ def calibrate(scenario_or_path="baseline", models=None, n_scenarios: int = DEFAU
 
     m = len(compared)
     observed = np.array([c.observed for c in compared], dtype=float)
-    pred_q = np.full((m, len(QUANTILES)), math.nan)
-    percentile = np.full(m, math.nan)
+    pred_q = np.empty((m, len(QUANTILES)))
+    percentile = np.empty(m)
     nan = np.full(m, math.nan)
     six_nd, implied = nan.copy(), nan.copy()
     for i, c in enumerate(compared):
@@ -419,10 +419,9 @@ def calibrate(scenario_or_path="baseline", models=None, n_scenarios: int = DEFAU
             implied[i] = c.observed / c.row.get("training_flops")
         else:
             pred = price_draws(N, n_act / N)
-        pred = np.sort(pred[np.isfinite(pred)])
-        if len(pred):
-            pred_q[i] = np.quantile(pred, QUANTILES)
-            percentile[i] = percentile_of(pred, c.observed)
+        pred = np.sort(pred)
+        pred_q[i] = np.quantile(pred, QUANTILES)
+        percentile[i] = percentile_of(pred, c.observed)
     inside = (observed >= pred_q[:, 0]) & (observed <= pred_q[:, -1])
 
     def column(name: str) -> np.ndarray:
