@@ -8,7 +8,7 @@ import xarray as xr
 
 import sim
 from sim.scenario.load import load_scenario
-from sim.testing.scenarios import BASELINE, make_scenario
+from sim.testing.scenarios import BASELINE, V2_SCENARIOS, make_scenario
 
 @pytest.fixture
 def constant_scenario() -> sim.Scenario:
@@ -18,6 +18,13 @@ def constant_scenario() -> sim.Scenario:
 @pytest.fixture(scope="session")
 def baseline() -> sim.Scenario:
     return load_scenario(BASELINE)
+
+
+@pytest.fixture(scope="session")
+def baseline_v2() -> sim.Scenario:
+    """The baseline as model v2 shipped it (tests/data/v2_scenarios), for the
+    tests of v2's own stories and figures."""
+    return load_scenario(V2_SCENARIOS / "baseline.toml")
 
 
 @pytest.fixture(scope="session")

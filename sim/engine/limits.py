@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sim.kernels.accumulators import N_BINS, N_FIELDS
 from sim.vocab.errors import NeedsConfirmation
 from sim.vocab.layout import PILOT
-from sim.vocab.outputs import HISTOGRAMS, N_STATS
+from sim.vocab.outputs import HISTOGRAMS, N_STATS, V3_HISTOGRAMS
 from sim.vocab.units import duration
 
 __all__ = ["LIMIT_BYTES", "LIMIT_CELLS", "LIMIT_SECONDS", "PROBE_SECONDS", "Limits", "TimeGuard",
@@ -65,7 +65,8 @@ class Limits:
 
 
 def estimate_bytes(n_rows: int, n_scenarios: int, n_dims: int, n_threads: int,
-                   points: int = 1, n_columns: int = N_STATS, n_hist: int = len(HISTOGRAMS)) -> int:
+                   points: int = 1, n_columns: int = N_STATS,
+                   n_hist: int = len(HISTOGRAMS) + len(V3_HISTOGRAMS)) -> int:
     """Peak memory of a run (or sweep) with ``n_rows`` result rows (model
     sizes, times strategies) of ``n_columns`` statistics, ``n_hist`` of them
     sketched: dominated by the pilot's statistics and the per-thread

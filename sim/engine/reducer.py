@@ -62,9 +62,12 @@ from sim.services.checks import check_n
 from sim.vocab.errors import SimError
 from sim.vocab.layout import BLOCK, PILOT
 from sim.vocab.outputs import (
+    COST_Y1,
     HISTOGRAMS,
     INVESTMENT,
     NET_VALUE,
+    PRICE_Y1,
+    V3_HISTOGRAMS,
     PATH_MTM,
     ROI,
     ROI_EXPECTED,
@@ -270,7 +273,8 @@ def model_args(plan: Plan) -> tuple:
     overlays)."""
     flags = (plan.objective_code, int(plan.path), plan.n_uniforms)
     # One flat tuple of arrays: parallel loops cannot take tuples of tuples.
-    worlds = (plan.s_route, plan.s_rule, plan.s_belief_incidents) + plan.overlay + plan.belief
+    worlds = ((plan.s_route, plan.s_rule, plan.s_belief_incidents) + plan.overlay + plan.belief
+              + (plan.s_active, plan.s_gap_rivals))
     return flags, worlds
 
 
@@ -281,9 +285,10 @@ def no_voi(plan: Plan) -> tuple:
 
 def histogram_columns(plan: Plan) -> np.ndarray:
     """Output columns sketched by a histogram per size: ROI, expected ROI,
-    net value, and the mark-to-market ROI of years 1 .. T-1 when the path is
-    on (years 0 and T are :func:`histogram_aliases`)."""
-    cols = list(HISTOGRAMS)
+    net value, the year-1 unit economics (cost and price per token, margin,
+    fixed-capability decline), and the mark-to-market ROI of years 1 .. T-1
+    when the path is on (years 0 and T are :func:`histogram_aliases`)."""
+    cols = list(HISTOGRAMS) + list(V3_HISTOGRAMS)
     if plan.path:
         cols += [path_column(t, PATH_MTM) for t in range(1, plan.horizon)]
     return np.asarray(cols, dtype=np.int64)
@@ -638,10 +643,12 @@ def histogram_maps(pilot: np.ndarray, hist_cols) -> tuple[np.ndarray, np.ndarray
     n_sizes = pilot.shape[1]
     offset = np.ones((n_sizes, len(hist_cols)))
     scale = np.full((n_sizes, len(hist_cols)), SCALE)
-    k = list(hist_cols).index(NET_VALUE)
-    median_i = np.nanmedian(np.abs(pilot[:, :, INVESTMENT]), axis=0)
-    offset[:, k] = 0.0
-    scale[:, k] = SCALE / np.where(np.isfinite(median_i) & (median_i > 0), median_i, 1.0)
+    cols = list(hist_cols)
+    for k, by in ((cols.index(NET_VALUE), INVESTMENT), (cols.index(COST_Y1), COST_Y1),
+                  (cols.index(PRICE_Y1), PRICE_Y1)):
+        median = np.nanmedian(np.abs(pilot[:, :, by]), axis=0)
+        offset[:, k] = 0.0
+        scale[:, k] = SCALE / np.where(np.isfinite(median) & (median > 0), median, 1.0)
     return offset.ravel(), scale.ravel()
 
 

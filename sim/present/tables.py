@@ -11,7 +11,8 @@ import xarray as xr
 
 from sim.results.dataset import CI_LEVEL
 from sim.vocab.objectives import objective
-from sim.vocab.units import decimals, delay_years, percent, se_percent, size_label, usd_label, value_label
+from sim.vocab.units import (decimals, delay_years, percent, se_percent, significant, size_label, usd_label,
+                             value_label)
 
 __all__ = ["decision_table", "summary_table", "sweep_table"]
 
@@ -54,6 +55,9 @@ def _summary(ds: xr.Dataset, title: str) -> str:
     if "net_value_mean" in ds:
         lines.append("")
         lines.extend(_value_table(ds))
+    if "served_y1_share" in ds:
+        lines.append("")
+        lines.extend(_unit_economics_table(ds))
     lines.append("")
     lines.extend(_expectation_table(ds))
     if "mtm_quantile" in ds:
@@ -82,6 +86,39 @@ def _value_table(ds: xr.Dataset) -> list[str]:
             f"{at(0.95):>10}  {delay_years(ds['release_delay_mean'][j])}  "
             f"{percent(ds['data_limited_share'][j]):>9}  "
             f"{usd_label(ds['compliance_cost_npv_mean'][j]):>8}")
+    return lines
+
+
+def _per_million(x) -> str:
+    """USD per token, as USD per million tokens."""
+    return "$" + significant(float(x) * 1e6)
+
+
+def _unit_economics_table(ds: xr.Dataset) -> list[str]:
+    """Year 1 per output token (specification sections 13, 14): serving cost,
+    our price, the share served and the margin among those served."""
+    header = (f"{'model size':>12}  {'active':>8}  {'cost /M':>9}  {'price /M':>9}  {'served':>7}  "
+              f"{'margin':>7}  {'margin 5-95%':>14}")
+    lines = ["year-1 unit economics per output token (medians; USD per million output tokens,",
+             "input included); served = share served in year 1; margin = 1 - S_1/Rev_1 among them",
+             header, "-" * len(header)]
+    cost = ds["serving_cost_per_token_y1_quantile"]
+    price = ds["price_per_token_y1_quantile"]
+    margin = ds["serving_margin_y1_quantile"]
+    active = ds["active_parameters"].values if "active_parameters" in ds.coords else ds["model_size"].values
+    for j, size in enumerate(ds["model_size"].values):
+        at = lambda da, level, j=j: da.isel(model_size=j).sel(quantile=level, method="nearest")
+        lines.append(
+            f"{size_label(size):>12}  {size_label(active[j]):>8}  {_per_million(at(cost, 0.5)):>9}  "
+            f"{_per_million(at(price, 0.5)):>9}  {percent(ds['served_y1_share'][j], 0):>7}  "
+            f"{decimals(at(margin, 0.5), 7)}  "
+            f"{significant(at(margin, 0.05)):>6} to {significant(at(margin, 0.95)):<5}")
+    if "fixed_capability_decline_quantile" in ds:
+        d = ds["fixed_capability_decline_quantile"]
+        lines.append(f"the price at fixed capability falls {significant(d.sel(quantile=0.5, method='nearest'))}x "
+                     f"a year (median; 5-95%: {significant(d.sel(quantile=0.05, method='nearest'))}x to "
+                     f"{significant(d.sel(quantile=0.95, method='nearest'))}x),")
+        lines.append("1 / ((1 - delta)(1 - phi)^theta): the tier's own fall and the rivals' progress")
     return lines
 
 

@@ -206,6 +206,7 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         "long_name": "Monte Carlo standard error of P(best)", "units": "1"})
     if has_path(plan):
         _path_variables(data, red, plan, se, quantiles, ci_levels)
+    _unit_economics(data, red, se, quantiles)
     data["data_limited_share"] = (size_dim, red.mean[:, outputs.DATA_LIMITED], {
         "long_name": "share of scenarios whose training tokens D exceed the data stock", "units": "1"})
     data["data_limited_share_se"] = (size_dim, se[:, outputs.DATA_LIMITED], {
@@ -242,8 +243,79 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         f"standard deviation of {R} independent replicate means / sqrt({R}); "
         f"intervals use Student's t with {R - 1} degrees of freedom")
     _decision_summary(ds, red, plan, objective)
+    _price_decline(ds, red, quantiles, len(strategies), len(sizes))
+    add_active_parameters(ds, plan, sizes, bool(strategies))
     ds.attrs.update(extra_attrs or {})
     return ds[sorted(ds.data_vars)]
+
+
+#: Per-scenario columns a sample stores besides those with a mean variable.
+SAMPLED_INDICATORS = (outputs.DATA_LIMITED, outputs.SERVED_Y1, outputs.MARGIN_Y1,
+                      outputs.PRICE_DECLINE_FIXED)
+
+
+def _unit_economics(data: dict, red, se, quantiles: np.ndarray) -> None:
+    """Model v3's year-1 unit economics per alternative: quantiles of the
+    serving cost and of our price per output token, the share served in year
+    1, and the serving margin's quantiles among the scenarios served then.
+
+    The margin is stored clipped at -1 and is <= 0 exactly where the model
+    is not served, so the served scenarios are the top ``P`` of its
+    distribution: their q-quantile is the whole distribution's
+    ``1 - P + q P`` quantile. Where no scenario is served in year 1 the
+    quantiles are those of all scenarios (each <= 0: how far below
+    break-even), as the attribute ``where_none_served`` says."""
+    size_dim, qdims = ("model_size",), ("model_size", "quantile")
+    n_rows = red.mean.shape[0]
+    for col in (outputs.COST_Y1, outputs.PRICE_Y1):
+        stat = STATISTICS[col]
+        q = np.stack([sketch.histogram_quantiles(*red.histogram_of(j, col), quantiles)
+                      for j in range(n_rows)])
+        data[f"{stat.name}_quantile"] = (qdims, q, {"long_name": f"quantile of {stat.long_name}",
+                                                    "units": stat.units})
+    served = red.mean[:, outputs.SERVED_Y1]
+    data["served_y1_share"] = (size_dim, served, {
+        "long_name": "share of scenarios served in year 1 (serving cost per token below our price)",
+        "units": "1"})
+    data["served_y1_share_se"] = (size_dim, se[:, outputs.SERVED_Y1], {
+        "long_name": "Monte Carlo standard error of the share served in year 1", "units": "1"})
+    margin = np.empty((n_rows, len(quantiles)))
+    for j in range(n_rows):
+        p = float(served[j]) if served[j] > 0 else 1.0
+        levels = np.clip(1.0 - p + np.asarray(quantiles) * p, 0.0, 1.0)
+        margin[j] = sketch.histogram_quantiles(*red.histogram_of(j, outputs.MARGIN_Y1), levels)
+    data["serving_margin_y1_quantile"] = (qdims, margin, {
+        "long_name": "quantile of the year-1 serving margin 1 - S_1/Rev_1 among scenarios served in "
+                     "year 1", "units": "1",
+        "where_none_served": "quantiles over all scenarios, each <= 0 (clipped at -1)"})
+
+
+def _price_decline(ds: xr.Dataset, red, quantiles: np.ndarray, n_strategies: int, n_sizes: int) -> None:
+    """The fixed-capability price decline 1 / ((1 - delta)(1 - phi)^theta):
+    one number per scenario (per strategy, which may change delta, phi or
+    theta), so its quantiles are read from the first size's histogram."""
+    rows = range(0, max(n_strategies, 1) * n_sizes, n_sizes)
+    q = np.stack([sketch.histogram_quantiles(*red.histogram_of(j, outputs.PRICE_DECLINE_FIXED), quantiles)
+                  for j in rows])
+    stat = STATISTICS[outputs.PRICE_DECLINE_FIXED]
+    attrs = {"long_name": f"quantile of the {stat.long_name}", "units": "1/year"}
+    if n_strategies:
+        ds["fixed_capability_decline_quantile"] = (("strategy", "quantile"), q, attrs)
+    else:
+        ds["fixed_capability_decline_quantile"] = (("quantile",), q[0], attrs)
+
+
+def add_active_parameters(ds: xr.Dataset, plan, sizes: np.ndarray, by_strategy: bool) -> None:
+    """The coordinate ``active_parameters``: parameters active per token at
+    each size (``grid.active_share`` times the size; per strategy when a
+    strategy may change it)."""
+    attrs = {"long_name": "active parameters per token (grid.active_share x model size)",
+             "units": "parameters"}
+    active = np.asarray(plan.s_active, dtype=float) * sizes[None, :]
+    if by_strategy:
+        ds.coords["active_parameters"] = (("strategy", "model_size"), active, attrs)
+    else:
+        ds.coords["active_parameters"] = (("model_size",), active[0], attrs)
 
 
 def _by_strategy(data: dict, n_strategies: int, n_sizes: int) -> dict:
@@ -387,7 +459,7 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
         "long_name": "uniform draw deciding a yearly incident (incident if below the incident probability)",
         "units": "1"})
     for stat in STATISTICS:
-        if stat.has_mean_variable or stat.index == outputs.DATA_LIMITED:
+        if stat.has_mean_variable or stat.index in SAMPLED_INDICATORS:
             data[stat.name] = (rows, stats[..., stat.index],
                                {"long_name": stat.long_name, "units": stat.units})
     data["best"] = (rows, stats[..., outputs.BEST], {
@@ -406,6 +478,7 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
         },
         attrs=_attrs(scenario, seed, n, plan),
     )
+    add_active_parameters(ds, plan, np.asarray(scenario.model_sizes, dtype=float), bool(strategies))
     ds.attrs["sampler"] = sampler
     return ds
 

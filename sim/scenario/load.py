@@ -53,6 +53,7 @@ from sim.vocab.registry import (
     STRATEGIES,
     STRUCTURAL,
     STRUCTURAL_DEFAULTS,
+    V3_KEYS,
     believable,
     refused_keys,
     required_keys,
@@ -136,6 +137,16 @@ class Scenario:
     #: scenario as written is the one strategy.
     strategies: tuple[Strategy, ...] = ()
     source: str | None = field(default=None, compare=False)
+    #: Active parameters per token / total, one per model size (specification
+    #: section 13; empty: dense, 1 at every size, as in v2).
+    active_share: tuple[float, ...] = ()
+    #: Whether the rivals' users see a deployment gap too (section 14).
+    gap_applies_to_rivals: bool = False
+
+    @property
+    def active_shares(self) -> tuple[float, ...]:
+        """``grid.active_share`` at every model size (1 where dense)."""
+        return self.active_share or (1.0,) * len(self.model_sizes)
 
     @property
     def strategy_names(self) -> list[str]:
@@ -170,10 +181,18 @@ class Scenario:
         flat["grid.model_sizes"] = list(self.model_sizes)
         flat["grid.reference_size"] = self.reference_size
         flat["scaling.compute_rule"] = self.compute_rule
+        if self.active_share:
+            shares = set(self.active_share)
+            flat["grid.active_share"] = (self.active_share[0] if len(shares) == 1
+                                         else list(self.active_share))
+        if self.gap_applies_to_rivals:
+            flat["market.gap_applies_to_rivals"] = True
         for key in PARAMETERS:
             if key not in self.values:
                 continue
             v = self.values[key]
+            if key in V3_KEYS and v == PARAMETERS[key].default:
+                continue  # a v2 scenario's text stays what it was
             flat[key] = v.to_dict() if isinstance(v, Distribution) else v
         if self.correlations:
             flat[CORRELATION] = [{"between": [a, b], "rho": rho} for a, b, rho in self.correlations]
@@ -365,14 +384,42 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
         bins = int(bins)
     if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= 1024:
         raise err("decision.voi_bins", f"expected an integer from 2 to 1024, got {bins!r}")
+    active = _active_share(flat.get("grid.active_share", 1.0), sizes, err)
+    gap_rivals = flat.get("market.gap_applies_to_rivals", False)
+    if not isinstance(gap_rivals, bool):
+        raise err("market.gap_applies_to_rivals", f"expected true or false, got {_show(gap_rivals)}")
     scenario = Scenario(name=name, horizon_years=horizon, model_sizes=tuple(sorted(sizes)),
                         reference_size=ref, values=MappingProxyType(values),
                         description=description, correlations=correlations,
                         route=route, compute_rule=rule, belief=MappingProxyType(belief),
                         belief_incidents=belief_incidents, objective=objective, voi_bins=bins,
-                        source=source)
+                        source=source, active_share=active, gap_applies_to_rivals=gap_rivals)
     strategies = parse_strategies(flat.get(STRATEGIES, {}), scenario, source)
     return replace(scenario, strategies=strategies) if strategies else scenario
+
+
+def _active_share(value: Any, sizes: list[float], err) -> tuple[float, ...]:
+    """``grid.active_share``: one number in (0, 1], or a list with one per
+    size in the order of ``grid.model_sizes``; returned in sorted-size order,
+    or ``()`` when every size is dense (1)."""
+    expected = (f"expected a number in (0, 1] (active parameters / total), or a list of "
+                f"{len(sizes)} such numbers, one per model size")
+
+    def share(x: Any) -> float:
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0.0 < x <= 1.0:
+            hint = " (a share, not a percent)" if isinstance(x, (int, float)) and 1 < x <= 100 else ""
+            raise err("grid.active_share", f"{expected}, got {_show(x)}{hint}")
+        return float(x)
+
+    if isinstance(value, list):
+        if len(value) != len(sizes):
+            raise err("grid.active_share", f"{expected}; got {len(value)} values for "
+                                           f"{len(sizes)} sizes")
+        by_size = dict(zip(sizes, (share(x) for x in value)))
+        shares = tuple(by_size[n] for n in sorted(sizes))
+    else:
+        shares = (share(value),) * len(sizes)
+    return () if all(x == 1.0 for x in shares) else shares
 
 
 def parse_strategies(table: Any, base: Scenario, source: str | None) -> tuple[Strategy, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["SECONDS_PER_YEAR", "V2_DEFAULTS", "effective_tokens", "hand_roi"]
+__all__ = ["SECONDS_PER_YEAR", "V2_DEFAULTS", "V3_DEFAULTS", "effective_tokens", "hand_roi", "hand_v3"]
 
 #: A Julian year, in seconds.
 SECONDS_PER_YEAR = 31_557_600
@@ -74,3 +74,85 @@ def hand_roi(c: dict, N: float, incidents: bool, horizon: int = 5, n_ref: float 
     roi = (npv(l / (1 - g("performance.deployment_gap")), g("market.revenue_pool"), incidents) - I) / I
     roi_x = (npv(l, g("market.revenue_pool") * g("market.hype"), False) - I) / I
     return roi, roi_x, I, g("performance.irreducible_loss") + l
+
+
+#: Defaults of the v3 keys (each gives v2).
+V3_DEFAULTS = {
+    "performance.moe_quality_weight": 0.5,
+    "costs.input_ratio": 0.0,
+    "costs.prefill_utilization": 0.5,
+    "market.price_quality_exponent": 0.0,
+}
+
+
+def hand_v3(c: dict, N: float, active: float = 1.0, gap_rivals: bool = False,
+            route: str = "pretrain", rule: str = "power", horizon: int = 5,
+            n_ref: float = 1e9) -> dict:
+    """Sections 13 and 14 for one size of reality, with plain floats: no
+    incidents, no release delay, no data wall, no compliance duty (the
+    constant cases that check them set those off)."""
+    g = {**V2_DEFAULTS, **V3_DEFAULTS, **c}.__getitem__
+    x = N / n_ref
+    N_act = active * N
+    omega = g("performance.moe_quality_weight")
+    N_q = N_act ** (1 - omega) * N ** omega
+    A, B = g("performance.param_coefficient"), g("performance.data_coefficient")
+    al, be = g("performance.param_exponent"), g("performance.data_exponent")
+    p_h, F_pk = g("costs.gpu_hour_price"), g("costs.gpu_peak_flops")
+    if route == "pretrain":
+        D = g("scaling.tokens_at_reference") * x ** g("scaling.data_exponent")
+        if rule == "power":
+            R_final = g("scaling.flops_at_reference") * (N_act / n_ref) ** g("scaling.compute_exponent")
+        else:
+            R_final = 6 * N_act * D
+        l = A / N_q ** al + B / D ** be
+        C_data = D * g("costs.data_price_per_token")
+        C_fix = g("costs.fixed_cost_at_reference") * x ** g("costs.fixed_cost_exponent")
+        C_lic = 0.0
+    else:
+        D = g("finetune.tokens")
+        R_final = 6 * N_act * D * g("finetune.compute_share")
+        l = (A / N_q ** al + B / (g("finetune.base_tokens_per_param") * N) ** be) * (1 - g("finetune.domain_gain"))
+        C_data = D * g("finetune.data_price_per_token")
+        C_fix = g("finetune.fixed_cost_at_reference") * x ** g("costs.fixed_cost_exponent")
+        C_lic = g("finetune.license_cost")
+    C_comp = R_final * g("scaling.experiment_overhead") * p_h / (3600 * F_pk * g("costs.training_utilization"))
+    base = C_comp + C_data + C_fix + C_lic
+    I = base * (1 + g("risk.control_share") + g("risk.robustness_share"))
+    g_eff = g("performance.deployment_gap") * math.exp(-g("risk.robustness_effectiveness")
+                                                        * g("risk.robustness_share"))
+    l_real = l / (1 - g_eff)
+    Nc = g("market.competitor_size")
+    Dc = g("scaling.tokens_at_reference") * (Nc / n_ref) ** g("scaling.data_exponent")
+    lc1 = A / Nc ** al + B / Dc ** be
+    c_tok1 = (2 * N_act * p_h / (3600 * F_pk)
+              * (1 / g("costs.serving_utilization") + g("costs.input_ratio") / g("costs.prefill_utilization")))
+    theta, m = g("market.price_quality_exponent"), g("market.price_premium")
+    phi, delta = g("market.frontier_progress"), g("market.token_price_decline")
+    rev_npv = serve_npv = 0.0
+    years = 0
+    first = {}
+    for t in range(1, horizon + 1):
+        l_ct = lc1 * (1 - phi) ** (t - 1) / ((1 - g_eff) if gap_rivals else 1.0)
+        tier = g("market.token_price") * (1 - delta) ** (t - 1)
+        price = m * tier * (l_ct / l_real) ** theta
+        c_tok = c_tok1 * (1 - g("costs.serving_cost_decline")) ** (t - 1)
+        share = 1 / (1 + g("market.competitors") * (l_real / l_ct) ** g("market.share_sharpness")
+                     * m ** g("market.price_sensitivity"))
+        served = c_tok < price
+        if t == 1:
+            first = {"serving_cost_per_token_y1": c_tok, "price_per_token_y1": price,
+                     "serving_margin_y1": max(1 - c_tok / price, -1.0), "served_y1": float(served),
+                     "market_share": share if served else 0.0}
+        if served:
+            M_t = g("market.revenue_pool") * (1 + g("market.growth")) ** (t - 1)
+            tokens = M_t * share / tier
+            disc = (1 + g("finance.discount_rate")) ** t
+            rev_npv += tokens * price / disc
+            serve_npv += tokens * c_tok / disc
+            years += 1
+    npv = rev_npv - serve_npv
+    return {"training_flops": R_final, "investment": I, "lab_loss": g("performance.irreducible_loss") + l,
+            "revenue_npv": rev_npv, "serving_cost_npv": serve_npv, "years_served": float(years),
+            "roi": (npv - I) / I, "net_value": npv - I,
+            "fixed_capability_decline": 1 / ((1 - delta) * (1 - phi) ** theta), **first}

@@ -194,7 +194,9 @@ def _evaluate_v2(sc, params, belief, incident_u):
     return reference.evaluate_v2(params, incident_u, np.asarray(sc.model_sizes, dtype=float),
                                  sc.reference_size, sc.horizon_years, route=sc.route,
                                  compute_rule=sc.compute_rule, belief=belief,
-                                 belief_incidents=sc.belief_incidents, objective=sc.objective)
+                                 belief_incidents=sc.belief_incidents, objective=sc.objective,
+                                 active_share=np.asarray(sc.active_shares, dtype=float),
+                                 gap_applies_to_rivals=sc.gap_applies_to_rivals)
 
 
 def _histogram_values(out, usd_scale) -> np.ndarray:
@@ -261,7 +263,7 @@ def _engine_inputs(sc, ds):
 #: scale (:func:`engine_draws_errors_v2`); the counts and indicators must
 #: match exactly.
 RELATIVE_TOLERANCE_V2 = 1e-10
-COUNTS_V2 = ("years_served", "data_limited", "best", "below_cost", "cooled", "payback")
+COUNTS_V2 = ("years_served", "data_limited", "best", "below_cost", "cooled", "payback", "served_y1")
 
 
 def engine_draws_errors_v2(sc, n: int = 20_000, seed: int = 5, ds=None) -> dict[str, float]:
@@ -310,10 +312,14 @@ def engine_draws_errors_v2(sc, n: int = 20_000, seed: int = 5, ds=None) -> dict[
             errors[name] = rel(ds[name].values, ref[name], ref[f"{name}_gross"] + 1.0)
     for name in ("investment", "compute_cost", "data_cost", "fixed_cost", "risk_control_cost",
                  "robustness_cost", "license_cost", "release_delay", "training_flops",
-                 "training_tokens", "lab_loss", "market_share"):
+                 "training_tokens", "lab_loss", "market_share", "serving_cost_per_token_y1",
+                 "price_per_token_y1", "fixed_capability_decline"):
         want = ref[name]
         errors[name] = float(np.max(np.abs(ds[name].values - want)
                                     / np.where(want != 0, np.abs(want), 1.0)))
+    # The margin 1 - c/p, clipped at -1: relative to 1 (it is a difference of ratios).
+    errors["serving_margin_y1"] = float(np.max(np.abs(ds["serving_margin_y1"].values
+                                                      - ref["serving_margin_y1"])))
     for name in COUNTS_V2:
         if name in ds:
             errors[name] = float(np.count_nonzero(ds[name].values != ref[name]))

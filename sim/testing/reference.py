@@ -2,7 +2,8 @@
 
 It evaluates many scenarios at once with array operations and ``**`` powers,
 exactly as the specification writes them: :func:`evaluate` is model v1
-(section 2), :func:`evaluate_v2` model v2 (sections 2 and 6 to 11, one
+(section 2), :func:`evaluate_v2` models v2 and v3 (sections 2 and 6 to 11,
+and 13 and 14 with ``active_share`` and ``gap_applies_to_rivals``; one
 strategy). It is the independent second implementation the kernels are
 tested against (``tests/kernels/test_model_v1.py``, ``tests/bench/test_bench.py``) and the
 vectorized baseline the benchmarks compare with.
@@ -114,6 +115,11 @@ V2_DEFAULTS = {
     "risk.compliance_cost": 0.0,
     "risk.compliance_threshold": 1e25,
     "expectation.learning_rate": 0.5,
+    # Model v3 (sections 13, 14): defaults that give v2.
+    "performance.moe_quality_weight": 0.5,
+    "costs.input_ratio": 0.0,
+    "costs.prefill_utilization": 0.5,
+    "market.price_quality_exponent": 0.0,
 }
 
 SECONDS_PER_YEAR = 31_557_600  # specification section 10 (a Julian year)
@@ -123,7 +129,8 @@ def evaluate_v2(params: dict[str, np.ndarray], incident_u: np.ndarray, sizes: np
                 reference_size: float, horizon: int, *, route: str = "pretrain",
                 compute_rule: str = "power", belief: dict[str, np.ndarray] | None = None,
                 belief_incidents: bool = False,
-                objective: str = "net_value") -> dict[str, np.ndarray]:
+                objective: str = "net_value", active_share=1.0,
+                gap_applies_to_rivals: bool = False) -> dict[str, np.ndarray]:
     """Model v2 for arrays of scenarios: reality, the investors' belief and
     the valuation path (specification sections 2, 6 to 11; one strategy).
 
@@ -136,7 +143,8 @@ def evaluate_v2(params: dict[str, np.ndarray], incident_u: np.ndarray, sizes: np
     ``incident_u`` has shape ``(n, horizon)``; incidents happen in reality,
     and in the belief only if ``belief_incidents`` (same uniforms, at the
     belief's rate). ``objective`` ("net_value" or "roi") ranks the sizes for
-    ``best`` (ties split).
+    ``best`` (ties split). ``active_share`` (a number, or one per size) and
+    ``gap_applies_to_rivals`` are model v3's structural keys (sections 13, 14).
 
     Returns arrays of shape ``(n, n_sizes)``, and ``(n, n_sizes, horizon+1)``
     for the path over valuation years 0..T (``mtm``, ``below_cost``,
@@ -151,7 +159,9 @@ def evaluate_v2(params: dict[str, np.ndarray], incident_u: np.ndarray, sizes: np
     real_params = {**V2_DEFAULTS, **params}
     belief_params = {**real_params, "performance.deployment_gap": 0.0, **(belief or {})}
     kw = dict(sizes=sizes, reference_size=reference_size, horizon=horizon, route=route,
-              compute_rule=compute_rule, incident_u=u)
+              compute_rule=compute_rule, incident_u=u,
+              active_share=np.broadcast_to(np.asarray(active_share, dtype=float), sizes.shape),
+              gap_rivals=gap_applies_to_rivals)
     real = _world_v2(real_params, believed=False, incidents=True, **kw)
     bel = _world_v2(belief_params, believed=True, incidents=belief_incidents, **kw)
 
@@ -218,6 +228,14 @@ def _param(params, key):
     return value[..., None] if value.ndim else value
 
 
+def _clipped_margin(cost, price):
+    """Section 14's year-1 margin 1 - c/p, clipped below at -1 (also where
+    the price is 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        margin = 1 - cost / price
+    return np.where(margin > -1, margin, -1.0)
+
+
 def _effective_tokens(D, S_D, R_star):
     """specification section 10: D up to the stock, then repeated data, worth less."""
     with np.errstate(invalid="ignore", over="ignore"):
@@ -226,7 +244,7 @@ def _effective_tokens(D, S_D, R_star):
 
 
 def _world_v2(params, sizes, reference_size, horizon, route, compute_rule, incident_u,
-              believed, incidents):
+              believed, incidents, active_share, gap_rivals):
     """One world (reality, or the belief when ``believed``: pool times hype)
     for every scenario and size, year by year, as the specification writes it."""
     def P(key):
@@ -234,6 +252,10 @@ def _world_v2(params, sizes, reference_size, horizon, route, compute_rule, incid
 
     N = sizes[None, :]
     x = N / reference_size
+    # Section 13: active parameters and the quality-equivalent size.
+    N_act = active_share[None, :] * N
+    omega = P("performance.moe_quality_weight")
+    N_q = N_act ** (1 - omega) * N ** omega
     a, D_ref = P("scaling.data_exponent"), P("scaling.tokens_at_reference")
     S_D, R_star = P("scaling.data_stock"), P("scaling.repeat_horizon")
     A, B = P("performance.param_coefficient"), P("performance.data_coefficient")
@@ -245,20 +267,20 @@ def _world_v2(params, sizes, reference_size, horizon, route, compute_rule, incid
     if route == "pretrain":
         D = D_ref * x ** a
         if compute_rule == "power":
-            R_final = P("scaling.flops_at_reference") * x ** P("scaling.compute_exponent")
+            R_final = P("scaling.flops_at_reference") * (N_act / reference_size) ** P("scaling.compute_exponent")
         else:
-            R_final = 6 * N * D
+            R_final = 6 * N_act * D
         D_eff = _effective_tokens(D, S_D, R_star)
-        l = A / N ** alpha + B / D_eff ** beta
+        l = A / N_q ** alpha + B / D_eff ** beta
         C_data = np.minimum(D, S_D) * P("costs.data_price_per_token")
         C_fix = P("costs.fixed_cost_at_reference") * x ** f
         C_lic = 0.0 * x
         limited = (D > S_D).astype(float)
     else:
         D = P("finetune.tokens") * np.ones_like(x)
-        R_final = 6 * N * D * P("finetune.compute_share")
+        R_final = 6 * N_act * D * P("finetune.compute_share")
         tau_b = P("finetune.base_tokens_per_param")
-        l = (A / N ** alpha + B / (tau_b * N) ** beta) * (1 - P("finetune.domain_gain"))
+        l = (A / N_q ** alpha + B / (tau_b * N) ** beta) * (1 - P("finetune.domain_gain"))
         C_data = D * P("finetune.data_price_per_token")
         C_fix = P("finetune.fixed_cost_at_reference") * x ** f
         C_lic = P("finetune.license_cost") * np.ones_like(x)
@@ -283,8 +305,12 @@ def _world_v2(params, sizes, reference_size, horizon, route, compute_rule, incid
     # Section 10: the release waits for the final run.
     d = R_final / (P("costs.cluster_gpus") * F_pk * u_tr * SECONDS_PER_YEAR)
 
-    c_tok1 = 2 * N * p_h / (3600 * F_pk * P("costs.serving_utilization"))
+    c_tok1 = (2 * N_act * p_h / (3600 * F_pk)
+              * (1 / P("costs.serving_utilization")
+                 + P("costs.input_ratio") / P("costs.prefill_utilization")))   # section 13
     lam = P("risk.incident_rate") * np.exp(-P("risk.control_effectiveness") * rho)
+    theta = P("market.price_quality_exponent")
+    rivals_gap = (1 - g_eff) if gap_rivals else 1.0                        # section 14
     m, eps = P("market.price_premium"), P("market.price_sensitivity")
     k, gamma = P("market.competitors"), P("market.share_sharpness")
     phi, g_M = P("market.frontier_progress"), P("market.growth")
@@ -297,38 +323,46 @@ def _world_v2(params, sizes, reference_size, horizon, route, compute_rule, incid
     rev_npv, serve_npv, inc_npv, comp_npv, npv, years_served = (np.zeros(shape) for _ in range(6))
     revenue, cash_flow, gross, pv = [], [], [], []
     share_1 = None
-    for t in range(1, horizon + 1):
-        e = t - 1 + d
-        l_ct = l_c1 * (1 - phi) ** e                             # rivals keep improving
-        p_mkt = p_t * (1 - delta) ** e                           # market price per token
-        price = m * p_mkt                                        # our price (section 7)
-        c_tok = c_tok1 * (1 - delta_s) ** e                      # our cost per token
-        served = c_tok < price                                   # else withdrawn that year
-        M_t = pool * (1 + g_M) ** e
-        share = 1 / (1 + k * (l_real / l_ct) ** gamma * m ** eps)
-        rev = np.where(served, M_t * share * m, 0.0)
-        tok = np.where(served, M_t * share / np.where(served, p_mkt, 1.0), 0.0)
-        S = np.where(served, tok * c_tok, 0.0)
-        if incidents:
-            hit = incident_u[:, t - 1:t] < lam
-            X = np.where(served & hit, v * rev, 0.0)
-        else:
-            X = np.zeros(shape)
-        Y_t = np.where(served & subject, Y, 0.0)
-        CF = rev - S - X - Y_t
-        disc = (1 + r) ** (t + d)
-        rev_npv = rev_npv + rev / disc
-        serve_npv = serve_npv + S / disc
-        inc_npv = inc_npv + X / disc
-        comp_npv = comp_npv + Y_t / disc
-        npv = npv + CF / disc
-        years_served = years_served + served
-        revenue.append(rev)
-        cash_flow.append(CF)
-        gross.append(rev + S + X + Y_t)
-        pv.append(CF / disc)
-        if t == 1:
-            share_1 = np.where(served, share, 0.0)
+    year_1 = {}
+    # A run of centuries (data_wall's 1T) overflows the pool, the discount and
+    # the rivals' lead; the model is withdrawn then, and np.where keeps 0.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for t in range(1, horizon + 1):
+            e = t - 1 + d
+            l_ct = l_c1 * (1 - phi) ** e / rivals_gap                # rivals keep improving
+            tier = p_t * (1 - delta) ** e                            # the rivals' tier price (section 14)
+            price = m * tier * (l_ct / l_real) ** theta              # our price (sections 7, 14)
+            c_tok = c_tok1 * (1 - delta_s) ** e                      # our cost per output token
+            served = c_tok < price                                   # else withdrawn that year
+            M_t = pool * (1 + g_M) ** e
+            share = 1 / (1 + k * (l_real / l_ct) ** gamma * m ** eps)
+            tok = np.where(served, M_t * share / tier, 0.0)
+            rev = np.where(served, tok * price, 0.0)
+            S = np.where(served, tok * c_tok, 0.0)
+            if t == 1:
+                year_1 = {"serving_cost_per_token_y1": c_tok, "price_per_token_y1": price,
+                          "serving_margin_y1": _clipped_margin(c_tok, price),
+                          "served_y1": served.astype(float)}
+            if incidents:
+                hit = incident_u[:, t - 1:t] < lam
+                X = np.where(served & hit, v * rev, 0.0)
+            else:
+                X = np.zeros(shape)
+            Y_t = np.where(served & subject, Y, 0.0)
+            CF = rev - S - X - Y_t
+            disc = (1 + r) ** (t + d)
+            rev_npv = rev_npv + rev / disc
+            serve_npv = serve_npv + S / disc
+            inc_npv = inc_npv + X / disc
+            comp_npv = comp_npv + Y_t / disc
+            npv = npv + CF / disc
+            years_served = years_served + served
+            revenue.append(rev)
+            cash_flow.append(CF)
+            gross.append(rev + S + X + Y_t)
+            pv.append(CF / disc)
+            if t == 1:
+                share_1 = np.where(served, share, 0.0)
 
     ones = np.ones(shape)
     return {
@@ -350,6 +384,8 @@ def _world_v2(params, sizes, reference_size, horizon, route, compute_rule, incid
         "training_flops": R_final * ones,
         "training_tokens": D * ones,
         "data_limited": limited * ones,
+        **{name: value * ones for name, value in year_1.items()},
+        "fixed_capability_decline": np.minimum(np.divide(1, (1 - delta) * (1 - phi) ** theta), 1e9) * ones,
         "npv": npv,
         "pv": pv,
         "revenue": revenue,

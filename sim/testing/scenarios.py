@@ -6,11 +6,16 @@ every boundary; :func:`make_scenario` overrides some of them by keyword.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sim.scenario.load import SCENARIO_DIR, Scenario, from_mapping
 
-__all__ = ["BASELINE", "CONSTANTS", "SIZES", "make_scenario"]
+__all__ = ["BASELINE", "CONSTANTS", "SIZES", "V2_SCENARIOS", "make_scenario"]
 
 BASELINE = SCENARIO_DIR / "baseline.toml"
+#: The bundled scenarios as model v2 shipped them, kept with the tests: the
+#: saved v2 results and the v2 stories are checked on them.
+V2_SCENARIOS = Path(__file__).resolve().parents[2] / "tests" / "data" / "v2_scenarios"
 
 #: Every model parameter as a constant, chosen away from every boundary
 #: (100B is withdrawn in year 5, 1T is never served).

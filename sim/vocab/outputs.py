@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["PATH_FIELDS", "PathField", "column_name",
-           "BEST", "COMPLIANCE_COST_NPV", "COMPUTE_COST", "DATA_COST", "DATA_LIMITED", "FIXED_COST",
+           "BEST", "COMPLIANCE_COST_NPV", "COST_Y1", "MARGIN_Y1", "PRICE_DECLINE_FIXED", "PRICE_Y1",
+           "SERVED_Y1", "V3_HISTOGRAMS", "COMPUTE_COST", "DATA_COST", "DATA_LIMITED", "FIXED_COST",
            "HISTOGRAMS", "INCIDENT_LOSS_NPV", "INVESTMENT", "LAB_LOSS", "LICENSE_COST",
            "LOSS", "MARKET_SHARE", "MAX_OBJECTIVE", "NET_VALUE", "N_PATH_FIELDS", "N_STATS",
            "PATH_BELOW", "PATH_CASH_FLOW", "PATH_CASH_FLOW_EXPECTED", "PATH_COOLED",
@@ -68,6 +69,19 @@ STATISTICS: tuple[Statistic, ...] = (
     Statistic(24, "regret", "regret: the best alternative's objective minus this one's", "objective"),
     Statistic(25, "max_objective", "the highest objective of any alternative (for EVPI)", "objective",
               has_mean_variable=False),
+    # Model v3 (specification sections 13, 14): year 1 is the first year served,
+    # after the release delay.
+    Statistic(26, "serving_cost_per_token_y1", "serving cost per output token in year 1, c_tok",
+              "USD/token"),
+    Statistic(27, "price_per_token_y1", "our price per output token in year 1", "USD/token"),
+    Statistic(28, "serving_margin_y1",
+              "year-1 serving margin 1 - S_1/Rev_1 = 1 - c_tok/price, clipped below at -1 "
+              "(<= 0 exactly when not served in year 1)", "1", has_mean_variable=False),
+    Statistic(29, "served_y1", "indicator that the model is served in year 1 (c_tok < price)", "1",
+              has_mean_variable=False),
+    Statistic(30, "fixed_capability_decline",
+              "yearly fall of the price at fixed capability, 1 / ((1 - delta)(1 - phi)^theta)",
+              "1/year", has_mean_variable=False),
 )
 assert [s.index for s in STATISTICS] == list(range(len(STATISTICS)))
 
@@ -106,6 +120,11 @@ TRAINING_FLOPS = by_name("training_flops").index
 TRAINING_TOKENS = by_name("training_tokens").index
 REGRET = by_name("regret").index
 MAX_OBJECTIVE = by_name("max_objective").index
+COST_Y1 = by_name("serving_cost_per_token_y1").index
+PRICE_Y1 = by_name("price_per_token_y1").index
+MARGIN_Y1 = by_name("serving_margin_y1").index
+SERVED_Y1 = by_name("served_y1").index
+PRICE_DECLINE_FIXED = by_name("fixed_capability_decline").index
 
 @dataclass(frozen=True)
 class PathField:
@@ -179,6 +198,10 @@ def path_column(year: int, field: int) -> int:
 #: the investment (offset 1), net value in USD scaled by the pilot's median
 #: investment (set at run time, so 0 here).
 HISTOGRAMS = (ROI, ROI_EXPECTED, NET_VALUE)
+#: Model v3's year-1 unit economics, sketched too: cost and price per token
+#: (USD, scaled by the pilot's median like net value), the margin and the
+#: fixed-capability price decline (ROI-like, offset 1).
+V3_HISTOGRAMS = (COST_Y1, PRICE_Y1, MARGIN_Y1, PRICE_DECLINE_FIXED)
 
 #: Statistics a stopping rule can target: "<name>_mean", prob_loss, prob_best.
 STAT_BY_NAME = {f"{s.name}_mean": s.index for s in STATISTICS if s.has_mean_variable}

@@ -129,7 +129,7 @@ _PARAMETERS = [
     ("market.revenue_pool", "M", "USD/year", NON_NEGATIVE, "addressable revenue in year 1"),
     ("market.growth", "g_M", "1/year", GROWTH, "yearly growth of the revenue pool"),
     ("market.competitors", "k", "models", NON_NEGATIVE, "number of rival models of frontier quality"),
-    ("market.competitor_size", "N_c", "parameters", POSITIVE, "parameters of a rival model at release"),
+    ("market.competitor_size", "N_c", "parameters", MODEL_SIZE, "parameters of a rival model at release"),
     ("market.frontier_progress", "phi", "1/year", FRACTION_BELOW_ONE, "yearly fall of rivals' reducible loss"),
     ("market.share_sharpness", "gamma", "1", SHARPNESS, "how strongly quality wins share"),
     ("market.token_price", "p_t", "USD/token", POSITIVE, "market price per output token in year 1"),
@@ -170,6 +170,16 @@ _PARAMETERS = [
     # Model v2, section 9: how fast investors learn from realized revenue.
     ("expectation.learning_rate", "w", "1", PROBABILITY,
      "weight of each year's revenue surprise in investors' belief, b_t = (1-w) b_(t-1) + w ratio_t", 0.5),
+    # ---- model v3 (specification sections 13, 14): appended, so v2 positions stay;
+    # each default gives v2 exactly when the key is left out.
+    ("performance.moe_quality_weight", "omega", "1", PROBABILITY,
+     "weight of the total size in the quality-equivalent size N_q = N_act^(1-omega) N^omega", 0.5),
+    ("costs.input_ratio", "r_in", "tokens/token", Bounds(0.0, 1e4),
+     "uncached input (prompt) tokens processed per output token", 0.0),
+    ("costs.prefill_utilization", "u_pf", "1", UTILIZATION,
+     "FLOP utilization when processing input tokens", 0.5),
+    ("market.price_quality_exponent", "theta", "1", Bounds(0.0, 20.0),
+     "how our price follows our quality relative to the rivals': price = m tier (l_c/l)^theta", 0.0),
 ]
 
 PARAMETERS: dict[str, Parameter] = {
@@ -177,6 +187,11 @@ PARAMETERS: dict[str, Parameter] = {
     for i, entry in enumerate(_PARAMETERS)
 }
 N_PARAMETERS = len(PARAMETERS)
+
+#: Model v3's parameters (specification sections 13, 14), whose defaults give v2.
+V3_KEYS = ("performance.moe_quality_weight", "costs.input_ratio", "costs.prefill_utilization",
+           "market.price_quality_exponent")
+assert all(k in PARAMETERS for k in V3_KEYS)
 
 #: Read only under ``scaling.compute_rule = "power"``; refused under "6ND".
 POWER_LAW_KEYS = ("scaling.compute_exponent", "scaling.flops_at_reference")
@@ -201,10 +216,14 @@ STRUCTURAL = {
     "decision.objective": 'what "best" maximizes: ' + " or ".join(
         f'"{o.name}" ({o.description})' for o in OBJECTIVES.values()),
     "decision.voi_bins": "equal-probability bins of a parameter's uniform for EVPPI (integer, 2 to 1024)",
+    "grid.active_share": "parameters active per token / total parameters (mixture of experts): "
+                         "a number in (0, 1], or a list with one per model size",
+    "market.gap_applies_to_rivals": "whether the rivals' users see a deployment gap too (true or false)",
 }
 
 #: Structural keys with a default, so a scenario need not set them.
-STRUCTURAL_DEFAULTS = {"decision.voi_bins": 32}
+STRUCTURAL_DEFAULTS = {"decision.voi_bins": 32, "grid.active_share": 1.0,
+                       "market.gap_applies_to_rivals": False}
 
 #: Named strategies (specification section 12): ``[strategies.NAME]`` tables of
 #: overrides, and the keys a strategy may not change.
@@ -226,7 +245,8 @@ SECTIONS = sorted({k.split(".")[0] for k in PARAMETERS} | {"grid", "decision"})
 BELIEF = "expectation"
 BELIEF_INCIDENTS = "expectation.incidents"
 NOT_BELIEVABLE = ("finance.discount_rate", "grid.model_sizes", "grid.reference_size",
-                  "horizon_years", "route", "scaling.compute_rule")
+                  "horizon_years", "route", "scaling.compute_rule", "grid.active_share",
+                  "market.gap_applies_to_rivals")
 
 
 def believable(key: str) -> bool:
@@ -263,6 +283,6 @@ def refused_keys(compute_rule: str) -> tuple[str, ...]:
     return POWER_LAW_KEYS if compute_rule == "6ND" else ()
 
 
-__all__ = ["NOT_IN_STRATEGY", "STRATEGIES", "STRUCTURAL_DEFAULTS", "BELIEF", "BELIEF_INCIDENTS", "NOT_BELIEVABLE", "believable",
+__all__ = ["V3_KEYS", "NOT_IN_STRATEGY", "STRATEGIES", "STRUCTURAL_DEFAULTS", "BELIEF", "BELIEF_INCIDENTS", "NOT_BELIEVABLE", "believable",
            "DESCRIPTIVE", "MODEL_SIZE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds",
            "Parameter", "index"]

@@ -326,14 +326,14 @@ def test_learning_rate_one_marks_year_one_by_its_ratio_alone():
         assert want["mtm"][0, j, 1] == pytest.approx(mtm1, rel=1e-9, abs=1e-9)
 
 
-def test_learning_rate_one_forgets_the_scale_of_the_belief(baseline):
+def test_learning_rate_one_forgets_the_scale_of_the_belief(baseline_v2):
     """The same on random draws, from the kernel alone: scaling the believed
     pool (hype 2 or 5) scales every Rev^e_t and CF^e_t (no compliance duties,
     no believed incidents), so with w = 1 the mark of every year a belief
     serves is unchanged: b_t = ratio_t undoes the scale. With w = 0.5 the
     belief's b_(t-1) still carries it."""
     def marks(hype, w):
-        sc = baseline.with_overrides({"market.hype": hype, "risk.compliance_cost": 0.0,
+        sc = baseline_v2.with_overrides({"market.hype": hype, "risk.compliance_cost": 0.0,
                                       "expectation.learning_rate": w})
         return sim.sample(sc, n_scenarios=1000, seed=5)
 
@@ -392,7 +392,7 @@ def test_path_quantiles_at_the_ends_are_those_of_expected_roi_and_roi(baseline):
     from sim.scenario.plan import build_plan
 
     plan = build_plan(baseline)
-    assert len(histogram_columns(plan)) == 3 + baseline.horizon_years - 1
+    assert len(histogram_columns(plan)) == 3 + 4 + baseline.horizon_years - 1  # v3 adds four
     ds = sim.run(baseline, n_scenarios=20_000, seed=4)
     q = ds.mtm_quantile
     np.testing.assert_array_equal(q.isel(year=0).values, ds.roi_expected_quantile.values)
@@ -415,12 +415,12 @@ Z95 = 1.6448536269514722
     ("market.competitor_size",
      {"expectation.market.competitor_size": {"dist": "lognormal", "p5": 9e11, "p95": 6e12}}, {}),
 ], ids=["revenue_pool", "competitor_size"])
-def test_rescaled_belief_is_comonotone_with_reality(baseline, key, belief, extra):
+def test_rescaled_belief_is_comonotone_with_reality(baseline_v2, key, belief, extra):
     """Both keys' beliefs are reality's lognormal times 3, drawn from reality's
     uniform: Spearman 1 and a ratio of 3 draw for draw. (The pool is taken
     without hype: the reported believed pool includes the hype, see
     ``test_reported_believed_pool_is_the_draw``.)"""
-    ds = sim.sample(baseline.with_overrides({**belief, **extra}), n_scenarios=5000, seed=2)
+    ds = sim.sample(baseline_v2.with_overrides({**belief, **extra}), n_scenarios=5000, seed=2)
     real, bel = ds[key].values, ds[f"expectation.{key}"].values
     # Spearman 1 exactly: the ranks are the same (scipy's Pearson of the
     # ranks rounds it to 1 - 1e-16).

@@ -64,7 +64,9 @@ def test_fan_draws_bands_median_expectation_and_loss(ds):
     expected = _labelled(ax, "median ROI investors expect")
     assert expected.get_linestyle() == "--"
     np.testing.assert_allclose(expected.get_ydata(), ds.roi_expected_quantile.sel(quantile=0.5))
-    assert np.all(expected.get_ydata()[:4] > median.get_ydata()[:4])  # the gap is visible
+    # The gap is visible: never below the median, above it where anything is served.
+    assert np.all(expected.get_ydata() >= median.get_ydata())
+    assert np.any(expected.get_ydata() > median.get_ydata())
 
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert sorted(b.get_label() for b in bands) == ["25–75% of scenarios", "5–95% of scenarios"]

@@ -24,12 +24,25 @@ _spec.loader.exec_module(make)
 #: Attributes that describe when and how long, not what.
 VOLATILE = {"created", "elapsed_seconds", "sim_version"}
 
+#: What model v3 adds to every result (specification sections 13, 14): new
+#: variables and coordinates only; everything saved must stay as it was.
+V3_ADDED = {
+    "active_parameters", "fixed_capability_decline_quantile", "price_per_token_y1",
+    "price_per_token_y1_mean", "price_per_token_y1_mean_se", "price_per_token_y1_quantile",
+    "served_y1", "served_y1_share", "served_y1_share_se", "serving_cost_per_token_y1",
+    "serving_cost_per_token_y1_mean", "serving_cost_per_token_y1_mean_se",
+    "serving_cost_per_token_y1_quantile", "serving_margin_y1", "serving_margin_y1_quantile",
+    "fixed_capability_decline",
+}
+
 
 def differences(saved: xr.Dataset, now: xr.Dataset) -> list[str]:
     """Every variable, coordinate and attribute that is not identical."""
     problems = []
     for kind, a, b in (("variable", saved.data_vars, now.data_vars), ("coordinate", saved.coords, now.coords)):
         for name in sorted(set(a) | set(b)):
+            if name not in a and name in V3_ADDED:
+                continue
             if name not in a or name not in b:
                 problems.append(f"{kind} {name}: only in {'the saved file' if name in a else 'the new run'}")
                 continue

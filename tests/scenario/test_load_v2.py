@@ -22,6 +22,7 @@ from sim.vocab.registry import (
     PARAMETERS,
     POWER_LAW_KEYS,
     STRUCTURAL,
+    V3_KEYS,
     index,
 )
 from sim.scenario.distributions import Distribution
@@ -34,12 +35,12 @@ from sim.scenario.load import (
     scenario_from_toml_text,
 )
 
-from sim.testing.scenarios import BASELINE, make_scenario
+from sim.testing.scenarios import BASELINE, V2_SCENARIOS, make_scenario
 
 DATA = Path(__file__).parents[1] / "data"
 V1_FILES = sorted(DATA.glob("*_v1.toml"))
 V1_KEYS = list(PARAMETERS)[:33]  # the registry of model v1, in its order
-V2_KEYS = list(PARAMETERS)[33:]
+V2_KEYS = list(PARAMETERS)[33:50]  # then model v3's (tests/kernels/test_model_v3.py)
 FINETUNE_REQUIRED = [k for k in FINETUNE_KEYS if PARAMETERS[k].default is None]
 TAG = re.compile(r"#\s*\[([A-Za-z0-9-]+)\]")
 
@@ -315,7 +316,9 @@ def test_a_v1_file_loads_with_the_v1_default_of_every_new_key(path):
             assert key not in sc.values, key  # a fine-tuning key, unused under pretrain
         else:
             assert sc.values[key] == default, key
-    assert set(sc.values) == set(V1_KEYS) | {k for k in V2_KEYS if PARAMETERS[k].default is not None}
+    assert set(sc.values) == (set(V1_KEYS) | {k for k in V2_KEYS if PARAMETERS[k].default is not None}
+                              | set(V3_KEYS))
+    assert all(sc.values[k] == PARAMETERS[k].default for k in V3_KEYS)
     assert scenario_from_toml_text(sc.to_toml()) == sc
 
 
@@ -470,37 +473,37 @@ def test_bundled_files_cite_each_change_and_change_something(name, baseline):
             assert getattr(sc, "route" if key == "route" else "compute_rule") == raw[key]
 
 
-def test_bundled_v2_scenarios_say_what_they_mean(baseline):
-    ft = sim.load_scenario("finetune")
+def test_bundled_v2_scenarios_say_what_they_mean(baseline_v2):
+    ft = sim.load_scenario(V2_SCENARIOS / "finetune.toml")
     assert ft.route == "finetune"
     assert all(isinstance(ft.values[k], (float, Distribution)) for k in FINETUNE_REQUIRED)
     pool = lambda sc: sc.values["market.revenue_pool"].params["p95"]
-    assert pool(ft) < pool(baseline) / 10  # a niche, not the frontier
-    assert ft.values["market.competitors"].mean() < baseline.values["market.competitors"].mean()
+    assert pool(ft) < pool(baseline_v2) / 10  # a niche, not the frontier
+    assert ft.values["market.competitors"].mean() < baseline_v2.values["market.competitors"].mean()
     assert max(ft.model_sizes) <= 7e10
 
-    wall = sim.load_scenario("data_wall")
+    wall = sim.load_scenario(V2_SCENARIOS / "data_wall.toml")
     a = wall.values["scaling.data_exponent"].params["mean"]
     d_ref = wall.values["scaling.tokens_at_reference"]
     stock = wall.values["scaling.data_stock"]
     tokens = {n: d_ref * (n / wall.reference_size) ** a for n in wall.model_sizes}
     assert tokens[1e12] > stock.ppf(0.95) and tokens[3e11] > stock.ppf(0.5) > tokens[1e11]
-    base_stock = baseline.values["scaling.data_stock"]
-    base_tokens = baseline.values["scaling.tokens_at_reference"] * 1e3  # 1T at a = 1
-    assert base_tokens < base_stock.ppf(0.05)  # in the baseline, the stock never binds at the median a
+    base_stock = baseline_v2.values["scaling.data_stock"]
+    base_tokens = baseline_v2.values["scaling.tokens_at_reference"] * 1e3  # 1T at a = 1
+    assert base_tokens < base_stock.ppf(0.05)  # in the baseline_v2, the stock never binds at the median a
     assert stock.ppf(0.5) <= base_stock.ppf(0.05)  # the low end of Villalobos' interval
 
-    seed = sim.load_scenario("bert_seed")
+    seed = sim.load_scenario(V2_SCENARIOS / "bert_seed.toml")
     assert seed.compute_rule == "power"
     assert (seed.values["scaling.data_exponent"], seed.values["scaling.compute_exponent"]) == (2.0, 2.5)
     assert seed.values["scaling.flops_at_reference"] == 6 * 1.1e8 * 2.2e9
 
 
-def test_rivals_are_consistent_with_the_frontier(baseline):
+def test_rivals_are_consistent_with_the_frontier(baseline_v2):
     """A rival's 6ND run (with the scenario's data rule, at the median
     exponent) lies between the 1e25 FLOP that defines a rival and the 2025
-    frontier (2e26-5e26 FLOP), in the baseline and in data_wall."""
-    for sc in (baseline, sim.load_scenario("data_wall")):
+    frontier (2e26-5e26 FLOP), in the baseline_v2 and in data_wall."""
+    for sc in (baseline_v2, sim.load_scenario(V2_SCENARIOS / "data_wall.toml")):
         size = sc.values["market.competitor_size"]
         a = sc.values["scaling.data_exponent"].params["mean"]
         d_ref = sc.values["scaling.tokens_at_reference"]
@@ -510,10 +513,10 @@ def test_rivals_are_consistent_with_the_frontier(baseline):
         assert 2e25 <= flops(size.ppf(0.5)) <= 2e26, sc.name
 
 
-def test_baseline_token_price_decline_starts_at_the_sources_low_end(baseline):
-    decline = baseline.values["market.token_price_decline"]
+def test_baseline_token_price_decline_starts_at_the_sources_low_end(baseline_v2):
+    decline = baseline_v2.values["market.token_price_decline"]
     low, high = decline.support()
     assert low == pytest.approx(1 - 1 / 9, abs=2e-3) and high == pytest.approx(1 - 1 / 900, abs=2e-4)
-    for name in ("cooling", "price_war"):  # faster than the baseline, as their stories say
-        faster = sim.load_scenario(name).values["market.token_price_decline"]
+    for name in ("cooling", "price_war"):  # faster than the baseline_v2, as their stories say
+        faster = sim.load_scenario(V2_SCENARIOS / f"{name}.toml").values["market.token_price_decline"]
         assert faster.ppf(0.5) > decline.ppf(0.5), name

@@ -34,6 +34,7 @@ from sim.vocab.outputs import (
     BEST,
     COMPLIANCE_COST_NPV,
     COMPUTE_COST,
+    COST_Y1,
     DATA_COST,
     DATA_LIMITED,
     FIXED_COST,
@@ -43,6 +44,7 @@ from sim.vocab.outputs import (
     LICENSE_COST,
     LOSS,
     MARKET_SHARE,
+    MARGIN_Y1,
     MAX_OBJECTIVE,
     N_PATH_FIELDS,
     N_STATS,
@@ -53,6 +55,8 @@ from sim.vocab.outputs import (
     PATH_COOLED,
     PATH_MTM,
     PATH_PAYBACK,
+    PRICE_DECLINE_FIXED,
+    PRICE_Y1,
     REGRET,
     RELEASE_DELAY,
     REVENUE_NPV,
@@ -61,6 +65,7 @@ from sim.vocab.outputs import (
     ROI,
     ROI_EXPECTED,
     ROI_GAP,
+    SERVED_Y1,
     SERVING_COST_NPV,
     TRAINING_FLOPS,
     TRAINING_TOKENS,
@@ -92,11 +97,13 @@ from sim.kernels.model.params import (
     GAP,
     GROWTH,
     HYPE,
+    INPUT_RATIO,
     K_REF,
     KAPPA,
     KAPPA_G,
     LAMBDA0,
     LEARNING_RATE,
+    MOE_WEIGHT,
     OVERHEAD,
     P_DATA,
     P_HOUR,
@@ -121,6 +128,8 @@ from sim.kernels.model.params import (
     SERVING_FLOP_PER_PARAM,
     SEVERITY,
     SHARPNESS,
+    THETA,
+    U_PREFILL,
     U_SERVE,
     U_TRAIN,
 )
@@ -133,10 +142,13 @@ W_COMPUTE, W_DATA, W_FIXED, W_LICENSE, W_RISK, W_ROBUST, W_INVEST = range(7)
 W_REVENUE, W_SERVING, W_INCIDENT, W_COMPLIANCE, W_ROI = range(7, 12)
 W_LAB, W_YEARS, W_SHARE, W_DELAY, W_FLOPS, W_TOKENS, W_LIMITED, W_NET = range(12, 20)
 W_NPV, W_DUTY = range(20, 22)  # NPV; yearly compliance duty if subject to it, else 0
-N_WORLD = 22
+# Model v3: year-1 cost and price per output token, margin, served indicator.
+W_COST_Y1, W_PRICE_Y1, W_MARGIN_Y1, W_SERVED_Y1 = range(22, 26)
+N_WORLD = 26
 # Rows of a world's yearly factors ``work[row, t, i]``: discounted pool
-# growth, serving cost over price, the rivals' weight, incident (0/1), discount.
-N_WORK = 5
+# growth, serving cost over the tier's price, the rivals' weight, incident
+# (0/1), discount, and the quality factor of our price, (1 - phi)^(theta t).
+N_WORK = 6
 # Rows of a world's per-year terms ``Y[row, t, i]`` (per unit of the revenue
 # pool, discounted, as the cash-flow loop accumulates them).
 Y_REVENUE = 0  # our revenue share m/(1 + k w_t) times the discounted pool factor
@@ -150,11 +162,24 @@ N_YEAR_FIELDS = 5
 S_USD_FLOP, S_LOG_RIVAL, S_GAP_FACTOR, S_PRICE_FACTOR, S_SERVE_PARAM = range(5)
 S_LOG_DISC, S_LOG_POOL, S_LOG_COST, S_NEG_GAMMA, S_LOG_PROGRESS, S_INCIDENT_P = range(5, 11)
 S_POOL_STEP, S_COST_STEP, S_WEIGHT_STEP, S_DISCOUNT, S_LOG_D_REF = range(11, 16)
-N_SCENARIO_ROWS = 16
+# Model v3: log(1 - g_eff) in our price's quality ratio (0 when the rivals see
+# the gap too), theta log(1 - phi), log(1 - delta_s), log(1 - delta), and the
+# fixed-capability price decline 1 / ((1 - delta)(1 - phi)^theta).
+S_LOG_KEPT, S_LOG_QSTEP, S_LOG_SDECL, S_LOG_PDECL, S_DECLINE = range(16, 21)
+S_QSTEP = 21  # (1 - phi)^theta, exactly 1 when theta = 0
+N_SCENARIO_ROWS = 22
 # Rows of the per-size temporaries ``T[row, i]``.
 T_FINAL, T_WEIGHT, T_COST1, T_DPOOL, T_DCOST, T_DWEIGHT, T_DDISC, T_WEIGHT_LAB = range(8)
-N_TEMP_ROWS = 8
+T_QUALITY = 8  # our price / (m * tier) in year 1: (l_c / l_real)^theta, with the delay's years
+N_TEMP_ROWS = 9
 N_PATH_ROWS = 12  # scratch rows of the valuation path
+#: The fixed-capability price decline reported when the tier's price falls
+#: to zero in a year (token_price_decline = 1): a billionfold, not infinity.
+MAX_DECLINE = 1e9
+#: The largest log of the price's quality factor (l_c / l_real)^theta: 1e100,
+#: reached only with keys at their registry bounds (tests/analyses/test_finite.py),
+#: where the factor would overflow the revenue.
+MAX_LOG_QUALITY = 230.0
 
 
 @jit
@@ -212,15 +237,18 @@ def _log_effective(log_tokens, stock, repeat):
 
 
 @jit
-def world_scenario(TH, m, horizon, incident_u, log_n_ref, S, work):
+def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
     """The size-free part of a world: rows of ``S`` and the yearly factors
-    ``work[row, t, i]`` (see :data:`N_WORK`)."""
+    ``work[row, t, i]`` (see :data:`N_WORK`). With ``gap_rivals`` the rivals'
+    users see the deployment gap too, so it cancels from the quality ratio in
+    the share and in the price (specification section 14)."""
     p_hour, f_peak, u_train, u_serve = TH[P_HOUR], TH[F_PEAK], TH[U_TRAIN], TH[U_SERVE]
     rival, d_ref, a_data = TH[RIVAL_SIZE], TH[D_REF], TH[A_DATA]
     a_coef, alpha, b_coef, beta = TH[A_COEF], TH[ALPHA], TH[B_COEF], TH[BETA]
     stock, repeat = TH[DATA_STOCK], TH[REPEAT_HORIZON]
     gamma, gap, kappa_g, rho_g = TH[SHARPNESS], TH[GAP], TH[KAPPA_G], TH[RHO_G]
     premium, eps = TH[PREMIUM], TH[PRICE_SENSITIVITY]
+    r_in, u_prefill = TH[INPUT_RATIO], TH[U_PREFILL]
     for i in range(m):
         S[S_USD_FLOP, i] = p_hour[i] / (SECONDS_PER_HOUR * f_peak[i] * u_train[i])
         log_nc = vmath.log(rival[i])
@@ -231,10 +259,17 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, S, work):
                         _log_effective(log_dc, stock[i], repeat[i]))
         S[S_LOG_RIVAL, i] = vmath.log(rl)
         g_eff = gap[i] * vmath.exp(-kappa_g[i] * rho_g[i])
-        S[S_GAP_FACTOR, i] = vmath.exp(-gamma[i] * vmath.log(1.0 - g_eff))
+        log_kept = vmath.log(1.0 - g_eff)
+        gap_factor = vmath.exp(-gamma[i] * log_kept)
+        S[S_GAP_FACTOR, i] = 1.0 if gap_rivals else gap_factor
+        S[S_LOG_KEPT, i] = 0.0 if gap_rivals else log_kept
         S[S_PRICE_FACTOR, i] = vmath.exp(eps[i] * vmath.log(premium[i]))
-        S[S_SERVE_PARAM, i] = (SERVING_FLOP_PER_PARAM * 1.0 * p_hour[i]
-                               / (SECONDS_PER_HOUR * f_peak[i] * u_serve[i]))
+        # Per output token; v2's expression when no input tokens (bit for bit).
+        decode = (SERVING_FLOP_PER_PARAM * 1.0 * p_hour[i]
+                  / (SECONDS_PER_HOUR * f_peak[i] * u_serve[i]))
+        with_input = (SERVING_FLOP_PER_PARAM * p_hour[i] / (SECONDS_PER_HOUR * f_peak[i])
+                      * (1.0 / u_serve[i] + r_in[i] / u_prefill[i]))
+        S[S_SERVE_PARAM, i] = decode if r_in[i] == 0.0 else with_input
     r_disc, growth_r, s_decl, p_decl, progress = TH[R_DISC], TH[GROWTH], TH[SERVE_DECLINE], TH[PRICE_DECLINE], TH[PROGRESS]
     lambda0, kappa, rho = TH[LAMBDA0], TH[KAPPA], TH[RHO]
     for i in range(m):
@@ -245,9 +280,21 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, S, work):
         S[S_NEG_GAMMA, i] = -gamma[i]
         S[S_LOG_PROGRESS, i] = vmath.log(1.0 - progress[i])
         S[S_INCIDENT_P, i] = lambda0[i] * vmath.exp(-kappa[i] * rho[i])
+    theta = TH[THETA]
+    for i in range(m):
+        log_sdecl = vmath.log(1.0 - s_decl[i])
+        log_pdecl = vmath.log(1.0 - p_decl[i])
+        q_step = theta[i] * vmath.log(1.0 - progress[i])
+        S[S_LOG_SDECL, i] = log_sdecl
+        S[S_LOG_PDECL, i] = log_pdecl
+        S[S_LOG_QSTEP, i] = q_step
+        decline = vmath.exp(-(log_pdecl + q_step))
+        S[S_DECLINE, i] = min(decline, MAX_DECLINE)  # infinite when delta = 1
+        q = vmath.exp(q_step)
+        S[S_QSTEP, i] = 1.0 if theta[i] == 0.0 else q
     # yearly factors as running products over t (t outside, scenarios inside)
     p_token = TH[P_TOKEN]
-    w0, w1, w2, w3, w4 = work[0], work[1], work[2], work[3], work[4]
+    w0, w1, w2, w3, w4, w5 = work[0], work[1], work[2], work[3], work[4], work[5]
     pool_step, cost_step, weight_step, discount_row = S[S_POOL_STEP], S[S_COST_STEP], S[S_WEIGHT_STEP], S[S_DISCOUNT]
     for i in range(m):
         growth = 1.0 + growth_r[i]
@@ -260,8 +307,11 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, S, work):
         w1[0, i] = 1.0 / p_token[i]
         w2[0, i] = 1.0
         w4[0, i] = discount
+        w5[0, i] = 1.0
+    q_step = S[S_QSTEP]
     for t in range(1, horizon):
         for i in range(m):
+            w5[t, i] = w5[t - 1, i] * q_step[i]
             w0[t, i] = w0[t - 1, i] * pool_step[i]
             w1[t, i] = w1[t - 1, i] * cost_step[i]
             w2[t, i] = w2[t - 1, i] * weight_step[i]
@@ -273,11 +323,21 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, S, work):
 
 
 @jit
-def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W, Y, T):
+def world_size(TH, m, route, rule, log_n, log_x, active, horizon, incidents, S, work, W, Y, T):
     """One size of a world on a block: ``W[W_*, i]`` (costs, cash flows,
-    ROI) and the per-year terms ``Y[row, t, i]``."""
+    ROI) and the per-year terms ``Y[row, t, i]``.
+
+    ``active`` is the share of the ``exp(log_n)`` parameters active per token
+    (specification section 13): training compute and serving cost follow the
+    active parameters, quality the quality-equivalent size
+    ``N_q = N_act^(1-omega) N^omega``, the data rule and the fixed cost the
+    total. With ``active = 1`` every expression is v2's, bit for bit."""
     exp_n = vmath.exp(log_n)
-    six_n = 6.0 * exp_n
+    exp_act = exp_n * active
+    six_n = 6.0 * exp_act
+    log_active = vmath.log(active)
+    log_x_act = log_x + log_active
+    omega = TH[MOE_WEIGHT]
     d_ref, a_data, stock, p_data = TH[D_REF], TH[A_DATA], TH[DATA_STOCK], TH[P_DATA]
     a_coef, alpha, b_coef, beta, repeat = TH[A_COEF], TH[ALPHA], TH[B_COEF], TH[BETA], TH[REPEAT_HORIZON]
     f_exp = TH[F_EXP]
@@ -293,13 +353,14 @@ def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W,
             fixed[i] = k_ref[i] * vmath.exp(f_exp[i] * log_x)
             licence[i] = 0.0
             log_tokens = log_d_ref[i] + a_data[i] * log_x
-            lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_n,
+            log_nq = log_n + (1.0 - omega[i]) * log_active
+            lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nq,
                                 _log_effective(log_tokens, stock[i], repeat[i]))
         # The compute rule is the same for the whole block: one loop each, so
         # the rule not in use costs no exp.
         if rule == RULE_POWER:
             for i in range(m):
-                final[i] = r_ref[i] * vmath.exp(b_comp[i] * log_x)
+                final[i] = r_ref[i] * vmath.exp(b_comp[i] * log_x_act)
         else:
             for i in range(m):
                 final[i] = six_n * tokens[i]
@@ -314,7 +375,8 @@ def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W,
             fixed[i] = ft_fixed[i] * vmath.exp(f_exp[i] * log_x)
             licence[i] = ft_licence[i]
             log_base = vmath.log(ft_base[i]) + log_n
-            lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_n, log_base) * (1.0 - ft_gain[i])
+            log_nq = log_n + (1.0 - omega[i]) * log_active
+            lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nq, log_base) * (1.0 - ft_gain[i])
     overhead, rho, rho_g = TH[OVERHEAD], TH[RHO], TH[RHO_G]
     compute, risk, robust, invest, flops_row = W[W_COMPUTE], W[W_RISK], W[W_ROBUST], W[W_INVEST], W[W_FLOPS]
     usd_flop = S[S_USD_FLOP]
@@ -334,15 +396,18 @@ def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W,
                                                        S[S_SERVE_PARAM])
     log_disc, log_pool, log_cost = S[S_LOG_DISC], S[S_LOG_POOL], S[S_LOG_COST]
     neg_gamma, log_progress = S[S_NEG_GAMMA], S[S_LOG_PROGRESS]
-    gamma = TH[SHARPNESS]
+    gamma, theta = TH[SHARPNESS], TH[THETA]
+    log_kept, log_qstep = S[S_LOG_KEPT], S[S_LOG_QSTEP]
     delay_row = W[W_DELAY]
     weight_lab, weight, cost1 = T[T_WEIGHT_LAB], T[T_WEIGHT], T[T_COST1]
     dpool, dcost, dweight, ddisc = T[T_DPOOL], T[T_DCOST], T[T_DWEIGHT], T[T_DDISC]
+    quality = T[T_QUALITY]
     for i in range(m):
-        wl = vmath.exp(gamma[i] * (vmath.log(lab[i]) - log_rival[i]))
+        log_ratio = vmath.log(lab[i]) - log_rival[i]
+        wl = vmath.exp(gamma[i] * log_ratio)
         weight_lab[i] = wl
         weight[i] = wl * gap_factor[i] * price_factor[i]
-        cost1[i] = serve_param[i] * exp_n
+        cost1[i] = serve_param[i] * exp_act
         delay = final[i] / (gpus[i] * f_peak[i] * u_train[i] * SECONDS_PER_YEAR)
         delay_row[i] = delay
         late = delay > 0.0
@@ -354,6 +419,12 @@ def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W,
         dcost[i] = c if late else 1.0
         dweight[i] = w if late else 1.0
         ddisc[i] = d if late else 1.0
+        # Our price over m times the tier's in year 1: (l_c / l_real)^theta,
+        # the rivals' loss after the delay's years of progress (section 14).
+        log_q = theta[i] * (log_kept[i] - log_ratio) + delay * log_qstep[i]
+        log_q = log_q if log_q < MAX_LOG_QUALITY else MAX_LOG_QUALITY  # (NaN too)
+        q = vmath.exp(log_q)
+        quality[i] = 1.0 if theta[i] == 0.0 else q
     # market_cash_flows: years outside, scenarios inside; withdrawal and incidents as selects
     rivals, premium = TH[RIVALS], TH[PREMIUM]
     rev, serve, incident, served_disc, served_years = (W[W_REVENUE], W[W_SERVING], W[W_INCIDENT],
@@ -365,16 +436,17 @@ def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W,
         served_disc[i] = 0.0
         served_years[i] = 0.0
     for t in range(horizon):
-        w0, w1, w2, w3, w4 = work[0, t], work[1, t], work[2, t], work[3, t], work[4, t]
+        w0, w1, w2, w3, w4, w5 = work[0, t], work[1, t], work[2, t], work[3, t], work[4, t], work[5, t]
         y0, y1, y2, y3, y4 = Y[Y_REVENUE, t], Y[Y_SERVING, t], Y[Y_INCIDENT, t], Y[Y_SERVED, t], Y[Y_DISC, t]
         for i in range(m):
             cost_over_price = cost1[i] * w1[i] * dcost[i]
             disc = w4[i] * ddisc[i]
             y4[i] = disc
-            served = cost_over_price < premium[i]
+            price = premium[i] * quality[i] * w5[i]  # our price / the tier's (premium when theta = 0)
+            served = cost_over_price < price
             pool = w0[i] * dpool[i]
             r = pool / (1.0 + rivals[i] * weight[i] * (w2[i] * dweight[i]))
-            rm = r * premium[i]
+            rm = r * price
             serving = r * cost_over_price
             lost = rm * w3[i] if incidents else 0.0
             rev[i] += rm if served else 0.0
@@ -390,6 +462,9 @@ def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W,
     roi, net, npv, duty_row, share, limited = W[W_ROI], W[W_NET], W[W_NPV], W[W_DUTY], W[W_SHARE], W[W_LIMITED]
     pretrain = route == PRETRAIN
     w1_0 = work[1, 0]
+    p_token = TH[P_TOKEN]
+    log_sdecl, log_pdecl = S[S_LOG_SDECL], S[S_LOG_PDECL]
+    cost_y1, price_y1, margin_y1, served_y1 = W[W_COST_Y1], W[W_PRICE_Y1], W[W_MARGIN_Y1], W[W_SERVED_Y1]
     for i in range(m):
         pl = pool_r[i]
         rv = rev[i] * pl
@@ -406,14 +481,25 @@ def world_size(TH, m, route, rule, log_n, log_x, horizon, incidents, S, work, W,
         serve[i] = sv
         incident[i] = ic
         served_disc[i] = comp  # W_COMPLIANCE: the discounted duties
-        served1 = cost1[i] * w1_0[i] * dcost[i] < premium[i]
+        ratio1 = cost1[i] * w1_0[i] * dcost[i]
+        price1 = premium[i] * quality[i]
+        served1 = ratio1 < price1
         s = 1.0 / (1.0 + rivals[i] * weight_lab[i] * gap_factor[i] * price_factor[i] * dweight[i])
         share[i] = s if served1 else 0.0
+        delay = delay_row[i]
+        late = delay > 0.0
+        c_late = vmath.exp(delay * log_sdecl[i])
+        p_late = vmath.exp(delay * log_pdecl[i])
+        cost_y1[i] = cost1[i] * (c_late if late else 1.0)
+        price_y1[i] = price1 * p_token[i] * (p_late if late else 1.0)
+        margin = 1.0 - ratio1 / price1  # -inf or NaN when the price is 0: clipped to -1
+        margin_y1[i] = margin if margin > -1.0 else -1.0
+        served_y1[i] = 1.0 if served1 else 0.0
         limited[i] = 1.0 if pretrain and tokens[i] > stock[i] else 0.0
 
 
 @jit
-def _outputs(TH, m, W, WB, O):
+def _outputs(TH, m, S, W, WB, O):
     """evaluate_scenario's columns of one size (``O[column, i]``)."""
     e_loss = TH[E_LOSS]
     roi_e = WB[W_ROI]
@@ -429,12 +515,17 @@ def _outputs(TH, m, W, WB, O):
              (SERVING_COST_NPV, W_SERVING), (INCIDENT_LOSS_NPV, W_INCIDENT), (YEARS_SERVED, W_YEARS),
              (MARKET_SHARE, W_SHARE), (NET_VALUE, W_NET), (ROBUSTNESS_COST, W_ROBUST),
              (LICENSE_COST, W_LICENSE), (COMPLIANCE_COST_NPV, W_COMPLIANCE), (RELEASE_DELAY, W_DELAY),
-             (DATA_LIMITED, W_LIMITED), (TRAINING_FLOPS, W_FLOPS), (TRAINING_TOKENS, W_TOKENS))
+             (DATA_LIMITED, W_LIMITED), (TRAINING_FLOPS, W_FLOPS), (TRAINING_TOKENS, W_TOKENS),
+             (COST_Y1, W_COST_Y1), (PRICE_Y1, W_PRICE_Y1), (MARGIN_Y1, W_MARGIN_Y1),
+             (SERVED_Y1, W_SERVED_Y1))
     for col, w in pairs:
         src = W[w]
         dst = O[col]
         for i in range(m):
             dst[i] = src[i]
+    decline, dst = S[S_DECLINE], O[PRICE_DECLINE_FIXED]
+    for i in range(m):
+        dst[i] = decline[i]
 
 
 @jit
@@ -546,6 +637,7 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
     objective, path, n_dims = flags
     s_route, s_rule, s_incidents = worlds[0], worlds[1], worlds[2]
     overlay, belief = worlds[3:13], worlds[13:23]
+    s_active, s_gap_rivals = worlds[23], worlds[24]
     start, b_start = overlay[9], belief[9]
     THW, THB, S, SB, work, work_b, W, WB, Y, YB, T, R = scratch
     n_sizes = log_sizes.shape[0]
@@ -561,15 +653,17 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
         for i in range(m):
             pool[i] = pool[i] * hype[i]
         route, rule = s_route[k], s_rule[k]
-        world_scenario(THW, m, horizon, incident_u, log_n_ref, S, work)
-        world_scenario(THB, m, horizon, incident_u, log_n_ref, SB, work_b)
+        world_scenario(THW, m, horizon, incident_u, log_n_ref, s_gap_rivals[k] != 0, S, work)
+        world_scenario(THB, m, horizon, incident_u, log_n_ref, s_gap_rivals[k] != 0, SB, work_b)
         for j in range(n_sizes):
             log_n = log_sizes[j]
             log_x = log_n - log_n_ref
-            world_size(THW, m, route, rule, log_n, log_x, horizon, True, S, work, W, Y, T)
-            world_size(THB, m, route, rule, log_n, log_x, horizon, s_incidents[k] != 0, SB, work_b, WB, YB, T)
+            active = s_active[k, j]
+            world_size(THW, m, route, rule, log_n, log_x, active, horizon, True, S, work, W, Y, T)
+            world_size(THB, m, route, rule, log_n, log_x, active, horizon, s_incidents[k] != 0, SB, work_b,
+                       WB, YB, T)
             O = OUT[k * n_sizes + j]
-            _outputs(THW, m, W, WB, O)
+            _outputs(THW, m, S, W, WB, O)
             if path:
                 _path(THW, THB, m, horizon, W, WB, Y, YB, O, R)
     column = NET_VALUE if objective == 0 else ROI

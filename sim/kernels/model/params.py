@@ -16,7 +16,7 @@ __all__ = ["ALPHA", "A_COEF", "A_DATA", "BETA", "B_COEF", "B_COMP", "CLUSTER_GPU
            "PRICE_DECLINE", "PRICE_SENSITIVITY", "PROGRESS", "P_DATA", "P_HOUR", "P_TOKEN",
            "REPEAT_HORIZON", "RHO", "RHO_G", "RIVALS", "RIVAL_SIZE", "ROUTES", "RULE_6ND",
            "RULE_POWER", "R_DISC", "R_REF", "SECONDS_PER_HOUR", "SECONDS_PER_YEAR", "SERVE_DECLINE",
-           "SERVING_FLOP_PER_PARAM", "SEVERITY", "SHARPNESS",
+           "SERVING_FLOP_PER_PARAM", "MOE_WEIGHT", "INPUT_RATIO", "U_PREFILL", "THETA", "SEVERITY", "SHARPNESS",
            "U_SERVE", "U_TRAIN"]
 
 R_DISC = _i("finance.discount_rate")
@@ -71,6 +71,11 @@ KAPPA_G = _i("risk.robustness_effectiveness")
 COMPLIANCE = _i("risk.compliance_cost")
 COMPLIANCE_THRESHOLD = _i("risk.compliance_threshold")
 LEARNING_RATE = _i("expectation.learning_rate")
+# Model v3 (specification sections 13, 14).
+MOE_WEIGHT = _i("performance.moe_quality_weight")
+INPUT_RATIO = _i("costs.input_ratio")
+U_PREFILL = _i("costs.prefill_utilization")
+THETA = _i("market.price_quality_exponent")
 
 # Structural choices, passed to the kernels as integers.
 PRETRAIN = 0
