@@ -28,13 +28,17 @@ cell is empty or the column absent) and ``x = N / N_ref``:
     the model's GPU-hour cost (:data:`RENTAL_BASES`); amortized hardware,
     hardware acquisition, total development and executive statements are not.
 ``price``
-    Price per million output tokens: the scenario's year-1 price
-    ``price_per_token_y1 * 1e6`` of a model of the row's N and
-    ``N_act / N`` (one :func:`sim.sample` per distinct pair, with
-    ``grid.model_sizes = [N]`` and ``grid.active_share = [N_act / N]``, the
-    scenario's strategies left out), against the list price
-    ``usd_per_million_output``. Only models whose size is public can be
-    compared: closed models have no N.
+    List price per million output tokens. The scenario's year-1 price
+    ``price_per_token_y1`` of a model of the row's N and ``N_act / N`` (one
+    :func:`sim.sample` per distinct pair, with ``grid.model_sizes = [N]`` and
+    ``grid.active_share = [N_act / N]``, the scenario's strategies left out)
+    is what a request pays per output token, its ``r_in`` input tokens
+    included (``costs.input_ratio``); at the row's ratio of input to output
+    list price the output price it implies is
+    ``1e6 * price_per_token_y1 / (1 + r_in * usd_per_million_input /
+    usd_per_million_output)``, per draw, against ``usd_per_million_output``.
+    Only models whose size is public can be compared: closed models have no
+    N.
 
 A model that appears in several rows (one per cost basis) is counted once in
 ``compute`` and ``tokens``. Cells that are empty or say ``unverified`` are
@@ -104,8 +108,10 @@ BUNDLED_NAME = "notable_models.csv"
 BUNDLED_SOURCE = f"sim/data/{BUNDLED_NAME} (bundled)"
 PRICES_NAME = "list_prices.csv"
 PRICES_SOURCE = f"sim/data/{PRICES_NAME} (bundled)"
-#: The scenario's output read by the price check (USD per output token).
+#: The scenario's output read by the price check (USD per output token, the
+#: request's input tokens included) and the key of those input tokens.
 PRICE_OUTPUT = "price_per_token_y1"
+INPUT_RATIO = "costs.input_ratio"
 PER_MILLION = 1e6
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
@@ -283,9 +289,14 @@ class Compared:
     high: float = math.nan
 
 
-def select_rows(rows: list[ObservedRow], price_rows: list[ObservedRow] = ()
+def select_rows(rows: list[ObservedRow], price_rows: list[ObservedRow] = (),
+                needs_input_price: bool = False
                 ) -> tuple[list[Compared], dict[str, dict[str, int]]]:
-    """The rows each check compares, and per check the skipped rows by reason."""
+    """The rows each check compares, and per check the skipped rows by reason.
+
+    ``needs_input_price``: the scenario's price per output token includes
+    input tokens (``costs.input_ratio`` not 0), so a list price can be
+    compared only with its input price."""
     compared: list[Compared] = []
     skipped: dict[str, dict[str, int]] = {c: {} for c in CHECKS}
 
@@ -325,6 +336,9 @@ def select_rows(rows: list[ObservedRow], price_rows: list[ObservedRow] = ()
             continue
         if row.get("usd_per_million_output") is None:
             skip("price", "no usd_per_million_output")
+            continue
+        if needs_input_price and row.get("usd_per_million_input") is None:
+            skip("price", "no usd_per_million_input (the scenario's price includes input tokens)")
             continue
         compared.append(Compared("price", row, float(row.get("usd_per_million_output"))))
     order = {c: i for i, c in enumerate(CHECKS)}
@@ -371,7 +385,9 @@ def calibrate(scenario_or_path="baseline", models=None, n_scenarios: int = DEFAU
         raise SimError(f"scaling.compute_rule: expected 'power' or '6ND', got {rule!r}")
     rows, source = read_models(models)
     price_rows, price_source = read_prices(prices)
-    compared, skipped = select_rows(rows, price_rows)
+    input_ratio = scenario.values.get(INPUT_RATIO, 0.0)
+    needs_input_price = not (isinstance(input_ratio, (int, float)) and input_ratio == 0)
+    compared, skipped = select_rows(rows, price_rows, needs_input_price)
 
     sampled = sample(scenario, n_scenarios=n, seed=seed)
     n = sampled.sizes["scenario"]
@@ -385,17 +401,24 @@ def calibrate(scenario_or_path="baseline", models=None, n_scenarios: int = DEFAU
         b, r_ref = draws("scaling.compute_exponent"), draws("scaling.flops_at_reference")
     c_flop = draws("costs.gpu_hour_price") / (
         3600.0 * draws("costs.gpu_peak_flops") * draws("costs.training_utilization"))
-    prices_at: dict[tuple[float, float], np.ndarray] = {}
+    prices_at: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
 
-    def price_draws(N: float, share: float) -> np.ndarray:
-        """The scenario's year-1 price per million output tokens of one model
-        (the same seed: the same parameter draws as ``sampled``)."""
+    def price_draws(row: ObservedRow) -> np.ndarray:
+        """The list price per million output tokens that the scenario's
+        year-1 price of a model of the row's size implies, per draw (the same
+        seed: the same parameter draws as ``sampled``)."""
+        N, share = row.get("parameters"), row.active / row.get("parameters")
         if (N, share) not in prices_at:
             base = replace(scenario, strategies=()) if scenario.strategies else scenario
             one = sample(base, n_scenarios=n, seed=seed,
                          overrides={"grid.model_sizes": [N], "grid.active_share": [share]})
-            prices_at[N, share] = np.asarray(one[PRICE_OUTPUT].values, dtype=float)[:, 0] * PER_MILLION
-        return prices_at[N, share]
+            prices_at[N, share] = (np.asarray(one[PRICE_OUTPUT].values, dtype=float)[:, 0]
+                                   * PER_MILLION, _draws(base, one, INPUT_RATIO, n))
+        price, r_in = prices_at[N, share]
+        if not needs_input_price:
+            return price
+        return price / (1.0 + r_in * (row.get("usd_per_million_input")
+                                      / row.get("usd_per_million_output")))
 
     m = len(compared)
     observed = np.array([c.observed for c in compared], dtype=float)
@@ -418,7 +441,7 @@ def calibrate(scenario_or_path="baseline", models=None, n_scenarios: int = DEFAU
             pred = c.row.get("training_flops") * c_flop
             implied[i] = c.observed / c.row.get("training_flops")
         else:
-            pred = price_draws(N, n_act / N)
+            pred = price_draws(c.row)
         pred = np.sort(pred)
         pred_q[i] = np.quantile(pred, QUANTILES)
         percentile[i] = percentile_of(pred, c.observed)
@@ -488,7 +511,9 @@ def calibrate(scenario_or_path="baseline", models=None, n_scenarios: int = DEFAU
         "models_rows": len(rows),
         "prices_source": price_source,
         "prices_rows": len(price_rows),
-        "price_output": f"{PRICE_OUTPUT} x {PER_MILLION:.0e}, one model size per row",
+        "price_prediction": (f"1e6 {PRICE_OUTPUT} / (1 + r_in * usd_per_million_input / "
+                             "usd_per_million_output), r_in = costs.input_ratio, per draw; "
+                             "one model size per row"),
         "n_scenarios": int(n),
         "seed": seed_attribute(seed),
         "compute_rule": rule,
@@ -532,8 +557,9 @@ def calibration_table(ds: xr.Dataset) -> str:
         "tokens": "training tokens: reported against D_ref x^a at the reported N",
         "cost": ("final-run cost: reported cloud-rental cost against "
                  "reported FLOP * p_h / (3600 F_pk u_tr)"),
-        "price": ("price per million output tokens: list price against the scenario's year-1 "
-                  "price\nof a model of the listed N and N_act (USD)"),
+        "price": ("price per million output tokens (USD): list price against the scenario's "
+                  "year-1 price of a model\nof the listed N and N_act, its input tokens "
+                  "taken out at the row's input/output price ratio: 1e6 p_1 / (1 + r_in in/out)"),
     }
     width = max([len(str(m)) for m in ds["model"].values] + [5])
     checks = ds["check"].values

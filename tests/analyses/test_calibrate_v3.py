@@ -232,6 +232,27 @@ def test_price_rows_by_hand_constant_scenario(small_prices):
     assert "price per million output tokens" in table
 
 
+def test_price_rows_take_the_input_tokens_out(small_prices):
+    """The year-1 price is per output token with r_in input tokens included:
+    at r_in = 3 the row "at par" (input 0.5, output 2.0 per million) implies
+    an output list price of 2 / (1 + 3 * 0.25) = 1.142857; a row without an
+    input price cannot be compared."""
+    no_input = _write(small_prices.parent, "no_input.csv", small_prices.read_text()
+                      + "no input,o,2025,4e11,1.7e10,2.0,,host,s\n")
+    ds = sim.calibrate(make_scenario(costs__input_ratio=3.0), prices=no_input,
+                       n_scenarios=300, seed=0)
+    par, dense = _row(ds, "at par", "price"), _row(ds, "dense", "price")
+    np.testing.assert_allclose(par["predicted_quantile"].values, 2.0 / 1.75, rtol=1e-12)
+    np.testing.assert_allclose(dense["predicted_quantile"].values, 2.0 / 4.0, rtol=1e-12)
+    assert ("price: 1 no usd_per_million_input (the scenario's price includes input tokens)"
+            in ds.attrs["skipped"].splitlines())
+    assert ds.attrs["rows_price"] == 2
+    plain = sim.calibrate(make_scenario(), prices=no_input, n_scenarios=300, seed=0)
+    assert plain.attrs["rows_price"] == 3  # r_in = 0 (v2): the output price alone
+    np.testing.assert_allclose(_row(plain, "no input", "price")["predicted_quantile"].values,
+                               2.0, rtol=1e-12)
+
+
 def test_price_quantiles_follow_the_token_price(small_prices):
     """theta = 0: the year-1 price is market.token_price; lognormal with median
     1e-6 and sigma 0.5 gives quantiles 1e6 * exp(log 1e-6 + 0.5 z_p)."""
@@ -252,23 +273,28 @@ def test_price_quantiles_follow_the_token_price(small_prices):
 
 def test_price_rows_are_the_scenarios_model_of_that_size(small_prices):
     """With price following quality (theta > 0) the prediction is the year-1
-    price of a model of the row's N and N_act / N, the same draws: a sparse
-    model of the same total size is worse, so cheaper."""
+    price of a model of the row's N and N_act / N on the same draws, its
+    input tokens taken out with each draw's r_in (a sparse model of the same
+    total size is worse, so cheaper: the share reaches the kernel)."""
     scenario = make_scenario(market__price_quality_exponent=3.0,
                              market__token_price={"dist": "lognormal", "median": 2e-6,
-                                                  "sigma": 0.3})
+                                                  "sigma": 0.3},
+                             costs__input_ratio={"dist": "lognormal", "p5": 1.0, "p95": 15.0})
     n, seed = 2000, 4
     ds = sim.calibrate(scenario, prices=small_prices, n_scenarios=n, seed=seed)
-    for name, size, share in (("dense", 7e10, 1.0), ("at par", 4e11, 1.7e10 / 4e11)):
+    for name, size, share, in_out in (("dense", 7e10, 1.0, 1.0),
+                                      ("at par", 4e11, 1.7e10 / 4e11, 0.25)):
         one = sim.sample(scenario, n_scenarios=n, seed=seed,
                          overrides={"grid.model_sizes": [size], "grid.active_share": [share]})
-        expected = np.quantile(np.sort(one["price_per_token_y1"].values[:, 0] * 1e6), Q)
+        output_price = (one["price_per_token_y1"].values[:, 0] * 1e6
+                        / (1 + one["costs.input_ratio"].values * in_out))
         np.testing.assert_array_equal(_row(ds, name, "price")["predicted_quantile"].values,
-                                      expected)
+                                      np.quantile(np.sort(output_price), Q))
     dense_400b = sim.sample(scenario, n_scenarios=n, seed=seed,
                             overrides={"grid.model_sizes": [4e11], "grid.active_share": [1.0]})
-    sparse = _row(ds, "at par", "price")["predicted_quantile"].values
-    assert np.all(sparse < np.quantile(dense_400b["price_per_token_y1"].values[:, 0] * 1e6, Q))
+    sparse = sim.sample(scenario, n_scenarios=n, seed=seed,
+                        overrides={"grid.model_sizes": [4e11], "grid.active_share": [1.7e10 / 4e11]})
+    assert np.all(sparse["price_per_token_y1"].values < dense_400b["price_per_token_y1"].values)
 
 
 def test_price_check_leaves_the_strategies_out(small_prices):
