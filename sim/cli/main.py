@@ -446,27 +446,32 @@ def bench_command(quick: bool, output: Path, sizes: tuple[str, ...], threads: tu
 @click.option("--models", "models", metavar="FILE",
               help="CSV of observed models in the format of the bundled "
                    "sim/data/notable_models.csv [default: the bundled table].")
+@click.option("--prices", "prices", metavar="FILE",
+              help="CSV of list prices in the format of the bundled "
+                   "sim/data/list_prices.csv [default: the bundled table].")
 @n_option("20000", "Predictive draws of the scenario.")
 @seed_option("Random seed; the same seed and -n give the same report.")
 @output_option("Write the comparison to this netCDF file (atomically).")
 @assignments_option("Override a scenario key, e.g. costs.gpu_peak_flops=3.12e14.")
 @overwrite_option
-def calibrate_command(scenario: str, models: str | None, n: str, seed: int,
+def calibrate_command(scenario: str, models: str | None, prices: str | None, n: str, seed: int,
                       output: Path | None, assignments: tuple[str, ...], overwrite: bool) -> None:
     """Compare SCENARIO's predictions with observed models (default: baseline).
 
-    For each usable row of the models table: final-run FLOP from N under the
-    compute rule against reported FLOP, tokens from N against reported
-    tokens, and final-run cost from reported FLOP against reported
-    cloud-rental cost, each with the scenario's 5-50-95% interval, the
-    percentile of the observation and the coverage of the 90% intervals.
+    For each usable row of the models table: final-run FLOP from N and the
+    active parameters under the compute rule against reported FLOP, tokens
+    from N against reported tokens, and final-run cost from reported FLOP
+    against reported cloud-rental cost; for each row of the list-prices
+    table, the scenario's year-1 price per million output tokens at that
+    size against the list price. Each with the scenario's 5-50-95% interval,
+    the percentile of the observation and the coverage of the 90% intervals.
     A report: exits 0 whatever the coverage.
     """
     from sim.analyses.calibrate import calibrate, calibration_table
 
     _check_output(output, overwrite)
     ds = calibrate(scenario, models=models, n_scenarios=count(n), seed=seed,
-                   overrides=_overrides(assignments))
+                   overrides=_overrides(assignments), prices=prices)
     table = calibration_table(ds)  # before the file: nothing half-done
     _write(ds, output, overwrite)
     click.echo(table)
