@@ -146,7 +146,8 @@ def hand_v3(c: dict, N: float, active: float = 1.0, gap_rivals: bool = False,
                      "market_share": share if served else 0.0}
         if served:
             M_t = g("market.revenue_pool") * (1 + g("market.growth")) ** (t - 1)
-            tokens = M_t * share / tier
+            spend = 1.0 if theta == 0 else share * price / tier + (1 - share)  # within the budget
+            tokens = M_t * share / (tier * spend)
             disc = (1 + g("finance.discount_rate")) ** t
             rev_npv += tokens * price / disc
             serve_npv += tokens * c_tok / disc

@@ -336,7 +336,10 @@ def _world_v2(params, sizes, reference_size, horizon, route, compute_rule, incid
             served = c_tok < price                                   # else withdrawn that year
             M_t = pool * (1 + g_M) ** e
             share = 1 / (1 + k * (l_real / l_ct) ** gamma * m ** eps)
-            tok = np.where(served, M_t * share / tier, 0.0)
+            # Within the market's budget (docs/model.md 2e): the pool buys
+            # `share` of the tokens from us at `price`, the rest at `tier`.
+            spend = np.where(theta == 0, 1.0, share * (price / tier) + (1 - share))
+            tok = np.where(served, M_t * share / (tier * spend), 0.0)
             rev = np.where(served, tok * price, 0.0)
             S = np.where(served, tok * c_tok, 0.0)
             if t == 1:

@@ -224,3 +224,20 @@ def test_deepseek_v3_is_priced_at_its_active_size():
     dense = sim.sample(scenario(1.0), n_scenarios=4096, seed=1).compute_cost.values[:, 0]
     assert np.quantile(dense, 0.05) > 5.576e6 * 5
     np.testing.assert_allclose(dense / cost, 671 / 37, rtol=1e-12)
+
+
+def test_price_by_quality_stays_within_the_markets_budget():
+    """A model far better than its rivals (fine-tuned, theta = 8) sells at many
+    times the tier's price, yet its revenue never exceeds the pool: the pool
+    buys share s of the tokens at our price and 1 - s at the tier's."""
+    values = {**FINETUNE, "market.price_quality_exponent": 8.0, "finetune.domain_gain": 0.6}
+    want = compare(values, route="finetune")
+    assert want["price_per_token_y1"].max() > 10 * CONSTANTS["market.token_price"]
+    c = CONSTANTS
+    pool = sum(c["market.revenue_pool"] * (1 + c["market.growth"]) ** (t - 1)
+               / (1 + c["finance.discount_rate"]) ** t for t in range(1, 6))
+    assert (want["revenue_npv"] < pool).all()
+    # Without the budget (Rev = M s m q) the best size would take several pools.
+    best = np.argmax(want["price_per_token_y1"])
+    q = want["price_per_token_y1"][best] / CONSTANTS["market.token_price"]
+    assert want["market_share"][best] * q > 2

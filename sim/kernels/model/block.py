@@ -445,9 +445,16 @@ def world_size(TH, m, route, rule, log_n, log_x, active, horizon, incidents, S, 
             price = premium[i] * quality[i] * w5[i]  # our price / the tier's (premium when theta = 0)
             served = cost_over_price < price
             pool = w0[i] * dpool[i]
+            share_t = 1.0 / (1.0 + rivals[i] * weight[i] * (w2[i] * dweight[i]))
             r = pool / (1.0 + rivals[i] * weight[i] * (w2[i] * dweight[i]))
-            rm = r * price
-            serving = r * cost_over_price
+            # Price by quality within the market's budget (docs/model.md 2e): the
+            # pool buys share_t of the tokens from us at `price` tiers and the
+            # rest at one tier, so our revenue is the pool times
+            # share_t price / (share_t price + 1 - share_t), never above it.
+            spend = share_t * price + (1.0 - share_t)
+            v2 = theta[i] == 0.0
+            rm = r * price if v2 else r * price / spend
+            serving = r * cost_over_price if v2 else r * cost_over_price / spend
             lost = rm * w3[i] if incidents else 0.0
             rev[i] += rm if served else 0.0
             serve[i] += serving if served else 0.0
