@@ -274,7 +274,7 @@ def model_args(plan: Plan) -> tuple:
     flags = (plan.objective_code, int(plan.path), plan.n_uniforms)
     # One flat tuple of arrays: parallel loops cannot take tuples of tuples.
     worlds = ((plan.s_route, plan.s_rule, plan.s_belief_incidents) + plan.overlay + plan.belief
-              + (plan.s_active, plan.s_gap_rivals))
+              + (plan.s_active, plan.s_gap_rivals, plan.s_within_pool))
     return flags, worlds
 
 

@@ -142,6 +142,9 @@ class Scenario:
     active_share: tuple[float, ...] = ()
     #: Whether the rivals' users see a deployment gap too (section 14).
     gap_applies_to_rivals: bool = False
+    #: Whether the pool bounds our revenue under price by quality
+    #: (docs/model.md section 2e; false: the specification's Rev = M share m q).
+    revenue_within_pool: bool = False
 
     @property
     def active_shares(self) -> tuple[float, ...]:
@@ -187,6 +190,8 @@ class Scenario:
                                          else list(self.active_share))
         if self.gap_applies_to_rivals:
             flat["market.gap_applies_to_rivals"] = True
+        if self.revenue_within_pool:
+            flat["market.revenue_within_pool"] = True
         for key in PARAMETERS:
             if key not in self.values:
                 continue
@@ -388,12 +393,16 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
     gap_rivals = flat.get("market.gap_applies_to_rivals", False)
     if not isinstance(gap_rivals, bool):
         raise err("market.gap_applies_to_rivals", f"expected true or false, got {_show(gap_rivals)}")
+    within_pool = flat.get("market.revenue_within_pool", False)
+    if not isinstance(within_pool, bool):
+        raise err("market.revenue_within_pool", f"expected true or false, got {_show(within_pool)}")
     scenario = Scenario(name=name, horizon_years=horizon, model_sizes=tuple(sorted(sizes)),
                         reference_size=ref, values=MappingProxyType(values),
                         description=description, correlations=correlations,
                         route=route, compute_rule=rule, belief=MappingProxyType(belief),
                         belief_incidents=belief_incidents, objective=objective, voi_bins=bins,
-                        source=source, active_share=active, gap_applies_to_rivals=gap_rivals)
+                        source=source, active_share=active, gap_applies_to_rivals=gap_rivals,
+                        revenue_within_pool=within_pool)
     strategies = parse_strategies(flat.get(STRATEGIES, {}), scenario, source)
     return replace(scenario, strategies=strategies) if strategies else scenario
 

@@ -73,6 +73,7 @@ class Plan:
     s_belief_incidents: np.ndarray = None
     s_active: np.ndarray = None  # (n_strategies, n_sizes) grid.active_share (section 13)
     s_gap_rivals: np.ndarray = None  # (n_strategies,) market.gap_applies_to_rivals (section 14)
+    s_within_pool: np.ndarray = None  # (n_strategies,) market.revenue_within_pool
     objective_code: int = 0  # sim.vocab.objectives.Objective.code
     voi_bins: int = 32
     path: bool = True  # evaluate the valuation path (specification section 9)
@@ -206,6 +207,7 @@ def build_plan(scenario, path: bool = True) -> Plan:
         s_belief_incidents=as_int([int(w.belief_incidents) for w in worlds]),
         s_active=np.asarray([w.active_shares for w in worlds], dtype=float),
         s_gap_rivals=as_int([int(w.gap_applies_to_rivals) for w in worlds]),
+        s_within_pool=as_int([int(w.revenue_within_pool) for w in worlds]),
         objective_code=objective(scenario.objective).code,
         voi_bins=int(scenario.voi_bins),
         model_sizes=tuple(float(s) for s in scenario.model_sizes),

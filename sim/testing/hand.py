@@ -87,7 +87,7 @@ V3_DEFAULTS = {
 
 def hand_v3(c: dict, N: float, active: float = 1.0, gap_rivals: bool = False,
             route: str = "pretrain", rule: str = "power", horizon: int = 5,
-            n_ref: float = 1e9) -> dict:
+            n_ref: float = 1e9, within_pool: bool = False) -> dict:
     """Sections 13 and 14 for one size of reality, with plain floats: no
     incidents, no release delay, no data wall, no compliance duty (the
     constant cases that check them set those off)."""
@@ -146,7 +146,7 @@ def hand_v3(c: dict, N: float, active: float = 1.0, gap_rivals: bool = False,
                      "market_share": share if served else 0.0}
         if served:
             M_t = g("market.revenue_pool") * (1 + g("market.growth")) ** (t - 1)
-            spend = 1.0 if theta == 0 else share * price / tier + (1 - share)  # within the budget
+            spend = share * price / tier + (1 - share) if theta and within_pool else 1.0  # the budget reading
             tokens = M_t * share / (tier * spend)
             disc = (1 + g("finance.discount_rate")) ** t
             rev_npv += tokens * price / disc

@@ -196,7 +196,8 @@ def _evaluate_v2(sc, params, belief, incident_u):
                                  compute_rule=sc.compute_rule, belief=belief,
                                  belief_incidents=sc.belief_incidents, objective=sc.objective,
                                  active_share=np.asarray(sc.active_shares, dtype=float),
-                                 gap_applies_to_rivals=sc.gap_applies_to_rivals)
+                                 gap_applies_to_rivals=sc.gap_applies_to_rivals,
+                                 revenue_within_pool=sc.revenue_within_pool)
 
 
 def _histogram_values(out, usd_scale) -> np.ndarray:

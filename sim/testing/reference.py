@@ -130,7 +130,8 @@ def evaluate_v2(params: dict[str, np.ndarray], incident_u: np.ndarray, sizes: np
                 compute_rule: str = "power", belief: dict[str, np.ndarray] | None = None,
                 belief_incidents: bool = False,
                 objective: str = "net_value", active_share=1.0,
-                gap_applies_to_rivals: bool = False) -> dict[str, np.ndarray]:
+                gap_applies_to_rivals: bool = False,
+                revenue_within_pool: bool = False) -> dict[str, np.ndarray]:
     """Model v2 for arrays of scenarios: reality, the investors' belief and
     the valuation path (specification sections 2, 6 to 11; one strategy).
 
@@ -144,7 +145,8 @@ def evaluate_v2(params: dict[str, np.ndarray], incident_u: np.ndarray, sizes: np
     and in the belief only if ``belief_incidents`` (same uniforms, at the
     belief's rate). ``objective`` ("net_value" or "roi") ranks the sizes for
     ``best`` (ties split). ``active_share`` (a number, or one per size) and
-    ``gap_applies_to_rivals`` are model v3's structural keys (sections 13, 14).
+    ``gap_applies_to_rivals`` are model v3's structural keys (sections 13, 14);
+    ``revenue_within_pool`` the budget reading of docs/model.md section 2e.
 
     Returns arrays of shape ``(n, n_sizes)``, and ``(n, n_sizes, horizon+1)``
     for the path over valuation years 0..T (``mtm``, ``below_cost``,
@@ -161,7 +163,7 @@ def evaluate_v2(params: dict[str, np.ndarray], incident_u: np.ndarray, sizes: np
     kw = dict(sizes=sizes, reference_size=reference_size, horizon=horizon, route=route,
               compute_rule=compute_rule, incident_u=u,
               active_share=np.broadcast_to(np.asarray(active_share, dtype=float), sizes.shape),
-              gap_rivals=gap_applies_to_rivals)
+              gap_rivals=gap_applies_to_rivals, within_pool=revenue_within_pool)
     real = _world_v2(real_params, believed=False, incidents=True, **kw)
     bel = _world_v2(belief_params, believed=True, incidents=belief_incidents, **kw)
 
@@ -244,7 +246,7 @@ def _effective_tokens(D, S_D, R_star):
 
 
 def _world_v2(params, sizes, reference_size, horizon, route, compute_rule, incident_u,
-              believed, incidents, active_share, gap_rivals):
+              believed, incidents, active_share, gap_rivals, within_pool):
     """One world (reality, or the belief when ``believed``: pool times hype)
     for every scenario and size, year by year, as the specification writes it."""
     def P(key):
@@ -338,7 +340,7 @@ def _world_v2(params, sizes, reference_size, horizon, route, compute_rule, incid
             share = 1 / (1 + k * (l_real / l_ct) ** gamma * m ** eps)
             # Within the market's budget (docs/model.md 2e): the pool buys
             # `share` of the tokens from us at `price`, the rest at `tier`.
-            spend = np.where(theta == 0, 1.0, share * (price / tier) + (1 - share))
+            spend = np.where((theta == 0) | (not within_pool), 1.0, share * (price / tier) + (1 - share))
             tok = np.where(served, M_t * share / (tier * spend), 0.0)
             rev = np.where(served, tok * price, 0.0)
             S = np.where(served, tok * c_tok, 0.0)

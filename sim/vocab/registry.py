@@ -219,11 +219,13 @@ STRUCTURAL = {
     "grid.active_share": "parameters active per token / total parameters (mixture of experts): "
                          "a number in (0, 1], or a list with one per model size",
     "market.gap_applies_to_rivals": "whether the rivals' users see a deployment gap too (true or false)",
+    "market.revenue_within_pool": "whether the pool bounds our revenue when price by quality lifts our "
+                                  "price above the tier's (true or false; false: Rev = M share m q)",
 }
 
 #: Structural keys with a default, so a scenario need not set them.
 STRUCTURAL_DEFAULTS = {"decision.voi_bins": 32, "grid.active_share": 1.0,
-                       "market.gap_applies_to_rivals": False}
+                       "market.gap_applies_to_rivals": False, "market.revenue_within_pool": False}
 
 #: Named strategies (specification section 12): ``[strategies.NAME]`` tables of
 #: overrides, and the keys a strategy may not change.
@@ -246,7 +248,7 @@ BELIEF = "expectation"
 BELIEF_INCIDENTS = "expectation.incidents"
 NOT_BELIEVABLE = ("finance.discount_rate", "grid.model_sizes", "grid.reference_size",
                   "horizon_years", "route", "scaling.compute_rule", "grid.active_share",
-                  "market.gap_applies_to_rivals")
+                  "market.gap_applies_to_rivals", "market.revenue_within_pool")
 
 
 def believable(key: str) -> bool:

@@ -31,16 +31,18 @@ def keyed(values: dict) -> dict:
 
 
 def compare(values: dict, active=1.0, gap_rivals=False, route="pretrain", rule="power",
-            base: dict | None = None) -> dict:
+            base: dict | None = None, within_pool: bool = False) -> dict:
     """The sample's outputs at every size against :func:`hand_v3`; returns
     the hand values, shape (size,) per output."""
     base = dict(CONSTANTS if base is None else base)
-    overrides = {**values, "grid.active_share": active, "market.gap_applies_to_rivals": gap_rivals}
+    overrides = {**values, "grid.active_share": active, "market.gap_applies_to_rivals": gap_rivals,
+                 "market.revenue_within_pool": within_pool}
     sc = make_scenario(**keyed(overrides))
     ds = sim.sample(sc, n_scenarios=2, seed=0)
     shares = active if isinstance(active, list) else [active] * len(SIZES)
     constants = {k: v for k, v in {**base, **values}.items() if v != "unset"}
-    hands = [hand_v3(constants, N, s, gap_rivals, route, rule) for N, s in zip(SIZES, shares)]
+    hands = [hand_v3(constants, N, s, gap_rivals, route, rule, within_pool=within_pool)
+             for N, s in zip(SIZES, shares)]
     want = {k: np.array([h[k] for h in hands]) for k in hands[0]}
     for name in COMPARED:
         got = ds[name].values
@@ -228,15 +230,19 @@ def test_deepseek_v3_is_priced_at_its_active_size():
 
 def test_price_by_quality_stays_within_the_markets_budget():
     """A model far better than its rivals (fine-tuned, theta = 8) sells at many
-    times the tier's price, yet its revenue never exceeds the pool: the pool
-    buys share s of the tokens at our price and 1 - s at the tier's."""
+    times the tier's price. As the specification writes it (Rev = M s m q)
+    its revenue exceeds the pool; with market.revenue_within_pool it never
+    does: the pool buys share s of the tokens at our price and 1 - s at the
+    tier's."""
     values = {**FINETUNE, "market.price_quality_exponent": 8.0, "finetune.domain_gain": 0.6}
-    want = compare(values, route="finetune")
+    as_written = compare(values, route="finetune")
+    want = compare(values, route="finetune", within_pool=True)
     assert want["price_per_token_y1"].max() > 10 * CONSTANTS["market.token_price"]
     c = CONSTANTS
     pool = sum(c["market.revenue_pool"] * (1 + c["market.growth"]) ** (t - 1)
                / (1 + c["finance.discount_rate"]) ** t for t in range(1, 6))
-    assert (want["revenue_npv"] < pool).all()
+    assert (want["revenue_npv"] < pool).all() and (as_written["revenue_npv"] > pool).any()
+    np.testing.assert_array_equal(want["price_per_token_y1"], as_written["price_per_token_y1"])
     # Without the budget (Rev = M s m q) the best size would take several pools.
     best = np.argmax(want["price_per_token_y1"])
     q = want["price_per_token_y1"][best] / CONSTANTS["market.token_price"]

@@ -267,7 +267,7 @@ def _world_size_args(width=SUB_BLOCK, horizon=5):
     from sim.kernels.model.block import N_SCENARIO_ROWS, N_TEMP_ROWS, N_WORK, N_WORLD, N_YEAR_FIELDS
     from sim.vocab.registry import PARAMETERS
     th = np.full((len(PARAMETERS), width), 0.5)
-    return (th, width, 0, 1, 20.0, 0.0, 1.0, horizon, True, np.full((N_SCENARIO_ROWS, width), 0.5),
+    return (th, width, 0, 1, 20.0, 0.0, 1.0, True, horizon, True, np.full((N_SCENARIO_ROWS, width), 0.5),
             np.full((N_WORK, horizon, width), 0.5), np.zeros((N_WORLD, width)),
             np.zeros((N_YEAR_FIELDS, horizon, width)), np.zeros((N_TEMP_ROWS, width)))
 

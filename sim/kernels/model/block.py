@@ -323,7 +323,8 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
 
 
 @jit
-def world_size(TH, m, route, rule, log_n, log_x, active, horizon, incidents, S, work, W, Y, T):
+def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, incidents, S, work, W, Y,
+               T):
     """One size of a world on a block: ``W[W_*, i]`` (costs, cash flows,
     ROI) and the per-year terms ``Y[row, t, i]``.
 
@@ -331,7 +332,9 @@ def world_size(TH, m, route, rule, log_n, log_x, active, horizon, incidents, S, 
     (specification section 13): training compute and serving cost follow the
     active parameters, quality the quality-equivalent size
     ``N_q = N_act^(1-omega) N^omega``, the data rule and the fixed cost the
-    total. With ``active = 1`` every expression is v2's, bit for bit."""
+    total. With ``active = 1`` every expression is v2's, bit for bit.
+    ``within_pool`` keeps our revenue within the pool under price by quality
+    (``market.revenue_within_pool``, docs/model.md section 2e)."""
     exp_n = vmath.exp(log_n)
     exp_act = exp_n * active
     six_n = 6.0 * exp_act
@@ -452,7 +455,7 @@ def world_size(TH, m, route, rule, log_n, log_x, active, horizon, incidents, S, 
             # rest at one tier, so our revenue is the pool times
             # share_t price / (share_t price + 1 - share_t), never above it.
             spend = share_t * price + (1.0 - share_t)
-            v2 = theta[i] == 0.0
+            v2 = theta[i] == 0.0 or not within_pool  # the specification's Rev = M share m q
             rm = r * price if v2 else r * price / spend
             serving = r * cost_over_price if v2 else r * cost_over_price / spend
             lost = rm * w3[i] if incidents else 0.0
@@ -644,7 +647,7 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
     objective, path, n_dims = flags
     s_route, s_rule, s_incidents = worlds[0], worlds[1], worlds[2]
     overlay, belief = worlds[3:13], worlds[13:23]
-    s_active, s_gap_rivals = worlds[23], worlds[24]
+    s_active, s_gap_rivals, s_within_pool = worlds[23], worlds[24], worlds[25]
     start, b_start = overlay[9], belief[9]
     THW, THB, S, SB, work, work_b, W, WB, Y, YB, T, R = scratch
     n_sizes = log_sizes.shape[0]
@@ -665,10 +668,10 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
         for j in range(n_sizes):
             log_n = log_sizes[j]
             log_x = log_n - log_n_ref
-            active = s_active[k, j]
-            world_size(THW, m, route, rule, log_n, log_x, active, horizon, True, S, work, W, Y, T)
-            world_size(THB, m, route, rule, log_n, log_x, active, horizon, s_incidents[k] != 0, SB, work_b,
-                       WB, YB, T)
+            active, within = s_active[k, j], s_within_pool[k] != 0
+            world_size(THW, m, route, rule, log_n, log_x, active, within, horizon, True, S, work, W, Y, T)
+            world_size(THB, m, route, rule, log_n, log_x, active, within, horizon, s_incidents[k] != 0, SB,
+                       work_b, WB, YB, T)
             O = OUT[k * n_sizes + j]
             _outputs(THW, m, S, W, WB, O)
             if path:
