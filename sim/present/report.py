@@ -94,6 +94,30 @@ def run_table(ds: xr.Dataset) -> str:
     return _table(head, rows, "summary")
 
 
+def unit_economics_table(ds: xr.Dataset) -> str:
+    """Year 1 per output token (model v3) as HTML: active parameters, median
+    serving cost and price per million output tokens, the share served in
+    year 1 and the margin among those served."""
+    head = ["model size", "active parameters", "serving cost / M tokens", "our price / M tokens",
+            "served in year 1", "median margin", "margin 5–95%"]
+    strategies = [str(s) for s in ds["strategy"].values] if "strategy" in ds.dims else [None]
+    if strategies != [None]:
+        head = ["strategy"] + head
+    rows = []
+    for name, j in itertools.product(strategies, range(ds.sizes["model_size"])):
+        at = ds.isel(model_size=j) if name is None else ds.sel(strategy=name).isel(model_size=j)
+        margin = at["serving_margin_y1_quantile"]
+        cells = [] if name is None else [name]
+        cells += [size_label(ds["model_size"].values[j]),
+                  size_label(at["active_parameters"]) if "active_parameters" in at.coords else "–",
+                  "$" + significant(_level(at["serving_cost_per_token_y1_quantile"], 0.5) * 1e6),
+                  "$" + significant(_level(at["price_per_token_y1_quantile"], 0.5) * 1e6),
+                  percent(at["served_y1_share"]), significant(_level(margin, 0.5)),
+                  f"{significant(_level(margin, 0.05))} to {significant(_level(margin, 0.95))}"]
+        rows.append(cells)
+    return _table(head, rows, "summary")
+
+
 def sweep_table(ds: xr.Dataset) -> str:
     """Median ROI and P(loss) at each swept point (rows; with strategies, a
     row per point and strategy) and size (columns)."""
@@ -228,6 +252,17 @@ def section(ds: xr.Dataset, source: str, anchor: str) -> str:
                  "1 means it was doubled. 'Expected' is what investors expect (no deployment "
                  "gap, hyped market, no incidents). CVaR 5% is the mean ROI of the worst 5% "
                  "of scenarios.</p>")
+    if "served_y1_share" in ds and not plot.swept_dims(ds):
+        parts.append("<h3>Year-1 unit economics per output token</h3>")
+        parts.append(unit_economics_table(ds))
+        note = ("Medians, in USD per million output tokens, input tokens included; the margin "
+                "1 − S<sub>1</sub>/Rev<sub>1</sub> is over the scenarios served in year 1.")
+        if "fixed_capability_decline_quantile" in ds and "strategy" not in ds.dims:
+            d = ds["fixed_capability_decline_quantile"]
+            note += (f" The price at fixed capability falls {significant(_level(d, 0.5))}× a year "
+                     f"(median; 5–95%: {significant(_level(d, 0.05))}× to "
+                     f"{significant(_level(d, 0.95))}×).")
+        parts.append(f'<p class="note">{note}</p>')
     figures, skipped = _figures(ds)
     parts.extend(figures)
     if skipped:

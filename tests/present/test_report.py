@@ -73,8 +73,17 @@ def _png_imgs(page: Page) -> list[dict]:
 def test_report_has_tables_and_embedded_charts(page_file, baseline_result):
     text = page_file.read_text(encoding="utf-8")
     page = Page(text)
-    run_table, sweep_table = page.tables
+    run_table, unit_table, sweep_table = page.tables
     ds = baseline_result
+    # Model v3's year-1 unit economics, per size, from the result's own numbers.
+    assert unit_table[0][:4] == ["model size", "active parameters", "serving cost / M tokens",
+                                 "our price / M tokens"]
+    one_t = unit_table[5]
+    assert one_t[:2] == ["1T", "1T"]
+    price = float(ds.price_per_token_y1_quantile.sel(model_size=1e12, quantile=0.5)) * 1e6
+    assert float(one_t[3].lstrip("$")) == pytest.approx(price, rel=1e-2)
+    assert one_t[4] == f"{100 * float(ds.served_y1_share.sel(model_size=1e12)):.1f}%"
+    assert "price at fixed capability falls" in text
     assert run_table[0][:3] == ["model size", "median ROI", "5% ROI"]
     assert [r[0] for r in run_table[1:]] == ["100M", "1B", "10B", "100B", "1T"]
     ten_b = run_table[3]
@@ -121,7 +130,7 @@ def test_report_renders_in_a_headless_browser(page_file, tmp_path):
     dom = subprocess.run([browser, *flags, "--dump-dom", probe.as_uri()], capture_output=True,
                          text=True, timeout=120, check=True).stdout
     page = Page(dom)
-    assert len(page.tables) == 2 and len(page.tables[0]) == 6
+    assert len(page.tables) == 3 and len(page.tables[0]) == len(page.tables[1]) == 6  # run, unit economics, sweep
     assert len(_png_imgs(page)) == len(report.RUN_CHARTS) - 1 + len(report.SWEEP_CHARTS)
     widths = [int(w) for w in page.attrs["data-widths"].split(",")]
     assert len(widths) == len(report.RUN_CHARTS) - 1 + len(report.SWEEP_CHARTS)  # every image decoded
