@@ -24,7 +24,7 @@ from sim.present.kinds import report_charts
 from sim.services.atomic import check_output, write_bytes
 from sim.vocab.errors import SimError
 from sim.present.sensitivity_tables import alternatives, is_sensitivity, ranked_rows
-from sim.vocab.units import percent, significant, size_label
+from sim.vocab.units import percent, significant, size_label, usd_per_million
 
 __all__ = ["build_report", "check_report_path", "sensitivity_section", "write_report"]
 
@@ -110,8 +110,8 @@ def unit_economics_table(ds: xr.Dataset) -> str:
         cells = [] if name is None else [name]
         cells += [size_label(ds["model_size"].values[j]),
                   size_label(at["active_parameters"]) if "active_parameters" in at.coords else "–",
-                  "$" + significant(_level(at["serving_cost_per_token_y1_quantile"], 0.5) * 1e6),
-                  "$" + significant(_level(at["price_per_token_y1_quantile"], 0.5) * 1e6),
+                  usd_per_million(_level(at["serving_cost_per_token_y1_quantile"], 0.5)),
+                  usd_per_million(_level(at["price_per_token_y1_quantile"], 0.5)),
                   percent(at["served_y1_share"]), significant(_level(margin, 0.5)),
                   f"{significant(_level(margin, 0.05))} to {significant(_level(margin, 0.95))}"]
         rows.append(cells)

@@ -12,7 +12,7 @@ import xarray as xr
 from sim.results.dataset import CI_LEVEL
 from sim.vocab.objectives import objective
 from sim.vocab.units import (decimals, delay_years, percent, se_percent, significant, size_label, usd_label,
-                             value_label)
+                             usd_per_million, value_label)
 
 __all__ = ["decision_table", "summary_table", "sweep_table"]
 
@@ -89,11 +89,6 @@ def _value_table(ds: xr.Dataset) -> list[str]:
     return lines
 
 
-def _per_million(x) -> str:
-    """USD per token, as USD per million tokens."""
-    return "$" + significant(float(x) * 1e6)
-
-
 def _unit_economics_table(ds: xr.Dataset) -> list[str]:
     """Year 1 per output token (specification sections 13, 14): serving cost,
     our price, the share served and the margin among those served."""
@@ -109,8 +104,8 @@ def _unit_economics_table(ds: xr.Dataset) -> list[str]:
     for j, size in enumerate(ds["model_size"].values):
         at = lambda da, level, j=j: da.isel(model_size=j).sel(quantile=level, method="nearest")
         lines.append(
-            f"{size_label(size):>12}  {size_label(active[j]):>8}  {_per_million(at(cost, 0.5)):>9}  "
-            f"{_per_million(at(price, 0.5)):>9}  {percent(ds['served_y1_share'][j], 0):>7}  "
+            f"{size_label(size):>12}  {size_label(active[j]):>8}  {usd_per_million(at(cost, 0.5)):>9}  "
+            f"{usd_per_million(at(price, 0.5)):>9}  {percent(ds['served_y1_share'][j], 0):>7}  "
             f"{decimals(at(margin, 0.5), 7)}  "
             f"{significant(at(margin, 0.05)):>6} to {significant(at(margin, 0.95)):<5}")
     if "fixed_capability_decline_quantile" in ds:

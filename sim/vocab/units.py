@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["NOT_FINITE", "decimals", "delay_years", "duration", "eng", "percent", "plus_minus",
+__all__ = ["usd_per_million", "NOT_FINITE", "decimals", "delay_years", "duration", "eng", "percent", "plus_minus",
            "rate_label", "se_percent", "significant", "size_label", "usd_label", "value_label"]
 
 #: What a cell shows for an infinite or NaN value (possible only in files
@@ -39,6 +39,12 @@ def usd_label(x: float) -> str:
         if a >= scale:
             return f"{sign}${a / scale:.3g}{unit}"
     return f"{sign}${a:.3g}"
+
+
+def usd_per_million(per_token: float) -> str:
+    """A price or cost per token, in USD per million tokens, three
+    significant digits: $16.1, $0.00189."""
+    return "$" + significant(float(per_token) * 1e6)
 
 
 def percent(x: float, digits: int = 1) -> str:

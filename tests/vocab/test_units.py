@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from sim.vocab.units import (NOT_FINITE, decimals, delay_years, duration, eng, percent, plus_minus,
-                             rate_label, se_percent, significant, size_label, usd_label, value_label)
+                             rate_label, se_percent, significant, size_label, usd_label, usd_per_million,
+                             value_label)
 
 NAN = float("nan")
 INF = float("inf")
@@ -159,6 +160,12 @@ def test_eng(x, want):
 ])
 def test_usd_label(x, want):
     assert usd_label(x) == want
+
+
+@pytest.mark.parametrize(("x", "want"), [(1.61e-5, "$16.1"), (1.89e-9, "$0.00189"), (6.08e-10, "$0.000608"),
+                                         (NAN, "$" + NOT_FINITE)])
+def test_usd_per_million(x, want):
+    assert usd_per_million(x) == want
 
 
 @pytest.mark.parametrize(("x", "want"), [
