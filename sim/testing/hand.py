@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+from sim.vocab.registry import PARAMETERS, V3_KEYS
+
 __all__ = ["SECONDS_PER_YEAR", "V2_DEFAULTS", "V3_DEFAULTS", "effective_tokens", "hand_roi", "hand_v3"]
 
 #: A Julian year, in seconds.
@@ -76,13 +78,8 @@ def hand_roi(c: dict, N: float, incidents: bool, horizon: int = 5, n_ref: float 
     return roi, roi_x, I, g("performance.irreducible_loss") + l
 
 
-#: Defaults of the v3 keys (each gives v2).
-V3_DEFAULTS = {
-    "performance.moe_quality_weight": 0.5,
-    "costs.input_ratio": 0.0,
-    "costs.prefill_utilization": 0.5,
-    "market.price_quality_exponent": 0.0,
-}
+#: Defaults of the v3 keys (each gives v2), as the registry holds them.
+V3_DEFAULTS = {key: PARAMETERS[key].default for key in V3_KEYS}
 
 
 def hand_v3(c: dict, N: float, active: float = 1.0, gap_rivals: bool = False,

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.vocab.registry import PARAMETERS, V3_KEYS
+
 __all__ = ["V2_DEFAULTS", "evaluate", "evaluate_v2"]
 
 
@@ -115,11 +117,8 @@ V2_DEFAULTS = {
     "risk.compliance_cost": 0.0,
     "risk.compliance_threshold": 1e25,
     "expectation.learning_rate": 0.5,
-    # Model v3 (sections 13, 14): defaults that give v2.
-    "performance.moe_quality_weight": 0.5,
-    "costs.input_ratio": 0.0,
-    "costs.prefill_utilization": 0.5,
-    "market.price_quality_exponent": 0.0,
+    # Model v3 (sections 13, 14): the registry's defaults, which give v2.
+    **{key: PARAMETERS[key].default for key in V3_KEYS},
 }
 
 SECONDS_PER_YEAR = 31_557_600  # specification section 10 (a Julian year)

@@ -271,20 +271,20 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
                       * (1.0 / u_serve[i] + r_in[i] / u_prefill[i]))
         S[S_SERVE_PARAM, i] = decode if r_in[i] == 0.0 else with_input
     r_disc, growth_r, s_decl, p_decl, progress = TH[R_DISC], TH[GROWTH], TH[SERVE_DECLINE], TH[PRICE_DECLINE], TH[PROGRESS]
-    lambda0, kappa, rho = TH[LAMBDA0], TH[KAPPA], TH[RHO]
+    lambda0, kappa, rho, theta = TH[LAMBDA0], TH[KAPPA], TH[RHO], TH[THETA]
     for i in range(m):
         log_disc = -vmath.log(1.0 + r_disc[i])
         S[S_LOG_DISC, i] = log_disc
         S[S_LOG_POOL, i] = vmath.log(1.0 + growth_r[i]) + log_disc
-        S[S_LOG_COST, i] = vmath.log(1.0 - s_decl[i]) - vmath.log(1.0 - p_decl[i])
-        S[S_NEG_GAMMA, i] = -gamma[i]
-        S[S_LOG_PROGRESS, i] = vmath.log(1.0 - progress[i])
-        S[S_INCIDENT_P, i] = lambda0[i] * vmath.exp(-kappa[i] * rho[i])
-    theta = TH[THETA]
-    for i in range(m):
         log_sdecl = vmath.log(1.0 - s_decl[i])
         log_pdecl = vmath.log(1.0 - p_decl[i])
-        q_step = theta[i] * vmath.log(1.0 - progress[i])
+        S[S_LOG_COST, i] = log_sdecl - log_pdecl
+        S[S_NEG_GAMMA, i] = -gamma[i]
+        log_progress = vmath.log(1.0 - progress[i])
+        S[S_LOG_PROGRESS, i] = log_progress
+        S[S_INCIDENT_P, i] = lambda0[i] * vmath.exp(-kappa[i] * rho[i])
+        # Model v3: the tier's own fall and our price's quality factor per year.
+        q_step = theta[i] * log_progress
         S[S_LOG_SDECL, i] = log_sdecl
         S[S_LOG_PDECL, i] = log_pdecl
         S[S_LOG_QSTEP, i] = q_step
@@ -448,16 +448,16 @@ def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, i
             price = premium[i] * quality[i] * w5[i]  # our price / the tier's (premium when theta = 0)
             served = cost_over_price < price
             pool = w0[i] * dpool[i]
-            share_t = 1.0 / (1.0 + rivals[i] * weight[i] * (w2[i] * dweight[i]))
-            r = pool / (1.0 + rivals[i] * weight[i] * (w2[i] * dweight[i]))
+            rivals_weight = rivals[i] * weight[i] * (w2[i] * dweight[i])  # k w_t: share = 1/(1 + k w_t)
+            r = pool / (1.0 + rivals_weight)
             # Price by quality within the market's budget (docs/model.md 2e): the
-            # pool buys share_t of the tokens from us at `price` tiers and the
-            # rest at one tier, so our revenue is the pool times
-            # share_t price / (share_t price + 1 - share_t), never above it.
-            spend = share_t * price + (1.0 - share_t)
+            # pool buys share s of the tokens from us at `price` tiers and 1 - s
+            # at one tier, so our revenue is pool s price / (s price + 1 - s)
+            # = pool price / (price + k w_t), never above the pool.
+            budget = pool / (price + rivals_weight)
             v2 = theta[i] == 0.0 or not within_pool  # the specification's Rev = M share m q
-            rm = r * price if v2 else r * price / spend
-            serving = r * cost_over_price if v2 else r * cost_over_price / spend
+            rm = r * price if v2 else budget * price
+            serving = r * cost_over_price if v2 else budget * cost_over_price
             lost = rm * w3[i] if incidents else 0.0
             rev[i] += rm if served else 0.0
             serve[i] += serving if served else 0.0
