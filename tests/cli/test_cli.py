@@ -120,3 +120,25 @@ def test_a_cluster_without_dask_says_what_to_install(runner, monkeypatch, comman
     result = runner.invoke(cli, [*command, "--workers", "2"])
     assert result.exit_code == 2, result.output
     assert "pip install 'sim[distributed]'" in result.output
+
+
+def test_run_prints_and_writes_the_year1_unit_economics(runner, tmp_path):
+    """Model v3's block: a mixture-of-experts scenario's active sizes, the
+    median cost and price per million output tokens as the file holds them,
+    the share served, and the fixed-capability decline; the file carries the
+    variables with their units and the active_parameters coordinate."""
+    out = tmp_path / "moe.nc"
+    result = runner.invoke(cli, ["run", "frontier_moe", "-n", "4096", "--seed", "1", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "year-1 unit economics per output token" in result.output
+    assert "the price at fixed capability falls" in result.output
+    with xr.open_dataset(out) as ds:
+        assert ds.serving_cost_per_token_y1_quantile.attrs["units"] == "USD/token"
+        assert ds.fixed_capability_decline_quantile.dims == ("quantile",)
+        assert list(ds.active_parameters.values) == pytest.approx([1e10, 2.4e10, 5.5e10, 1.2e11])
+        one_t = ds.sel(model_size=1e12)
+        price = float(one_t.price_per_token_y1_quantile.sel(quantile=0.5)) * 1e6
+        served = float(one_t.served_y1_share)
+    row = next(line for line in result.output.splitlines()
+               if line.split()[:2] == ["1T", "55B"])
+    assert f"${price:.3g}" in row and f"{100 * served:.0f}%" in row

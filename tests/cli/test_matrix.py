@@ -18,7 +18,7 @@ from sim.results.dataset import write_netcdf
 from sim.vocab.errors import for_command_line
 
 N = "2000"
-SCENARIOS = ["baseline", "strategies", "cooling"]
+SCENARIOS = ["baseline", "strategies", "cooling", "frontier_moe"]
 
 
 def _invoke(args, out: Path | None):
