@@ -180,6 +180,52 @@ _PARAMETERS = [
      "FLOP utilization when processing input tokens", 0.5),
     ("market.price_quality_exponent", "theta", "1", Bounds(0.0, 20.0),
      "how our price follows our quality relative to the rivals': price = m tier (l_c/l)^theta", 0.0),
+    # ---- the industry frame (specification section 15): appended, read only
+    # under frame = "industry". Defaults are the bundled `industry` scenario's
+    # medians (scenarios/industry.toml cites the source of each).
+    ("industry.labs_initial", "n_1", "labs", Bounds(1.0, 1e4), "frontier labs in year 1", 8.0),
+    ("industry.frontier_flops", "R_1", "FLOP", Bounds(1.0, 1e35),
+     "final-run FLOP of a frontier model in year 1", 2e25),
+    ("industry.compute_growth", "g_C", "x/year", Bounds(0.0, 100.0, lower_open=True),
+     "planned yearly growth factor of a lab's final run", 4.0),
+    ("industry.tokens_per_param", "tau", "tokens/parameter", Bounds(0.0, 1e6, lower_open=True),
+     "training tokens per total parameter of the frontier run", 20.0),
+    ("industry.flop_cost_decline", "delta_c", "1/year", FRACTION_BELOW_ONE,
+     "yearly fall of the cost of a training FLOP (hardware price-performance)", 0.25),
+    ("industry.fixed_cost", "K_1", "USD/year", Bounds(0.0, 1e13),
+     "a lab's yearly non-compute cost in year 1 (staff, data, evaluation)", 5e8),
+    ("industry.fixed_cost_growth", "g_K", "1/year", GROWTH, "yearly growth of a lab's fixed cost", 0.3),
+    ("industry.ultimate_pool", "W", "USD/year", Bounds(0.0, 1e15),
+     "yearly spend on frontier models at full adoption", 1e12),
+    ("industry.bass_innovation", "p_B", "1/year", UNIT_INTERVAL_OPEN_LOW,
+     "Bass coefficient of innovation", 0.03),
+    ("industry.bass_imitation", "q_B", "1/year", Bounds(0.0, 10.0), "Bass coefficient of imitation", 0.5),
+    ("industry.demand_volatility", "sigma_z", "1", Bounds(0.0, 3.0), "yearly log-sd of demand shocks", 0.15),
+    ("industry.free_share", "f_0", "1", FRACTION_BELOW_ONE, "share of served tokens that pay nothing", 0.5),
+    ("industry.price_entry_elasticity", "eta", "1", POSITIVE_OR_INF,
+     "the tier price scales as (n_y / n_1)^(-1/eta) (inf: entry does not move prices)", 2.0),
+    ("industry.entry_speed", "nu", "1/year", Bounds(0.0, 100.0),
+     "yearly growth of the lab count per unit of Q - 1 above 0", 0.3),
+    ("industry.exit_speed", "chi", "1/year", Bounds(0.0, 100.0),
+     "yearly fall of the lab count per unit of 1 - Q above 0", 0.3),
+    ("industry.gpus_per_gw", "G_W", "H100e/GW", Bounds(1.0, 1e9), "H100-equivalents per gigawatt of data-centre power", 7.5e5),
+    ("industry.serving_params", "N_S", "parameters", MODEL_SIZE,
+     "active parameters of the model that serves most tokens, year 1", 1e11),
+    ("industry.serving_params_growth", "g_S", "x/year", Bounds(0.0, 100.0, lower_open=True),
+     "yearly growth factor of the served model's active parameters", 1.0),
+    ("industry.compute_supply", "S_H", "H100e", POSITIVE_OR_INF,
+     "H100-equivalents available to the frontier labs in year 1 (inf: no scarcity)", math.inf),
+    ("industry.compute_supply_growth", "g_H", "x/year", Bounds(0.0, 100.0, lower_open=True),
+     "yearly growth factor of the compute supply", 2.25),
+    ("industry.scarcity_exponent", "psi", "1", Bounds(0.0, 10.0),
+     "the GPU-hour price rises as (demand / supply)^psi when demand exceeds supply", 1.0),
+    ("industry.scarcity_pass_through", "pi", "1", PROBABILITY,
+     "how much of last year's scarcity the labs pass on in the tier price", 0.0),
+    ("industry.scaling_persistence", "d", "1", PROBABILITY,
+     "investors' belief in how long labs keep scaling: planned growth tau years ahead is "
+     "1 + (g_C - 1) d^(tau-1)", 1.0),
+    ("expectation.initial_growth", "ghat_0", "1/year", Bounds(-1.0, 100.0, lower_open=True),
+     "investors' believed yearly growth of revenue before year 1", 2.0),
 ]
 
 PARAMETERS: dict[str, Parameter] = {
@@ -193,6 +239,23 @@ V3_KEYS = ("performance.moe_quality_weight", "costs.input_ratio", "costs.prefill
            "market.price_quality_exponent")
 assert all(k in PARAMETERS for k in V3_KEYS)
 
+#: The industry frame's own parameters (specification section 15), read only
+#: under ``frame = "industry"`` and refused in a project-frame file.
+INDUSTRY_KEYS = tuple(k for k in PARAMETERS if k.startswith("industry.")) + ("expectation.initial_growth",)
+#: Project-frame parameters the industry frame reads too (section 15, "Reused keys").
+INDUSTRY_REUSED = ("finance.discount_rate", "scaling.experiment_overhead", "costs.gpu_hour_price",
+                   "costs.gpu_peak_flops", "costs.training_utilization", "costs.serving_utilization",
+                   "costs.serving_cost_decline", "costs.input_ratio", "costs.prefill_utilization",
+                   "costs.data_price_per_token", "risk.control_share", "risk.robustness_share",
+                   "risk.robustness_effectiveness", "risk.incident_rate", "risk.control_effectiveness",
+                   "risk.incident_severity", "performance.deployment_gap", "market.token_price",
+                   "market.token_price_decline", "market.hype", "expectation.learning_rate")
+assert all(k in PARAMETERS for k in INDUSTRY_REUSED)
+#: Every parameter the industry frame reads.
+INDUSTRY_PARAMETERS = INDUSTRY_REUSED + INDUSTRY_KEYS
+#: The frames (specification section 15): one model per size, or the industry over calendar years.
+FRAMES = ("project", "industry")
+
 #: Read only under ``scaling.compute_rule = "power"``; refused under "6ND".
 POWER_LAW_KEYS = ("scaling.compute_exponent", "scaling.flops_at_reference")
 #: The fine-tuning route's keys; those without a default are required under
@@ -201,6 +264,7 @@ FINETUNE_KEYS = tuple(k for k in PARAMETERS if k.startswith("finetune."))
 
 #: Structural keys with a fixed set of string values: (allowed values, default).
 CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "frame": (FRAMES, "project"),
     "route": (("pretrain", "finetune"), "pretrain"),
     "scaling.compute_rule": (("power", "6ND"), "power"),
     "decision.objective": (tuple(OBJECTIVES), DEFAULT_OBJECTIVE),
@@ -221,16 +285,22 @@ STRUCTURAL = {
     "market.gap_applies_to_rivals": "whether the rivals' users see a deployment gap too (true or false)",
     "market.revenue_within_pool": "whether the pool bounds our revenue when price by quality lifts our "
                                   "price above the tier's (true or false; false: Rev = M share m q)",
+    "frame": '"project" (one model of each size) or "industry" (the frontier industry over calendar '
+             'years, specification section 15)',
+    "industry.start_year": "calendar year of year 1 of the industry frame (integer, a label)",
+    "industry.valuation_horizon": "years investors look ahead in the industry frame's valuation ratio "
+                                  "Q (integer, 1 to 50)",
 }
 
 #: Structural keys with a default, so a scenario need not set them.
 STRUCTURAL_DEFAULTS = {"decision.voi_bins": 32, "grid.active_share": 1.0,
+                       "industry.start_year": 2023, "industry.valuation_horizon": 5,
                        "market.gap_applies_to_rivals": False, "market.revenue_within_pool": False}
 
 #: Named strategies (specification section 12): ``[strategies.NAME]`` tables of
 #: overrides, and the keys a strategy may not change.
 STRATEGIES = "strategies"
-NOT_IN_STRATEGY = ("grid.model_sizes", "grid.reference_size", "horizon_years",
+NOT_IN_STRATEGY = ("frame", "grid.model_sizes", "grid.reference_size", "horizon_years",
                    "finance.discount_rate", "decision.objective", "decision.voi_bins")
 
 #: Optional descriptive keys.
@@ -248,12 +318,14 @@ BELIEF = "expectation"
 BELIEF_INCIDENTS = "expectation.incidents"
 NOT_BELIEVABLE = ("finance.discount_rate", "grid.model_sizes", "grid.reference_size",
                   "horizon_years", "route", "scaling.compute_rule", "grid.active_share",
-                  "market.gap_applies_to_rivals", "market.revenue_within_pool")
+                  "market.gap_applies_to_rivals", "market.revenue_within_pool", "frame")
 
 
 def believable(key: str) -> bool:
-    """Whether ``key`` may take another value in investors' belief."""
-    return key in PARAMETERS and key not in NOT_BELIEVABLE and not key.startswith(BELIEF + ".")
+    """Whether ``key`` may take another value in investors' belief (the
+    industry frame's beliefs are its own keys, not believed values)."""
+    return (key in PARAMETERS and key not in NOT_BELIEVABLE and not key.startswith(BELIEF + ".")
+            and key not in INDUSTRY_KEYS)
 
 
 def index(key: str) -> int:
@@ -285,6 +357,6 @@ def refused_keys(compute_rule: str) -> tuple[str, ...]:
     return POWER_LAW_KEYS if compute_rule == "6ND" else ()
 
 
-__all__ = ["V3_KEYS", "NOT_IN_STRATEGY", "STRATEGIES", "STRUCTURAL_DEFAULTS", "BELIEF", "BELIEF_INCIDENTS", "NOT_BELIEVABLE", "believable",
+__all__ = ["FRAMES", "INDUSTRY_KEYS", "INDUSTRY_PARAMETERS", "INDUSTRY_REUSED", "V3_KEYS", "NOT_IN_STRATEGY", "STRATEGIES", "STRUCTURAL_DEFAULTS", "BELIEF", "BELIEF_INCIDENTS", "NOT_BELIEVABLE", "believable",
            "DESCRIPTIVE", "MODEL_SIZE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds",
            "Parameter", "index"]
