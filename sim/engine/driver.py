@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.engine.limits import TimeGuard
-from sim.engine.reducer import Reducer, Target, advance_to_target, make_reducer
-from sim.kernels import reduce as kernels
+from sim.engine.reducer import Reducer, Target, advance_to_target, kernels_for, make_reducer
 from sim.kernels.cache import compile_note
 from sim.services import signals
 from sim.services.progress import progress_bar
@@ -36,7 +35,8 @@ def start(plan, seed: int, design, chunk_size: int | None = None, progress: bool
     # it left llvmlite broken (tracebacks, even a segfault at exit). A signal
     # waits for the end of this block; during a long compile the watchdog
     # ends the process instead (sim.services.signals).
-    with signals.deferred(), compile_note(progress, (kernels.sample_range, kernels.reduce_chunk)):
+    chosen = kernels_for(plan)
+    with signals.deferred(), compile_note(progress, (chosen.sample_range, chosen.reduce_chunk)):
         reducer = make_reducer(plan, seed, design, chunk_size, executor, voi=voi)
         if check_pilot is not None:
             check_pilot(reducer.pilot_finding, plan)

@@ -79,14 +79,16 @@ from sim.engine.designs import Design, build_design, design_size
 from sim.kernels.sampling.rng import key_from_seed
 from sim.services import signals
 from sim.kernels import accumulators
+from sim.kernels import industry as industry_kernels
 from sim.kernels import reduce as kernels
+from sim.vocab import industry as industry_outputs
 from sim.kernels.accumulators import SCALE
 from sim.engine.sketch import Histograms
 
 __all__ = ["BLOCKS", "CHUNK_SECONDS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIELDS", "STATE_RULES",
            "ChunkState", "NonFinite", "Reducer", "Reduction", "Target", "advance_to_target",
            "blocks_per_chunk", "chunk_layout", "histogram_aliases", "histogram_columns", "kernel_args",
-           "make_reducer", "pilot", "pilot_ranges", "reduce", "reduce_to_target", "sample_arrays", "target_schedule"]
+           "kernels_for", "make_reducer", "pilot", "pilot_ranges", "reduce", "reduce_to_target", "sample_arrays", "target_schedule"]
 
 DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios: the largest chunk
 #: Wall time a chunk should take when the chunk size is left to the reducer
@@ -266,12 +268,21 @@ def kernel_args(plan: Plan, design: Design) -> tuple:
     return plan_args(plan), design.args(), (plan.corr_dims, plan.corr_chol)
 
 
+def kernels_for(plan: Plan) -> Any:
+    """The ``reduce_chunk`` and ``sample_range`` of ``plan``'s frame: the
+    project model's (:mod:`sim.kernels.reduce`) or the industry frame's
+    (:mod:`sim.kernels.industry`)."""
+    return industry_kernels if plan.industry else kernels
+
+
 def model_args(plan: Plan) -> tuple:
     """What the model kernels take besides the parameters: the flags
     (objective, path on, uniforms per scenario) and the worlds (per strategy:
     route, compute rule, belief expects incidents; the reality and belief
-    overlays)."""
+    overlays). The industry frame takes the flags and (valuation horizon, s_a)."""
     flags = (plan.objective_code, int(plan.path), plan.n_uniforms)
+    if plan.industry:
+        return flags, np.asarray([plan.valuation_horizon, plan.active_share], dtype=float)
     # One flat tuple of arrays: parallel loops cannot take tuples of tuples.
     worlds = ((plan.s_route, plan.s_rule, plan.s_belief_incidents) + plan.overlay + plan.belief
               + (plan.s_active, plan.s_gap_rivals, plan.s_within_pool))
@@ -288,9 +299,20 @@ def histogram_columns(plan: Plan) -> np.ndarray:
     net value, the year-1 unit economics (cost and price per token, margin,
     fixed-capability decline), and the mark-to-market ROI of years 1 .. T-1
     when the path is on (years 0 and T are :func:`histogram_aliases`)."""
+    if plan.industry:
+        return industry_histogram_columns(plan.horizon)
     cols = list(HISTOGRAMS) + list(V3_HISTOGRAMS)
     if plan.path:
         cols += [path_column(t, PATH_MTM) for t in range(1, plan.horizon)]
+    return np.asarray(cols, dtype=np.int64)
+
+
+def industry_histogram_columns(horizon: int) -> np.ndarray:
+    """The industry frame's sketched columns: the scalars with a distribution
+    (realized and expected return), then each sketched path, year by year."""
+    cols = [f.index for f in industry_outputs.SCALARS if not f.indicator]
+    for name in industry_outputs.SKETCHED:
+        cols += industry_outputs.columns(horizon, industry_outputs.field(name).index)
     return np.asarray(cols, dtype=np.int64)
 
 
@@ -318,7 +340,7 @@ def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = N
     extra_u = np.empty((n, plan.n_belief_dims))
     belief_draws = np.empty((n, len(plan.belief_keys)))
     stats = np.zeros((n, plan.n_rows, plan.n_columns))
-    (kernel or kernels).sample_range(key, first, n, BLOCK, *kernel_args(plan, design), model_args(plan),
+    (kernel or kernels_for(plan)).sample_range(key, first, n, BLOCK, *kernel_args(plan, design), model_args(plan),
                          plan.log_sizes, plan.log_n_ref,
                          plan.horizon, draws, incident_u, extra_u, belief_draws, stats)
     return draws, incident_u, belief_draws, stats
@@ -356,7 +378,8 @@ def pilot(plan: Plan, key, design: Design, kernel: Any = None) -> tuple[Histogra
     with warnings.catch_warnings(), np.errstate(all="ignore") if quiet else contextlib.nullcontext():
         if quiet:  # nanmedian of all-NaN columns warns through warnings, not errstate
             warnings.simplefilter("ignore", RuntimeWarning)
-        offset, scale = histogram_maps(stats, hist_cols)
+        offset, scale = (industry_histogram_maps(stats, plan.horizon, hist_cols) if plan.industry
+                         else histogram_maps(stats, hist_cols))
         ranges = Histograms.from_pilot(pilot_values, 0, offset=offset, scale=scale)
     return ranges, finding
 
@@ -392,7 +415,7 @@ class Reducer:
                  ranges: Histograms | None = None, voi: bool = False,
                  pilot_finding: NonFinite | None = None, kernel: Any = None):
         self.start = time.perf_counter()
-        self.kernel = kernels if kernel is None else kernel
+        self.kernel = kernels_for(plan) if kernel is None else kernel
         self.plan = plan
         self.design = design
         self.key = key_from_seed(seed)
@@ -650,6 +673,27 @@ def histogram_maps(pilot: np.ndarray, hist_cols) -> tuple[np.ndarray, np.ndarray
         offset[:, k] = 0.0
         scale[:, k] = SCALE / np.where(np.isfinite(median) & (median > 0), median, 1.0)
     return offset.ravel(), scale.ravel()
+
+
+def industry_histogram_maps(pilot: np.ndarray, horizon: int, hist_cols) -> tuple[np.ndarray, np.ndarray]:
+    """Offset and scale of the industry frame's histograms: ratios (margin,
+    Q, returns) as returns are (offset 1, scale 1000); every other path in
+    its units relative to a thousandth of the pilot's median of that path
+    over all years (one scale per path, so years share a resolution)."""
+    offset = np.ones(len(hist_cols))
+    scale = np.full(len(hist_cols), SCALE)
+    by_column = {}
+    for f in industry_outputs.FIELDS:
+        if f.name in industry_outputs.SKETCHED and f.name not in industry_outputs.RATIO_LIKE:
+            cols = industry_outputs.columns(horizon, f.index)
+            median = float(np.nanmedian(np.abs(pilot[:, 0, cols]))) if len(pilot) else math.nan
+            factor = SCALE / (median if math.isfinite(median) and median > 0 else 1.0)
+            by_column.update(dict.fromkeys(cols, factor))
+    for k, col in enumerate(hist_cols):
+        if int(col) in by_column:
+            offset[k] = 0.0
+            scale[k] = by_column[int(col)]
+    return offset, scale
 
 
 def reduce(plan: Plan, seed: int, n: int, chunk_size: int | None = None,

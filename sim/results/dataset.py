@@ -69,6 +69,10 @@ def check_pilot(finding, plan) -> None:
     pilot scenarios, and the sampled keys whose draws stand out in them."""
     if finding is None:
         return
+    if getattr(plan, "industry", False):
+        from sim.results.industry import check_industry_pilot
+
+        check_industry_pilot(finding, plan)
     labels = row_labels(plan.strategy_names, plan.model_sizes)
     where = ", ".join(f"{lab} ({k:,})" for lab, k in zip(labels, finding.by_size) if k)
     stats = ", ".join(outputs.column_name(k) for k in finding.stats[:6])
@@ -128,6 +132,8 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     """
     from scipy import special
 
+    if getattr(plan, "industry", False):
+        return _industry(scenario, plan, red, seed, quantiles, extra_attrs)
     check_finite(red, scenario.model_sizes, plan.strategy_names)
     n = red.n
     sizes = np.asarray(scenario.model_sizes, dtype=float)
@@ -247,6 +253,29 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     add_active_parameters(ds, plan, sizes, bool(strategies))
     ds.attrs.update(extra_attrs or {})
     return ds[sorted(ds.data_vars)]
+
+
+def _industry(scenario, plan, red, seed: int, quantiles, extra_attrs: dict | None) -> xr.Dataset:
+    """The industry frame's Dataset (:mod:`sim.results.industry`), with the
+    same standard errors, intervals and attributes as a project run."""
+    from scipy import special
+
+    from sim.results.industry import build_industry_dataset
+
+    n, R = red.n, red.n_replicates
+    crit = float(special.ndtri(0.5 + CI_LEVEL / 2)) if R == 1 else \
+        float(special.stdtrit(R - 1, 0.5 + CI_LEVEL / 2))
+    lo_rank = binom_ppf((1 - CI_LEVEL) / 2, n, quantiles) / n
+    hi_rank = np.minimum(binom_ppf(0.5 + CI_LEVEL / 2, n, quantiles) + 1, n) / n
+    ci_levels = np.stack([lo_rank, hi_rank], axis=-1)
+    attrs = _attrs(scenario, seed, n, plan, red.elapsed)
+    attrs.update(ci_level=CI_LEVEL, n_replicates=int(R), se_method=(
+        "sample standard deviation / sqrt(n)" if R == 1 else
+        f"standard deviation of {R} independent replicate means / sqrt({R}); "
+        f"intervals use Student's t with {R - 1} degrees of freedom"))
+    ds = build_industry_dataset(scenario, plan, red, quantiles, crit, ci_levels, attrs)
+    ds.attrs.update(extra_attrs or {})
+    return ds
 
 
 #: Per-scenario columns a sample stores besides those with a mean variable.
@@ -434,6 +463,11 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
     over the dimension ``valuation_year`` (0..T; ``year`` is the revenue year
     1..T of the incident uniforms).
     """
+    if getattr(plan, "industry", False):
+        from sim.results.industry import build_industry_sample_dataset
+
+        return build_industry_sample_dataset(scenario, plan, draws, incident_u, stats,
+                                             _attrs(scenario, seed, draws.shape[0], plan), sampler)
     n = draws.shape[0]
     strategies = getattr(scenario, "strategies", ())
     n_sizes = len(scenario.model_sizes)

@@ -44,6 +44,8 @@ from sim.vocab.registry import (
     CHOICES,
     DESCRIPTIVE,
     FINETUNE_KEYS,
+    INDUSTRY_KEYS,
+    INDUSTRY_PARAMETERS,
     MODEL_SIZE,
     NOT_BELIEVABLE,
     NOT_IN_STRATEGY,
@@ -145,10 +147,24 @@ class Scenario:
     #: Whether the pool bounds our revenue under price by quality
     #: (docs/model.md section 2e; false: the specification's Rev = M share m q).
     revenue_within_pool: bool = False
+    #: "project" (sections 1 to 14) or "industry" (section 15: no size grid,
+    #: ``model_sizes`` is empty and ``active_share`` holds the one s_a).
+    frame: str = "project"
+    #: The industry frame's calendar year of year 1 and valuation horizon H.
+    start_year: int = 2023
+    valuation_horizon: int = 5
+
+    @property
+    def industry(self) -> bool:
+        """Whether this is the industry frame (specification section 15)."""
+        return self.frame == "industry"
 
     @property
     def active_shares(self) -> tuple[float, ...]:
-        """``grid.active_share`` at every model size (1 where dense)."""
+        """``grid.active_share`` at every model size (1 where dense; under
+        the industry frame, the one s_a)."""
+        if self.industry:
+            return self.active_share or (1.0,)
         return self.active_share or (1.0,) * len(self.model_sizes)
 
     @property
@@ -179,6 +195,8 @@ class Scenario:
         flat: dict[str, Any] = {"name": self.name}
         if self.description:
             flat["description"] = self.description
+        if self.industry:
+            return self._industry_flat(flat)
         flat["route"] = self.route
         flat["horizon_years"] = self.horizon_years
         flat["grid.model_sizes"] = list(self.model_sizes)
@@ -213,17 +231,32 @@ class Scenario:
             flat[STRATEGIES] = {st.name: st.to_table() for st in self.strategies}
         return flat
 
+    def _industry_flat(self, flat: dict[str, Any]) -> dict[str, Any]:
+        flat["frame"] = self.frame
+        flat["horizon_years"] = self.horizon_years
+        flat["industry.start_year"] = self.start_year
+        flat["industry.valuation_horizon"] = self.valuation_horizon
+        if self.active_share:
+            flat["grid.active_share"] = self.active_share[0]
+        for key in PARAMETERS:
+            if key in self.values:
+                v = self.values[key]
+                flat[key] = v.to_dict() if isinstance(v, Distribution) else v
+        if self.correlations:
+            flat[CORRELATION] = [{"between": [a, b], "rho": rho} for a, b, rho in self.correlations]
+        return flat
+
     def to_toml(self) -> str:
         """The resolved scenario as a TOML document that loads back unchanged."""
         flat = self.to_flat()
         lines = [f"{k} = {toml_value(flat[k])}"
-                 for k in ("name", "description", "route", "horizon_years") if k in flat]
+                 for k in ("name", "description", "frame", "route", "horizon_years") if k in flat]
         sections: dict[str, list[str]] = {}
         for key, value in flat.items():
             if "." in key:
                 section, sub = key.split(".", 1)
                 sections.setdefault(section, []).append(f"{sub} = {toml_value(value)}")
-        for section in ["grid"] + [s for s in sections if s != "grid"]:
+        for section in ["grid"] * ("grid" in sections) + [s for s in sections if s != "grid"]:
             lines.append("")
             lines.append(f"[{section}]")
             lines.extend(sections[section])
@@ -340,6 +373,10 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
     def err(key: str, msg: str) -> ScenarioError:
         return ScenarioError(msg, source=src(key), key=key)
 
+    frame = _choice(flat, "frame", src("frame"))
+    if frame == "industry":
+        return _industry_scenario(flat, src, err, default_name, source)
+    _refuse_industry_keys(flat, src)
     route = _choice(flat, "route", src("route"))
     rule = _choice(flat, "scaling.compute_rule", src("scaling.compute_rule"))
     _check_keys_in_use(flat, route, rule, source, touched, override_label)
@@ -371,6 +408,8 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
 
     values: dict[str, float | Distribution] = {}
     for key, param in PARAMETERS.items():
+        if key in INDUSTRY_KEYS:
+            continue  # refused above: read only under frame = "industry"
         if key in flat:
             values[key] = _parse_value(flat[key], param, src(key))
         elif param.default is not None:
@@ -405,6 +444,89 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
                         revenue_within_pool=within_pool)
     strategies = parse_strategies(flat.get(STRATEGIES, {}), scenario, source)
     return replace(scenario, strategies=strategies) if strategies else scenario
+
+
+#: Structural keys of the industry frame (specification section 15).
+INDUSTRY_STRUCTURAL = ("frame", "horizon_years", "grid.active_share", "industry.start_year",
+                       "industry.valuation_horizon")
+#: Every key an industry-frame scenario may hold.
+INDUSTRY_ALLOWED = frozenset(DESCRIPTIVE) | frozenset(INDUSTRY_STRUCTURAL) | frozenset(
+    INDUSTRY_PARAMETERS) | {CORRELATION}
+MAX_VALUATION_HORIZON = 50
+
+
+def _refuse_industry_keys(flat: Mapping[str, Any], src) -> None:
+    """A project-frame scenario holds none of the industry frame's own keys."""
+    found = [k for k in flat if k in INDUSTRY_KEYS or k in ("industry.start_year",
+                                                            "industry.valuation_horizon")]
+    if found:
+        raise ScenarioError(
+            f'{", ".join(found)} {"is" if len(found) == 1 else "are"} read only under '
+            'frame = "industry" (specification section 15); set frame = "industry" or remove '
+            f'{"it" if len(found) == 1 else "them"}', source=src(found[0]), key=found[0])
+
+
+def _industry_scenario(flat: Mapping[str, Any], src, err, default_name: str,
+                       source: str | None) -> Scenario:
+    """Validate an industry-frame scenario (specification section 15): no size
+    grid, no route, strategies or believed parameters; the keys it reads."""
+    unused = [k for k in flat if k not in INDUSTRY_ALLOWED]
+    if unused:
+        key = unused[0]
+        if key == STRATEGIES:
+            why = "strategies do not apply to the industry frame (it simulates the industry, not a lab's choice)"
+        elif key.startswith(BELIEF + ".") and key not in PARAMETERS:
+            why = ("believed parameters (section 8) do not apply under the industry frame: investors' "
+                   "beliefs there are market.hype, expectation.initial_growth, expectation.learning_rate "
+                   "and industry.scaling_persistence")
+        else:
+            why = "not used under the industry frame"
+        raise ScenarioError(
+            f'under frame = "industry", {", ".join(unused)} would not be used ({why}); remove '
+            f'{"it" if len(unused) == 1 else "them"}', source=src(key), key=key)
+    missing = [k for k in ("horizon_years",) + INDUSTRY_PARAMETERS
+               if k not in flat and (k == "horizon_years" or PARAMETERS[k].default is None)]
+    if missing:
+        raise ScenarioError(
+            f"missing key(s): {', '.join(missing)} (an industry scenario sets these, or extends a "
+            'scenario that does: extends = "baseline")', source=source)
+    name = flat.get("name", default_name)
+    if not isinstance(name, str) or not name:
+        raise err("name", f"expected a non-empty string, got {_show(name)}")
+    description = flat.get("description", "")
+    if not isinstance(description, str):
+        raise err("description", f"expected a string, got {_show(description)}")
+    horizon = _integer(flat["horizon_years"], 1, MAX_HORIZON, "horizon_years", err)
+    start = _integer(flat.get("industry.start_year", STRUCTURAL_DEFAULTS["industry.start_year"]),
+                     1900, 2200, "industry.start_year", err)
+    valuation = _integer(flat.get("industry.valuation_horizon",
+                                  STRUCTURAL_DEFAULTS["industry.valuation_horizon"]),
+                         1, MAX_VALUATION_HORIZON, "industry.valuation_horizon", err)
+    share = flat.get("grid.active_share", 1.0)
+    if isinstance(share, list):
+        raise err("grid.active_share", "expected one number in (0, 1] under the industry frame "
+                                       "(there is no size grid), got a list")
+    active = _active_share(share, [1.0], err)
+    values: dict[str, float | Distribution] = {}
+    for key in INDUSTRY_PARAMETERS:
+        if key in flat:
+            values[key] = _parse_value(flat[key], PARAMETERS[key], src(key))
+        else:
+            values[key] = float(PARAMETERS[key].default)
+    correlations = parse_correlations(flat.get(CORRELATION, []), values, src(CORRELATION))
+    return Scenario(name=name, horizon_years=horizon, model_sizes=(), reference_size=1.0,
+                    values=MappingProxyType(values), description=description,
+                    correlations=correlations, source=source, active_share=active,
+                    frame="industry", start_year=start, valuation_horizon=valuation)
+
+
+def _integer(value: Any, low: int, high: int, key: str, err) -> int:
+    """A structural integer from ``low`` to ``high``."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise err(key, f"expected an integer from {low} to {high}, got {_show(value)}")
+    return value
 
 
 def _active_share(value: Any, sizes: list[float], err) -> tuple[float, ...]:
@@ -589,6 +711,12 @@ def resolve_extends(flat: dict[str, Any], source: str | None,
     merged = resolve_extends(flatten(_read_toml(parent), str(parent)), str(parent), chain)
     for key in NOT_INHERITED:
         merged.pop(key, None)
+    if flat.get("frame") == "industry" and merged.get("frame", "project") != "industry":
+        # Section 15: a scenario that extends a project file inherits the shared
+        # cost, market and risk keys, and none of the project frame's own.
+        # A project file's active share is per size: not inherited either.
+        merged = {k: v for k, v in merged.items()
+                  if k in INDUSTRY_ALLOWED and k != "grid.active_share"}
     for key, value in flat.items():
         inherited = merged.get(key)
         if key == STRATEGIES and isinstance(value, dict) and isinstance(inherited, dict):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.kernels.model.params import COMPUTE_RULES, PRETRAIN, ROUTES, RULE_POWER
+from sim.vocab import industry as industry_outputs
 from sim.vocab.outputs import N_PATH_FIELDS, N_STATS
 from sim.vocab.objectives import objective
 from sim.vocab.registry import N_PARAMETERS, PARAMETERS
@@ -78,6 +79,16 @@ class Plan:
     voi_bins: int = 32
     path: bool = True  # evaluate the valuation path (specification section 9)
     model_sizes: tuple[float, ...] = ()  # the scenario's sizes, as written (log_sizes: their logs)
+    # The industry frame (specification section 15): no sizes, one row of
+    # outputs (sim.vocab.industry), per-year uniforms from streams of their own.
+    frame: str = "project"
+    start_year: int = 2023
+    valuation_horizon: int = 5
+    active_share: float = 1.0  # s_a of the industry frame
+
+    @property
+    def industry(self) -> bool:
+        return self.frame == "industry"
 
     @property
     def n_sampled(self) -> int:
@@ -89,7 +100,11 @@ class Plan:
         yearly incident uniforms. The uniforms of keys that only a belief or a
         strategy makes uncertain come from a stream of their own (see
         :func:`sim.kernels.sampling.draw.fill_extra_uniforms`), so declaring one
-        changes no draw of reality."""
+        changes no draw of reality. The industry frame's yearly uniforms
+        (demand shocks, incidents) come from streams of their own, so its
+        design holds the sampled keys alone."""
+        if self.industry:
+            return self.n_sampled
         return self.n_sampled + self.horizon
 
     @property
@@ -99,7 +114,8 @@ class Plan:
 
     @property
     def n_sizes(self) -> int:
-        return len(self.log_sizes)
+        """Model sizes (the industry frame's one row counts as one)."""
+        return 1 if self.industry else len(self.log_sizes)
 
     @property
     def n_strategies(self) -> int:
@@ -112,7 +128,10 @@ class Plan:
 
     @property
     def n_columns(self) -> int:
-        """Output columns per size: the statistics, then the path's years."""
+        """Output columns per size: the statistics, then the path's years
+        (the industry frame: its scalars, then its fields per year)."""
+        if self.industry:
+            return industry_outputs.n_columns(self.horizon)
         years = self.horizon + 1 if self.path else 0
         return N_STATS + years * N_PATH_FIELDS
 
@@ -184,7 +203,7 @@ def build_plan(scenario, path: bool = True) -> Plan:
         offset=as_int(offset),
         n_table=as_int(n_table),
         table=np.concatenate(tables) if tables else np.zeros(1),
-        log_sizes=np.log(np.asarray(scenario.model_sizes, dtype=float)),
+        log_sizes=np.log(np.asarray(scenario.model_sizes or (1.0,), dtype=float)),
         log_n_ref=math.log(scenario.reference_size),
         horizon=horizon,
         sampled_keys=tuple(keys),
@@ -211,6 +230,10 @@ def build_plan(scenario, path: bool = True) -> Plan:
         objective_code=objective(scenario.objective).code,
         voi_bins=int(scenario.voi_bins),
         model_sizes=tuple(float(s) for s in scenario.model_sizes),
+        frame=scenario.frame,
+        start_year=int(scenario.start_year),
+        valuation_horizon=int(scenario.valuation_horizon),
+        active_share=float(scenario.active_shares[0]) if scenario.industry else 1.0,
     )
 
 
