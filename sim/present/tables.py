@@ -20,6 +20,10 @@ __all__ = ["decision_table", "summary_table", "sweep_table"]
 def summary_table(ds: xr.Dataset) -> str:
     """A plain-text table: one row per model size; with strategies, one such
     table per strategy and the choice among all (strategy, size) alternatives."""
+    if ds.attrs.get("frame") == "industry":
+        from sim.present.industry_tables import industry_table
+
+        return industry_table(ds)
     if "strategy" not in ds.dims:
         return _summary(ds, f"scenario '{ds.attrs['scenario_name']}'")
     names = [str(s) for s in ds["strategy"].values]

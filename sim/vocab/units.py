@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["usd_per_million", "NOT_FINITE", "decimals", "delay_years", "duration", "eng", "percent", "plus_minus",
+__all__ = ["compact", "usd_per_million", "NOT_FINITE", "decimals", "delay_years", "duration", "eng", "percent", "plus_minus",
            "rate_label", "se_percent", "significant", "size_label", "usd_label", "value_label"]
 
 #: What a cell shows for an infinite or NaN value (possible only in files
@@ -39,6 +39,22 @@ def usd_label(x: float) -> str:
         if a >= scale:
             return f"{sign}${a / scale:.3g}{unit}"
     return f"{sign}${a:.3g}"
+
+
+def compact(x: float) -> str:
+    """A count or quantity, short, three significant digits: 12.3, 470K,
+    -1.2B, 2.1T; beyond a thousand trillion (FLOP) as 2.0e+25."""
+    v = float(x)
+    if not math.isfinite(v):
+        return NOT_FINITE
+    a = abs(v)
+    if a >= 1e15:
+        return f"{v:.1e}"
+    sign = "-" if v < 0 else ""
+    for unit, scale in _SCALES:
+        if a >= scale:
+            return f"{sign}{a / scale:.3g}{unit}"
+    return f"{v:.3g}"
 
 
 def usd_per_million(per_token: float) -> str:

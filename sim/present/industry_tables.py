@@ -1,0 +1,94 @@
+"""The industry frame's year-by-year table (specification section 15).
+
+Calendar years are the columns; each row is one path's median over the
+scenarios (the units in the row's label), then the probabilities of the
+cooling with their standard errors, then the two returns. A legend under
+the table says what each row is.
+"""
+
+from __future__ import annotations
+
+import xarray as xr
+
+from sim.vocab import industry as iv
+from sim.vocab.units import compact, percent, se_percent, significant, usd_label
+
+__all__ = ["industry_table"]
+
+#: Rows of medians: (field name, label with units, formatter).
+MEDIAN_ROWS = (
+    ("labs", "frontier labs", lambda x: f"{float(x):.1f}"),
+    ("revenue", "revenue, USD/yr", usd_label),
+    ("capex", "capex, USD/yr", usd_label),
+    ("serving_cost", "serving cost, USD/yr", usd_label),
+    ("profit", "profit, USD/yr", usd_label),
+    ("serving_margin", "serving margin", lambda x: percent(x, 0)),
+    ("q", "valuation ratio Q", lambda x: f"{float(x):.2f}"),
+    ("frontier_flops", "frontier run, FLOP", compact),
+    ("revenue_per_gw", "revenue per GW, USD/yr", usd_label),
+    ("lab_compute", "a lab's compute, H100e", compact),
+    ("scarcity", "scarcity factor k", lambda x: f"{float(x):.2f}"),
+)
+#: Rows of probabilities (result variable, label).
+PROBABILITY_ROWS = (
+    ("prob_cooled", "P(cooled by then)"),
+    ("prob_valued_below_cost", "P(valued below cost)"),
+    ("prob_capex_fall", "P(capex falls)"),
+    ("capex_peak_year", "P(capex peaks then)"),
+)
+
+
+def industry_table(ds: xr.Dataset) -> str:
+    """The year-by-year table of an industry-frame result, with its legend."""
+    years = [int(y) for y in ds["calendar_year"].values]
+    width = max(8, max(len(usd_label(float(ds["revenue_quantile"].max()))),
+                       len(usd_label(float(ds["profit_quantile"].min())))) + 1)
+    label_width = 26
+    header = f"{'median of':<{label_width}}" + "".join(f"{y:>{width}}" for y in years)
+    lines = [f"scenario '{ds.attrs['scenario_name']}' (industry frame): "
+             f"{ds.attrs['n_scenarios']:,} scenarios, seed {ds.attrs['seed']}",
+             header, "-" * len(header)]
+    for name, label, fmt in MEDIAN_ROWS:
+        q = ds[f"{name}_quantile"].sel(quantile=0.5, method="nearest")
+        lines.append(f"{label:<{label_width}}" + "".join(f"{fmt(v):>{width}}" for v in q.values))
+    lines.append("")
+    lines.append(f"{'probability (± se)':<{label_width}}" + "".join(f"{y:>{width}}" for y in years))
+    lines.append("-" * len(header))
+    for name, label in PROBABILITY_ROWS:
+        p = ds[name].values
+        lines.append(f"{label:<{label_width}}" + "".join(f"{percent(v, 1):>{width}}" for v in p))
+    worst = max(float(ds[f"{name}_se"].max()) for name, _ in PROBABILITY_ROWS)
+    lines.append(f"{'':<{label_width}}(largest standard error of these: {se_percent(worst)})")
+    lines.append("")
+    for f in (iv.SCALARS[iv.ROI_INDUSTRY], iv.SCALARS[iv.EXPECTED_RETURN]):
+        q = ds[f"{f.name}_quantile"]
+        med = q.sel(quantile=0.5, method="nearest")
+        lo = q.sel(quantile=0.05, method="nearest")
+        hi = q.sel(quantile=0.95, method="nearest")
+        lines.append(f"{f.label}: median {significant(med)} (5%: {significant(lo)}, 95%: "
+                     f"{significant(hi)}); mean {significant(ds[f.name + '_mean'])} ± "
+                     f"{significant(ds[f.name + '_mean_se'])} (se)")
+    lines.append(f"P(realized industry return < 0): {percent(ds['prob_industry_loss'])} ± "
+                 f"{se_percent(ds['prob_industry_loss_se'])} (se)")
+    lines.append("")
+    lines.extend(LEGEND)
+    return "\n".join(lines)
+
+
+LEGEND = (
+    "Each row above the line is the median over the scenarios of one year's value (the",
+    "5%-95% quantiles, means and their standard errors are in the result file).",
+    "revenue = paid revenue of frontier models A; capex = the labs' spend on models",
+    "(training compute with experiments, data, staff, risk control); profit = revenue -",
+    "serving cost - capex; serving margin = 1 - serving cost / revenue; Q = the value",
+    "investors put on a lab (extrapolated revenue, fading hype, today's margin, rivals",
+    "ignored) over the cost of the models it plans: Q > 1 draws entrants, Q < 1 makes labs",
+    "leave; scarcity k = the GPU-hour price's multiple when labs demand more compute than",
+    "exists (1: none). H100e = H100-equivalents running all year.",
+    "P(cooled by then) = share of scenarios where investors valued a lab above cost at the",
+    "start (Q >= 1 in the first year) and below cost (Q < 1) in some year up to this one;",
+    "P(valued below cost) = share with Q < 1 that year; P(capex falls) = share where capex",
+    "is lower than the year before; P(capex peaks then) = share whose largest capex of the",
+    "horizon falls in that year. Realized industry return = discounted (revenue - serving",
+    "cost) / discounted capex - 1; the return expected at the start = Q of the first year - 1.",
+)
