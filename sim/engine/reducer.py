@@ -88,7 +88,8 @@ from sim.engine.sketch import Histograms
 __all__ = ["BLOCKS", "CHUNK_SECONDS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIELDS", "STATE_RULES",
            "ChunkState", "NonFinite", "Reducer", "Reduction", "Target", "advance_to_target",
            "blocks_per_chunk", "chunk_layout", "histogram_aliases", "histogram_columns", "kernel_args",
-           "kernels_for", "make_reducer", "pilot", "pilot_ranges", "reduce", "reduce_to_target", "sample_arrays", "target_schedule"]
+           "kernels_for", "make_reducer", "pilot", "pilot_ranges", "reduce", "reduce_to_target",
+           "sample_arrays", "target_schedule"]
 
 DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios: the largest chunk
 #: Wall time a chunk should take when the chunk size is left to the reducer
