@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sim.testing.industry import PATH_NAMES, SCALAR_NAMES, hand_industry, industry_reference
-from sim.vocab.registry import INDUSTRY_KEYS, INDUSTRY_PARAMETERS, PARAMETERS
+from sim.vocab.registry import INDUSTRY_KEYS, INDUSTRY_PARAMETERS
 
 #: Reused keys at values like the baseline's medians; the industry keys at the
 #: registry's defaults, except a smaller pool, slower entry, higher hype and no
