@@ -10,7 +10,7 @@ import re
 import pytest
 
 import sim
-from sim.scenario.bundled import SCENARIO_DIR
+from sim.scenario.bundled import SCENARIO_DIR, bundled_names, frame_of
 from sim.scenario.distributions import Distribution
 from sim.scenario.load import from_mapping, scenario_from_toml_text
 from sim.vocab.errors import ScenarioError
@@ -23,6 +23,10 @@ INDUSTRY_FILES = ["industry", "industry_bubble", "industry_saturation", "industr
 def industry(**extra):
     return from_mapping({"frame": "industry", "extends": "baseline", "horizon_years": 6, **extra},
                         source=None)
+
+
+def test_the_industry_files_are_the_industry_frame_s():
+    assert [n for n in sorted(bundled_names()) if frame_of(n) == "industry"] == sorted(INDUSTRY_FILES)
 
 
 def test_the_bundled_industry_scenario_holds_exactly_the_keys_the_frame_reads():
@@ -51,9 +55,11 @@ def test_the_registry_defaults_are_the_bundled_medians():
         assert math.isclose(PARAMETERS[key].default, median, rel_tol=1e-3), key
 
 
-def test_every_value_of_the_industry_file_cites_a_defined_source():
-    text = (SCENARIO_DIR / "industry.toml").read_text()
-    defined = set(re.findall(r"^#\s+\[([A-Za-z0-9-]+)\]", text, flags=re.M))
+@pytest.mark.parametrize("name", INDUSTRY_FILES)
+def test_every_value_of_the_industry_files_cites_a_defined_source(name):
+    text = (SCENARIO_DIR / f"{name}.toml").read_text()
+    defined = set(re.findall(r"^#\s+\[([A-Za-z0-9-]+)\]", text, flags=re.M)) | set(
+        re.findall(r"^#\s+\[([A-Za-z0-9-]+)\]", (SCENARIO_DIR / "industry.toml").read_text(), flags=re.M))
     for line in text.splitlines():
         if re.match(r"\s*[a-z_]+\s*=", line) and not line.startswith(("extends", "name", "description",
                                                                         "frame")):
