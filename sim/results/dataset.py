@@ -23,6 +23,7 @@ from sim.vocab.outputs import PATH_FIELDS, STATISTICS
 from sim.vocab.registry import PARAMETERS
 from sim.vocab.objectives import DEFAULT_OBJECTIVE
 from sim.vocab.units import percent, size_label
+from sim.results.diagnosis import HOW_TO_FIX, suspects as _suspects
 
 __all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
            "build_sample_dataset", "check_finite", "check_pilot", "netcdf_bytes", "write_netcdf"]
@@ -51,10 +52,6 @@ def binom_ppf(level: float, n: int, p) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
-HOW_TO_FIX = ("the equations overflow there: narrow those distributions or move the "
-              "constants away from their bounds (docs/model.md, 'Ranges the equations can take')")
-
-
 def row_labels(strategy_names, sizes) -> list[str]:
     """A label per result row (alternative): the size, after the strategy
     when there are several (rows are strategy-major)."""
@@ -81,22 +78,6 @@ def check_pilot(finding, plan) -> None:
         f"the model gives infinite or NaN results in {finding.n_scenarios:,} of the first "
         f"{finding.n_pilot:,} scenarios ({percent(share)}), at sizes {where}, in {stats}; "
         f"{_suspects(plan, finding.ranks, finding.n_scenarios)}; {HOW_TO_FIX}")
-
-
-def _suspects(plan, ranks: np.ndarray, n_bad: int) -> str:
-    """The sampled keys whose draws in the affected scenarios lean to one end:
-    their mean rank is far from 1/2 by the standard error of a mean of
-    ``n_bad`` uniform ranks (at least five of them), and by at least 0.05."""
-    keys = list(plan.sampled_keys)
-    se = math.sqrt(1 / 12 / max(n_bad, 1))
-    dev = np.abs(ranks - 0.5)
-    order = np.argsort(-dev) if len(keys) else []
-    named = [f"{keys[d]} ({'high' if ranks[d] > 0.5 else 'low'} draws)" for d in order[:3]
-             if dev[d] >= max(5 * se, 0.05)]
-    if named:
-        return "their draws of " + ", ".join(named) + " stand out"
-    return ("no sampled key stands out, so a constant (or the model sizes) takes the equations "
-            "out of range")
 
 
 def check_finite(red, sizes, strategy_names=()) -> None:

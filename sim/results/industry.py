@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from sim.engine import sketch
+from sim.results.diagnosis import HOW_TO_FIX, suspects
 from sim.vocab import industry as iv
 from sim.vocab.errors import NonFiniteResults
 from sim.vocab.layout import PILOT
@@ -27,8 +28,6 @@ from sim.vocab.units import percent
 __all__ = ["build_industry_dataset", "build_industry_sample_dataset", "check_industry_finite",
            "check_industry_pilot", "is_industry"]
 
-HOW_TO_FIX = ("the equations overflow there: narrow those distributions or move the "
-              "constants away from their bounds")
 
 
 def is_industry(ds: xr.Dataset) -> bool:
@@ -47,14 +46,12 @@ def check_industry_pilot(finding, plan) -> None:
     """Stop before the main run if the pilot found infinite or NaN outputs."""
     if finding is None:
         return
-    from sim.results.dataset import _suspects  # the same diagnosis as the project frame
-
     stats = ", ".join(_column_label(k) for k in finding.stats[:6])
     share = finding.n_scenarios / finding.n_pilot
     raise NonFiniteResults(
         f"the industry frame gives infinite or NaN results in {finding.n_scenarios:,} of the first "
         f"{finding.n_pilot:,} scenarios ({percent(share)}), in {stats}; "
-        f"{_suspects(plan, finding.ranks, finding.n_scenarios)}; {HOW_TO_FIX}")
+        f"{suspects(plan, finding.ranks, finding.n_scenarios)}; {HOW_TO_FIX}")
 
 
 def check_industry_finite(red) -> None:

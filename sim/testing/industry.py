@@ -33,7 +33,10 @@ from statistics import NormalDist
 import numpy as np
 from scipy.special import ndtri
 
-__all__ = ["PATH_NAMES", "SCALAR_NAMES", "SECONDS_PER_YEAR", "hand_industry", "industry_reference"]
+from sim.vocab.registry import INDUSTRY_KEYS
+
+__all__ = ["CONSTANT", "H", "PATH_NAMES", "SCALAR_NAMES", "SECONDS_PER_YEAR", "SPEC_DEFAULTS", "T",
+           "hand_industry", "industry_reference"]
 
 #: A Julian year, in seconds (section 15 uses 31_557_600).
 SECONDS_PER_YEAR = 31_557_600
@@ -324,3 +327,34 @@ def hand_industry(values, horizon: int, valuation_horizon: int, active_share: fl
     paths["roi_industry"] = gross / spent - 1
     paths["expected_return"] = Qs[0] - 1
     return paths
+
+
+# ------------------------------------------------------------------ a constant case
+#: The specification's indicative defaults of the industry keys (section 15's table).
+SPEC_DEFAULTS = {
+    "industry.labs_initial": 8.0, "industry.frontier_flops": 2e25, "industry.compute_growth": 4.0,
+    "industry.tokens_per_param": 20.0, "industry.flop_cost_decline": 0.25, "industry.fixed_cost": 5e8,
+    "industry.fixed_cost_growth": 0.3, "industry.ultimate_pool": 1e12, "industry.bass_innovation": 0.03,
+    "industry.bass_imitation": 0.5, "industry.demand_volatility": 0.15, "industry.free_share": 0.5,
+    "industry.price_entry_elasticity": 2.0, "industry.entry_speed": 0.3, "industry.exit_speed": 0.3,
+    "industry.gpus_per_gw": 7.5e5, "industry.serving_params": 1e11, "industry.serving_params_growth": 1.0,
+    "industry.compute_supply": math.inf, "industry.compute_supply_growth": 2.25,
+    "industry.scarcity_exponent": 1.0, "industry.scarcity_pass_through": 0.0,
+    "industry.scaling_persistence": 1.0, "expectation.initial_growth": 2.0,
+}
+assert set(SPEC_DEFAULTS) == set(INDUSTRY_KEYS)
+#: A constant case: reused keys at values like the baseline's medians, the
+#: industry keys at the specification's defaults, except a smaller pool, slower
+#: entry, higher hype and no demand shocks, so that the path is deterministic
+#: and booms, then busts (T years, valuation horizon H).
+CONSTANT = SPEC_DEFAULTS | {
+    "finance.discount_rate": 0.1, "scaling.experiment_overhead": 3.0, "costs.gpu_hour_price": 2.5,
+    "costs.gpu_peak_flops": 9.9e14, "costs.training_utilization": 0.4, "costs.serving_utilization": 0.3,
+    "costs.serving_cost_decline": 0.3, "costs.input_ratio": 3.0, "costs.prefill_utilization": 0.5,
+    "costs.data_price_per_token": 1e-9, "risk.control_share": 0.0, "risk.robustness_share": 0.0,
+    "risk.robustness_effectiveness": 0.0, "risk.incident_rate": 0.0, "risk.control_effectiveness": 0.0,
+    "risk.incident_severity": 0.0, "performance.deployment_gap": 0.2, "market.token_price": 1e-5,
+    "market.token_price_decline": 0.3, "market.hype": 2.0, "expectation.learning_rate": 0.5,
+    "industry.ultimate_pool": 1.5e11, "industry.entry_speed": 0.1, "industry.demand_volatility": 0.0,
+}
+T, H = 8, 5

@@ -292,3 +292,17 @@ def test_one_place_to_run(client):
         sim.run("baseline", n_scenarios=100, client=client, workers=2)
     result = CliRunner().invoke(cli, ["run", "-n", "100", "--workers", "2", "--scheduler", "x:1"])
     assert result.exit_code == 2 and "give one of them" in result.output
+
+
+# ------------------------------------------------------------------ the industry frame
+def test_an_industry_run_on_the_cluster_is_bit_identical(client):
+    local = sim.run("industry", n_scenarios=5 * BLOCK + 100, chunk_size=CHUNK, seed=3)
+    remote = sim.run("industry", n_scenarios=5 * BLOCK + 100, chunk_size=CHUNK, seed=3, client=client)
+    assert_same(remote, local)
+
+
+def test_an_industry_sweep_on_the_cluster_is_bit_identical(client):
+    vary = {"industry.entry_speed": [0.2, 0.6]}
+    local = sim.sweep("industry", vary, n_scenarios=2 * BLOCK, seed=4, chunk_size=CHUNK)
+    remote = sim.sweep("industry", vary, n_scenarios=2 * BLOCK, seed=4, chunk_size=CHUNK, client=client)
+    assert_same(remote, local)

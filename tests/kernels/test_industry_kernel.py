@@ -19,7 +19,7 @@ from sim.testing.industry import PATH_NAMES, SCALAR_NAMES, hand_industry, indust
 from sim.vocab import industry as iv
 from sim.vocab.registry import INDUSTRY_PARAMETERS
 
-from tests.kernels.test_industry_reference import CONSTANT, H, T
+from sim.testing.industry import CONSTANT, H, T
 
 #: A sampled industry scenario: the baseline's shared keys (several sampled),
 #: demand shocks and incidents, and uncertain industry keys.
