@@ -13,7 +13,7 @@ import xarray as xr
 from sim.vocab import industry as iv
 from sim.vocab.units import compact, percent, se_percent, significant, usd_label
 
-__all__ = ["LEGEND", "RETURN_HEAD", "industry_table", "largest_se", "loss_line", "median_rows",
+__all__ = ["DEFINITIONS", "LEGEND", "RETURN_HEAD", "industry_table", "largest_se", "loss_line", "median_rows",
            "probability_rows", "return_rows"]
 
 #: Rows of medians: (field name, label with units, formatter).
@@ -107,9 +107,13 @@ def industry_table(ds: xr.Dataset) -> str:
     return "\n".join(lines)
 
 
-LEGEND = (
+#: What the rows of medians are (the text table's own words).
+MEDIANS_NOTE = (
     "Each row above the line is the median over the scenarios of one year's value (the",
     "5%-95% quantiles, means and their standard errors are in the result file).",
+)
+#: What each row and return means (wrapped lines of one paragraph).
+DEFINITIONS = (
     "revenue = paid revenue of frontier models A; capex = the labs' spend on models",
     "(training compute with experiments, data, staff, risk control); profit = revenue -",
     "serving cost - capex; serving margin = 1 - serving cost / revenue; Q = the value",
@@ -124,3 +128,4 @@ LEGEND = (
     "horizon falls in that year. Realized industry return = discounted (revenue - serving",
     "cost) / discounted capex - 1; the return expected at the start = Q of the first year - 1.",
 )
+LEGEND = MEDIANS_NOTE + DEFINITIONS
