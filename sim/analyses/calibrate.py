@@ -374,10 +374,14 @@ def calibrate(scenario_or_path="baseline", models=None, n_scenarios: int = DEFAU
     the coverage of each check in the attributes (``coverage_<check>``,
     ``inside_<check>``, ``rows_<check>``, ``skipped_<check>``).
     """
-    from sim.analyses.request import resolve_scenario
+    from sim.analyses.request import refuse_industry, resolve_scenario
     from sim.analyses.run import sample
 
     scenario = resolve_scenario(scenario_or_path, overrides)
+    refuse_industry(scenario, "calibration against observed models (sim calibrate)",
+                    "it compares each model size's predicted loss, cost and price with observed "
+                    "models; the industry scenario's own calibration on 2023-24 is in "
+                    "docs/industry.md")
     n = check_n(n_scenarios)
     seed = check_seed(seed)
     rule = getattr(scenario, "compute_rule", "power")

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from sim.analyses.request import build_request, resolve_scenario
+from sim.analyses.request import build_request, refuse_industry, resolve_scenario
 from sim.engine import driver
 from sim.engine.cluster import where
 from sim.engine.limits import Limits
@@ -55,10 +55,13 @@ def decision_scenario(scenario_or_path, overrides: Mapping[str, Any] | None = No
                       objective: str | None = None):
     """The scenario a decision run ranks: ``overrides`` applied, and
     ``objective`` (if given) in place of ``decision.objective``."""
-    extra = dict(overrides or {})
+    scenario = resolve_scenario(scenario_or_path, overrides)
+    refuse_industry(scenario, "a decision (sim decide)",
+                    "it ranks one lab's (strategy, model size) alternatives, while the industry "
+                    "frame simulates every lab over calendar years, with no sizes to choose")
     if objective is not None:
-        extra["decision.objective"] = objective
-    return resolve_scenario(scenario_or_path, extra)
+        scenario = scenario.with_overrides({"decision.objective": objective})
+    return scenario
 
 
 def decide(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0, *,

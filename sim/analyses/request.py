@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.vocab.errors import SimError
 from sim.engine.designs import Design, build_design, check_sampler, design_size
 from sim.engine.limits import Limits
 from sim.engine.reducer import Target, histogram_columns, target_schedule
@@ -29,7 +30,7 @@ from sim.scenario.plan import Plan, build_plan
 from sim.services.checks import check_n, check_quantiles, check_seed
 
 __all__ = ["DEFAULT_QUANTILES", "Request", "SamplingNote", "build_request", "check_limits",
-           "numba_threads", "resolve_scenario"]
+           "numba_threads", "refuse_industry", "resolve_scenario"]
 
 DEFAULT_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 
@@ -44,6 +45,15 @@ def resolve_scenario(scenario_or_path, overrides: Mapping[str, Any] | None = Non
     if isinstance(scenario_or_path, Scenario):
         return scenario_or_path.with_overrides(overrides)
     return load_scenario(scenario_or_path, overrides)
+
+
+def refuse_industry(scenario: Scenario, what: str, why: str) -> None:
+    """Refuse ``what`` on an industry-frame scenario (specification section
+    15), saying ``why`` and what to use instead."""
+    if scenario.industry:
+        raise SimError(f'{what} does not apply to the industry frame (scenario '
+                       f'\'{scenario.name}\' has frame = "industry"): {why}. Use run, sweep or '
+                       "sensitivity on it")
 
 
 @dataclass
@@ -94,6 +104,9 @@ def build_request(scenario_or_path, n_scenarios, seed=0, quantiles: Sequence[flo
     resolved by the caller)."""
     if scenario is None:
         scenario = resolve_scenario(scenario_or_path, overrides)
+    if target_se is not None:
+        refuse_industry(scenario, "a target standard error (target_se)",
+                        "its stopping rule watches a statistic of each model size")
     n = check_n(n_scenarios)
     seed = check_seed(seed)
     q = check_quantiles(quantiles)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sim.vocab.errors import ScenarioError
 
-__all__ = ["SCENARIO_DIR", "bundled_names", "description_of"]
+__all__ = ["SCENARIO_DIR", "bundled_names", "description_of", "frame_of"]
 
 SCENARIO_DIR = Path(str(resources.files("sim") / "scenarios"))
 
@@ -33,3 +33,15 @@ def description_of(name: str) -> str:
         raise ScenarioError(f"cannot read the file ({exc})", source=str(path)) from None
     text = data.get("description", "")
     return text if isinstance(text, str) else ""
+
+
+def frame_of(name: str) -> str:
+    """A bundled scenario's ``frame`` ("project" or "industry"), read without
+    validating it; a file that extends an industry file says so itself."""
+    path = SCENARIO_DIR / f"{name}.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(f"cannot read the file ({exc})", source=str(path)) from None
+    frame = data.get("frame", "project")
+    return frame if isinstance(frame, str) else "project"

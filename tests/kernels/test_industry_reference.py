@@ -12,12 +12,25 @@ import numpy as np
 import pytest
 
 from sim.testing.industry import PATH_NAMES, SCALAR_NAMES, hand_industry, industry_reference
-from sim.vocab.registry import INDUSTRY_KEYS, INDUSTRY_PARAMETERS, PARAMETERS
+from sim.vocab.registry import INDUSTRY_KEYS, INDUSTRY_PARAMETERS
 
 #: Reused keys at values like the baseline's medians; the industry keys at the
 #: registry's defaults, except a smaller pool, slower entry, higher hype and no
 #: demand shocks, so that the path is deterministic and booms, then busts.
-CONSTANT = {key: PARAMETERS[key].default for key in INDUSTRY_KEYS} | {
+#: The specification's indicative defaults of the industry keys (section 15's table).
+SPEC_DEFAULTS = {
+    "industry.labs_initial": 8.0, "industry.frontier_flops": 2e25, "industry.compute_growth": 4.0,
+    "industry.tokens_per_param": 20.0, "industry.flop_cost_decline": 0.25, "industry.fixed_cost": 5e8,
+    "industry.fixed_cost_growth": 0.3, "industry.ultimate_pool": 1e12, "industry.bass_innovation": 0.03,
+    "industry.bass_imitation": 0.5, "industry.demand_volatility": 0.15, "industry.free_share": 0.5,
+    "industry.price_entry_elasticity": 2.0, "industry.entry_speed": 0.3, "industry.exit_speed": 0.3,
+    "industry.gpus_per_gw": 7.5e5, "industry.serving_params": 1e11, "industry.serving_params_growth": 1.0,
+    "industry.compute_supply": math.inf, "industry.compute_supply_growth": 2.25,
+    "industry.scarcity_exponent": 1.0, "industry.scarcity_pass_through": 0.0,
+    "industry.scaling_persistence": 1.0, "expectation.initial_growth": 2.0,
+}
+assert set(SPEC_DEFAULTS) == set(INDUSTRY_KEYS)
+CONSTANT = SPEC_DEFAULTS | {
     "finance.discount_rate": 0.1, "scaling.experiment_overhead": 3.0, "costs.gpu_hour_price": 2.5,
     "costs.gpu_peak_flops": 9.9e14, "costs.training_utilization": 0.4, "costs.serving_utilization": 0.3,
     "costs.serving_cost_decline": 0.3, "costs.input_ratio": 3.0, "costs.prefill_utilization": 0.5,

@@ -26,6 +26,7 @@ from sim.vocab.registry import (
     V3_KEYS,
     index,
 )
+from sim.scenario.bundled import frame_of
 from sim.scenario.distributions import Distribution
 from sim.scenario.load import (
     SCENARIO_DIR,
@@ -360,8 +361,13 @@ def test_a_v1_file_samples_what_the_frozen_v1_run_sampled(name):
 
 
 # ------------------------------------------------------------------ the plan
+def _project_bundled() -> list[str]:
+    """The bundled scenarios of the project frame (industry files: test_industry_load.py)."""
+    return [n for n in bundled_names() if frame_of(n) == "project"]
+
+
 def _scenarios_to_plan():
-    for name in bundled_names():
+    for name in _project_bundled():
         sc = sim.load_scenario(name)
         yield sc
         other = "pretrain" if sc.route == "finetune" else "finetune"
@@ -444,7 +450,7 @@ def test_the_baseline_cites_a_source_for_every_key_it_sets(baseline):
     assert not any(re.match(rf"\s*{k.split('.')[-1]}\s*=", l) for l in lines for k in POWER_LAW_KEYS)
 
 
-@pytest.mark.parametrize("name", sorted(set(bundled_names()) - {"baseline"}))
+@pytest.mark.parametrize("name", sorted(set(_project_bundled()) - {"baseline"}))
 def test_bundled_files_cite_each_change_and_change_something(name, baseline):
     """As in test_bundled.py, for every bundled file, with keys the baseline
     does not hold (bert_seed's power law) counting as changes."""
