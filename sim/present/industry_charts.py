@@ -24,7 +24,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocat
 from sim.present.axes import title
 from sim.vocab import industry as iv
 from sim.vocab.errors import SimError
-from sim.vocab.units import compact, percent, significant, usd_label
+from sim.vocab.units import compact, percent, significant, usd_axis
 
 __all__ = ["cooling", "fan", "swept_keys", "sweep"]
 
@@ -44,8 +44,8 @@ Q_ONE = "Q = 1 (value = cost)"
 #: and the width of the linear part of an asinh axis when the path turns negative.
 AXES = {
     "labs": ("frontier labs (an expected count)", lambda x, _=None: compact(x), 1.0),
-    "revenue": ("industry revenue A (USD/year)", lambda x, _=None: usd_label(x), 1e9),
-    "capex": ("capex K, the labs' spend on models (USD/year)", lambda x, _=None: usd_label(x), 1e9),
+    "revenue": ("industry revenue A (USD/year)", lambda x, _=None: usd_axis(x), 1e9),
+    "capex": ("capex K, the labs' spend on models (USD/year)", lambda x, _=None: usd_axis(x), 1e9),
     "serving_margin": ("serving margin 1 − S/A (% of revenue)", lambda x, _=None: percent(x, 0),
                        1.0),
     "q": ("valuation ratio Q (value ÷ cost of planned models)", lambda x, _=None: significant(x),
@@ -205,11 +205,13 @@ def cooling(ds: xr.Dataset, ax=None) -> Figure:
     years = ds["calendar_year"].values.astype(int)
     fig = Figure(figsize=(13.0, 5.6), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=(3, 2))
+    few = len(years) <= 15  # else smaller marks, so thirty years stay legible
     for name, label, color, marker in COOLING_LINES:
         var = iv.FIELD_BY_NAME[name].variable
         p, se = ds[var].values, ds[var + "_se"].values
-        left.plot(years, p, color=color, lw=1.8, marker=marker, ms=5, label=label)
-        left.errorbar(years, p, yerr=2 * se, fmt="none", ecolor=color, capsize=3, lw=1)
+        left.plot(years, p, color=color, lw=1.8, marker=marker, ms=5 if few else 3, label=label)
+        left.errorbar(years, p, yerr=2 * se, fmt="none", ecolor=color, capsize=3 if few else 1.5,
+                      lw=1)
     above = 1 - float(ds[iv.FIELD_BY_NAME["valued_below_cost"].variable].values[0])
     left.axhline(above, color="#4c72b0", lw=1, ls=":",
                  label=f"the most that can cool: P(valued above cost in {years[0]}) = "
@@ -232,7 +234,7 @@ def cooling(ds: xr.Dataset, ax=None) -> Figure:
                      label="P(capex peaks that year)")
     bars[-1].set_hatch("//")
     bars[-1].set_edgecolor("white")
-    if len(years) <= 15:
+    if few:
         right.bar_label(bars, labels=[percent(x, 0) for x in p], padding=2, fontsize="x-small")
     right.set_ylim(0, max(0.05, 1.2 * float(np.max(p + 2 * se))))
     right.yaxis.set_major_formatter(FuncFormatter(lambda x, _: percent(x, 0)))
@@ -245,7 +247,8 @@ def cooling(ds: xr.Dataset, ax=None) -> Figure:
                           Patch(facecolor="#8172b3", hatch="//", edgecolor="white",
                                 label=f"{years[-1]}: still highest at the horizon\n"
                                       "(the peak may come later)")],
-                 loc="upper right", fontsize="small", frameon=False)
+                 loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize="small",
+                 frameon=False, ncol=2)
     right.set_title("When capex peaks", fontsize="medium")
     fig.suptitle(title(ds, "How the fever cools: investors' valuation and capex, year by year"))
     return fig
