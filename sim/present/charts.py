@@ -30,13 +30,15 @@ from sim.present.axes import pad as _pad
 from sim.present.axes import roi_scale as _roi_scale
 from sim.present.axes import title as _title
 from sim.services.atomic import check_output, write_bytes
-from sim.present.kinds import KINDS, by_kind
+from sim.present import industry_charts
+from sim.present.kinds import CHARTS as _REGISTRY
+from sim.present.kinds import FRAMES, KINDS, by_kind, frame_kinds
 from sim.vocab import objectives
 from sim.vocab.errors import SimError
 from sim.vocab.units import percent, size_label, usd_label, value_label
 
-__all__ = ["CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exceedance", "fan",
-           "hist", "open_result", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
+__all__ = ["CHARTS", "INDUSTRY_CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exceedance", "fan",
+           "frame", "hist", "open_result", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
            "tornado"]
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -682,8 +684,11 @@ def _short_key(key: str) -> str:
     return ".".join(parts[-2:]) if parts[0] != "expectation" else "belief " + ".".join(parts[-2:])
 
 
-#: The drawing function of every kind in the chart registry (sim.present.kinds).
-CHARTS = {kind: globals()[by_kind(kind).function] for kind in KINDS}
+#: The drawing function of every kind of the project frame in the chart registry (sim.present.kinds).
+CHARTS = {c.name: globals()[c.function] for c in _REGISTRY if c.frame == "project"}
+#: The drawing function of every kind of the industry frame (sim.present.industry_charts).
+INDUSTRY_CHARTS = {c.name: getattr(industry_charts, c.function) for c in _REGISTRY
+                   if c.frame == "industry"}
 
 
 # ---------------------------------------------------------------- files
@@ -697,12 +702,17 @@ def open_result(path: str | os.PathLike) -> xr.Dataset:
         ds = xr.load_dataset(path)
     except Exception as exc:  # netCDF4 and xarray raise many kinds
         raise SimError(f"{path}: not a readable netCDF result ({type(exc).__name__})") from None
-    if "model_size" not in ds.dims:
+    if "model_size" not in ds.dims and frame(ds) != "industry":
         if "models_source" in ds.attrs:
             raise SimError(f"{path}: a result of sim calibrate, which no chart or report draws "
                            "(sim calibrate prints its comparison; read the file with xarray)")
         raise SimError(f"{path}: not a sim result (no model_size dimension)")
     return ds
+
+
+def frame(ds: xr.Dataset) -> str:
+    """The frame of a result: "industry" or "project" (specification section 15)."""
+    return "industry" if ds.attrs.get("frame") == "industry" else "project"
 
 
 def result_kind(ds: xr.Dataset) -> str:
@@ -727,19 +737,26 @@ def _check_kind(ds: xr.Dataset, kind: str) -> None:
     """A chart of another kind of result is refused in one message that says
     which charts draw this result, or which command makes what the chart draws."""
     have = result_kind(ds)
-    need = by_kind(kind).source
-    if have in _DRAWS[need]:
-        return
-    fits = [c for c in KINDS if have in _DRAWS[by_kind(c).source]]
+    on = frame(ds)
+    fits = [c for c in frame_kinds(on) if have in _DRAWS[by_kind(c, on).source]]
     instead = ((f"use kind={fits[0]!r}" + (f" (or {', '.join(fits[1:])})" if fits[1:] else ""))
                if fits else "no chart draws it; read the file with xarray, or save a run with "
                             "sim run to draw")
-    if need == "sweep":
+    if kind not in frame_kinds(on):
+        other = next(f for f in FRAMES if f != on)
+        raise SimError(f"the {kind} chart draws results of the {other} frame; this is a result "
+                       f"of sim {have} on the {on} frame: {instead}")
+    need = by_kind(kind, on).source
+    if have in _DRAWS[need]:
+        return
+    if need == "sweep" and on == "project":
         raise SimError(f"the sweep chart needs a sweep result with a swept dimension besides "
                        f"{', '.join(RUN_DIMS)}; this result has none (it is a result of sim "
                        f"{have}; make a sweep with sim sweep)")
-    raise SimError(f"the {kind} chart needs a result of sim {' or sim '.join(_DRAWS[need])}; "
-                   f"this is a result of sim {have}: {instead}")
+    commands = [c for c in _DRAWS[need] if on == "project" or c != "decide"]  # no decide there
+    raise SimError(f"the {kind} chart needs a result of sim {' or sim '.join(commands)}; "
+                   f"this is a result of sim {have}{' on the industry frame' * (on == 'industry')}"
+                   f": {instead}")
 
 
 def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> Figure:
@@ -747,10 +764,10 @@ def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> F
     kinds that take them. A result with strategies is drawn for one of them
     (``strategy``, by default the chosen one), except by the decision and
     value-of-information charts, which compare them all."""
-    if kind not in CHARTS:
+    if kind not in KINDS:
         raise SimError(f"unknown chart kind {kind!r} (expected one of {', '.join(KINDS)})")
-    chart = by_kind(kind)
     _check_kind(ds, kind)
+    chart = by_kind(kind, frame(ds))
     if "strategy" in ds.dims and not chart.all_strategies:
         names = [str(x) for x in ds["strategy"].values]
         chosen = strategy or ds.attrs.get("choice_strategy") or names[0]
@@ -764,7 +781,8 @@ def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> F
     unused = [k for k in given if k not in chart.options]
     if unused:
         raise SimError(f"the {kind} chart takes no {', '.join(k + '=' for k in unused)}")
-    return CHARTS[kind](ds, **given)
+    draws = INDUSTRY_CHARTS if chart.frame == "industry" else CHARTS
+    return draws[kind](ds, **given)
 
 
 def check_figure_path(path: str | os.PathLike, *, overwrite: bool = True) -> Path:

@@ -13,7 +13,8 @@ import xarray as xr
 from sim.vocab import industry as iv
 from sim.vocab.units import compact, percent, se_percent, significant, usd_label
 
-__all__ = ["industry_table"]
+__all__ = ["DEFINITIONS", "LEGEND", "RETURN_HEAD", "industry_table", "largest_se", "loss_line", "median_rows",
+           "probability_rows", "return_rows"]
 
 #: Rows of medians: (field name, label with units, formatter).
 MEDIAN_ROWS = (
@@ -38,6 +39,47 @@ PROBABILITY_ROWS = (
 )
 
 
+def median_rows(ds: xr.Dataset) -> list[tuple[str, list[str]]]:
+    """(label with units, one cell per year) of each path's median."""
+    rows = []
+    for name, label, fmt in MEDIAN_ROWS:
+        q = ds[f"{name}_quantile"].sel(quantile=0.5, method="nearest")
+        rows.append((label, [fmt(v) for v in q.values]))
+    return rows
+
+
+def probability_rows(ds: xr.Dataset) -> list[tuple[str, list[str]]]:
+    """(label, one percentage per year) of each probability of the cooling."""
+    return [(label, [percent(v, 1) for v in ds[name].values]) for name, label in PROBABILITY_ROWS]
+
+
+def largest_se(ds: xr.Dataset) -> str:
+    """The largest standard error of the cooling probabilities, as a percentage."""
+    return se_percent(max(float(ds[f"{name}_se"].max()) for name, _ in PROBABILITY_ROWS))
+
+
+#: Columns of :func:`return_rows`.
+RETURN_HEAD = ("return", "median", "5%", "95%", "mean ± se")
+
+
+def return_rows(ds: xr.Dataset) -> list[list[str]]:
+    """The realized industry return and the return expected at the start:
+    label, median, 5% and 95% quantiles, mean ± its standard error."""
+    rows = []
+    for f in (iv.SCALARS[iv.ROI_INDUSTRY], iv.SCALARS[iv.EXPECTED_RETURN]):
+        q = ds[f"{f.name}_quantile"]
+        rows.append([f.label] + [significant(q.sel(quantile=lv, method="nearest"))
+                                 for lv in (0.5, 0.05, 0.95)]
+                    + [f"{significant(ds[f.name + '_mean'])} ± {significant(ds[f.name + '_mean_se'])}"])
+    return rows
+
+
+def loss_line(ds: xr.Dataset) -> str:
+    """P(realized industry return < 0) with its standard error."""
+    return (f"P(realized industry return < 0): {percent(ds['prob_industry_loss'])} ± "
+            f"{se_percent(ds['prob_industry_loss_se'])} (se)")
+
+
 def industry_table(ds: xr.Dataset) -> str:
     """The year-by-year table of an industry-frame result, with its legend."""
     years = [int(y) for y in ds["calendar_year"].values]
@@ -48,36 +90,30 @@ def industry_table(ds: xr.Dataset) -> str:
     lines = [f"scenario '{ds.attrs['scenario_name']}' (industry frame): "
              f"{ds.attrs['n_scenarios']:,} scenarios, seed {ds.attrs['seed']}",
              header, "-" * len(header)]
-    for name, label, fmt in MEDIAN_ROWS:
-        q = ds[f"{name}_quantile"].sel(quantile=0.5, method="nearest")
-        lines.append(f"{label:<{label_width}}" + "".join(f"{fmt(v):>{width}}" for v in q.values))
+    for label, cells in median_rows(ds):
+        lines.append(f"{label:<{label_width}}" + "".join(f"{c:>{width}}" for c in cells))
     lines.append("")
     lines.append(f"{'probability (± se)':<{label_width}}" + "".join(f"{y:>{width}}" for y in years))
     lines.append("-" * len(header))
-    for name, label in PROBABILITY_ROWS:
-        p = ds[name].values
-        lines.append(f"{label:<{label_width}}" + "".join(f"{percent(v, 1):>{width}}" for v in p))
-    worst = max(float(ds[f"{name}_se"].max()) for name, _ in PROBABILITY_ROWS)
-    lines.append(f"{'':<{label_width}}(largest standard error of these: {se_percent(worst)})")
+    for label, cells in probability_rows(ds):
+        lines.append(f"{label:<{label_width}}" + "".join(f"{c:>{width}}" for c in cells))
+    lines.append(f"{'':<{label_width}}(largest standard error of these: {largest_se(ds)})")
     lines.append("")
-    for f in (iv.SCALARS[iv.ROI_INDUSTRY], iv.SCALARS[iv.EXPECTED_RETURN]):
-        q = ds[f"{f.name}_quantile"]
-        med = q.sel(quantile=0.5, method="nearest")
-        lo = q.sel(quantile=0.05, method="nearest")
-        hi = q.sel(quantile=0.95, method="nearest")
-        lines.append(f"{f.label}: median {significant(med)} (5%: {significant(lo)}, 95%: "
-                     f"{significant(hi)}); mean {significant(ds[f.name + '_mean'])} ± "
-                     f"{significant(ds[f.name + '_mean_se'])} (se)")
-    lines.append(f"P(realized industry return < 0): {percent(ds['prob_industry_loss'])} ± "
-                 f"{se_percent(ds['prob_industry_loss_se'])} (se)")
+    for label, med, lo, hi, mean in return_rows(ds):
+        lines.append(f"{label}: median {med} (5%: {lo}, 95%: {hi}); mean {mean} (se)")
+    lines.append(loss_line(ds))
     lines.append("")
     lines.extend(LEGEND)
     return "\n".join(lines)
 
 
-LEGEND = (
+#: What the rows of medians are (the text table's own words).
+MEDIANS_NOTE = (
     "Each row above the line is the median over the scenarios of one year's value (the",
     "5%-95% quantiles, means and their standard errors are in the result file).",
+)
+#: What each row and return means (wrapped lines of one paragraph).
+DEFINITIONS = (
     "revenue = paid revenue of frontier models A; capex = the labs' spend on models",
     "(training compute with experiments, data, staff, risk control); profit = revenue -",
     "serving cost - capex; serving margin = 1 - serving cost / revenue; Q = the value",
@@ -92,3 +128,4 @@ LEGEND = (
     "horizon falls in that year. Realized industry return = discounted (revenue - serving",
     "cost) / discounted capex - 1; the return expected at the start = Q of the first year - 1.",
 )
+LEGEND = MEDIANS_NOTE + DEFINITIONS

@@ -1,17 +1,22 @@
 """The chart registry: every chart ``sim plot --kind``, ``sim report`` and
 :func:`sim.present.charts.draw` know, in one table.
 
-A row names the chart, the function in :mod:`sim.present.charts` that draws
-it, the options it takes, the one-line help of ``--kind``, the command whose
-result it draws, and the caption ``sim report`` prints under it. This module
-imports no matplotlib, so that ``sim --help`` stays fast.
+A row names the chart, the function that draws it, the options it takes,
+the one-line help of ``--kind``, the command whose result it draws, the
+frame of that result (specification section 15) and the caption ``sim
+report`` prints under it. A kind may have one row per frame: ``fan``,
+``cooling`` and ``sweep`` draw the industry frame's results with functions
+of :mod:`sim.present.industry_charts`, the project frame's with those of
+:mod:`sim.present.charts`. This module imports no matplotlib, so that ``sim
+--help`` stays fast.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CHARTS", "Chart", "KINDS", "by_kind", "kind_help", "report_charts"]
+__all__ = ["CHARTS", "Chart", "FRAMES", "KINDS", "by_kind", "frame_kinds", "kind_help",
+           "report_charts"]
 
 
 @dataclass(frozen=True)
@@ -19,17 +24,24 @@ class Chart:
     """One kind of chart."""
 
     name: str  # the --kind value
-    function: str  # its function in sim.present.charts
+    function: str  # its function in the module of its frame (see frame)
     help: str  # for the --kind help
     source: str  # what draws it: "run", "sweep", "decide" or "sensitivity" (its command's result)
     options: tuple[str, ...] = ()  # keyword options of draw() it takes besides strategy
     #: Whether it compares every strategy (else a result with strategies is
     #: drawn for one of them).
     all_strategies: bool = False
-    #: Where ``sim report`` shows it ("run" or "sensitivity" results; None:
-    #: not in the report), with this caption.
+    #: Where ``sim report`` shows it ("run", "sweep" (industry frame) or
+    #: "sensitivity" results; None: not in the report), with this caption.
     report: str | None = None
     caption: str = ""
+    #: The frame of the results it draws: "project" (functions of
+    #: sim.present.charts) or "industry" (of sim.present.industry_charts).
+    frame: str = "project"
+
+
+#: The frames a result can be of (its ``frame`` attribute; none: "project").
+FRAMES = ("project", "industry")
 
 
 CHARTS: tuple[Chart, ...] = (
@@ -73,22 +85,51 @@ CHARTS: tuple[Chart, ...] = (
           caption="Sobol' indices: S1 is the share of the output's variance that the input "
                   "explains alone, ST the share that involves it (with interactions); bars show "
                   "intervals."),
+    Chart("fan", "fan", "each main path over calendar years", "run", report="run",
+          frame="industry",
+          caption="The industry's main paths over calendar years: the line is the median over "
+                  "the scenarios, the bands hold the middle 50% and 90% of them. Revenue and "
+                  "capex are on log scales where they span decades; Q above 1 means investors "
+                  "value a lab above the cost of the models it plans, which draws entrants."),
+    Chart("cooling", "cooling", "P(cooled), P(valued below cost), P(capex falls), peak year",
+          "run", report="run", frame="industry",
+          caption="How the fever cools: the chance, year by year, that investors who valued a "
+                  "lab above cost at the start have since valued it below cost (cooled), that "
+                  "they value it below cost that year, and that capex falls; error bars are "
+                  "±2 standard errors. Right: the year in which capex is highest."),
+    Chart("sweep", "sweep", "P(cooled by the last year) over the swept keys", "sweep",
+          report="sweep", frame="industry",
+          caption="Over the swept values: the chance that the fever has cooled by the last "
+                  "year, that a lab is valued below cost that year, and that the industry's "
+                  "realized return is negative (±2 standard errors); right, the median Q of "
+                  "each swept value over calendar years."),
 )
-KINDS = tuple(c.name for c in CHARTS)
-_BY_KIND = {c.name: c for c in CHARTS}
+KINDS = tuple(dict.fromkeys(c.name for c in CHARTS))
+_BY_KIND = {(c.name, c.frame): c for c in CHARTS}
 
 
-def by_kind(kind: str) -> Chart:
-    return _BY_KIND[kind]
+def by_kind(kind: str, frame: str = "project") -> Chart:
+    """The row of chart ``kind`` for results of ``frame`` (KeyError: none)."""
+    return _BY_KIND[kind, frame]
+
+
+def frame_kinds(frame: str) -> tuple[str, ...]:
+    """The kinds that draw some result of ``frame``, in registry order."""
+    return tuple(c.name for c in CHARTS if c.frame == frame)
 
 
 def kind_help() -> str:
     """The help of ``sim plot --kind``: each kind, what it draws and from which result."""
-    return "; ".join(f"{c.name}: {c.help}" + ("" if c.source == "run" else f" (a sim {c.source} result)")
-                     for c in CHARTS) + "."
+    parts = []
+    for name in KINDS:
+        first, *others = [c for c in CHARTS if c.name == name]
+        notes = [] if first.source == "run" else [f"a sim {first.source} result"]
+        notes += [f"{c.frame} frame: {c.help}" for c in others]
+        parts.append(f"{name}: {first.help}" + (f" ({'; '.join(notes)})" if notes else ""))
+    return "; ".join(parts) + "."
 
 
-def report_charts(section: str) -> tuple[tuple[str, str], ...]:
+def report_charts(section: str, frame: str = "project") -> tuple[tuple[str, str], ...]:
     """(kind, caption) of the charts ``sim report`` draws for a ``section``
-    ("run" or "sensitivity") result, in reading order."""
-    return tuple((c.name, c.caption) for c in CHARTS if c.report == section)
+    ("run", "sweep" or "sensitivity") result of ``frame``, in reading order."""
+    return tuple((c.name, c.caption) for c in CHARTS if c.report == section and c.frame == frame)

@@ -20,18 +20,23 @@ import numpy as np
 import xarray as xr
 
 from sim.present import charts as plot
+from sim.present import industry_tables as industry
 from sim.present.kinds import report_charts
 from sim.services.atomic import check_output, write_bytes
 from sim.vocab.errors import SimError
 from sim.present.sensitivity_tables import alternatives, is_sensitivity, ranked_rows
-from sim.vocab.units import percent, significant, size_label, usd_per_million
+from sim.vocab.units import percent, se_percent, significant, size_label, usd_label, usd_per_million
 
-__all__ = ["build_report", "check_report_path", "sensitivity_section", "write_report"]
+__all__ = ["build_report", "check_report_path", "industry_run_tables", "industry_section",
+           "industry_sweep_table", "sensitivity_section", "write_report"]
 
 #: Charts of a single run, in reading order, with a caption for people (sim.present.kinds).
 RUN_CHARTS = report_charts("run")
 #: Charts of a sensitivity result (sim sensitivity -o), with a caption.
 SENSITIVITY_CHARTS = report_charts("sensitivity")
+#: Charts of an industry-frame run and sweep (sim.present.kinds), with a caption.
+INDUSTRY_RUN_CHARTS = report_charts("run", "industry")
+INDUSTRY_SWEEP_CHARTS = report_charts("sweep", "industry")
 #: Charts of a sweep: (statistic, caption).
 SWEEP_CHARTS = (
     ("roi_mean", "Mean ROI over the swept values, per model size."),
@@ -47,6 +52,7 @@ th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: right; }
 th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: .95em; }
+.wide { overflow-x: auto; } table.industry td { white-space: nowrap; }
 pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: .85em; }
 .note { color: #555; font-size: .9em; }
 """
@@ -156,7 +162,10 @@ def _table(head: list[str], rows: list[list[str]], cls: str) -> str:
 def _figures(ds: xr.Dataset) -> tuple[list[str], list[str]]:
     """The charts that fit ``ds`` as <figure> blocks, and notes on those left out."""
     figures, skipped = [], []
-    if plot.swept_dims(ds):
+    if plot.frame(ds) == "industry":
+        charts = INDUSTRY_SWEEP_CHARTS if plot.swept_dims(ds) else INDUSTRY_RUN_CHARTS
+        jobs = [(kind, caption, lambda k=kind: plot.draw(ds, k)) for kind, caption in charts]
+    elif plot.swept_dims(ds):
         jobs = [(f"sweep of {stat}", caption, lambda s=stat: plot.draw(ds, "sweep", stat=s))
                 for stat, caption in SWEEP_CHARTS]
     else:
@@ -233,10 +242,95 @@ def _meta(ds: xr.Dataset, source: str) -> str:
     return "<ul>" + "".join(f"<li>{_e(k)}: {_e(v)}</li>" for k, v in items) + "</ul>"
 
 
+# ---------------------------------------------------------------- the industry frame
+
+def industry_run_tables(ds: xr.Dataset) -> str:
+    """An industry-frame run as HTML (the content of
+    :func:`sim.present.industry_tables.industry_table`): the medians of each
+    path and the chances of the cooling per calendar year, then the two
+    returns, then what each row means."""
+    years = [str(int(y)) for y in ds["calendar_year"].values]
+    medians = [[label, *cells] for label, cells in industry.median_rows(ds)]
+    chances = [[label, *cells] for label, cells in industry.probability_rows(ds)]
+    parts = ["<h3>Year by year</h3>",
+             '<p class="note">Each cell is the median over the scenarios of that year\'s value.</p>',
+             f'<div class="wide">{_table(["median of", *years], medians, "summary industry")}</div>',
+             f'<div class="wide">{_table(["probability", *years], chances, "summary industry")}</div>',
+             f'<p class="note">The largest standard error of these probabilities is '
+             f"{_e(industry.largest_se(ds))}.</p>",
+             "<h3>Returns</h3>",
+             _table(list(industry.RETURN_HEAD), industry.return_rows(ds), "summary industry"),
+             f"<p>{_e(industry.loss_line(ds))}</p>",
+             f'<p class="note">{_e(" ".join(industry.DEFINITIONS))}</p>']
+    return "\n".join(parts)
+
+
+def industry_sweep_table(ds: xr.Dataset) -> str:
+    """An industry sweep as HTML: per swept point, the chances of the cooling
+    in the last year, the chance of an industry loss, the median Q of the
+    first year and the median lab count and capex of the last, the year in
+    which capex peaks most often and the median realized return."""
+    keys = plot.swept_dims(ds)
+    years = [int(y) for y in ds["calendar_year"].values]
+    first, last = years[0], years[-1]
+    head = keys + [f"P(cooled by {last}) ± se", f"P(valued below cost in {last})",
+                   "P(industry return < 0)", f"median Q in {first}", f"median labs in {last}",
+                   f"median capex in {last}", "capex peaks most often in",
+                   "median realized industry return"]
+    stacked = ds.stack(point=keys)
+    rows = []
+    for i in range(stacked.sizes["point"]):
+        pt = stacked.isel(point=i)
+        end = pt.isel(year=-1)
+        peak = pt["capex_peak_year"].values
+        top = int(np.argmax(peak))
+        rows.append([str(pt[k].item()) for k in keys] + [
+            f"{percent(end['prob_cooled'])} ± {se_percent(end['prob_cooled_se'])}",
+            percent(end["prob_valued_below_cost"]),
+            percent(pt["prob_industry_loss"]),
+            significant(_level(pt["q_quantile"].isel(year=0), 0.5)),
+            significant(_level(end["labs_quantile"], 0.5)),
+            usd_label(_level(end["capex_quantile"], 0.5)),
+            f"{years[top]} ({percent(peak[top])})",
+            significant(_level(pt["roi_industry_quantile"], 0.5))])
+    return _table(head, rows, "summary sweep industry")
+
+
+def industry_section(ds: xr.Dataset, source: str, anchor: str) -> str:
+    """An industry-frame result: heading, scenario, the year-by-year tables
+    (a run) or the table of swept points (a sweep), charts and the scenario file."""
+    name = ds.attrs.get("scenario_name", "?")
+    parts = [f'<section id="{anchor}">',
+             f"<h2>Scenario '{_e(name)}', industry frame <small>({_e(Path(source).name)})</small>"
+             "</h2>"]
+    if ds.attrs.get("scenario_description"):
+        parts.append(f"<p>{_e(ds.attrs['scenario_description'])}</p>")
+    parts.append(_meta(ds, source))
+    if plot.swept_dims(ds):
+        parts.append("<p>At each swept point: the chances of the cooling in the last year, the "
+                     "medians of the first and last year, and the realized return.</p>")
+        parts.append(f'<div class="wide">{industry_sweep_table(ds)}</div>')
+        parts.append(f'<p class="note">{_e(" ".join(industry.DEFINITIONS))}</p>')
+    else:
+        parts.append(industry_run_tables(ds))
+    figures, skipped = _figures(ds)
+    parts.extend(figures)
+    if skipped:
+        parts.append('<p class="note">Charts not drawn: ' + "; ".join(_e(s) for s in skipped)
+                     + "</p>")
+    if ds.attrs.get("scenario"):
+        parts.append(f"<details><summary>Scenario file</summary><pre>{_e(ds.attrs['scenario'])}"
+                     "</pre></details>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
 def section(ds: xr.Dataset, source: str, anchor: str) -> str:
     """One result: heading, scenario, table, charts and the scenario file."""
     if is_sensitivity(ds):
         return sensitivity_section(ds, source, anchor)
+    if plot.frame(ds) == "industry":
+        return industry_section(ds, source, anchor)
     name = ds.attrs.get("scenario_name", "?")
     parts = [f'<section id="{anchor}">',
              f"<h2>Scenario '{_e(name)}' <small>({_e(Path(source).name)})</small></h2>"]
@@ -284,6 +378,9 @@ def build_report(results: list[tuple[str, xr.Dataset]]) -> str:
                   f"({_e(Path(src).name)})</a></li>" for i, (src, ds) in enumerate(results, 1))
     body = "\n".join(section(ds, src, f"result-{i}") for i, (src, ds) in enumerate(results, 1))
     today = _dt.date.today().isoformat()
+    heading = ("The frontier AI industry year by year"
+               if all(plot.frame(ds) == "industry" for _, ds in results)
+               else "Returns of training and deploying AI models of each size")
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -293,7 +390,7 @@ def build_report(results: list[tuple[str, xr.Dataset]]) -> str:
 <style>{_STYLE}</style>
 </head>
 <body>
-<h1>Returns of training and deploying AI models of each size</h1>
+<h1>{heading}</h1>
 <p>Monte Carlo results of the <code>sim</code> model for scenario(s) {_e(names)},
 reported {today}. Each number is a statistic over many sampled scenarios of scaling laws,
 costs, markets, competition and risk.</p>

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 __all__ = ["compact", "usd_per_million", "NOT_FINITE", "decimals", "delay_years", "duration", "eng", "percent", "plus_minus",
-           "rate_label", "se_percent", "significant", "size_label", "usd_label", "value_label"]
+           "rate_label", "se_percent", "significant", "size_label", "usd_axis", "usd_label", "value_label"]
 
 #: What a cell shows for an infinite or NaN value (possible only in files
 #: written before runs refused such results).
@@ -39,6 +39,16 @@ def usd_label(x: float) -> str:
         if a >= scale:
             return f"{sign}${a / scale:.3g}{unit}"
     return f"{sign}${a:.3g}"
+
+
+def usd_axis(x: float) -> str:
+    """An amount in USD as a chart's tick: :func:`usd_label`, but from a
+    thousand trillion on in whole trillions with thousands separated
+    ($12,000T, not $1.2e+04T), so a log axis reads in one unit."""
+    v = float(x)
+    if math.isfinite(v) and abs(v) >= 1e15:
+        return f"{'-' if v < 0 else ''}${abs(v) / 1e12:,.0f}T"
+    return usd_label(v)
 
 
 def compact(x: float) -> str:
