@@ -697,7 +697,9 @@ def open_result(path: str | os.PathLike) -> xr.Dataset:
         ds = xr.load_dataset(path)
     except Exception as exc:  # netCDF4 and xarray raise many kinds
         raise SimError(f"{path}: not a readable netCDF result ({type(exc).__name__})") from None
-    if "model_size" not in ds.dims:
+    from sim.present.sensitivity_tables import is_sensitivity
+
+    if "model_size" not in ds.dims and not is_sensitivity(ds):  # the industry frame's has none
         if "models_source" in ds.attrs:
             raise SimError(f"{path}: a result of sim calibrate, which no chart or report draws "
                            "(sim calibrate prints its comparison; read the file with xarray)")

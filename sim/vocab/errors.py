@@ -26,6 +26,7 @@ FLAGS: tuple[tuple[str, str], ...] = (
     ("skip=", "--skip"),
     ("n_scenarios", "-n"),
     ("overrides", "--set"),
+    ("output", "--statistic"),
     ("vary", "--vary"),
 )
 
