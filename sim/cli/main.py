@@ -40,7 +40,7 @@ from sim.cli.options import (
 from sim.present.kinds import KINDS, kind_help
 from sim.vocab.industry import DEFAULT_STATISTIC as INDUSTRY_DEFAULT_STATISTIC
 from sim.vocab.industry import STATISTIC_HELP as INDUSTRY_STATISTIC_HELP
-from sim.vocab.errors import SimError
+from sim.vocab.errors import SimError, UnknownStatistic
 
 __all__ = ["cli", "main"]
 
@@ -314,10 +314,13 @@ def sensitivity_command(scenario: str, n: str, method: str, statistic: str | Non
     _check_output(output, overwrite)  # fail before a long analysis
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always", SensitivityNote)
-        ds = sensitivity(scenario, n_scenarios=count(n), seed=seed, method=method,
-                         output=statistic, overrides=_overrides(assignments),
-                         tornado_n=None if tornado_n is None else count(tornado_n),
-                         estimator=estimator, progress=not quiet)
+        try:
+            ds = sensitivity(scenario, n_scenarios=count(n), seed=seed, method=method,
+                             output=statistic, overrides=_overrides(assignments),
+                             tornado_n=None if tornado_n is None else count(tornado_n),
+                             estimator=estimator, progress=not quiet)
+        except UnknownStatistic as exc:  # the library's output is this command's --statistic
+            raise InputError("--statistic" + str(exc).removeprefix("output")) from None
     table = None if quiet else sensitivity_table(ds, top=top)  # before the file
     _write(ds, output, overwrite)
     _notes(notes, SensitivityNote)

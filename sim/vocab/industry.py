@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.vocab.errors import SimError
+from sim.vocab.errors import UnknownStatistic
 
 __all__ = ["FIELDS", "Field", "SCALARS", "SKETCHED", "N_FIELDS", "N_SCALARS", "column", "columns",
            "field", "n_columns", "LABS", "REVENUE", "CAPEX", "SERVING_COST", "PROFIT", "MARGIN", "Q",
@@ -183,10 +183,10 @@ def parse_statistic(text: str | None, start_year: int, horizon: int) -> Statisti
     name, at, year_text = raw.partition("@")
     name = _ALIASES.get(name.strip(), name.strip())
     if name not in FIELD_BY_NAME and name not in SCALAR_BY_NAME:
-        raise SimError(f"output: under the industry frame, expected {STATISTIC_HELP}; got {raw!r}")
+        raise UnknownStatistic(f"output: under the industry frame, expected {STATISTIC_HELP}; got {raw!r}")
     if name in SCALAR_BY_NAME:
         if at:
-            raise SimError(f"output: {name} is one number per scenario, not a path over years; "
+            raise UnknownStatistic(f"output: {name} is one number per scenario, not a path over years; "
                            f"drop '@{year_text.strip()}' (got {raw!r})")
         f = SCALAR_BY_NAME[name]
         return Statistic(f, None, f.index)
@@ -198,6 +198,6 @@ def parse_statistic(text: str | None, start_year: int, horizon: int) -> Statisti
         except ValueError:
             year = None
         if year is None or not start_year <= year <= last:
-            raise SimError(f"output: expected {name}@YEAR with YEAR a calendar year from {start_year} "
+            raise UnknownStatistic(f"output: expected {name}@YEAR with YEAR a calendar year from {start_year} "
                            f"to {last} (the scenario's years), got {raw!r}")
     return Statistic(f, year, column(year - start_year + 1, f.index))

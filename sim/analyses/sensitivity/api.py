@@ -55,7 +55,7 @@ from sim.engine.matrix import evaluate_uniforms, plan_uniforms
 from sim.kernels.cache import compile_note
 from sim.kernels.industry import evaluate_industry_rows
 from sim.kernels.rows import design_rows, evaluate_rows
-from sim.vocab.errors import SimError
+from sim.vocab.errors import SimError, UnknownStatistic
 from sim.vocab.units import percent
 from sim.scenario.plan import build_plan
 from sim.services.progress import progress_bar
@@ -156,7 +156,9 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
         output, column = stat.name, stat.column
     else:
         output = "roi" if output is None else output
-        _check_choice("output", output, OUTPUTS)
+        if output not in OUTPUTS:
+            raise UnknownStatistic(f"output: expected one of {', '.join(OUTPUTS)}, got {output!r}"
+                                   " (NAME@YEAR statistics are the industry frame's)")
         stat = outputs.by_name(output)
         column = stat.index
     _check_choice("estimator", estimator, ESTIMATORS)
