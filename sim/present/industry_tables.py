@@ -106,6 +106,16 @@ def _median(ds: xr.Dataset, name: str) -> xr.DataArray:
     return ds[f"{name}_quantile"].sel(quantile=0.5, method="nearest")
 
 
+def _half_cooled(prob_cooled, years: list[int]) -> str:
+    """The calendar year by which half the scenarios that cool by the last
+    year have cooled (cooling is for good, so P(cooled by y) is the
+    distribution of the year of cooling); "-" if none cools."""
+    final = float(prob_cooled[-1])
+    if final <= 0:
+        return "-"
+    return str(next(y for y, p in zip(years, prob_cooled) if p >= final / 2))
+
+
 def industry_sweep_table(ds: xr.Dataset) -> str:
     """A sweep of an industry-frame scenario: one row per grid point (the
     varied keys' values first), then what each column is."""
@@ -119,7 +129,7 @@ def industry_sweep_table(ds: xr.Dataset) -> str:
     revenue = _median(ds, "revenue").isel(year=-1)
     roi = _median(ds, "roi_industry")
     loss = ds["prob_industry_loss"]
-    heads = keys + [f"P(cooled by {last})", "± se", "capex peak", f"labs {last}",
+    heads = keys + [f"P(cooled by {last})", "± se", "half cooled by", "capex peak", f"labs {last}",
                     f"revenue {last}", "median return", "P(return < 0)"]
     rows = []
     grid = list(itertools.product(*(range(ds.sizes[k]) for k in keys)))
@@ -127,6 +137,7 @@ def industry_sweep_table(ds: xr.Dataset) -> str:
         at = dict(zip(keys, idx))
         rows.append([eng(float(ds[k].values[i]), 4) for k, i in zip(keys, idx)] + [
             percent(cooled.isel(at)), se_percent(cooled_se.isel(at)),
+            _half_cooled(ds["prob_cooled"].isel(at).values, years),
             str(years[int(peak.isel(at))]), compact(labs.isel(at)), usd_label(revenue.isel(at)),
             significant(roi.isel(at)), percent(loss.isel(at))])
     widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(heads)]
@@ -152,9 +163,11 @@ def industry_sweep_table(ds: xr.Dataset) -> str:
 SWEEP_LEGEND = (
     "P(cooled by LAST) = share of scenarios where investors valued a lab above cost in FIRST",
     "(Q >= 1) and below cost (Q < 1) in some year up to LAST; ± se = its Monte Carlo standard",
-    "error; capex peak = the calendar year in which the industry's capex most often peaks (the",
-    "mode of the peak year over the scenarios); labs LAST and revenue LAST = medians of the lab",
-    "count and of the industry's paid revenue (USD/yr) in LAST; median return = median realized",
-    "industry return, discounted (revenue - serving cost) / discounted capex - 1;",
-    "P(return < 0) = share of scenarios in which that return is below 0.",
+    "error; half cooled by = the calendar year by which half the scenarios that cool by LAST",
+    "have cooled (- if none does); capex peak = the calendar year in which the industry's",
+    "capex most often peaks (the mode of the peak year over the scenarios); labs LAST and",
+    "revenue LAST = medians of the lab count and of the industry's paid revenue (USD/yr) in",
+    "LAST; median return = median realized industry return, discounted (revenue - serving",
+    "cost) / discounted capex - 1; P(return < 0) = share of scenarios in which that return is",
+    "below 0.",
 )

@@ -99,11 +99,16 @@ def test_industry_sweep_table(swept):
         cells = row.split()
         assert float(cells[0]) == v
         assert cells[1] == percent(at["prob_cooled"].isel(year=-1))
+        p = at["prob_cooled"].values  # P(cooled by y): the distribution of the year of cooling
+        half = int(at["calendar_year"].values[np.flatnonzero(p >= p[-1] / 2)[0]])
+        assert cells[3] == str(half)
         peak = int(at["calendar_year"].values[int(np.argmax(at["capex_peak_year"].values))])
-        assert cells[3] == str(peak)
+        assert cells[4] == str(peak)
         assert cells[-1] == percent(at["prob_industry_loss"])
     assert any(line.startswith(f"P(cooled by {LAST}) = share of scenarios") for line in lines)
     assert "capex peak = the calendar year" in text and "P(return < 0) = share" in text
+    slow, fast = (int(line.split()[3]) for line in lines[3:5])
+    assert fast <= slow  # faster entry crowds the industry sooner: it cools no later
 
 
 # ------------------------------------------------------------------ the row kernel
