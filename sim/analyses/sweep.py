@@ -8,6 +8,10 @@ random numbers (common random numbers) and differences between points reflect
 the parameter, not sampling noise; each point equals a separate ``sim.run``
 with that value set. The kernels compile once per process, so a sweep costs
 only its scenarios.
+
+Under the industry frame (specification section 15) the points share the
+calendar years, so neither ``horizon_years`` nor ``industry.start_year`` can
+be varied; every point also shares the yearly demand shocks and incidents.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ __all__ = ["SweepPoints", "check_point_pilot", "finish_sweep", "parse_values", "
 FIELDS_IN_PARAMETER_UNIT = {"mean", "sd", "median", "p5", "p95", "low", "mode", "high",
                             "min", "max", "lam", "shift"}
 STRUCTURAL_UNITS = {"horizon_years": "years", "grid.reference_size": "parameters"}
+#: Keys an industry-frame sweep cannot vary: every point must have the same calendar years.
+INDUSTRY_FIXED = ("horizon_years", "industry.start_year")
 
 _SPACE = re.compile(r"^\s*(linspace|logspace)\s*\((.*)\)\s*$")
 VALUES_HELP = "numbers separated by commas (1,2,4), linspace(a,b,k) or logspace(a,b,k)"
@@ -245,12 +251,19 @@ def prepare_sweep(scenario_or_path, vary: Mapping[str, Any], n_scenarios: int, s
     values = {k: _check_values(v, f"vary {k}", v) for k, v in vary.items()}
     _check_keys(keys, overrides)
     base = resolve_scenario(scenario_or_path, overrides)
+    if base.industry:
+        for key in keys:
+            if key in INDUSTRY_FIXED:
+                raise SimError(f"vary {key}: under the industry frame every point of a sweep "
+                               "has the same calendar years, so horizon_years and "
+                               "industry.start_year cannot be varied; set it with overrides "
+                               "and run one sweep per value")
     n = check_n(n_scenarios)
     seed = check_seed(seed)
     q = check_quantiles(quantiles)
 
     n_points = math.prod(len(values[k]) for k in keys)
-    n_rows = len(base.model_sizes) * max(1, len(base.strategy_names))
+    n_rows = 1 if base.industry else len(base.model_sizes) * max(1, len(base.strategy_names))
     limits.check_cells(n_rows, n_points)  # before any point is built
     grid = list(itertools.product(*(values[k] for k in keys)))
     points = [base.with_overrides({k: float(v) for k, v in zip(keys, point)}, label="vary")

@@ -38,7 +38,9 @@ from sim.cli.options import (
     yes_option,
 )
 from sim.present.kinds import KINDS, kind_help
-from sim.vocab.errors import SimError
+from sim.vocab.industry import DEFAULT_STATISTIC as INDUSTRY_DEFAULT_STATISTIC
+from sim.vocab.industry import STATISTIC_HELP as INDUSTRY_STATISTIC_HELP
+from sim.vocab.errors import SimError, UnknownStatistic
 
 __all__ = ["cli", "main"]
 
@@ -279,8 +281,11 @@ def decide_command(scenario: str, n: str, seed: int, objective: str | None,
               show_default=True,
               help="rank: Spearman, partial rank correlations and a tornado; sobol: first- "
                    "and total-order Sobol' indices; both.")
-@click.option("--statistic", "statistic", type=click.Choice(SENSITIVITY_OUTPUTS), default="roi",
-              show_default=True, help="The output whose drivers are ranked.")
+@click.option("--statistic", "statistic", default=None, metavar="NAME",
+              help=f"The output whose drivers are ranked: {', '.join(SENSITIVITY_OUTPUTS)} "
+                   "[default: roi]; under the industry frame (frame = \"industry\") "
+                   f"{INDUSTRY_STATISTIC_HELP} [default: {INDUSTRY_DEFAULT_STATISTIC} in the "
+                   "last year, whose mean is P(cooled by then)].")
 @seed_option()
 @output_option("Write the indices to this netCDF file (atomically).")
 @assignments_option()
@@ -296,10 +301,11 @@ def decide_command(scenario: str, n: str, seed: int, objective: str | None,
                    "evaluations (pip install 'sim[sensitivity]').")
 @quiet_option
 @overwrite_option
-def sensitivity_command(scenario: str, n: str, method: str, statistic: str, seed: int,
+def sensitivity_command(scenario: str, n: str, method: str, statistic: str | None, seed: int,
                         output: Path | None, assignments: tuple[str, ...], tornado_n: str | None,
                         top: int, estimator: str, quiet: bool, overwrite: bool) -> None:
-    """Rank the inputs of SCENARIO by how much they drive the output, per model size."""
+    """Rank the inputs of SCENARIO by how much they drive the output, per model size
+    (under the industry frame, of the industry)."""
     import warnings
 
     from sim.analyses.sensitivity import SensitivityNote, sensitivity
@@ -308,10 +314,13 @@ def sensitivity_command(scenario: str, n: str, method: str, statistic: str, seed
     _check_output(output, overwrite)  # fail before a long analysis
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always", SensitivityNote)
-        ds = sensitivity(scenario, n_scenarios=count(n), seed=seed, method=method,
-                         output=statistic, overrides=_overrides(assignments),
-                         tornado_n=None if tornado_n is None else count(tornado_n),
-                         estimator=estimator, progress=not quiet)
+        try:
+            ds = sensitivity(scenario, n_scenarios=count(n), seed=seed, method=method,
+                             output=statistic, overrides=_overrides(assignments),
+                             tornado_n=None if tornado_n is None else count(tornado_n),
+                             estimator=estimator, progress=not quiet)
+        except UnknownStatistic as exc:  # the library's output is this command's --statistic
+            raise InputError("--statistic" + str(exc).removeprefix("output")) from None
     table = None if quiet else sensitivity_table(ds, top=top)  # before the file
     _write(ds, output, overwrite)
     _notes(notes, SensitivityNote)

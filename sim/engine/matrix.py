@@ -14,6 +14,11 @@ columns ``0 .. n_sampled - 1`` are the plan's sampled dimensions (in
   the chosen per-alternative statistics. A sensitivity analysis edits the
   matrix (a Saltelli design, a column held at a percentile) and evaluates it
   here, in parallel, never in a Python loop over scenarios.
+* Under the industry frame (``plan.industry``) a row holds the sampled
+  dimensions only, and ``evaluate_industry_rows`` runs the yearly loop
+  (:func:`sim.kernels.industry.industry_scenario`) on it, with the yearly
+  demand-shock and incident uniforms of scenario ``first + i`` of the seed:
+  they come from streams of their own, not from the row.
 
 The kernels themselves are in :mod:`sim.kernels.rows` (every compiled
 function lives under ``sim/kernels``).
@@ -27,11 +32,13 @@ import numpy as np
 from sim.vocab.layout import BLOCK
 from sim.scenario.plan import Plan
 from sim.engine.designs import Design
+from sim.kernels.industry import evaluate_industry_rows
 from sim.kernels.rows import ROWS, design_rows, evaluate_rows
 from sim.kernels.sampling.rng import U_MAX, U_MIN, key_from_seed
 from sim.engine.reducer import kernel_args, model_args, plan_args
 
-__all__ = ["ROWS", "design_rows", "evaluate_rows", "evaluate_uniforms", "plan_uniforms"]
+__all__ = ["ROWS", "design_rows", "evaluate_industry_rows", "evaluate_rows", "evaluate_uniforms",
+           "plan_uniforms"]
 
 
 def plan_uniforms(plan: Plan, design: Design, key, first: int, n: int) -> np.ndarray:
@@ -51,10 +58,12 @@ def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = Fal
 
     Returns ``out`` of shape ``(n, n_rows, len(columns))`` (a row per
     (strategy, size) alternative; columns are indices of the model's output,
-    :data:`sim.vocab.outputs.STATISTICS`) and, with ``keep_draws``, the
+    :data:`sim.vocab.outputs.STATISTICS`, or under the industry frame of its
+    one row, :func:`sim.vocab.industry.column`) and, with ``keep_draws``, the
     ``(n, n_sampled)`` parameter values the rows stand for (else None). Row
     ``i`` stands for scenario ``first + i`` of ``seed`` where a key has a
-    uniform of its own.
+    uniform of its own, and under the industry frame for its yearly demand
+    shocks and incidents.
     """
     U = np.ascontiguousarray(U, dtype=float)
     if U.ndim != 2 or U.shape[1] != plan.n_dims:
@@ -66,6 +75,10 @@ def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = Fal
     out = np.empty((n, plan.n_rows, columns.size))
     draws = np.empty((n if keep_draws else 0, plan.n_sampled))
     with numba.parallel_chunksize(1):  # rows differ in cost: hand out units one at a time
+        if plan.industry:
+            evaluate_industry_rows(U, plan_args(plan), model_args(plan), plan.horizon, columns,
+                                   key_from_seed(seed), first, plan.n_columns, out, draws)
+            return out, (draws if keep_draws else None)
         evaluate_rows(U, plan_args(plan), model_args(plan), plan.log_sizes, plan.log_n_ref,
                       plan.horizon, columns, key_from_seed(seed), first, plan.n_rows,
                       plan.n_columns, out, draws)

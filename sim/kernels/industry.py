@@ -28,7 +28,7 @@ import numpy as np
 from sim.kernels.accumulators import histogram_add, histogram_bins, lane_sums
 from sim.kernels.jit import jit, jit_parallel, prange
 from sim.kernels.model.params import SECONDS_PER_HOUR, SECONDS_PER_YEAR, SERVING_FLOP_PER_PARAM
-from sim.kernels.sampling.block import draw_block
+from sim.kernels.sampling.block import draw_block, transform_block
 from sim.kernels.sampling.inverse_cdf import ndtri
 from sim.kernels.sampling.rng import mix64, uniform
 from sim.vocab.industry import (
@@ -56,8 +56,8 @@ from sim.vocab.industry import (
 from sim.vocab.layout import LANES, SUB_BLOCK
 from sim.vocab.registry import index as _i
 
-__all__ = ["SHOCK_SALT", "INCIDENT_SALT", "YEAR_STRIDE", "industry_scenario", "reduce_chunk",
-           "sample_range", "year_uniform", "year_uniforms"]
+__all__ = ["SHOCK_SALT", "INCIDENT_SALT", "YEAR_STRIDE", "evaluate_industry_rows", "industry_scenario",
+           "reduce_chunk", "sample_range", "year_uniform", "year_uniforms"]
 
 # Positions in theta (sim.vocab.registry), folded in at compile time.
 R_DISC = _i("finance.discount_rate")
@@ -387,3 +387,51 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
                 draws[i0 + i, d] = TH[target[d], i]
             for y in range(1, horizon + 1):
                 incident_u[i0 + i, y - 1] = year_uniform(key, INCIDENT_SALT, first + i0 + i, y)
+
+
+@jit_parallel
+def evaluate_industry_rows(U, dists, model, horizon, columns, key, first, n_cols, out, draws):
+    """The industry frame's rows of uniforms (sensitivity analyses):
+    ``out[i, 0, c]`` = column ``columns[c]`` of the scenario whose design
+    uniforms are ``U[i]`` (shape ``(n, n_sampled)``, after the copula), its
+    yearly demand-shock and incident uniforms those of scenario ``first + i``
+    of ``key``; ``draws[i, d]`` its sampled parameters, if ``draws`` has rows.
+
+    The parameters come from :func:`sim.kernels.sampling.block.transform_block`
+    and the years from :func:`industry_scenario`, as in :func:`sample_range`,
+    so a row of the engine's own design gives the numbers a run gives that
+    scenario, bit for bit. Rows that share an index share the yearly noise
+    (the matrices of a Saltelli design, the tornado's held columns)."""
+    theta0, target = dists[0], dists[1]
+    flags, frame = model
+    n_uniforms = flags[2]
+    valuation_horizon = int(frame[0])
+    s_a = frame[1]
+    n_sampled = target.shape[0]
+    n_dims = U.shape[1]
+    n = U.shape[0]
+    k = columns.shape[0]
+    keep = draws.shape[0] > 0
+    width = SUB_BLOCK
+    for b in prange((n + width - 1) // width):
+        UB = np.empty((max(n_uniforms, 1), width))
+        TH = np.empty((theta0.shape[0], width))
+        th = np.empty(theta0.shape[0])
+        row = np.zeros(n_cols)
+        planned = np.empty(valuation_horizon + 1)
+        i0 = b * width
+        m = min(width, n - i0)
+        for d in range(n_dims):
+            urow = UB[d]
+            for i in range(m):
+                urow[i] = U[i0 + i, d]
+        transform_block(dists, UB, TH, m)
+        for i in range(m):
+            for p in range(th.shape[0]):
+                th[p] = TH[p, i]
+            industry_scenario(th, horizon, valuation_horizon, s_a, key, first + i0 + i, row, planned)
+            for c in range(k):
+                out[i0 + i, 0, c] = row[columns[c]]
+            if keep:
+                for d in range(n_sampled):
+                    draws[i0 + i, d] = TH[target[d], i]

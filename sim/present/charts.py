@@ -702,7 +702,10 @@ def open_result(path: str | os.PathLike) -> xr.Dataset:
         ds = xr.load_dataset(path)
     except Exception as exc:  # netCDF4 and xarray raise many kinds
         raise SimError(f"{path}: not a readable netCDF result ({type(exc).__name__})") from None
-    if "model_size" not in ds.dims and frame(ds) != "industry":
+    from sim.present.sensitivity_tables import is_sensitivity
+
+    # The industry frame's results and sensitivity analyses have no model_size.
+    if "model_size" not in ds.dims and frame(ds) != "industry" and not is_sensitivity(ds):
         if "models_source" in ds.attrs:
             raise SimError(f"{path}: a result of sim calibrate, which no chart or report draws "
                            "(sim calibrate prints its comparison; read the file with xarray)")

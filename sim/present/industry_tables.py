@@ -1,20 +1,24 @@
-"""The industry frame's year-by-year table (specification section 15).
+"""The industry frame's tables (specification section 15).
 
-Calendar years are the columns; each row is one path's median over the
-scenarios (the units in the row's label), then the probabilities of the
-cooling with their standard errors, then the two returns. A legend under
-the table says what each row is.
+:func:`industry_table`, a run's: calendar years are the columns; each row
+is one path's median over the scenarios (the units in the row's label),
+then the probabilities of the cooling with their standard errors, then the
+two returns. :func:`industry_sweep_table`, a sweep's: a row per grid point
+with the cooling, the capex peak, the industry's size and its return at
+that point. A legend under each table says what each column is.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import xarray as xr
 
 from sim.vocab import industry as iv
-from sim.vocab.units import compact, percent, se_percent, significant, usd_label
+from sim.vocab.units import compact, eng, percent, se_percent, significant, usd_label
 
-__all__ = ["DEFINITIONS", "LEGEND", "RETURN_HEAD", "industry_table", "largest_se", "loss_line", "median_rows",
-           "probability_rows", "return_rows"]
+__all__ = ["DEFINITIONS", "LEGEND", "RETURN_HEAD", "industry_sweep_table", "industry_table", "largest_se",
+           "loss_line", "median_rows", "probability_rows", "return_rows"]
 
 #: Rows of medians: (field name, label with units, formatter).
 MEDIAN_ROWS = (
@@ -129,3 +133,78 @@ DEFINITIONS = (
     "cost) / discounted capex - 1; the return expected at the start = Q of the first year - 1.",
 )
 LEGEND = MEDIANS_NOTE + DEFINITIONS
+
+
+#: Grid points shown by :func:`industry_sweep_table` (the rest are in the file).
+MAX_SWEEP_ROWS = 60
+
+
+def _median(ds: xr.Dataset, name: str) -> xr.DataArray:
+    return ds[f"{name}_quantile"].sel(quantile=0.5, method="nearest")
+
+
+def _half_cooled(prob_cooled, years: list[int]) -> str:
+    """The calendar year by which half the scenarios that cool by the last
+    year have cooled (cooling is for good, so P(cooled by y) is the
+    distribution of the year of cooling); "-" if none cools."""
+    final = float(prob_cooled[-1])
+    if final <= 0:
+        return "-"
+    return str(next(y for y, p in zip(years, prob_cooled) if p >= final / 2))
+
+
+def industry_sweep_table(ds: xr.Dataset) -> str:
+    """A sweep of an industry-frame scenario: one row per grid point (the
+    varied keys' values first), then what each column is."""
+    keys = [k.strip() for k in ds.attrs["sweep_keys"].split(",")]
+    years = [int(y) for y in ds["calendar_year"].values]
+    first, last = years[0], years[-1]
+    cooled = ds["prob_cooled"].isel(year=-1)
+    cooled_se = ds["prob_cooled_se"].isel(year=-1)
+    peak = ds["capex_peak_year"].argmax("year")  # the year capex most often peaks
+    labs = _median(ds, "labs").isel(year=-1)
+    revenue = _median(ds, "revenue").isel(year=-1)
+    roi = _median(ds, "roi_industry")
+    loss = ds["prob_industry_loss"]
+    heads = keys + [f"P(cooled by {last})", "± se", "half cooled by", "capex peak", f"labs {last}",
+                    f"revenue {last}", "median return", "P(return < 0)"]
+    rows = []
+    grid = list(itertools.product(*(range(ds.sizes[k]) for k in keys)))
+    for idx in grid[:MAX_SWEEP_ROWS]:
+        at = dict(zip(keys, idx))
+        rows.append([eng(float(ds[k].values[i]), 4) for k, i in zip(keys, idx)] + [
+            percent(cooled.isel(at)), se_percent(cooled_se.isel(at)),
+            _half_cooled(ds["prob_cooled"].isel(at).values, years),
+            str(years[int(peak.isel(at))]), compact(labs.isel(at)), usd_label(revenue.isel(at)),
+            significant(roi.isel(at)), percent(loss.isel(at))])
+    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(heads)]
+
+    def line(cells) -> str:
+        return "  ".join(c.rjust(w) for c, w in zip(cells, widths))
+
+    head = line(heads)
+    lines = [f"sweep of scenario '{ds.attrs['scenario_name']}' (industry frame, {first}-{last}): "
+             f"{ds.attrs['sweep_points']} points x {ds.attrs['n_scenarios']:,} scenarios, seed "
+             f"{ds.attrs['seed']}", head, "-" * len(head)]
+    lines.extend(line(r) for r in rows)
+    if len(grid) > MAX_SWEEP_ROWS:
+        lines.append(f"... {len(grid) - MAX_SWEEP_ROWS} more points in the dataset")
+    lines.append("")
+    lines.extend(line.replace("LAST", str(last)).replace("FIRST", str(first))
+                 for line in SWEEP_LEGEND)
+    lines.append(f"Common random numbers: {ds.attrs['common_random_numbers'].split(':')[0]} (the "
+                 "same draws, demand shocks and incidents at every point).")
+    return "\n".join(lines)
+
+
+SWEEP_LEGEND = (
+    "P(cooled by LAST) = share of scenarios where investors valued a lab above cost in FIRST",
+    "(Q >= 1) and below cost (Q < 1) in some year up to LAST; ± se = its Monte Carlo standard",
+    "error; half cooled by = the calendar year by which half the scenarios that cool by LAST",
+    "have cooled (- if none does); capex peak = the calendar year in which the industry's",
+    "capex most often peaks (the mode of the peak year over the scenarios); labs LAST and",
+    "revenue LAST = medians of the lab count and of the industry's paid revenue (USD/yr) in",
+    "LAST; median return = median realized industry return, discounted (revenue - serving",
+    "cost) / discounted capex - 1; P(return < 0) = share of scenarios in which that return is",
+    "below 0.",
+)

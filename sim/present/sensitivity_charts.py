@@ -10,6 +10,7 @@ Like every chart they only read the Dataset.
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 import xarray as xr
@@ -42,6 +43,9 @@ def _check(ds: xr.Dataset, kind: str, variables) -> None:
 def _panels(ds: xr.Dataset, ax, model_size, rows_per_panel: int):
     """The alternatives to draw and one axes for each."""
     alts = alternatives(ds)
+    if model_size is not None and "model_size" not in ds.dims:
+        raise SimError("this result has no model sizes (the industry frame analyses the "
+                       "industry as a whole): leave model_size out")
     if model_size is not None:
         keep = set(shared.select_sizes(ds, model_size).tolist())
         alts = [(label, sel) for label, sel in alts if float(sel["model_size"]) in keep]
@@ -60,18 +64,34 @@ def _panels(ds: xr.Dataset, ax, model_size, rows_per_panel: int):
     return fig, list(axes[:len(alts)]), alts
 
 
+def _fit(title: str, panels: int) -> str:
+    """A figure title wrapped to the width of one panel when there is one
+    (the industry frame's one alternative)."""
+    if panels > 1:
+        return title
+    return "\n".join(textwrap.fill(line, 72) for line in title.split("\n"))
+
+
 def _value_axis(ax, ds: xr.Dataset, values: np.ndarray) -> None:
-    """The output axis: asinh ROI, or asinh USD for net value."""
+    """The output axis: asinh ROI, or asinh USD for net value; under the
+    industry frame, asinh USD for amounts, else linear in the output's units."""
     finite = values[np.isfinite(values)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
     label = f"median {ds.attrs.get('output', 'output')}"
-    if ds.attrs.get("output_units") == "USD":
+    units = str(ds.attrs.get("output_units"))
+    if ds.attrs.get("frame") == "industry" and not units.startswith("USD"):
+        span = hi - lo if hi > lo else max(abs(hi), 1.0)
+        ax.set_xlim(lo - 0.05 * span, hi + 0.05 * span)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: value_label(x, units)))
+        ax.set_xlabel(f"{label} ({units})")
+        return
+    if units == "USD" or units.startswith("USD/"):
         width = max(float(np.median(np.abs(finite))) if finite.size else 1.0, 1e6)
         ax.set_xscale("asinh", linear_width=width)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: usd_label(x)))
         span = hi - lo if hi > lo else max(abs(hi), 1.0)
         ax.set_xlim(lo - 0.05 * span, hi + 0.05 * span)
-        ax.set_xlabel(f"{label} (USD, asinh scale)")
+        ax.set_xlabel(f"{label} ({units}, asinh scale)")
     else:
         ax.set_xlim(*shared.pad(min(lo, -1.0), max(hi, 0.0)))
         shared.roi_scale(ax, "x", *ax.get_xlim())
@@ -113,7 +133,7 @@ def tornado(ds: xr.Dataset, ax=None, model_size=None, top: int = TOP) -> Figure:
     title = shared.title(ds, f"Tornado of {ds.attrs.get('output', 'the output')}: median with one "
                             "input held, others sampled (whiskers: 95% intervals)")
     if ax is None:
-        fig.suptitle(title)
+        fig.suptitle(_fit(title, len(alts)))
     else:
         ax.set_title(title, fontsize="small")
     return fig
@@ -153,7 +173,7 @@ def sobol(ds: xr.Dataset, ax=None, model_size=None, top: int = TOP) -> Figure:
     title = shared.title(ds, f"Sobol' indices of {ds.attrs.get('output', 'the output')} "
                             f"({percent(ds.attrs.get('ci_level', 0.95), 0)} bootstrap intervals)")
     if ax is None:
-        fig.suptitle(title)
+        fig.suptitle(_fit(title, len(alts)))
     else:
         ax.set_title(title, fontsize="small")
     return fig

@@ -1,7 +1,8 @@
 """Ranked tables of a sensitivity result: plain text for the command line, rows for HTML.
 
 One table per alternative (each model size; each strategy and size once
-results have strategies), inputs ranked by the total-order Sobol' index when
+results have strategies; the industry frame's one alternative, the
+industry, in a result without such dimensions), inputs ranked by the total-order Sobol' index when
 the result has one, else by the size of the partial rank correlation. Every
 index is shown with the half-width of its interval (``±``).
 """
@@ -9,19 +10,22 @@ index is shown with the half-width of its interval (``±``).
 from __future__ import annotations
 
 import itertools
+import textwrap
 
 import numpy as np
 import xarray as xr
 
-from sim.vocab.units import percent, plus_minus, size_label, value_label
+from sim.vocab.units import percent, plus_minus, se_percent, size_label, value_label
 
-__all__ = ["ALTERNATIVE_DIMS", "alternatives", "is_sensitivity", "ranked_parameters",
+__all__ = ["ALTERNATIVE_DIMS", "INDUSTRY_LABEL", "alternatives", "is_sensitivity", "ranked_parameters",
            "ranked_rows", "sensitivity_table"]
 
 #: Dimensions an alternative can have, outermost first: a ``strategy``
 #: dimension (issue 12) would stand before ``model_size``.
 ALTERNATIVE_DIMS = ("strategy", "model_size")
 TOP = 10
+#: The label of the industry frame's one alternative.
+INDUSTRY_LABEL = "the industry"
 
 
 def is_sensitivity(ds: xr.Dataset) -> bool:
@@ -32,6 +36,8 @@ def is_sensitivity(ds: xr.Dataset) -> bool:
 def alternatives(ds: xr.Dataset) -> list[tuple[str, dict]]:
     """``(label, selector)`` for every alternative of a result, outermost dimension first."""
     dims = [d for d in ALTERNATIVE_DIMS if d in ds.dims]
+    if not dims:  # the industry frame: one alternative
+        return [(INDUSTRY_LABEL if ds.attrs.get("frame") == "industry" else "all scenarios", {})]
     out = []
     for values in itertools.product(*(ds[d].values for d in dims)):
         sel = dict(zip(dims, values))
@@ -100,6 +106,12 @@ def ranked_rows(ds: xr.Dataset, sel: dict, top: int = TOP) -> tuple[list[str], l
 def _summary(ds: xr.Dataset, sel: dict) -> str:
     at = ds.sel(sel)
     parts = []
+    if "mean" in ds:  # the industry frame: the mean (of an indicator, a probability) first
+        m, se = float(at["mean"]), float(at["mean_se"])
+        if ds.attrs.get("statistic_indicator"):
+            parts.append(f"P = mean {percent(m)} ± {se_percent(se)} (se)")
+        else:
+            parts.append(f"mean {_value(ds, m)} ± {_value(ds, se)} (se)")
     if "median" in ds:
         parts.append(f"median {ds.attrs.get('output', 'output')} {_value(ds, float(at['median']))}")
     if "sobol_first_sum" in ds:
@@ -117,11 +129,15 @@ def sensitivity_table(ds: xr.Dataset, top: int = TOP) -> str:
         how.append(f"rank method on {a['rank_n']:,} scenarios (tornado on {a['tornado_n']:,})")
     if "sobol_base_n" in a:
         how.append(f"Sobol' on N = {a['sobol_base_n']:,} ({a['sobol_evaluations']:,} evaluations)")
+    per = ("" if not any(d in ds.dims for d in ALTERNATIVE_DIMS) else
+           " per alternative" if "strategy" in ds.dims else " per model size")
     lines = [f"sensitivity of {a.get('output', '?')} for scenario '{a.get('scenario_name', '?')}': "
-             f"{', '.join(how)}, seed {a.get('seed', '?')}",
-             f"top {top} inputs per {'alternative' if 'strategy' in ds.dims else 'model size'}, "
-             f"ranked by {'total-order index ST' if 'sobol_total' in ds else '|PRCC|'}; "
-             f"± is the half-width of the {percent(a.get('ci_level', 0.95), 0)} interval"]
+             f"{', '.join(how)}, seed {a.get('seed', '?')}"]
+    if a.get("frame") == "industry":
+        lines.append(f"{a.get('output', '?')} = {a.get('output_long_name', '?')}")
+    lines.append(f"top {top} inputs{per}, "
+                 f"ranked by {'total-order index ST' if 'sobol_total' in ds else '|PRCC|'}; "
+                 f"± is the half-width of the {percent(a.get('ci_level', 0.95), 0)} interval")
     for label, sel in alternatives(ds):
         head, rows = ranked_rows(ds, sel, top)
         widths = [max(len(head[k]), *(len(r[k]) for r in rows)) for k in range(len(head))]
@@ -142,4 +158,6 @@ def sensitivity_table(ds: xr.Dataset, top: int = TOP) -> str:
     note = a.get("sobol_correlations", "")
     if note.startswith("sobol:"):
         lines.append("note: " + note.removeprefix("sobol: "))
+    if a.get("sobol_incidents"):
+        lines.extend(textwrap.wrap("yearly demand shocks and incidents: " + a["sobol_incidents"], 96))
     return "\n".join(lines)

@@ -192,7 +192,12 @@ MAX_ROWS = 60
 def sweep_table(ds: xr.Dataset) -> str:
     """Median ROI per model size at every grid point, and the size most often
     best; with strategies, a row per (point, strategy) and the best
-    (strategy, size) alternative of each point."""
+    (strategy, size) alternative of each point. A sweep of the industry
+    frame has its own table (:func:`sim.present.industry_tables.industry_sweep_table`)."""
+    if ds.attrs.get("frame") == "industry":
+        from sim.present.industry_tables import industry_sweep_table
+
+        return industry_sweep_table(ds)
     keys = [k.strip() for k in ds.attrs["sweep_keys"].split(",")]
     widths = [max(len(k), 9) for k in keys]
     sizes = ds["model_size"].values

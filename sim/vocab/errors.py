@@ -3,7 +3,7 @@
 import re
 
 __all__ = ["FLAGS", "NeedsConfirmation", "NonFiniteResults", "OPTION_SOURCES", "ScenarioError",
-           "SimError", "for_command_line"]
+           "SimError", "UnknownStatistic", "for_command_line"]
 
 #: How the library's messages name a parameter, and the command-line flag the
 #: ``sim`` command shows in its place (:func:`for_command_line`). A phrase
@@ -78,6 +78,12 @@ class ScenarioError(SimError):
         else:
             parts = [p for p in (source, key) if p]
         super().__init__(": ".join(parts + [message]))
+
+
+class UnknownStatistic(SimError):
+    """An output a sensitivity analysis does not offer for the scenario's
+    frame; the message starts ``output: ``, which the command line shows as
+    its ``--statistic`` option."""
 
 
 class NonFiniteResults(SimError):

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.vocab.errors import UnknownStatistic
+
 __all__ = ["FIELDS", "Field", "SCALARS", "SKETCHED", "N_FIELDS", "N_SCALARS", "column", "columns",
            "field", "n_columns", "LABS", "REVENUE", "CAPEX", "SERVING_COST", "PROFIT", "MARGIN", "Q",
            "FRONTIER_FLOPS", "REVENUE_PER_GW", "LAB_COMPUTE", "SCARCITY", "BELOW_COST", "CAPEX_FALL",
            "COOLED", "CAPEX_PEAK", "ROI_INDUSTRY", "EXPECTED_RETURN", "ROI_INDUSTRY_LOSS",
-           "SCALAR_BY_NAME", "FIELD_BY_NAME", "RATIO_LIKE", "MAIN_PATHS", "COOLING"]
+           "SCALAR_BY_NAME", "FIELD_BY_NAME", "RATIO_LIKE", "MAIN_PATHS", "COOLING", "Statistic",
+           "STATISTIC_HELP", "DEFAULT_STATISTIC", "parse_statistic"]
 
 
 @dataclass(frozen=True)
@@ -123,3 +126,78 @@ RATIO_LIKE = ("serving_margin", "q", "roi_industry", "expected_return")
 MAIN_PATHS = ("labs", "revenue", "capex", "serving_margin", "q")
 #: The cooling panel's probabilities.
 COOLING = ("cooled", "valued_below_cost", "capex_fall")
+
+
+# ------------------------------------------------------------------ statistics of one scenario
+#: The statistic of an industry-frame sensitivity analysis when none is asked for.
+DEFAULT_STATISTIC = "cooled"
+#: What a statistic may be, for help texts and messages.
+STATISTIC_HELP = (f"a scalar ({', '.join(f.name for f in SCALARS)}) or a per-year output NAME or "
+                  f"NAME@YEAR (YEAR a calendar year, default the last), NAME one of "
+                  f"{', '.join(f.name for f in FIELDS)} (prob_NAME for an indicator is accepted "
+                  "too, e.g. prob_cooled)")
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """One number per scenario of the industry frame: a scalar, or a field in one year."""
+
+    field: Field
+    #: The calendar year of a per-year field; None for a scalar.
+    calendar_year: int | None
+    #: The column of the industry row.
+    column: int
+
+    @property
+    def name(self) -> str:
+        """``NAME@YEAR`` (a field) or ``NAME`` (a scalar), as a user writes it."""
+        return self.field.name if self.calendar_year is None else f"{self.field.name}@{self.calendar_year}"
+
+    @property
+    def units(self) -> str:
+        return self.field.units
+
+    @property
+    def long_name(self) -> str:
+        """The field's long name, with its year (a calendar year) and, for an
+        indicator, what its mean is."""
+        notes = [] if self.calendar_year is None else [f"year y = {self.calendar_year}"]
+        if self.field.indicator:
+            notes.append("its mean is the probability")
+        text = self.field.long_name if self.calendar_year is None else \
+            f"{self.field.label} in {self.calendar_year}: {self.field.long_name}"
+        return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+_ALIASES = {f.variable: f.name for f in FIELDS + SCALARS if f.indicator}
+
+
+def parse_statistic(text: str | None, start_year: int, horizon: int) -> Statistic:
+    """``NAME``, ``NAME@YEAR`` or None (the default: ``cooled`` in the last
+    year) as a :class:`Statistic` of a run over ``horizon`` years from
+    ``start_year``; a clear error naming what is allowed otherwise."""
+    last = start_year + horizon - 1
+    if text is None:
+        text = DEFAULT_STATISTIC
+    raw = str(text).strip()
+    name, at, year_text = raw.partition("@")
+    name = _ALIASES.get(name.strip(), name.strip())
+    if name not in FIELD_BY_NAME and name not in SCALAR_BY_NAME:
+        raise UnknownStatistic(f"output: under the industry frame, expected {STATISTIC_HELP}; got {raw!r}")
+    if name in SCALAR_BY_NAME:
+        if at:
+            raise UnknownStatistic(f"output: {name} is one number per scenario, not a path over years; "
+                           f"drop '@{year_text.strip()}' (got {raw!r})")
+        f = SCALAR_BY_NAME[name]
+        return Statistic(f, None, f.index)
+    f = FIELD_BY_NAME[name]
+    year = last
+    if at:
+        try:
+            year = int(year_text.strip())
+        except ValueError:
+            year = None
+        if year is None or not start_year <= year <= last:
+            raise UnknownStatistic(f"output: expected {name}@YEAR with YEAR a calendar year from {start_year} "
+                           f"to {last} (the scenario's years), got {raw!r}")
+    return Statistic(f, year, column(year - start_year + 1, f.index))

@@ -103,8 +103,9 @@ def significant(x: float) -> str:
 
 
 def value_label(x: float, units: str | None) -> str:
-    """A value in its units: :func:`usd_label` for USD, else :func:`significant`."""
-    return usd_label(x) if units == "USD" else significant(x)
+    """A value in its units: :func:`usd_label` for USD (and USD per year or
+    per anything: ``USD/year``), else :func:`significant`."""
+    return usd_label(x) if units == "USD" or str(units).startswith("USD/") else significant(x)
 
 
 def decimals(x: float, width: int = 10) -> str:

@@ -12,7 +12,16 @@ Two methods, each on the project's own kernels
 
 The result is one Dataset with dimensions ``model_size`` and ``parameter``
 (the dotted key of every sampled input, in the plan's order; the Sobol'
-method adds ``incidents``, the yearly incident draws as one group). Every
+method adds ``incidents``, the yearly incident draws as one group).
+
+Under the industry frame (specification section 15) there is one
+alternative, the industry, so no ``model_size`` dimension; the output is
+any of :mod:`sim.vocab.industry`'s, a scalar (``roi_industry``) or a
+per-year field in a calendar year (``cooled@2027``; default: ``cooled`` in
+the last year, whose mean is P(cooled by then)). The yearly demand shocks
+and incidents come from streams of their own, not from the design, so they
+are no Sobol' group: every matrix row ``i`` (of the sample, of ``A``, ``B``
+and every ``AB_g``) has the yearly draws of scenario ``i`` of the seed. Every
 variable is laid out over the alternatives first, then ``parameter``, so
 that a ``strategy`` dimension can stand before ``model_size`` without
 changing any other name; the tables and charts loop over whatever
@@ -36,6 +45,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from sim.vocab import industry as industry_outputs
 from sim.vocab import outputs
 from sim._version import __version__
 from sim.analyses.request import resolve_scenario
@@ -43,8 +53,9 @@ from sim.services.checks import check_n, check_seed
 from sim.vocab.choices import SENSITIVITY_METHODS, SENSITIVITY_OUTPUTS, SOBOL_ESTIMATORS
 from sim.engine.matrix import evaluate_uniforms, plan_uniforms
 from sim.kernels.cache import compile_note
+from sim.kernels.industry import evaluate_industry_rows
 from sim.kernels.rows import design_rows, evaluate_rows
-from sim.vocab.errors import SimError
+from sim.vocab.errors import SimError, UnknownStatistic
 from sim.vocab.units import percent
 from sim.scenario.plan import build_plan
 from sim.services.progress import progress_bar
@@ -56,7 +67,7 @@ from sim.analyses.sensitivity import sobol as sobol_stats
 from sim.present.sensitivity_tables import ALTERNATIVE_DIMS
 from sim.analyses.sensitivity.tornado import PERCENTILES, median_interval, tornado
 
-__all__ = ["ALTERNATIVE_DIMS", "DEFAULT_N", "TORNADO_N", "ESTIMATORS", "INCIDENTS", "MAX_RETAINED",
+__all__ = ["ALTERNATIVE_DIMS", "DEFAULT_N", "TORNADO_N", "ESTIMATORS", "INCIDENTS", "INDUSTRY_NOISE", "MAX_RETAINED",
            "MAX_SOBOL_BASE", "METHODS", "OUTPUTS", "SensitivityNote", "sensitivity"]
 
 METHODS = SENSITIVITY_METHODS
@@ -73,6 +84,13 @@ MAX_RETAINED = 1 << 20
 MAX_SOBOL_BASE = 1 << 18
 #: The name of the group of yearly incident draws in the parameter dimension.
 INCIDENTS = "incidents"
+#: Why the industry frame has no ``incidents`` group (the attribute ``sobol_incidents``).
+INDUSTRY_NOISE = (
+    "not a group: under the industry frame the yearly demand shocks and incidents come from "
+    "streams of their own, not from the design, so they are no Sobol' input; row i of A, B and "
+    "every AB_g has the yearly draws of scenario i of the seed. ST is then the usual total index "
+    "(the noise counted among the other inputs); S1 is the input's first-order effect plus its "
+    "interactions with that noise; 1 - sum S1 includes the noise's own share")
 
 
 class SensitivityNote(UserWarning):
@@ -86,12 +104,15 @@ def _check_choice(name: str, value: str, options) -> str:
 
 
 def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *,
-                method: str = "both", output: str = "roi",
+                method: str = "both", output: str | None = None,
                 overrides: Mapping[str, Any] | None = None, tornado_n: int | None = None,
                 percentiles=PERCENTILES, estimator: str = "saltelli-janon", ci_level: float = 0.95,
                 progress: bool = False) -> xr.Dataset:
-    """Sensitivity of ``output`` (``roi``, ``net_value`` or ``roi_expected``)
-    to every sampled input, per model size.
+    """Sensitivity of ``output`` (``roi``, the default, ``net_value`` or
+    ``roi_expected``) to every sampled input, per model size; under the
+    industry frame, of one of its outputs (``roi_industry``,
+    ``cooled@2027``; default ``cooled`` in the last year: see
+    :func:`sim.vocab.industry.parse_statistic`).
 
     ``method`` is ``"rank"``, ``"sobol"`` or ``"both"``. ``n_scenarios`` is
     the retained sample of the rank method (at most :data:`MAX_RETAINED`)
@@ -129,14 +150,23 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
     n = check_n(n_scenarios)
     seed = check_seed(seed)
     _check_choice("method", method, METHODS)
-    _check_choice("output", output, OUTPUTS)
+    plan = build_plan(scenario)
+    if plan.industry:
+        stat = industry_outputs.parse_statistic(output, plan.start_year, plan.horizon)
+        output, column = stat.name, stat.column
+    else:
+        output = "roi" if output is None else output
+        if output not in OUTPUTS:
+            raise UnknownStatistic(f"output: expected one of {', '.join(OUTPUTS)}, got {output!r}"
+                                   " (NAME@YEAR statistics are the industry frame's)")
+        stat = outputs.by_name(output)
+        column = stat.index
     _check_choice("estimator", estimator, ESTIMATORS)
     if not (isinstance(ci_level, float) and 0 < ci_level < 1):
         raise SimError(f"ci_level: expected a number strictly between 0 and 1, got {ci_level!r}")
     levels = np.asarray(percentiles, dtype=float)
     if levels.ndim != 1 or levels.size == 0 or not np.all((levels > 0) & (levels < 1)):
         raise SimError(f"percentiles: expected numbers strictly between 0 and 1, got {percentiles!r}")
-    plan = build_plan(scenario)
     if plan.n_sampled == 0:
         raise SimError(f"scenario '{scenario.name}' samples no input: there is nothing to rank")
     do_rank = method in ("rank", "both")
@@ -151,11 +181,11 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
     if do_sobol and n_base > MAX_SOBOL_BASE:
         raise SimError(f"n_scenarios: the Sobol' base sample is at most {MAX_SOBOL_BASE:,}; "
                        f"got {n_base:,}")
-    column = outputs.by_name(output).index
     groups = [[d] for d in range(plan.n_sampled)]
-    if plan.horizon > 0:
+    incidents = plan.n_dims > plan.n_sampled  # the yearly incident draws are design dimensions
+    if incidents:
         groups.append(list(range(plan.n_sampled, plan.n_dims)))
-    names = list(plan.sampled_keys) + ([INCIDENTS] if do_sobol and plan.horizon > 0 else [])
+    names = list(plan.sampled_keys) + ([INCIDENTS] if do_sobol and incidents else [])
 
     total = (n + len(levels) * plan.n_sampled * n_tornado if do_rank else 0) + \
         (n_base * (len(groups) + 2) if do_sobol else 0)
@@ -163,7 +193,7 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
     data: dict[str, tuple] = {}
     attrs: dict[str, Any] = {}
     # says so when a kernel is compiled (a cold cache)
-    with compile_note(progress, (design_rows, evaluate_rows)):
+    with compile_note(progress, (design_rows, evaluate_industry_rows if plan.industry else evaluate_rows)):
         try:
             if do_rank:
                 data.update(_rank_part(plan, n, n_tornado, seed, column, levels, ci_level, names, bar))
@@ -173,6 +203,8 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
                     warnings.warn(note, SensitivityNote, stacklevel=2)
                     attrs["sampler_note"] = note
                 attrs["sobol_correlations"] = _correlation_note(scenario, plan)
+                if plan.industry:
+                    attrs["sobol_incidents"] = INDUSTRY_NOISE
                 if scenario.correlations:
                     warnings.warn(attrs["sobol_correlations"], SensitivityNote, stacklevel=2)
                 data.update(_sobol_part(plan, n_base, groups, seed, column, ci_level, estimator,
@@ -181,7 +213,7 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
         finally:
             if bar is not None:
                 bar.close()
-    return _dataset(scenario, plan, data, names, levels, attrs, method, output, seed, n,
+    return _dataset(scenario, plan, data, names, levels, attrs, method, output, stat, seed, n,
                     ci_level, time.perf_counter() - start)
 
 
@@ -189,7 +221,7 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
 def _rank_part(plan, n, n_tornado, seed, column, levels, ci_level, names, bar) -> dict:
     design = build_design("random", seed, n, plan.n_dims)
     U = plan_uniforms(plan, design, key_from_seed(seed), 0, n)
-    y, x = evaluate_uniforms(plan, U, [column], keep_draws=True)
+    y, x = evaluate_uniforms(plan, U, [column], keep_draws=True, seed=seed)
     y = y[:, :, 0]
     if bar is not None:
         bar.update(n)
@@ -198,7 +230,16 @@ def _rank_part(plan, n, n_tornado, seed, column, levels, ci_level, names, bar) -
     rho, rho_ci = rank_stats.spearman(rx, ry, ci_level)
     partial, partial_ci = rank_stats.prcc(rx, ry, ci_level)
     med, med_ci = median_interval(y[:n_tornado], ci_level)
-    tor = tornado(plan, U[:n_tornado], column, tuple(levels), ci_level, bar)
+    mean = {}
+    if plan.industry:  # the mean of an indicator is the probability the frame reports
+        mean = {
+            "mean": (("model_size",), y.mean(axis=0), {
+                "long_name": "mean of the output over the rank sample", "units": "output"}),
+            "mean_se": (("model_size",), y.std(axis=0, ddof=1) / np.sqrt(n) if n > 1
+                        else np.full(y.shape[1], np.nan), {
+                "long_name": "Monte Carlo standard error of the mean", "units": "output"}),
+        }
+    tor = tornado(plan, U[:n_tornado], column, tuple(levels), ci_level, bar, seed=seed)
     p = plan.n_sampled
     extra = len(names) - p  # parameters the rank method has no number for (incidents)
 
@@ -214,6 +255,7 @@ def _rank_part(plan, n, n_tornado, seed, column, levels, ci_level, names, bar) -
     spq = sp + ("percentile",)
     level = percent(ci_level, 0)
     return {
+        **mean,
         "spearman": (sp, per_parameter(rho.T, 1), {
             "long_name": "Spearman rank correlation of the input with the output", "units": "1"}),
         "spearman_ci": (spb, per_parameter(np.swapaxes(rho_ci, 0, 1), 1), {
@@ -262,7 +304,7 @@ def _rank_attrs(n, n_tornado, levels, n_inputs) -> dict:
 # ------------------------------------------------------------------ Sobol' method
 def _sobol_part(plan, n_base, groups, seed, column, ci_level, estimator, names, bar) -> dict:
     def evaluate(U):
-        y, _ = evaluate_uniforms(plan, U, [column])
+        y, _ = evaluate_uniforms(plan, U, [column], seed=seed)  # row i: scenario i's own streams
         return y[:, :, 0]
 
     A, B = sobol_stats.base_matrices(plan.n_dims, n_base, seed)
@@ -329,9 +371,11 @@ def _correlation_note(scenario, plan) -> str:
 
 
 # ------------------------------------------------------------------ the Dataset
-def _dataset(scenario, plan, data, names, levels, attrs, method, output, seed, n, ci_level,
+def _dataset(scenario, plan, data, names, levels, attrs, method, output, stat, seed, n, ci_level,
              elapsed) -> xr.Dataset:
-    stat = outputs.by_name(output)
+    if plan.industry:  # one alternative, the industry: no model_size dimension
+        data = {name: (dims[1:], values[0], var_attrs) if dims[:1] == ("model_size",)
+                else (dims, values, var_attrs) for name, (dims, values, var_attrs) in data.items()}
     for _, _, var_attrs in data.values():
         if var_attrs.get("units") == "output":
             var_attrs["units"] = stat.units
@@ -340,9 +384,10 @@ def _dataset(scenario, plan, data, names, levels, attrs, method, output, seed, n
     meaning = [PARAMETERS[k].meaning if k in PARAMETERS else
                "yearly incident draws (all years, one group)" for k in names]
     units = [PARAMETERS[k].unit if k in PARAMETERS else "1" for k in names]
-    coords = {
+    coords = {} if plan.industry else {
         "model_size": ("model_size", np.asarray(scenario.model_sizes, dtype=float),
-                       {"long_name": "model size", "units": "parameters"}),
+                       {"long_name": "model size", "units": "parameters"})}
+    coords.update({
         "parameter": ("parameter", np.asarray(names, dtype=object),
                       {"long_name": "sampled input (dotted scenario key)"}),
         "parameter_meaning": ("parameter", np.asarray(meaning, dtype=object),
@@ -350,7 +395,7 @@ def _dataset(scenario, plan, data, names, levels, attrs, method, output, seed, n
         "parameter_units": ("parameter", np.asarray(units, dtype=object),
                             {"long_name": "units of the input"}),
         "bound": ("bound", ["lower", "upper"], {"long_name": "interval bound", "units": "1"}),
-    }
+    })
     if "tornado_median" in data:
         coords["percentile"] = ("percentile", levels,
                                 {"long_name": "percentile at which the input is held", "units": "1"})
@@ -375,5 +420,17 @@ def _dataset(scenario, plan, data, names, levels, attrs, method, output, seed, n
         "elapsed_seconds": round(float(elapsed), 3),
         "Conventions": "CF-1.10",
     })
+    if plan.industry:
+        ds.attrs.update({
+            "frame": "industry",
+            "start_year": int(plan.start_year),
+            "statistic": stat.field.name,
+            "statistic_year": -1 if stat.calendar_year is None else int(stat.calendar_year),
+            "statistic_indicator": int(stat.field.indicator),
+            "statistic_help": ("the output is one number per scenario: a scalar, or a per-year "
+                               "output in the calendar year statistic_year (-1: a scalar); the "
+                               "mean of an indicator is a probability, e.g. cooled@2032: "
+                               "P(cooled by 2032)"),
+        })
     ds.attrs.update(attrs)
     return ds

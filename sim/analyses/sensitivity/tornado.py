@@ -47,8 +47,9 @@ def median_interval(y: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray
 
 
 def tornado(plan, U: np.ndarray, column: int, percentiles=PERCENTILES, level: float = 0.95,
-            progress=None) -> dict[str, np.ndarray]:
-    """Medians with each sampled input held at each percentile.
+            progress=None, seed: int = 0) -> dict[str, np.ndarray]:
+    """Medians with each sampled input held at each percentile; row ``i`` of
+    ``U`` is scenario ``i`` of ``seed`` (for the uniforms of its own streams).
 
     Returns ``median`` (n_sizes, n_sampled, n_percentiles), ``median_ci``
     (..., 2) and ``value`` (n_sampled, n_percentiles), the input's value at
@@ -65,7 +66,7 @@ def tornado(plan, U: np.ndarray, column: int, percentiles=PERCENTILES, level: fl
     for d in range(p):
         for i, q in enumerate(percentiles):
             V[:, d] = q
-            y, _ = evaluate_uniforms(plan, V, [column])
+            y, _ = evaluate_uniforms(plan, V, [column], seed=seed)
             med[:, d, i], ci[:, d, i] = median_interval(y[:, :, 0], level)
             if progress is not None:
                 progress.update(V.shape[0])
