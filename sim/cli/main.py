@@ -361,8 +361,9 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
 
 @cli.command("plot")
 @click.argument("result", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--kind", default="fan", show_default=True, type=click.Choice(KINDS),
-              help=kind_help())
+@click.option("--kind", default=None, type=click.Choice(KINDS),
+              help=kind_help() + " [default: fan for a run, sweep for a sweep, sobol (or "
+                                 "tornado) for a sensitivity analysis]")
 @output_option("Figure file, .png, .svg or .pdf (default: RESULT_KIND.png beside RESULT).")
 @click.option("--size", "size", metavar="WxH", help="Figure size in inches, e.g. 10x6.")
 @click.option("--model-size", "model_sizes", multiple=True, metavar="N",
@@ -380,11 +381,16 @@ def plot_command(result: Path, kind: str, output: Path | None, size: str | None,
     sim sensitivity -o)."""
     from sim.present.charts import check_figure_path, draw, open_result, save_figure
 
+    from sim.present.charts import default_kind
+
     figsize = _figsize(size)
+    if output is not None:
+        check_figure_path(output, overwrite=overwrite)
+    ds = open_result(result)
+    kind = kind or default_kind(ds)
     if output is None:
         output = result.with_name(f"{result.stem}_{kind}.png")
-    check_figure_path(output, overwrite=overwrite)
-    ds = open_result(result)
+        check_figure_path(output, overwrite=overwrite)
     try:
         fig = draw(ds, kind, strategy=strategy, model_size=list(model_sizes) or None,
                    stat=stat, quantile=quantile)

@@ -37,7 +37,7 @@ from sim.vocab import objectives
 from sim.vocab.errors import SimError
 from sim.vocab.units import percent, size_label, usd_label, value_label
 
-__all__ = ["CHARTS", "INDUSTRY_CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exceedance", "fan",
+__all__ = ["default_kind", "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exceedance", "fan",
            "frame", "hist", "open_result", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
            "tornado"]
 
@@ -714,7 +714,13 @@ def open_result(path: str | os.PathLike) -> xr.Dataset:
 
 
 def frame(ds: xr.Dataset) -> str:
-    """The frame of a result: "industry" or "project" (specification section 15)."""
+    """The frame whose charts draw a result: "industry" or "project"
+    (specification section 15). A sensitivity analysis of either frame is
+    drawn by the same tornado and Sobol' charts, the project frame's kinds."""
+    from sim.present.sensitivity_tables import is_sensitivity
+
+    if is_sensitivity(ds):
+        return "project"
     return "industry" if ds.attrs.get("frame") == "industry" else "project"
 
 
@@ -760,6 +766,19 @@ def _check_kind(ds: xr.Dataset, kind: str) -> None:
     raise SimError(f"the {kind} chart needs a result of sim {' or sim '.join(commands)}; "
                    f"this is a result of sim {have}{' on the industry frame' * (on == 'industry')}"
                    f": {instead}")
+
+
+def default_kind(ds: xr.Dataset) -> str:
+    """The chart a result is drawn with when no kind is asked for: the fan of
+    a run, the sweep chart of a sweep, the Sobol' (else tornado) chart of a
+    sensitivity analysis."""
+    from sim.present.sensitivity_tables import is_sensitivity
+
+    if is_sensitivity(ds):
+        return "sobol" if "sobol_total" in ds else "tornado"
+    if "sweep_keys" in ds.attrs:
+        return "sweep"
+    return "fan"
 
 
 def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> Figure:
