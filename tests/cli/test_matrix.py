@@ -18,7 +18,9 @@ from sim.results.dataset import write_netcdf
 from sim.vocab.errors import for_command_line
 
 N = "2000"
-SCENARIOS = ["baseline", "strategies", "cooling", "frontier_moe"]
+SCENARIOS = ["baseline", "strategies", "cooling", "frontier_moe", "industry"]
+#: Commands that do not apply to the industry frame, and say so (exit 2).
+NOT_FOR_INDUSTRY = ("decide", "calibrate")
 
 
 def _invoke(args, out: Path | None):
@@ -45,6 +47,9 @@ def results(tmp_path_factory) -> dict[str, Path]:
         "decide": ["decide", "strategies", "-n", "8192"],  # EVPPI needs two blocks
         "sensitivity": ["sensitivity", "baseline", "-n", "64", "--method", "both"],
         "calibrate": ["calibrate", "baseline", "-n", "500"],
+        "run_industry": ["run", "industry", "-n", N],
+        "sweep_industry": ["sweep", "industry", "--vary", "industry.entry_speed=0.2,0.6", "-n", N],
+        "sensitivity_industry": ["sensitivity", "industry", "-n", "64", "--method", "both"],
     }.items():
         files[name] = d / f"{name}.nc"
         r = _invoke([*args, "--quiet", "-o", files[name]] if args[0] != "calibrate"
@@ -65,6 +70,8 @@ def test_every_command_on_every_scenario(command, scenario, results, tmp_path):
     r = _invoke([command[0], source, *command[1:], "-n", n, "-o", out], out)
     if scenario == "a result file":
         assert r.exit_code == 2 and "a saved result, not a scenario" in r.output
+    elif scenario == "industry" and command[0] in NOT_FOR_INDUSTRY:
+        assert r.exit_code == 2 and "does not apply to the industry frame" in r.output, r.output
     else:
         assert r.exit_code == 0 and out.exists(), r.output
 
@@ -81,7 +88,8 @@ def test_every_chart_on_every_result(kind, results, tmp_path):
 
 @pytest.mark.parametrize("name", ["run", "run_strategies", "run_cooling", "sweep",
                                   "sweep_strategies", "decide", "sensitivity", "calibrate",
-                                  "sample"])
+                                  "sample", "run_industry", "sweep_industry",
+                                  "sensitivity_industry"])
 def test_report_on_every_result(name, results, tmp_path):
     out = tmp_path / "report.html"
     r = _invoke(["report", results[name], "-o", out], out)
@@ -136,3 +144,20 @@ def test_nothing_below_the_command_line_names_a_flag():
                 continue  # a command line quoted as what a benchmark measures
             found += [f"{path.relative_to(ROOT)}:{line}: {m.group()}" for m in FLAG.finditer(text)]
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("name", ["run_industry", "sweep_industry", "sensitivity_industry"])
+def test_every_industry_result_has_a_chart_and_a_default_one(name, results, tmp_path):
+    out = tmp_path / f"{name}.png"
+    r = _invoke(["plot", results[name], "-o", out], out)
+    assert r.exit_code == 0 and out.exists(), r.output
+
+
+@pytest.mark.parametrize("args", [["run", "industry", "--set", "grid.model_sizes=[1e9]"],
+                                  ["sweep", "industry", "--vary", "horizon_years=5,10"],
+                                  ["sensitivity", "industry", "--statistic", "roi"],
+                                  ["run", "baseline", "--set", "industry.entry_speed=0.5"]])
+def test_industry_misuse_is_one_clean_message(args, tmp_path):
+    out = tmp_path / "out.nc"
+    r = _invoke([*args, "-n", "500", "-o", out], out)
+    assert r.exit_code == 2
