@@ -205,7 +205,7 @@ _PARAMETERS = [
     ("industry.price_entry_elasticity", "eta", "1", POSITIVE_OR_INF,
      "the tier price scales as (n_y / n_1)^(-1/eta) (inf: entry does not move prices)", 1.673),
     ("industry.entry_speed", "nu", "1/year", Bounds(0.0, 100.0),
-     "yearly growth of the lab count per unit of Q - 1 above 0", 0.4031),
+     "yearly growth of the lab count per unit of Q - 1 above 0", 0.3817),
     ("industry.exit_speed", "chi", "1/year", Bounds(0.0, 100.0),
      "yearly fall of the lab count per unit of 1 - Q above 0", 0.3128),
     ("industry.gpus_per_gw", "G_W", "H100e/GW", Bounds(1.0, 1e9), "H100-equivalents per gigawatt of data-centre power", 683700.0),
