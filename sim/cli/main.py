@@ -161,7 +161,7 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
         ds = run(scenario, n_scenarios=count(n), seed=seed,
                  overrides=_overrides(assignments), progress=not quiet, sampler=sampler,
                  target_se=target_se, target_statistic=target_stat,
-                 max_scenarios=count(max_scenarios), path=not no_path,
+                 max_scenarios=count(max_scenarios, "--max-scenarios"), path=not no_path,
                  checkpoint=checkpoint, resume=resume, checkpoint_every=checkpoint_every,
                  overwrite_checkpoint=overwrite, limits=_limits(yes))
     table = None if quiet else summary_table(ds)  # before the file: nothing half-done
@@ -317,7 +317,7 @@ def sensitivity_command(scenario: str, n: str, method: str, statistic: str | Non
         try:
             ds = sensitivity(scenario, n_scenarios=count(n), seed=seed, method=method,
                              output=statistic, overrides=_overrides(assignments),
-                             tornado_n=None if tornado_n is None else count(tornado_n),
+                             tornado_n=None if tornado_n is None else count(tornado_n, "--tornado-n"),
                              estimator=estimator, progress=not quiet)
         except UnknownStatistic as exc:  # the library's output is this command's --statistic
             raise InputError("--statistic" + str(exc).removeprefix("output")) from None
