@@ -98,8 +98,8 @@ def yes_option(func):
     """``-y/--yes`` (``yes``): run a huge request without asking."""
     return click.option("--yes", "-y", is_flag=True,
                         help="Run even if the request is huge: more than an hour (measured in "
-                             "the first second), 4 GiB of memory, or 10,000 model sizes x "
-                             "sweep points.")(func)
+                             "the first second), 4 GiB of memory, 10,000 model sizes x "
+                             "sweep points, or raw draws (--save-samples) over 1 GiB.")(func)
 
 
 def cluster_options(command):
