@@ -201,9 +201,9 @@ def summary(ds) -> pd.DataFrame:
     ``q_median``) and the probabilities of the cooling (``prob_cooled``,
     ``prob_valued_below_cost``, ``prob_capex_fall``), with their standard
     errors; the run's own statistics (the realized and expected returns,
-    ``prob_industry_loss``) are in ``attrs["scalars"]``, a dict of
-    ``name: (value, se)`` (one such frame per grid point for a sweep would
-    not be tidy: a sweep's scalars are in ``attrs["scalars"]`` per point).
+    ``prob_industry_loss``), which have no year, are in
+    ``attrs["scalars"]``: a dict of ``name: (value, se)``, or for a sweep
+    ``name: {grid point: (value, se)}``.
 
     ``attrs`` of the frame also keep the scenario's name, the seed, the
     sampler, the number of scenarios and the frame.
