@@ -6,6 +6,8 @@
 >>> report = sim.calibrate("baseline")   # against observed models
 >>> grid = sim.sweep("baseline", {"market.competitors.lam": [2, 8, 20]}, n_scenarios=10_000)
 >>> drivers = sim.sensitivity("baseline", n_scenarios=32_768, method="both")
+>>> sim.summary(ds)   # a pandas DataFrame: a row per size, statistics with their se
+>>> sim.compare("a.nc", "b.nc")   # b - a per size and statistic, with se and z
 
 The names below load their modules on first use (PEP 562), so that
 ``import sim`` and the command line's ``sim --help`` do not import Numba,
@@ -27,6 +29,8 @@ _LAZY = {
     "calibrate": ("sim.analyses.calibrate", "calibrate"),
     "decide": ("sim.analyses.decide", "decide"),
     "write_netcdf": ("sim.results.dataset", "write_netcdf"),
+    "summary": ("sim.results.summary", "summary"),
+    "compare": ("sim.results.summary", "compare"),
     "Scenario": ("sim.scenario.load", "Scenario"),
     "load_scenario": ("sim.scenario.load", "load_scenario"),
     # Modules that are callable as their front door (sim._callable), so that
@@ -59,11 +63,13 @@ __all__ = [
     "ScenarioError",
     "SimError",
     "calibrate",
+    "compare",
     "decide",
     "load_scenario",
     "run",
     "sample",
     "sensitivity",
+    "summary",
     "sweep",
     "write_netcdf",
     "__version__",

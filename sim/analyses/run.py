@@ -29,7 +29,11 @@ from sim.engine.reducer import sample_arrays
 from sim.kernels.sampling.rng import key_from_seed
 from sim.results.dataset import build_dataset, build_sample_dataset, check_pilot
 
-__all__ = ["DEFAULT_QUANTILES", "SamplingNote", "check_limits", "resolve_scenario", "run", "sample"]
+__all__ = ["DEFAULT_QUANTILES", "SamplingNote", "check_limits", "resolve_scenario", "run", "sample",
+           "sample_bytes"]
+
+#: Scenarios of the probe from which :func:`sample_bytes` scales the size of a sample.
+SAMPLE_PROBE = 64
 
 
 def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
@@ -104,16 +108,50 @@ def run(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0,
 
 
 def sample(scenario_or_path, n_scenarios: int, seed: int = 0, *,
-           overrides: Mapping[str, Any] | None = None, sampler: str = "random"):
+           overrides: Mapping[str, Any] | None = None, sampler: str = "random",
+           limits: Limits | None = None):
     """The raw draws that :func:`run` reduces for the same seed.
 
     One variable per sampled parameter (dimension ``scenario``), the yearly
-    incident uniforms, and ``roi``, ``roi_expected`` and the other per-size
-    quantities (``scenario``, ``model_size``).
+    incident uniforms (``scenario``, ``revenue_year`` = 1..T, years after
+    release), and ``roi``, ``roi_expected`` and the other per-size
+    quantities (``scenario``, ``model_size``); the valuation path over
+    ``year`` (0..T, years after the decision), as in :func:`run`'s result.
+    Under the industry frame, every output per (``scenario``, ``year``).
+
+    ``limits`` (:class:`sim.engine.limits.Limits`) refuses, with
+    :class:`~sim.vocab.errors.NeedsConfirmation`, draws larger than its
+    ``sample_bytes`` (estimated by :func:`sample_bytes` before they are drawn).
     """
     request = build_request(scenario_or_path, n_scenarios, seed, overrides=overrides,
-                            sampler=sampler, stacklevel=3)
+                            sampler=sampler, limits=limits, stacklevel=3)
+    if limits is not None and limits.sample_bytes is not None:
+        limits.check_sample_bytes(_sample_bytes(request))
+    return _sample(request, request.n_eval)
+
+
+def _sample(request, n: int):
+    """The first ``n`` scenarios of ``request``'s design, as :func:`sample` returns them."""
     draws, incident_u, belief_draws, stats = sample_arrays(request.plan, key_from_seed(request.seed),
-                                                           0, request.n_eval, request.design)
+                                                           0, n, request.design)
     return build_sample_dataset(request.scenario, request.plan, draws, incident_u, stats,
-                                request.seed, sampler, belief_draws=belief_draws)
+                                request.seed, request.sampler, belief_draws=belief_draws)
+
+
+def sample_bytes(scenario_or_path, n_scenarios: int, seed: int = 0, *,
+                 overrides: Mapping[str, Any] | None = None, sampler: str = "random") -> int:
+    """About how many bytes :func:`sample` returns for these arguments (its
+    Dataset in memory; a netCDF file of it takes as much), scaled from the
+    first :data:`SAMPLE_PROBE` scenarios: every variable but the coordinates
+    grows in proportion to the scenarios."""
+    request = build_request(scenario_or_path, n_scenarios, seed, overrides=overrides,
+                            sampler=sampler, warn=False)
+    return _sample_bytes(request)
+
+
+def _sample_bytes(request) -> int:
+    k = min(request.n_eval, SAMPLE_PROBE)
+    probe = _sample(request, k)
+    per_scenario = sum(v.nbytes for v in probe.variables.values() if "scenario" in v.dims) / k
+    fixed = sum(v.nbytes for v in probe.variables.values() if "scenario" not in v.dims)
+    return int(per_scenario * request.n_eval + fixed)

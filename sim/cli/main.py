@@ -133,13 +133,21 @@ def cli() -> None:
                    "and --sampler); the result equals that of an uninterrupted run.")
 @click.option("--checkpoint-every", type=click.FloatRange(min=0, min_open=True), default=5.0,
               show_default=True, metavar="SECONDS", help="Seconds between checkpoint saves.")
+@click.option("--save-samples", "save_samples", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE",
+              help="Also write the raw draws of every scenario (the sampled inputs, the incident "
+                   "uniforms and each scenario's results per size; what sim.sample returns for "
+                   "the same scenario, --set, -n, --seed and --sampler) to this netCDF file, "
+                   "atomically. Draws over 1 GiB (held in memory, then written) ask first: "
+                   "--yes.")
 @overwrite_option
 @yes_option
 def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                 assignments: tuple[str, ...], sampler: str, target_se: float | None,
                 target_stat: str, max_scenarios: str, no_path: bool, scheduler: str | None,
                 workers: int | None, quiet: bool, checkpoint: Path | None, resume: Path | None,
-                checkpoint_every: float, overwrite: bool, yes: bool) -> None:
+                checkpoint_every: float, save_samples: Path | None, overwrite: bool,
+                yes: bool) -> None:
     """Simulate SCENARIO (a file or a bundled name; default: baseline)."""
     import functools
     import warnings
@@ -148,6 +156,7 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
     from sim.present.tables import summary_table
 
     _check_output(output, overwrite)
+    _check_samples_path(save_samples, output, checkpoint, resume, overwrite)
     cluster = _where(scheduler, workers)
     from sim.analyses.run import run
 
@@ -156,16 +165,25 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
 
     if n is None:
         n = "65536" if target_se is not None else "1e6"
+    draws_of = None
+    if save_samples is not None:  # asks about the draws' size before the run, not after it
+        draws_of = functools.partial(_draws, scenario, overrides=_overrides(assignments), seed=seed,
+                                     sampler=sampler, limits=_limits(yes))
+        draws_of(count(n), probe_only=True)
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always", SamplingNote)
         ds = run(scenario, n_scenarios=count(n), seed=seed,
                  overrides=_overrides(assignments), progress=not quiet, sampler=sampler,
                  target_se=target_se, target_statistic=target_stat,
-                 max_scenarios=count(max_scenarios), path=not no_path,
+                 max_scenarios=count(max_scenarios, "--max-scenarios"), path=not no_path,
                  checkpoint=checkpoint, resume=resume, checkpoint_every=checkpoint_every,
                  overwrite_checkpoint=overwrite, limits=_limits(yes))
     table = None if quiet else summary_table(ds)  # before the file: nothing half-done
+    # The run's own n (with --target-se, the n it stopped at): the draws it reduced.
+    draws = None if draws_of is None else draws_of(
+        int(ds.attrs["n_scenarios"]) if target_se is not None else count(n))
     _write(ds, output, overwrite)
+    _write(draws, save_samples, overwrite)
     _notes(notes, SamplingNote)
     if table is not None:
         click.echo(table)
@@ -176,6 +194,64 @@ def run_command(scenario: str, n: str | None, seed: int, output: Path | None,
                        f"(largest over sizes: {ds.attrs['achieved_se']:.3g})")
         if output is not None:
             click.echo(f"wrote {output}")
+        if save_samples is not None:
+            click.echo(f"wrote {save_samples} (the raw draws of {draws.sizes['scenario']:,} scenarios)")
+
+
+def _check_samples_path(path: Path | None, output: Path | None, checkpoint: Path | None,
+                        resume: Path | None, overwrite: bool) -> None:
+    """--save-samples FILE: a file of its own, checked before the run."""
+    if path is None:
+        return
+    for flag, other in (("-o", output), ("--checkpoint", checkpoint), ("--resume", resume)):
+        if other is not None and Path(other).absolute() == Path(path).absolute():
+            raise InputError(f"--save-samples {path}: the same file as {flag}; give another name")
+    _check_output(path, overwrite)
+
+
+def _draws(scenario: str, n: int, *, overrides: dict, seed: int, sampler: str, limits,
+           probe_only: bool = False):
+    """The raw draws of the run (sim.sample); with ``probe_only``, only the
+    check of their size against ``limits`` (a probe of a few scenarios)."""
+    import warnings
+
+    from sim.analyses.request import SamplingNote
+    from sim.analyses.run import sample, sample_bytes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingNote)  # the run says it once
+        if probe_only:
+            limits.check_sample_bytes(sample_bytes(scenario, n, seed, overrides=overrides,
+                                                   sampler=sampler))
+            return None
+        return sample(scenario, n, seed, overrides=overrides, sampler=sampler, limits=limits)
+
+
+@cli.command("compare")
+@click.argument("a", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("b", type=click.Path(dir_okay=False, path_type=Path))
+def compare_command(a: Path, b: Path) -> None:
+    """Differences B - A of the headline statistics of two saved results (of sim run,
+    sim sweep or sim decide), with their standard errors and z-scores.
+
+    Per model size (per strategy and size, per grid point; per calendar year under the
+    industry frame). Results over different sizes, strategies, grid points, years or
+    frames are refused, naming what differs. When A and B share the seed and sampler,
+    their errors are not independent: the table says so, and a warning on stderr.
+    """
+    import warnings
+
+    from sim.present.comparison import compare_table
+    from sim.results.summary import SharedDraws, compare
+
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always", SharedDraws)
+        df = compare(a, b)
+    click.echo(compare_table(df, names=(str(a), str(b))))
+    if any(issubclass(note.category, SharedDraws) for note in notes):
+        click.echo(f"warning: {a} and {b} share the seed and sampler: the standard errors of the "
+                   "differences assume independent errors, which these are not (see the note "
+                   "under the table)", err=True)
 
 
 @cli.command("sweep")
@@ -317,7 +393,7 @@ def sensitivity_command(scenario: str, n: str, method: str, statistic: str | Non
         try:
             ds = sensitivity(scenario, n_scenarios=count(n), seed=seed, method=method,
                              output=statistic, overrides=_overrides(assignments),
-                             tornado_n=None if tornado_n is None else count(tornado_n),
+                             tornado_n=None if tornado_n is None else count(tornado_n, "--tornado-n"),
                              estimator=estimator, progress=not quiet)
         except UnknownStatistic as exc:  # the library's output is this command's --statistic
             raise InputError("--statistic" + str(exc).removeprefix("output")) from None

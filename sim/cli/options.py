@@ -41,14 +41,15 @@ class SimGroup(click.Group):
             raise InputError(for_command_line(str(exc))) from None
 
 
-def count(text: str) -> int:
-    """Parse ``1000000``, ``1e6`` or ``1_000_000`` (the value of ``-n``)."""
+def count(text: str, flag: str = "-n") -> int:
+    """Parse ``1000000``, ``1e6`` or ``1_000_000`` (the value of ``flag``,
+    which a bad value's message names)."""
     try:
         value = float(str(text).replace("_", ""))
     except ValueError:
-        raise InputError(f"-n: expected a positive integer such as 1e6, got {text!r}") from None
+        raise InputError(f"{flag}: expected a positive integer such as 1e6, got {text!r}") from None
     if not value.is_integer() or value < 1:
-        raise InputError(f"-n: expected a positive integer such as 1e6, got {text!r}")
+        raise InputError(f"{flag}: expected a positive integer such as 1e6, got {text!r}")
     return int(value)
 
 
@@ -97,8 +98,8 @@ def yes_option(func):
     """``-y/--yes`` (``yes``): run a huge request without asking."""
     return click.option("--yes", "-y", is_flag=True,
                         help="Run even if the request is huge: more than an hour (measured in "
-                             "the first second), 4 GiB of memory, or 10,000 model sizes x "
-                             "sweep points.")(func)
+                             "the first second), 4 GiB of memory, 10,000 model sizes x "
+                             "sweep points, or raw draws (--save-samples) over 1 GiB.")(func)
 
 
 def cluster_options(command):

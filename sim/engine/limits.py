@@ -7,6 +7,9 @@ The library has no limits unless a caller passes some. Three checks:
   (a 100,000-point sweep used to grow memory while it was validated);
 * **memory**: the pilot's draws, the histograms (one set per thread) and the
   result, estimated before the pilot (10,000 model sizes took 11.8 GB);
+* **samples**: the raw draws of ``sim.sample`` (``sim run --save-samples``),
+  held in memory and written whole, estimated from a probe of a few
+  scenarios before they are drawn;
 * **time**: measured on the run itself. After :data:`PROBE_SECONDS` of
   sampling, the rate so far gives the time left; a run that would take longer
   than the limit stops there, having cost a second (``-n 1e12`` would have
@@ -24,12 +27,13 @@ from sim.vocab.layout import PILOT
 from sim.vocab.outputs import HISTOGRAMS, N_STATS, V3_HISTOGRAMS
 from sim.vocab.units import duration
 
-__all__ = ["LIMIT_BYTES", "LIMIT_CELLS", "LIMIT_SECONDS", "PROBE_SECONDS", "Limits", "TimeGuard",
+__all__ = ["LIMIT_BYTES", "LIMIT_CELLS", "LIMIT_SAMPLE_BYTES", "LIMIT_SECONDS", "PROBE_SECONDS", "Limits", "TimeGuard",
            "duration", "estimate_bytes"]
 
 LIMIT_SECONDS = 3600.0  # an hour
 LIMIT_BYTES = 4 * 2**30  # 4 GiB
 LIMIT_CELLS = 10_000  # model sizes x sweep points
+LIMIT_SAMPLE_BYTES = 2**30  # 1 GiB of raw draws
 PROBE_SECONDS = 0.5
 #: Values stored per model size in a result (quantile functions dominate).
 RESULT_VALUES_PER_SIZE = 2200
@@ -45,10 +49,11 @@ class Limits:
     seconds: float | None = None
     bytes: int | None = None
     cells: int | None = None
+    sample_bytes: int | None = None
 
     @classmethod
     def command_line(cls) -> Limits:
-        return cls(LIMIT_SECONDS, LIMIT_BYTES, LIMIT_CELLS)
+        return cls(LIMIT_SECONDS, LIMIT_BYTES, LIMIT_CELLS, LIMIT_SAMPLE_BYTES)
 
     def check_cells(self, n_sizes: int, points: int = 1) -> None:
         cells = n_sizes * points
@@ -62,6 +67,17 @@ class Limits:
             raise NeedsConfirmation(f"this run needs about {n_bytes / 2**30:.1f} GiB of memory, "
                                     f"more than {self.bytes / 2**30:.0f} GiB; {ASK}, or use "
                                     "fewer model sizes or sweep points")
+
+
+    def check_sample_bytes(self, n_bytes: int) -> None:
+        if self.sample_bytes is not None and n_bytes > self.sample_bytes:
+            raise NeedsConfirmation(f"the raw draws would take about {_size(n_bytes)} (in memory and "
+                                    f"on disk), more than {_size(self.sample_bytes)}; {ASK}, or "
+                                    "lower n_scenarios")
+
+
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB" if n_bytes >= 2**30 / 10 else f"{n_bytes / 2**20:.1f} MiB"
 
 
 def estimate_bytes(n_rows: int, n_scenarios: int, n_dims: int, n_threads: int,

@@ -734,7 +734,7 @@ class Target:
 
     def stat_index(self) -> int:
         if self.statistic not in STAT_BY_NAME:
-            raise SimError(f"target statistic: expected one of {', '.join(STAT_BY_NAME)}, "
+            raise SimError(f"target_statistic: expected one of {', '.join(STAT_BY_NAME)}, "
                            f"got {self.statistic!r}")
         return STAT_BY_NAME[self.statistic]
 

@@ -440,9 +440,10 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
                          sampler: str = "random", belief_draws=None) -> xr.Dataset:
     """Raw draws: parameters per scenario, results per scenario and size.
 
-    Believed draws appear as ``expectation.<key>``; the valuation path, if on,
-    over the dimension ``valuation_year`` (0..T; ``year`` is the revenue year
-    1..T of the incident uniforms).
+    Believed draws appear as ``expectation.<key>``. The valuation path, if
+    on, runs over ``year`` (0..T, years after the decision), the dimension of
+    the same name in a run's result (:data:`YEAR_ATTRS`); the incident
+    uniforms run over ``revenue_year`` (1..T, years after release).
     """
     if getattr(plan, "industry", False):
         from sim.results.industry import build_industry_sample_dataset
@@ -464,13 +465,13 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
                 "long_name": f"investors' belief: {p.meaning}", "units": p.unit, "symbol": p.symbol})
     if has_path(plan):
         for field in PATH_FIELDS:
-            data[field.name] = (rows + ("valuation_year",),
+            data[field.name] = (rows + ("year",),
                                 stats[..., _path_columns(plan.horizon, field.index)],
                                 {"long_name": field.long_name, "units": field.units})
     for d, key in enumerate(plan.sampled_keys):
         p = PARAMETERS[key]
         data[key] = (("scenario",), draws[:, d], {"long_name": p.meaning, "units": p.unit, "symbol": p.symbol})
-    data["incident_uniform"] = (("scenario", "year"), incident_u, {
+    data["incident_uniform"] = (("scenario", "revenue_year"), incident_u, {
         "long_name": "uniform draw deciding a yearly incident (incident if below the incident probability)",
         "units": "1"})
     for stat in STATISTICS:
@@ -485,9 +486,9 @@ def build_sample_dataset(scenario, plan, draws, incident_u, stats, seed: int,
             "scenario": ("scenario", np.arange(n), {"long_name": "scenario index"}),
             "model_size": ("model_size", np.asarray(scenario.model_sizes, dtype=float),
                            {"long_name": "model size", "units": "parameters"}),
-            "year": ("year", np.arange(1, plan.horizon + 1), {"long_name": "year after release", "units": "years"}),
-            **({"valuation_year": ("valuation_year", np.arange(plan.horizon + 1), YEAR_ATTRS)}
-               if has_path(plan) else {}),
+            "revenue_year": ("revenue_year", np.arange(1, plan.horizon + 1),
+                             {"long_name": "year after release", "units": "years"}),
+            **({"year": ("year", np.arange(plan.horizon + 1), YEAR_ATTRS)} if has_path(plan) else {}),
             **({"strategy": ("strategy", [st.name for st in strategies],
                              {"long_name": "strategy (docs/model.md section 2d)"})} if strategies else {}),
         },

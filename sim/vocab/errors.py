@@ -25,6 +25,11 @@ FLAGS: tuple[tuple[str, str], ...] = (
     ("model_size=", "--model-size"),
     ("skip=", "--skip"),
     ("n_scenarios", "-n"),
+    ("max_scenarios", "--max-scenarios"),
+    ("target_se", "--target-se"),
+    ("target_statistic", "--target-stat"),
+    ("tornado_n", "--tornado-n"),
+    ("max_prob_loss", "--max-prob-loss"),
     ("overrides", "--set"),
     ("vary", "--vary"),
 )

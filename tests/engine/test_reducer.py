@@ -62,7 +62,7 @@ def test_run_reduces_exactly_the_sampled_draws(baseline):
     np.testing.assert_allclose(ds.cvar_05, worst, rtol=1e-3, atol=1e-4)
     # Sampled parameters carry their names and units.
     assert raw["costs.gpu_hour_price"].attrs["units"] == "USD/GPU-hour"
-    assert raw.incident_uniform.dims == ("scenario", "year")
+    assert raw.incident_uniform.dims == ("scenario", "revenue_year")
 
 
 def empirical_rank_ok(samples: np.ndarray, value: float, q: float, tol: float) -> bool:

@@ -164,8 +164,8 @@ def compare_path(reality: dict, belief: dict, n: int = 2, belief_incidents: bool
     want = {k: np.array([[h[k] for h in row] for row in hands])
             for k in ("mtm", "payback", "below", "cooled", "cash_flow", "cash_flow_expected",
                       "roi", "roi_expected")}
-    assert ds.mtm.dims == ("scenario", "model_size", "valuation_year")
-    np.testing.assert_array_equal(ds.valuation_year.values, np.arange(horizon + 1))
+    assert ds.mtm.dims == ("scenario", "model_size", "year")
+    np.testing.assert_array_equal(ds.year.values, np.arange(horizon + 1))
     np.testing.assert_allclose(ds.mtm.values, want["mtm"], rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(ds.roi_expected.values, want["roi_expected"], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ds.roi.values, want["roi"], rtol=1e-9, atol=1e-12)
@@ -376,9 +376,9 @@ def test_path_starts_at_expected_roi_and_ends_at_roi(baseline, which):
     (``sim.engine.reducer.histogram_aliases``)."""
     sc = sim.load_scenario(which) if which != "cooling_belief" else cooling_with_belief()
     ds = sim.sample(sc, n_scenarios=5000, seed=1)
-    np.testing.assert_array_equal(ds.mtm.isel(valuation_year=0).values, ds.roi_expected.values)
-    np.testing.assert_array_equal(ds.mtm.isel(valuation_year=-1).values, ds.roi.values)
-    assert ds.sizes["valuation_year"] == sc.horizon_years + 1
+    np.testing.assert_array_equal(ds.mtm.isel(year=0).values, ds.roi_expected.values)
+    np.testing.assert_array_equal(ds.mtm.isel(year=-1).values, ds.roi.values)
+    assert ds.sizes["year"] == sc.horizon_years + 1
     if which == "cooling_belief":
         # The belief is its own world: rivals differ from reality's, draw for draw.
         assert (ds["expectation.market.competitors"].values != ds["market.competitors"].values).any()

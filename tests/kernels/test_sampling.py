@@ -270,7 +270,7 @@ def test_stopping_rule_stops_at_the_cap(baseline):
 
 @pytest.mark.parametrize("kwargs, message", [
     ({"sampler": "lhs"}, "lhs"),
-    ({"target_statistic": "roi_median"}, "target statistic"),
+    ({"target_statistic": "roi_median"}, "target_statistic: expected one of"),
     ({"target_se": -1.0}, "target_se"),
 ])
 def test_bad_stopping_rules(baseline, kwargs, message):
