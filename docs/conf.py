@@ -14,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout, installed or not
+sys.path.insert(0, str(ROOT / "docs"))  # sim_gallery, the gallery's image scraper
 
 import sim  # noqa: E402
 
@@ -42,9 +43,10 @@ exclude_patterns = ["_build", "scripts", "Thumbs.db", ".DS_Store",
                     "auto_examples/*.md5", "auto_examples/*.codeobj.json"]
 
 # MyST: anchors for headings down to ###, so that pages link to sections
-# ("model.md#2e-model-v3-..."); $...$ maths; ::: fences.
+# ("model.md#4-distributions"); ::: fences. No $...$ maths: the pages write USD
+# amounts with "$".
 myst_heading_anchors = 3
-myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
+myst_enable_extensions = ["colon_fence", "deflist"]
 
 # Autodoc: the public names of ``sim`` load their modules lazily; autodoc
 # imports them like any other attribute.
@@ -72,10 +74,11 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "show_memory": False,
     "matplotlib_animations": False,
-    "image_scrapers": ("matplotlib",),
+    "image_scrapers": ("sim_gallery", "matplotlib"),  # docs/sim_gallery.py: sim.plot's figures
     "reset_modules": ("matplotlib",),
     "capture_repr": ("_repr_html_", "__repr__"),
     "plot_gallery": "True",
+    "write_computation_times": False,
 }
 
 html_theme = "pydata_sphinx_theme"
