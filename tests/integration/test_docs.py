@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted([ROOT / "README.md", *ROOT.joinpath("docs").rglob("*.md")])
 PAGES = [p for p in PAGES if "_build" not in p.parts and "auto_examples" not in p.parts]
 EXAMPLES = sorted(ROOT.joinpath("examples").glob("plot_*.py"))
