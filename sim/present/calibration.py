@@ -2,6 +2,9 @@
 mean, its coverage per check and the observed values against the scenario's
 predictive intervals.
 
+Matplotlib is imported only when the chart is drawn: ``sim calibrate``
+prints the legend of this module without it.
+
 The result has one ``row`` per compared observation (a model's FLOP, tokens
 or cost, or a list price), its ``check``, the observation and the 5%, 50% and
 95% quantiles of the scenario's predictive draws; the coverage of each check
@@ -12,8 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from sim.vocab.units import eng, percent
 
@@ -71,10 +72,13 @@ def coverage_rows(ds: xr.Dataset) -> list[list[str]]:
     return rows
 
 
-def calibration(ds: xr.Dataset, ax=None) -> Figure:
+def calibration(ds: xr.Dataset, ax=None):
     """Observed values against the scenario's predictive intervals, one panel
     per check with rows: a bar from the 5% to the 95% quantile, a tick at the
     median and a dot at the observation (filled when inside), on log axes."""
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
     from sim.vocab.errors import SimError
 
     if ax is not None:
