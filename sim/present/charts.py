@@ -37,8 +37,10 @@ from sim.vocab import objectives
 from sim.vocab.errors import SimError
 from sim.vocab.units import percent, size_label, usd_label, value_label
 
-__all__ = ["default_kind", "objective_label", "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exceedance", "fan",
-           "frame", "hist", "open_result", "calibration", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
+__all__ = ["default_kind", "objective_label",
+           "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exceedance", "fan",
+           "frame", "hist", "open_result",
+           "calibration", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
            "tornado"]
 
 FORMATS = (".png", ".svg", ".pdf")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["RARE_MARK", "compact", "usd_per_million", "NOT_FINITE", "usd_rare_mean", "decimals", "delay_years", "duration", "eng", "percent", "plus_minus",
+__all__ = ["RARE_MARK", "RARE_RATIO", "compact", "usd_per_million", "NOT_FINITE", "usd_rare_mean",
+           "decimals", "delay_years", "duration", "eng", "percent", "plus_minus",
            "rate_label", "se_percent", "significant", "size_label", "usd_axis", "usd_label", "value_label"]
 
 #: What a cell shows for an infinite or NaN value (possible only in files
