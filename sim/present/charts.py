@@ -22,7 +22,7 @@ import xarray as xr
 from matplotlib import colormaps
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from sim.present.axes import ROI_LABEL, select_sizes
@@ -296,10 +296,12 @@ def best(ds: xr.Dataset, ax=None) -> Figure:
     choice = _choice_size(ds)
     if choice is not None:
         j = int(np.argmin(np.abs(np.log(sizes) - np.log(choice))))
-        ax.add_patch(Rectangle((left[j], 0), width[j], max(pb[j], 0.01 * ax.get_ylim()[1]), fill=False,
-                               ec="#c44e52", lw=2.5, zorder=4,
-                               label=f"the choice, {size_label(choice)}: the highest mean {goal}"))
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), frameon=False, fontsize="small")
+        bars[j].set_edgecolor("#c44e52")  # outlined in place: the bars stay one patch per size
+        bars[j].set_linewidth(3.0)
+        marker = Patch(facecolor="none", edgecolor="#c44e52", lw=3.0,
+                       label=f"the choice, {size_label(choice)}: the highest mean {goal}")
+        ax.legend(handles=[marker], loc="upper center", bbox_to_anchor=(0.5, -0.13), frameon=False,
+                  fontsize="small")
     ax.set_title(_title(ds, f"How often each size has the highest {goal}, scenario by scenario\n"
                             "(error bars: 95% Monte Carlo interval)"))
     return fig
