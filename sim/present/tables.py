@@ -64,7 +64,7 @@ def summary_table(ds: xr.Dataset) -> str:
     parts = []
     for name in names:
         parts.append(_summary(ds.sel(strategy=name), f"scenario '{ds.attrs['scenario_name']}', "
-                                                     f"strategy '{name}'"))
+                                                     f"strategy '{name}'", strategies=True))
         parts.append("")
     by = objective(ds.attrs.get("objective")).label
     parts.append(f"P(best) is over all {len(names)} strategies x {ds.sizes['model_size']} sizes "
@@ -72,8 +72,8 @@ def summary_table(ds: xr.Dataset) -> str:
     return "\n".join(parts)
 
 
-def _summary(ds: xr.Dataset, title: str) -> str:
-    """The tables of one run (or one strategy of it), under ``title``."""
+def _summary(ds: xr.Dataset, title: str, strategies: bool = False) -> str:
+    """The tables of one run (or one strategy of it, ``strategies``), under ``title``."""
     q = ds["roi_quantile"]
     header = (f"{'model size':>12}  {'median ROI':>10}  {'5%':>9}  {'95%':>9}  "
               f"{'mean ROI':>9} {'± se':>7}  {'P(loss)':>8}  {'P(best)':>8}  {'expected':>9}")
@@ -88,7 +88,7 @@ def _summary(ds: xr.Dataset, title: str) -> str:
             f"{decimals(ds['roi_mean'][j], 9)} {float(ds['roi_mean_se'][j]):>7.2g}  "
             f"{percent(ds['prob_loss'][j]):>8}  {percent(ds['prob_best'][j]):>8}  "
             f"{decimals(ds['roi_expected_quantile'].isel(model_size=j).sel(quantile=0.5, method='nearest'), 9)}")
-    lines.extend(_summary_legend(ds))
+    lines.extend(_summary_legend(ds, strategies))
     if "net_value_mean" in ds:
         lines.append("")
         lines.extend(_value_table(ds))
@@ -106,10 +106,11 @@ def _summary(ds: xr.Dataset, title: str) -> str:
     return "\n".join(lines)
 
 
-def _summary_legend(ds: xr.Dataset) -> list[str]:
-    """What the columns of the ROI table mean, P(best)'s objective and the choice."""
+def _summary_legend(ds: xr.Dataset, strategies: bool = False) -> list[str]:
+    """What the columns of the ROI table mean, P(best)'s objective and the
+    choice (of one run; ``strategies``: of one strategy of a run with several)."""
     goal = objective(ds.attrs.get("objective"))
-    among = "of the grid" if "strategy" not in ds.dims else "of all (strategy, size) alternatives"
+    among = "of all (strategy, size) alternatives" if strategies else "of the grid"
     lines = legend([
         ("median ROI", "the median over the scenarios of ROI = (NPV - I) / I, I the up-front "
                        "investment: -1 = all of I lost, 0 = break-even, 1 = I doubled"),
@@ -125,7 +126,7 @@ def _summary_legend(ds: xr.Dataset) -> list[str]:
                      "market, no incidents)"),
     ])
     choice = ds.attrs.get("choice_model_size")
-    if "strategy" not in ds.dims and choice is not None and np.isfinite(float(choice)):
+    if not strategies and choice is not None and np.isfinite(float(choice)):
         lines += textwrap.wrap(f"choice: {size_label(float(choice))}, the highest mean {goal.label}; "
                                "P(best) counts wins scenario by scenario, so the size most often "
                                "best can differ from it.", WIDTH)
