@@ -9,7 +9,9 @@ from __future__ import annotations
 import html
 import os
 import re
+import shutil
 import subprocess
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -20,7 +22,50 @@ from sim.cli.main import cli
 from sim.present import report
 from sim.vocab.units import percent, size_label, usd_label
 
-from tests.present.test_report import Page, _chromium, _png_imgs
+
+
+class Page(HTMLParser):
+    """Tables, rows, cells and images of an HTML page."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tables, self.imgs, self.tags, self.attrs = [], [], [], {}
+        self._cell = None
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        if tag == "body":
+            self.attrs = a
+        elif tag == "table":
+            self.tables.append([])
+        elif tag == "tr":
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = ""
+        elif tag == "img":
+            self.imgs.append(a)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.tables[-1][-1].append(self._cell.strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+
+def _png_imgs(page: Page) -> list[dict]:
+    return [i for i in page.imgs if i.get("src", "").startswith("data:image/png;base64,")]
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    return None
 
 
 @pytest.fixture(scope="module")
