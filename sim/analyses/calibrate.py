@@ -75,6 +75,8 @@ import xarray as xr
 from sim._version import __version__
 from sim.services.checks import check_n, check_seed, seed_attribute
 from sim.vocab.errors import SimError
+from sim.present.calibration import legend_entries as calibration_legend
+from sim.present.tables import legend
 from sim.vocab.units import eng, percent
 
 __all__ = ["bundled_models", "bundled_prices", "calibrate", "calibration_table", "parse_models",
@@ -605,6 +607,10 @@ def calibration_table(ds: xr.Dataset) -> str:
                 f"{eng(ds['ratio_to_median'].values[i]):>7}{tail}".rstrip())
         if not len(idx):
             lines.append("(no usable rows)")
+    printed = {cell for line in lines if line.startswith("model ") for cell in line.split("  ") if cell}
+    printed = {cell.strip() for cell in printed}
+    lines.extend(legend([(key, text) for key, text in calibration_legend(ds)
+                         if any(k in printed for k in key.split(", "))]))
     lines.append("")
     lines.append(f"coverage of the 90% predictive intervals (nominal {percent(attrs['nominal_coverage'], 0)}):")
     for check in CHECKS:

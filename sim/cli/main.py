@@ -445,7 +445,8 @@ def _figsize(text: str | None) -> tuple[float, float] | None:
 @click.option("--model-size", "model_sizes", multiple=True, metavar="N",
               help="Only this model size (1e9 or 1B; repeatable) for hist, exceedance, sweep, "
                    "tornado, sobol.")
-@click.option("--stat", help="Statistic of the sweep chart (default: roi_mean).")
+@click.option("--stat", help="Statistic of the sweep chart (default: the mean of the decision objective, "
+                               "net_value_mean, as in the sweep table).")
 @click.option("--quantile", type=float, help="Quantile level when --stat is a quantile (default 0.5).")
 @click.option("--strategy", help="The strategy to draw, for a result with strategies "
                                  "(default: the chosen one).")

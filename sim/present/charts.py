@@ -22,7 +22,7 @@ import xarray as xr
 from matplotlib import colormaps
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from sim.present.axes import ROI_LABEL, select_sizes
@@ -37,9 +37,10 @@ from sim.vocab import objectives
 from sim.vocab.errors import SimError
 from sim.vocab.units import percent, size_label, usd_label, value_label
 
-__all__ = ["default_kind", "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best", "check_figure_path",
-           "costs", "draw", "exceedance", "fan", "frame", "hist", "open_result", "save_figure",
-           "sweep", "cooling", "cashflow", "decision", "voi", "sobol", "tornado"]
+__all__ = ["default_kind", "objective_label", "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best",
+           "calibration", "check_figure_path", "costs", "draw", "exceedance", "fan", "frame", "hist",
+           "open_result", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
+           "tornado"]
 
 FORMATS = (".png", ".svg", ".pdf")
 #: Dimensions of a single run; any other dimension of a result was swept.
@@ -257,8 +258,25 @@ def exceedance(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
     return fig
 
 
+def objective_label(ds: xr.Dataset) -> str:
+    """The decision objective in force, as people say it: "net value" (the default) or "ROI"."""
+    return objectives.objective(ds.attrs.get("objective")).label
+
+
+def _choice_size(ds: xr.Dataset) -> float | None:
+    """The chosen size of a result (the highest mean objective), if the drawn
+    data hold it: a result with strategies drawn for another strategy does not."""
+    size = ds.attrs.get("choice_model_size")
+    drawn = ds.attrs.get("_strategy")
+    if size is None or not np.isfinite(float(size)) or (drawn is not None and drawn != ds.attrs.get("choice_strategy")):
+        return None
+    return float(size)
+
+
 def best(ds: xr.Dataset, ax=None) -> Figure:
-    """P(size has the highest ROI of the grid) as bars, with 95% error bars."""
+    """P(size has the highest objective of the grid) as bars, with 95% error
+    bars; the objective is the result's decision.objective (net value by
+    default), and the chosen size (the highest mean objective) is outlined."""
     _require(ds, "best", ["prob_best"])
     ds = _finite_sizes(ds, ["prob_best"] + (["prob_best_se"] if "prob_best_se" in ds else []),
                        "best")
@@ -272,8 +290,19 @@ def best(ds: xr.Dataset, ax=None) -> Figure:
     ax.bar_label(bars, labels=[percent(p) for p in ds["prob_best"].values], padding=3, fontsize="small")
     _size_axis(ax, sizes)
     ax.set_ylim(0, max(5.0, 1.15 * float(np.max(pb + (err if err is not None else 0)))))
-    ax.set_ylabel("P(best): chance of the highest ROI of the grid (%)")
-    ax.set_title(_title(ds, "Which size wins? (error bars: 95% Monte Carlo interval)"))
+    goal = objective_label(ds)
+    ax.set_ylabel(f"P(best): chance of the highest {goal} of the grid (%)")
+    choice = _choice_size(ds)
+    if choice is not None:
+        j = int(np.argmin(np.abs(np.log(sizes) - np.log(choice))))
+        bars[j].set_edgecolor("#c44e52")  # outlined in place: the bars stay one patch per size
+        bars[j].set_linewidth(3.0)
+        marker = Patch(facecolor="none", edgecolor="#c44e52", lw=3.0,
+                       label=f"the choice, {size_label(choice)}: the highest mean {goal}")
+        ax.legend(handles=[marker], loc="upper center", bbox_to_anchor=(0.5, -0.13), frameon=False,
+                  fontsize="small")
+    ax.set_title(_title(ds, f"How often each size has the highest {goal}, scenario by scenario\n"
+                            "(error bars: 95% Monte Carlo interval)"))
     return fig
 
 
@@ -369,10 +398,14 @@ def _positive_decades(values: np.ndarray) -> bool:
             and bool(np.all(values > 0)) and values.max() / values.min() >= 50)
 
 
-def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
+def sweep(ds: xr.Dataset, ax=None, stat: str | None = None, model_size=None,
           quantile: float = 0.5) -> Figure:
     """A statistic over the swept keys of a sweep result: one line per model
-    size over one key, or a heatmap (one per size) over two keys."""
+    size over one key, or a heatmap (one per size) over two keys. By default
+    the statistic of the sweep table, the mean of the decision objective
+    (``net_value_mean``, or ``roi_mean`` when decision.objective = "roi")."""
+    if stat is None:
+        stat = f"{objectives.objective(ds.attrs.get('objective')).statistic}_mean"
     keys = swept_dims(ds)
     if not keys:
         raise SimError("the sweep chart needs a sweep result with a swept dimension besides "
@@ -422,9 +455,11 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
             ax.set_ylim(0, 1)
         ax.set_xlabel(short_label(ds, key) + (", log scale" if ax.get_xscale() == "log" else ""))
         ax.set_ylabel(ylabel)
+        if da.attrs.get("units") == "USD":
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _: usd_label(x)))
         ax.grid(True, alpha=0.3)
         ax.legend(title="model size", fontsize="small")
-        ax.set_title(_title(ds, f"{stat} over {short_label(ds, key).split(' (')[0]}"))
+        ax.set_title(_title(ds, f"{_stat_name(da, stat)} over {short_label(ds, key).split(' (')[0]}"))
         if own:
             fig.supxlabel(key_caption(ds, [key], fig.get_figwidth()), fontsize="small",
                           ha="left", x=0.02)
@@ -483,10 +518,24 @@ def sweep(ds: xr.Dataset, ax=None, stat: str = "roi_mean", model_size=None,
         bar.set_ticks([t for t in ticks if vmin <= t <= vmax])
     short = [short_label(ds, k).split(" (")[0] for k in (ky, kx)]
     if own:
-        fig.suptitle(_title(ds, f"{stat} over {short[0]} and {short[1]}"))
+        fig.suptitle(_title(ds, f"{_stat_name(da, stat)} over {short[0]} and {short[1]}"))
         fig.supxlabel(key_caption(ds, [ky, kx], fig.get_figwidth()), fontsize="small",
                       ha="left", x=0.02)
     return fig
+
+
+def _stat_name(da: xr.DataArray, stat: str) -> str:
+    """A statistic as a title names it: its long name and variable ("mean net value, NPV - I (net_value_mean)")."""
+    long_name = da.attrs.get("long_name")
+    return f"{long_name} ({stat})" if long_name else stat
+
+
+def calibration(ds: xr.Dataset, ax=None) -> Figure:
+    """A calibration result: each observation against the scenario's 90%
+    predictive interval, one panel per check (:func:`sim.present.calibration.calibration`)."""
+    from sim.present import calibration as cal
+
+    return cal.calibration(ds, ax=ax)
 
 
 def tornado(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
@@ -704,11 +753,11 @@ def open_result(path: str | os.PathLike) -> xr.Dataset:
         raise SimError(f"{path}: not a readable netCDF result ({type(exc).__name__})") from None
     from sim.present.sensitivity_tables import is_sensitivity
 
-    # The industry frame's results and sensitivity analyses have no model_size.
-    if "model_size" not in ds.dims and frame(ds) != "industry" and not is_sensitivity(ds):
-        if "models_source" in ds.attrs:
-            raise SimError(f"{path}: a result of sim calibrate, which no chart or report draws "
-                           "(sim calibrate prints its comparison; read the file with xarray)")
+    from sim.present.calibration import is_calibration
+
+    # The industry frame's results, sensitivity analyses and calibrations have no model_size.
+    if "model_size" not in ds.dims and frame(ds) != "industry" and not is_sensitivity(ds) \
+            and not is_calibration(ds):
         raise SimError(f"{path}: not a sim result (no model_size dimension)")
     return ds
 
@@ -725,11 +774,14 @@ def frame(ds: xr.Dataset) -> str:
 
 
 def result_kind(ds: xr.Dataset) -> str:
-    """The command whose result ``ds`` is: sensitivity, sample, sweep, decide or run."""
+    """The command whose result ``ds`` is: sensitivity, calibrate, sample, sweep, decide or run."""
+    from sim.present.calibration import is_calibration
     from sim.present.sensitivity_tables import is_sensitivity
 
     if is_sensitivity(ds):
         return "sensitivity"
+    if is_calibration(ds):
+        return "calibrate"
     if "scenario" in ds.dims:
         return "sample"
     if swept_dims(ds):
@@ -739,7 +791,7 @@ def result_kind(ds: xr.Dataset) -> str:
 
 #: Which results each source of the chart registry draws (a decision is a run and more).
 _DRAWS = {"run": ("run", "decide"), "decide": ("decide",), "sweep": ("sweep",),
-          "sensitivity": ("sensitivity",)}
+          "sensitivity": ("sensitivity",), "calibrate": ("calibrate",)}
 
 
 def _check_kind(ds: xr.Dataset, kind: str) -> None:
@@ -776,6 +828,8 @@ def default_kind(ds: xr.Dataset) -> str:
 
     if is_sensitivity(ds):
         return "sobol" if "sobol_total" in ds else "tornado"
+    if result_kind(ds) == "calibrate":
+        return "calibration"
     if "sweep_keys" in ds.attrs:
         return "sweep"
     return "fan"
@@ -797,6 +851,7 @@ def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> F
             raise SimError(f"strategy {chosen!r}: not in this result (it has {', '.join(names)})")
         ds = ds.sel(strategy=chosen, drop=True)
         ds.attrs["scenario_name"] = f"{ds.attrs.get('scenario_name', '?')}, strategy {chosen}"
+        ds.attrs["_strategy"] = chosen
     elif strategy is not None and not chart.all_strategies:
         raise SimError(f"strategy={strategy!r}: this result declares no strategies")
     given = {k: v for k, v in options.items() if v is not None}

@@ -26,7 +26,7 @@ class Chart:
     name: str  # the --kind value
     function: str  # its function in the module of its frame (see frame)
     help: str  # for the --kind help
-    source: str  # what draws it: "run", "sweep", "decide" or "sensitivity" (its command's result)
+    source: str  # what draws it: "run", "sweep", "decide", "calibrate" or "sensitivity" (its command's result)
     options: tuple[str, ...] = ()  # keyword options of draw() it takes besides strategy
     #: Whether it compares every strategy (else a result with strategies is
     #: drawn for one of them).
@@ -34,6 +34,7 @@ class Chart:
     #: Where ``sim report`` shows it ("run", "sweep" (industry frame) or
     #: "sensitivity" results; None: not in the report), with this caption.
     report: str | None = None
+    #: "{objective}" in it stands for the result's decision objective ("net value").
     caption: str = ""
     #: The frame of the results it draws: "project" (functions of
     #: sim.present.charts) or "industry" (of sim.present.industry_charts).
@@ -53,7 +54,9 @@ CHARTS: tuple[Chart, ...] = (
     Chart("exceedance", "exceedance", "P(ROI > x)", "run", ("model_size",), report="run",
           caption="The chance of beating a target ROI, per model size."),
     Chart("best", "best", "P(size is best)", "run", report="run",
-          caption="How often each size has the highest ROI of the grid."),
+          caption="How often each size has the highest {objective} of the grid, scenario by "
+                  "scenario (the decision objective); the outlined bar is the choice, the size "
+                  "with the highest mean {objective}, which need not be the one most often best."),
     Chart("costs", "costs", "cost components", "run", report="run",
           caption="Where the money goes: mean cost components as shares of the total."),
     Chart("sweep", "sweep", "a statistic over swept keys", "sweep",
@@ -71,11 +74,17 @@ CHARTS: tuple[Chart, ...] = (
     Chart("decision", "decision", "P(best) of every alternative", "run", all_strategies=True,
           report="run",
           caption="Which (strategy, size) alternative is best: the chance that each has the "
-                  "highest objective; the outline marks the choice."),
+                  "highest {objective}; the outline marks the choice (the highest mean "
+                  "{objective})."),
     Chart("voi", "voi", "value of information by parameter", "decide", all_strategies=True,
           report="run",
           caption="Value of information: what knowing each parameter before deciding would be "
                   "worth (EVPPI), against the noise floor of a parameter that enters no model."),
+    Chart("calibration", "calibration", "observed against the predictive intervals", "calibrate",
+          report="calibrate",
+          caption="Each observed model (dot) against the scenario's 90% predictive interval of "
+                  "the same number (bar, with its median): filled dots lie inside; a calibrated "
+                  "scenario has about 90% of them inside. Log scales."),
     Chart("tornado", "tornado", "inputs held at their 5th and 95th percentiles", "sensitivity",
           ("model_size",), all_strategies=True, report="sensitivity",
           caption="The output's median with each input held at its 5th and 95th percentile while "

@@ -15,9 +15,10 @@ import textwrap
 import numpy as np
 import xarray as xr
 
+from sim.present.tables import legend
 from sim.vocab.units import percent, plus_minus, se_percent, size_label, value_label
 
-__all__ = ["ALTERNATIVE_DIMS", "INDUSTRY_LABEL", "alternatives", "is_sensitivity", "ranked_parameters",
+__all__ = ["ALTERNATIVE_DIMS", "INDUSTRY_LABEL", "alternatives", "is_sensitivity", "legend_entries", "ranked_parameters",
            "ranked_rows", "sensitivity_table"]
 
 #: Dimensions an alternative can have, outermost first: a ``strategy``
@@ -121,6 +122,30 @@ def _summary(ds: xr.Dataset, sel: dict) -> str:
     return "; ".join(parts)
 
 
+def legend_entries(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """(column, meaning) of every index column of the ranked tables."""
+    output = ds.attrs.get("output", "the output")
+    half = f"± is the half-width of its {percent(ds.attrs.get('ci_level', 0.95), 0)} interval"
+    entries = [("input", "a sampled scenario key")]
+    if "sobol_first" in ds:
+        entries += [("S1", f"first-order Sobol' index: the share of the variance of {output} that "
+                           f"the input explains alone (0 to 1); {half}"),
+                    ("ST", f"total-order Sobol' index: the share of the variance of {output} that "
+                           f"involves the input, its interactions included; {half}")]
+    if "spearman" in ds and "sobol_first" not in ds:
+        entries.append(("Spearman", f"rank correlation of the input with {output} (-1 to 1); {half}"))
+    if "prcc" in ds:
+        entries.append(("PRCC", f"partial rank correlation: the monotone effect of the input on "
+                                f"{output} with the others held fixed (-1 to 1); {half}"))
+    if "tornado_median" in ds:
+        lo, hi = (float(p) for p in ds["percentile"].values[[0, -1]])
+        entries.append((f"median at {percent(lo, 0)} → {percent(hi, 0)}",
+                        f"the median of {output} over the scenarios with the input held at its "
+                        f"{percent(lo, 0)} and then its {percent(hi, 0)} percentile, the others "
+                        "sampled (the tornado)"))
+    return entries
+
+
 def sensitivity_table(ds: xr.Dataset, top: int = TOP) -> str:
     """The command line's tables: one per alternative, ranked inputs."""
     a = ds.attrs
@@ -149,12 +174,8 @@ def sensitivity_table(ds: xr.Dataset, top: int = TOP) -> str:
         lines.append(fmt(head))
         lines.append("-" * len(fmt(head)))
         lines.extend(fmt(r) for r in rows)
-    if "sobol_total" in ds:
-        lines.append("")
-        lines.append("S1: share of the variance from the input alone; ST: share that involves it "
-                     "(with interactions).")
-    if "prcc" in ds:
-        lines.append("PRCC: monotone effect of the input with the others held fixed (-1 to 1).")
+    lines.append("")
+    lines.extend(legend(legend_entries(ds)))
     note = a.get("sobol_correlations", "")
     if note.startswith("sobol:"):
         lines.append("note: " + note.removeprefix("sobol: "))

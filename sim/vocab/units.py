@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["compact", "usd_per_million", "NOT_FINITE", "decimals", "delay_years", "duration", "eng", "percent", "plus_minus",
+__all__ = ["RARE_MARK", "RARE_RATIO", "compact", "usd_per_million", "NOT_FINITE", "usd_rare_mean",
+           "decimals", "delay_years", "duration", "eng", "percent", "plus_minus",
            "rate_label", "se_percent", "significant", "size_label", "usd_axis", "usd_label", "value_label"]
 
 #: What a cell shows for an infinite or NaN value (possible only in files
@@ -39,6 +40,27 @@ def usd_label(x: float) -> str:
         if a >= scale:
             return f"{sign}${a / scale:.3g}{unit}"
     return f"{sign}${a:.3g}"
+
+
+#: The mark after a mean carried by a few scenarios (:func:`usd_rare_mean`).
+RARE_MARK = "†"
+#: A mean whose standard deviation exceeds this multiple of itself is marked:
+#: for a cost paid in a share p of scenarios (the same amount each time) the
+#: ratio is sqrt((1 - p) / p), so 3 marks costs paid in fewer than 1 in 10.
+RARE_RATIO = 3.0
+
+
+def usd_rare_mean(mean: float, se: float, n: int) -> str:
+    """A mean in USD (:func:`usd_label`) followed by :data:`RARE_MARK` when it
+    is carried by a few scenarios: its standard deviation, estimated as
+    ``se * sqrt(n)``, is more than :data:`RARE_RATIO` times the mean. A mean
+    of rare costs (compliance duties paid by one run in thirty) then does not
+    read as what a typical scenario pays."""
+    m, s = float(mean), float(se)
+    text = usd_label(m)
+    if math.isfinite(m) and m != 0 and math.isfinite(s) and s * math.sqrt(max(int(n), 1)) > RARE_RATIO * abs(m):
+        text += RARE_MARK
+    return text
 
 
 def usd_axis(x: float) -> str:

@@ -191,7 +191,7 @@ def test_colours_follow_the_size_across_charts(ds):
 
 def test_sweep_over_one_key_is_a_line_per_size(swept_result):
     sw = swept_result
-    fig = plot.sweep(sw)
+    fig = plot.sweep(sw, stat="roi_mean")
     (ax,) = fig.axes
     lines = _lines(ax)
     assert len(lines) == sw.sizes["model_size"]

@@ -73,7 +73,7 @@ def _png_imgs(page: Page) -> list[dict]:
 def test_report_has_tables_and_embedded_charts(page_file, baseline_result):
     text = page_file.read_text(encoding="utf-8")
     page = Page(text)
-    run_table, unit_table, sweep_table = page.tables
+    run_table, _value_table, unit_table, sweep_table, _loss_table = page.tables
     ds = baseline_result
     # Model v3's year-1 unit economics, per size, from the result's own numbers.
     assert unit_table[0][:4] == ["model size", "active parameters", "serving cost / M tokens",
@@ -93,8 +93,9 @@ def test_report_has_tables_and_embedded_charts(page_file, baseline_result):
     assert [r[0] for r in sweep_table[1:]] == ["2.0", "6.0", "18.0"]
     # five charts of the run, two of the sweep, all inline
     imgs = _png_imgs(page)
-    # Every chart but the value of information, which needs a decision run (sim decide).
-    assert len(imgs) == len(page.imgs) == len(report.RUN_CHARTS) - 1 + len(report.SWEEP_CHARTS)
+    # Every chart but the value of information, which needs a decision run (sim decide), and
+    # the decision heat map, which a run without strategies does not draw (one row).
+    assert len(imgs) == len(page.imgs) == len(report.RUN_CHARTS) - 2 + len(report.SWEEP_CHARTS)
     assert all(len(i["src"]) > 10_000 and i.get("alt") for i in imgs)
     # nothing is fetched from elsewhere
     assert "script" not in page.tags and "link" not in page.tags
@@ -130,10 +131,11 @@ def test_report_renders_in_a_headless_browser(page_file, tmp_path):
     dom = subprocess.run([browser, *flags, "--dump-dom", probe.as_uri()], capture_output=True,
                          text=True, timeout=120, check=True).stdout
     page = Page(dom)
-    assert len(page.tables) == 3 and len(page.tables[0]) == len(page.tables[1]) == 6  # run, unit economics, sweep
-    assert len(_png_imgs(page)) == len(report.RUN_CHARTS) - 1 + len(report.SWEEP_CHARTS)
+    # run: ROI, net value, unit economics; sweep: mean objective, P(loss)
+    assert len(page.tables) == 5 and len(page.tables[0]) == len(page.tables[2]) == 6
+    assert len(_png_imgs(page)) == len(report.RUN_CHARTS) - 2 + len(report.SWEEP_CHARTS)
     widths = [int(w) for w in page.attrs["data-widths"].split(",")]
-    assert len(widths) == len(report.RUN_CHARTS) - 1 + len(report.SWEEP_CHARTS)  # every image decoded
+    assert len(widths) == len(report.RUN_CHARTS) - 2 + len(report.SWEEP_CHARTS)  # every image decoded
     assert all(w >= 800 for w in widths)
 
 
@@ -143,7 +145,7 @@ def test_report_skips_charts_a_result_cannot_fill(tmp_path, baseline_result):
     result = CliRunner().invoke(cli, ["report", str(thin), "-o", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text(encoding="utf-8")
-    assert len(_png_imgs(Page(text))) == len(report.RUN_CHARTS) - 2  # no costs, no voi (no decision run)
+    assert len(_png_imgs(Page(text))) == len(report.RUN_CHARTS) - 3  # no costs, no voi, no one-row decision
     assert "Charts not drawn: costs: the costs chart needs serving_cost_npv_mean" in text
 
 
