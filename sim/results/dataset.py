@@ -25,7 +25,8 @@ from sim.vocab.objectives import DEFAULT_OBJECTIVE
 from sim.vocab.units import percent, size_label
 from sim.results.diagnosis import HOW_TO_FIX, suspects as _suspects
 
-__all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
+__all__ = ["ALTERNATIVE", "alternative_mask", "alternatives_only",
+           "CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
            "build_sample_dataset", "check_finite", "check_pilot", "netcdf_bytes", "write_netcdf"]
 
 CVAR_LEVEL = 0.05
@@ -229,6 +230,7 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         "sample standard deviation / sqrt(n)" if R == 1 else
         f"standard deviation of {R} independent replicate means / sqrt({R}); "
         f"intervals use Student's t with {R - 1} degrees of freedom")
+    add_alternatives(ds, plan, len(strategies), len(sizes))
     _decision_summary(ds, red, plan, objective)
     _price_decline(ds, red, quantiles, len(strategies), len(sizes))
     add_active_parameters(ds, plan, sizes, bool(strategies))
@@ -328,6 +330,45 @@ def add_active_parameters(ds: xr.Dataset, plan, sizes: np.ndarray, by_strategy: 
         ds.coords["active_parameters"] = (("model_size",), active[0], attrs)
 
 
+#: The coordinate that marks a result's alternatives, present only when a
+#: strategy declares its own ``grid.model_sizes`` (docs/model.md section 2d).
+ALTERNATIVE = "alternative"
+
+
+def add_alternatives(ds: xr.Dataset, plan, n_strategies: int, n_sizes: int) -> None:
+    """The coordinate ``alternative`` (strategy, model_size): whether the pair
+    is one of the choices. Added only when some pair is not (a strategy with
+    its own sizes), so results of every other scenario stay as they were.
+    Every pair is evaluated and its statistics are finite; a pair that is no
+    alternative has P(best) 0 and takes no part in the choice, EVPI or EVPPI."""
+    mask = np.asarray(plan.alternatives, dtype=bool)
+    if mask.all() or not n_strategies:
+        return
+    ds.coords[ALTERNATIVE] = (("strategy", "model_size"), mask.reshape(n_strategies, n_sizes), {
+        "long_name": "whether this (strategy, size) pair is an alternative: a size the strategy "
+                     "declares in its grid.model_sizes (the others are evaluated, never chosen)"})
+
+
+def alternative_mask(ds: xr.Dataset) -> xr.DataArray | None:
+    """The result's ``alternative`` coordinate, or None when every (strategy,
+    size) pair is an alternative."""
+    return ds.coords[ALTERNATIVE] if ALTERNATIVE in ds.coords else None
+
+
+def alternatives_only(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` for display: every variable over (strategy, model_size) is NaN
+    at the pairs that are no alternative (tables print "-" there, charts
+    leave them blank). The stored result keeps their finite values."""
+    mask = alternative_mask(ds)
+    if mask is None:
+        return ds
+    out = ds.copy()
+    for name, var in ds.data_vars.items():
+        if "strategy" in var.dims and "model_size" in var.dims and var.dtype.kind == "f":
+            out[name] = var.where(mask)
+    return out
+
+
 def _by_strategy(data: dict, n_strategies: int, n_sizes: int) -> dict:
     """Rows of alternatives (strategy-major) to a (strategy, model_size) pair of dimensions."""
     out = {}
@@ -348,8 +389,10 @@ def _decision_summary(ds: xr.Dataset, red, plan, objective: str) -> None:
     """The choice (the alternative with the highest expected objective; ties:
     the first in strategy, then size order) and EVPI = E[max_a O_a] -
     max_a E[O_a], which is the chosen alternative's mean regret (with its
-    standard error)."""
-    means = red.mean[:, objective_column(objective)]
+    standard error). Rows that are no alternative (a strategy's undeclared
+    sizes) cannot be chosen."""
+    means = np.where(np.asarray(plan.alternatives, dtype=bool),
+                     red.mean[:, objective_column(objective)], -np.inf)
     a = int(np.argmax(means))
     n_sizes = len(ds["model_size"])
     strategy = plan.strategy_names[a // n_sizes]

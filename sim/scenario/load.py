@@ -63,6 +63,7 @@ from sim.vocab.registry import (
 from sim.scenario.distributions import Distribution
 
 CORRELATION = "correlation"
+GRID_SIZES = "grid.model_sizes"
 #: Belief keys: ``expectation.<key>`` for every key investors may believe differently.
 BELIEF_KEYS = {f"{BELIEF}.{k}": k for k in PARAMETERS if believable(k)}
 KNOWN_KEYS = (list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS) + [CORRELATION, BELIEF_INCIDENTS]
@@ -94,9 +95,14 @@ class Strategy:
     description: str
     overrides: Mapping[str, Any]  # flat keys as written in [strategies.NAME]
     scenario: Scenario
+    #: The sizes this strategy is an alternative at (``grid.model_sizes`` in
+    #: its table, sorted); None: every size of the scenario's grid.
+    model_sizes: tuple[float, ...] | None = None
 
     def to_table(self) -> dict[str, Any]:
         table = {"description": self.description} if self.description else {}
+        if self.model_sizes is not None:
+            table[GRID_SIZES] = list(self.model_sizes)
         table.update(self.overrides)
         return table
 
@@ -171,6 +177,16 @@ class Scenario:
     def strategy_names(self) -> list[str]:
         """The alternatives' strategies: the declared ones, or the scenario's name."""
         return [st.name for st in self.strategies] or [self.name]
+
+    def alternative_mask(self) -> np.ndarray:
+        """(strategies, sizes) booleans: which (strategy, size) pairs are
+        alternatives. Every pair is, unless a strategy declares its own
+        ``grid.model_sizes``; the industry frame's one row is."""
+        if self.industry:
+            return np.ones((1, 1), dtype=bool)
+        rows = [[st.model_sizes is None or n in st.model_sizes for n in self.model_sizes]
+                for st in self.strategies] or [[True] * len(self.model_sizes)]
+        return np.asarray(rows, dtype=bool)
 
     def worlds(self) -> list[Scenario]:
         """One resolved scenario per strategy (the scenario itself if none)."""
@@ -578,6 +594,7 @@ def parse_strategies(table: Any, base: Scenario, source: str | None) -> tuple[St
             flat = flatten(spec, source)
         except ScenarioError as exc:
             raise ScenarioError(exc.detail, source=source, key=f"{where}.{exc.key}") from None
+        sizes = _strategy_sizes(flat.pop(GRID_SIZES), base, source, where) if GRID_SIZES in flat else None
         for key in flat:
             if key in NOT_IN_STRATEGY or key in DESCRIPTIVE or key == CORRELATION:
                 raise ScenarioError(
@@ -590,8 +607,31 @@ def parse_strategies(table: Any, base: Scenario, source: str | None) -> tuple[St
             raise ScenarioError(exc.detail, source=source,
                                 key=f"{where}.{exc.key}" if exc.key else where) from None
         out.append(Strategy(name=name, description=description,
-                            overrides=MappingProxyType(flat), scenario=world))
+                            overrides=MappingProxyType(flat), scenario=world, model_sizes=sizes))
     return tuple(out)
+
+
+def _strategy_sizes(value: Any, base: Scenario, source: str | None, where: str) -> tuple[float, ...]:
+    """A strategy's own ``grid.model_sizes``: a non-empty list of distinct
+    sizes, each one of the scenario's (whose grid is the union of every
+    strategy's sizes: the size axis of the result)."""
+    key = f"{where}.{GRID_SIZES}"
+    grid = ", ".join(f"{n:g}" for n in base.model_sizes)
+    if not isinstance(value, list) or not value:
+        raise ScenarioError(f"expected a non-empty list of sizes, some of the scenario's "
+                            f"grid.model_sizes ({grid}), got {_show(value)}", source=source, key=key)
+    sizes = [_size(n, ScenarioError(f"expected positive sizes ({MODEL_SIZE.describe()}), got "
+                                    f"{_show(n)}", source=source, key=key)) for n in value]
+    if len(set(sizes)) != len(sizes):
+        raise ScenarioError("sizes must be distinct", source=source, key=key)
+    outside = [n for n in sizes if n not in base.model_sizes]
+    if outside:
+        raise ScenarioError(
+            f"{', '.join(f'{n:g}' for n in outside)} not in the scenario's grid.model_sizes "
+            f"({grid}); a strategy's sizes are some of the scenario's, so list every size any "
+            "strategy uses in the top-level [grid] model_sizes (the result's size axis is "
+            "their union)", source=source, key=key)
+    return tuple(sorted(sizes))
 
 
 def _choice(flat: Mapping[str, Any], key: str, source: str | None) -> str:

@@ -298,9 +298,11 @@ STRUCTURAL_DEFAULTS = {"decision.voi_bins": 32, "grid.active_share": 1.0,
                        "market.gap_applies_to_rivals": False, "market.revenue_within_pool": False}
 
 #: Named strategies (specification section 12): ``[strategies.NAME]`` tables of
-#: overrides, and the keys a strategy may not change.
+#: overrides, and the keys a strategy may not change. A strategy's own
+#: ``grid.model_sizes`` is not an override: it says at which of the scenario's
+#: sizes the strategy is an alternative (docs/model.md section 2d).
 STRATEGIES = "strategies"
-NOT_IN_STRATEGY = ("frame", "grid.model_sizes", "grid.reference_size", "horizon_years",
+NOT_IN_STRATEGY = ("frame", "grid.reference_size", "horizon_years",
                    "finance.discount_rate", "decision.objective", "decision.voi_bins")
 
 #: Optional descriptive keys.
