@@ -22,6 +22,7 @@ import xarray as xr
 from sim.present import charts as plot
 from sim.present import industry_tables as industry
 from sim.present.kinds import report_charts
+from sim.results.alternatives import is_alternative
 from sim.services.atomic import check_output, write_bytes
 from sim.vocab.errors import SimError
 from sim.present.sensitivity_tables import alternatives, is_sensitivity, ranked_rows
@@ -84,7 +85,7 @@ def run_table(ds: xr.Dataset) -> str:
     if strategies != [None]:
         head = ["strategy"] + head
     rows = []
-    for name, j in itertools.product(strategies, range(ds.sizes["model_size"])):
+    for name, j in _alternatives(ds, strategies):
         at = ds.isel(model_size=j) if name is None else ds.sel(strategy=name).isel(model_size=j)
         size = ds["model_size"].values[j]
         q = at["roi_quantile"]
@@ -110,7 +111,7 @@ def unit_economics_table(ds: xr.Dataset) -> str:
     if strategies != [None]:
         head = ["strategy"] + head
     rows = []
-    for name, j in itertools.product(strategies, range(ds.sizes["model_size"])):
+    for name, j in _alternatives(ds, strategies):
         at = ds.isel(model_size=j) if name is None else ds.sel(strategy=name).isel(model_size=j)
         margin = at["serving_margin_y1_quantile"]
         cells = [] if name is None else [name]
@@ -122,6 +123,12 @@ def unit_economics_table(ds: xr.Dataset) -> str:
                   f"{significant(_level(margin, 0.05))} to {significant(_level(margin, 0.95))}"]
         rows.append(cells)
     return _table(head, rows, "summary")
+
+
+def _alternatives(ds: xr.Dataset, strategies: list) -> list[tuple]:
+    """(strategy name or None, size index) of every alternative, strategy-major."""
+    return [(name, j) for (s_i, name), j in itertools.product(enumerate(strategies), range(ds.sizes["model_size"]))
+            if name is None or is_alternative(ds, s_i, j)]
 
 
 def sweep_table(ds: xr.Dataset) -> str:
@@ -140,7 +147,10 @@ def sweep_table(ds: xr.Dataset) -> str:
         if name is not None:
             pt = pt.sel(strategy=name)
             cells.append(name)
-        for s in sizes:
+        for j, s in enumerate(sizes):
+            if name is not None and not is_alternative(ds, strategies.index(name), j):
+                cells.append("–")  # a size this strategy does not declare
+                continue
             at = pt.sel(model_size=s)
             cells.append(f"{significant(_level(at['roi_quantile'], 0.5))} ({percent(at['prob_loss'])})")
         rows.append(cells)

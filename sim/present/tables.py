@@ -9,6 +9,7 @@ import math
 import numpy as np
 import xarray as xr
 
+from sim.results.alternatives import alternative_mask, is_alternative, select_strategy
 from sim.results.dataset import CI_LEVEL
 from sim.vocab.objectives import objective
 from sim.vocab.units import (decimals, delay_years, percent, se_percent, significant, size_label, usd_label,
@@ -29,12 +30,14 @@ def summary_table(ds: xr.Dataset) -> str:
     names = [str(s) for s in ds["strategy"].values]
     parts = []
     for name in names:
-        parts.append(_summary(ds.sel(strategy=name), f"scenario '{ds.attrs['scenario_name']}', "
-                                                     f"strategy '{name}'"))
+        parts.append(_summary(select_strategy(ds, name), f"scenario '{ds.attrs['scenario_name']}', "
+                                                         f"strategy '{name}'"))
         parts.append("")
     by = objective(ds.attrs.get("objective")).label
-    parts.append(f"P(best) is over all {len(names)} strategies x {ds.sizes['model_size']} sizes "
-                 f"(by {by}); choice: {ds.attrs.get('choice', '?')}")
+    mask = alternative_mask(ds)
+    over = (f"all {len(names)} strategies x {ds.sizes['model_size']} sizes" if mask is None else
+            f"the {int(mask.sum())} (strategy, size) alternatives the strategies declare")
+    parts.append(f"P(best) is over {over} (by {by}); choice: {ds.attrs.get('choice', '?')}")
     return "\n".join(parts)
 
 
@@ -226,7 +229,8 @@ def sweep_table(ds: xr.Dataset) -> str:
             row = point if s_i == 0 else " " * len(point)
             if sw:
                 row += f"  {name:<{max(sw, 8)}}"
-            row += "  " + " ".join(f"{m:>8.3g}" for m in med)
+            row += "  " + " ".join(f"{m:>8.3g}" if name is None or is_alternative(ds, s_i, j) else f"{'-':>8}"
+                                   for j, m in enumerate(med))
             row += f"  {best:>6}" if s_i == 0 else ""
             lines.append(row)
     if len(grid) > MAX_ROWS:
@@ -251,6 +255,8 @@ def decision_table(ds: xr.Dataset, top: int = 12) -> str:
     strategies = ds["strategy"].values if has_strategy else [ds.attrs.get("scenario_name", "")]
     for s_i, strategy in enumerate(strategies):
         for j, size in enumerate(ds["model_size"].values):
+            if has_strategy and not is_alternative(ds, s_i, j):
+                continue  # a size the strategy does not declare: no alternative
             at = {"strategy": s_i, "model_size": j} if has_strategy else {"model_size": j}
             rows.append((float(mean.isel(at)), str(strategy), float(size), float(se.isel(at)),
                          float(ds["prob_best"].isel(at)), float(ds["regret_mean"].isel(at)),

@@ -24,9 +24,9 @@ from sim.vocab.registry import PARAMETERS
 from sim.vocab.objectives import DEFAULT_OBJECTIVE
 from sim.vocab.units import percent, size_label
 from sim.results.diagnosis import HOW_TO_FIX, suspects as _suspects
+from sim.results.alternatives import add_alternatives
 
-__all__ = ["ALTERNATIVE", "alternative_mask", "alternatives_only",
-           "CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
+__all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
            "build_sample_dataset", "check_finite", "check_pilot", "netcdf_bytes", "write_netcdf"]
 
 CVAR_LEVEL = 0.05
@@ -328,45 +328,6 @@ def add_active_parameters(ds: xr.Dataset, plan, sizes: np.ndarray, by_strategy: 
         ds.coords["active_parameters"] = (("strategy", "model_size"), active, attrs)
     else:
         ds.coords["active_parameters"] = (("model_size",), active[0], attrs)
-
-
-#: The coordinate that marks a result's alternatives, present only when a
-#: strategy declares its own ``grid.model_sizes`` (docs/model.md section 2d).
-ALTERNATIVE = "alternative"
-
-
-def add_alternatives(ds: xr.Dataset, plan, n_strategies: int, n_sizes: int) -> None:
-    """The coordinate ``alternative`` (strategy, model_size): whether the pair
-    is one of the choices. Added only when some pair is not (a strategy with
-    its own sizes), so results of every other scenario stay as they were.
-    Every pair is evaluated and its statistics are finite; a pair that is no
-    alternative has P(best) 0 and takes no part in the choice, EVPI or EVPPI."""
-    mask = np.asarray(plan.alternatives, dtype=bool)
-    if mask.all() or not n_strategies:
-        return
-    ds.coords[ALTERNATIVE] = (("strategy", "model_size"), mask.reshape(n_strategies, n_sizes), {
-        "long_name": "whether this (strategy, size) pair is an alternative: a size the strategy "
-                     "declares in its grid.model_sizes (the others are evaluated, never chosen)"})
-
-
-def alternative_mask(ds: xr.Dataset) -> xr.DataArray | None:
-    """The result's ``alternative`` coordinate, or None when every (strategy,
-    size) pair is an alternative."""
-    return ds.coords[ALTERNATIVE] if ALTERNATIVE in ds.coords else None
-
-
-def alternatives_only(ds: xr.Dataset) -> xr.Dataset:
-    """``ds`` for display: every variable over (strategy, model_size) is NaN
-    at the pairs that are no alternative (tables print "-" there, charts
-    leave them blank). The stored result keeps their finite values."""
-    mask = alternative_mask(ds)
-    if mask is None:
-        return ds
-    out = ds.copy()
-    for name, var in ds.data_vars.items():
-        if "strategy" in var.dims and "model_size" in var.dims and var.dtype.kind == "f":
-            out[name] = var.where(mask)
-    return out
 
 
 def _by_strategy(data: dict, n_strategies: int, n_sizes: int) -> dict:
