@@ -458,7 +458,9 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
                         belief_incidents=belief_incidents, objective=objective, voi_bins=bins,
                         source=source, active_share=active, gap_applies_to_rivals=gap_rivals,
                         revenue_within_pool=within_pool)
-    strategies = parse_strategies(flat.get(STRATEGIES, {}), scenario, source)
+    overridden = {k.split(".", 1)[1] for k in touched if k.startswith(STRATEGIES + ".")}
+    strategies = parse_strategies(flat.get(STRATEGIES, {}), scenario, source, overridden,
+                                  override_label)
     return replace(scenario, strategies=strategies) if strategies else scenario
 
 
@@ -569,15 +571,21 @@ def _active_share(value: Any, sizes: list[float], err) -> tuple[float, ...]:
     return () if all(x == 1.0 for x in shares) else shares
 
 
-def parse_strategies(table: Any, base: Scenario, source: str | None) -> tuple[Strategy, ...]:
+def parse_strategies(table: Any, base: Scenario, source: str | None,
+                     overridden: set[str] = frozenset(), label: str = OVERRIDE) -> tuple[Strategy, ...]:
     """``[strategies.NAME]`` tables: each a description and overrides of any
     keys but those of :data:`sim.vocab.registry.NOT_IN_STRATEGY`, validated as the
-    scenario with those overrides applied (specification section 12)."""
+    scenario with those overrides applied (specification section 12), and
+    optionally the sizes it is an alternative at (its own ``grid.model_sizes``).
+    A problem in a strategy that an override changed (``overridden``) names
+    ``label`` instead of the file."""
     if not isinstance(table, dict):
         raise ScenarioError(f"expected tables [strategies.NAME], got {table!r}", source=source,
                             key=STRATEGIES)
     out = []
+    file_source = source
     for name, spec in table.items():
+        source = label if name in overridden else file_source
         where = f"{STRATEGIES}.{name}"
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
             raise ScenarioError("a strategy name is letters, digits, - and _ (it names a "
@@ -645,6 +653,11 @@ def _choice(flat: Mapping[str, Any], key: str, source: str | None) -> str:
     return value
 
 
+#: Up to this many missing keys are listed; more (an empty or nearly empty
+#: file) and the message says how to start instead.
+FEW_MISSING = 6
+
+
 def _check_keys_in_use(flat: Mapping[str, Any], route: str, rule: str,
                        source: str | None, touched: set[str] = frozenset(),
                        label: str = OVERRIDE) -> None:
@@ -684,6 +697,11 @@ def _check_keys_in_use(flat: Mapping[str, Any], route: str, rule: str,
             f'compute_rule = "power" needs {", ".join(missing)} (missing; or set '
             'scaling.compute_rule = "6ND" to compute the final run as 6 N D)',
             source=source, key="scaling.compute_rule")
+    if len(missing) > FEW_MISSING:
+        raise ScenarioError(
+            f"{len(missing)} required keys are missing ({', '.join(missing[:4])}, ...): start from a "
+            f'bundled scenario: extends = "baseline" (sim scenarios lists them), then set only '
+            "what differs", source=source)
     raise ScenarioError(
         f"missing key(s): {', '.join(missing)} (a scenario sets every model parameter "
         "that has no default; see scenarios/baseline.toml)", source=source)
@@ -707,17 +725,44 @@ def flatten(data: Mapping[str, Any], source: str | None = None) -> dict[str, Any
             flat[key] = value
     for key in flat:
         if key not in KNOWN_KEYS and key != STRATEGIES:
-            _unknown(key, source)
+            _unknown(key, source, flat[key])
     return flat
 
 
-def _unknown(key: str, source: str | None):
-    """Raise the error for a key no scenario may hold."""
+#: The names a scenario's tables may have: ``[costs]``, ``[strategies.NAME]``,
+#: ``[[correlation]]``.
+TABLES = tuple(SECTIONS) + (STRATEGIES, CORRELATION)
+
+
+def _unknown(key: str, source: str | None, value: Any = None):
+    """Raise the error for a key no scenario may hold (a misspelt table,
+    ``[strategy.x]``, is named as a table, with the table it may mean)."""
     if key.startswith(BELIEF + ".") and key[len(BELIEF) + 1:] in NOT_BELIEVABLE:
         raise ScenarioError(
             f"{key[len(BELIEF) + 1:]} cannot be believed differently (investors and reality "
             f"share {', '.join(NOT_BELIEVABLE)})", source=source, key=key)
+    if "." not in key and (isinstance(value, dict) and "dist" not in value
+                           or isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+        raise ScenarioError(_unknown_table(key, value), source=source, key=key)
     raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
+
+
+def _unknown_table(key: str, value: Any) -> str:
+    """The message for a table no scenario has, with the nearest table name."""
+    shown = f"[[{key}]]" if isinstance(value, list) else f"[{key}]"
+    close = difflib.get_close_matches(key.lower(), TABLES, n=1, cutoff=0.6)
+    if not close:
+        return (f"unknown table {shown} (a scenario's tables are "
+                f"{', '.join(f'[{t}]' for t in SECTIONS)}, [{STRATEGIES}.NAME] and [[{CORRELATION}]])")
+    name = close[0]
+    if name == STRATEGIES:
+        sub = next((k for k, v in value.items() if isinstance(v, dict)), None) if isinstance(value, dict) else None
+        meant = f"[{STRATEGIES}.{sub or 'NAME'}]"
+    elif name == CORRELATION:
+        meant = f"[[{CORRELATION}]]"
+    else:
+        meant = f"[{name}]"
+    return f"unknown table {shown} (did you mean {meant}?)"
 
 
 # ------------------------------------------------------------------ extends
@@ -800,6 +845,8 @@ def _apply_override(flat: dict, key: str, value: Any, label: str) -> str:
     if key in KNOWN_KEYS:
         flat[key] = value
         return key
+    if key.startswith(STRATEGIES + "."):
+        return _override_strategy(flat, key, value, label)
     pair = _PAIR.match(key)
     if pair:  # correlation(a, b) = rho: add or replace one pair
         a, b = pair.groups()
@@ -817,6 +864,49 @@ def _apply_override(flat: dict, key: str, value: Any, label: str) -> str:
         flat[parent] = {**current, fieldname: value}
         return parent
     _unknown(key, label)
+
+
+def _override_strategy(flat: dict, key: str, value: Any, label: str) -> str:
+    """``strategies.NAME.KEY = value``: change one key of one declared
+    strategy (a field of a distribution it inherits starts from the
+    scenario's; ``"unset"`` removes the strategy's own value, so it inherits
+    the scenario's again). Returns ``strategies.NAME``."""
+    name, _, sub = key[len(STRATEGIES) + 1:].partition(".")
+    table = flat.get(STRATEGIES)
+    table = dict(table) if isinstance(table, dict) else {}
+    if name not in table:
+        have = (f"its strategies: {', '.join(table)}" if table else
+                "it declares none: strategies are [strategies.NAME] tables of its file")
+        raise ScenarioError(f"no strategy named {name!r} in this scenario ({have})",
+                            source=label, key=key)
+    if not sub:
+        raise ScenarioError(f"expected {STRATEGIES}.{name}.KEY=VALUE, a key of the strategy "
+                            f"(e.g. {STRATEGIES}.{name}.market.price_premium=2)", source=label, key=key)
+    spec = table[name]
+    if not isinstance(spec, dict):
+        raise ScenarioError(f"expected a table of overrides, got {_show(spec)}", source=label,
+                            key=f"{STRATEGIES}.{name}")
+    spec = dict(spec)
+    description = spec.pop("description", None)
+    where = f"{STRATEGIES}.{name}"
+    try:
+        inner = flatten(spec, label)
+        if sub == "description":
+            description = value
+        elif isinstance(value, str) and value == UNSET and sub in inner:
+            del inner[sub]  # the strategy inherits the scenario's value again
+        else:
+            parent = sub.rpartition(".")[0]
+            if (sub not in KNOWN_KEYS and parameter_key(parent) and parent not in inner
+                    and isinstance(flat.get(parent), dict)):
+                inner[parent] = dict(flat[parent])  # one field of the scenario's distribution
+            _apply_override(inner, sub, value, label)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.detail, source=label,
+                            key=f"{where}.{exc.key}" if exc.key else where) from None
+    table[name] = {**({"description": description} if description is not None else {}), **inner}
+    flat[STRATEGIES] = table
+    return where
 
 
 def _show(value: Any, limit: int = 80) -> str:
