@@ -27,6 +27,7 @@ import json
 import math
 import re
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from sim.scenario.bundled import SCENARIO_DIR, bundled_names
-from sim.vocab.errors import ScenarioError
+from sim.vocab.errors import PlausibilityWarning, ScenarioError
 from sim.vocab.objectives import DEFAULT_OBJECTIVE
 from sim.vocab.registry import (
     BELIEF,
@@ -50,6 +51,7 @@ from sim.vocab.registry import (
     NOT_BELIEVABLE,
     NOT_IN_STRATEGY,
     PARAMETERS,
+    PLAUSIBLE_MAX,
     POWER_LAW_KEYS,
     SECTIONS,
     STRATEGIES,
@@ -965,14 +967,47 @@ def _parse_value(value: Any, param, source: str | None, name: str | None = None
                     f"{dist.describe()} can draw {x:.6g}; expected {expected} "
                     "(narrow the distribution or truncate it with min/max)",
                     source=source, key=key)
+        _check_plausible(key, param, float(dist.ppf(0.5)), dist)
         return dist
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ScenarioError(f"expected {expected} or a distribution table, got {_show(value)}",
                             source=source, key=key)
     x = _as_float(value)
     if not param.bounds.contains(x):  # NaN and inf too (inf only where the bounds allow it)
-        raise ScenarioError(f"expected {expected}, got {_show(value)}", source=source, key=key)
+        raise ScenarioError(f"expected {expected}, got {_show(value)}{_percent_hint(param, x)}",
+                            source=source, key=key)
+    _check_plausible(key, param, x)
     return x
+
+
+def _as_fraction(x: float) -> str:
+    """``x / 100`` as a reader would type it: 0.10, 0.05, 0.125."""
+    text = f"{x / 100:.2f}"
+    return text if float(text) == x / 100 else f"{x / 100:.4g}"
+
+
+def _percent_hint(param, x: float) -> str:
+    """For a rate or share refused above its bound of 1 (or its plausible
+    maximum): " (a percent? did you mean 0.30?)" when x / 100 would do."""
+    rate = param.unit in ("1", "1/year") and (param.bounds.upper <= 1 or param.key in PLAUSIBLE_MAX)
+    if rate and math.isfinite(x) and 1 < x <= 100 and param.bounds.contains(x / 100):
+        return f" (a percent typed as a whole number? did you mean {_as_fraction(x)}?)"
+    return ""
+
+
+def _check_plausible(key: str, param, x: float, dist: Distribution | None = None) -> None:
+    """Warn (:class:`PlausibilityWarning`) when a rate or share of
+    :data:`sim.vocab.registry.PLAUSIBLE_MAX` is above its plausible maximum:
+    the constant itself, or a distribution's median."""
+    limit = PLAUSIBLE_MAX.get(param.key)
+    if limit is None or not x > limit or not math.isfinite(x):
+        return
+    what = "a rate" if param.unit == "1/year" else "a share"
+    per = " a year" if param.unit == "1/year" else ""
+    shown = f"{key} = {x:g}" if dist is None else f"{key} has median {x:g} ({dist.describe()})"
+    guess = f"; did you mean {_as_fraction(x)}?" if x <= 100 else "; rates and shares are fractions (0.10 for 10%)"
+    warnings.warn(f"{shown}: {what} above {limit:g} ({x * 100:g}%{per}){guess}", PlausibilityWarning,
+                  stacklevel=2)
 
 
 # ---------------------------------------------------------------- correlations
