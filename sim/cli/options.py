@@ -33,18 +33,21 @@ class InputError(click.ClickException):
 class SimGroup(click.Group):
     """The ``sim`` group: every :class:`SimError` a command raises becomes one
     line on stderr and exit code 2, with the library's parameter names shown
-    as this command line's flags (:func:`sim.vocab.errors.for_command_line`)."""
+    as this command line's flags (:func:`sim.vocab.errors.for_command_line`);
+    a :class:`~sim.vocab.errors.PlausibilityWarning` becomes one ``warning:``
+    line and the command goes on."""
 
     def invoke(self, ctx: click.Context):
+        _WARNED.clear()  # once per message and command
         with warnings.catch_warnings():
             warnings.simplefilter("always", PlausibilityWarning)  # each once: show_warning
-            shown = warnings.showwarning
+            default_show = warnings.showwarning
 
             def show(message, category, *args, **kwargs):
                 if issubclass(category, PlausibilityWarning):
                     show_warning(message)
                 else:
-                    shown(message, category, *args, **kwargs)
+                    default_show(message, category, *args, **kwargs)
 
             warnings.showwarning = show
             try:
