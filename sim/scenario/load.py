@@ -1005,7 +1005,8 @@ def _check_plausible(key: str, param, x: float, dist: Distribution | None = None
     what = "a rate" if param.unit == "1/year" else "a share"
     per = " a year" if param.unit == "1/year" else ""
     shown = f"{key} = {x:g}" if dist is None else f"{key} has median {x:g} ({dist.describe()})"
-    guess = f"; did you mean {_as_fraction(x)}?" if x <= 100 else "; rates and shares are fractions (0.10 for 10%)"
+    meant = _as_fraction(x) if dist is None else f"a median of {_as_fraction(x)}"
+    guess = f"; did you mean {meant}?" if x <= 100 else "; rates and shares are fractions (0.10 for 10%)"
     warnings.warn(f"{shown}: {what} above {limit:g} ({x * 100:g}%{per}){guess}", PlausibilityWarning,
                   stacklevel=2)
 
