@@ -38,9 +38,9 @@ from sim.vocab import objectives
 from sim.vocab.errors import SimError
 from sim.vocab.units import percent, size_label, usd_label, value_label
 
-__all__ = ["default_kind", "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best", "check_figure_path", "costs", "draw", "exceedance", "fan",
-           "frame", "hist", "open_result", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
-           "tornado"]
+__all__ = ["default_kind", "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best", "check_figure_path", "costs",
+           "draw", "exceedance", "fan", "frame", "hist", "open_result", "save_figure", "sweep", "cooling",
+           "cashflow", "decision", "voi", "sobol", "tornado"]
 
 FORMATS = (".png", ".svg", ".pdf")
 #: Dimensions of a single run; any other dimension of a result was swept.

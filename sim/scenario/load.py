@@ -6,9 +6,12 @@ A file may say ``extends = "baseline.toml"`` and set only what differs
 (:func:`resolve_extends`). Overrides from code or the command line
 (``--set key=value``) are applied to the resolved file before validation; a
 key may also address one field of a distribution
-(``costs.gpu_hour_price.p95=6``). Every problem becomes a
+(``costs.gpu_hour_price.p95=6``), or one key of one strategy
+(``strategies.NAME.market.price_premium=3``). Every problem becomes a
 :class:`~sim.vocab.errors.ScenarioError` naming the file, the key and what was
-expected.
+expected (a misspelt table, the table it may mean; an almost empty file, how
+to start); a rate or share above its plausible maximum, a
+:class:`~sim.vocab.errors.PlausibilityWarning`.
 
 Model v2 adds two structural keys, ``route`` ("pretrain" or "finetune") and
 ``scaling.compute_rule`` ("power" or "6ND"), and keys with v1 defaults
@@ -655,8 +658,8 @@ def _choice(flat: Mapping[str, Any], key: str, source: str | None) -> str:
     return value
 
 
-#: Up to this many missing keys are listed; more (an empty or nearly empty
-#: file) and the message says how to start instead.
+#: Up to this many missing keys are simply listed; more (an empty or nearly
+#: empty file) and the message says how to start first, then lists them.
 FEW_MISSING = 6
 
 
@@ -701,9 +704,9 @@ def _check_keys_in_use(flat: Mapping[str, Any], route: str, rule: str,
             source=source, key="scaling.compute_rule")
     if len(missing) > FEW_MISSING:
         raise ScenarioError(
-            f"{len(missing)} required keys are missing ({', '.join(missing[:4])}, ...): start from a "
-            f'bundled scenario: extends = "baseline" (sim scenarios lists them), then set only '
-            "what differs", source=source)
+            f'this file sets few of the required keys: start from a bundled scenario: extends = '
+            f'"baseline" (sim scenarios lists them), then set only what differs; missing key(s): '
+            f"{', '.join(missing)}", source=source)
     raise ScenarioError(
         f"missing key(s): {', '.join(missing)} (a scenario sets every model parameter "
         "that has no default; see scenarios/baseline.toml)", source=source)

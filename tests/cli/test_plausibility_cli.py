@@ -74,9 +74,9 @@ def test_bad_overrides_are_one_error_line(runner, args, needle):
 
 
 @pytest.mark.parametrize("text, needle", [
-    ("", 'required keys are missing (horizon_years, grid.model_sizes, grid.reference_size, '
-         'finance.discount_rate, ...): start from a bundled scenario: extends = "baseline" '
-         "(sim scenarios lists them)"),
+    ("", 'mine.toml: this file sets few of the required keys: start from a bundled scenario: extends = '
+         '"baseline" (sim scenarios lists them), then set only what differs; missing key(s): '
+         "horizon_years, grid.model_sizes, grid.reference_size, finance.discount_rate,"),
     ('extends = "baseline"\n[strategy.fast]\nroute = "finetune"\n',
      "strategy: unknown table [strategy] (did you mean [strategies.fast]?)"),
     ('extends = "baseline"\n[cost]\ngpu_hour_price = 2\n', "cost: unknown table [cost] (did you mean [costs]?)"),
