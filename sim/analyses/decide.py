@@ -105,8 +105,10 @@ def decide(scenario_or_path, n_scenarios: int = 1_000_000, seed: int = 0, *,
 
 def _value_of_information(ds: xr.Dataset, plan, red) -> None:
     groups = red.voi_sum.shape[0]
-    total = evppi_from_sums(red.voi_sum.sum(axis=0), red.voi_count.sum(axis=0))
-    per_group = evppi_from_sums(red.voi_sum, red.voi_count)  # (groups, n_parameters)
+    alternatives = np.asarray(plan.alternatives, dtype=bool)  # a strategy's undeclared sizes: no choice
+    sums = red.voi_sum if alternatives.all() else red.voi_sum[..., alternatives]
+    total = evppi_from_sums(sums.sum(axis=0), red.voi_count.sum(axis=0))
+    per_group = evppi_from_sums(sums, red.voi_count)  # (groups, n_parameters)
     se = per_group.std(axis=0, ddof=1) / math.sqrt(groups)
     names = list(plan.sampled_keys) + list(plan.extra_keys) + [DUMMY]
     units = objectives.objective(ds.attrs["objective"]).units
@@ -136,7 +138,7 @@ def _constrained_choice(ds: xr.Dataset, plan, red, objective: str, max_prob_loss
     means = red.mean[:, objective_column(objective)].copy()
     from sim.vocab.outputs import LOSS
 
-    eligible = red.mean[:, LOSS] <= max_prob_loss
+    eligible = (red.mean[:, LOSS] <= max_prob_loss) & np.asarray(plan.alternatives, dtype=bool)
     ds.attrs["max_prob_loss"] = float(max_prob_loss)
     ds.attrs["n_eligible"] = int(eligible.sum())
     if not eligible.any():

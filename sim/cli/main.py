@@ -35,12 +35,13 @@ from sim.cli.options import (
     quiet_option,
     sampler_option,
     seed_option,
+    show_warning,
     yes_option,
 )
 from sim.present.kinds import KINDS, kind_help
 from sim.vocab.industry import DEFAULT_STATISTIC as INDUSTRY_DEFAULT_STATISTIC
 from sim.vocab.industry import STATISTIC_HELP as INDUSTRY_STATISTIC_HELP
-from sim.vocab.errors import SimError, UnknownStatistic
+from sim.vocab.errors import PlausibilityWarning, SimError, UnknownStatistic
 
 __all__ = ["cli", "main"]
 
@@ -77,10 +78,13 @@ def _write(ds, output: Path | None, overwrite: bool) -> None:
 
 
 def _notes(notes, category) -> None:
-    """Echo the warnings of ``category`` a library call recorded, as notes."""
+    """Echo the warnings of ``category`` a library call recorded, as notes
+    (and the plausibility warnings it recorded, as warnings)."""
     for note in notes:
         if issubclass(note.category, category):
             click.echo(f"note: {note.message}", err=True)
+        elif issubclass(note.category, PlausibilityWarning):
+            show_warning(note.message)
 
 
 def _overrides(assignments: tuple[str, ...]) -> dict:

@@ -8,16 +8,17 @@ its Python name and its parsing stay the same in every command.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import click
 
 from sim.vocab.choices import SAMPLERS
-from sim.vocab.errors import SimError, for_command_line
+from sim.vocab.errors import PlausibilityWarning, SimError, for_command_line
 
 __all__ = ["InputError", "SimGroup", "assignments_option", "cluster_options", "count",
            "n_option", "output_option", "overwrite_option", "quiet_option", "sampler_option",
-           "seed_option", "yes_option"]
+           "seed_option", "show_warning", "yes_option"]
 
 
 class InputError(click.ClickException):
@@ -32,13 +33,39 @@ class InputError(click.ClickException):
 class SimGroup(click.Group):
     """The ``sim`` group: every :class:`SimError` a command raises becomes one
     line on stderr and exit code 2, with the library's parameter names shown
-    as this command line's flags (:func:`sim.vocab.errors.for_command_line`)."""
+    as this command line's flags (:func:`sim.vocab.errors.for_command_line`);
+    a :class:`~sim.vocab.errors.PlausibilityWarning` becomes one ``warning:``
+    line and the command goes on."""
 
     def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except SimError as exc:
-            raise InputError(for_command_line(str(exc))) from None
+        _WARNED.clear()  # once per message and command
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", PlausibilityWarning)  # each once: show_warning
+            default_show = warnings.showwarning
+
+            def show(message, category, *args, **kwargs):
+                if issubclass(category, PlausibilityWarning):
+                    show_warning(message)
+                else:
+                    default_show(message, category, *args, **kwargs)
+
+            warnings.showwarning = show
+            try:
+                return super().invoke(ctx)
+            except SimError as exc:
+                raise InputError(for_command_line(str(exc))) from None
+
+
+_WARNED: set[str] = set()
+
+
+def show_warning(message) -> None:
+    """A :class:`~sim.vocab.errors.PlausibilityWarning` as one ``warning:``
+    line on stderr, once per message, with parameters named as flags."""
+    text = for_command_line(str(message))
+    if text not in _WARNED:
+        _WARNED.add(text)
+        click.echo(f"warning: {text}", err=True)
 
 
 def count(text: str, flag: str = "-n") -> int:

@@ -280,13 +280,13 @@ def model_args(plan: Plan) -> tuple:
     """What the model kernels take besides the parameters: the flags
     (objective, path on, uniforms per scenario) and the worlds (per strategy:
     route, compute rule, belief expects incidents; the reality and belief
-    overlays). The industry frame takes the flags and (valuation horizon, s_a)."""
+    overlays; which rows are alternatives). The industry frame takes the flags and (valuation horizon, s_a)."""
     flags = (plan.objective_code, int(plan.path), plan.n_uniforms)
     if plan.industry:
         return flags, np.asarray([plan.valuation_horizon, plan.active_share], dtype=float)
     # One flat tuple of arrays: parallel loops cannot take tuples of tuples.
     worlds = ((plan.s_route, plan.s_rule, plan.s_belief_incidents) + plan.overlay + plan.belief
-              + (plan.s_active, plan.s_gap_rivals, plan.s_within_pool))
+              + (plan.s_active, plan.s_gap_rivals, plan.s_within_pool, plan.alternatives))
     return flags, worlds
 
 

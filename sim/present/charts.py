@@ -26,6 +26,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from sim.present.axes import ROI_LABEL, select_sizes
+from sim.results.alternatives import select_strategy
 from sim.present.axes import pad as _pad
 from sim.present.axes import roi_scale as _roi_scale
 from sim.present.axes import title as _title
@@ -670,15 +671,17 @@ def decision(ds: xr.Dataset, ax=None) -> Figure:
     strategies = list(ds["strategy"].values) if "strategy" in pb.dims else [
         ds.attrs.get("scenario_name", "scenario")]
     shares = pb.transpose("strategy", "model_size").values if "strategy" in pb.dims else pb.values[None, :]
+    if "alternative" in ds.coords:  # a strategy's undeclared sizes: blank cells marked "-"
+        shares = np.where(ds["alternative"].transpose("strategy", "model_size").values, shares, np.nan)
     values = 100 * shares
     sizes = ds["model_size"].values.astype(float)
-    mesh = ax.imshow(values, cmap="viridis", vmin=0, vmax=max(1.0, float(values.max())),
-                     aspect="auto")
+    top = float(np.nanmax(values))
+    mesh = ax.imshow(values, cmap="viridis", vmin=0, vmax=max(1.0, top), aspect="auto")
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             v = values[i, j]
-            ax.text(j, i, percent(shares[i, j]), ha="center", va="center", fontsize="small",
-                    color="white" if v < 0.6 * values.max() else "black")
+            ax.text(j, i, percent(shares[i, j]) if np.isfinite(v) else "-", ha="center", va="center",
+                    fontsize="small", color="black" if not np.isfinite(v) or v >= 0.6 * top else "white")
     ax.set_xticks(range(len(sizes)), [size_label(x) for x in sizes])
     ax.set_yticks(range(len(strategies)), strategies)
     ax.set_xlabel("model size (parameters)")
@@ -849,7 +852,7 @@ def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> F
         chosen = strategy or ds.attrs.get("choice_strategy") or names[0]
         if chosen not in names:
             raise SimError(f"strategy {chosen!r}: not in this result (it has {', '.join(names)})")
-        ds = ds.sel(strategy=chosen, drop=True)
+        ds = select_strategy(ds, chosen, drop=True)  # at the sizes it declares
         ds.attrs["scenario_name"] = f"{ds.attrs.get('scenario_name', '?')}, strategy {chosen}"
         ds.attrs["_strategy"] = chosen
     elif strategy is not None and not chart.all_strategies:

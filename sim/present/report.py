@@ -30,6 +30,7 @@ from sim.present import charts as plot
 from sim.present import industry_tables as industry
 from sim.present.kinds import report_charts
 from sim.present.tables import CVAR_TEXT, sweep_statistic
+from sim.results.alternatives import is_alternative
 from sim.services.atomic import check_output, write_bytes
 from sim.vocab.errors import SimError
 from sim.present.sensitivity_tables import alternatives, is_sensitivity, ranked_rows
@@ -105,7 +106,7 @@ def run_table(ds: xr.Dataset) -> str:
     if strategies != [None]:
         head = ["strategy"] + head
     rows = []
-    for name, j in itertools.product(strategies, range(ds.sizes["model_size"])):
+    for name, j in _alternatives(ds, strategies):
         at = ds.isel(model_size=j) if name is None else ds.sel(strategy=name).isel(model_size=j)
         size = ds["model_size"].values[j]
         q = at["roi_quantile"]
@@ -208,7 +209,7 @@ def unit_economics_table(ds: xr.Dataset) -> str:
     if strategies != [None]:
         head = ["strategy"] + head
     rows = []
-    for name, j in itertools.product(strategies, range(ds.sizes["model_size"])):
+    for name, j in _alternatives(ds, strategies):
         at = ds.isel(model_size=j) if name is None else ds.sel(strategy=name).isel(model_size=j)
         margin = at["serving_margin_y1_quantile"]
         cells = [] if name is None else [name]
@@ -220,6 +221,12 @@ def unit_economics_table(ds: xr.Dataset) -> str:
                   f"{significant(_level(margin, 0.05))} to {significant(_level(margin, 0.95))}"]
         rows.append(cells)
     return _table(head, rows, "summary")
+
+
+def _alternatives(ds: xr.Dataset, strategies: list) -> list[tuple]:
+    """(strategy name or None, size index) of every alternative, strategy-major."""
+    return [(name, j) for (s_i, name), j in itertools.product(enumerate(strategies), range(ds.sizes["model_size"]))
+            if name is None or is_alternative(ds, s_i, j)]
 
 
 def sweep_table(ds: xr.Dataset, stat: str | None = None) -> str:
@@ -243,14 +250,18 @@ def sweep_table(ds: xr.Dataset, stat: str | None = None) -> str:
     for i in range(stacked.sizes["point"]):
         pt = stacked.isel(point=i)
         values = pt[stat].transpose(*([] if strategies == [None] else ["strategy"]), "model_size").values
-        values = values.reshape(len(strategies), len(sizes))
-        s_best, j_best = np.unravel_index(int(np.argmax(values)), values.shape)
+        values = values.reshape(len(strategies), len(sizes)).astype(float)
+        declared = np.array([[name is None or is_alternative(ds, s_i, j) for j in range(len(sizes))]
+                             for s_i, name in enumerate(strategies)])
+        # A size a strategy does not declare is no alternative: shown as "–", never best.
+        ranked = np.where(declared, values, -np.inf)
+        s_best, j_best = np.unravel_index(int(np.argmax(ranked)), values.shape)
         best = size_label(sizes[j_best]) + ("" if strategies == [None] else f" ({strategies[s_best]})")
         for s_i, name in enumerate(strategies):
             cells = [_e(pt[k].item()) for k in keys]
             if name is not None:
                 cells.append(name)
-            cells += [cell(v) for v in values[s_i]]
+            cells += [cell(v) if declared[s_i, j] else "–" for j, v in enumerate(values[s_i])]
             if with_best:
                 cells.append(best if s_i == 0 else "")
             rows.append(cells)

@@ -40,8 +40,11 @@ def alternatives(ds: xr.Dataset) -> list[tuple[str, dict]]:
     if not dims:  # the industry frame: one alternative
         return [(INDUSTRY_LABEL if ds.attrs.get("frame") == "industry" else "all scenarios", {})]
     out = []
+    mask = ds.coords["alternative"] if "alternative" in ds.coords else None
     for values in itertools.product(*(ds[d].values for d in dims)):
         sel = dict(zip(dims, values))
+        if mask is not None and not bool(mask.sel({d: v for d, v in sel.items() if d in mask.dims})):
+            continue  # a size its strategy does not declare (docs/model.md section 2d)
         parts = [size_label(v) if d == "model_size" else str(v) for d, v in sel.items()]
         out.append((" / ".join(parts), sel))
     return out

@@ -10,6 +10,7 @@ import textwrap
 import numpy as np
 import xarray as xr
 
+from sim.results.alternatives import alternative_mask, is_alternative, select_strategy
 from sim.results.dataset import CI_LEVEL
 from sim.vocab.objectives import objective
 from sim.vocab.units import (RARE_MARK, decimals, delay_years, percent, se_percent, significant, size_label,
@@ -63,12 +64,14 @@ def summary_table(ds: xr.Dataset) -> str:
     names = [str(s) for s in ds["strategy"].values]
     parts = []
     for name in names:
-        parts.append(_summary(ds.sel(strategy=name), f"scenario '{ds.attrs['scenario_name']}', "
-                                                     f"strategy '{name}'", strategies=True))
+        parts.append(_summary(select_strategy(ds, name), f"scenario '{ds.attrs['scenario_name']}', "
+                                                         f"strategy '{name}'", strategies=True))
         parts.append("")
     by = objective(ds.attrs.get("objective")).label
-    parts.append(f"P(best) is over all {len(names)} strategies x {ds.sizes['model_size']} sizes "
-                 f"(by {by}); choice: {ds.attrs.get('choice', '?')}")
+    mask = alternative_mask(ds)
+    over = (f"all {len(names)} strategies x {ds.sizes['model_size']} sizes" if mask is None else
+            f"the {int(mask.sum())} (strategy, size) alternatives the strategies declare")
+    parts.append(f"P(best) is over {over} (by {by}); choice: {ds.attrs.get('choice', '?')}")
     return "\n".join(parts)
 
 
@@ -343,6 +346,9 @@ def sweep_table(ds: xr.Dataset) -> str:
         if sw:
             shown = shown.transpose("strategy", "model_size")
         shown = shown.values
+        if sw:  # a size a strategy does not declare is no alternative, never best
+            shown = np.where([[is_alternative(ds, s_i, j) for j in range(len(sizes))]
+                              for s_i in range(len(strategies))], shown, -np.inf)
         s_best, j_best = np.unravel_index(int(np.argmax(shown)), shown.shape) if sw else (0, int(np.argmax(shown)))
         best = size_label(sizes[j_best])
         if sw:
@@ -352,7 +358,8 @@ def sweep_table(ds: xr.Dataset) -> str:
             row = point if s_i == 0 else " " * len(point)
             if sw:
                 row += f"  {name:<{max(sw, 8)}}"
-            row += "  " + " ".join(f"{cell(m):>8}" for m in values)
+            row += "  " + " ".join(f"{cell(m):>8}" if name is None or is_alternative(ds, s_i, j)
+                                   else f"{'-':>8}" for j, m in enumerate(values))
             row += f"  {best:>6}" if s_i == 0 else ""
             lines.append(row)
     if len(grid) > MAX_ROWS:
@@ -387,6 +394,8 @@ def decision_table(ds: xr.Dataset, top: int = 12) -> str:
     strategies = ds["strategy"].values if has_strategy else [ds.attrs.get("scenario_name", "")]
     for s_i, strategy in enumerate(strategies):
         for j, size in enumerate(ds["model_size"].values):
+            if has_strategy and not is_alternative(ds, s_i, j):
+                continue  # a size the strategy does not declare: no alternative
             at = {"strategy": s_i, "model_size": j} if has_strategy else {"model_size": j}
             rows.append((float(mean.isel(at)), str(strategy), float(size), float(se.isel(at)),
                          float(ds["prob_best"].isel(at)), float(ds["regret_mean"].isel(at)),

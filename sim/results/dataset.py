@@ -24,6 +24,7 @@ from sim.vocab.registry import PARAMETERS
 from sim.vocab.objectives import DEFAULT_OBJECTIVE
 from sim.vocab.units import percent, size_label
 from sim.results.diagnosis import HOW_TO_FIX, suspects as _suspects
+from sim.results.alternatives import add_alternatives
 
 __all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
            "build_sample_dataset", "check_finite", "check_pilot", "netcdf_bytes", "write_netcdf"]
@@ -229,6 +230,7 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
         "sample standard deviation / sqrt(n)" if R == 1 else
         f"standard deviation of {R} independent replicate means / sqrt({R}); "
         f"intervals use Student's t with {R - 1} degrees of freedom")
+    add_alternatives(ds, plan, len(strategies), len(sizes))
     _decision_summary(ds, red, plan, objective)
     _price_decline(ds, red, quantiles, len(strategies), len(sizes))
     add_active_parameters(ds, plan, sizes, bool(strategies))
@@ -348,8 +350,10 @@ def _decision_summary(ds: xr.Dataset, red, plan, objective: str) -> None:
     """The choice (the alternative with the highest expected objective; ties:
     the first in strategy, then size order) and EVPI = E[max_a O_a] -
     max_a E[O_a], which is the chosen alternative's mean regret (with its
-    standard error)."""
-    means = red.mean[:, objective_column(objective)]
+    standard error). Rows that are no alternative (a strategy's undeclared
+    sizes) cannot be chosen."""
+    means = np.where(np.asarray(plan.alternatives, dtype=bool),
+                     red.mean[:, objective_column(objective)], -np.inf)
     a = int(np.argmax(means))
     n_sizes = len(ds["model_size"])
     strategy = plan.strategy_names[a // n_sizes]

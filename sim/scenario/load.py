@@ -6,9 +6,12 @@ A file may say ``extends = "baseline.toml"`` and set only what differs
 (:func:`resolve_extends`). Overrides from code or the command line
 (``--set key=value``) are applied to the resolved file before validation; a
 key may also address one field of a distribution
-(``costs.gpu_hour_price.p95=6``). Every problem becomes a
+(``costs.gpu_hour_price.p95=6``), or one key of one strategy
+(``strategies.NAME.market.price_premium=3``). Every problem becomes a
 :class:`~sim.vocab.errors.ScenarioError` naming the file, the key and what was
-expected.
+expected (a misspelt table, the table it may mean; an almost empty file, how
+to start); a rate or share above its plausible maximum, a
+:class:`~sim.vocab.errors.PlausibilityWarning`.
 
 Model v2 adds two structural keys, ``route`` ("pretrain" or "finetune") and
 ``scaling.compute_rule`` ("power" or "6ND"), and keys with v1 defaults
@@ -27,6 +30,7 @@ import json
 import math
 import re
 import tomllib
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -36,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from sim.scenario.bundled import SCENARIO_DIR, bundled_names
-from sim.vocab.errors import ScenarioError
+from sim.vocab.errors import PlausibilityWarning, ScenarioError
 from sim.vocab.objectives import DEFAULT_OBJECTIVE
 from sim.vocab.registry import (
     BELIEF,
@@ -50,6 +54,7 @@ from sim.vocab.registry import (
     NOT_BELIEVABLE,
     NOT_IN_STRATEGY,
     PARAMETERS,
+    PLAUSIBLE_MAX,
     POWER_LAW_KEYS,
     SECTIONS,
     STRATEGIES,
@@ -63,6 +68,7 @@ from sim.vocab.registry import (
 from sim.scenario.distributions import Distribution
 
 CORRELATION = "correlation"
+GRID_SIZES = "grid.model_sizes"
 #: Belief keys: ``expectation.<key>`` for every key investors may believe differently.
 BELIEF_KEYS = {f"{BELIEF}.{k}": k for k in PARAMETERS if believable(k)}
 KNOWN_KEYS = (list(DESCRIPTIVE) + list(STRUCTURAL) + list(PARAMETERS) + [CORRELATION, BELIEF_INCIDENTS]
@@ -94,9 +100,14 @@ class Strategy:
     description: str
     overrides: Mapping[str, Any]  # flat keys as written in [strategies.NAME]
     scenario: Scenario
+    #: The sizes this strategy is an alternative at (``grid.model_sizes`` in
+    #: its table, sorted); None: every size of the scenario's grid.
+    model_sizes: tuple[float, ...] | None = None
 
     def to_table(self) -> dict[str, Any]:
         table = {"description": self.description} if self.description else {}
+        if self.model_sizes is not None:
+            table[GRID_SIZES] = list(self.model_sizes)
         table.update(self.overrides)
         return table
 
@@ -171,6 +182,16 @@ class Scenario:
     def strategy_names(self) -> list[str]:
         """The alternatives' strategies: the declared ones, or the scenario's name."""
         return [st.name for st in self.strategies] or [self.name]
+
+    def alternative_mask(self) -> np.ndarray:
+        """(strategies, sizes) booleans: which (strategy, size) pairs are
+        alternatives. Every pair is, unless a strategy declares its own
+        ``grid.model_sizes``; the industry frame's one row is."""
+        if self.industry:
+            return np.ones((1, 1), dtype=bool)
+        rows = [[st.model_sizes is None or n in st.model_sizes for n in self.model_sizes]
+                for st in self.strategies] or [[True] * len(self.model_sizes)]
+        return np.asarray(rows, dtype=bool)
 
     def worlds(self) -> list[Scenario]:
         """One resolved scenario per strategy (the scenario itself if none)."""
@@ -442,7 +463,9 @@ def from_mapping(data: Mapping[str, Any], *, source: str | None = None,
                         belief_incidents=belief_incidents, objective=objective, voi_bins=bins,
                         source=source, active_share=active, gap_applies_to_rivals=gap_rivals,
                         revenue_within_pool=within_pool)
-    strategies = parse_strategies(flat.get(STRATEGIES, {}), scenario, source)
+    overridden = {k.split(".", 1)[1] for k in touched if k.startswith(STRATEGIES + ".")}
+    strategies = parse_strategies(flat.get(STRATEGIES, {}), scenario, source, overridden,
+                                  override_label)
     return replace(scenario, strategies=strategies) if strategies else scenario
 
 
@@ -553,15 +576,21 @@ def _active_share(value: Any, sizes: list[float], err) -> tuple[float, ...]:
     return () if all(x == 1.0 for x in shares) else shares
 
 
-def parse_strategies(table: Any, base: Scenario, source: str | None) -> tuple[Strategy, ...]:
+def parse_strategies(table: Any, base: Scenario, source: str | None,
+                     overridden: set[str] = frozenset(), label: str = OVERRIDE) -> tuple[Strategy, ...]:
     """``[strategies.NAME]`` tables: each a description and overrides of any
     keys but those of :data:`sim.vocab.registry.NOT_IN_STRATEGY`, validated as the
-    scenario with those overrides applied (specification section 12)."""
+    scenario with those overrides applied (specification section 12), and
+    optionally the sizes it is an alternative at (its own ``grid.model_sizes``).
+    A problem in a strategy that an override changed (``overridden``) names
+    ``label`` instead of the file."""
     if not isinstance(table, dict):
         raise ScenarioError(f"expected tables [strategies.NAME], got {table!r}", source=source,
                             key=STRATEGIES)
     out = []
+    file_source = source
     for name, spec in table.items():
+        source = label if name in overridden else file_source
         where = f"{STRATEGIES}.{name}"
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
             raise ScenarioError("a strategy name is letters, digits, - and _ (it names a "
@@ -578,6 +607,7 @@ def parse_strategies(table: Any, base: Scenario, source: str | None) -> tuple[St
             flat = flatten(spec, source)
         except ScenarioError as exc:
             raise ScenarioError(exc.detail, source=source, key=f"{where}.{exc.key}") from None
+        sizes = _strategy_sizes(flat.pop(GRID_SIZES), base, source, where) if GRID_SIZES in flat else None
         for key in flat:
             if key in NOT_IN_STRATEGY or key in DESCRIPTIVE or key == CORRELATION:
                 raise ScenarioError(
@@ -590,8 +620,31 @@ def parse_strategies(table: Any, base: Scenario, source: str | None) -> tuple[St
             raise ScenarioError(exc.detail, source=source,
                                 key=f"{where}.{exc.key}" if exc.key else where) from None
         out.append(Strategy(name=name, description=description,
-                            overrides=MappingProxyType(flat), scenario=world))
+                            overrides=MappingProxyType(flat), scenario=world, model_sizes=sizes))
     return tuple(out)
+
+
+def _strategy_sizes(value: Any, base: Scenario, source: str | None, where: str) -> tuple[float, ...]:
+    """A strategy's own ``grid.model_sizes``: a non-empty list of distinct
+    sizes, each one of the scenario's (whose grid is the union of every
+    strategy's sizes: the size axis of the result)."""
+    key = f"{where}.{GRID_SIZES}"
+    grid = ", ".join(f"{n:g}" for n in base.model_sizes)
+    if not isinstance(value, list) or not value:
+        raise ScenarioError(f"expected a non-empty list of sizes, some of the scenario's "
+                            f"grid.model_sizes ({grid}), got {_show(value)}", source=source, key=key)
+    sizes = [_size(n, ScenarioError(f"expected positive sizes ({MODEL_SIZE.describe()}), got "
+                                    f"{_show(n)}", source=source, key=key)) for n in value]
+    if len(set(sizes)) != len(sizes):
+        raise ScenarioError("sizes must be distinct", source=source, key=key)
+    outside = [n for n in sizes if n not in base.model_sizes]
+    if outside:
+        raise ScenarioError(
+            f"{', '.join(f'{n:g}' for n in outside)} not in the scenario's grid.model_sizes "
+            f"({grid}); a strategy's sizes are some of the scenario's, so list every size any "
+            "strategy uses in the top-level [grid] model_sizes (the result's size axis is "
+            "their union)", source=source, key=key)
+    return tuple(sorted(sizes))
 
 
 def _choice(flat: Mapping[str, Any], key: str, source: str | None) -> str:
@@ -603,6 +656,11 @@ def _choice(flat: Mapping[str, Any], key: str, source: str | None) -> str:
         raise ScenarioError(f"expected {shown} (a plain string, never a distribution), "
                             f"got {_show(value)}", source=source, key=key)
     return value
+
+
+#: Up to this many missing keys are simply listed; more (an empty or nearly
+#: empty file) and the message says how to start first, then lists them.
+FEW_MISSING = 6
 
 
 def _check_keys_in_use(flat: Mapping[str, Any], route: str, rule: str,
@@ -644,6 +702,11 @@ def _check_keys_in_use(flat: Mapping[str, Any], route: str, rule: str,
             f'compute_rule = "power" needs {", ".join(missing)} (missing; or set '
             'scaling.compute_rule = "6ND" to compute the final run as 6 N D)',
             source=source, key="scaling.compute_rule")
+    if len(missing) > FEW_MISSING:
+        raise ScenarioError(
+            f'this file sets few of the required keys: start from a bundled scenario: extends = '
+            f'"baseline" (sim scenarios lists them), then set only what differs; missing key(s): '
+            f"{', '.join(missing)}", source=source)
     raise ScenarioError(
         f"missing key(s): {', '.join(missing)} (a scenario sets every model parameter "
         "that has no default; see scenarios/baseline.toml)", source=source)
@@ -667,17 +730,44 @@ def flatten(data: Mapping[str, Any], source: str | None = None) -> dict[str, Any
             flat[key] = value
     for key in flat:
         if key not in KNOWN_KEYS and key != STRATEGIES:
-            _unknown(key, source)
+            _unknown(key, source, flat[key])
     return flat
 
 
-def _unknown(key: str, source: str | None):
-    """Raise the error for a key no scenario may hold."""
+#: The names a scenario's tables may have: ``[costs]``, ``[strategies.NAME]``,
+#: ``[[correlation]]``.
+TABLES = tuple(SECTIONS) + (STRATEGIES, CORRELATION)
+
+
+def _unknown(key: str, source: str | None, value: Any = None):
+    """Raise the error for a key no scenario may hold (a misspelt table,
+    ``[strategy.x]``, is named as a table, with the table it may mean)."""
     if key.startswith(BELIEF + ".") and key[len(BELIEF) + 1:] in NOT_BELIEVABLE:
         raise ScenarioError(
             f"{key[len(BELIEF) + 1:]} cannot be believed differently (investors and reality "
             f"share {', '.join(NOT_BELIEVABLE)})", source=source, key=key)
+    if "." not in key and (isinstance(value, dict) and "dist" not in value
+                           or isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
+        raise ScenarioError(_unknown_table(key, value), source=source, key=key)
     raise ScenarioError(f"unknown key{_suggest(key)}", source=source, key=key)
+
+
+def _unknown_table(key: str, value: Any) -> str:
+    """The message for a table no scenario has, with the nearest table name."""
+    shown = f"[[{key}]]" if isinstance(value, list) else f"[{key}]"
+    close = difflib.get_close_matches(key.lower(), TABLES, n=1, cutoff=0.6)
+    if not close:
+        return (f"unknown table {shown} (a scenario's tables are "
+                f"{', '.join(f'[{t}]' for t in SECTIONS)}, [{STRATEGIES}.NAME] and [[{CORRELATION}]])")
+    name = close[0]
+    if name == STRATEGIES:
+        sub = next((k for k, v in value.items() if isinstance(v, dict)), None) if isinstance(value, dict) else None
+        meant = f"[{STRATEGIES}.{sub or 'NAME'}]"
+    elif name == CORRELATION:
+        meant = f"[[{CORRELATION}]]"
+    else:
+        meant = f"[{name}]"
+    return f"unknown table {shown} (did you mean {meant}?)"
 
 
 # ------------------------------------------------------------------ extends
@@ -760,6 +850,8 @@ def _apply_override(flat: dict, key: str, value: Any, label: str) -> str:
     if key in KNOWN_KEYS:
         flat[key] = value
         return key
+    if key.startswith(STRATEGIES + "."):
+        return _override_strategy(flat, key, value, label)
     pair = _PAIR.match(key)
     if pair:  # correlation(a, b) = rho: add or replace one pair
         a, b = pair.groups()
@@ -777,6 +869,49 @@ def _apply_override(flat: dict, key: str, value: Any, label: str) -> str:
         flat[parent] = {**current, fieldname: value}
         return parent
     _unknown(key, label)
+
+
+def _override_strategy(flat: dict, key: str, value: Any, label: str) -> str:
+    """``strategies.NAME.KEY = value``: change one key of one declared
+    strategy (a field of a distribution it inherits starts from the
+    scenario's; ``"unset"`` removes the strategy's own value, so it inherits
+    the scenario's again). Returns ``strategies.NAME``."""
+    name, _, sub = key[len(STRATEGIES) + 1:].partition(".")
+    table = flat.get(STRATEGIES)
+    table = dict(table) if isinstance(table, dict) else {}
+    if name not in table:
+        have = (f"its strategies: {', '.join(table)}" if table else
+                "it declares none: strategies are [strategies.NAME] tables of its file")
+        raise ScenarioError(f"no strategy named {name!r} in this scenario ({have})",
+                            source=label, key=key)
+    if not sub:
+        raise ScenarioError(f"expected {STRATEGIES}.{name}.KEY=VALUE, a key of the strategy "
+                            f"(e.g. {STRATEGIES}.{name}.market.price_premium=2)", source=label, key=key)
+    spec = table[name]
+    if not isinstance(spec, dict):
+        raise ScenarioError(f"expected a table of overrides, got {_show(spec)}", source=label,
+                            key=f"{STRATEGIES}.{name}")
+    spec = dict(spec)
+    description = spec.pop("description", None)
+    where = f"{STRATEGIES}.{name}"
+    try:
+        inner = flatten(spec, label)
+        if sub == "description":
+            description = value
+        elif isinstance(value, str) and value == UNSET and sub in inner:
+            del inner[sub]  # the strategy inherits the scenario's value again
+        else:
+            parent = sub.rpartition(".")[0]
+            if (sub not in KNOWN_KEYS and parameter_key(parent) and parent not in inner
+                    and isinstance(flat.get(parent), dict)):
+                inner[parent] = dict(flat[parent])  # one field of the scenario's distribution
+            _apply_override(inner, sub, value, label)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.detail, source=label,
+                            key=f"{where}.{exc.key}" if exc.key else where) from None
+    table[name] = {**({"description": description} if description is not None else {}), **inner}
+    flat[STRATEGIES] = table
+    return where
 
 
 def _show(value: Any, limit: int = 80) -> str:
@@ -835,14 +970,48 @@ def _parse_value(value: Any, param, source: str | None, name: str | None = None
                     f"{dist.describe()} can draw {x:.6g}; expected {expected} "
                     "(narrow the distribution or truncate it with min/max)",
                     source=source, key=key)
+        _check_plausible(key, param, float(dist.ppf(0.5)), dist)
         return dist
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ScenarioError(f"expected {expected} or a distribution table, got {_show(value)}",
                             source=source, key=key)
     x = _as_float(value)
     if not param.bounds.contains(x):  # NaN and inf too (inf only where the bounds allow it)
-        raise ScenarioError(f"expected {expected}, got {_show(value)}", source=source, key=key)
+        raise ScenarioError(f"expected {expected}, got {_show(value)}{_percent_hint(param, x)}",
+                            source=source, key=key)
+    _check_plausible(key, param, x)
     return x
+
+
+def _as_fraction(x: float) -> str:
+    """``x / 100`` as a reader would type it: 0.10, 0.05, 0.125."""
+    text = f"{x / 100:.2f}"
+    return text if float(text) == x / 100 else f"{x / 100:.4g}"
+
+
+def _percent_hint(param, x: float) -> str:
+    """For a rate or share refused above its bound of 1 (or its plausible
+    maximum): " (a percent? did you mean 0.30?)" when x / 100 would do."""
+    rate = param.unit in ("1", "1/year") and (param.bounds.upper <= 1 or param.key in PLAUSIBLE_MAX)
+    if rate and math.isfinite(x) and 1 < x <= 100 and param.bounds.contains(x / 100):
+        return f" (a percent typed as a whole number? did you mean {_as_fraction(x)}?)"
+    return ""
+
+
+def _check_plausible(key: str, param, x: float, dist: Distribution | None = None) -> None:
+    """Warn (:class:`PlausibilityWarning`) when a rate or share of
+    :data:`sim.vocab.registry.PLAUSIBLE_MAX` is above its plausible maximum:
+    the constant itself, or a distribution's median."""
+    limit = PLAUSIBLE_MAX.get(param.key)
+    if limit is None or not x > limit or not math.isfinite(x):
+        return
+    what = "a rate" if param.unit == "1/year" else "a share"
+    per = " a year" if param.unit == "1/year" else ""
+    shown = f"{key} = {x:g}" if dist is None else f"{key} has median {x:g} ({dist.describe()})"
+    meant = _as_fraction(x) if dist is None else f"a median of {_as_fraction(x)}"
+    guess = f"; did you mean {meant}?" if x <= 100 else "; rates and shares are fractions (0.10 for 10%)"
+    warnings.warn(f"{shown}: {what} above {limit:g} ({x * 100:g}%{per}){guess}", PlausibilityWarning,
+                  stacklevel=2)
 
 
 # ---------------------------------------------------------------- correlations

@@ -75,6 +75,9 @@ class Plan:
     s_active: np.ndarray = None  # (n_strategies, n_sizes) grid.active_share (section 13)
     s_gap_rivals: np.ndarray = None  # (n_strategies,) market.gap_applies_to_rivals (section 14)
     s_within_pool: np.ndarray = None  # (n_strategies,) market.revenue_within_pool
+    #: (n_rows,) int64: 1 where the (strategy, size) row is an alternative, 0
+    #: where the strategy does not declare that size (evaluated, never chosen).
+    alternatives: np.ndarray = None
     objective_code: int = 0  # sim.vocab.objectives.Objective.code
     voi_bins: int = 32
     path: bool = True  # evaluate the valuation path (specification section 9)
@@ -227,6 +230,7 @@ def build_plan(scenario, path: bool = True) -> Plan:
         s_active=np.asarray([w.active_shares for w in worlds], dtype=float),
         s_gap_rivals=as_int([int(w.gap_applies_to_rivals) for w in worlds]),
         s_within_pool=as_int([int(w.revenue_within_pool) for w in worlds]),
+        alternatives=as_int(scenario.alternative_mask().ravel()),
         objective_code=objective(scenario.objective).code,
         voi_bins=int(scenario.voi_bins),
         model_sizes=tuple(float(s) for s in scenario.model_sizes),

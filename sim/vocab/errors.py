@@ -2,7 +2,7 @@
 
 import re
 
-__all__ = ["FLAGS", "NeedsConfirmation", "NonFiniteResults", "OPTION_SOURCES", "ScenarioError",
+__all__ = ["FLAGS", "NeedsConfirmation", "NonFiniteResults", "OPTION_SOURCES", "PlausibilityWarning", "ScenarioError",
            "SimError", "UnknownStatistic", "for_command_line"]
 
 #: How the library's messages name a parameter, and the command-line flag the
@@ -60,6 +60,12 @@ def for_command_line(message: str) -> str:
         else:
             message = pattern.sub(flag, message)
     return message
+
+
+class PlausibilityWarning(UserWarning):
+    """A value the bounds allow but that is most likely a slip, such as a
+    percent typed as a whole number (``finance.discount_rate = 10``). The run
+    goes on; the ``sim`` command shows it as one ``warning: ...`` line."""
 
 
 class SimError(Exception):

@@ -298,10 +298,38 @@ STRUCTURAL_DEFAULTS = {"decision.voi_bins": 32, "grid.active_share": 1.0,
                        "market.gap_applies_to_rivals": False, "market.revenue_within_pool": False}
 
 #: Named strategies (specification section 12): ``[strategies.NAME]`` tables of
-#: overrides, and the keys a strategy may not change.
+#: overrides, and the keys a strategy may not change. A strategy's own
+#: ``grid.model_sizes`` is not an override: it says at which of the scenario's
+#: sizes the strategy is an alternative (docs/model.md section 2d).
 STRATEGIES = "strategies"
-NOT_IN_STRATEGY = ("frame", "grid.model_sizes", "grid.reference_size", "horizon_years",
+NOT_IN_STRATEGY = ("frame", "grid.reference_size", "horizon_years",
                    "finance.discount_rate", "decision.objective", "decision.voi_bins")
+
+#: Rates and shares whose values above this are most likely a percent typed
+#: as a whole number (10 for 0.10): the loader warns (a
+#: :class:`sim.vocab.errors.PlausibilityWarning`, not an error) for a constant
+#: above it, or a distribution whose median is. These are the keys in 1/year
+#: or 1 whose bounds allow values above 1 and for which such values make no
+#: sense: a discount rate of 100% a year; risk spend or an incident's loss
+#: above the costs or the revenue they are a share of. Growth rates may pass
+#: 1 (the baseline's market.growth reaches 2, three times a year; a lab's
+#: fixed cost doubled in 2024), so their line is higher. Keys that are not
+#: listed are fine above 1: ratios and multiples (market.hype,
+#: market.price_premium, scaling.experiment_overhead, costs.input_ratio),
+#: growth factors in x/year (industry.compute_growth and the like),
+#: coefficients (risk.control_effectiveness, market.share_sharpness,
+#: industry.entry_speed, industry.exit_speed, industry.bass_imitation) and
+#: expectation.initial_growth (3.8 a year in the bundled industry scenario).
+#: Keys bounded by 1 (costs.serving_cost_decline, risk.incident_rate, ...)
+#: refuse a value above 1, and the error says "did you mean 0.30?".
+PLAUSIBLE_MAX: dict[str, float] = {
+    "finance.discount_rate": 1.0,
+    "risk.control_share": 1.0,
+    "risk.robustness_share": 1.0,
+    "risk.incident_severity": 1.0,
+    "market.growth": 3.0,
+    "industry.fixed_cost_growth": 2.0,
+}
 
 #: Optional descriptive keys.
 DESCRIPTIVE = {
@@ -357,6 +385,6 @@ def refused_keys(compute_rule: str) -> tuple[str, ...]:
     return POWER_LAW_KEYS if compute_rule == "6ND" else ()
 
 
-__all__ = ["FRAMES", "INDUSTRY_KEYS", "INDUSTRY_PARAMETERS", "INDUSTRY_REUSED", "V3_KEYS", "NOT_IN_STRATEGY", "STRATEGIES", "STRUCTURAL_DEFAULTS", "BELIEF", "BELIEF_INCIDENTS", "NOT_BELIEVABLE", "believable",
+__all__ = ["PLAUSIBLE_MAX", "FRAMES", "INDUSTRY_KEYS", "INDUSTRY_PARAMETERS", "INDUSTRY_REUSED", "V3_KEYS", "NOT_IN_STRATEGY", "STRATEGIES", "STRUCTURAL_DEFAULTS", "BELIEF", "BELIEF_INCIDENTS", "NOT_BELIEVABLE", "believable",
            "DESCRIPTIVE", "MODEL_SIZE", "N_PARAMETERS", "PARAMETERS", "SECTIONS", "STRUCTURAL", "Bounds",
            "Parameter", "index"]

@@ -343,7 +343,6 @@ def test_strategy_making_a_constant_uncertain_draws_from_the_extra_stream():
 # ---------------------------------------------------------------- what a strategy may change
 
 @pytest.mark.parametrize("key, table", [
-    ("grid.model_sizes", {"grid": {"model_sizes": [1e9]}}),
     ("grid.reference_size", {"grid": {"reference_size": 1e10}}),
     ("horizon_years", {"horizon_years": 3}),
     ("finance.discount_rate", {"finance": {"discount_rate": 0.05}}),

@@ -65,6 +65,7 @@ from sim.kernels.sampling.rng import key_from_seed
 from sim.analyses.sensitivity import rank as rank_stats
 from sim.analyses.sensitivity import sobol as sobol_stats
 from sim.present.sensitivity_tables import ALTERNATIVE_DIMS
+from sim.results.alternatives import add_alternatives
 from sim.analyses.sensitivity.tornado import PERCENTILES, median_interval, tornado
 
 __all__ = ["ALTERNATIVE_DIMS", "DEFAULT_N", "TORNADO_N", "ESTIMATORS", "INCIDENTS", "INDUSTRY_NOISE", "MAX_RETAINED",
@@ -143,6 +144,7 @@ def sensitivity(scenario_or_path, n_scenarios: int = DEFAULT_N, seed: int = 0, *
                            "sample the same inputs; run the strategies' scenarios one by one")
         ds = xr.concat(parts, dim="strategy", combine_attrs="override")
         ds.coords["strategy"] = ("strategy", names, {"long_name": "strategy (docs/model.md section 2d)"})
+        add_alternatives(ds, build_plan(scenario), len(names), len(scenario.model_sizes))
         ds.attrs["scenario_name"] = scenario.name
         ds.attrs["per_strategy"] = ("each strategy analysed on its own world, the scenario with "
                                     "its overrides, at the same seed")

@@ -639,11 +639,16 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
     ``OUT[s * n_sizes + j, column, i]``, then the decision columns over all
     those alternatives: best (ties split), regret and the highest objective.
     ``OUT`` must start at zeros (columns the model does not write stay 0).
+    A row whose ``worlds[26]`` entry is 0 (a size its strategy does not
+    declare) is evaluated but is no alternative: it never counts as best, the
+    best and the regret are over the other rows, and its own regret is the
+    best alternative's objective less its own.
 
     ``flags`` is (objective: 0 net value, 1 ROI; path on; uniforms per
     scenario); ``worlds`` the plan's (route, compute rule, belief expects
     incidents) per strategy, then its reality overlay's ten arrays and its
-    belief overlay's ten, in one flat tuple."""
+    belief overlay's ten, then (active share, rivals' gap, revenue within
+    pool) and which rows are alternatives, in one flat tuple."""
     objective, path, n_dims = flags
     s_route, s_rule, s_incidents = worlds[0], worlds[1], worlds[2]
     overlay, belief = worlds[3:13], worlds[13:23]
@@ -678,16 +683,21 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
                 _path(THW, THB, m, horizon, W, WB, Y, YB, O, R)
     column = NET_VALUE if objective == 0 else ROI
     n_rows = OUT.shape[0]
+    s_alternative = worlds[26]
     best = R[0]
     ties = R[1]
     for i in range(m):
         best[i] = -math.inf
         ties[i] = 0.0
     for a in range(n_rows):
+        if s_alternative[a] == 0:
+            continue  # evaluated, but not among the choices (a strategy's own sizes)
         x = OUT[a, column]
         for i in range(m):
             best[i] = x[i] if x[i] > best[i] else best[i]
     for a in range(n_rows):
+        if s_alternative[a] == 0:
+            continue
         x = OUT[a, column]
         for i in range(m):
             ties[i] += 1.0 if x[i] == best[i] else 0.0
@@ -695,7 +705,8 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
         o = OUT[a]
         x = o[column]
         ob, og, om = o[BEST], o[REGRET], o[MAX_OBJECTIVE]
+        chosen = s_alternative[a] != 0
         for i in range(m):
-            ob[i] = 1.0 / ties[i] if x[i] == best[i] else 0.0
+            ob[i] = 1.0 / ties[i] if (chosen and x[i] == best[i]) else 0.0
             og[i] = best[i] - x[i]
             om[i] = best[i]
