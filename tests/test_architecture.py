@@ -350,6 +350,15 @@ def test_the_quick_commands_do_not_load(command, library):
     assert library not in loaded, f"sim {command} loads {library}"
 
 
+def test_the_presentation_layer_loads_no_numba():
+    """``sim plot`` and ``sim report`` only read results: importing the
+    presentation layer (tables, charts, the report) loads no Numba, so they
+    never wait for the kernels (the integration test runs the commands)."""
+    loaded = _loaded_after("import sim.present.report, sim.present.charts, sim.present.tables, "
+                           "sim.results.summary")
+    assert "numba" not in loaded
+
+
 def test_import_sim_is_lazy_but_complete():
     """Every public name of ``sim`` resolves (loading its module then)."""
     import sim

@@ -11,7 +11,6 @@ import numpy as np
 import xarray as xr
 
 from sim.results.alternatives import alternative_mask, is_alternative, select_strategy
-from sim.results.dataset import CI_LEVEL
 from sim.vocab.objectives import objective
 from sim.vocab.units import (RARE_MARK, decimals, delay_years, percent, se_percent, significant, size_label,
                              usd_label, usd_per_million, usd_rare_mean, value_label)
@@ -245,7 +244,7 @@ def _path_table(ds: xr.Dataset, max_years: int = 6) -> list[str]:
 
 def _precision_table(ds: xr.Dataset) -> list[str]:
     """How precise the numbers above are: intervals and standard errors."""
-    level = ds.attrs.get("ci_level", CI_LEVEL)
+    level = ds.attrs.get("ci_level", 0.95)  # every result stores it; 0.95 in files that predate it
     header = (f"{'model size':>12}  {f'median ROI {percent(level, 0)} CI':>24}  {'P(loss) ± se':>16}  "
               f"{'P(best) ± se':>16}  {'CVaR 5%':>9} {'± se':>7}")
     reps = int(ds.attrs.get("n_replicates", 1))
