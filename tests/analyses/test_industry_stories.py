@@ -9,6 +9,9 @@ import pytest
 
 import sim
 
+#: Slow (five 20,000-scenario runs of the industry frame): run with --slow, as CI does.
+pytestmark = pytest.mark.slow
+
 N = 20_000
 #: docs/industry.md, "Calibration": the observed ranges of 2023 and 2024 the
 #: medians must fall in (year: (low, high)).

@@ -76,6 +76,7 @@ def test_every_command_on_every_scenario(command, scenario, results, tmp_path):
         assert r.exit_code == 0 and out.exists(), r.output
 
 
+@pytest.mark.slow  # every kind on every result file: the full matrix runs with --slow, as CI does
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_chart_on_every_result(kind, results, tmp_path):
     drawn = 0
@@ -86,6 +87,7 @@ def test_every_chart_on_every_result(kind, results, tmp_path):
     assert drawn >= 1  # every chart draws some kind of result
 
 
+@pytest.mark.slow  # a report of every result file: with --slow, as CI does
 @pytest.mark.parametrize("name", ["run", "run_strategies", "run_cooling", "sweep",
                                   "sweep_strategies", "decide", "sensitivity", "calibrate",
                                   "sample", "run_industry", "sweep_industry",

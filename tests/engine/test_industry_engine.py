@@ -15,6 +15,9 @@ from sim.services import signals
 from sim.vocab.errors import SimError
 from sim.vocab.layout import BLOCK
 
+#: Slow (interrupted and resumed industry runs): run with --slow, as CI does.
+pytestmark = pytest.mark.slow
+
 
 def _interrupt_after(monkeypatch, n_stop: int) -> None:
     real = signals.set_progress

@@ -22,6 +22,9 @@ from sim.cli.main import cli
 from sim.present import report
 from sim.vocab.units import percent, size_label, usd_label
 
+#: Slow (a report of every result kind, each built by a run): with --slow, as CI does.
+pytestmark = pytest.mark.slow
+
 
 
 class Page(HTMLParser):
