@@ -43,12 +43,16 @@ PROBABILITY_ROWS = (
 )
 
 
+def _median(ds: xr.Dataset, name: str) -> xr.DataArray:
+    """The median over the scenarios of path (or scalar) ``name``."""
+    return ds[f"{name}_quantile"].sel(quantile=0.5, method="nearest")
+
+
 def median_rows(ds: xr.Dataset) -> list[tuple[str, list[str]]]:
     """(label with units, one cell per year) of each path's median."""
     rows = []
     for name, label, fmt in MEDIAN_ROWS:
-        q = ds[f"{name}_quantile"].sel(quantile=0.5, method="nearest")
-        rows.append((label, [fmt(v) for v in q.values]))
+        rows.append((label, [fmt(v) for v in _median(ds, name).values]))
     return rows
 
 
@@ -141,10 +145,6 @@ LEGEND = MEDIANS_NOTE + DEFINITIONS
 
 #: Grid points shown by :func:`industry_sweep_table` (the rest are in the file).
 MAX_SWEEP_ROWS = 60
-
-
-def _median(ds: xr.Dataset, name: str) -> xr.DataArray:
-    return ds[f"{name}_quantile"].sel(quantile=0.5, method="nearest")
 
 
 def _half_cooled(prob_cooled, years: list[int]) -> str:
