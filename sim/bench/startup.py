@@ -41,8 +41,11 @@ def child_env(cache_dir: str | os.PathLike | None = None) -> dict[str, str]:
     """This process's environment, with Numba's cache in ``cache_dir`` if
     given. The child runs the same interpreter and finds this process's
     ``sim`` first on its path (whatever is installed), though it runs in a
-    temporary folder, never the source tree."""
+    temporary folder, never the source tree; it may write bytecode."""
     env = dict(os.environ)
+    # Bytecode as an installed package has it (pip compiles it on install):
+    # without it every start compiles sim's ~60 modules again (0.1 s).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     here = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join([here, *filter(None, [env.get("PYTHONPATH")])])
     if cache_dir is not None:
