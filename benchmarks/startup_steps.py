@@ -7,7 +7,7 @@ Prints the seconds of: ``import numpy, xarray`` (the baseline the start-up
 target compares with), ``import numba``, ``import scipy.special``, the rest
 of ``sim``, a first ``sim.run`` of 1e4 scenarios (loading the cached
 kernels, the pilot, the run, the Dataset), the same run again, and writing
-the netCDF file.
+the netCDF file; then the modules loaded that none of these needs.
 """
 
 import time
@@ -36,6 +36,14 @@ import os, tempfile  # noqa: E401,E402
 with tempfile.TemporaryDirectory() as tmp:
     sim.results.dataset.write_netcdf(ds, os.path.join(tmp, "run.nc"))
     t7 = time.perf_counter()
+import sys  # noqa: E402
+
+# Loaded though no step needs them: each is a regression (dask: xarray's
+# checks, sim.services.dask_on_demand; numba.np.npyimpl: Numba's registry
+# refresh, skipped for cached kernels by sim.kernels.cache).
+needless = [m for m in ("dask", "dask.array", "distributed", "matplotlib", "numba.np.npyimpl",
+                        "sim.kernels.industry", "sim.kernels.rows") if m in sys.modules]
 print(f"import numpy, xarray {t1 - t0:.2f} s; numba {t2 - t1:.2f} s; scipy.special {t3 - t2:.2f} s; "
       f"rest of sim {t4 - t3:.2f} s; first run of 1e4 (kernel load, pilot, run, Dataset) "
-      f"{t5 - t4:.2f} s; second run {t6 - t5:.2f} s; write netCDF {t7 - t6:.3f} s")
+      f"{t5 - t4:.2f} s; second run {t6 - t5:.2f} s; write netCDF {t7 - t6:.3f} s; "
+      f"loaded without need: {', '.join(needless) or 'none'}")

@@ -66,7 +66,9 @@ class Settings:
     repeat: int = 2  # best of
     numpy_n: int = 1_000_000
     memory_sizes: tuple[int, ...] = (1_000_000, 10_000_000, 100_000_000)
+    rates: bool = True  # the rate table (engine and baselines)
     startup: bool = True
+    compile: bool = True  # the empty-cache first call (part of the start-up probes)
     cli_n: int = 1_000_000
     pairs_repeat: int = 5  # alternating runs of each start-up pair (median)
     seed: int = 0
@@ -96,6 +98,10 @@ class Settings:
             s.memory_sizes = ()
         if "startup" in s.skip:
             s.startup = False
+        if "compile" in s.skip:
+            s.compile = False
+        if "rates" in s.skip:
+            s.rates = False
         return s
 
 
@@ -234,12 +240,10 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
     from sim.bench import memory
     from sim.bench import startup
     from sim.bench import workload
-    from sim.testing import numpy_model
 
     report = Report(command=command, settings=settings,
                     date=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"))
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
-    seed = settings.seed
     max_threads = numba.config.NUMBA_NUM_THREADS
     threads = [t for t in settings.threads if 1 <= t <= max_threads]
     for t in sorted(set(settings.threads) - set(threads)):
@@ -300,6 +304,35 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
         show(other, t, n)
         return got_e, got_o
 
+    if settings.rates:
+        _measure_rates(settings, threads, plans, scenarios, record, alternate, check, log)
+
+    if settings.startup:
+        log("start-up (fresh processes, " + ("empty then warm Numba cache)" if settings.compile
+                                             else "the warm Numba cache)"))
+        report.startup = startup.measure(f"{settings.cli_n:.0e}", repeat=settings.repeat,
+                                         pairs_repeat=settings.pairs_repeat, cold=settings.compile)
+    if settings.memory_sizes:  # a first process fills the Numba cache if it is stale, so
+        memory.measure(1000)      # that no measured process compiles (compiling peaks high)
+    for n in settings.memory_sizes:
+        log(f"peak memory, {n:.0e} scenarios (fresh process)")
+        report.memory.append(memory.measure(n))
+
+    report.machine = machine_info()
+    report.machine["load_average_before"] = list(load_before) if load_before else None
+    return report
+
+
+def _measure_rates(settings: Settings, threads, plans, scenarios, record, alternate, check,
+                   log) -> None:
+    """The rate table: the engine at each thread count and size, and the
+    NumPy baselines timed in turn with it (see :func:`run_benchmarks`)."""
+    import numba
+
+    from sim.bench import workload
+    from sim.testing import numpy_model
+
+    seed, skip, sc = settings.seed, set(settings.skip), scenarios["v1"]
     engine_at: dict[tuple[str, int], Any] = {}  # the engine's summary per (workload, n)
 
     # Compile everything first: compile time is measured separately.
@@ -345,20 +378,6 @@ def run_benchmarks(settings: Settings, command: str = "sim bench",
                     check("numpy" + sfx, workload.same_distribution(numpy_got, want), n=n)
     finally:
         numba.set_num_threads(threads_before)
-
-    if settings.startup:
-        log("compile and start-up (fresh processes, empty then warm Numba cache)")
-        report.startup = startup.measure(f"{settings.cli_n:.0e}", repeat=settings.repeat,
-                                         pairs_repeat=settings.pairs_repeat)
-    if settings.memory_sizes:  # a first process fills the Numba cache if it is stale, so
-        memory.measure(1000)      # that no measured process compiles (compiling peaks high)
-    for n in settings.memory_sizes:
-        log(f"peak memory, {n:.0e} scenarios (fresh process)")
-        report.memory.append(memory.measure(n))
-
-    report.machine = machine_info()
-    report.machine["load_average_before"] = list(load_before) if load_before else None
-    return report
 
 
 def _api_run(sc, seed: int, n: int):
@@ -439,12 +458,11 @@ def format_table(report: Report) -> str:
         f"load average before/after: {_load(m.get('load_average_before'))} / {_load(m.get('load_average'))}",
         f"workloads: v1 = sim/bench/workload_v1.toml, v2 = the bundled baseline scenario "
         f"(every model size and year); seed {s.seed}, best of {s.repeat}",
-        "",
-        "scenarios per second",
     ]
     sizes = sorted({r["n"] for r in report.rates})
-    head = f"  {'':<36} {'threads':>7}" + "".join(f"{n:>14.0e}" for n in sizes)
-    lines.append(head)
+    if report.rates:
+        lines += ["", "scenarios per second",
+                  f"  {'':<36} {'threads':>7}" + "".join(f"{n:>14.0e}" for n in sizes)]
     for name, label in BENCHMARKS.items():
         for t in sorted({r["threads"] for r in report.rates if r["benchmark"] == name}):
             cells = []
@@ -464,10 +482,11 @@ def format_table(report: Report) -> str:
 
     if report.startup:
         st = report.startup
-        lines += ["", "start-up (fresh processes)",
-                  f"  first call, empty Numba cache: {st['compile_first_call_s']:6.2f} s "
-                  f"(process {st['compile_process_s']:.2f} s)",
-                  f"  first call, warm cache:        {st['cached_first_call_s']:6.2f} s "
+        lines += ["", "start-up (fresh processes)"]
+        if "compile_first_call_s" in st:
+            lines.append(f"  first call, empty Numba cache: {st['compile_first_call_s']:6.2f} s "
+                         f"(process {st['compile_process_s']:.2f} s)")
+        lines += [f"  first call, warm cache:        {st['cached_first_call_s']:6.2f} s "
                   f"(import sim {st['cached_import_s']:.2f} s, process {st['cached_process_s']:.2f} s)",
                   f"  python -m sim run -n {st['cli_run_n']:.0e} --quiet: {st['cli_run_s']:6.2f} s"]
         for pair in st.get("pairs", {}).values():

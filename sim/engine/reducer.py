@@ -79,7 +79,6 @@ from sim.engine.designs import Design, build_design, design_size
 from sim.kernels.sampling.rng import key_from_seed
 from sim.services import signals
 from sim.kernels import accumulators
-from sim.kernels import industry as industry_kernels
 from sim.kernels import reduce as kernels
 from sim.vocab import industry as industry_outputs
 from sim.kernels.accumulators import SCALE
@@ -272,8 +271,13 @@ def kernel_args(plan: Plan, design: Design) -> tuple:
 def kernels_for(plan: Plan) -> Any:
     """The ``reduce_chunk`` and ``sample_range`` of ``plan``'s frame: the
     project model's (:mod:`sim.kernels.reduce`) or the industry frame's
-    (:mod:`sim.kernels.industry`)."""
-    return industry_kernels if plan.industry else kernels
+    (:mod:`sim.kernels.industry`). The industry kernels are imported only
+    here, when a plan needs them: a project run neither imports nor loads them."""
+    if plan.industry:
+        from sim.kernels import industry as industry_kernels
+
+        return industry_kernels
+    return kernels
 
 
 def model_args(plan: Plan) -> tuple:

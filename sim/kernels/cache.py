@@ -233,6 +233,45 @@ if KernelLocator not in _LOCATORS._locator_classes:
     _LOCATORS._locator_classes.insert(0, KernelLocator)
 
 
+# ------------------------------------------------------------ loading
+_numba_load_overload = caching.Cache.load_overload
+
+
+def _load_overload(self, sig, target_context):
+    """Numba's ``Cache.load_overload`` without its ``target_context.refresh()``,
+    for the kernels of ``sim``.
+
+    The refresh imports every typing and lowering registry of Numba (NumPy,
+    lists, dicts, random, linear algebra through SciPy) and installs them:
+    0.3 s on the reference machine, a fifth of a warm ``sim run -n 1e4``,
+    spent for a compile. Loading compiled code needs only what that code
+    links against: Numba's runtime (``rtsys``, started here), its C helpers
+    and C math (installed with the target context), the threading layer
+    (started by the code's own reload hook) and the hash secret (exported
+    by ``numba.cpython.hashing`` when imported, done here). A kernel not in
+    the cache is compiled as before, and the compiler refreshes the context
+    itself. Other functions, and a Numba without these internals, take
+    Numba's own path.
+    """
+    light = getattr(self, "_load_overload", None)
+    guard = getattr(self, "_guard_against_spurious_io_errors", None)
+    if light is None or guard is None or \
+            not isinstance(getattr(getattr(self, "_impl", None), "locator", None), KernelLocator):
+        return _numba_load_overload(self, sig, target_context)
+    from numba.core.runtime import rtsys
+    import numba.cpython.hashing  # noqa: F401 - exports the hash secret's symbols
+
+    rtsys.initialize(target_context)
+    with guard():
+        return light(sig, target_context)
+    # None when the guard swallowed an I/O error (as in Numba's own)
+
+
+if not getattr(caching.Cache.load_overload, "_sim_light", False):
+    _load_overload._sim_light = True
+    caching.Cache.load_overload = _load_overload
+
+
 # ------------------------------------------------------------ compile notes
 #: Seconds a top-level kernel's compile takes when none has been measured
 #: here (the two kernels that hold the model take most of a cold start).

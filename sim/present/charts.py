@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
+from sim.services import dask_on_demand
 from sim.present.axes import ROI_LABEL, select_sizes
 from sim.results.alternatives import select_strategy
 from sim.present.axes import pad as _pad
@@ -750,6 +751,7 @@ def open_result(path: str | os.PathLike) -> xr.Dataset:
     path = Path(path)
     if not path.is_file():
         raise SimError(f"{path}: no such result file")
+    dask_on_demand.install()  # a file read into NumPy arrays does not import Dask
     try:
         ds = xr.load_dataset(path)
     except Exception as exc:  # netCDF4 and xarray raise many kinds

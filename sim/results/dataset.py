@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from sim.vocab import objectives, outputs
-from sim.services import signals
+from sim.services import dask_on_demand, signals
 from sim._version import __version__
 from sim.services.atomic import check_output, write_bytes
 from sim.services.checks import seed_attribute
@@ -28,6 +28,8 @@ from sim.results.alternatives import add_alternatives
 
 __all__ = ["CI_LEVEL", "CVAR_LEVEL", "DISTRIBUTION_LEVELS", "binom_ppf", "build_dataset",
            "build_sample_dataset", "check_finite", "check_pilot", "netcdf_bytes", "write_netcdf"]
+
+dask_on_demand.install()  # a Dataset of NumPy arrays does not import Dask
 
 CVAR_LEVEL = 0.05
 #: Probability levels of the stored quantile functions (for histograms and

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
+from sim.services import dask_on_demand
 from sim.vocab import industry as iv
 from sim.vocab.errors import SimError
 from sim.vocab.units import size_label
@@ -111,6 +112,7 @@ def open_result(source) -> xr.Dataset:
     path = Path(source)
     if not path.is_file():
         raise SimError(f"{path}: no such result file")
+    dask_on_demand.install()  # a file read into NumPy arrays does not import Dask
     try:
         return xr.load_dataset(path)
     except Exception as exc:  # netCDF4 and xarray raise many kinds

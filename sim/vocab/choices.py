@@ -16,8 +16,10 @@ __all__ = ["BENCH_PARTS", "OBJECTIVES", "SAMPLERS", "SENSITIVITY_METHODS", "SENS
 OBJECTIVES = tuple(_OBJECTIVES)
 #: Sampling designs (:mod:`sim.engine.designs`).
 SAMPLERS = ("random", "lhs", "sobol")
-#: Parts of ``sim bench`` that can be skipped (:mod:`sim.bench`).
-BENCH_PARTS = ("numpy", "v2", "startup", "memory")
+#: Parts of ``sim bench`` that can be skipped (:mod:`sim.bench`): the rate
+#: table, its NumPy baselines and v2 workload, the fresh-process start-up
+#: probes, their empty-cache compile (minutes) alone, the peak memory.
+BENCH_PARTS = ("rates", "numpy", "v2", "startup", "compile", "memory")
 #: Methods, outputs and Sobol' estimators of ``sim sensitivity`` (:mod:`sim.sensitivity`).
 SENSITIVITY_METHODS = ("rank", "sobol", "both")
 SENSITIVITY_OUTPUTS = ("roi", "net_value", "roi_expected")
