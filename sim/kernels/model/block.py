@@ -657,6 +657,9 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
     THW, THB, S, SB, work, work_b, W, WB, Y, YB, T, R = scratch
     n_sizes = log_sizes.shape[0]
     incident_u = U[n_sampled:n_sampled + horizon]
+    # Reality always has its incidents. A run-time bool rather than the constant True, so that both
+    # worlds call one compiled world_size (the literal was a second specialization: 11 s of a cold start).
+    reality_incidents = n_sizes >= 0
     for k in range(s_route.shape[0]):
         copy_rows(TH, THW, m)
         apply_overlay_block(THW, overlay, start[k], start[k + 1], U, table, m)
@@ -674,7 +677,8 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
             log_n = log_sizes[j]
             log_x = log_n - log_n_ref
             active, within = s_active[k, j], s_within_pool[k] != 0
-            world_size(THW, m, route, rule, log_n, log_x, active, within, horizon, True, S, work, W, Y, T)
+            world_size(THW, m, route, rule, log_n, log_x, active, within, horizon, reality_incidents, S, work,
+                       W, Y, T)
             world_size(THB, m, route, rule, log_n, log_x, active, within, horizon, s_incidents[k] != 0, SB,
                        work_b, WB, YB, T)
             O = OUT[k * n_sizes + j]
