@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.engine.limits import TimeGuard
-from sim.engine.reducer import Reducer, Target, advance_to_target, kernels_for, make_reducer
+from sim.engine.reducer import Reducer, Target, advance_to_target, compiled_kernels, kernels_for, make_reducer
 from sim.kernels.cache import compile_note
 from sim.services import signals
 from sim.services.progress import progress_bar
@@ -36,7 +36,7 @@ def start(plan, seed: int, design, chunk_size: int | None = None, progress: bool
     # waits for the end of this block; during a long compile the watchdog
     # ends the process instead (sim.services.signals).
     chosen = kernels_for(plan)
-    with signals.deferred(), compile_note(progress, (chosen.sample_range, chosen.reduce_chunk)):
+    with signals.deferred(), compile_note(progress, compiled_kernels(chosen)):
         reducer = make_reducer(plan, seed, design, chunk_size, executor, voi=voi)
         if check_pilot is not None:
             check_pilot(reducer.pilot_finding, plan)

@@ -84,9 +84,12 @@ from sim.vocab import industry as industry_outputs
 from sim.kernels.accumulators import SCALE
 from sim.engine.sketch import Histograms
 
+#: ``reduce_chunk``'s ``kept`` argument when a chunk keeps no scenario.
+NOTHING_KEPT = kernels.nothing_kept()
+
 __all__ = ["BLOCKS", "CHUNK_SECONDS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIELDS", "STATE_RULES",
            "ChunkState", "NonFinite", "Reducer", "Reduction", "Target", "advance_to_target",
-           "blocks_per_chunk", "chunk_layout", "histogram_aliases", "histogram_columns", "kernel_args",
+           "blocks_per_chunk", "chunk_layout", "compiled_kernels", "histogram_aliases", "histogram_columns", "kernel_args",
            "kernels_for", "make_reducer", "pilot", "pilot_ranges", "reduce", "reduce_to_target",
            "sample_arrays", "target_schedule"]
 
@@ -278,6 +281,13 @@ def kernels_for(plan: Plan) -> Any:
 
         return industry_kernels
     return kernels
+
+
+def compiled_kernels(chosen: Any) -> tuple:
+    """The compiled kernels among ``chosen``'s ``sample_range`` and
+    ``reduce_chunk`` (the project's ``sample_range`` is plain Python that
+    calls ``reduce_chunk``), for the compile note's estimate."""
+    return tuple(k for k in (chosen.sample_range, chosen.reduce_chunk) if hasattr(k, "overloads"))
 
 
 def model_args(plan: Plan) -> tuple:
@@ -500,7 +510,7 @@ class Reducer:
                                  self.hist_cols, hist.lo, hist.inv_width, hist.offset,
                                  hist.scale, hist.n_bins,
                                  lanes, arrays["block_n"], arrays["block_mean"], arrays["block_m2"],
-                                 self._voi_args(arrays))
+                                 self._voi_args(arrays), 0, NOTHING_KEPT)
         arrays["hist"] = lanes
         return ChunkState(first_block, n_blocks, n_to, arrays,
                           {name: STATE_RULES[name] for name in arrays})

@@ -292,11 +292,12 @@ def _evaluate(key, f0, m, TH, th, OUT, horizon, valuation_horizon, s_a, row, pla
 def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon,
                  hist_cols, hist_lo, hist_inv_width, hist_offset, hist_scale, n_bins, hist,
-                 block_n, block_mean, block_m2, voi):
+                 block_n, block_mean, block_m2, voi, keep_first, kept):
     """:func:`sim.kernels.reduce.reduce_chunk` for the industry frame: the
     same blocks, moments, lanes and histograms, one output row per scenario.
     ``model`` is ``(flags, industry)``: ``industry = (valuation horizon, s_a)``
-    as a float array. ``voi`` is not used (decisions do not apply)."""
+    as a float array. ``voi``, ``keep_first`` and ``kept`` are not used
+    (decisions do not apply; :func:`sample_range` keeps the scenarios)."""
     theta0 = dists[0]
     flags, frame = model
     n_uniforms = flags[2]

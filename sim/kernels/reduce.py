@@ -1,12 +1,13 @@
-"""The scenario loop: draw, evaluate, reduce, in parallel Numba kernels.
+"""The scenario loop: draw, evaluate, reduce, in one parallel Numba kernel.
 
 ``reduce_chunk`` evaluates a run of whole blocks and reduces as it goes, so
-memory does not grow with the number of scenarios; ``sample_range`` keeps
-every draw and result (for ``sim.sample`` and the histogram pilot). Both draw
-with :func:`sim.kernels.sampling.block.draw_block` and evaluate with
+memory does not grow with the number of scenarios; it can also keep every
+draw and result of a range of scenarios, which is what ``sample_range``
+(for ``sim.sample`` and the histogram pilot) asks of it. Draws come from
+:func:`sim.kernels.sampling.block.draw_block` and the model from
 :func:`sim.kernels.model.block.evaluate_block` (as the sensitivity matrices
 of :mod:`sim.engine.matrix` do), so ``sample`` returns exactly the draws that
-``run`` reduces.
+``run`` reduces, and a run compiles the model once.
 
 Arguments travel as three tuples: ``dists`` (the plan's constants and
 inverse-CDF tables), ``design`` (:class:`sim.engine.designs.Design`) and ``copula``
@@ -18,22 +19,22 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.kernels.jit import jit_parallel, prange
+from sim.kernels.jit import jit, jit_parallel, prange
 from sim.vocab.layout import LANES, SUB_BLOCK
 from sim.kernels.model.block import copy_rows, apply_overlay_block, evaluate_block, new_block_scratch
 from sim.vocab.outputs import NET_VALUE, ROI
 from sim.kernels.sampling.rng import uniform
 from sim.kernels.sampling.block import draw_block
-from sim.kernels.accumulators import histogram_add, histogram_bins, lane_sums
+from sim.kernels.accumulators import N_FIELDS, histogram_add, histogram_bins, lane_sums
 
-__all__ = ["reduce_chunk", "sample_range"]
+__all__ = ["keep_block", "nothing_kept", "reduce_chunk", "sample_range"]
 
 
 @jit_parallel
 def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon,
                  hist_cols, hist_lo, hist_inv_width, hist_offset, hist_scale, n_bins, hist,
-                 block_n, block_mean, block_m2, voi):
+                 block_n, block_mean, block_m2, voi, keep_first, kept):
     """Evaluate blocks ``first_block .. first_block + n_blocks - 1``.
 
     Blocks are handed out to threads one at a time (the caller sets
@@ -60,6 +61,12 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     objective to ``sums[b, i, bin]`` where ``bin`` is the bin of the uniform
     behind parameter ``i`` (the last ``i`` is a dummy uniform that enters no
     model: the noise floor), and counts the scenarios in ``counts[b, i, bin]``.
+
+    ``kept`` is (draws, incident uniforms, extra uniforms, believed draws,
+    stats), as :func:`sample_range` fills them: scenario ``keep_first + i``
+    is written to row ``i`` of each while ``i`` is below ``len(stats)`` (zero
+    rows: nothing is kept). One kernel both keeps and reduces, so a run
+    compiles the model once for its pilot and its chunks.
     """
     theta0 = dists[0]
     flags, worlds = model
@@ -74,6 +81,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     n_hist = hist_cols.shape[0]
     n_flat = n_sizes * n_cols
     table = dists[8]
+    n_keep = kept[4].shape[0]
     width = SUB_BLOCK
     for b in prange(n_blocks):
         lane = numba.get_thread_id()
@@ -95,6 +103,8 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
             draw_block(key, f0, m, n_dims, n_uniforms, block_size, dists, design, copula, U, TH, tmp, z)
             evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sampled, table,
                            OUT, scratch)
+            if n_keep > 0:
+                keep_block(f0 - keep_first, m, TH, U, OUT, scratch, dists, worlds, n_dims, horizon, table, kept)
             if n_voi > 0:
                 for i in range(m):
                     for v in range(n_voi + 1):
@@ -130,7 +140,49 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
             block_m2[b, k // n_cols, k % n_cols] = max(t2 - t1 * mean_dx, 0.0)
 
 
-@jit_parallel
+@jit
+def keep_block(row0, m, TH, U, OUT, scratch, dists, worlds, n_dims, horizon, table, kept):
+    """Copy scenarios ``i < m`` of a sub-block to rows ``row0 + i`` of the
+    ``kept`` arrays (those rows that exist): the outputs, the sampled draws,
+    the incident and extra uniforms, and the first strategy's believed draws
+    (``scratch[0]`` is free again once the sub-block is evaluated)."""
+    draws, incident_u, extra_u, belief_draws, stats = kept
+    target = dists[1]
+    n_sampled = target.shape[0]
+    n_rows, n_cols = stats.shape[1], stats.shape[2]
+    n_extra = extra_u.shape[1]
+    n_belief = belief_draws.shape[1]
+    lo, hi = max(0, -row0), min(m, stats.shape[0] - row0)
+    for i in range(lo, hi):
+        r0 = row0 + i
+        for r in range(n_rows):
+            for k in range(n_cols):
+                stats[r0, r, k] = OUT[r, k, i]
+        for d in range(n_sampled):
+            draws[r0, d] = TH[target[d], i]
+        for t in range(horizon):
+            incident_u[r0, t] = U[n_sampled + t, i]
+        for e in range(n_extra):
+            extra_u[r0, e] = U[n_dims + e, i]
+    if n_belief > 0 and hi > lo:  # the first world's belief, as the kernel drew it
+        # The believed draws themselves (before the pool is multiplied by the hype).
+        overlay, belief = worlds[3:13], worlds[13:23]
+        THW = scratch[0]
+        copy_rows(TH, THW, m)
+        apply_overlay_block(THW, overlay, overlay[9][0], overlay[9][1], U, table, m)
+        apply_overlay_block(THW, belief, belief[9][0], belief[9][1], U, table, m)
+        for b in range(n_belief):
+            row = THW[belief[0][belief[9][0] + b]]
+            for i in range(lo, hi):
+                belief_draws[row0 + i, b] = row[i]
+
+
+def nothing_kept() -> tuple:
+    """The ``kept`` argument of :func:`reduce_chunk` that keeps nothing
+    (arrays of the right types with no rows, so no second compile)."""
+    return (np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0, 0)))
+
+
 def sample_range(key, first, n, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon, draws, incident_u, extra_u, belief_draws, stats):
     """Keep every draw: ``draws[i]`` (sampled parameters), ``incident_u[i]``,
@@ -140,49 +192,22 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
     ``stats[i, row, column]`` (a row per alternative) for scenarios
     ``first .. first + n - 1``.
 
-    The same block path as :func:`reduce_chunk` (so the same numbers, and
-    the pilot costs what the run does), :data:`SUB_BLOCK` scenarios at a
-    time, transposed into the per-scenario arrays."""
-    theta0, target = dists[0], dists[1]
-    flags, worlds = model
-    n_uniforms = flags[2]
-    n_sampled = target.shape[0]
-    n_dims = n_sampled + horizon
-    n_extra = extra_u.shape[1]
-    n_belief = belief_draws.shape[1]
+    :func:`reduce_chunk` on the blocks that hold them, keeping them and
+    sketching nothing: the same numbers as a run, and the model compiled
+    once (a second kernel holding it doubled a cold start's compile). The
+    scenarios of those blocks before ``first`` are evaluated and dropped."""
+    if n <= 0:
+        return
+    first_block = first // block_size
+    n_blocks = (first + n + block_size - 1) // block_size - first_block
     n_rows, n_cols = stats.shape[1], stats.shape[2]
-    table = dists[8]
-    overlay, belief = worlds[3:13], worlds[13:23]
-    width = SUB_BLOCK
-    for c in prange((n + width - 1) // width):
-        i0 = c * width
-        m = min(width, n - i0)
-        U = np.empty((n_uniforms, width))
-        TH = np.empty((theta0.shape[0], width))
-        tmp = np.empty(n_uniforms)
-        z = np.empty(max(copula[0].shape[0], 1))
-        scratch = new_block_scratch(theta0.shape[0], log_sizes.shape[0], horizon, width)
-        OUT = np.zeros((n_rows, n_cols, width))
-        draw_block(key, first + i0, m, n_dims, n_uniforms, block_size, dists, design, copula, U, TH, tmp, z)
-        evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sampled, table,
-                       OUT, scratch)
-        for i in range(m):
-            for r in range(n_rows):
-                for k in range(n_cols):
-                    stats[i0 + i, r, k] = OUT[r, k, i]
-            for d in range(n_sampled):
-                draws[i0 + i, d] = TH[target[d], i]
-            for t in range(horizon):
-                incident_u[i0 + i, t] = U[n_sampled + t, i]
-            for e in range(n_extra):
-                extra_u[i0 + i, e] = U[n_dims + e, i]
-        if n_belief > 0:  # the first world's belief, as the kernel drew it
-            # The believed draws themselves (before the pool is multiplied by the hype).
-            THW = scratch[0]
-            copy_rows(TH, THW, m)
-            apply_overlay_block(THW, overlay, overlay[9][0], overlay[9][1], U, table, m)
-            apply_overlay_block(THW, belief, belief[9][0], belief[9][1], U, table, m)
-            for b in range(n_belief):
-                row = THW[belief[0][belief[9][0] + b]]
-                for i in range(m):
-                    belief_draws[i0 + i, b] = row[i]
+    no_hist = np.empty(0)
+    voi = (np.zeros(0, dtype=np.int64), np.uint64(0), 1, np.zeros((1, 1, 1, 1)), np.zeros((1, 1, 1)))
+    with numba.parallel_chunksize(1):
+        reduce_chunk(key, first_block, n_blocks, first + n, block_size, dists, design, copula, model,
+                     log_sizes, log_n_ref, horizon,
+                     np.zeros(0, dtype=np.int64), no_hist, no_hist, no_hist, no_hist, 1,
+                     np.zeros((1, 0, 3, N_FIELDS)),
+                     np.zeros(n_blocks, dtype=np.int64), np.zeros((n_blocks, n_rows, n_cols)),
+                     np.zeros((n_blocks, n_rows, n_cols)), voi,
+                     first, (draws, incident_u, extra_u, belief_draws, stats))
