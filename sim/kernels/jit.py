@@ -69,13 +69,17 @@ def jit(func):
 def jit_inline(func):
     """Compile a small helper that is inlined into every jitted caller.
 
-    Numba inlines it in its own IR (``inline="always"``), before LLVM sees
-    the caller, so the helper's body becomes part of the caller's loop
-    whatever its size. LLVM's inliner would leave a call to a longer helper
-    in place, and a loop with a call in it does not vectorize
-    (``sim.kernels.vmath``). Called from Python, it is an ordinary ``jit`` function.
+    The helper is compiled once per signature and marked ``alwaysinline``
+    for LLVM (``forceinline``), so LLVM puts its body into each caller's
+    loop before it vectorizes: a loop with a call in it does not vectorize
+    (``sim.kernels.vmath``), and LLVM's own inliner leaves a call to a
+    longer helper in place. Numba's ``inline="always"`` did the same in
+    Numba's IR, typing and lowering the helper again at every call site:
+    a cold start spent 13 s more in Numba's front end, for the same machine
+    code (``tests/kernels/test_simd.py`` checks the vector instructions and
+    the bits). Called from Python, it is an ordinary ``jit`` function.
     """
-    return numba.njit(inline="always", **_OPTIONS)(func)
+    return numba.njit(forceinline=True, **_OPTIONS)(func)
 
 
 def jit_parallel(func):
