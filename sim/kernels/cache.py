@@ -204,6 +204,9 @@ class KernelLocator(caching._CacheLocator):
     def __init__(self, py_file: Path):
         self._digest = _digest_now(py_file)
         self._path = str(cache_folder(py_file))
+        # Numba names the file when it declines to cache a function (its
+        # warning reads this attribute): without it that warning raised.
+        self._py_file = str(py_file)
 
     @classmethod
     def from_function(cls, py_func, py_file):
