@@ -78,6 +78,7 @@ from sim.scenario.plan import Plan
 from sim.engine.designs import Design, build_design, design_size
 from sim.kernels.sampling.rng import key_from_seed
 from sim.services import signals
+from sim.services.blocks import over_blocks
 from sim.kernels import accumulators
 from sim.kernels import reduce as kernels
 from sim.vocab import industry as industry_outputs
@@ -288,6 +289,15 @@ def compiled_kernels(chosen: Any) -> tuple:
     ``reduce_chunk`` (the project's ``sample_range`` is plain Python that
     calls ``reduce_chunk``), for the compile note's estimate."""
     return tuple(k for k in (chosen.sample_range, chosen.reduce_chunk) if hasattr(k, "overloads"))
+
+
+def voi_of_block(voi: tuple, b: int) -> tuple:
+    """The kernel's VOI argument for block ``b`` of a chunk alone (its own
+    rows of the per-block sums; the empty argument as it is)."""
+    dims, key, bins, sums, counts = voi
+    if dims.shape[0] == 0:
+        return voi
+    return dims, key, bins, sums[b:b + 1], counts[b:b + 1]
 
 
 def model_args(plan: Plan) -> tuple:
@@ -503,14 +513,19 @@ class Reducer:
         arrays = {name: np.zeros((n_blocks,) + shape, dtype=dtype)
                   for name, (shape, dtype) in self.block_shapes.items()}
         plan, hist = self.plan, self.ranges
-        lanes = hist.empty_lanes(numba.get_num_threads())  # one per thread id
-        with numba.parallel_chunksize(1):  # blocks to threads one at a time
-            self.kernel.reduce_chunk(self.key, first_block, n_blocks, n_to, BLOCK, *self.args,
-                                 plan.log_sizes, plan.log_n_ref, plan.horizon,
-                                 self.hist_cols, hist.lo, hist.inv_width, hist.offset,
-                                 hist.scale, hist.n_bins,
-                                 lanes, arrays["block_n"], arrays["block_mean"], arrays["block_m2"],
-                                 self._voi_args(arrays), 0, NOTHING_KEPT)
+        threads = max(1, min(numba.get_num_threads(), n_blocks))
+        lanes = hist.empty_lanes(threads)  # one per thread
+        voi = self._voi_args(arrays)
+        kernel, args = self.kernel.reduce_chunk, self.args
+
+        def block(lane: int, b: int) -> None:
+            kernel(self.key, first_block + b, 1, n_to, BLOCK, *args,
+                   plan.log_sizes, plan.log_n_ref, plan.horizon,
+                   self.hist_cols, hist.lo, hist.inv_width, hist.offset, hist.scale, hist.n_bins,
+                   lanes[lane:lane + 1], arrays["block_n"][b:b + 1], arrays["block_mean"][b:b + 1],
+                   arrays["block_m2"][b:b + 1], voi_of_block(voi, b), 0, NOTHING_KEPT)
+
+        over_blocks(n_blocks, threads, block)
         arrays["hist"] = lanes
         return ChunkState(first_block, n_blocks, n_to, arrays,
                           {name: STATE_RULES[name] for name in arrays})

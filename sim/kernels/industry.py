@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from sim.kernels.accumulators import histogram_add, histogram_bins, lane_sums
@@ -288,7 +287,7 @@ def _evaluate(key, f0, m, TH, th, OUT, horizon, valuation_horizon, s_a, row, pla
             OUT[0, c, i] = row[c]
 
 
-@jit_parallel
+@jit
 def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon,
                  hist_cols, hist_lo, hist_inv_width, hist_offset, hist_scale, n_bins, hist,
@@ -307,8 +306,8 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     n_cols = block_mean.shape[2]
     n_hist = hist_cols.shape[0]
     width = SUB_BLOCK
-    for b in prange(n_blocks):
-        lane = numba.get_thread_id()
+    own = hist[0]  # this thread's histograms (see sim.kernels.reduce.reduce_chunk)
+    for b in range(n_blocks):
         U = np.empty((max(n_uniforms, 1), width))
         TH = np.empty((theta0.shape[0], width))
         tmp = np.empty(max(n_uniforms, 1))
@@ -337,7 +336,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                 x = flat[hist_cols[h]]
                 histogram_bins(x, m, hist_lo[h], hist_inv_width[h], hist_offset[h],
                                hist_scale[h], n_bins, bins)
-                lane_hist = hist[lane, h]
+                lane_hist = own[h]
                 for i in range(m):
                     histogram_add(lane_hist[bins[i]], x[i])
         m = last - first

@@ -19,7 +19,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from sim.kernels.jit import jit, jit_parallel, prange
+from sim.kernels.jit import jit
+from sim.services.blocks import over_blocks
 from sim.vocab.layout import LANES, SUB_BLOCK
 from sim.kernels.model.block import copy_rows, apply_overlay_block, evaluate_block, new_block_scratch
 from sim.vocab.outputs import NET_VALUE, ROI
@@ -30,20 +31,20 @@ from sim.kernels.accumulators import N_FIELDS, histogram_add, histogram_bins, la
 __all__ = ["keep_block", "nothing_kept", "reduce_chunk", "sample_range"]
 
 
-@jit_parallel
+@jit
 def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon,
                  hist_cols, hist_lo, hist_inv_width, hist_offset, hist_scale, n_bins, hist,
                  block_n, block_mean, block_m2, voi, keep_first, kept):
     """Evaluate blocks ``first_block .. first_block + n_blocks - 1``.
 
-    Blocks are handed out to threads one at a time (the caller sets
-    ``numba.parallel_chunksize(1)``: scenarios differ in cost, and static
-    halves left one thread idle). The thread that runs a block adds to its
-    own histogram ``hist[thread]`` (per bin: count, minimum, maximum and how
-    many values equal each, so that point masses such as ROI = -1 stay exact,
-    and all of them independent of which thread saw which value); block ``b``
-    of the chunk writes its count, means and M2 to ``block_*[b]``.
+    A serial kernel that releases the GIL: the caller hands blocks to
+    threads one at a time (:func:`sim.services.blocks.over_blocks`), a call
+    per block, each thread with its own histograms ``hist[0]`` (per bin:
+    count, minimum, maximum and how many values equal each, so that point
+    masses such as ROI = -1 stay exact, and all of them independent of which
+    thread saw which value); block ``b`` of the call writes its count, means
+    and M2 to ``block_*[b]``.
 
     A block is evaluated :data:`SUB_BLOCK` scenarios at a time, structure of
     arrays (:func:`sim.kernels.sampling.block.draw_block`,
@@ -83,8 +84,8 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     table = dists[8]
     n_keep = kept[4].shape[0]
     width = SUB_BLOCK
-    for b in prange(n_blocks):
-        lane = numba.get_thread_id()
+    own = hist[0]  # this thread's histograms
+    for b in range(n_blocks):
         U = np.empty((n_uniforms, width))
         TH = np.empty((theta0.shape[0], width))
         tmp = np.empty(n_uniforms)
@@ -124,7 +125,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                     hh = n_hist * j + h
                     histogram_bins(x, m, hist_lo[hh], hist_inv_width[hh], hist_offset[hh],
                                    hist_scale[hh], n_bins, bins)
-                    lane_hist = hist[lane, hh]
+                    lane_hist = own[hh]
                     for i in range(m):
                         histogram_add(lane_hist[bins[i]], x[i])
         m = last - first
@@ -195,19 +196,26 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
     :func:`reduce_chunk` on the blocks that hold them, keeping them and
     sketching nothing: the same numbers as a run, and the model compiled
     once (a second kernel holding it doubled a cold start's compile). The
-    scenarios of those blocks before ``first`` are evaluated and dropped."""
+    scenarios of those blocks before ``first`` are evaluated and dropped.
+    Numba's thread count (``numba.get_num_threads()``) of threads share the
+    blocks."""
     if n <= 0:
         return
     first_block = first // block_size
     n_blocks = (first + n + block_size - 1) // block_size - first_block
     n_rows, n_cols = stats.shape[1], stats.shape[2]
     no_hist = np.empty(0)
+    hist = np.zeros((1, 0, 3, N_FIELDS))  # nothing sketched
     voi = (np.zeros(0, dtype=np.int64), np.uint64(0), 1, np.zeros((1, 1, 1, 1)), np.zeros((1, 1, 1)))
-    with numba.parallel_chunksize(1):
-        reduce_chunk(key, first_block, n_blocks, first + n, block_size, dists, design, copula, model,
+    block_n = np.zeros(n_blocks, dtype=np.int64)
+    block_mean = np.zeros((n_blocks, n_rows, n_cols))
+    block_m2 = np.zeros((n_blocks, n_rows, n_cols))
+    kept = (draws, incident_u, extra_u, belief_draws, stats)
+
+    def block(lane: int, b: int) -> None:
+        reduce_chunk(key, first_block + b, 1, first + n, block_size, dists, design, copula, model,
                      log_sizes, log_n_ref, horizon,
-                     np.zeros(0, dtype=np.int64), no_hist, no_hist, no_hist, no_hist, 1,
-                     np.zeros((1, 0, 3, N_FIELDS)),
-                     np.zeros(n_blocks, dtype=np.int64), np.zeros((n_blocks, n_rows, n_cols)),
-                     np.zeros((n_blocks, n_rows, n_cols)), voi,
-                     first, (draws, incident_u, extra_u, belief_draws, stats))
+                     np.zeros(0, dtype=np.int64), no_hist, no_hist, no_hist, no_hist, 1, hist,
+                     block_n[b:b + 1], block_mean[b:b + 1], block_m2[b:b + 1], voi, first, kept)
+
+    over_blocks(n_blocks, numba.get_num_threads(), block)
