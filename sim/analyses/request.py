@@ -27,6 +27,7 @@ from sim.engine.reducer import Target, histogram_columns, target_schedule
 from sim.engine.limits import estimate_bytes
 from sim.scenario.load import Scenario, load_scenario
 from sim.scenario.plan import Plan, build_plan
+from sim.services.blocks import thread_count
 from sim.services.checks import check_n, check_quantiles, check_seed
 
 __all__ = ["DEFAULT_QUANTILES", "Request", "SamplingNote", "build_request", "check_limits",
@@ -137,6 +138,4 @@ def check_limits(plan: Plan, n: int, limits: Limits, points: int = 1) -> None:
 
 
 def numba_threads() -> int:
-    import numba
-
-    return numba.get_num_threads()
+    return thread_count()

@@ -55,7 +55,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numba
 import numpy as np
 
 from sim.services.checks import check_n
@@ -78,7 +77,7 @@ from sim.scenario.plan import Plan
 from sim.engine.designs import Design, build_design, design_size
 from sim.kernels.sampling.rng import key_from_seed
 from sim.services import signals
-from sim.services.blocks import over_blocks
+from sim.services.blocks import over_blocks, thread_count
 from sim.kernels import accumulators
 from sim.kernels import reduce as kernels
 from sim.vocab import industry as industry_outputs
@@ -447,7 +446,7 @@ class Reducer:
         self.blocks_per_chunk = blocks_per_chunk(chunk_size)
         self.adaptive = chunk_size is None
         # Adaptive chunks start at one block per thread and grow from there.
-        self.chunk_blocks = min(self.blocks_per_chunk, max(1, numba.get_num_threads()))
+        self.chunk_blocks = min(self.blocks_per_chunk, max(1, thread_count()))
         self.elapsed_before = 0.0  # seconds of earlier sessions (a resumed checkpoint)
         self.n = 0
         n_sizes = plan.n_rows  # a row per alternative (strategy, size)
@@ -513,7 +512,7 @@ class Reducer:
         arrays = {name: np.zeros((n_blocks,) + shape, dtype=dtype)
                   for name, (shape, dtype) in self.block_shapes.items()}
         plan, hist = self.plan, self.ranges
-        threads = max(1, min(numba.get_num_threads(), n_blocks))
+        threads = max(1, min(thread_count(), n_blocks))
         lanes = hist.empty_lanes(threads)  # one per thread
         voi = self._voi_args(arrays)
         kernel, args = self.kernel.reduce_chunk, self.args

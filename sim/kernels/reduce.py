@@ -16,11 +16,10 @@ inverse-CDF tables), ``design`` (:class:`sim.engine.designs.Design`) and ``copul
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from sim.kernels.jit import jit
-from sim.services.blocks import over_blocks
+from sim.services.blocks import over_blocks, thread_count
 from sim.vocab.layout import LANES, SUB_BLOCK
 from sim.kernels.model.block import copy_rows, apply_overlay_block, evaluate_block, new_block_scratch
 from sim.vocab.outputs import NET_VALUE, ROI
@@ -197,8 +196,8 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
     sketching nothing: the same numbers as a run, and the model compiled
     once (a second kernel holding it doubled a cold start's compile). The
     scenarios of those blocks before ``first`` are evaluated and dropped.
-    Numba's thread count (``numba.get_num_threads()``) of threads share the
-    blocks."""
+    Numba's thread count of threads share the blocks
+    (:func:`sim.services.blocks.thread_count`)."""
     if n <= 0:
         return
     first_block = first // block_size
@@ -218,4 +217,4 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
                      np.zeros(0, dtype=np.int64), no_hist, no_hist, no_hist, no_hist, 1, hist,
                      block_n[b:b + 1], block_mean[b:b + 1], block_m2[b:b + 1], voi, first, kept)
 
-    over_blocks(n_blocks, numba.get_num_threads(), block)
+    over_blocks(n_blocks, thread_count(), block)

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["over_blocks"]
+__all__ = ["over_blocks", "thread_count"]
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _lock = threading.Lock()
@@ -61,3 +61,16 @@ def over_blocks(n_blocks: int, n_threads: int, work: Callable[[int, int], None])
     for error in errors:
         if error is not None:
             raise error
+
+
+def thread_count() -> int:
+    """How many threads run blocks: Numba's count (``numba.set_num_threads``
+    in this thread, else ``NUMBA_NUM_THREADS``), read without starting
+    Numba's own thread pool when nothing has started it (the kernels do not
+    need it: loading and starting it cost every command's start-up)."""
+    import numba
+    from numba.np.ufunc import parallel
+
+    if not parallel._is_initialized:  # set_num_threads was never called: the default holds
+        return int(numba.config.NUMBA_NUM_THREADS)
+    return numba.get_num_threads()
