@@ -26,7 +26,6 @@ function lives under ``sim/kernels``).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from sim.vocab.layout import BLOCK
@@ -36,6 +35,7 @@ from sim.kernels.industry import evaluate_industry_rows
 from sim.kernels.rows import ROWS, design_rows, evaluate_rows
 from sim.kernels.sampling.rng import U_MAX, U_MIN, key_from_seed
 from sim.engine.reducer import kernel_args, model_args, plan_args
+from sim.services.blocks import over_blocks, thread_count
 
 __all__ = ["ROWS", "design_rows", "evaluate_industry_rows", "evaluate_rows", "evaluate_uniforms",
            "plan_uniforms"]
@@ -46,9 +46,27 @@ def plan_uniforms(plan: Plan, design: Design, key, first: int, n: int) -> np.nda
     under ``design``, after the copula (what ``sim.sample`` evaluates)."""
     U = np.empty((n, plan.n_dims))
     dists, design_args, copula = kernel_args(plan, design)
-    with numba.parallel_chunksize(1):
-        design_rows(key, first, n, BLOCK, dists, design_args, copula, plan.n_dims, U)
+
+    def call(lane: int, g: int) -> None:
+        u0, u1 = _units_of_call(g, n)
+        design_rows(key, first, n, BLOCK, dists, design_args, copula, plan.n_dims, U, u0, u1)
+
+    over_blocks(_calls(n), thread_count(), call)
     return U
+
+
+#: Units of :data:`ROWS` rows per kernel call (a block's worth: the call's
+#: own cost is then negligible).
+UNITS_PER_CALL = 16
+
+
+def _calls(n: int) -> int:
+    return (n + ROWS * UNITS_PER_CALL - 1) // (ROWS * UNITS_PER_CALL)
+
+
+def _units_of_call(g: int, n: int) -> tuple[int, int]:
+    n_units = (n + ROWS - 1) // ROWS
+    return g * UNITS_PER_CALL, min(n_units, (g + 1) * UNITS_PER_CALL)
 
 
 def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = False,
@@ -74,12 +92,16 @@ def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = Fal
     n = U.shape[0]
     out = np.empty((n, plan.n_rows, columns.size))
     draws = np.empty((n if keep_draws else 0, plan.n_sampled))
-    with numba.parallel_chunksize(1):  # rows differ in cost: hand out units one at a time
+    dists, model, key = plan_args(plan), model_args(plan), key_from_seed(seed)
+
+    def call(lane: int, g: int) -> None:  # rows differ in cost: calls go to threads one at a time
+        u0, u1 = _units_of_call(g, n)
         if plan.industry:
-            evaluate_industry_rows(U, plan_args(plan), model_args(plan), plan.horizon, columns,
-                                   key_from_seed(seed), first, plan.n_columns, out, draws)
-            return out, (draws if keep_draws else None)
-        evaluate_rows(U, plan_args(plan), model_args(plan), plan.log_sizes, plan.log_n_ref,
-                      plan.horizon, columns, key_from_seed(seed), first, plan.n_rows,
-                      plan.n_columns, out, draws)
+            evaluate_industry_rows(U, dists, model, plan.horizon, columns, key, first, plan.n_columns, out,
+                                   draws, u0, u1)
+        else:
+            evaluate_rows(U, dists, model, plan.log_sizes, plan.log_n_ref, plan.horizon, columns, key,
+                          first, plan.n_rows, plan.n_columns, out, draws, u0, u1)
+
+    over_blocks(_calls(n), thread_count(), call)
     return out, (draws if keep_draws else None)

@@ -25,7 +25,8 @@ import math
 import numpy as np
 
 from sim.kernels.accumulators import histogram_add, histogram_bins, lane_sums
-from sim.kernels.jit import jit, jit_parallel, prange
+from sim.kernels.jit import jit
+from sim.services.blocks import over_blocks, thread_count
 from sim.kernels.model.params import SECONDS_PER_HOUR, SECONDS_PER_YEAR, SERVING_FLOP_PER_PARAM
 from sim.kernels.sampling.block import draw_block, transform_block
 from sim.kernels.sampling.inverse_cdf import ndtri
@@ -56,7 +57,7 @@ from sim.vocab.layout import LANES, SUB_BLOCK
 from sim.vocab.registry import index as _i
 
 __all__ = ["SHOCK_SALT", "INCIDENT_SALT", "YEAR_STRIDE", "evaluate_industry_rows", "industry_scenario",
-           "reduce_chunk", "sample_range", "year_uniform", "year_uniforms"]
+           "reduce_chunk", "sample_range", "sample_units", "year_uniform", "year_uniforms"]
 
 # Positions in theta (sim.vocab.registry), folded in at compile time.
 R_DISC = _i("finance.discount_rate")
@@ -352,12 +353,32 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
             block_m2[b, 0, k] = max(t2 - t1 * mean_dx, 0.0)
 
 
-@jit_parallel
 def sample_range(key, first, n, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon, draws, incident_u, extra_u, belief_draws, stats):
     """:func:`sim.kernels.reduce.sample_range` for the industry frame:
     ``draws[i]``, ``incident_u[i, y-1]`` (the incident uniforms) and
-    ``stats[i, 0, column]``; ``extra_u`` and ``belief_draws`` are not used."""
+    ``stats[i, 0, column]``; ``extra_u``, ``belief_draws``, ``log_sizes`` and
+    ``log_n_ref`` are not used. Groups of :data:`SAMPLE_UNITS` sub-blocks go to threads
+    (:func:`sim.services.blocks.over_blocks`)."""
+    n_units = (n + SUB_BLOCK - 1) // SUB_BLOCK
+    n_calls = (n_units + SAMPLE_UNITS - 1) // SAMPLE_UNITS
+
+    def call(lane: int, g: int) -> None:
+        sample_units(key, first, n, block_size, dists, design, copula, model, horizon, draws,
+                     incident_u, stats, g * SAMPLE_UNITS, min(n_units, (g + 1) * SAMPLE_UNITS))
+
+    over_blocks(n_calls, thread_count(), call)
+
+
+#: Sub-blocks of scenarios per call of :func:`sample_units` (a block's worth).
+SAMPLE_UNITS = 16
+
+
+@jit
+def sample_units(key, first, n, block_size, dists, design, copula, model, horizon, draws, incident_u,
+                 stats, unit_first, unit_stop):
+    """What :func:`sample_range` keeps, for sub-blocks ``unit_first ..
+    unit_stop - 1`` of its scenarios."""
     theta0, target = dists[0], dists[1]
     flags, frame = model
     n_uniforms = flags[2]
@@ -366,7 +387,7 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
     n_sampled = target.shape[0]
     n_cols = stats.shape[2]
     width = SUB_BLOCK
-    for c in prange((n + width - 1) // width):
+    for c in range(unit_first, unit_stop):
         i0 = c * width
         m = min(width, n - i0)
         U = np.empty((max(n_uniforms, 1), width))
@@ -389,8 +410,9 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
                 incident_u[i0 + i, y - 1] = year_uniform(key, INCIDENT_SALT, first + i0 + i, y)
 
 
-@jit_parallel
-def evaluate_industry_rows(U, dists, model, horizon, columns, key, first, n_cols, out, draws):
+@jit
+def evaluate_industry_rows(U, dists, model, horizon, columns, key, first, n_cols, out, draws, unit_first,
+                           unit_stop):
     """The industry frame's rows of uniforms (sensitivity analyses):
     ``out[i, 0, c]`` = column ``columns[c]`` of the scenario whose design
     uniforms are ``U[i]`` (shape ``(n, n_sampled)``, after the copula), its
@@ -413,7 +435,7 @@ def evaluate_industry_rows(U, dists, model, horizon, columns, key, first, n_cols
     k = columns.shape[0]
     keep = draws.shape[0] > 0
     width = SUB_BLOCK
-    for b in prange((n + width - 1) // width):
+    for b in range(unit_first, unit_stop):  # units of SUB_BLOCK rows (sim.kernels.rows.ROWS)
         UB = np.empty((max(n_uniforms, 1), width))
         TH = np.empty((theta0.shape[0], width))
         th = np.empty(theta0.shape[0])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels.jit import jit_parallel, prange
+from sim.kernels.jit import jit
 from sim.kernels.model.block import evaluate_block, new_block_scratch
 from sim.kernels.sampling.block import extra_uniforms_block, transform_block
 from sim.kernels.sampling.draw import draw_design_scenario
@@ -20,18 +20,20 @@ from sim.vocab.layout import SUB_BLOCK
 
 __all__ = ["ROWS", "design_rows", "evaluate_rows"]
 
-#: Rows per unit of parallel work: one block of the model kernels (scratch
-#: space is allocated once per unit).
+#: Rows per unit of work: one block of the model kernels (scratch space is
+#: allocated once per unit). A call evaluates units ``unit_first ..
+#: unit_stop - 1``; the caller hands groups of units to threads
+#: (:func:`sim.services.blocks.over_blocks`), as the engine hands out blocks.
 ROWS = SUB_BLOCK
 
 
-@jit_parallel
-def design_rows(key, first, n, block_size, dists, design, copula, n_dims, U):
+@jit
+def design_rows(key, first, n, block_size, dists, design, copula, n_dims, U, unit_first, unit_stop):
     """``U[i]`` = the uniforms of scenario ``first + i`` after the copula,
-    exactly as :func:`draw_design_scenario` makes them."""
+    exactly as :func:`draw_design_scenario` makes them, for the rows of
+    units ``unit_first .. unit_stop - 1``."""
     theta0 = dists[0]
-    n_units = (n + ROWS - 1) // ROWS
-    for b in prange(n_units):
+    for b in range(unit_first, unit_stop):
         u = np.empty(n_dims)
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])
@@ -42,9 +44,9 @@ def design_rows(key, first, n, block_size, dists, design, copula, n_dims, U):
                 U[i, d] = u[d]
 
 
-@jit_parallel
+@jit
 def evaluate_rows(U, dists, model, log_sizes, log_n_ref, horizon, columns, key, first, n_rows,
-                  n_cols, out, draws):
+                  n_cols, out, draws, unit_first, unit_stop):
     """``out[i, j, c]`` = column ``columns[c]`` of alternative ``j`` (a row per
     (strategy, size)) of the scenario whose design uniforms are ``U[i]``
     (the uniforms of keys only a belief or a strategy makes uncertain come
@@ -54,7 +56,8 @@ def evaluate_rows(U, dists, model, log_sizes, log_n_ref, horizon, columns, key, 
     Rows go through the engine's block kernels :data:`ROWS` at a time
     (:func:`sim.kernels.sampling.block.transform_block`,
     :func:`sim.kernels.model.block.evaluate_block`), so a matrix row gives
-    the numbers a run gives the same scenario."""
+    the numbers a run gives the same scenario. Only the rows of units
+    ``unit_first .. unit_stop - 1`` are evaluated."""
     theta0, target = dists[0], dists[1]
     table = dists[8]
     flags, worlds = model
@@ -64,8 +67,7 @@ def evaluate_rows(U, dists, model, log_sizes, log_n_ref, horizon, columns, key, 
     n = U.shape[0]
     k = columns.shape[0]
     keep = draws.shape[0] > 0
-    n_units = (n + ROWS - 1) // ROWS
-    for b in prange(n_units):
+    for b in range(unit_first, unit_stop):
         UB = np.empty((n_uniforms, ROWS))
         TH = np.empty((theta0.shape[0], ROWS))
         scratch = new_block_scratch(theta0.shape[0], log_sizes.shape[0], horizon, ROWS)
