@@ -961,7 +961,7 @@ def new_scratch(n_parameters, n_sizes, horizon):
 def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon,
                  hist_cols, hist_lo, hist_inv_width, hist_offset, hist_scale, n_bins, hist,
-                 block_n, block_mean, block_m2, voi):
+                 block_n, block_mean, block_m2, voi, keep_first=0, kept=None):
     """Evaluate blocks ``first_block .. first_block + n_blocks - 1``.
 
     Blocks are handed out to threads one at a time (the caller sets
@@ -995,7 +995,10 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     n_hist = hist_cols.shape[0]
     table = dists[8]
     for b in prange(n_blocks):
-        lane = numba.get_thread_id()
+        # The only edits since the copy: the reducer now calls with a block at
+        # a time and this call's own histograms (hist[0]), and passes the
+        # keep arguments of today's kernel, unused here.
+        lane = numba.get_thread_id() if hist.shape[0] > 1 else 0
         u = np.empty(n_uniforms)
         z = np.empty(max(copula[0].shape[0], 1))
         theta = np.empty(theta0.shape[0])

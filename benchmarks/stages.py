@@ -35,9 +35,9 @@ STAGES = ("draws", "model", "moments", "histograms")
 
 #: (text of reduce_chunk, what it becomes in the staged copy)
 _EDITS = [
-    ("@jit_parallel\n", ""),
-    ("n_bins, hist,\n                 block_n, block_mean, block_m2, voi):",
-     "n_bins, hist,\n                 block_n, block_mean, block_m2, voi, stage):"),
+    ("@jit\n", ""),
+    ("block_n, block_mean, block_m2, voi, keep_first, kept):",
+     "block_n, block_mean, block_m2, voi, keep_first, kept, stage):"),
     ("            evaluate_block(TH", "            if stage >= 2: evaluate_block(TH"),
     ("            for k in range(n_flat):\n                lane_sums",
      "            for k in range(n_flat if stage >= 3 else 0):\n                lane_sums"),
@@ -60,7 +60,7 @@ def staged_kernel():
             src = src.replace(old, new)
         namespace = dict(vars(kernels))
         exec(compile(src, kernels.__file__, "exec"), namespace)
-        _STAGED = numba.njit(parallel=True, error_model="numpy")(namespace["reduce_chunk"])
+        _STAGED = numba.njit(nogil=True, error_model="numpy")(namespace["reduce_chunk"])
     return _STAGED
 
 
