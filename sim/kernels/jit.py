@@ -24,10 +24,10 @@ __all__ = ["compile_options", "jit", "jit_inline", "jit_parallel", "prange"]
 # any other cached function in the process.
 numba.config.CACHE_DIR = str(cache_root())
 
-# Threading layer: OpenMP first. On this project's reference machine (2
-# cores) the kernel ran 10% faster and started 0.3 s sooner with omp than with
-# workqueue; TBB is not a dependency. Results do not depend on the layer
-# (tests/engine/test_reducer.py). NUMBA_THREADING_LAYER, if set, still wins.
+# The engine's kernels are serial (sim.services.blocks hands their blocks to
+# threads); parallel loops remain in the benchmarks' instruments. For those:
+# OpenMP first (on the reference machine it started 0.3 s sooner than
+# workqueue); TBB is not a dependency. NUMBA_THREADING_LAYER, if set, wins.
 numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
 
 #: How many run-time pointer comparisons LLVM's loop vectorizer may emit
@@ -83,7 +83,8 @@ def jit_inline(func):
 
 
 def jit_parallel(func):
-    """Compile a kernel whose ``numba.prange`` loops run on all threads."""
+    """Compile a kernel whose ``numba.prange`` loops run on all threads
+    (the benchmarks' instruments; the engine hands blocks to threads itself)."""
     return _guard_cache(numba.njit(parallel=True, **_OPTIONS)(func))
 
 
