@@ -413,6 +413,16 @@ def pilot_ranges(plan: Plan, key, design: Design) -> Histograms:
     return pilot(plan, key, design)[0]
 
 
+class _PendingLanes:
+    """Histogram lanes not yet folded into a reducer's histograms (a holder,
+    so that the reducer's saved state never includes them)."""
+
+    __slots__ = ("lanes",)
+
+    def __init__(self) -> None:
+        self.lanes: np.ndarray | None = None
+
+
 class Reducer:
     """Streams scenarios ``0, 1, 2, ...`` through the kernel, block by block.
 
@@ -459,7 +469,9 @@ class Reducer:
         if ranges is None:
             ranges, self.pilot_finding = pilot(plan, self.key, design, self.kernel)
         self.ranges = ranges
-        self.hist = self.ranges.with_lanes(1)  # every chunk's lanes, merged
+        self._hist = self.ranges.with_lanes(1)  # every chunk's lanes, merged (see hist)
+        #: Lanes that chunks run here add to, folded into ``hist`` when it is read.
+        self._pending = _PendingLanes()
         self.total_n = np.zeros(1, dtype=np.int64)
         self.mean = np.zeros((n_sizes, n_cols))
         self.m2 = np.zeros((n_sizes, n_cols))
@@ -505,15 +517,32 @@ class Reducer:
         the fixed split that ``advance`` uses, wherever the chunks run."""
         return chunk_layout(self.n, n_to, self.blocks_per_chunk)
 
-    def compute_chunk(self, first_block: int, n_blocks: int, n_to: int) -> ChunkState:
+    @property
+    def hist(self) -> Histograms:
+        """Every chunk's histograms, merged: the lanes that chunks run here
+        added to are folded in first (once per read, not once per chunk:
+        merging and allocating the lanes took a tenth of a one-thread run)."""
+        lanes = self._pending.lanes
+        if lanes is not None:
+            self._pending.lanes = None
+            self._hist.absorb(lanes)
+        return self._hist
+
+    def compute_chunk(self, first_block: int, n_blocks: int, n_to: int,
+                      lanes: np.ndarray | None = None) -> ChunkState:
         """Run the kernel on blocks ``first_block .. first_block + n_blocks - 1``
         (scenarios below ``n_to``) with fresh arrays; the state of the reducer
-        is not touched."""
+        is not touched. With ``lanes`` (at least one per thread), the
+        histograms are added to them instead of to fresh lanes in the state."""
         arrays = {name: np.zeros((n_blocks,) + shape, dtype=dtype)
                   for name, (shape, dtype) in self.block_shapes.items()}
         plan, hist = self.plan, self.ranges
         threads = max(1, min(thread_count(), n_blocks))
-        lanes = hist.empty_lanes(threads)  # one per thread
+        fresh = lanes is None
+        if fresh:
+            lanes = hist.empty_lanes(threads)  # one per thread
+        elif lanes.shape[0] < threads:
+            raise SimError(f"internal: {lanes.shape[0]} histogram lanes for {threads} threads")
         voi = self._voi_args(arrays)
         kernel, args = self.kernel.reduce_chunk, self.args
 
@@ -525,7 +554,8 @@ class Reducer:
                    arrays["block_m2"][b:b + 1], voi_of_block(voi, b), 0, NOTHING_KEPT)
 
         over_blocks(n_blocks, threads, block)
-        arrays["hist"] = lanes
+        if fresh:
+            arrays["hist"] = lanes
         return ChunkState(first_block, n_blocks, n_to, arrays,
                           {name: STATE_RULES[name] for name in arrays})
 
@@ -595,7 +625,7 @@ class Reducer:
             began = time.perf_counter()
             before = self.n
             with signals.deferred():  # an interrupt waits for the whole chunk
-                self.merge_chunk(self.compute_chunk(first_block, nb, n_to))
+                self.merge_chunk(self.compute_chunk(first_block, nb, n_to, self._local_lanes()))
             if self.adaptive:
                 self._tune(nb, time.perf_counter() - began)
             if progress is not None:
@@ -603,6 +633,15 @@ class Reducer:
             if between is not None:
                 between(self)
             first_block += nb
+
+    def _local_lanes(self) -> np.ndarray:
+        """The lanes chunks run here add to, one per thread (new ones after
+        ``hist`` was read or the thread count grew)."""
+        lanes = self._pending.lanes
+        if lanes is None or lanes.shape[0] < thread_count():
+            self.hist  # noqa: B018 - folds lanes of fewer threads in first
+            lanes = self._pending.lanes = self.ranges.empty_lanes(thread_count())
+        return lanes
 
     def _tune(self, nb: int, seconds: float) -> None:
         """The next chunk's blocks: about CHUNK_SECONDS of work, growing at
