@@ -277,8 +277,9 @@ if not getattr(caching.Cache.load_overload, "_sim_light", False):
 
 # ------------------------------------------------------------ compile notes
 #: Seconds a top-level kernel's compile takes when none has been measured
-#: here (the two kernels that hold the model take most of a cold start).
-DEFAULT_SECONDS = {"reduce_chunk": 50.0, "sample_range": 50.0, "evaluate_rows": 50.0}
+#: here (the kernel that holds the model takes most of a cold start: about
+#: 25 s on the reference machine).
+DEFAULT_SECONDS = {"reduce_chunk": 30.0, "evaluate_rows": 30.0, "sample_units": 15.0}
 #: The same for a smaller kernel.
 SMALL_SECONDS = 5.0
 
