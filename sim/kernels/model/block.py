@@ -169,12 +169,16 @@ S_POOL_STEP, S_COST_STEP, S_WEIGHT_STEP, S_DISCOUNT, S_LOG_D_REF = range(11, 16)
 # fixed-capability price decline 1 / ((1 - delta)(1 - phi)^theta).
 S_LOG_KEPT, S_LOG_QSTEP, S_LOG_SDECL, S_LOG_PDECL, S_DECLINE = range(16, 21)
 S_QSTEP = 21  # (1 - phi)^theta, exactly 1 when theta = 0
-N_SCENARIO_ROWS = 22
+# Below this log of the tokens, the tokens are surely within the data stock: log(stock) less
+# a margin (1e-9 relative) far wider than the error of vmath's exp and log (an ulp or so).
+S_LOG_STOCK_SAFE = 22
+N_SCENARIO_ROWS = 23
 # Rows of the per-size temporaries ``T[row, i]``.
 T_FINAL, T_WEIGHT, T_COST1, T_DPOOL, T_DCOST, T_DWEIGHT, T_DDISC, T_WEIGHT_LAB = range(8)
 T_QUALITY = 8  # our price / (m * tier) in year 1: (l_c / l_real)^theta, with the delay's years
 T_LOG_RATIO = 9  # log(l_lab / l_rival): our loss over the rival's
-N_TEMP_ROWS = 10
+T_INDEX = 10  # scenarios whose tokens may exceed the data stock (their indices, as floats)
+N_TEMP_ROWS = 11
 N_PATH_ROWS = 12  # scratch rows of the valuation path
 #: The fixed-capability price decline reported when the tier's price falls
 #: to zero in a year (token_price_decline = 1): a billionfold, not infinity.
@@ -284,6 +288,8 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
         log_nc = vmath.log(rival[i])
         log_d_ref = vmath.log(d_ref[i])
         S[S_LOG_D_REF, i] = log_d_ref  # for every size (size_costs)
+        log_stock = vmath.log(stock[i])
+        S[S_LOG_STOCK_SAFE, i] = log_stock - 1e-9 * (1.0 + abs(log_stock))
         log_dc = log_d_ref + a_data[i] * (log_nc - log_n_ref)
         rl = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nc,
                         _log_effective(log_dc, stock[i], repeat[i]))
@@ -385,7 +391,12 @@ def size_costs(TH, m, route, rule, log_n, log_x, active, S, W, T):
     final = T[T_FINAL]
     if route == PRETRAIN:
         r_ref, b_comp, k_ref = TH[R_REF], TH[B_COMP], TH[K_REF]
-        log_d_ref = S[S_LOG_D_REF]
+        log_d_ref, log_stock_safe = S[S_LOG_D_REF], S[S_LOG_STOCK_SAFE]
+        # Our loss with the tokens as they are, then again, with the repeated data's
+        # discount, for the few scenarios that may be beyond the data stock: the
+        # discount's three exp/log (_log_effective) were most of this loop, and
+        # _log_effective returns log_tokens itself for every other scenario.
+        n_unsure = 0
         for i in range(m):
             tok = d_ref[i] * vmath.exp(a_data[i] * log_x)
             tokens[i] = tok
@@ -394,8 +405,20 @@ def size_costs(TH, m, route, rule, log_n, log_x, active, S, W, T):
             licence[i] = 0.0
             log_tokens = log_d_ref[i] + a_data[i] * log_x
             log_nq = log_n + (1.0 - omega[i]) * log_active
-            lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nq,
-                                _log_effective(log_tokens, stock[i], repeat[i]))
+            lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nq, log_tokens)
+            n_unsure += 0 if log_tokens < log_stock_safe[i] else 1  # NaN too
+        if n_unsure > 0:
+            unsure = T[T_INDEX]
+            n_unsure = 0
+            for i in range(m):  # the indices, in order (a scalar loop: cheap)
+                unsure[n_unsure] = i
+                n_unsure += 0 if log_d_ref[i] + a_data[i] * log_x < log_stock_safe[i] else 1
+            for c in range(n_unsure):
+                i = int(unsure[c])
+                log_tokens = log_d_ref[i] + a_data[i] * log_x
+                log_nq = log_n + (1.0 - omega[i]) * log_active
+                lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nq,
+                                    _log_effective(log_tokens, stock[i], repeat[i]))
         # The compute rule is the same for the whole block: one loop each, so
         # the rule not in use costs no exp.
         if rule == RULE_POWER:
