@@ -335,7 +335,7 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
         discount = 1.0 / (1.0 + r_disc[i])
         pool_step[i] = growth * discount
         cost_step[i] = (1.0 - s_decl[i]) / (1.0 - p_decl[i])
-        weight_step[i] = vmath.exp(-gamma[i] * vmath.log(1.0 - progress[i]))
+        weight_step[i] = vmath.exp(-gamma[i] * S[S_LOG_PROGRESS, i])  # log(1 - progress), as computed above
         discount_row[i] = discount
         w0[0, i] = discount
         w1[0, i] = 1.0 / p_token[i]
@@ -528,15 +528,16 @@ def size_market(TH, m, route, within_pool, horizon, incidents, year_one, S, work
             served = cost_over_price < price
             pool = w0[i] * dpool[i]
             rivals_weight = rivals[i] * weight[i] * (w2[i] * dweight[i])  # k w_t: share = 1/(1 + k w_t)
-            r = pool / (1.0 + rivals_weight)
-            # Price by quality within the market's budget (docs/model.md 2e): the
-            # pool buys share s of the tokens from us at `price` tiers and 1 - s
-            # at one tier, so our revenue is pool s price / (s price + 1 - s)
-            # = pool price / (price + k w_t), never above the pool.
-            budget = pool / (price + rivals_weight)
-            v2 = theta[i] == 0.0 or not within_pool  # the specification's Rev = M share m q
-            rm = r * price if v2 else budget * price
-            serving = r * cost_over_price if v2 else budget * cost_over_price
+            # The specification's Rev = M share m q: the pool times our share
+            # pool / (1 + k w_t), times the price. Or price by quality within the
+            # market's budget (docs/model.md 2e): the pool buys share s of the
+            # tokens from us at `price` tiers and 1 - s at one tier, so our revenue
+            # is pool s price / (s price + 1 - s) = pool price / (price + k w_t),
+            # never above the pool. One division, of the denominator in use.
+            v2 = theta[i] == 0.0 or not within_pool
+            per_price = pool / ((1.0 + rivals_weight) if v2 else (price + rivals_weight))
+            rm = per_price * price
+            serving = per_price * cost_over_price
             lost = rm * w3[i] if incidents else 0.0
             rev[i] += rm if served else 0.0
             serve[i] += serving if served else 0.0
