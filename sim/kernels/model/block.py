@@ -744,9 +744,14 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
     # worlds call one compiled size_market (the literal was a second specialization: 11 s of a cold start).
     reality_incidents = n_sizes >= 0
     for k in range(s_route.shape[0]):
-        copy_rows(TH, THW, m)
-        apply_overlay_block(THW, overlay, start[k], start[k + 1], U, table, m)
-        copy_rows(THW, THB, m)
+        # Reality's parameters: the draws themselves when its overlay is empty (they are only read).
+        if start[k] == start[k + 1]:
+            THR = TH
+        else:
+            copy_rows(TH, THW, m)
+            apply_overlay_block(THW, overlay, start[k], start[k + 1], U, table, m)
+            THR = THW
+        copy_rows(THR, THB, m)
         gap, pool, hype = THB[GAP], THB[POOL], THB[HYPE]
         for i in range(m):
             gap[i] = 0.0
@@ -759,7 +764,7 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
         # yearly factors, and each size's costs (the same numbers, computed once).
         shared = b_start[k] == b_start[k + 1]
         gap_rivals = s_gap_rivals[k] != 0
-        world_scenario(THW, m, horizon, incident_u, log_n_ref, gap_rivals, S, work)
+        world_scenario(THR, m, horizon, incident_u, log_n_ref, gap_rivals, S, work)
         if shared:
             world_scenario_gap(THB, m, gap_rivals, S, SB)
             belief_work = work
@@ -770,7 +775,7 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
             log_n = log_sizes[j]
             log_x = log_n - log_n_ref
             active, within = s_active[k, j], s_within_pool[k] != 0
-            world_size(THW, m, route, rule, log_n, log_x, active, within, horizon, reality_incidents, S, work,
+            world_size(THR, m, route, rule, log_n, log_x, active, within, horizon, reality_incidents, S, work,
                        W, Y, T)
             if shared:
                 copy_rows(W[W_INVEST:W_INVEST + 1], WB[W_INVEST:W_INVEST + 1], m)
@@ -779,9 +784,9 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
                 size_costs(THB, m, route, rule, log_n, log_x, active, SB, WB, T)
             size_market(THB, m, route, within, horizon, s_incidents[k] != 0, False, SB, belief_work, WB, YB, T)
             O = OUT[k * n_sizes + j]
-            _outputs(THW, m, S, W, WB, O)
+            _outputs(THR, m, S, W, WB, O)
             if path:
-                _path(THW, THB, m, horizon, W, WB, Y, YB, O, R)
+                _path(THR, THB, m, horizon, W, WB, Y, YB, O, R)
     column = NET_VALUE if objective == 0 else ROI
     n_rows = OUT.shape[0]
     s_alternative = worlds[26]
