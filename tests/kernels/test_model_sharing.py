@@ -83,6 +83,8 @@ def test_loss_near_the_data_stock_is_the_expression_it_replaced():
     stock[13] = math.inf
     stock[21] = math.nan
     model_block.world_scenario(TH, m, horizon, U, log_n_ref, False, S, work)  # S for the new stocks
+    # No data wall (an infinite stock, as the v1 workload has): surely within, no second pass.
+    assert S[model_block.S_LOG_STOCK_SAFE, 13] == math.inf
     W = np.zeros((model_block.N_WORLD, m))
     T = np.zeros((model_block.N_TEMP_ROWS, m))
     active = 1.0

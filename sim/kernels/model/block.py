@@ -289,7 +289,8 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
         log_d_ref = vmath.log(d_ref[i])
         S[S_LOG_D_REF, i] = log_d_ref  # for every size (size_costs)
         log_stock = vmath.log(stock[i])
-        S[S_LOG_STOCK_SAFE, i] = log_stock - 1e-9 * (1.0 + abs(log_stock))
+        # (An infinite stock, no data wall, stays infinite: every scenario within it.)
+        S[S_LOG_STOCK_SAFE, i] = log_stock - 1e-9 * (1.0 + min(abs(log_stock), 1e300))
         log_dc = log_d_ref + a_data[i] * (log_nc - log_n_ref)
         rl = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nc,
                         _log_effective(log_dc, stock[i], repeat[i]))
