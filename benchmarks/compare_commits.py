@@ -1,6 +1,7 @@
 """The engine against an earlier version of itself, checked out (the asv way).
 
     python -m benchmarks.compare_commits REV [-n 1e6] [--threads 1] [--rounds 5] [--scenario baseline]
+                                             [--path on|off]
 
 ``git worktree add`` checks revision ``REV`` out into a temporary folder; the
 same workload (``sim.run`` of a bundled scenario, ``n`` scenarios, seed 0)
@@ -11,7 +12,9 @@ kernels, or loading them from the cache) and reports only the timed run's
 seconds, so compilation is excluded. The ratio printed is the best time of
 ``REV`` over the best time of this checkout (above 1: this checkout is
 faster); alternating rounds let the machine's drift hit both alike. No copy
-of an earlier kernel needs to be kept in the source tree.
+of an earlier kernel needs to be kept in the source tree. ``--path off``
+runs both without the valuation path (``sim.run(..., path=False)``, every
+other output as by default).
 """
 
 from __future__ import annotations
@@ -31,18 +34,19 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKLOAD = """
 import json, sys, time
 import sim
-name, n = sys.argv[1], int(float(sys.argv[2]))
-sim.run(name, n_scenarios=20_000, seed=0)
+name, n, path = sys.argv[1], int(float(sys.argv[2])), sys.argv[3] == "on"
+sim.run(name, n_scenarios=20_000, seed=0, path=path)
 start = time.perf_counter()
-sim.run(name, n_scenarios=n, seed=0)
+sim.run(name, n_scenarios=n, seed=0, path=path)
 print(json.dumps({"seconds": time.perf_counter() - start, "file": sim.__file__}))
 """
 
 
-def time_once(checkout: Path, scenario: str, n: int, threads: int) -> float:
-    """Seconds of one timed ``sim.run`` in a fresh process importing ``sim`` from ``checkout``."""
+def time_once(checkout: Path, scenario: str, n: int, threads: int, path: bool = True) -> float:
+    """Seconds of one timed ``sim.run`` (with the valuation path if ``path``) in a fresh
+    process importing ``sim`` from ``checkout``."""
     env = dict(os.environ, PYTHONPATH=str(checkout), NUMBA_NUM_THREADS=str(threads))
-    done = subprocess.run([sys.executable, "-c", WORKLOAD, scenario, str(n)], cwd=checkout, env=env,
+    done = subprocess.run([sys.executable, "-c", WORKLOAD, scenario, str(n), "on" if path else "off"], cwd=checkout, env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"the workload failed in {checkout}:\n{done.stderr[-2000:]}")
@@ -52,7 +56,7 @@ def time_once(checkout: Path, scenario: str, n: int, threads: int) -> float:
     return result["seconds"]
 
 
-def compare(rev: str, n: int, threads: int, rounds: int, scenario: str) -> dict:
+def compare(rev: str, n: int, threads: int, rounds: int, scenario: str, path: bool = True) -> dict:
     """Best and median seconds of ``rev`` and of this checkout, alternating, and their ratio."""
     with tempfile.TemporaryDirectory(prefix="sim-compare-") as tmp:
         old = Path(tmp) / "old"
@@ -62,13 +66,13 @@ def compare(rev: str, n: int, threads: int, rounds: int, scenario: str) -> dict:
             times: dict[str, list[float]] = {rev: [], "this checkout": []}
             for r in range(rounds):
                 for label, checkout in ((rev, old), ("this checkout", ROOT)):
-                    times[label].append(time_once(checkout, scenario, n, threads))
+                    times[label].append(time_once(checkout, scenario, n, threads, path))
                     print(f"round {r + 1}/{rounds}: {label}: {times[label][-1]:.3f} s", flush=True)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
     summary = {label: {"best_s": min(t), "median_s": statistics.median(t)} for label, t in times.items()}
     ratio = summary[rev]["best_s"] / summary["this checkout"]["best_s"]
-    return {"rev": rev, "scenario": scenario, "n": n, "threads": threads, "rounds": rounds,
+    return {"rev": rev, "scenario": scenario, "n": n, "threads": threads, "rounds": rounds, "path": path,
             "times": summary, "ratio": ratio}
 
 
@@ -79,12 +83,15 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=1, help="Numba threads of both (default 1)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
     parser.add_argument("--scenario", default="baseline", help="a bundled scenario (default baseline)")
+    parser.add_argument("--path", choices=("on", "off"), default="on",
+                        help="the valuation path in both runs (default on, as sim.run has it)")
     args = parser.parse_args(argv)
-    result = compare(args.rev, int(float(args.n)), args.threads, max(1, args.rounds), args.scenario)
+    result = compare(args.rev, int(float(args.n)), args.threads, max(1, args.rounds), args.scenario,
+                     args.path == "on")
     for label, t in result["times"].items():
         print(f"{label:>16}: best {t['best_s']:.3f} s, median {t['median_s']:.3f} s")
     print(f"{args.rev} / this checkout (best times, {args.threads} thread(s), n = {result['n']:.0e}): "
-          f"{result['ratio']:.2f}x")
+          f"path {args.path}: {result['ratio']:.2f}x")
     return result
 
 

@@ -8,9 +8,11 @@ for scenarios ``i < m`` of a block: parameters ``TH[p, i]``, uniforms
 incidents) or the investors' belief (:func:`apply_overlay_block`, the hype
 on the pool, no deployment gap); for each, :func:`world_scenario` computes
 what does not depend on the size (the rival's loss, the gap and price
-factors, the yearly factors as running products), :func:`world_size` one
-size's training run, costs, loss, release delay and discounted cash flows,
-and :func:`_path` the investors' mark-to-market path (specification section 9).
+factors, the yearly factors as running products), :func:`size_costs` one
+size's training run, costs, loss and release delay, :func:`size_market` its
+discounted cash flows and ROI, and :func:`_path` the investors'
+mark-to-market path (specification section 9). A belief without an overlay
+shares reality's size-free rows (but the gap's) and each size's costs.
 
 Every loop runs over the scenarios innermost, with what is fixed for the
 block (strategy, route, compute rule, size, year) outside it, and the
@@ -167,11 +169,16 @@ S_POOL_STEP, S_COST_STEP, S_WEIGHT_STEP, S_DISCOUNT, S_LOG_D_REF = range(11, 16)
 # fixed-capability price decline 1 / ((1 - delta)(1 - phi)^theta).
 S_LOG_KEPT, S_LOG_QSTEP, S_LOG_SDECL, S_LOG_PDECL, S_DECLINE = range(16, 21)
 S_QSTEP = 21  # (1 - phi)^theta, exactly 1 when theta = 0
-N_SCENARIO_ROWS = 22
+# Below this log of the tokens, the tokens are surely within the data stock: log(stock) less
+# a margin (1e-9 relative) far wider than the error of vmath's exp and log (an ulp or so).
+S_LOG_STOCK_SAFE = 22
+N_SCENARIO_ROWS = 23
 # Rows of the per-size temporaries ``T[row, i]``.
 T_FINAL, T_WEIGHT, T_COST1, T_DPOOL, T_DCOST, T_DWEIGHT, T_DDISC, T_WEIGHT_LAB = range(8)
 T_QUALITY = 8  # our price / (m * tier) in year 1: (l_c / l_real)^theta, with the delay's years
-N_TEMP_ROWS = 9
+T_LOG_RATIO = 9  # log(l_lab / l_rival): our loss over the rival's
+T_INDEX = 10  # scenarios whose tokens may exceed the data stock (their indices, as floats)
+N_TEMP_ROWS = 11
 N_PATH_ROWS = 12  # scratch rows of the valuation path
 #: The fixed-capability price decline reported when the tier's price falls
 #: to zero in a year (token_price_decline = 1): a billionfold, not infinity.
@@ -236,6 +243,33 @@ def _log_effective(log_tokens, stock, repeat):
     return log_tokens if tokens <= stock else eff
 
 
+@jit_inline
+def _gap_terms(gap, kappa_g, rho_g, gamma):
+    """The deployment gap's factor on the rivals' weight and ``log`` of the
+    quality kept, ``log(1 - g_eff)`` (specification section 14)."""
+    g_eff = gap * vmath.exp(-kappa_g * rho_g)
+    log_kept = vmath.log(1.0 - g_eff)
+    return vmath.exp(-gamma * log_kept), log_kept
+
+
+@jit
+def world_scenario_gap(TH, m, gap_rivals, S_from, S):
+    """``S`` of a world whose parameters differ from those behind ``S_from``
+    only in the gap, the pool and the hype (a belief without an overlay):
+    ``S_from``'s rows with the gap's two recomputed as :func:`world_scenario`
+    computes them (the pool and the hype enter no row), so the same bits."""
+    for r in range(N_SCENARIO_ROWS):
+        a = S_from[r]
+        b = S[r]
+        for i in range(m):
+            b[i] = a[i]
+    gap, kappa_g, rho_g, gamma = TH[GAP], TH[KAPPA_G], TH[RHO_G], TH[SHARPNESS]
+    for i in range(m):
+        gap_factor, log_kept = _gap_terms(gap[i], kappa_g[i], rho_g[i], gamma[i])
+        S[S_GAP_FACTOR, i] = 1.0 if gap_rivals else gap_factor
+        S[S_LOG_KEPT, i] = 0.0 if gap_rivals else log_kept
+
+
 @jit
 def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
     """The size-free part of a world: rows of ``S`` and the yearly factors
@@ -253,14 +287,15 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
         S[S_USD_FLOP, i] = p_hour[i] / (SECONDS_PER_HOUR * f_peak[i] * u_train[i])
         log_nc = vmath.log(rival[i])
         log_d_ref = vmath.log(d_ref[i])
-        S[S_LOG_D_REF, i] = log_d_ref  # for every size (world_size)
+        S[S_LOG_D_REF, i] = log_d_ref  # for every size (size_costs)
+        log_stock = vmath.log(stock[i])
+        # (An infinite stock, no data wall, stays infinite: every scenario within it.)
+        S[S_LOG_STOCK_SAFE, i] = log_stock - 1e-9 * (1.0 + min(abs(log_stock), 1e300))
         log_dc = log_d_ref + a_data[i] * (log_nc - log_n_ref)
         rl = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nc,
                         _log_effective(log_dc, stock[i], repeat[i]))
         S[S_LOG_RIVAL, i] = vmath.log(rl)
-        g_eff = gap[i] * vmath.exp(-kappa_g[i] * rho_g[i])
-        log_kept = vmath.log(1.0 - g_eff)
-        gap_factor = vmath.exp(-gamma[i] * log_kept)
+        gap_factor, log_kept = _gap_terms(gap[i], kappa_g[i], rho_g[i], gamma[i])
         S[S_GAP_FACTOR, i] = 1.0 if gap_rivals else gap_factor
         S[S_LOG_KEPT, i] = 0.0 if gap_rivals else log_kept
         S[S_PRICE_FACTOR, i] = vmath.exp(eps[i] * vmath.log(premium[i]))
@@ -301,7 +336,7 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
         discount = 1.0 / (1.0 + r_disc[i])
         pool_step[i] = growth * discount
         cost_step[i] = (1.0 - s_decl[i]) / (1.0 - p_decl[i])
-        weight_step[i] = vmath.exp(-gamma[i] * vmath.log(1.0 - progress[i]))
+        weight_step[i] = vmath.exp(-gamma[i] * S[S_LOG_PROGRESS, i])  # log(1 - progress), as computed above
         discount_row[i] = discount
         w0[0, i] = discount
         w1[0, i] = 1.0 / p_token[i]
@@ -326,15 +361,24 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
 def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, incidents, S, work, W, Y,
                T):
     """One size of a world on a block: ``W[W_*, i]`` (costs, cash flows,
-    ROI) and the per-year terms ``Y[row, t, i]``.
+    ROI, the year-1 unit economics) and the per-year terms ``Y[row, t, i]``:
+    :func:`size_costs`, then :func:`size_market`."""
+    size_costs(TH, m, route, rule, log_n, log_x, active, S, W, T)
+    size_market(TH, m, route, within_pool, horizon, incidents, True, S, work, W, Y, T)
+
+
+@jit
+def size_costs(TH, m, route, rule, log_n, log_x, active, S, W, T):
+    """One size of a world on a block, first part: what does not depend on
+    the gap, the pool, the severity or the incidents (training, costs,
+    investment, our loss, the release delay and its factors; rows of ``W``
+    and ``T``). :func:`size_market` does the rest.
 
     ``active`` is the share of the ``exp(log_n)`` parameters active per token
     (specification section 13): training compute and serving cost follow the
     active parameters, quality the quality-equivalent size
     ``N_q = N_act^(1-omega) N^omega``, the data rule and the fixed cost the
-    total. With ``active = 1`` every expression is v2's, bit for bit.
-    ``within_pool`` keeps our revenue within the pool under price by quality
-    (``market.revenue_within_pool``, docs/model.md section 2e)."""
+    total. With ``active = 1`` every expression is v2's, bit for bit."""
     exp_n = vmath.exp(log_n)
     exp_act = exp_n * active
     six_n = 6.0 * exp_act
@@ -348,7 +392,12 @@ def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, i
     final = T[T_FINAL]
     if route == PRETRAIN:
         r_ref, b_comp, k_ref = TH[R_REF], TH[B_COMP], TH[K_REF]
-        log_d_ref = S[S_LOG_D_REF]
+        log_d_ref, log_stock_safe = S[S_LOG_D_REF], S[S_LOG_STOCK_SAFE]
+        # Our loss with the tokens as they are, then again, with the repeated data's
+        # discount, for the few scenarios that may be beyond the data stock: the
+        # discount's three exp/log (_log_effective) were most of this loop, and
+        # _log_effective returns log_tokens itself for every other scenario.
+        n_unsure = 0
         for i in range(m):
             tok = d_ref[i] * vmath.exp(a_data[i] * log_x)
             tokens[i] = tok
@@ -357,8 +406,20 @@ def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, i
             licence[i] = 0.0
             log_tokens = log_d_ref[i] + a_data[i] * log_x
             log_nq = log_n + (1.0 - omega[i]) * log_active
-            lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nq,
-                                _log_effective(log_tokens, stock[i], repeat[i]))
+            lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nq, log_tokens)
+            n_unsure += 0 if log_tokens < log_stock_safe[i] else 1  # NaN too
+        if n_unsure > 0:
+            unsure = T[T_INDEX]
+            n_unsure = 0
+            for i in range(m):  # the indices, in order (a scalar loop: cheap)
+                unsure[n_unsure] = i
+                n_unsure += 0 if log_d_ref[i] + a_data[i] * log_x < log_stock_safe[i] else 1
+            for c in range(n_unsure):
+                i = int(unsure[c])
+                log_tokens = log_d_ref[i] + a_data[i] * log_x
+                log_nq = log_n + (1.0 - omega[i]) * log_active
+                lab[i] = _reducible(a_coef[i], alpha[i], b_coef[i], beta[i], log_nq,
+                                    _log_effective(log_tokens, stock[i], repeat[i]))
         # The compute rule is the same for the whole block: one loop each, so
         # the rule not in use costs no exp.
         if rule == RULE_POWER:
@@ -395,21 +456,18 @@ def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, i
         invest[i] = base + rc + rb
         flops_row[i] = final[i]
     gpus, f_peak, u_train = TH[CLUSTER_GPUS], TH[F_PEAK], TH[U_TRAIN]
-    log_rival, gap_factor, price_factor, serve_param = (S[S_LOG_RIVAL], S[S_GAP_FACTOR], S[S_PRICE_FACTOR],
-                                                       S[S_SERVE_PARAM])
+    log_rival, serve_param = S[S_LOG_RIVAL], S[S_SERVE_PARAM]
     log_disc, log_pool, log_cost = S[S_LOG_DISC], S[S_LOG_POOL], S[S_LOG_COST]
     neg_gamma, log_progress = S[S_NEG_GAMMA], S[S_LOG_PROGRESS]
-    gamma, theta = TH[SHARPNESS], TH[THETA]
-    log_kept, log_qstep = S[S_LOG_KEPT], S[S_LOG_QSTEP]
+    gamma = TH[SHARPNESS]
     delay_row = W[W_DELAY]
-    weight_lab, weight, cost1 = T[T_WEIGHT_LAB], T[T_WEIGHT], T[T_COST1]
+    weight_lab, cost1, log_ratio_row = T[T_WEIGHT_LAB], T[T_COST1], T[T_LOG_RATIO]
     dpool, dcost, dweight, ddisc = T[T_DPOOL], T[T_DCOST], T[T_DWEIGHT], T[T_DDISC]
-    quality = T[T_QUALITY]
     for i in range(m):
         log_ratio = vmath.log(lab[i]) - log_rival[i]
+        log_ratio_row[i] = log_ratio
         wl = vmath.exp(gamma[i] * log_ratio)
         weight_lab[i] = wl
-        weight[i] = wl * gap_factor[i] * price_factor[i]
         cost1[i] = serve_param[i] * exp_act
         delay = final[i] / (gpus[i] * f_peak[i] * u_train[i] * SECONDS_PER_YEAR)
         delay_row[i] = delay
@@ -422,9 +480,31 @@ def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, i
         dcost[i] = c if late else 1.0
         dweight[i] = w if late else 1.0
         ddisc[i] = d if late else 1.0
+
+
+@jit
+def size_market(TH, m, route, within_pool, horizon, incidents, year_one, S, work, W, Y, T):
+    """One size of a world after :func:`size_costs`: the rivals' weight and
+    our price's quality factor (the gap's part), the cash flows and the
+    per-year terms ``Y[row, t, i]``, NPV and ROI, and with ``year_one`` the
+    share and the year-1 unit economics (only reality's are reported). It
+    reads the rows :func:`size_costs` wrote and writes others, so a world
+    that shares those rows (a belief without an overlay) runs this alone on
+    them. ``within_pool`` keeps our revenue within the pool under price by
+    quality (``market.revenue_within_pool``, docs/model.md section 2e)."""
+    gap_factor, price_factor = S[S_GAP_FACTOR], S[S_PRICE_FACTOR]
+    theta = TH[THETA]
+    log_kept, log_qstep = S[S_LOG_KEPT], S[S_LOG_QSTEP]
+    delay_row = W[W_DELAY]
+    weight_lab, weight, cost1, log_ratio_row = T[T_WEIGHT_LAB], T[T_WEIGHT], T[T_COST1], T[T_LOG_RATIO]
+    dpool, dcost, dweight, ddisc = T[T_DPOOL], T[T_DCOST], T[T_DWEIGHT], T[T_DDISC]
+    quality, final = T[T_QUALITY], T[T_FINAL]
+    invest, tokens, stock = W[W_INVEST], W[W_TOKENS], TH[DATA_STOCK]
+    for i in range(m):
+        weight[i] = weight_lab[i] * gap_factor[i] * price_factor[i]
         # Our price over m times the tier's in year 1: (l_c / l_real)^theta,
         # the rivals' loss after the delay's years of progress (section 14).
-        log_q = theta[i] * (log_kept[i] - log_ratio) + delay * log_qstep[i]
+        log_q = theta[i] * (log_kept[i] - log_ratio_row[i]) + delay_row[i] * log_qstep[i]
         log_q = log_q if log_q < MAX_LOG_QUALITY else MAX_LOG_QUALITY  # (NaN too)
         q = vmath.exp(log_q)
         quality[i] = 1.0 if theta[i] == 0.0 else q
@@ -449,15 +529,16 @@ def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, i
             served = cost_over_price < price
             pool = w0[i] * dpool[i]
             rivals_weight = rivals[i] * weight[i] * (w2[i] * dweight[i])  # k w_t: share = 1/(1 + k w_t)
-            r = pool / (1.0 + rivals_weight)
-            # Price by quality within the market's budget (docs/model.md 2e): the
-            # pool buys share s of the tokens from us at `price` tiers and 1 - s
-            # at one tier, so our revenue is pool s price / (s price + 1 - s)
-            # = pool price / (price + k w_t), never above the pool.
-            budget = pool / (price + rivals_weight)
-            v2 = theta[i] == 0.0 or not within_pool  # the specification's Rev = M share m q
-            rm = r * price if v2 else budget * price
-            serving = r * cost_over_price if v2 else budget * cost_over_price
+            # The specification's Rev = M share m q: the pool times our share
+            # pool / (1 + k w_t), times the price. Or price by quality within the
+            # market's budget (docs/model.md 2e): the pool buys share s of the
+            # tokens from us at `price` tiers and 1 - s at one tier, so our revenue
+            # is pool s price / (s price + 1 - s) = pool price / (price + k w_t),
+            # never above the pool. One division, of the denominator in use.
+            v2 = theta[i] == 0.0 or not within_pool
+            per_price = pool / ((1.0 + rivals_weight) if v2 else (price + rivals_weight))
+            rm = per_price * price
+            serving = per_price * cost_over_price
             lost = rm * w3[i] if incidents else 0.0
             rev[i] += rm if served else 0.0
             serve[i] += serving if served else 0.0
@@ -491,6 +572,9 @@ def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, i
         serve[i] = sv
         incident[i] = ic
         served_disc[i] = comp  # W_COMPLIANCE: the discounted duties
+    if not year_one:
+        return
+    for i in range(m):
         ratio1 = cost1[i] * w1_0[i] * dcost[i]
         price1 = premium[i] * quality[i]
         served1 = ratio1 < price1
@@ -552,7 +636,7 @@ def _path(TH, THB, m, horizon, W, WB, Y, YB, O, R):
 
     ``R`` is scratch (``N_PATH_ROWS`` rows): the belief ``b``, the cooled
     flag and the running sums of both worlds' yearly terms, summed in the
-    same order as the NPV of :func:`world_size`, so MTM_T equals ROI to the
+    same order as the NPV of :func:`size_market`, so MTM_T equals ROI to the
     last bit (``tests/kernels/test_model_beliefs.py``)."""
     lr, pool, severity = TH[LEARNING_RATE], TH[POOL], TH[SEVERITY]
     pool_e, severity_e = THB[POOL], THB[SEVERITY]
@@ -658,12 +742,17 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
     n_sizes = log_sizes.shape[0]
     incident_u = U[n_sampled:n_sampled + horizon]
     # Reality always has its incidents. A run-time bool rather than the constant True, so that both
-    # worlds call one compiled world_size (the literal was a second specialization: 11 s of a cold start).
+    # worlds call one compiled size_market (the literal was a second specialization: 11 s of a cold start).
     reality_incidents = n_sizes >= 0
     for k in range(s_route.shape[0]):
-        copy_rows(TH, THW, m)
-        apply_overlay_block(THW, overlay, start[k], start[k + 1], U, table, m)
-        copy_rows(THW, THB, m)
+        # Reality's parameters: the draws themselves when its overlay is empty (they are only read).
+        if start[k] == start[k + 1]:
+            THR = TH
+        else:
+            copy_rows(TH, THW, m)
+            apply_overlay_block(THW, overlay, start[k], start[k + 1], U, table, m)
+            THR = THW
+        copy_rows(THR, THB, m)
         gap, pool, hype = THB[GAP], THB[POOL], THB[HYPE]
         for i in range(m):
             gap[i] = 0.0
@@ -671,20 +760,34 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
         for i in range(m):
             pool[i] = pool[i] * hype[i]
         route, rule = s_route[k], s_rule[k]
-        world_scenario(THW, m, horizon, incident_u, log_n_ref, s_gap_rivals[k] != 0, S, work)
-        world_scenario(THB, m, horizon, incident_u, log_n_ref, s_gap_rivals[k] != 0, SB, work_b)
+        # A belief without an overlay differs from reality only in the gap (0), the pool (times
+        # the hype) and the incidents: it shares reality's size-free rows but the gap's, its
+        # yearly factors, and each size's costs (the same numbers, computed once).
+        shared = b_start[k] == b_start[k + 1]
+        gap_rivals = s_gap_rivals[k] != 0
+        world_scenario(THR, m, horizon, incident_u, log_n_ref, gap_rivals, S, work)
+        if shared:
+            world_scenario_gap(THB, m, gap_rivals, S, SB)
+            belief_work = work
+        else:
+            world_scenario(THB, m, horizon, incident_u, log_n_ref, gap_rivals, SB, work_b)
+            belief_work = work_b
         for j in range(n_sizes):
             log_n = log_sizes[j]
             log_x = log_n - log_n_ref
             active, within = s_active[k, j], s_within_pool[k] != 0
-            world_size(THW, m, route, rule, log_n, log_x, active, within, horizon, reality_incidents, S, work,
+            world_size(THR, m, route, rule, log_n, log_x, active, within, horizon, reality_incidents, S, work,
                        W, Y, T)
-            world_size(THB, m, route, rule, log_n, log_x, active, within, horizon, s_incidents[k] != 0, SB,
-                       work_b, WB, YB, T)
+            if shared:
+                copy_rows(W[W_INVEST:W_INVEST + 1], WB[W_INVEST:W_INVEST + 1], m)
+                copy_rows(W[W_DELAY:W_DELAY + 1], WB[W_DELAY:W_DELAY + 1], m)
+            else:
+                size_costs(THB, m, route, rule, log_n, log_x, active, SB, WB, T)
+            size_market(THB, m, route, within, horizon, s_incidents[k] != 0, False, SB, belief_work, WB, YB, T)
             O = OUT[k * n_sizes + j]
-            _outputs(THW, m, S, W, WB, O)
+            _outputs(THR, m, S, W, WB, O)
             if path:
-                _path(THW, THB, m, horizon, W, WB, Y, YB, O, R)
+                _path(THR, THB, m, horizon, W, WB, Y, YB, O, R)
     column = NET_VALUE if objective == 0 else ROI
     n_rows = OUT.shape[0]
     s_alternative = worlds[26]
