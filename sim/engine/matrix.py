@@ -35,7 +35,7 @@ from sim.kernels.industry import evaluate_industry_rows
 from sim.kernels.rows import ROWS, design_rows, evaluate_rows
 from sim.kernels.sampling.rng import U_MAX, U_MIN, key_from_seed
 from sim.engine.reducer import kernel_args, model_args, plan_args
-from sim.services.blocks import over_blocks, thread_count
+from sim.services.blocks import over_units, thread_count
 
 __all__ = ["ROWS", "design_rows", "evaluate_industry_rows", "evaluate_rows", "evaluate_uniforms",
            "plan_uniforms"]
@@ -47,11 +47,10 @@ def plan_uniforms(plan: Plan, design: Design, key, first: int, n: int) -> np.nda
     U = np.empty((n, plan.n_dims))
     dists, design_args, copula = kernel_args(plan, design)
 
-    def call(lane: int, g: int) -> None:
-        u0, u1 = _units_of_call(g, n)
+    def call(u0: int, u1: int) -> None:
         design_rows(key, first, n, BLOCK, dists, design_args, copula, plan.n_dims, U, u0, u1)
 
-    over_blocks(_calls(n), thread_count(), call)
+    over_units(_units(n), UNITS_PER_CALL, thread_count(), call)
     return U
 
 
@@ -60,13 +59,8 @@ def plan_uniforms(plan: Plan, design: Design, key, first: int, n: int) -> np.nda
 UNITS_PER_CALL = 16
 
 
-def _calls(n: int) -> int:
-    return (n + ROWS * UNITS_PER_CALL - 1) // (ROWS * UNITS_PER_CALL)
-
-
-def _units_of_call(g: int, n: int) -> tuple[int, int]:
-    n_units = (n + ROWS - 1) // ROWS
-    return g * UNITS_PER_CALL, min(n_units, (g + 1) * UNITS_PER_CALL)
+def _units(n: int) -> int:
+    return (n + ROWS - 1) // ROWS
 
 
 def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = False,
@@ -94,8 +88,7 @@ def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = Fal
     draws = np.empty((n if keep_draws else 0, plan.n_sampled))
     dists, model, key = plan_args(plan), model_args(plan), key_from_seed(seed)
 
-    def call(lane: int, g: int) -> None:  # rows differ in cost: calls go to threads one at a time
-        u0, u1 = _units_of_call(g, n)
+    def call(u0: int, u1: int) -> None:  # rows differ in cost: calls go to threads one at a time
         if plan.industry:
             evaluate_industry_rows(U, dists, model, plan.horizon, columns, key, first, plan.n_columns, out,
                                    draws, u0, u1)
@@ -103,5 +96,5 @@ def evaluate_uniforms(plan: Plan, U: np.ndarray, columns, keep_draws: bool = Fal
             evaluate_rows(U, dists, model, plan.log_sizes, plan.log_n_ref, plan.horizon, columns, key,
                           first, plan.n_rows, plan.n_columns, out, draws, u0, u1)
 
-    over_blocks(_calls(n), thread_count(), call)
+    over_units(_units(n), UNITS_PER_CALL, thread_count(), call)
     return out, (draws if keep_draws else None)

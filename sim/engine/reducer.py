@@ -315,7 +315,7 @@ def model_args(plan: Plan) -> tuple:
 
 def no_voi(plan: Plan) -> tuple:
     """The kernels' VOI argument when no value of information is computed."""
-    return (np.zeros(0, dtype=np.int64), np.uint64(0), 1, np.zeros((1, 1, 1, 1)), np.zeros((1, 1, 1)))
+    return kernels.no_voi()
 
 
 def histogram_columns(plan: Plan) -> np.ndarray:
@@ -522,11 +522,15 @@ class Reducer:
         """Every chunk's histograms, merged: the lanes that chunks run here
         added to are folded in first (once per read, not once per chunk:
         merging and allocating the lanes took a tenth of a one-thread run)."""
+        self._fold_pending()
+        return self._hist
+
+    def _fold_pending(self) -> None:
+        """Fold the lanes local chunks added to into the merged histograms."""
         lanes = self._pending.lanes
         if lanes is not None:
             self._pending.lanes = None
             self._hist.absorb(lanes)
-        return self._hist
 
     def compute_chunk(self, first_block: int, n_blocks: int, n_to: int,
                       lanes: np.ndarray | None = None) -> ChunkState:
@@ -637,10 +641,10 @@ class Reducer:
     def _local_lanes(self) -> np.ndarray:
         """The lanes chunks run here add to, one per thread (new ones after
         ``hist`` was read or the thread count grew)."""
-        lanes = self._pending.lanes
-        if lanes is None or lanes.shape[0] < thread_count():
-            self.hist  # noqa: B018 - folds lanes of fewer threads in first
-            lanes = self._pending.lanes = self.ranges.empty_lanes(thread_count())
+        lanes, threads = self._pending.lanes, thread_count()
+        if lanes is None or lanes.shape[0] < threads:
+            self._fold_pending()  # lanes of fewer threads first
+            lanes = self._pending.lanes = self.ranges.empty_lanes(threads)
         return lanes
 
     def _tune(self, nb: int, seconds: float) -> None:

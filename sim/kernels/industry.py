@@ -26,7 +26,7 @@ import numpy as np
 
 from sim.kernels.accumulators import histogram_add, histogram_bins, lane_sums
 from sim.kernels.jit import jit
-from sim.services.blocks import over_blocks, thread_count
+from sim.services.blocks import over_units, thread_count
 from sim.kernels.model.params import SECONDS_PER_HOUR, SECONDS_PER_YEAR, SERVING_FLOP_PER_PARAM
 from sim.kernels.sampling.block import draw_block, transform_block
 from sim.kernels.sampling.inverse_cdf import ndtri
@@ -359,15 +359,12 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
     ``draws[i]``, ``incident_u[i, y-1]`` (the incident uniforms) and
     ``stats[i, 0, column]``; ``extra_u``, ``belief_draws``, ``log_sizes`` and
     ``log_n_ref`` are not used. Groups of :data:`SAMPLE_UNITS` sub-blocks go to threads
-    (:func:`sim.services.blocks.over_blocks`)."""
-    n_units = (n + SUB_BLOCK - 1) // SUB_BLOCK
-    n_calls = (n_units + SAMPLE_UNITS - 1) // SAMPLE_UNITS
-
-    def call(lane: int, g: int) -> None:
+    (:func:`sim.services.blocks.over_units`)."""
+    def call(u0: int, u1: int) -> None:
         sample_units(key, first, n, block_size, dists, design, copula, model, horizon, draws,
-                     incident_u, stats, g * SAMPLE_UNITS, min(n_units, (g + 1) * SAMPLE_UNITS))
+                     incident_u, stats, u0, u1)
 
-    over_blocks(n_calls, thread_count(), call)
+    over_units((n + SUB_BLOCK - 1) // SUB_BLOCK, SAMPLE_UNITS, thread_count(), call)
 
 
 #: Sub-blocks of scenarios per call of :func:`sample_units` (a block's worth).

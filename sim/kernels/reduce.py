@@ -1,4 +1,4 @@
-"""The scenario loop: draw, evaluate, reduce, in one parallel Numba kernel.
+"""The scenario loop: draw, evaluate, reduce, in one Numba kernel.
 
 ``reduce_chunk`` evaluates a run of whole blocks and reduces as it goes, so
 memory does not grow with the number of scenarios; it can also keep every
@@ -27,7 +27,7 @@ from sim.kernels.sampling.rng import uniform
 from sim.kernels.sampling.block import draw_block
 from sim.kernels.accumulators import N_FIELDS, histogram_add, histogram_bins, lane_sums
 
-__all__ = ["keep_block", "nothing_kept", "reduce_chunk", "sample_range"]
+__all__ = ["keep_block", "no_voi", "nothing_kept", "reduce_chunk", "sample_range"]
 
 
 @jit
@@ -177,6 +177,12 @@ def keep_block(row0, m, TH, U, OUT, scratch, dists, worlds, n_dims, horizon, tab
                 belief_draws[row0 + i, b] = row[i]
 
 
+def no_voi() -> tuple:
+    """The ``voi`` argument of :func:`reduce_chunk` when no value of
+    information is computed (arrays of the right types, no parameter)."""
+    return (np.zeros(0, dtype=np.int64), np.uint64(0), 1, np.zeros((1, 1, 1, 1)), np.zeros((1, 1, 1)))
+
+
 def nothing_kept() -> tuple:
     """The ``kept`` argument of :func:`reduce_chunk` that keeps nothing
     (arrays of the right types with no rows, so no second compile)."""
@@ -205,7 +211,7 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
     n_rows, n_cols = stats.shape[1], stats.shape[2]
     no_hist = np.empty(0)
     hist = np.zeros((1, 0, 3, N_FIELDS))  # nothing sketched
-    voi = (np.zeros(0, dtype=np.int64), np.uint64(0), 1, np.zeros((1, 1, 1, 1)), np.zeros((1, 1, 1)))
+    voi = no_voi()
     block_n = np.zeros(n_blocks, dtype=np.int64)
     block_mean = np.zeros((n_blocks, n_rows, n_cols))
     block_m2 = np.zeros((n_blocks, n_rows, n_cols))

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["over_blocks", "thread_count"]
+__all__ = ["over_blocks", "over_units", "thread_count"]
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _lock = threading.Lock()
@@ -61,6 +61,18 @@ def over_blocks(n_blocks: int, n_threads: int, work: Callable[[int, int], None])
     for error in errors:
         if error is not None:
             raise error
+
+
+def over_units(n_units: int, per_call: int, n_threads: int, work: Callable[[int, int], None]) -> None:
+    """Call ``work(first, stop)`` for consecutive ranges of at most
+    ``per_call`` of ``n_units`` units, on threads as :func:`over_blocks`
+    hands out blocks (kernels that work over ranges of sub-blocks or rows)."""
+    n_calls = (n_units + per_call - 1) // per_call
+
+    def call(lane: int, g: int) -> None:
+        work(g * per_call, min(n_units, (g + 1) * per_call))
+
+    over_blocks(n_calls, n_threads, call)
 
 
 def thread_count() -> int:

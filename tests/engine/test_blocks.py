@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.services.blocks import over_blocks, thread_count
+from sim.services.blocks import over_blocks, over_units, thread_count
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,3 +54,18 @@ def test_a_run_starts_no_numba_thread_pool():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("n_units, per_call", [(0, 16), (1, 16), (16, 16), (17, 16), (100, 7)])
+def test_ranges_of_units_cover_every_unit_once_in_ranges_of_at_most_per_call(n_units, per_call):
+    seen: list[tuple[int, int]] = []
+    lock = threading.Lock()
+
+    def work(first, stop):
+        with lock:
+            seen.append((first, stop))
+
+    over_units(n_units, per_call, 2, work)
+    covered = sorted(u for first, stop in seen for u in range(first, stop))
+    assert covered == list(range(n_units))
+    assert all(0 < stop - first <= per_call for first, stop in seen)
