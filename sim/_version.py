@@ -1,11 +1,10 @@
-"""The installed version of sim, at the bottom of the layers (no imports of sim)."""
+"""The version of sim, at the bottom of the layers (no imports of sim).
 
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as _version
+Written here and read by the build (``pyproject.toml``'s dynamic version),
+so that ``import sim`` does not search the installed distributions for it
+(``importlib.metadata`` took 13 ms of a 0.9 s warm ``sim run``).
+"""
 
 __all__ = ["__version__"]
 
-try:
-    __version__ = _version("sim")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.1.0+unknown"
+__version__ = "0.1.0"

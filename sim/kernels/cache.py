@@ -34,6 +34,7 @@ from numba.core import event
 from numba.core import caching
 
 from sim.services import signals
+from sim.services.cache_home import cache_home
 
 __all__ = ["KernelLocator", "cache_folder", "cache_root", "compile_note", "compile_seconds", "module_digest",
            "source_digest"]
@@ -46,11 +47,9 @@ NOT_COMPILED = frozenset({"kernels/cache.py"})
 
 
 def cache_root() -> Path:
-    """The folder of compiled kernels: ``$NUMBA_CACHE_DIR/numba`` if set,
-    else ``$XDG_CACHE_HOME/sim/numba`` (``~/.cache/sim/numba``)."""
-    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "sim")
-    return Path(base) / "numba"
+    """The folder of compiled kernels: ``numba`` in :func:`~sim.services.cache_home.cache_home`
+    (``$NUMBA_CACHE_DIR/numba`` if set, else ``$XDG_CACHE_HOME/sim/numba``)."""
+    return cache_home() / "numba"
 
 
 @functools.cache

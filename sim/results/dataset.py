@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from sim.vocab import objectives, outputs
-from sim.services import dask_on_demand, signals
+from sim.services import dask_on_demand, signals, special
 from sim._version import __version__
 from sim.services.atomic import check_output, write_bytes
 from sim.services.checks import seed_attribute
@@ -41,9 +41,8 @@ CI_LEVEL = 0.95
 
 def binom_ppf(level: float, n: int, p) -> np.ndarray:
     """Smallest k with P(Bin(n, p) <= k) >= level, for each p (as
-    ``scipy.stats.binom.ppf``, from scipy.special to keep start-up light)."""
-    from scipy import special
-
+    ``scipy.stats.binom.ppf``, from scipy.special's values remembered
+    between runs to keep start-up light)."""
     out = []
     for pi in np.atleast_1d(np.asarray(p, dtype=float)):
         k = int(min(max(math.ceil(special.bdtrik(level, n, pi)), 0), n))
@@ -114,8 +113,6 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
     A reduction with an infinite or NaN mean is refused
     (:class:`~sim.vocab.errors.NonFiniteResults`): no NaN reaches a table.
     """
-    from scipy import special
-
     if getattr(plan, "industry", False):
         return _industry(scenario, plan, red, seed, quantiles, extra_attrs)
     check_finite(red, scenario.model_sizes, plan.strategy_names)
@@ -243,8 +240,6 @@ def build_dataset(scenario, plan, red, seed: int, quantiles: np.ndarray,
 def _industry(scenario, plan, red, seed: int, quantiles, extra_attrs: dict | None) -> xr.Dataset:
     """The industry frame's Dataset (:mod:`sim.results.industry`), with the
     same standard errors, intervals and attributes as a project run."""
-    from scipy import special
-
     from sim.results.industry import build_industry_dataset
 
     n, R = red.n, red.n_replicates

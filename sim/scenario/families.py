@@ -16,17 +16,18 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from sim.services import special
 from sim.vocab.errors import ScenarioError
 from sim.kernels.sampling import inverse_cdf as icdf
 
 __all__ = ["DISCRETE", "FAMILIES", "Family", "Z95", "beta_quantile_table", "choice_table",
            "discrete_table", "lognormal_mu_sigma", "number", "pert_shape", "poisson_table"]
 
-# scipy.special, not scipy.stats, on the load path: it imports in a third of
-# the time, which the command line's start-up feels. scipy.stats stays the
-# oracle in the tests (``Distribution.scipy``).
+# scipy.special's values, not scipy.stats, on the load path, remembered
+# between runs (sim.services.special): the command line's start-up feels
+# either import. scipy.stats stays the oracle in the tests
+# (``Distribution.scipy``).
 Z95 = float(special.ndtri(0.95))  # 1.6448536...: p5/p95 -> sigma
 
 Need = Callable[[bool, str], None]  # need(condition, message) raises if not condition

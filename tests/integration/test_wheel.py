@@ -36,6 +36,9 @@ def installed_wheel(tmp_path_factory):
          cwd=tmp)
     wheels = list(dist.glob("sim-*.whl"))
     assert len(wheels) == 1, wheels
+    from sim._version import __version__
+
+    assert wheels[0].name.startswith(f"sim-{__version__}-"), "the build reads sim/_version.py"
     env_dir = tmp / "venv"
     venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
