@@ -582,7 +582,9 @@ def main() -> None:
     with ``os._exit``: the interpreter's own teardown of Numba's runtime and
     thread pool takes about 0.3 s on the reference machine, which is an
     eighth of ``sim run -n 1e6``. Every file the commands write is complete
-    and renamed into place before this point (``sim.services.atomic``).
+    and renamed into place before this point (``sim.services.atomic``), and
+    the values of ``scipy.special`` the command computed are saved for the
+    next run (:func:`sim.services.special.save`).
 
     SIGINT and SIGTERM end the command within a second with exit code 130 or
     143, a line saying how far it got, and no partial or temporary file
@@ -605,6 +607,9 @@ def main() -> None:
     except KeyboardInterrupt:  # before the handlers were installed
         code = 130
         print("\ninterrupted (SIGINT); nothing was written", file=sys.stderr)
+    remembered = sys.modules.get("sim.services.special")  # loaded by commands that load a scenario
+    if remembered is not None:
+        remembered.save()  # os._exit skips atexit
     try:
         sys.stdout.flush()
         sys.stderr.flush()

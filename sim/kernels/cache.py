@@ -78,10 +78,10 @@ def _module_path(name: str, root: Path) -> Path | None:
     parts = name.split(".")
     if parts[0] != "sim":
         return None
-    folder = root.joinpath(*parts[1:])
-    for candidate in (folder.with_suffix(".py") if parts[1:] else None, folder / "__init__.py"):
-        if candidate is not None and candidate.is_file():
-            return candidate
+    folder = os.path.join(root, *parts[1:])
+    for candidate in (folder + ".py" if parts[1:] else None, os.path.join(folder, "__init__.py")):
+        if candidate is not None and os.path.isfile(candidate):
+            return Path(candidate)
     return None
 
 
@@ -158,41 +158,76 @@ def _own(source: bytes, package: tuple[str, ...]) -> tuple[str, list[str]]:
     return found[0], found[1]
 
 
-def module_digest(path: Path, root: Path = PACKAGE) -> str:
+def _file_entry(current: Path, root: Path) -> tuple[str, str, tuple[Path, ...]]:
+    """A module's path relative to ``root``, its code's hash and the files of
+    the ``sim`` modules it imports (read afresh: an edit counts at once)."""
+    rel = current.relative_to(root).as_posix()
+    package = ("sim", *current.relative_to(root).parent.parts)
+    code_hash, names = _own(current.read_bytes(), package)
+    return rel, code_hash, tuple(p for p in (_module_path(name, root) for name in names) if p is not None)
+
+
+def module_digest(path: Path, root: Path = PACKAGE, entries: dict | None = None) -> str:
     """A hash (16 hex digits) of the code of the module at ``path`` and of
     every ``sim`` module it imports, directly or not (``root`` is the
     package): what its kernels are compiled from. Comments, docstrings and
-    line numbers do not count."""
+    line numbers do not count. ``entries`` keeps the files read, to be
+    shared by the digests of one moment (each file is read afresh without)."""
     root = Path(root).resolve()
+    entries = {} if entries is None else entries
     seen: dict[str, str] = {}
+    visited: set[Path] = set()
     todo = [Path(path).resolve()]
     while todo:
         current = todo.pop()
-        rel = current.relative_to(root).as_posix()
-        if rel in seen or rel in NOT_COMPILED:
+        if current in visited:
             continue
-        package = ("sim", *current.relative_to(root).parent.parts)
-        seen[rel], names = _own(current.read_bytes(), package)
-        todo.extend(p for p in (_module_path(name, root) for name in names) if p is not None)
+        visited.add(current)
+        if current.relative_to(root).as_posix() in NOT_COMPILED:
+            continue
+        if (current, root) not in entries:
+            entries[current, root] = _file_entry(current, root)
+        rel, code_hash, imported = entries[current, root]
+        seen[rel] = code_hash
+        todo.extend(imported)
     digest = hashlib.sha1()
     for rel in sorted(seen):
         digest.update(f"{rel} {seen[rel]}\n".encode())
     return digest.hexdigest()[:16]
 
 
+#: The files read for this process's digests (the kernel modules share
+#: most of their imports; a process compiles from the code it started with).
+_process_entries: dict = {}
+
+
 @functools.cache
 def _digest_now(path: Path) -> str:
-    digest = module_digest(path)
+    digest = module_digest(path, entries=_process_entries)
     _save_parsed()
     return digest
+
+
+@functools.cache
+def _module_name(path: Path) -> str:
+    return ".".join(Path(path).resolve().relative_to(PACKAGE).with_suffix("").parts)
 
 
 def cache_folder(path: Path) -> Path:
     """The folder of the compiled kernels of the module at ``path`` (of this
     package; its digest is computed once per process)."""
-    path = Path(path).resolve()
-    module = ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
-    return cache_root() / f"{module}-{_digest_now(path)}"
+    return cache_root() / f"{_module_name(path)}-{_digest_now(Path(path).resolve())}"
+
+
+@functools.cache
+def _package_file(py_file: str) -> Path | None:
+    """``py_file`` resolved, if it is a file of this package (else None)."""
+    try:
+        path = Path(py_file).resolve()
+        path.relative_to(PACKAGE)
+    except (OSError, ValueError):
+        return None  # not a module of this package: Numba's own locators
+    return path if path.is_file() else None
 
 
 class KernelLocator(caching._CacheLocator):
@@ -201,20 +236,16 @@ class KernelLocator(caching._CacheLocator):
     same source, and the digest as the source's stamp."""
 
     def __init__(self, py_file: Path):
-        self._digest = _digest_now(py_file)
-        self._path = str(cache_folder(py_file))
+        self._digest = _digest_now(py_file)  # py_file is resolved (from_function)
+        self._path = str(cache_root() / f"{_module_name(py_file)}-{self._digest}")
         # Numba names the file when it declines to cache a function (its
         # warning reads this attribute): without it that warning raised.
         self._py_file = str(py_file)
 
     @classmethod
     def from_function(cls, py_func, py_file):
-        try:
-            path = Path(py_file).resolve()
-            path.relative_to(PACKAGE)
-        except (OSError, ValueError):
-            return None  # not a module of this package: Numba's own locators
-        return cls(path) if path.is_file() else None
+        path = _package_file(py_file)
+        return None if path is None else cls(path)
 
     def get_cache_path(self) -> str:
         return self._path

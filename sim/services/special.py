@@ -11,8 +11,9 @@ exact bytes of the arguments. A miss imports ``scipy.special`` and computes;
 a hit returns SciPy's own value, bit for bit, without the import.
 
 The file is read once per process, at the first call, and written (merged
-with what other processes wrote, then renamed into place) when the process
-exits. It keeps the :data:`CAPACITY` most recent values: a scenario's take
+with what other processes wrote, then renamed into place) by :func:`save`
+when the process exits (the command line, which ends with ``os._exit``,
+calls it itself). It keeps the :data:`CAPACITY` most recent values: a scenario's take
 a few hundred. A missing, unreadable or foreign file is a miss, never an
 error.
 """
@@ -32,15 +33,15 @@ import numpy as np
 from sim.services.cache_home import cache_home
 
 __all__ = ["CAPACITY", "FUNCTIONS", "MAX_BYTES", "bdtr", "bdtrik", "betainc", "betaincinv", "betaln", "memo_path",
-           "ndtr", "ndtri", "pdtr", "pdtrc", "stats", "stdtrit"]
+           "ndtr", "ndtri", "pdtr", "pdtrc", "save", "stats", "stdtrit"]
 
 #: The functions this module stands in for (each is a module attribute).
 FUNCTIONS = ("bdtr", "bdtrik", "betainc", "betaincinv", "betaln", "ndtr", "ndtri", "pdtr", "pdtrc",
              "stdtrit")
 #: Values kept in the file, and their bytes at most: the newest win (a
-#: scenario's values take about 0.15 MB, the file loads in milliseconds).
+#: scenario's values take about 0.15 MB; the full file loads in 3 ms).
 CAPACITY = 4096
-MAX_BYTES = 8 * 2**20
+MAX_BYTES = 2 * 2**20
 _FORMAT = 1
 
 _lock = threading.Lock()
@@ -123,8 +124,9 @@ def _newest(values: dict) -> dict:
     return dict(reversed(kept))
 
 
-def _save() -> None:
-    """Merge this process's new values into the file (at exit)."""
+def save() -> None:
+    """Merge this process's new values into the file (at exit; a process
+    that ends with ``os._exit`` calls it first)."""
     if not _new:
         return
     try:
@@ -148,7 +150,7 @@ def _save() -> None:
         pass
 
 
-atexit.register(_save)
+atexit.register(save)
 
 
 def _function(name: str):

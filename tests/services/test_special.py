@@ -52,7 +52,7 @@ def test_values_are_scipys_bit_for_bit_computed_and_remembered(fresh, name, args
     expected = getattr(scipy_special, name)(*args)
     assert _same(getattr(special, name)(*args), expected)
     assert special.stats() == {"hits": 0, "misses": 1}
-    special._save()
+    special.save()
     _forget()
     assert _same(getattr(special, name)(*args), expected)
     assert special.stats() == {"hits": 1, "misses": 1}
@@ -77,7 +77,7 @@ def test_a_corrupt_file_is_a_miss_and_is_replaced(fresh):
     path.parent.mkdir(parents=True)
     path.write_bytes(b"\x80\x04 truncated")
     assert _same(special.ndtri(0.975), scipy_special.ndtri(0.975))
-    special._save()
+    special.save()
     with open(path, "rb") as f:
         assert len(pickle.load(f)["values"]) == 1
 
@@ -89,7 +89,7 @@ def test_a_read_only_cache_folder_is_no_error(fresh):
     folder.chmod(0o500)
     try:
         assert _same(special.ndtri(0.9), scipy_special.ndtri(0.9))
-        special._save()  # nothing written, nothing raised
+        special.save()  # nothing written, nothing raised
         assert not special.memo_path().exists()
     finally:
         folder.chmod(0o700)
@@ -100,14 +100,14 @@ def test_an_unwritable_cache_home_is_no_error(fresh, monkeypatch):
     blocker.write_text("not a folder")
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(blocker))
     assert _same(special.ndtri(0.9), scipy_special.ndtri(0.9))
-    special._save()
+    special.save()
 
 
 def test_the_file_keeps_the_newest_values_up_to_capacity(fresh, monkeypatch):
     monkeypatch.setattr(special, "CAPACITY", 3)
     for p in (0.1, 0.2, 0.3, 0.4, 0.5):
         special.ndtri(p)
-    special._save()
+    special.save()
     _forget()
     for p in (0.3, 0.4, 0.5):
         special.ndtri(p)
@@ -120,7 +120,7 @@ def test_the_file_keeps_the_newest_values_up_to_its_bytes(fresh, monkeypatch):
     monkeypatch.setattr(special, "MAX_BYTES", 2 * (8_000 + 200))
     for shift in range(4):
         special.ndtr(np.linspace(-3, 3, 1000) + shift)  # 8,000 bytes each
-    special._save()
+    special.save()
     _forget()
     special.ndtr(np.linspace(-3, 3, 1000) + 3)
     special.ndtr(np.linspace(-3, 3, 1000) + 2)
@@ -131,10 +131,10 @@ def test_the_file_keeps_the_newest_values_up_to_its_bytes(fresh, monkeypatch):
 
 def test_two_processes_merge_their_values(fresh):
     special.ndtri(0.6)
-    special._save()
+    special.save()
     _forget()
     special.ndtri(0.7)  # another process wrote 0.6; this one adds 0.7
-    special._save()
+    special.save()
     _forget()
     special.ndtri(0.6), special.ndtri(0.7)
     assert special.stats() == {"hits": 2, "misses": 2}
