@@ -101,9 +101,16 @@ class Histograms:
         """
         offset = np.broadcast_to(np.asarray(offset, dtype=float), values.shape[1:])
         scale = np.broadcast_to(np.asarray(scale, dtype=float), values.shape[1:])
-        y = coordinate_np(values, offset, scale)
-        lo = np.nanmin(y, axis=0)
-        hi = np.nanmax(y, axis=0)
+        if np.all(scale > 0):
+            # The coordinate is non-decreasing in x (each rounding step is),
+            # so the extremes of the coordinates are the coordinates of the
+            # extremes, bit for bit: two rows to transform, not the pilot.
+            lo = coordinate_np(np.nanmin(values, axis=0), offset, scale)
+            hi = coordinate_np(np.nanmax(values, axis=0), offset, scale)
+        else:
+            y = coordinate_np(values, offset, scale)
+            lo = np.nanmin(y, axis=0)
+            hi = np.nanmax(y, axis=0)
         pad = np.maximum(0.01 * (hi - lo), 1e-9 * np.maximum(1.0, np.abs(hi)))
         lo, hi = lo - pad, hi + pad
         for h in range(values.shape[1]):

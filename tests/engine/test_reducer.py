@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import sim
 from sim.testing.compare import assert_same_numbers
@@ -272,3 +277,37 @@ def test_a_new_per_block_array_is_summed_in_block_order(baseline, monkeypatch):
     for b in range(4):
         total += values[b]
     np.testing.assert_array_equal(red.result().sums["block_extra"], total)
+
+
+def _ranges_from_every_coordinate(values, offset, scale, n_bins):
+    """from_pilot's ranges computed as it did before it transformed only the
+    extremes: every pilot value's coordinate, then their extremes."""
+    import math
+
+    y = sketch.coordinate_np(values, offset, scale)
+    lo, hi = np.nanmin(y, axis=0), np.nanmax(y, axis=0)
+    pad = np.maximum(0.01 * (hi - lo), 1e-9 * np.maximum(1.0, np.abs(hi)))
+    lo, hi = lo - pad, hi + pad
+    for h in range(values.shape[1]):
+        atom = sketch._most_frequent(values[:, h], min_count=max(2, values.shape[0] // 1000))
+        if atom is not None:
+            width = (hi[h] - lo[h]) / n_bins
+            y_atom = float(sketch.coordinate_np(atom, offset, scale))
+            lo[h] = y_atom - math.ceil((y_atom - lo[h]) / width) * width
+            hi[h] = lo[h] + n_bins * width
+    return lo, hi
+
+
+@given(values=hnp.arrays(np.float64, st.tuples(st.integers(1, 40), st.integers(1, 4)),
+                         elements=st.floats(-1e300, 1e300) | st.sampled_from([np.nan, -1.0, 0.0, 3.0])),
+       offset=st.floats(-5, 5), scale=st.floats(1e-6, 1e6))
+@settings(max_examples=300, deadline=None)
+def test_pilot_ranges_from_the_extremes_equal_those_of_every_coordinate(values, offset, scale):
+    """from_pilot transforms each column's extremes only (the coordinate is
+    non-decreasing in the value): the same bits as every coordinate's extremes."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = _ranges_from_every_coordinate(values, offset, scale, 64)
+        got = sketch.Histograms.from_pilot(values, 0, n_bins=64, offset=offset, scale=scale)
+    assert np.array_equal(got.lo, expected[0], equal_nan=True)
+    assert np.array_equal(got.hi, expected[1], equal_nan=True)
