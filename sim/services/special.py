@@ -13,9 +13,9 @@ a hit returns SciPy's own value, bit for bit, without the import.
 The file is read once per process, at the first call, and written (merged
 with what other processes wrote, then renamed into place) by :func:`save`
 when the process exits (the command line, which ends with ``os._exit``,
-calls it itself). It keeps the :data:`CAPACITY` most recent values: a scenario's take
-a few hundred. A missing, unreadable or foreign file is a miss, never an
-error.
+calls it itself). It keeps the newest values, at most :data:`CAPACITY`
+of them and :data:`MAX_BYTES` in all (a scenario's take a hundred or two).
+A missing, unreadable or foreign file is a miss, never an error.
 """
 
 from __future__ import annotations

@@ -58,6 +58,12 @@ def test_values_are_scipys_bit_for_bit_computed_and_remembered(fresh, name, args
     assert special.stats() == {"hits": 1, "misses": 1}
 
 
+def test_every_function_stands_in_for_scipys_of_that_name():
+    for name in special.FUNCTIONS:
+        assert getattr(special, name).__name__ == name and callable(getattr(scipy_special, name))
+    assert {name for name, _ in CALLS} == set(special.FUNCTIONS)
+
+
 def test_different_arguments_are_different_values(fresh):
     a = special.ndtri(np.array([0.1, 0.2]))
     b = special.ndtri(np.array([0.1, 0.3]))
