@@ -79,13 +79,13 @@ from sim.kernels.sampling.rng import key_from_seed
 from sim.services import signals
 from sim.services.blocks import over_blocks, thread_count
 from sim.kernels import accumulators
-from sim.kernels import reduce as kernels
+from sim.kernels import arguments, reduce as kernels
 from sim.vocab import industry as industry_outputs
 from sim.kernels.accumulators import SCALE
 from sim.engine.sketch import Histograms
 
 #: ``reduce_chunk``'s ``kept`` argument when a chunk keeps no scenario.
-NOTHING_KEPT = kernels.nothing_kept()
+NOTHING_KEPT = arguments.nothing_kept()
 
 __all__ = ["BLOCKS", "CHUNK_SECONDS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIELDS", "STATE_RULES",
            "ChunkState", "NonFinite", "Reducer", "Reduction", "Target", "advance_to_target",
@@ -315,7 +315,7 @@ def model_args(plan: Plan) -> tuple:
 
 def no_voi(plan: Plan) -> tuple:
     """The kernels' VOI argument when no value of information is computed."""
-    return kernels.no_voi()
+    return arguments.no_voi()
 
 
 def histogram_columns(plan: Plan) -> np.ndarray:

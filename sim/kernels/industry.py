@@ -24,9 +24,10 @@ import math
 
 import numpy as np
 
-from sim.kernels.accumulators import histogram_add, histogram_bins, lane_sums
+from sim.kernels.accumulators import N_FIELDS as N_HIST_FIELDS, histogram_add, histogram_bins, lane_sums
+from sim.kernels.arguments import no_voi
 from sim.kernels.jit import jit
-from sim.services.blocks import over_units, thread_count
+from sim.services.blocks import over_blocks, thread_count
 from sim.kernels.model.params import SECONDS_PER_HOUR, SECONDS_PER_YEAR, SERVING_FLOP_PER_PARAM
 from sim.kernels.sampling.block import draw_block, transform_block
 from sim.kernels.sampling.inverse_cdf import ndtri
@@ -57,7 +58,7 @@ from sim.vocab.layout import LANES, SUB_BLOCK
 from sim.vocab.registry import index as _i
 
 __all__ = ["SHOCK_SALT", "INCIDENT_SALT", "YEAR_STRIDE", "evaluate_industry_rows", "industry_scenario",
-           "reduce_chunk", "sample_range", "sample_units", "year_uniform", "year_uniforms"]
+           "reduce_chunk", "sample_range", "year_uniform", "year_uniforms"]
 
 # Positions in theta (sim.vocab.registry), folded in at compile time.
 R_DISC = _i("finance.discount_rate")
@@ -296,8 +297,12 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     """:func:`sim.kernels.reduce.reduce_chunk` for the industry frame: the
     same blocks, moments, lanes and histograms, one output row per scenario.
     ``model`` is ``(flags, industry)``: ``industry = (valuation horizon, s_a)``
-    as a float array. ``voi``, ``keep_first`` and ``kept`` are not used
-    (decisions do not apply; :func:`sample_range` keeps the scenarios)."""
+    as a float array. ``voi`` is not used (decisions do not apply).
+    ``kept`` is (draws, incident uniforms, -, -, stats), as
+    :func:`sample_range` fills them: scenario ``keep_first + i`` is written
+    to row ``i`` of each while ``i`` is below ``len(stats)`` (zero rows:
+    nothing is kept). One kernel both keeps and reduces, so a run compiles
+    the frame once for its pilot and its chunks."""
     theta0 = dists[0]
     flags, frame = model
     n_uniforms = flags[2]
@@ -306,6 +311,8 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     n_dims = dists[1].shape[0]
     n_cols = block_mean.shape[2]
     n_hist = hist_cols.shape[0]
+    keep_draws, keep_incident, keep_stats = kept[0], kept[1], kept[4]
+    n_keep = keep_stats.shape[0]
     width = SUB_BLOCK
     own = hist[0]  # this thread's histograms (see sim.kernels.reduce.reduce_chunk)
     for b in range(n_blocks):
@@ -328,6 +335,9 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
             m = min(width, last - f0)
             draw_block(key, f0, m, n_dims, n_uniforms, block_size, dists, design, copula, U, TH, tmp, z)
             _evaluate(key, f0, m, TH, th, OUT, horizon, valuation_horizon, s_a, row, planned)
+            if n_keep > 0:
+                _keep(f0 - keep_first, m, key, f0, TH, dists[1], flat, horizon, keep_draws, keep_incident,
+                      keep_stats)
             if f0 == first:
                 for k in range(n_cols):
                     shift[k] = flat[k, 0]
@@ -353,58 +363,54 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
             block_m2[b, 0, k] = max(t2 - t1 * mean_dx, 0.0)
 
 
+@jit
+def _keep(row0, m, key, f0, TH, target, flat, horizon, draws, incident_u, stats):
+    """Copy scenarios ``i < m`` of a sub-block (scenario ``f0 + i``) to rows
+    ``row0 + i`` of the kept arrays (those rows that exist): the outputs,
+    the sampled draws and the incident uniforms of each year."""
+    lo, hi = max(0, -row0), min(m, stats.shape[0] - row0)
+    for i in range(lo, hi):
+        r = row0 + i
+        for k in range(stats.shape[2]):
+            stats[r, 0, k] = flat[k, i]
+        for d in range(target.shape[0]):
+            draws[r, d] = TH[target[d], i]
+        for y in range(1, horizon + 1):
+            incident_u[r, y - 1] = year_uniform(key, INCIDENT_SALT, f0 + i, y)
+
+
 def sample_range(key, first, n, block_size, dists, design, copula, model,
                  log_sizes, log_n_ref, horizon, draws, incident_u, extra_u, belief_draws, stats):
     """:func:`sim.kernels.reduce.sample_range` for the industry frame:
     ``draws[i]``, ``incident_u[i, y-1]`` (the incident uniforms) and
-    ``stats[i, 0, column]``; ``extra_u``, ``belief_draws``, ``log_sizes`` and
-    ``log_n_ref`` are not used. Groups of :data:`SAMPLE_UNITS` sub-blocks go to threads
-    (:func:`sim.services.blocks.over_units`)."""
-    def call(u0: int, u1: int) -> None:
-        sample_units(key, first, n, block_size, dists, design, copula, model, horizon, draws,
-                     incident_u, stats, u0, u1)
-
-    over_units((n + SUB_BLOCK - 1) // SUB_BLOCK, SAMPLE_UNITS, thread_count(), call)
-
-
-#: Sub-blocks of scenarios per call of :func:`sample_units` (a block's worth).
-SAMPLE_UNITS = 16
-
-
-@jit
-def sample_units(key, first, n, block_size, dists, design, copula, model, horizon, draws, incident_u,
-                 stats, unit_first, unit_stop):
-    """What :func:`sample_range` keeps, for sub-blocks ``unit_first ..
-    unit_stop - 1`` of its scenarios."""
-    theta0, target = dists[0], dists[1]
-    flags, frame = model
-    n_uniforms = flags[2]
-    valuation_horizon = int(frame[0])
-    s_a = frame[1]
-    n_sampled = target.shape[0]
+    ``stats[i, 0, column]`` for scenarios ``first .. first + n - 1``;
+    ``extra_u``, ``belief_draws``, ``log_sizes`` and ``log_n_ref`` are not
+    used. :func:`reduce_chunk` on the blocks that hold them, keeping them and
+    sketching nothing: the same numbers as a run, and the frame compiled
+    once (a kernel of its own for this added a third to a cold start). The
+    scenarios of those blocks before ``first`` are evaluated and dropped.
+    Numba's thread count of threads share the blocks
+    (:func:`sim.services.blocks.over_blocks`)."""
+    if n <= 0:
+        return
+    first_block = first // block_size
+    n_blocks = (first + n + block_size - 1) // block_size - first_block
     n_cols = stats.shape[2]
-    width = SUB_BLOCK
-    for c in range(unit_first, unit_stop):
-        i0 = c * width
-        m = min(width, n - i0)
-        U = np.empty((max(n_uniforms, 1), width))
-        TH = np.empty((theta0.shape[0], width))
-        tmp = np.empty(max(n_uniforms, 1))
-        z = np.empty(max(copula[0].shape[0], 1))
-        th = np.empty(theta0.shape[0])
-        row = np.zeros(n_cols)
-        planned = np.empty(valuation_horizon + 1)
-        OUT = np.zeros((1, n_cols, width))
-        draw_block(key, first + i0, m, n_sampled, n_uniforms, block_size, dists, design, copula,
-                   U, TH, tmp, z)
-        _evaluate(key, first + i0, m, TH, th, OUT, horizon, valuation_horizon, s_a, row, planned)
-        for i in range(m):
-            for k in range(n_cols):
-                stats[i0 + i, 0, k] = OUT[0, k, i]
-            for d in range(n_sampled):
-                draws[i0 + i, d] = TH[target[d], i]
-            for y in range(1, horizon + 1):
-                incident_u[i0 + i, y - 1] = year_uniform(key, INCIDENT_SALT, first + i0 + i, y)
+    no_hist = np.empty(0)
+    hist = np.zeros((1, 0, 3, N_HIST_FIELDS))  # nothing sketched
+    voi = no_voi()
+    block_n = np.zeros(n_blocks, dtype=np.int64)
+    block_mean = np.zeros((n_blocks, 1, n_cols))
+    block_m2 = np.zeros((n_blocks, 1, n_cols))
+    kept = (draws, incident_u, extra_u, belief_draws, stats)
+
+    def block(lane: int, b: int) -> None:
+        reduce_chunk(key, first_block + b, 1, first + n, block_size, dists, design, copula, model,
+                     log_sizes, log_n_ref, horizon,
+                     np.zeros(0, dtype=np.int64), no_hist, no_hist, no_hist, no_hist, 1, hist,
+                     block_n[b:b + 1], block_mean[b:b + 1], block_m2[b:b + 1], voi, first, kept)
+
+    over_blocks(n_blocks, thread_count(), block)
 
 
 @jit

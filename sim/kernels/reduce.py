@@ -26,8 +26,9 @@ from sim.vocab.outputs import NET_VALUE, ROI
 from sim.kernels.sampling.rng import uniform
 from sim.kernels.sampling.block import draw_block
 from sim.kernels.accumulators import N_FIELDS, histogram_add, histogram_bins, lane_sums
+from sim.kernels.arguments import no_voi
 
-__all__ = ["keep_block", "no_voi", "nothing_kept", "reduce_chunk", "sample_range"]
+__all__ = ["keep_block", "reduce_chunk", "sample_range"]
 
 
 @jit
@@ -175,18 +176,6 @@ def keep_block(row0, m, TH, U, OUT, scratch, dists, worlds, n_dims, horizon, tab
             row = THW[belief[0][belief[9][0] + b]]
             for i in range(lo, hi):
                 belief_draws[row0 + i, b] = row[i]
-
-
-def no_voi() -> tuple:
-    """The ``voi`` argument of :func:`reduce_chunk` when no value of
-    information is computed (arrays of the right types, no parameter)."""
-    return (np.zeros(0, dtype=np.int64), np.uint64(0), 1, np.zeros((1, 1, 1, 1)), np.zeros((1, 1, 1)))
-
-
-def nothing_kept() -> tuple:
-    """The ``kept`` argument of :func:`reduce_chunk` that keeps nothing
-    (arrays of the right types with no rows, so no second compile)."""
-    return (np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0)), np.empty((0, 0, 0)))
 
 
 def sample_range(key, first, n, block_size, dists, design, copula, model,

@@ -212,3 +212,18 @@ def test_commands_that_read_results_load_no_numba(tmp_path, command):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / command[-1]).stat().st_size > 0
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_compile_estimates_name_kernels_that_exist():
+    """Each default estimate names a top-level kernel by module and name
+    (both frames have a ``reduce_chunk``; a renamed kernel would fall back
+    to the small default silently)."""
+    import importlib
+
+    from sim.kernels import cache
+
+    for qualified in cache.DEFAULT_SECONDS:
+        module, name = qualified.rsplit(".", 1)
+        kernel = getattr(importlib.import_module(module), name)
+        assert hasattr(kernel, "overloads"), f"{qualified} is not a compiled kernel"
+        assert cache._name(kernel) == qualified

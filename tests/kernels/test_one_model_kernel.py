@@ -1,7 +1,7 @@
 """A run compiles the model once: the pilot, the chunks and ``sim.sample``
-all run the one parallel kernel that holds it (``reduce_chunk``), with one
-set of argument types (a second kernel or a second specialization doubled a
-cold start's compile)."""
+all run the one kernel that holds it (``reduce_chunk``), with one set of
+argument types (a second kernel or a second specialization doubled a cold
+start's compile). The industry frame likewise."""
 
 from __future__ import annotations
 
@@ -27,3 +27,32 @@ def test_sample_equals_the_kept_scenarios_of_a_run_chunk():
     sample = sim.sample("baseline", n_scenarios=n, seed=5)
     roi = sample["roi"].values
     np.testing.assert_allclose(roi.mean(axis=0), run["roi_mean"].values, rtol=1e-12)
+
+
+def test_the_industry_frame_compiles_one_kernel_for_its_pilot_run_and_sample():
+    from sim.kernels import industry
+
+    sim.run("industry", n_scenarios=2000, seed=1, progress=False)
+    sim.sample("industry", n_scenarios=300, seed=1)
+    assert len(industry.reduce_chunk.signatures) == 1
+    assert not hasattr(industry.sample_range, "overloads")  # plain Python: no kernel of its own
+
+
+def test_a_range_of_industry_scenarios_is_that_range_of_the_first_ones():
+    """The kept scenarios of any range, block boundaries or not, are those
+    scenarios of a sample from the start (each depends on its index alone)."""
+    from sim.engine.designs import build_design
+    from sim.engine.reducer import sample_arrays
+    from sim.kernels.sampling.rng import key_from_seed
+    from sim.scenario.plan import build_plan
+    from sim.vocab.layout import BLOCK
+
+    plan = build_plan(sim.load_scenario("industry"))
+    key = key_from_seed(3)
+    n = BLOCK + 700
+    design = build_design("random", 3, n, plan.n_dims)
+    whole = sample_arrays(plan, key, 0, n, design)
+    for first, count in ((0, 5), (BLOCK - 200, 400), (BLOCK + 1, 600), (13, BLOCK)):
+        part = sample_arrays(plan, key, first, count, design)
+        for a, b in zip(part, whole):
+            np.testing.assert_array_equal(a, b[first:first + count])
