@@ -47,6 +47,7 @@ _FORMAT = 1
 _lock = threading.Lock()
 _memo: dict | None = None
 _new: dict = {}
+_new_bytes = 0  # of the values in _new, as the file's limit counts them
 _counts = {"hits": 0, "misses": 0}
 
 
@@ -97,7 +98,14 @@ def _copy(value):
     return value.copy() if isinstance(value, np.ndarray) else value
 
 
+def _size(value) -> int:
+    """Bytes a value counts for in the file's limit (its array, and about
+    200 bytes of key and pickle)."""
+    return (value.nbytes if isinstance(value, np.ndarray) else 0) + 200
+
+
 def _call(name: str, *args):
+    global _new_bytes
     key = (name,) + tuple(_arg_key(a) for a in args)
     with _lock:
         memo = _loaded()
@@ -109,7 +117,16 @@ def _call(name: str, *args):
     value = getattr(special, name)(*args)
     with _lock:
         _counts["misses"] += 1
-        memo[key] = _new[key] = _copy(value)
+        if key not in _new:
+            _new[key] = _copy(value)
+            _new_bytes += _size(value)
+        memo[key] = _new[key]
+        # A long session (a sweep of thousands of scenarios) keeps no more
+        # new values than the file would: the oldest go first.
+        while len(_new) > CAPACITY or _new_bytes > MAX_BYTES:
+            oldest = next(iter(_new))
+            _new_bytes -= _size(_new.pop(oldest))
+            memo.pop(oldest, None)
     return value
 
 
@@ -117,7 +134,7 @@ def _newest(values: dict) -> dict:
     """The newest of ``values`` (insertion order) within the file's limits."""
     kept, size = [], 0
     for key, value in reversed(values.items()):
-        size += (value.nbytes if isinstance(value, np.ndarray) else 0) + 200
+        size += _size(value)
         if len(kept) == CAPACITY or size > MAX_BYTES:
             break
         kept.append((key, value))
@@ -127,6 +144,7 @@ def _newest(values: dict) -> dict:
 def save() -> None:
     """Merge this process's new values into the file (at exit; a process
     that ends with ``os._exit`` calls it first)."""
+    global _new_bytes
     if not _new:
         return
     try:
@@ -146,6 +164,7 @@ def save() -> None:
             os.unlink(tmp)
             raise
         _new.clear()
+        _new_bytes = 0
     except Exception:  # a read-only or full cache folder: values are recomputed next time
         pass
 

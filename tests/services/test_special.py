@@ -32,6 +32,7 @@ def fresh(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(special, "_memo", None)
     monkeypatch.setattr(special, "_new", {})
+    monkeypatch.setattr(special, "_new_bytes", 0)
     monkeypatch.setattr(special, "_counts", {"hits": 0, "misses": 0})
     return tmp_path
 
@@ -45,6 +46,7 @@ def _forget() -> None:
     """As a new process would start: nothing in memory, the file on disk."""
     special._memo = None
     special._new = {}
+    special._new_bytes = 0
 
 
 @pytest.mark.parametrize("name,args", CALLS, ids=[c[0] for c in CALLS])
@@ -133,6 +135,16 @@ def test_the_file_keeps_the_newest_values_up_to_its_bytes(fresh, monkeypatch):
     assert special.stats()["misses"] == 4
     special.ndtr(np.linspace(-3, 3, 1000) + 1)
     assert special.stats()["misses"] == 5
+
+
+def test_a_long_session_keeps_no_more_new_values_in_memory_than_the_file_would(fresh, monkeypatch):
+    monkeypatch.setattr(special, "MAX_BYTES", 3 * (8_000 + 200))
+    for shift in range(50):
+        special.ndtr(np.linspace(-3, 3, 1000) + shift)
+    assert len(special._new) == 3 and len(special._memo) == 3
+    assert special._new_bytes == 3 * (8_000 + 200)
+    assert _same(special.ndtr(np.linspace(-3, 3, 1000) + 49), scipy_special.ndtr(np.linspace(-3, 3, 1000) + 49))
+    assert special.stats()["hits"] == 1
 
 
 def test_two_processes_merge_their_values(fresh):
