@@ -362,9 +362,10 @@ def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, i
                T):
     """One size of a world on a block: ``W[W_*, i]`` (costs, cash flows,
     ROI, the year-1 unit economics) and the per-year terms ``Y[row, t, i]``:
-    :func:`size_costs`, then :func:`size_market`."""
+    :func:`size_costs`, :func:`size_market`, then :func:`size_year_one`."""
     size_costs(TH, m, route, rule, log_n, log_x, active, S, W, T)
-    size_market(TH, m, route, within_pool, horizon, incidents, True, S, work, W, Y, T)
+    size_market(TH, m, route, within_pool, horizon, incidents, S, work, W, Y, T)
+    size_year_one(TH, m, route, S, work, W, T)
 
 
 @jit
@@ -483,15 +484,15 @@ def size_costs(TH, m, route, rule, log_n, log_x, active, S, W, T):
 
 
 @jit
-def size_market(TH, m, route, within_pool, horizon, incidents, year_one, S, work, W, Y, T):
+def size_market(TH, m, route, within_pool, horizon, incidents, S, work, W, Y, T):
     """One size of a world after :func:`size_costs`: the rivals' weight and
     our price's quality factor (the gap's part), the cash flows and the
-    per-year terms ``Y[row, t, i]``, NPV and ROI, and with ``year_one`` the
-    share and the year-1 unit economics (only reality's are reported). It
-    reads the rows :func:`size_costs` wrote and writes others, so a world
-    that shares those rows (a belief without an overlay) runs this alone on
-    them. ``within_pool`` keeps our revenue within the pool under price by
-    quality (``market.revenue_within_pool``, docs/model.md section 2e)."""
+    per-year terms ``Y[row, t, i]``, NPV and ROI (reality's share and year-1
+    unit economics follow in :func:`size_year_one`). It reads the rows
+    :func:`size_costs` wrote and writes others, so a world that shares those
+    rows (a belief without an overlay) runs this alone on them.
+    ``within_pool`` keeps our revenue within the pool under price by quality
+    (``market.revenue_within_pool``, docs/model.md section 2e)."""
     gap_factor, price_factor = S[S_GAP_FACTOR], S[S_PRICE_FACTOR]
     theta = TH[THETA]
     log_kept, log_qstep = S[S_LOG_KEPT], S[S_LOG_QSTEP]
@@ -499,7 +500,7 @@ def size_market(TH, m, route, within_pool, horizon, incidents, year_one, S, work
     weight_lab, weight, cost1, log_ratio_row = T[T_WEIGHT_LAB], T[T_WEIGHT], T[T_COST1], T[T_LOG_RATIO]
     dpool, dcost, dweight, ddisc = T[T_DPOOL], T[T_DCOST], T[T_DWEIGHT], T[T_DDISC]
     quality, final = T[T_QUALITY], T[T_FINAL]
-    invest, tokens, stock = W[W_INVEST], W[W_TOKENS], TH[DATA_STOCK]
+    invest = W[W_INVEST]
     for i in range(m):
         weight[i] = weight_lab[i] * gap_factor[i] * price_factor[i]
         # Our price over m times the tier's in year 1: (l_c / l_real)^theta,
@@ -550,12 +551,7 @@ def size_market(TH, m, route, within_pool, horizon, incidents, year_one, S, work
             y2[i] = lost if served else 0.0
             y3[i] = disc if served else 0.0
     pool_r, severity, compliance_y, threshold = TH[POOL], TH[SEVERITY], TH[COMPLIANCE], TH[COMPLIANCE_THRESHOLD]
-    roi, net, npv, duty_row, share, limited = W[W_ROI], W[W_NET], W[W_NPV], W[W_DUTY], W[W_SHARE], W[W_LIMITED]
-    pretrain = route == PRETRAIN
-    w1_0 = work[1, 0]
-    p_token = TH[P_TOKEN]
-    log_sdecl, log_pdecl = S[S_LOG_SDECL], S[S_LOG_PDECL]
-    cost_y1, price_y1, margin_y1, served_y1 = W[W_COST_Y1], W[W_PRICE_Y1], W[W_MARGIN_Y1], W[W_SERVED_Y1]
+    roi, net, npv, duty_row = W[W_ROI], W[W_NET], W[W_NPV], W[W_DUTY]
     for i in range(m):
         pl = pool_r[i]
         rv = rev[i] * pl
@@ -572,8 +568,24 @@ def size_market(TH, m, route, within_pool, horizon, incidents, year_one, S, work
         serve[i] = sv
         incident[i] = ic
         served_disc[i] = comp  # W_COMPLIANCE: the discounted duties
-    if not year_one:
-        return
+
+
+@jit
+def size_year_one(TH, m, route, S, work, W, T):
+    """Reality's share and year-1 unit economics of one size, after
+    :func:`size_market` (a function of its own, not a flag of that one: a
+    literal flag compiled ``size_market`` twice)."""
+    gap_factor, price_factor = S[S_GAP_FACTOR], S[S_PRICE_FACTOR]
+    delay_row, tokens, stock = W[W_DELAY], W[W_TOKENS], TH[DATA_STOCK]
+    weight_lab, cost1 = T[T_WEIGHT_LAB], T[T_COST1]
+    dcost, dweight, quality = T[T_DCOST], T[T_DWEIGHT], T[T_QUALITY]
+    rivals, premium = TH[RIVALS], TH[PREMIUM]
+    share, limited = W[W_SHARE], W[W_LIMITED]
+    pretrain = route == PRETRAIN
+    w1_0 = work[1, 0]
+    p_token = TH[P_TOKEN]
+    log_sdecl, log_pdecl = S[S_LOG_SDECL], S[S_LOG_PDECL]
+    cost_y1, price_y1, margin_y1, served_y1 = W[W_COST_Y1], W[W_PRICE_Y1], W[W_MARGIN_Y1], W[W_SERVED_Y1]
     for i in range(m):
         ratio1 = cost1[i] * w1_0[i] * dcost[i]
         price1 = premium[i] * quality[i]
@@ -783,7 +795,7 @@ def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sam
                 copy_rows(W[W_DELAY:W_DELAY + 1], WB[W_DELAY:W_DELAY + 1], m)
             else:
                 size_costs(THB, m, route, rule, log_n, log_x, active, SB, WB, T)
-            size_market(THB, m, route, within, horizon, s_incidents[k] != 0, False, SB, belief_work, WB, YB, T)
+            size_market(THB, m, route, within, horizon, s_incidents[k] != 0, SB, belief_work, WB, YB, T)
             O = OUT[k * n_sizes + j]
             _outputs(THR, m, S, W, WB, O)
             if path:
