@@ -284,10 +284,10 @@ def kernels_for(plan: Plan) -> Any:
 
 
 def compiled_kernels(chosen: Any) -> tuple:
-    """The compiled kernels among ``chosen``'s ``sample_range`` and
-    ``reduce_chunk`` (the project's ``sample_range`` is plain Python that
-    calls ``reduce_chunk``), for the compile note's estimate."""
-    return tuple(k for k in (chosen.sample_range, chosen.reduce_chunk) if hasattr(k, "overloads"))
+    """The kernels a run of ``chosen``'s frame compiles, for the compile
+    note's estimate: its ``reduce_chunk`` alone (each frame's
+    ``sample_range`` is plain Python that calls it)."""
+    return (chosen.reduce_chunk,)
 
 
 def voi_of_block(voi: tuple, b: int) -> tuple:

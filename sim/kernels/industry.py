@@ -24,10 +24,9 @@ import math
 
 import numpy as np
 
-from sim.kernels.accumulators import N_FIELDS as N_HIST_FIELDS, histogram_add, histogram_bins, lane_sums
-from sim.kernels.arguments import no_voi
+from sim.kernels.accumulators import histogram_add, histogram_bins, lane_sums
+from sim.kernels.arguments import keep_range
 from sim.kernels.jit import jit
-from sim.services.blocks import over_blocks, thread_count
 from sim.kernels.model.params import SECONDS_PER_HOUR, SECONDS_PER_YEAR, SERVING_FLOP_PER_PARAM
 from sim.kernels.sampling.block import draw_block, transform_block
 from sim.kernels.sampling.inverse_cdf import ndtri
@@ -385,32 +384,11 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
     ``draws[i]``, ``incident_u[i, y-1]`` (the incident uniforms) and
     ``stats[i, 0, column]`` for scenarios ``first .. first + n - 1``;
     ``extra_u``, ``belief_draws``, ``log_sizes`` and ``log_n_ref`` are not
-    used. :func:`reduce_chunk` on the blocks that hold them, keeping them and
-    sketching nothing: the same numbers as a run, and the frame compiled
-    once (a kernel of its own for this added a third to a cold start). The
-    scenarios of those blocks before ``first`` are evaluated and dropped.
-    Numba's thread count of threads share the blocks
-    (:func:`sim.services.blocks.over_blocks`)."""
-    if n <= 0:
-        return
-    first_block = first // block_size
-    n_blocks = (first + n + block_size - 1) // block_size - first_block
-    n_cols = stats.shape[2]
-    no_hist = np.empty(0)
-    hist = np.zeros((1, 0, 3, N_HIST_FIELDS))  # nothing sketched
-    voi = no_voi()
-    block_n = np.zeros(n_blocks, dtype=np.int64)
-    block_mean = np.zeros((n_blocks, 1, n_cols))
-    block_m2 = np.zeros((n_blocks, 1, n_cols))
-    kept = (draws, incident_u, extra_u, belief_draws, stats)
-
-    def block(lane: int, b: int) -> None:
-        reduce_chunk(key, first_block + b, 1, first + n, block_size, dists, design, copula, model,
-                     log_sizes, log_n_ref, horizon,
-                     np.zeros(0, dtype=np.int64), no_hist, no_hist, no_hist, no_hist, 1, hist,
-                     block_n[b:b + 1], block_mean[b:b + 1], block_m2[b:b + 1], voi, first, kept)
-
-    over_blocks(n_blocks, thread_count(), block)
+    used. :func:`reduce_chunk` keeps them
+    (:func:`sim.kernels.arguments.keep_range`): the frame is compiled once (a
+    kernel of its own for this added a third to a cold start)."""
+    keep_range(reduce_chunk, key, first, n, block_size, dists, design, copula, model,
+               log_sizes, log_n_ref, horizon, (draws, incident_u, extra_u, belief_draws, stats))
 
 
 @jit

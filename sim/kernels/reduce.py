@@ -19,14 +19,13 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels.jit import jit
-from sim.services.blocks import over_blocks, thread_count
 from sim.vocab.layout import LANES, SUB_BLOCK
 from sim.kernels.model.block import copy_rows, apply_overlay_block, evaluate_block, new_block_scratch
 from sim.vocab.outputs import NET_VALUE, ROI
 from sim.kernels.sampling.rng import uniform
 from sim.kernels.sampling.block import draw_block
-from sim.kernels.accumulators import N_FIELDS, histogram_add, histogram_bins, lane_sums
-from sim.kernels.arguments import no_voi
+from sim.kernels.accumulators import histogram_add, histogram_bins, lane_sums
+from sim.kernels.arguments import keep_range
 
 __all__ = ["keep_block", "reduce_chunk", "sample_range"]
 
@@ -187,29 +186,8 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
     ``stats[i, row, column]`` (a row per alternative) for scenarios
     ``first .. first + n - 1``.
 
-    :func:`reduce_chunk` on the blocks that hold them, keeping them and
-    sketching nothing: the same numbers as a run, and the model compiled
-    once (a second kernel holding it doubled a cold start's compile). The
-    scenarios of those blocks before ``first`` are evaluated and dropped.
-    Numba's thread count of threads share the blocks
-    (:func:`sim.services.blocks.thread_count`)."""
-    if n <= 0:
-        return
-    first_block = first // block_size
-    n_blocks = (first + n + block_size - 1) // block_size - first_block
-    n_rows, n_cols = stats.shape[1], stats.shape[2]
-    no_hist = np.empty(0)
-    hist = np.zeros((1, 0, 3, N_FIELDS))  # nothing sketched
-    voi = no_voi()
-    block_n = np.zeros(n_blocks, dtype=np.int64)
-    block_mean = np.zeros((n_blocks, n_rows, n_cols))
-    block_m2 = np.zeros((n_blocks, n_rows, n_cols))
-    kept = (draws, incident_u, extra_u, belief_draws, stats)
-
-    def block(lane: int, b: int) -> None:
-        reduce_chunk(key, first_block + b, 1, first + n, block_size, dists, design, copula, model,
-                     log_sizes, log_n_ref, horizon,
-                     np.zeros(0, dtype=np.int64), no_hist, no_hist, no_hist, no_hist, 1, hist,
-                     block_n[b:b + 1], block_mean[b:b + 1], block_m2[b:b + 1], voi, first, kept)
-
-    over_blocks(n_blocks, thread_count(), block)
+    :func:`reduce_chunk` keeps them (:func:`sim.kernels.arguments.keep_range`):
+    the same numbers as a run, and the model compiled once (a second kernel
+    holding it doubled a cold start's compile)."""
+    keep_range(reduce_chunk, key, first, n, block_size, dists, design, copula, model,
+               log_sizes, log_n_ref, horizon, (draws, incident_u, extra_u, belief_draws, stats))
