@@ -53,6 +53,30 @@ def _allow_runtime_alias_checks() -> None:
 
 _allow_runtime_alias_checks()
 
+
+def _full_vector_width() -> None:
+    """Let LLVM use the whole of an AVX-512 machine's vectors.
+
+    On Intel cores with AVX-512 LLVM's tuning (``prefer-256-bit``) keeps
+    loops to 256-bit vectors, half the width, which was the right call for
+    the clock drops of the first AVX-512 cores. The kernels' loops are
+    element-wise IEEE arithmetic without fast-math, so the width changes no
+    result (``tests/kernels/test_simd.py``, the saved Datasets): a v2
+    baseline run per thread, 4-7% faster in the draws and the model
+    (``benchmarks/ROUND3.md``). Machines without AVX-512 get the same code as
+    before; ``NUMBA_CPU_FEATURES``, if set, wins.
+    """
+    if numba.config.CPU_FEATURES is not None or numba.config.CPU_NAME is not None:
+        return
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features()
+    if features.get("avx512f"):
+        numba.config.CPU_FEATURES = features.flatten() + ",-prefer-256-bit"
+
+
+_full_vector_width()
+
 _OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
 
 
