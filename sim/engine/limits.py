@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sim.kernels.accumulators import N_BINS, N_FIELDS
+from sim.kernels.accumulators import LANE_FIELDS, N_BINS
 from sim.vocab.errors import NeedsConfirmation
 from sim.vocab.layout import PILOT
 from sim.vocab.outputs import HISTOGRAMS, N_STATS, V3_HISTOGRAMS
@@ -90,7 +90,7 @@ def estimate_bytes(n_rows: int, n_scenarios: int, n_dims: int, n_threads: int,
     # The pilot's statistics, held about three times over while the pilot is
     # checked and the histogram ranges are set (masks, column copies, sorts).
     pilot = 3 * min(n_scenarios, PILOT) * (n_rows * n_columns + n_dims) * 8
-    hist = n_threads * n_rows * n_hist * (N_BINS + 2) * N_FIELDS * 8
+    hist = n_threads * n_rows * n_hist * (N_BINS + 2) * LANE_FIELDS * 8  # the threads' lanes
     blocks = 2 * BLOCKS_PER_CHUNK * n_rows * n_columns * 8
     results = 2 * points * n_rows * RESULT_VALUES_PER_SIZE * 8
     return pilot + hist + blocks + results

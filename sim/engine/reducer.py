@@ -115,7 +115,7 @@ STATE_RULES: dict[str, str] = {
     "block_n": BLOCKS,  # (n_blocks,) int64: scenarios in each block
     "block_mean": BLOCKS,  # (n_blocks, n_sizes, n_columns)
     "block_m2": BLOCKS,  # (n_blocks, n_sizes, n_columns)
-    "hist": HISTOGRAM,  # (n_lanes, n_hist * n_sizes, n_bins + 2, 5)
+    "hist": HISTOGRAM,  # (n_lanes, n_hist * n_sizes, n_bins + 2, N_FIELDS): merged bins
     "voi_sum": GROUPED,  # (n_blocks, n_parameters + 1, bins, n_rows): objective sums (decide)
     "voi_count": GROUPED,  # (n_blocks, n_parameters + 1, bins): scenarios per bin (decide)
 }
@@ -414,13 +414,20 @@ def pilot_ranges(plan: Plan, key, design: Design) -> Histograms:
 
 
 class _PendingLanes:
-    """Histogram lanes not yet folded into a reducer's histograms (a holder,
-    so that the reducer's saved state never includes them)."""
+    """Histogram lanes not yet folded into a reducer's histograms, and how
+    many scenarios they hold (a holder, so that the reducer's saved state
+    never includes them)."""
 
-    __slots__ = ("lanes",)
+    __slots__ = ("lanes", "count")
 
     def __init__(self) -> None:
         self.lanes: np.ndarray | None = None
+        self.count = 0
+
+
+#: Blocks a kernel lane may count before it is folded (``LANE_LIMIT``
+#: scenarios: :mod:`sim.kernels.accumulators`).
+LANE_BLOCKS = accumulators.LANE_LIMIT // BLOCK
 
 
 class Reducer:
@@ -530,14 +537,16 @@ class Reducer:
         lanes = self._pending.lanes
         if lanes is not None:
             self._pending.lanes = None
+            self._pending.count = 0
             self._hist.absorb(lanes)
 
     def compute_chunk(self, first_block: int, n_blocks: int, n_to: int,
                       lanes: np.ndarray | None = None) -> ChunkState:
         """Run the kernel on blocks ``first_block .. first_block + n_blocks - 1``
         (scenarios below ``n_to``) with fresh arrays; the state of the reducer
-        is not touched. With ``lanes`` (at least one per thread), the
-        histograms are added to them instead of to fresh lanes in the state."""
+        is not touched. With ``lanes`` (at least one per thread, holding room
+        for ``n_blocks`` more blocks: :data:`LANE_BLOCKS`), the histograms are
+        added to them instead of to the state's."""
         arrays = {name: np.zeros((n_blocks,) + shape, dtype=dtype)
                   for name, (shape, dtype) in self.block_shapes.items()}
         plan, hist = self.plan, self.ranges
@@ -545,8 +554,11 @@ class Reducer:
         fresh = lanes is None
         if fresh:
             lanes = hist.empty_lanes(threads)  # one per thread
+            merged = hist.with_lanes(1)
         elif lanes.shape[0] < threads:
             raise SimError(f"internal: {lanes.shape[0]} histogram lanes for {threads} threads")
+        elif n_blocks > LANE_BLOCKS:
+            raise SimError(f"internal: {n_blocks} blocks for lanes that hold {LANE_BLOCKS}")
         voi = self._voi_args(arrays)
         kernel, args = self.kernel.reduce_chunk, self.args
 
@@ -557,9 +569,17 @@ class Reducer:
                    lanes[lane:lane + 1], arrays["block_n"][b:b + 1], arrays["block_mean"][b:b + 1],
                    arrays["block_m2"][b:b + 1], voi_of_block(voi, b), 0, NOTHING_KEPT)
 
-        over_blocks(n_blocks, threads, block)
+        # A lane holds LANE_BLOCKS blocks: a longer chunk folds its fresh
+        # lanes between groups of blocks (counts, extremes: in any order).
+        for g0 in range(0, max(n_blocks, 1), LANE_BLOCKS):
+            if g0 > 0:
+                merged.absorb(lanes)
+                lanes = hist.empty_lanes(threads)
+            over_blocks(min(LANE_BLOCKS, n_blocks - g0), threads,
+                        lambda lane, b, g0=g0: block(lane, g0 + b))
         if fresh:
-            arrays["hist"] = lanes
+            merged.absorb(lanes)
+            arrays["hist"] = merged.data
         return ChunkState(first_block, n_blocks, n_to, arrays,
                           {name: STATE_RULES[name] for name in arrays})
 
@@ -625,11 +645,11 @@ class Reducer:
         first_block, last_block = self.n // BLOCK, math.ceil(n_to / BLOCK)
         while first_block < last_block:
             nb = min(self.chunk_blocks if self.adaptive else self.blocks_per_chunk,
-                     last_block - first_block)
+                     last_block - first_block, LANE_BLOCKS)
             began = time.perf_counter()
             before = self.n
             with signals.deferred():  # an interrupt waits for the whole chunk
-                self.merge_chunk(self.compute_chunk(first_block, nb, n_to, self._local_lanes()))
+                self.merge_chunk(self.compute_chunk(first_block, nb, n_to, self._local_lanes(nb)))
             if self.adaptive:
                 self._tune(nb, time.perf_counter() - began)
             if progress is not None:
@@ -638,13 +658,16 @@ class Reducer:
                 between(self)
             first_block += nb
 
-    def _local_lanes(self) -> np.ndarray:
-        """The lanes chunks run here add to, one per thread (new ones after
-        ``hist`` was read or the thread count grew)."""
+    def _local_lanes(self, n_blocks: int) -> np.ndarray:
+        """The lanes the next ``n_blocks`` blocks run here add to, one per
+        thread: new ones after ``hist`` was read, the thread count grew or
+        the lanes would pass :data:`LANE_BLOCKS` (the old ones folded first)."""
         lanes, threads = self._pending.lanes, thread_count()
-        if lanes is None or lanes.shape[0] < threads:
-            self._fold_pending()  # lanes of fewer threads first
+        if (lanes is None or lanes.shape[0] < threads
+                or self._pending.count + n_blocks > LANE_BLOCKS):
+            self._fold_pending()
             lanes = self._pending.lanes = self.ranges.empty_lanes(threads)
+        self._pending.count += n_blocks
         return lanes
 
     def _tune(self, nb: int, seconds: float) -> None:

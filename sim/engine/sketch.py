@@ -17,6 +17,7 @@ from sim.kernels.accumulators import (
     AT_MAX,
     AT_MIN,
     COUNT,
+    LANE_FIELDS,
     MAX,
     MIN,
     N_BINS,
@@ -63,15 +64,28 @@ class Histograms:
         self.scale = np.broadcast_to(np.asarray(scale, dtype=float), self.lo.shape).copy()
         self.n_bins = n_bins
         self.inv_width = n_bins / (self.hi - self.lo)
-        self.data = self.empty_lanes(n_lanes)
+        self.data = self._empty(n_lanes, N_FIELDS)
 
-    def empty_lanes(self, n_lanes: int) -> np.ndarray:
-        """Fresh bins for ``n_lanes`` lanes, ``(n_lanes, n_hist, n_bins + 2, N_FIELDS)``:
-        no counts, minima +inf, maxima -inf."""
-        data = np.zeros((n_lanes, len(self.lo), self.n_bins + 2, N_FIELDS))
+    def _empty(self, n_lanes: int, n_fields: int) -> np.ndarray:
+        """Empty bins (no counts, minima +inf, maxima -inf),
+        ``(n_lanes, n_hist, n_bins + 2, n_fields)``, starting on a 64-byte
+        boundary so that no 32-byte lane bin straddles two cache lines."""
+        shape = (n_lanes, len(self.lo), self.n_bins + 2, n_fields)
+        size = math.prod(shape)
+        raw = np.zeros(size + 8)
+        skip = (-raw.ctypes.data % 64) // 8
+        data = raw[skip:skip + size].reshape(shape)
         data[..., MIN] = np.inf
         data[..., MAX] = -np.inf
         return data
+
+    def empty_lanes(self, n_lanes: int) -> np.ndarray:
+        """Fresh lanes for the kernels, one per thread:
+        ``(n_lanes, n_hist, n_bins + 2, LANE_FIELDS)``
+        (:func:`sim.kernels.accumulators.histogram_add`). A lane must be
+        folded (:meth:`absorb`) before it has counted
+        :data:`sim.kernels.accumulators.LANE_LIMIT` scenarios."""
+        return self._empty(n_lanes, LANE_FIELDS)
 
     def with_lanes(self, n_lanes: int) -> Histograms:
         """The same ranges with ``n_lanes`` fresh lanes (0 lanes: the ranges
@@ -79,9 +93,11 @@ class Histograms:
         return Histograms(self.lo, self.hi, n_lanes, self.n_bins, self.offset, self.scale)
 
     def absorb(self, lanes: np.ndarray) -> None:
-        """Fold ``lanes`` (of the same ranges) into this histogram's single
-        lane, exactly (:func:`sim.kernels.accumulators.merge_histograms`)."""
-        if self.data.shape[0] != 1 or lanes.shape[1:] != self.data.shape[1:]:
+        """Fold ``lanes`` (of the same ranges: the kernels' lanes, or merged
+        histograms) into this histogram's single lane, exactly
+        (:func:`sim.kernels.accumulators.merge_histograms`)."""
+        if (self.data.shape[0] != 1 or lanes.shape[1:3] != self.data.shape[1:3]
+                or lanes.shape[3] not in (LANE_FIELDS, N_FIELDS)):
             raise ValueError(f"internal: cannot fold lanes of shape {lanes.shape} into "
                              f"histograms of shape {self.data.shape}")
         merge_histograms(self.data[0], lanes)

@@ -15,19 +15,21 @@ they were split among chunks and threads:
   and a piecewise-linear ``log2`` beyond: no transcendental call) over the
   range seen in a pilot of the first scenarios. Since ``1 + ROI = NPV / I``,
   returns are resolved relatively as multiples of the investment, from a
-  thousandth of it (near total loss) to thousands of times it. The five
-  numbers of a bin sit side by side, so an update touches one cache line.
+  thousandth of it (near total loss) to thousands of times it. The numbers
+  of a bin sit side by side in 32 bytes, so an update touches one cache line.
   Quantiles interpolate between the observed minimum and maximum of a bin, which makes a bin holding
   a single repeated value (ROI = -1 for a size withdrawn in every year) exact.
 """
 
 from __future__ import annotations
 
-__all__ = ["BLOCK", "N_BINS", "PILOT", "SCALE", "coordinate", "histogram_add", "histogram_bin",
-           "histogram_bins", "lane_sums", "merge_blocks", "merge_blocks_by_replicate", "merge_histograms", "merge_moments",
-           "pseudo_log"]
+__all__ = ["BLOCK", "LANE_AT_MAX", "LANE_AT_MIN", "LANE_FIELDS", "LANE_LIMIT", "N_BINS", "PILOT",
+           "SCALE", "coordinate", "histogram_add", "histogram_bin", "histogram_bins", "lane_sums",
+           "merge_blocks", "merge_blocks_by_replicate", "merge_histograms", "merge_moments", "pseudo_log"]
 
 import math
+
+import numpy as np
 
 from sim.kernels.jit import jit, jit_inline
 from sim.kernels.vmath import _as_float, _as_int
@@ -36,9 +38,22 @@ from sim.vocab.layout import BLOCK, LANES, PILOT
 N_BINS = 4096  # histogram bins inside the pilot range (plus 2 overflow bins)
 
 
-# Fields of one histogram bin.
+# Fields of one bin of the merged histograms (what sim.engine.sketch reads,
+# checkpoints keep and chunks send): the count, the minimum and maximum, and
+# how many values equal each.
 COUNT, MIN, MAX, AT_MIN, AT_MAX = range(5)
 N_FIELDS = 5
+
+# A thread's lane, which the kernels update, keeps the same numbers in 32
+# bytes: COUNT, MIN and MAX as float64, then the counts at the minimum and at
+# the maximum as two int32 (numbers LANE_AT_MIN and LANE_AT_MAX of the bin
+# seen as eight int32). Two bins then fill a cache line, where a 40-byte bin
+# straddled two lines in 3 updates of 8 (the lanes are 64-byte aligned).
+LANE_FIELDS = 4
+LANE_AT_MIN, LANE_AT_MAX = 6, 7
+#: Scenarios a lane may count before it must be folded into merged bins (a
+#: multiple of BLOCK, below the int32 counts' 2**31).
+LANE_LIMIT = 2 ** 30
 
 
 @jit
@@ -108,22 +123,25 @@ def histogram_bins(x, m, lo, inv_width, offset, scale, n_bins, out):
 
 
 @jit
-def histogram_add(bins, x):
-    """Count ``x`` into one bin ``bins[0:5]`` (count, min, max, at_min, at_max).
+def histogram_add(lane, at, k, x):
+    """Count ``x`` into bin ``k`` of one histogram of a lane: ``lane[k]``
+    holds count, min and max, and ``at = lane.view(np.int32)`` (made once per
+    histogram: a view per update costs more than the update) the counts at
+    the min and at the max, ``at[k, LANE_AT_MIN]`` and ``at[k, LANE_AT_MAX]``.
 
     Selects, not branches: whether ``x`` is a new minimum of its bin is a
     coin toss while the bin fills, and the mispredicted branches cost more
     than the whole update (450 against 150 ns per scenario for the 45
     histograms of the v1 workload). NaN changes nothing but the count."""
-    mn = bins[MIN]
-    mx = bins[MAX]
-    at_min = bins[AT_MIN]
-    at_max = bins[AT_MAX]
-    bins[COUNT] += 1.0
-    bins[AT_MIN] = 1.0 if x < mn else (at_min + 1.0 if x == mn else at_min)
-    bins[MIN] = x if x < mn else mn
-    bins[AT_MAX] = 1.0 if x > mx else (at_max + 1.0 if x == mx else at_max)
-    bins[MAX] = x if x > mx else mx
+    mn = lane[k, MIN]
+    mx = lane[k, MAX]
+    at_min = at[k, LANE_AT_MIN]
+    at_max = at[k, LANE_AT_MAX]
+    lane[k, COUNT] += 1.0
+    at[k, LANE_AT_MIN] = 1 if x < mn else (at_min + 1 if x == mn else at_min)
+    lane[k, MIN] = x if x < mn else mn
+    at[k, LANE_AT_MAX] = 1 if x > mx else (at_max + 1 if x == mx else at_max)
+    lane[k, MAX] = x if x > mx else mx
 
 
 @jit
@@ -158,36 +176,45 @@ def lane_sums(x, m, c, a1, a2):
 def merge_histograms(total, lanes):
     """Fold histogram lanes ``lanes[lane, h, bin]`` into ``total[h, bin]``.
 
-    Counts add (exact integers in float64), minima and maxima are the
-    smallest and largest seen, and the counts at them add where a lane's
-    extreme equals the total's: every field is exact, so lanes and chunks
-    may arrive in any order and the result is the same.
+    ``lanes`` are either the kernels' lanes (:data:`LANE_FIELDS` numbers a
+    bin, the counts at the extremes as int32) or merged histograms
+    (:data:`N_FIELDS`); ``total`` is merged. Counts add (exact integers in
+    float64), minima and maxima are the smallest and largest seen, and the
+    counts at them add where a lane's extreme equals the total's: every
+    field is exact, so lanes and chunks may arrive in any order and the
+    result is the same.
 
     Bins are indexed in place (``src[i, MIN]``), not taken as a view each
     (``lanes[lane, h, i]``): building two views per bin cost most of the
     time (baseline, 55 histograms of 4,098 bins: 5 against 0.8 ms per chunk).
     """
+    packed = lanes.shape[3] == LANE_FIELDS
     for lane in range(lanes.shape[0]):
         for h in range(lanes.shape[1]):
             src = lanes[lane, h]
+            at = src.view(np.int32)  # a lane's int32 counts (when packed)
             dst = total[h]
             for i in range(src.shape[0]):
                 count = src[i, COUNT]
                 if count == 0.0:
                     continue
+                if packed:
+                    s_at_min, s_at_max = float(at[i, LANE_AT_MIN]), float(at[i, LANE_AT_MAX])
+                else:
+                    s_at_min, s_at_max = src[i, AT_MIN], src[i, AT_MAX]
                 dst[i, COUNT] += count
                 s_min, d_min = src[i, MIN], dst[i, MIN]
                 if s_min < d_min:
                     dst[i, MIN] = s_min
-                    dst[i, AT_MIN] = src[i, AT_MIN]
+                    dst[i, AT_MIN] = s_at_min
                 elif s_min == d_min:
-                    dst[i, AT_MIN] += src[i, AT_MIN]
+                    dst[i, AT_MIN] += s_at_min
                 s_max, d_max = src[i, MAX], dst[i, MAX]
                 if s_max > d_max:
                     dst[i, MAX] = s_max
-                    dst[i, AT_MAX] = src[i, AT_MAX]
+                    dst[i, AT_MAX] = s_at_max
                 elif s_max == d_max:
-                    dst[i, AT_MAX] += src[i, AT_MAX]
+                    dst[i, AT_MAX] += s_at_max
 
 
 @jit

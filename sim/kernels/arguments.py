@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels.accumulators import N_FIELDS
+from sim.kernels.accumulators import LANE_FIELDS
 from sim.services.blocks import over_blocks, thread_count
 
 __all__ = ["keep_range", "no_voi", "nothing_kept"]
@@ -46,7 +46,7 @@ def keep_range(reduce_chunk, key, first, n, block_size, dists, design, copula, m
     n_blocks = (first + n + block_size - 1) // block_size - first_block
     n_rows, n_cols = stats.shape[1], stats.shape[2]
     no_hist = np.empty(0)
-    hist = np.zeros((1, 0, 3, N_FIELDS))  # nothing sketched
+    hist = np.zeros((1, 0, 3, LANE_FIELDS))  # nothing sketched
     voi = no_voi()
     block_n = np.zeros(n_blocks, dtype=np.int64)
     block_mean = np.zeros((n_blocks, n_rows, n_cols))

@@ -314,6 +314,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     n_keep = keep_stats.shape[0]
     width = SUB_BLOCK
     own = hist[0]  # this thread's histograms (see sim.kernels.reduce.reduce_chunk)
+    own_at = own.view(np.int32)  # their counts at the extremes (sim.kernels.accumulators)
     for b in range(n_blocks):
         U = np.empty((max(n_uniforms, 1), width))
         TH = np.empty((theta0.shape[0], width))
@@ -347,8 +348,9 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                 histogram_bins(x, m, hist_lo[h], hist_inv_width[h], hist_offset[h],
                                hist_scale[h], n_bins, bins)
                 lane_hist = own[h]
+                lane_at = own_at[h]
                 for i in range(m):
-                    histogram_add(lane_hist[bins[i]], x[i])
+                    histogram_add(lane_hist, lane_at, bins[i], x[i])
         m = last - first
         block_n[b] = m
         for k in range(n_cols):

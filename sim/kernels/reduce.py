@@ -84,6 +84,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     n_keep = kept[4].shape[0]
     width = SUB_BLOCK
     own = hist[0]  # this thread's histograms
+    own_at = own.view(np.int32)  # their counts at the extremes (sim.kernels.accumulators)
     for b in range(n_blocks):
         U = np.empty((n_uniforms, width))
         TH = np.empty((theta0.shape[0], width))
@@ -125,8 +126,9 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                     histogram_bins(x, m, hist_lo[hh], hist_inv_width[hh], hist_offset[hh],
                                    hist_scale[hh], n_bins, bins)
                     lane_hist = own[hh]
+                    lane_at = own_at[hh]
                     for i in range(m):
-                        histogram_add(lane_hist[bins[i]], x[i])
+                        histogram_add(lane_hist, lane_at, bins[i], x[i])
         m = last - first
         block_n[b] = m
         for k in range(n_flat):

@@ -311,3 +311,30 @@ def test_pilot_ranges_from_the_extremes_equal_those_of_every_coordinate(values, 
         got = sketch.Histograms.from_pilot(values, 0, n_bins=64, offset=offset, scale=scale)
     assert np.array_equal(got.lo, expected[0], equal_nan=True)
     assert np.array_equal(got.hi, expected[1], equal_nan=True)
+
+
+def test_lanes_folded_before_their_limit_give_the_same_reduction(baseline, monkeypatch):
+    """A kernel lane packs its counts at the extremes and must be folded
+    before it has counted LANE_LIMIT scenarios. With the limit at two
+    blocks, a local run folds its lanes every two blocks and a computed
+    chunk of five blocks folds between groups: every number is the same as
+    with the real limit."""
+    import sim.engine.reducer as reducer
+    from sim.engine.designs import build_design
+    from sim.scenario.plan import build_plan
+
+    plan = build_plan(baseline)
+    n = 5 * BLOCK + 11
+    design = build_design("random", 3, n, plan.n_dims)
+    want = reducer.reduce(plan, 3, n, design=design)
+    monkeypatch.setattr(reducer, "LANE_BLOCKS", 2)
+    local = reducer.Reducer(plan, 3, design, chunk_size=3 * BLOCK)
+    local.advance(n)
+    assert local.n == n
+    chunked = reducer.Reducer(plan, 3, design, chunk_size=BLOCK)
+    chunked.merge_chunk(chunked.compute_chunk(0, 6, n))
+    for got in (local.result(), chunked.result()):
+        for name in ("mean", "m2", "hist_count", "hist_min", "hist_max", "hist_at_min", "hist_at_max"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name), err_msg=name)
+    with pytest.raises(sim.SimError, match="lanes that hold 2"):
+        local.compute_chunk(0, 3, n, local.ranges.empty_lanes(8))

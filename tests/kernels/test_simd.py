@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.kernels.accumulators import histogram_add, histogram_bin, histogram_bins, lane_sums
+from sim.kernels.accumulators import LANE_AT_MAX, LANE_AT_MIN, histogram_add, histogram_bin, histogram_bins, lane_sums
 from sim.kernels import reduce as kernels
 from sim.engine.reducer import kernel_args, model_args
 from sim.vocab import outputs
@@ -235,12 +235,13 @@ def test_histogram_add_equals_the_branching_update():
     rng = np.random.default_rng(2)
     values = np.concatenate([[1.0, 1.0, 0.5, 0.5, 2.0, 2.0, 1.0, np.nan, -np.inf, np.inf, np.inf, -0.0, 0.0],
                              rng.integers(-3, 4, 300).astype(float)])
-    got = np.array([0.0, np.inf, -np.inf, 0.0, 0.0])
-    want = got.copy()
+    lane = np.array([[0.0, np.inf, -np.inf, 0.0]])  # a lane's bin: the counts at the extremes int32
+    at = lane.view(np.int32)
+    want = np.array([0.0, np.inf, -np.inf, 0.0, 0.0])
     for v in values:
-        histogram_add(got, v)
+        histogram_add(lane, at, 0, v)
         _branching_add(want, v)
-        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal([*lane[0, :3], at[0, LANE_AT_MIN], at[0, LANE_AT_MAX]], want)
 
 
 # ------------------------------------------------------------------ SIMD code in the hot loops
