@@ -1099,7 +1099,24 @@ def sample_range(key, first, n, block_size, dists, design, copula, model,
 
 
 def frozen_kernels():
-    """This module as a set of kernels for the reducer's ``kernel=`` argument
-    (``sim.engine.reducer.reduce(..., kernel=frozen_kernels())``)."""
-    import sys
-    return sys.modules[__name__]
+    """This module's kernels for the reducer's ``kernel=`` argument
+    (``sim.engine.reducer.reduce(..., kernel=frozen_kernels())``).
+
+    The reducer now passes ``hist_cols`` with a slot per row, -1 where a row
+    sketches nothing (:func:`sim.engine.reducer.sketched_slots`); this
+    kernel takes one row's columns and sketches them in every row, so it is
+    given the first row's, which has every slot: the histograms a result
+    reads are the same, and the rest are sketched as they were."""
+    import types
+
+    return types.SimpleNamespace(reduce_chunk=_reduce_chunk_every_row, sample_range=sample_range)
+
+
+def _reduce_chunk_every_row(key, first_block, n_blocks, n_total, block_size, dists, design, copula, model,
+                            log_sizes, log_n_ref, horizon, hist_cols, hist_lo, hist_inv_width, hist_offset,
+                            hist_scale, n_bins, hist, block_n, block_mean, block_m2, voi, keep_first, kept):
+    """:func:`reduce_chunk` on the first row's slots of ``hist_cols``."""
+    first_row = hist_cols[:hist_cols.shape[0] // max(block_mean.shape[1], 1)]
+    reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design, copula, model,
+                 log_sizes, log_n_ref, horizon, first_row, hist_lo, hist_inv_width, hist_offset,
+                 hist_scale, n_bins, hist, block_n, block_mean, block_m2, voi, keep_first, kept)

@@ -41,8 +41,8 @@ _EDITS = [
     ("            evaluate_block(TH", "            if stage >= 2: evaluate_block(TH"),
     ("            for k in range(n_flat):\n                lane_sums",
      "            for k in range(n_flat if stage >= 3 else 0):\n                lane_sums"),
-    ("                for h in range(n_hist):\n                    x = OUT",
-     "                for h in range(n_hist if stage >= 4 else 0):\n                    x = OUT"),
+    ("                for h in range(n_hist):\n                    hh = ",
+     "                for h in range(n_hist if stage >= 4 else 0):\n                    hh = "),
 ]
 
 _STAGED = None

@@ -66,6 +66,7 @@ from sim.vocab.outputs import (
     INVESTMENT,
     NET_VALUE,
     PRICE_Y1,
+    SIZE_FREE_HISTOGRAMS,
     V3_HISTOGRAMS,
     PATH_MTM,
     ROI,
@@ -91,7 +92,7 @@ __all__ = ["BLOCKS", "CHUNK_SECONDS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIEL
            "ChunkState", "NonFinite", "Reducer", "Reduction", "Target", "advance_to_target",
            "blocks_per_chunk", "chunk_layout", "compiled_kernels", "histogram_aliases", "histogram_columns", "kernel_args",
            "kernels_for", "make_reducer", "pilot", "pilot_ranges", "reduce", "reduce_to_target",
-           "sample_arrays", "target_schedule"]
+           "sample_arrays", "sketched_slots", "target_schedule"]
 
 DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios: the largest chunk
 #: Wall time a chunk should take when the chunk size is left to the reducer
@@ -226,6 +227,8 @@ class Reduction:
     elapsed: float
     hist_cols: np.ndarray = None  # output columns with a histogram (histogram_columns)
     hist_alias: dict[int, int] = field(default_factory=dict)  # column -> column it equals
+    n_sizes: int = 0  # rows per strategy, for hist_size_free (0: every row its own)
+    hist_size_free: tuple = ()  # columns sketched on each strategy's first size only
     voi_sum: np.ndarray = None  # (VOI_GROUPS, n_parameters + 1, bins, n_rows): objective sums
     voi_count: np.ndarray = None  # (VOI_GROUPS, n_parameters + 1, bins): scenarios per bin
     sums: dict[str, np.ndarray] = field(default_factory=dict)  # totals of per-block sums
@@ -233,9 +236,12 @@ class Reduction:
     def histogram_of(self, size: int, column: int) -> tuple[np.ndarray, ...]:
         """The histogram of output ``column`` (one of ``hist_cols``, or of
         ``hist_alias``: a column with the same values as one of them) at size
-        index ``size``."""
+        index ``size`` (a row: strategy-major); a column of ``hist_size_free``
+        is read from the first size of the row's strategy, which holds it."""
         cols = list(self.hist_cols)
         column = self.hist_alias.get(column, column)
+        if column in self.hist_size_free and self.n_sizes:
+            size -= size % self.n_sizes
         return self.histogram(len(cols) * size + cols.index(column))
 
     def histogram(self, h: int) -> tuple[np.ndarray, ...]:
@@ -350,6 +356,23 @@ def histogram_aliases(plan: Plan) -> dict[int, int]:
     if not plan.path:
         return {}
     return {path_column(0, PATH_MTM): ROI_EXPECTED, path_column(plan.horizon, PATH_MTM): ROI}
+
+
+def sketched_slots(plan: Plan) -> np.ndarray:
+    """The ``hist_cols`` argument of the project's ``reduce_chunk``: for
+    each row (strategy-major) and each of :func:`histogram_columns`, the
+    column that row sketches there, or -1 where it sketches nothing. A
+    column of ``SIZE_FREE_HISTOGRAMS`` has the same values in every size of a
+    strategy (the price decline: ``tests/engine/test_size_free.py`` checks it),
+    so only the first size of each strategy sketches it, which is the row
+    :meth:`Reduction.histogram_of` reads; the other sizes' slots stay empty.
+    Four of the baseline's 55 histogram updates per scenario."""
+    cols = histogram_columns(plan)
+    slots = np.tile(cols, (plan.n_rows, 1))
+    free = np.isin(cols, SIZE_FREE_HISTOGRAMS)
+    later = np.arange(plan.n_rows) % plan.n_sizes != 0
+    slots[np.ix_(later, free)] = -1
+    return slots.ravel()
 
 
 def sample_arrays(plan: Plan, key, first: int, n: int, design: Design | None = None,
@@ -471,6 +494,8 @@ class Reducer:
         # Pilot: the first scenarios set the histogram ranges (the same for any
         # chunking, since they are always scenarios 0 .. PILOT-1).
         self.hist_cols = histogram_columns(plan)
+        #: What the kernel sketches in each row (:func:`sketched_slots`).
+        self.kernel_hist_cols = self.hist_cols if plan.industry else sketched_slots(plan)
         #: Non-finite statistics in the pilot (None when all are finite).
         self.pilot_finding = pilot_finding
         if ranges is None:
@@ -565,7 +590,7 @@ class Reducer:
         def block(lane: int, b: int) -> None:
             kernel(self.key, first_block + b, 1, n_to, BLOCK, *args,
                    plan.log_sizes, plan.log_n_ref, plan.horizon,
-                   self.hist_cols, hist.lo, hist.inv_width, hist.offset, hist.scale, hist.n_bins,
+                   self.kernel_hist_cols, hist.lo, hist.inv_width, hist.offset, hist.scale, hist.n_bins,
                    lanes[lane:lane + 1], arrays["block_n"][b:b + 1], arrays["block_mean"][b:b + 1],
                    arrays["block_m2"][b:b + 1], voi_of_block(voi, b), 0, NOTHING_KEPT)
 
@@ -748,6 +773,8 @@ class Reducer:
                          hist_at_max=at_max, rep_n=rep[0], rep_mean=rep[1], rep_m2=rep[2],
                          elapsed=self.elapsed_before + time.perf_counter() - self.start,
                          hist_cols=self.hist_cols, hist_alias=histogram_aliases(self.plan),
+                         n_sizes=0 if self.plan.industry else self.plan.n_sizes,
+                         hist_size_free=() if self.plan.industry else SIZE_FREE_HISTOGRAMS,
                          voi_sum=None if self.voi_dims is None else self.grouped["voi_sum"].copy(),
                          voi_count=None if self.voi_dims is None else self.grouped["voi_count"].copy(),
                          sums={k: v.copy() for k, v in self.sums.items()})

@@ -55,9 +55,11 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
 
     ``model`` is (flags, worlds): see
     :func:`sim.kernels.model.block.evaluate_block`; the output has a row per
-    alternative (strategy-major) and column ``hist_cols[h]`` of each row feeds
-    histogram ``h`` of that row. ``voi`` is (dims, dummy key, bins, sums,
-    counts): when ``dims`` is not empty, block ``b`` adds every alternative's
+    alternative (strategy-major); ``hist_cols`` has ``n_hist`` slots per row
+    and row ``j``'s column ``hist_cols[n_hist j + h]`` feeds its histogram
+    ``h``, none where it is -1 (a statistic that is the same in every size,
+    sketched once per strategy: :func:`sim.engine.reducer.sketched_slots`).
+    ``voi`` is (dims, dummy key, bins, sums, counts): when ``dims`` is not empty, block ``b`` adds every alternative's
     objective to ``sums[b, i, bin]`` where ``bin`` is the bin of the uniform
     behind parameter ``i`` (the last ``i`` is a dummy uniform that enters no
     model: the noise floor), and counts the scenarios in ``counts[b, i, bin]``.
@@ -78,7 +80,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     n_dims = n_sampled + horizon  # the design's uniforms; the rest have a stream of their own
     n_sizes = block_mean.shape[1]  # rows: alternatives
     n_cols = block_mean.shape[2]
-    n_hist = hist_cols.shape[0]
+    n_hist = hist_cols.shape[0] // max(block_mean.shape[1], 1)  # slots per row
     n_flat = n_sizes * n_cols
     table = dists[8]
     n_keep = kept[4].shape[0]
@@ -121,8 +123,11 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                 lane_sums(flat[k], m, shift[k], s1[k], s2[k])
             for j in range(n_sizes):
                 for h in range(n_hist):
-                    x = OUT[j, hist_cols[h]]
                     hh = n_hist * j + h
+                    c = hist_cols[hh]
+                    if c < 0:
+                        continue
+                    x = OUT[j, c]
                     histogram_bins(x, m, hist_lo[hh], hist_inv_width[hh], hist_offset[hh],
                                    hist_scale[hh], n_bins, bins)
                     lane_hist = own[hh]

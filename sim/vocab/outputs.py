@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 __all__ = ["PATH_FIELDS", "PathField", "column_name",
            "BEST", "COMPLIANCE_COST_NPV", "COST_Y1", "MARGIN_Y1", "PRICE_DECLINE_FIXED", "PRICE_Y1",
-           "SERVED_Y1", "V3_HISTOGRAMS", "COMPUTE_COST", "DATA_COST", "DATA_LIMITED", "FIXED_COST",
+           "SERVED_Y1", "SIZE_FREE_HISTOGRAMS", "V3_HISTOGRAMS", "COMPUTE_COST", "DATA_COST", "DATA_LIMITED", "FIXED_COST",
            "HISTOGRAMS", "INCIDENT_LOSS_NPV", "INVESTMENT", "LAB_LOSS", "LICENSE_COST",
            "LOSS", "MARKET_SHARE", "MAX_OBJECTIVE", "NET_VALUE", "N_PATH_FIELDS", "N_STATS",
            "PATH_BELOW", "PATH_CASH_FLOW", "PATH_CASH_FLOW_EXPECTED", "PATH_COOLED",
@@ -202,6 +202,9 @@ HISTOGRAMS = (ROI, ROI_EXPECTED, NET_VALUE)
 #: (USD, scaled by the pilot's median like net value), the margin and the
 #: fixed-capability price decline (ROI-like, offset 1).
 V3_HISTOGRAMS = (COST_Y1, PRICE_Y1, MARGIN_Y1, PRICE_DECLINE_FIXED)
+#: Sketched statistics that are one number per scenario and strategy, the
+#: same in every size's row: sketched on the first size of each strategy only.
+SIZE_FREE_HISTOGRAMS = (PRICE_DECLINE_FIXED,)
 
 #: Statistics a stopping rule can target: "<name>_mean", prob_loss, prob_best.
 STAT_BY_NAME = {f"{s.name}_mean": s.index for s in STATISTICS if s.has_mean_variable}
