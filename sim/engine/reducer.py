@@ -494,8 +494,6 @@ class Reducer:
         # Pilot: the first scenarios set the histogram ranges (the same for any
         # chunking, since they are always scenarios 0 .. PILOT-1).
         self.hist_cols = histogram_columns(plan)
-        #: What the kernel sketches in each row (:func:`sketched_slots`).
-        self.kernel_hist_cols = self.hist_cols if plan.industry else sketched_slots(plan)
         #: Non-finite statistics in the pilot (None when all are finite).
         self.pilot_finding = pilot_finding
         if ranges is None:
@@ -586,11 +584,15 @@ class Reducer:
             raise SimError(f"internal: {n_blocks} blocks for lanes that hold {LANE_BLOCKS}")
         voi = self._voi_args(arrays)
         kernel, args = self.kernel.reduce_chunk, self.args
+        # What the kernel sketches in each row; derived from the plan, so
+        # made here and not kept as an array (every array of the reducer is
+        # checkpoint state).
+        slots = self.hist_cols if plan.industry else sketched_slots(plan)
 
         def block(lane: int, b: int) -> None:
             kernel(self.key, first_block + b, 1, n_to, BLOCK, *args,
                    plan.log_sizes, plan.log_n_ref, plan.horizon,
-                   self.kernel_hist_cols, hist.lo, hist.inv_width, hist.offset, hist.scale, hist.n_bins,
+                   slots, hist.lo, hist.inv_width, hist.offset, hist.scale, hist.n_bins,
                    lanes[lane:lane + 1], arrays["block_n"][b:b + 1], arrays["block_mean"][b:b + 1],
                    arrays["block_m2"][b:b + 1], voi_of_block(voi, b), 0, NOTHING_KEPT)
 

@@ -232,3 +232,20 @@ def test_ctrl_c_with_checkpoint_then_resume_on_the_command_line(tmp_path):
     with xr.open_dataset(tmp_path / "a.nc") as a, xr.open_dataset(tmp_path / "b.nc") as b:
         for name in b.data_vars:
             np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
+
+
+def test_a_checkpoint_holds_the_arrays_of_its_format(baseline):
+    """What a checkpoint holds is its format (``FORMAT``): an array the plan
+    alone determines, kept as an attribute of the reducer (as the histogram
+    slots of each row once were), would join it and make every earlier
+    checkpoint of the same version unreadable ("does not match this
+    version's state")."""
+    from sim.engine.checkpoint import FORMAT
+
+    plan = build_plan(baseline)
+    reducer = Reducer(plan, 5, build_design("random", 5, 2 * BLOCK, plan.n_dims))
+    assert FORMAT == 2
+    assert set(reducer.state()) == {
+        "hist.data", "hist.hi", "hist.inv_width", "hist.lo", "hist.offset", "hist.scale",
+        "reducer.hist_cols", "reducer.m2", "reducer.mean", "reducer.rep_m2", "reducer.rep_mean",
+        "reducer.rep_n", "reducer.total_n"}

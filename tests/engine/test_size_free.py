@@ -10,9 +10,10 @@ import pytest
 
 import sim
 from sim.engine import reducer
+from sim.engine.designs import build_design
 from sim.kernels.sampling.rng import key_from_seed
 from sim.scenario.plan import build_plan
-from sim.vocab.layout import PILOT
+from sim.vocab.layout import BLOCK, PILOT
 from sim.vocab.outputs import PRICE_DECLINE_FIXED, SIZE_FREE_HISTOGRAMS
 
 PROJECT = ["baseline", "strategies", "cooling", "frontier_moe", "price_war", "regulated"]
@@ -62,3 +63,27 @@ def test_every_histogram_read_is_the_one_a_run_sketching_every_row_gives(name, m
             for a, b in zip(once.histogram_of(j, col), every.histogram(len(cols) * j + cols.index(col))):
                 np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(once.mean, every.mean)
+
+
+def test_a_checkpoint_that_sketched_every_row_resumes_to_the_same_result(monkeypatch):
+    """Checkpoints written before the size-free slots hold the price decline
+    of every row; resumed, only the first size's is added to and read."""
+    plan = _plan("strategies")
+    n = 6 * BLOCK
+    design = build_design("random", 4, n, plan.n_dims)
+    straight = reducer.Reducer(plan, 4, design)
+    straight.advance(n)
+    with monkeypatch.context() as m:
+        m.setattr(reducer, "sketched_slots", lambda p: np.tile(reducer.histogram_columns(p), p.n_rows))
+        old = reducer.Reducer(plan, 4, design)
+        old.advance(2 * BLOCK)
+        state = old.state()
+    resumed = reducer.Reducer(plan, 4, design)
+    resumed.load_state(state, 2 * BLOCK)
+    resumed.advance(n)
+    a, b = straight.result(), resumed.result()
+    np.testing.assert_array_equal(a.mean, b.mean)
+    for j in range(plan.n_rows):
+        for col in a.hist_cols:
+            for x, y in zip(a.histogram_of(j, col), b.histogram_of(j, col)):
+                np.testing.assert_array_equal(x, y)
