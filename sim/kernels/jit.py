@@ -61,10 +61,11 @@ def _full_vector_width() -> None:
     loops to 256-bit vectors, half the width, which was the right call for
     the clock drops of the first AVX-512 cores. The kernels' loops are
     element-wise IEEE arithmetic without fast-math, so the width changes no
-    result (``tests/kernels/test_simd.py``, the saved Datasets): a v2
-    baseline run per thread, 4-7% faster in the draws and the model
-    (``benchmarks/ROUND3.md``). Machines without AVX-512 get the same code as
-    before; ``NUMBA_CPU_FEATURES``, if set, wins.
+    result (``tests/kernels/test_simd.py``, the saved Datasets): on an Intel
+    Xeon the draws and the model of the v2 baseline took 5-9% less time
+    (``docs/performance.md``). AMD's Zen 4 gets 512-bit loops from LLVM
+    already, and machines without AVX-512 the same code as before;
+    ``NUMBA_CPU_FEATURES`` or ``NUMBA_CPU_NAME``, if set, wins.
     """
     if numba.config.CPU_FEATURES is not None or numba.config.CPU_NAME is not None:
         return

@@ -59,10 +59,11 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     and row ``j``'s column ``hist_cols[n_hist j + h]`` feeds its histogram
     ``h``, none where it is -1 (a statistic that is the same in every size,
     sketched once per strategy: :func:`sim.engine.reducer.sketched_slots`).
-    ``voi`` is (dims, dummy key, bins, sums, counts): when ``dims`` is not empty, block ``b`` adds every alternative's
-    objective to ``sums[b, i, bin]`` where ``bin`` is the bin of the uniform
-    behind parameter ``i`` (the last ``i`` is a dummy uniform that enters no
-    model: the noise floor), and counts the scenarios in ``counts[b, i, bin]``.
+    ``voi`` is (dims, dummy key, bins, sums, counts): when ``dims`` is not
+    empty, block ``b`` adds every alternative's objective to
+    ``sums[b, i, bin]`` where ``bin`` is the bin of the uniform behind
+    parameter ``i`` (the last ``i`` is a dummy uniform that enters no model:
+    the noise floor), and counts the scenarios in ``counts[b, i, bin]``.
 
     ``kept`` is (draws, incident uniforms, extra uniforms, believed draws,
     stats), as :func:`sample_range` fills them: scenario ``keep_first + i``
@@ -80,7 +81,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
     n_dims = n_sampled + horizon  # the design's uniforms; the rest have a stream of their own
     n_sizes = block_mean.shape[1]  # rows: alternatives
     n_cols = block_mean.shape[2]
-    n_hist = hist_cols.shape[0] // max(block_mean.shape[1], 1)  # slots per row
+    n_hist = hist_cols.shape[0] // max(n_sizes, 1)  # slots per row
     n_flat = n_sizes * n_cols
     table = dists[8]
     n_keep = kept[4].shape[0]
