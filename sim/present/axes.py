@@ -16,9 +16,10 @@ from sim.vocab.units import size_label
 __all__ = ["ROI_LABEL", "pad", "parse_size", "roi_scale", "select_sizes", "title"]
 
 ROI_LABEL = "ROI = (NPV − I) / I  (ratio, −1 = all lost; asinh scale)"
-#: Candidate ticks of the asinh ROI axis: linear near 0, decades beyond.
+#: Candidate ticks of the asinh ROI axis: linear near 0, 1-2-5 steps to
+#: 1000, decades beyond (where "5000" and "10000" would run into each other).
 _ROI_TICKS = (-100, -10, -5, -2, -1, -0.5, 0, 0.5, 1, 2, 5, 10, 20, 50, 100,
-              200, 500, 1000, 2000, 5000, 1e4, 1e5, 1e6)
+              200, 500, 1000, 1e4, 1e5, 1e6)
 
 
 def parse_size(text: str | float) -> float:

@@ -855,8 +855,9 @@ def draw(ds: xr.Dataset, kind: str, strategy: str | None = None, **options) -> F
         if chosen not in names:
             raise SimError(f"strategy {chosen!r}: not in this result (it has {', '.join(names)})")
         ds = select_strategy(ds, chosen, drop=True)  # at the sizes it declares
-        ds.attrs["scenario_name"] = f"{ds.attrs.get('scenario_name', '?')}, strategy {chosen}"
-        ds.attrs["_strategy"] = chosen
+        # A new dict: the selection shares the caller's attrs, which drawing must not change.
+        ds.attrs = {**ds.attrs, "scenario_name": f"{ds.attrs.get('scenario_name', '?')}, strategy {chosen}",
+                    "_strategy": chosen}
     elif strategy is not None and not chart.all_strategies:
         raise SimError(f"strategy={strategy!r}: this result declares no strategies")
     given = {k: v for k, v in options.items() if v is not None}

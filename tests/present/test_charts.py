@@ -440,3 +440,23 @@ def test_decision_charts_of_long_names_have_no_overlapping_text(kind):
 def test_sensitivity_charts_of_long_keys_have_no_overlapping_text(kind):
     _, indices = decision_and_sensitivity()
     assert_no_text_overlaps(plot.draw(indices, kind))
+
+
+@functools.cache
+def wide_roi_run():
+    """A run whose ROI reaches past 10,000 (the strategies' fine-tuned niche
+    model at 1T): the ROI axis's widest tick labels."""
+    return sim.run("strategies", n_scenarios=4096, seed=0)
+
+
+@pytest.mark.parametrize("kind", ["hist", "exceedance", "fan"])
+def test_charts_of_roi_past_ten_thousand_have_no_overlapping_text(kind):
+    assert_no_text_overlaps(plot.draw(wide_roi_run(), kind))
+
+
+def test_drawing_one_strategy_leaves_the_result_as_it_was():
+    ds = wide_roi_run()
+    before = dict(ds.attrs)
+    plot.draw(ds, "hist")
+    plot.draw(ds, "fan")
+    assert dict(ds.attrs) == before
