@@ -40,7 +40,7 @@ from sim.vocab.units import (RARE_MARK, eng, percent, se_percent, significant, s
                              usd_per_million, usd_rare_mean, value_label)
 
 __all__ = ["build_report", "calibration_section", "check_report_path", "decision_tables", "industry_run_tables",
-           "industry_section", "industry_sweep_table", "sample_section", "sensitivity_section", "value_table",
+           "decline_note", "industry_section", "industry_sweep_table", "sample_section", "sensitivity_section", "value_table",
            "write_report"]
 
 #: Charts of a single run, in reading order, with a caption for people (sim.present.kinds).
@@ -221,6 +221,23 @@ def unit_economics_table(ds: xr.Dataset) -> str:
                   f"{significant(_level(margin, 0.05))} to {significant(_level(margin, 0.95))}"]
         rows.append(cells)
     return _table(head, rows, "summary")
+
+
+def decline_note(d: xr.DataArray) -> str:
+    """The yearly fall of the price at fixed capability, one sentence from its
+    quantiles ``d``: once when every strategy gives the same figures (as
+    printed), else for each strategy."""
+    def fall(at: xr.DataArray) -> str:
+        return (f"{significant(_level(at, 0.5))}× a year (median; 5–95%: "
+                f"{significant(_level(at, 0.05))}× to {significant(_level(at, 0.95))}×)")
+
+    if "strategy" not in d.dims:
+        return f"The price at fixed capability falls {fall(d)}."
+    falls = {str(s): fall(d.sel(strategy=s)) for s in d["strategy"].values}
+    if len(set(falls.values())) == 1:
+        return f"The price at fixed capability falls {next(iter(falls.values()))} under every strategy."
+    return ("The price at fixed capability falls "
+            + "; ".join(f"{text} for {_e(name)}" for name, text in falls.items()) + ".")
 
 
 def _alternatives(ds: xr.Dataset, strategies: list) -> list[tuple]:
@@ -691,11 +708,8 @@ def section(ds: xr.Dataset, source: str, anchor: str) -> str:
         parts.append(unit_economics_table(ds))
         note = ("Medians, in USD per million output tokens, input tokens included; the margin "
                 "1 − S<sub>1</sub>/Rev<sub>1</sub> is over the scenarios served in year 1.")
-        if "fixed_capability_decline_quantile" in ds and "strategy" not in ds.dims:
-            d = ds["fixed_capability_decline_quantile"]
-            note += (f" The price at fixed capability falls {significant(_level(d, 0.5))}× a year "
-                     f"(median; 5–95%: {significant(_level(d, 0.05))}× to "
-                     f"{significant(_level(d, 0.95))}×).")
+        if "fixed_capability_decline_quantile" in ds:
+            note += " " + decline_note(ds["fixed_capability_decline_quantile"])
         parts.append(f'<p class="note">{note}</p>')
         parts.append(_legend([
             ("active parameters", "active parameters per token (the total size for a dense model)"),

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 import sim
 from sim.present import report
 from sim.cli.main import cli
+from sim.vocab.units import significant
 
 
 
@@ -169,3 +170,52 @@ def test_report_names_what_its_table_lacks(tmp_path, baseline_result):
     assert result.exit_code == 2
     assert "the summary table needs prob_best, which this result lacks" in result.output
     assert not (tmp_path / "t.html").exists()
+
+
+#: Two strategies that differ in the token price's own yearly fall (delta).
+TWO_DECLINES = '''extends = "baseline.toml"
+name = "two_declines"
+[strategies.market]
+description = "the baseline"
+[strategies.steep]
+description = "the token price falls 90% a year"
+market = { token_price_decline = 0.9 }
+'''
+
+
+def _decline_sentence(page: str) -> str:
+    found = re.findall(r"The price at fixed capability falls [^<]*", page)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_report_of_strategies_states_the_price_decline(baseline_result):
+    """A result with strategies states the fixed-capability decline too (it
+    was left out): once when every strategy gives the same figures, as the
+    bundled strategies do (none changes delta, phi or theta)."""
+    ds = sim.run("strategies", n_scenarios=4096, seed=0, progress=False)
+    sentence = _decline_sentence(report.section(ds, "s.nc", "r1"))
+    d = ds["fixed_capability_decline_quantile"].isel(strategy=0)
+    assert sentence.endswith(" under every strategy.")
+    assert f"falls {significant(d.sel(quantile=0.5))}× a year" in sentence
+    assert _decline_sentence(report.section(baseline_result, "b.nc", "r1")).endswith(")."), \
+        "a run without strategies keeps its sentence"
+
+
+def test_decline_note_names_each_strategy_when_they_differ():
+    """With delta = 0.9 the price falls at least 1/(1 - 0.9) = 10x a year in
+    every scenario ((1 - phi)^theta <= 1); the other strategy's figures are
+    those of the same scenario without strategies."""
+    from sim.scenario.load import scenario_from_toml_text
+
+    ds = sim.run(scenario_from_toml_text(TWO_DECLINES), n_scenarios=4096, seed=0, progress=False)
+    d = ds["fixed_capability_decline_quantile"]
+    assert float(d.sel(strategy="steep").min()) >= 10
+    note = report.decline_note(d)
+    plain = sim.run("baseline", n_scenarios=4096, seed=0, progress=False)
+    alone = report.decline_note(plain["fixed_capability_decline_quantile"])
+    found = re.fullmatch(r"The price at fixed capability falls (.*) for market; (.*) for steep\.", note)
+    assert found, note
+    market, steep = found.groups()
+    assert market == alone.removeprefix("The price at fixed capability falls ").removesuffix(".")
+    assert steep.startswith(f"{significant(d.sel(strategy='steep', quantile=0.5))}× a year (median; 5–95%: ")
