@@ -6,6 +6,7 @@ own outputs."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -99,3 +100,40 @@ def test_frontier_moe_and_finetune_load_and_run():
     assert ft.route == "finetune" and ft.active_shares == (1.0,) * 4
     # The niche sells at small-model prices: its tier's median is below USD 2/M.
     assert median(ft, "market.token_price") < 2e-6
+
+
+# ------------------------------------------------- the documented defaults
+_NUMBER = re.compile(r"(?<![\w.])[−-]?\d+(?:\.\d+)?(?:e[−-]?\d+)?")
+
+
+def _numbers(text: str) -> set[float]:
+    return {float(m.replace("−", "-")) for m in _NUMBER.findall(text)}
+
+
+def _parameters_table() -> list[tuple[str, str]]:
+    """(key, baseline default) of every row of docs/model.md section 1."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "model.md").read_text(encoding="utf-8")
+    section = text.split("## 1. Parameters", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `([^`]+)` \| [^|]* \| [^|]* \| [^|]* \| ([^|]*) \|", section, re.M)
+
+
+def test_the_parameter_table_states_the_bundled_baseline():
+    """Every default in docs/model.md's parameter table is the bundled
+    baseline's: the distribution's family and every number of its
+    parameters (it had kept v2's values for twelve keys after v3)."""
+    base = sim.load_scenario("baseline")
+    rows = _parameters_table()
+    assert len(rows) >= 35
+    checked = 0
+    for key, default in rows:
+        value = base.values.get(key)
+        if value is None or "not set" in default:
+            continue  # structural (horizon, grid) or unset in the baseline
+        if hasattr(value, "family"):
+            assert default.lower().startswith(value.family), (key, default, value)
+            expected = {float(v) for _, v in value.args} | {float(b) for b in (value.min, value.max) if b is not None}
+        else:
+            expected = {float(value)}
+        assert _numbers(default.replace("90% CI", "")) == expected, (key, default, value)
+        checked += 1
+    assert checked >= 30
