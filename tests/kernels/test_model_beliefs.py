@@ -350,9 +350,10 @@ def test_learning_rate_one_forgets_the_scale_of_the_belief(baseline_v2):
 
 
 # ------------------------------------------------------------- path endpoints
-#: ``cooling`` with investors who keep the baseline's view of the market
-#: (12 rivals, prices falling ~10x a year, a gap of 20% they ignore) while
-#: reality has 30 rivals, a 40% gap and prices falling 10x-100x a year.
+#: ``cooling`` with investors who see 12 rivals and a tier price falling
+#: 89-99.9% a year (v2's baseline decline) and learn at a rate of their own,
+#: while reality has 30 rivals, a 30% gap and a tier falling 45-90% a year:
+#: a belief whose world differs from reality's in more keys than the file's.
 COOLING_BELIEF = {
     "expectation.market.competitors": {"dist": "poisson", "lam": 11, "shift": 1},
     "expectation.market.token_price_decline": {"dist": "triangular", "low": 0.89, "mode": 0.9,
