@@ -381,3 +381,16 @@ def test_v3_what_ifs_are_stated_against_the_v3_baseline():
         assert ratio == pytest.approx(4.0, rel=1e-9)
     gap = lambda sc: sc.values["performance.deployment_gap"].mean()
     assert gap(cool) == pytest.approx(2 * gap(base), rel=1e-12)
+
+
+def test_v3_data_wall_binds_from_3e11_as_its_rule_says(v3_story):
+    """The data rule runs through Chinchilla's 20.2B tokens at 1B and Llama 3's
+    15T at 70B, so the stock of ~1e14 tokens binds from ~3e11 parameters: in
+    most draws at 3e11, in every one at 1T, almost never below. (Anchored at
+    the v3 baseline's ~8.7e12 tokens at 1B instead, it bound at 10B in 72% of
+    draws and a 100B run cost USD 110B.)"""
+    ds = v3_story("data_wall")
+    share = ds["data_limited_share"].to_series()
+    assert share.loc[:1e11].max() < 0.01
+    assert share.loc[3e11] > 0.5 and share.loc[1e12] > 0.99
+    assert float(ds["investment_mean"].sel(model_size=1e11)) < 1e9
