@@ -17,7 +17,7 @@ import numba
 
 from sim.kernels.cache import cache_root
 
-__all__ = ["compile_options", "jit", "jit_inline", "jit_parallel", "prange"]
+__all__ = ["compile_options", "jit", "jit_inline", "jit_inline_ir", "jit_parallel", "prange"]
 
 # Kernels of sim are cached by sim.kernels.cache.KernelLocator (installed by
 # that import, before any kernel below is decorated); this is the folder for
@@ -105,6 +105,25 @@ def jit_inline(func):
     the bits). Called from Python, it is an ordinary ``jit`` function.
     """
     return numba.njit(forceinline=True, **_OPTIONS)(func)
+
+
+def jit_inline_ir(func):
+    """Compile a large function that each kernel calls from one place, by
+    inlining it into that caller in Numba's IR (``inline="always"``).
+
+    Numba compiles a jitted callee into a library of its own, optimizes it
+    and emits its machine code, then links it into the caller, whose
+    optimization runs over the callee's code again. For ``evaluate_block``
+    (the model: every world of every strategy on a block of draws) that was
+    a second full optimization of the model, about 4 s of a cold start's
+    27 s; inlined in the IR, it is typed once inside its caller and
+    optimized only there. Unlike the small helpers of :func:`jit_inline`,
+    which have dozens of call sites, it has one per kernel, so Numba's front
+    end does not type it again and again. The machine code is the same
+    element-wise arithmetic (``tests/kernels/test_simd.py``, the saved
+    Datasets). Called from Python, it is an ordinary ``jit`` function.
+    """
+    return numba.njit(inline="always", **_OPTIONS)(func)
 
 
 def jit_parallel(func):

@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from sim.kernels import vmath
-from sim.kernels.jit import jit, jit_inline
+from sim.kernels.jit import jit, jit_inline, jit_inline_ir
 from sim.vocab.outputs import (
     BEST,
     COMPLIANCE_COST_NPV,
@@ -729,7 +729,7 @@ def _path(TH, THB, m, horizon, W, WB, Y, YB, O, R):
             o_cfe[i] = q_flow_e if disc_e > 0.0 else 0.0
 
 
-@jit
+@jit_inline_ir
 def evaluate_block(TH, U, m, flags, worlds, log_sizes, log_n_ref, horizon, n_sampled, table, OUT, scratch):
     """Every strategy's world on the same draws for scenarios ``i < m``, into
     ``OUT[s * n_sizes + j, column, i]``, then the decision columns over all
