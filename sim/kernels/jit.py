@@ -108,20 +108,21 @@ def jit_inline(func):
 
 
 def jit_inline_ir(func):
-    """Compile a large function that each kernel calls from one place, by
-    inlining it into that caller in Numba's IR (``inline="always"``).
+    """Compile a function that each kernel calls from one place by inlining
+    it into that caller in Numba's IR (``inline="always"``).
 
     Numba compiles a jitted callee into a library of its own, optimizes it
     and emits its machine code, then links it into the caller, whose
-    optimization runs over the callee's code again. For ``evaluate_block``
-    (the model: every world of every strategy on a block of draws) that was
-    a second full optimization of the model, about 4 s of a cold start's
-    27 s; inlined in the IR, it is typed once inside its caller and
-    optimized only there. Unlike the small helpers of :func:`jit_inline`,
-    which have dozens of call sites, it has one per kernel, so Numba's front
-    end does not type it again and again. The machine code is the same
-    element-wise arithmetic (``tests/kernels/test_simd.py``, the saved
-    Datasets). Called from Python, it is an ordinary ``jit`` function.
+    optimization runs over the callee's code again. For the functions a
+    kernel calls once (``evaluate_block``, the model over a block;
+    ``world_size``, one size of one world; ``draw_block``, ``keep_block``,
+    ``world_scenario_gap``, ``size_year_one``) that first compile was
+    wasted: 6 s of a cold start's 27 s. Inlined in the IR, each is typed
+    inside its caller and optimized only there. The small helpers of
+    :func:`jit_inline`, with dozens of call sites, would be typed again at
+    each, which costs more than it saves. The same element-wise arithmetic
+    results (``tests/kernels/test_simd.py``, the saved Datasets). Called from
+    Python, it is an ordinary ``jit`` function.
     """
     return numba.njit(inline="always", **_OPTIONS)(func)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels.jit import jit
+from sim.kernels.jit import jit, jit_inline_ir
 from sim.vocab.layout import LANES, SUB_BLOCK
 from sim.kernels.model.block import copy_rows, apply_overlay_block, evaluate_block, new_block_scratch
 from sim.vocab.outputs import NET_VALUE, ROI
@@ -148,7 +148,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
             block_m2[b, k // n_cols, k % n_cols] = max(t2 - t1 * mean_dx, 0.0)
 
 
-@jit
+@jit_inline_ir
 def keep_block(row0, m, TH, U, OUT, scratch, dists, worlds, n_dims, horizon, table, kept):
     """Copy scenarios ``i < m`` of a sub-block to rows ``row0 + i`` of the
     ``kept`` arrays (those rows that exist): the outputs, the sampled draws,

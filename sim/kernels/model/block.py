@@ -252,7 +252,7 @@ def _gap_terms(gap, kappa_g, rho_g, gamma):
     return vmath.exp(-gamma * log_kept), log_kept
 
 
-@jit
+@jit_inline_ir
 def world_scenario_gap(TH, m, gap_rivals, S_from, S):
     """``S`` of a world whose parameters differ from those behind ``S_from``
     only in the gap, the pool and the hype (a belief without an overlay):
@@ -357,7 +357,7 @@ def world_scenario(TH, m, horizon, incident_u, log_n_ref, gap_rivals, S, work):
             w3[t, i] = 1.0 if iu[i] < S[S_INCIDENT_P, i] else 0.0
 
 
-@jit
+@jit_inline_ir
 def world_size(TH, m, route, rule, log_n, log_x, active, within_pool, horizon, incidents, S, work, W, Y,
                T):
     """One size of a world on a block: ``W[W_*, i]`` (costs, cash flows,
@@ -570,7 +570,7 @@ def size_market(TH, m, route, within_pool, horizon, incidents, S, work, W, Y, T)
         served_disc[i] = comp  # W_COMPLIANCE: the discounted duties
 
 
-@jit
+@jit_inline_ir
 def size_year_one(TH, m, route, S, work, W, T):
     """Reality's share and year-1 unit economics of one size, after
     :func:`size_market` (a function of its own, not a flag of that one: a

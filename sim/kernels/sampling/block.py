@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from sim.kernels import vmath
-from sim.kernels.jit import jit
+from sim.kernels.jit import jit, jit_inline_ir
 from sim.kernels.sampling.design_kernels import RANDOM, fill_design_uniforms
 from sim.kernels.sampling.draw import _EXTRA_SALT, apply_copula
 from sim.kernels.sampling.inverse_cdf import (
@@ -132,7 +132,7 @@ def inverse_cdf_block(family, p0, p1, p2, lo, span, table, offset, n_table, u, o
             out[i] = math.nan
 
 
-@jit
+@jit_inline_ir
 def draw_block(key, first, m, n_dims, n_uniforms, block, dists, design, copula, U, TH, tmp, z):
     """Uniforms ``U`` and parameters ``TH`` of scenarios ``first .. first + m - 1``:
     the design's uniforms, the copula, the inverse CDFs, then the uniforms of
