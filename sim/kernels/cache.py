@@ -308,9 +308,9 @@ if not getattr(caching.Cache.load_overload, "_sim_light", False):
 # ------------------------------------------------------------ compile notes
 #: Seconds a top-level kernel's compile takes when none has been measured
 #: here, by module and name (the kernel that holds the model takes most of a
-#: cold start: 23-30 s on a 2-core machine; the industry frame's
+#: cold start: 20-25 s on a 2-core machine; the industry frame's
 #: 8-12 s).
-DEFAULT_SECONDS = {"sim.kernels.reduce.reduce_chunk": 30.0, "sim.kernels.rows.evaluate_rows": 30.0,
+DEFAULT_SECONDS = {"sim.kernels.reduce.reduce_chunk": 25.0, "sim.kernels.rows.evaluate_rows": 25.0,
                    "sim.kernels.industry.reduce_chunk": 8.0}
 #: The same for a smaller kernel.
 SMALL_SECONDS = 5.0
