@@ -209,7 +209,10 @@ def test_ctrl_c_with_checkpoint_then_resume_on_the_command_line(tmp_path):
     """The whole story: SIGINT saves the state and says how to continue;
     --resume ends with the file an uninterrupted run writes."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "sim", "run", "-n", "1e6", "--seed", "4", "--quiet"]
+    # 4e6 scenarios: about 3 s of sampling on two cores, so the interrupt
+    # (0.5 s after the first save, itself 0.3 s in) lands before the end; with
+    # 1e6 (0.7 s) an idle machine sometimes finished first, and nothing was saved.
+    cmd = [sys.executable, "-m", "sim", "run", "-n", "4e6", "--seed", "4", "--quiet"]
     subprocess.run(cmd + ["-n", "1000"], env=env, check=True, cwd=tmp_path)  # warm cache
     proc = subprocess.Popen(cmd + ["--checkpoint", "ck.npz", "--checkpoint-every", "0.3",
                                    "-o", "a.nc"], env=env, cwd=tmp_path, stderr=subprocess.PIPE,
