@@ -92,7 +92,7 @@ __all__ = ["BLOCKS", "CHUNK_SECONDS", "DEFAULT_CHUNK", "HISTOGRAM", "MOMENT_FIEL
            "ChunkState", "NonFinite", "Reducer", "Reduction", "Target", "advance_to_target",
            "blocks_per_chunk", "chunk_layout", "compiled_kernels", "histogram_aliases", "histogram_columns", "kernel_args",
            "kernels_for", "make_reducer", "pilot", "pilot_ranges", "reduce", "reduce_to_target",
-           "sample_arrays", "sketched_slots", "target_schedule"]
+           "sample_arrays", "size_free_columns", "sketched_slots", "target_schedule"]
 
 DEFAULT_CHUNK = 64 * BLOCK  # 262,144 scenarios: the largest chunk
 #: Wall time a chunk should take when the chunk size is left to the reducer
@@ -358,18 +358,28 @@ def histogram_aliases(plan: Plan) -> dict[int, int]:
     return {path_column(0, PATH_MTM): ROI_EXPECTED, path_column(plan.horizon, PATH_MTM): ROI}
 
 
+def size_free_columns(plan: Plan) -> tuple:
+    """The sketched columns that a project run sketches on the first size of
+    each strategy only (``SIZE_FREE_HISTOGRAMS``: the same values in every
+    size's row; ``tests/engine/test_size_free.py`` checks it); none in the
+    industry frame, which has no sizes."""
+    return () if plan.industry else SIZE_FREE_HISTOGRAMS
+
+
 def sketched_slots(plan: Plan) -> np.ndarray:
-    """The ``hist_cols`` argument of the project's ``reduce_chunk``: for
-    each row (strategy-major) and each of :func:`histogram_columns`, the
-    column that row sketches there, or -1 where it sketches nothing. A
-    column of ``SIZE_FREE_HISTOGRAMS`` has the same values in every size of a
-    strategy (the price decline: ``tests/engine/test_size_free.py`` checks it),
-    so only the first size of each strategy sketches it, which is the row
-    :meth:`Reduction.histogram_of` reads; the other sizes' slots stay empty.
-    Four of the baseline's 55 histogram updates per scenario."""
+    """The ``hist_cols`` argument of the plan's ``reduce_chunk``. The
+    project's has, for each row (strategy-major) and each of
+    :func:`histogram_columns`, the column that row sketches there, or -1
+    where it sketches nothing: a column of :func:`size_free_columns` is
+    sketched only by the first size of each strategy, the row
+    :meth:`Reduction.histogram_of` reads (four of the baseline's 55 histogram
+    updates per scenario saved). The industry frame's kernel takes the
+    columns once."""
     cols = histogram_columns(plan)
+    if plan.industry:
+        return cols
     slots = np.tile(cols, (plan.n_rows, 1))
-    free = np.isin(cols, SIZE_FREE_HISTOGRAMS)
+    free = np.isin(cols, size_free_columns(plan))
     later = np.arange(plan.n_rows) % plan.n_sizes != 0
     slots[np.ix_(later, free)] = -1
     return slots.ravel()
@@ -587,7 +597,7 @@ class Reducer:
         # What the kernel sketches in each row; derived from the plan, so
         # made here and not kept as an array (every array of the reducer is
         # checkpoint state).
-        slots = self.hist_cols if plan.industry else sketched_slots(plan)
+        slots = sketched_slots(plan)
 
         def block(lane: int, b: int) -> None:
             kernel(self.key, first_block + b, 1, n_to, BLOCK, *args,
@@ -775,8 +785,7 @@ class Reducer:
                          hist_at_max=at_max, rep_n=rep[0], rep_mean=rep[1], rep_m2=rep[2],
                          elapsed=self.elapsed_before + time.perf_counter() - self.start,
                          hist_cols=self.hist_cols, hist_alias=histogram_aliases(self.plan),
-                         n_sizes=0 if self.plan.industry else self.plan.n_sizes,
-                         hist_size_free=() if self.plan.industry else SIZE_FREE_HISTOGRAMS,
+                         n_sizes=self.plan.n_sizes, hist_size_free=size_free_columns(self.plan),
                          voi_sum=None if self.voi_dims is None else self.grouped["voi_sum"].copy(),
                          voi_count=None if self.voi_dims is None else self.grouped["voi_count"].copy(),
                          sums={k: v.copy() for k, v in self.sums.items()})

@@ -113,11 +113,10 @@ def jit_inline_ir(func):
 
     Numba compiles a jitted callee into a library of its own, optimizes it
     and emits its machine code, then links it into the caller, whose
-    optimization runs over the callee's code again. For the functions a
-    kernel calls once (``evaluate_block``, the model over a block;
-    ``world_size``, one size of one world; ``draw_block``, ``keep_block``,
-    ``world_scenario_gap``, ``size_year_one``) that first compile was
-    wasted: 6 s of a cold start's 27 s. Inlined in the IR, each is typed
+    optimization runs over the callee's code again. For a function the
+    kernel calls once (``evaluate_block``, the model over a block, and the
+    others so decorated) that first compile is wasted: together 6 s of a
+    cold start's 27 s. Inlined in the IR, each is typed
     inside its caller and optimized only there. The small helpers of
     :func:`jit_inline`, with dozens of call sites, would be typed again at
     each, which costs more than it saves. The same element-wise arithmetic
