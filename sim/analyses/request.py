@@ -48,13 +48,13 @@ def resolve_scenario(scenario_or_path, overrides: Mapping[str, Any] | None = Non
     return load_scenario(scenario_or_path, overrides)
 
 
-def refuse_industry(scenario: Scenario, what: str, why: str) -> None:
+def refuse_industry(scenario: Scenario, what: str, why: str,
+                    instead: str = "Use run, sweep or sensitivity on it") -> None:
     """Refuse ``what`` on an industry-frame scenario (specification section
-    15), saying ``why`` and what to use instead."""
+    15), saying ``why`` and what to do ``instead``."""
     if scenario.industry:
         raise SimError(f'{what} does not apply to the industry frame (scenario '
-                       f'\'{scenario.name}\' has frame = "industry"): {why}. Use run, sweep or '
-                       "sensitivity on it")
+                       f'\'{scenario.name}\' has frame = "industry"): {why}. {instead}')
 
 
 @dataclass
@@ -107,7 +107,8 @@ def build_request(scenario_or_path, n_scenarios, seed=0, quantiles: Sequence[flo
         scenario = resolve_scenario(scenario_or_path, overrides)
     if target_se is not None:
         refuse_industry(scenario, "a target standard error (target_se)",
-                        "its stopping rule watches a statistic of each model size")
+                        "its stopping rule watches a statistic of each model size",
+                        "Give the number of scenarios (n_scenarios) instead")
     n = check_n(n_scenarios)
     seed = check_seed(seed)
     q = check_quantiles(quantiles)

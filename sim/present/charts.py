@@ -40,7 +40,7 @@ from sim.vocab.errors import SimError
 from sim.vocab.units import percent, size_label, usd_label, value_label
 
 __all__ = ["default_kind", "objective_label", "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best",
-           "calibration", "check_figure_path", "costs", "draw", "exceedance", "fan", "frame", "hist",
+           "calibration", "drawn_by", "has_path", "check_figure_path", "costs", "draw", "exceedance", "fan", "frame", "hist",
            "open_result", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
            "tornado"]
 
@@ -76,12 +76,22 @@ def swept_dims(ds: xr.Dataset) -> list[str]:
     return [d for d in ds.dims if d not in RUN_DIMS]
 
 
+def has_path(ds: xr.Dataset) -> bool:
+    """Whether a project-frame result holds the valuation path (its ``year``
+    dimension): a run made with ``path=False`` (``--no-path``) does not."""
+    return "year" in ds.dims
+
+
 def _require(ds: xr.Dataset, kind: str, variables, *, single_run: bool = True) -> None:
     missing = [v for v in variables if v not in ds.variables]
     if "model_size" not in ds.dims:
         missing.insert(0, "dimension model_size")
     if missing:
-        raise SimError(f"the {kind} chart needs {', '.join(missing)}, which this result lacks")
+        why = ""
+        if by_kind(kind).path and not has_path(ds) and "model_size" in ds.dims:
+            why = (": it was run without the valuation path (path=False); run it again with the "
+                   "path to draw this chart")
+        raise SimError(f"the {kind} chart needs {', '.join(missing)}, which this result lacks{why}")
     swept = swept_dims(ds)
     if single_run and swept:
         raise SimError(f"the {kind} chart needs a single run, but this result is a sweep over "
@@ -799,12 +809,18 @@ _DRAWS = {"run": ("run", "decide"), "decide": ("decide",), "sweep": ("sweep",),
           "sensitivity": ("sensitivity",), "calibrate": ("calibrate",)}
 
 
+def drawn_by(kind: str, frame: str = "project") -> tuple[str, ...]:
+    """The kinds of result (:func:`result_kind`) that chart ``kind`` draws."""
+    return _DRAWS[by_kind(kind, frame).source]
+
+
 def _check_kind(ds: xr.Dataset, kind: str) -> None:
     """A chart of another kind of result is refused in one message that says
     which charts draw this result, or which command makes what the chart draws."""
     have = result_kind(ds)
     on = frame(ds)
-    fits = [c for c in frame_kinds(on) if have in _DRAWS[by_kind(c, on).source]]
+    fits = [c for c in frame_kinds(on) if have in _DRAWS[by_kind(c, on).source]
+            and (has_path(ds) or not by_kind(c, on).path)]
     instead = ((f"use kind={fits[0]!r}" + (f" (or {', '.join(fits[1:])})" if fits[1:] else ""))
                if fits else "no chart draws it; read the file with xarray, or save a run with "
                             "sim run to draw")
@@ -814,6 +830,10 @@ def _check_kind(ds: xr.Dataset, kind: str) -> None:
                        f"of sim {have} on the {on} frame: {instead}")
     need = by_kind(kind, on).source
     if have in _DRAWS[need]:
+        if by_kind(kind, on).path and not has_path(ds):
+            raise SimError(f"the {kind} chart draws the valuation path, and this result of sim "
+                           f"{have} was run without it (path=False): run it again with the path, "
+                           f"or {instead}")
         return
     if need == "sweep" and on == "project":
         raise SimError(f"the sweep chart needs a sweep result with a swept dimension besides "

@@ -39,6 +39,9 @@ class Chart:
     #: The frame of the results it draws: "project" (functions of
     #: sim.present.charts) or "industry" (of sim.present.industry_charts).
     frame: str = "project"
+    #: Whether it draws the valuation path, which a run made without it
+    #: (``path=False``, ``--no-path``) does not hold.
+    path: bool = False
 
 
 #: The frames a result can be of (its ``frame`` attribute; none: "project").
@@ -62,13 +65,13 @@ CHARTS: tuple[Chart, ...] = (
     Chart("sweep", "sweep", "a statistic over swept keys", "sweep",
           ("model_size", "stat", "quantile")),
     Chart("cooling", "cooling", "mark-to-market ROI year by year", "run", ("model_size",),
-          report="run",
+          report="run", path=True,
           caption="How the fever cools: the mark-to-market ROI investors hold after each year, "
                   "from their belief at the decision (year 0) to the realized ROI; below, the "
                   "chance that the project is marked below cost, and that one expected to pay "
                   "has been."),
     Chart("cashflow", "cashflow", "believed against realized cash flow", "run", ("model_size",),
-          report="run",
+          report="run", path=True,
           caption="Cash flow per year: what investors believed at the decision against what "
                   "was realized (means, not discounted)."),
     Chart("decision", "decision", "P(best) of every alternative", "run", all_strategies=True,

@@ -28,7 +28,7 @@ import xarray as xr
 from sim.present import calibration as cal
 from sim.present import charts as plot
 from sim.present import industry_tables as industry
-from sim.present.kinds import report_charts
+from sim.present.kinds import by_kind, report_charts
 from sim.present.tables import CVAR_TEXT, sweep_statistic
 from sim.results.alternatives import is_alternative
 from sim.services.atomic import check_output, write_bytes
@@ -328,9 +328,18 @@ def _figures(ds: xr.Dataset) -> tuple[list[str], list[str]]:
                 for stat, caption in SWEEP_CHARTS]
     else:
         # A one-row heat map of P(best) says nothing the best chart does not: the
-        # decision chart is drawn when there are strategies to compare.
-        jobs = [(kind, caption, lambda k=kind: plot.draw(ds, k)) for kind, caption in RUN_CHARTS
-                if kind != "decision" or "strategy" in ds.dims]
+        # decision chart is drawn when there are strategies to compare. The
+        # value of information is a decision's (sim decide); the charts of the
+        # valuation path need a run made with it.
+        fits = [(kind, caption) for kind, caption in RUN_CHARTS
+                if (kind != "decision" or "strategy" in ds.dims)
+                and plot.result_kind(ds) in plot.drawn_by(kind)]
+        jobs = [(kind, caption, lambda k=kind: plot.draw(ds, k)) for kind, caption in fits
+                if plot.has_path(ds) or not by_kind(kind).path]
+        without = [kind for kind, _ in fits if by_kind(kind).path and not plot.has_path(ds)]
+        if without:
+            skipped.append(f"{' and '.join(without)}: this result was run without the valuation "
+                           "path")
     label = objective(ds.attrs.get("objective")).label
     for name, caption, make in jobs:
         try:

@@ -14,6 +14,7 @@ __all__ = ["FLAGS", "NeedsConfirmation", "NonFiniteResults", "OPTION_SOURCES", "
 FLAGS: tuple[tuple[str, str], ...] = (
     ("limits=Limits()", "--yes"),
     ("overwrite=True", "--overwrite"),
+    ("path=False", "--no-path"),
     ("resume=", "--resume"),
     ("checkpoint=", "--checkpoint"),
     ("sampler=", "--sampler"),

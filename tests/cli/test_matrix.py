@@ -42,6 +42,7 @@ def results(tmp_path_factory) -> dict[str, Path]:
         "run": ["run", "baseline", "-n", N],
         "run_strategies": ["run", "strategies", "-n", N],
         "run_cooling": ["run", "cooling", "-n", N],
+        "run_no_path": ["run", "baseline", "-n", N, "--no-path"],
         "sweep": ["sweep", "baseline", "--vary", "market.competitors.lam=5,20", "-n", N],
         "sweep_strategies": ["sweep", "strategies", "--vary", "market.competitors.lam=5,20", "-n", N],
         "decide": ["decide", "strategies", "-n", "8192"],  # EVPPI needs two blocks
@@ -88,7 +89,7 @@ def test_every_chart_on_every_result(kind, results, tmp_path):
 
 
 @pytest.mark.slow  # a report of every result file: with --slow, as CI does
-@pytest.mark.parametrize("name", ["run", "run_strategies", "run_cooling", "sweep",
+@pytest.mark.parametrize("name", ["run", "run_strategies", "run_cooling", "run_no_path", "sweep",
                                   "sweep_strategies", "decide", "sensitivity", "calibrate",
                                   "sample", "run_industry", "sweep_industry",
                                   "sensitivity_industry"])
@@ -97,6 +98,13 @@ def test_report_on_every_result(name, results, tmp_path):
     r = _invoke(["report", results[name], "-o", out], out)
     if name not in ("calibrate", "sample"):
         assert r.exit_code == 0 and out.exists(), r.output
+
+
+def test_a_target_standard_error_on_the_industry_frame_says_what_to_give_instead(tmp_path):
+    out = tmp_path / "out.nc"
+    r = _invoke(["run", "industry", "--target-se", "0.05", "-o", out], out)
+    assert r.exit_code == 2 and "--target-se) does not apply to the industry frame" in r.output
+    assert r.output.rstrip().endswith("Give the number of scenarios (-n) instead"), r.output
 
 
 def test_scenarios_lists_every_bundled_scenario():

@@ -338,6 +338,35 @@ def test_cli_plot_names_missing_variable_and_file(ds, tmp_path):
     assert "Traceback" not in r.output
 
 
+@pytest.fixture(scope="module")
+def no_path_file(tmp_path_factory) -> str:
+    """A run made without the valuation path (``--no-path``)."""
+    ds = sim.run("baseline", n_scenarios=2000, seed=1, path=False, progress=False)
+    return str(sim.write_netcdf(ds, tmp_path_factory.mktemp("nopath") / "nopath.nc"))
+
+
+@pytest.mark.parametrize("kind", ["cooling", "cashflow"])
+def test_a_path_chart_of_a_run_without_the_path_says_why(no_path_file, tmp_path, kind):
+    out = tmp_path / "x.png"
+    r = CliRunner().invoke(cli, ["plot", no_path_file, "--kind", kind, "-o", str(out)])
+    assert r.exit_code == 2 and "Traceback" not in r.output and not out.exists()
+    assert (f"the {kind} chart draws the valuation path, and this result of sim run was run "
+            "without it (--no-path): run it again with the path, or use --kind fan (or hist, "
+            "exceedance, best, costs, decision)") in r.output
+    ds = xr.open_dataset(no_path_file)
+    with pytest.raises(sim.SimError, match=r"which this result lacks: it was run without the "
+                                       r"valuation path \(path=False\)"):
+        getattr(sim.plot, kind)(ds)  # the chart function itself, without the registry's check
+
+
+def test_no_chart_of_the_path_is_offered_for_a_run_without_it(no_path_file, result_file, tmp_path):
+    r = CliRunner().invoke(cli, ["plot", no_path_file, "--kind", "voi", "-o", str(tmp_path / "x.png")])
+    assert r.exit_code == 2
+    assert r.output.rstrip().endswith("use --kind fan (or hist, exceedance, best, costs, decision)")
+    r = CliRunner().invoke(cli, ["plot", result_file, "--kind", "voi", "-o", str(tmp_path / "x.png")])
+    assert r.output.rstrip().endswith("(or hist, exceedance, best, costs, cooling, cashflow, decision)")
+
+
 @pytest.mark.integration
 def test_import_sim_stays_light():
     code = "import sys, sim; assert 'matplotlib' not in sys.modules; sim.plot; " \

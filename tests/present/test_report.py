@@ -150,6 +150,31 @@ def test_report_skips_charts_a_result_cannot_fill(tmp_path, baseline_result):
     assert "Charts not drawn: costs: the costs chart needs serving_cost_npv_mean" in text
 
 
+def _report_of(ds, tmp_path) -> str:
+    src = sim.write_netcdf(ds, tmp_path / "r.nc")
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(cli, ["report", str(src), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out.read_text(encoding="utf-8")
+
+
+def test_a_run_report_lists_no_chart_that_only_another_command_draws(tmp_path, baseline_result):
+    """The value of information is drawn for a decision (sim decide), not
+    noted as 'not drawn' under every run."""
+    text = _report_of(baseline_result, tmp_path)
+    assert "Charts not drawn" not in text and "voi chart" not in text
+    # fan, hist, exceedance, best, costs, cooling, cashflow: all but voi and the one-row decision
+    assert len(_png_imgs(Page(text))) == len(report.RUN_CHARTS) - 2
+
+
+def test_a_report_of_a_run_without_the_path_says_so_once(tmp_path):
+    ds = sim.run("baseline", n_scenarios=2000, seed=1, path=False, progress=False)
+    text = _report_of(ds, tmp_path)
+    assert ("Charts not drawn: cooling and cashflow: this result was run without the valuation "
+            "path</p>") in text
+    assert len(_png_imgs(Page(text))) == len(report.RUN_CHARTS) - 4
+
+
 @pytest.mark.parametrize("args, needle", [
     (["{tmp}/none.nc"], "none.nc: no such result file"),
     (["{base}", "-o", "{tmp}/r.txt"], "expected an .html file name"),
