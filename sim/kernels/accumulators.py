@@ -24,12 +24,17 @@ they were split among chunks and threads:
 from __future__ import annotations
 
 __all__ = ["BLOCK", "LANE_AT_MAX", "LANE_AT_MIN", "LANE_FIELDS", "LANE_LIMIT", "N_BINS", "PILOT",
-           "SCALE", "coordinate", "histogram_add", "histogram_bin", "histogram_bins", "lane_sums",
+           "SCALE", "coordinate", "histogram_add", "histogram_add_all", "histogram_bin", "histogram_bins", "lane_sums",
            "merge_blocks", "merge_blocks_by_replicate", "merge_histograms", "merge_moments", "pseudo_log"]
 
 import math
 
 import numpy as np
+
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from sim.kernels.jit import jit, jit_inline
 from sim.kernels.vmath import _as_float, _as_int
@@ -142,6 +147,54 @@ def histogram_add(lane, at, k, x):
     lane[k, MIN] = x if x < mn else mn
     at[k, LANE_AT_MAX] = 1 if x > mx else (at_max + 1 if x == mx else at_max)
     lane[k, MAX] = x if x > mx else mx
+
+
+#: How many values ahead :func:`histogram_add_all` asks for the bin it will
+#: update: 16 and 32 ran the baseline 3-8% faster than none (best of 7-9
+#: runs, one thread), 8 and fetching every bin of the sub-block first 2-4%.
+PREFETCH_AHEAD = 16
+
+
+@intrinsic
+def _prefetch_bin(typingctx, lane, k):
+    """Ask the CPU to bring bin ``k`` of ``lane`` (2-D, C order) into its
+    cache for writing (LLVM's ``llvm.prefetch``): a hint, which changes no
+    value and is dropped on a machine without such an instruction."""
+    if not (isinstance(lane, types.Array) and lane.ndim == 2 and isinstance(k, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        lane_type = signature.args[0]
+        array = context.make_array(lane_type)(context, builder, args[0])
+        index = context.cast(builder, args[1], signature.args[1], types.intp)
+        pointer = cgutils.get_item_pointer(context, builder, lane_type, array,
+                                           [index, context.get_constant(types.intp, 0)])
+        byte_pointer = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        prefetch = builder.module.declare_intrinsic(
+            "llvm.prefetch", fnty=ir.FunctionType(ir.VoidType(), [byte_pointer, i32, i32, i32]))
+        # write, high locality (keep it in every level of the cache), data
+        builder.call(prefetch, [builder.bitcast(pointer, byte_pointer), i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(lane, k), codegen
+
+
+@jit
+def histogram_add_all(lane, at, bins, x, m):
+    """Count ``x[i]`` into bin ``bins[i]`` of one histogram of a lane, for
+    ``i < m`` (:func:`histogram_add`), asking for the bin
+    :data:`PREFETCH_AHEAD` values ahead as it goes.
+
+    A thread's lanes hold every histogram of the run (6.7 MB for the
+    baseline's 51) against a core's 1-2 MB of L2 cache, so most updates wait
+    for a bin from L3: with a quarter of the bins the histograms took half
+    the time (``docs/performance.md``). Asking early lets a few such waits
+    overlap. The updates, and so the counts and extremes, are the same."""
+    last = m - 1
+    for i in range(m):
+        _prefetch_bin(lane, bins[min(i + PREFETCH_AHEAD, last)])
+        histogram_add(lane, at, bins[i], x[i])
 
 
 @jit

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from sim.kernels.accumulators import histogram_add, histogram_bins, lane_sums
+from sim.kernels.accumulators import histogram_add_all, histogram_bins, lane_sums
 from sim.kernels.arguments import keep_range
 from sim.kernels.jit import jit
 from sim.kernels.model.params import SECONDS_PER_HOUR, SECONDS_PER_YEAR, SERVING_FLOP_PER_PARAM
@@ -347,10 +347,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                 x = flat[hist_cols[h]]
                 histogram_bins(x, m, hist_lo[h], hist_inv_width[h], hist_offset[h],
                                hist_scale[h], n_bins, bins)
-                lane_hist = own[h]
-                lane_at = own_at[h]
-                for i in range(m):
-                    histogram_add(lane_hist, lane_at, bins[i], x[i])
+                histogram_add_all(own[h], own_at[h], bins, x, m)
         m = last - first
         block_n[b] = m
         for k in range(n_cols):

@@ -24,7 +24,7 @@ from sim.kernels.model.block import copy_rows, apply_overlay_block, evaluate_blo
 from sim.vocab.outputs import NET_VALUE, ROI
 from sim.kernels.sampling.rng import uniform
 from sim.kernels.sampling.block import draw_block
-from sim.kernels.accumulators import histogram_add, histogram_bins, lane_sums
+from sim.kernels.accumulators import histogram_add_all, histogram_bins, lane_sums
 from sim.kernels.arguments import keep_range
 
 __all__ = ["keep_block", "reduce_chunk", "sample_range"]
@@ -131,10 +131,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
                     x = OUT[j, c]
                     histogram_bins(x, m, hist_lo[hh], hist_inv_width[hh], hist_offset[hh],
                                    hist_scale[hh], n_bins, bins)
-                    lane_hist = own[hh]
-                    lane_at = own_at[hh]
-                    for i in range(m):
-                        histogram_add(lane_hist, lane_at, bins[i], x[i])
+                    histogram_add_all(own[hh], own_at[hh], bins, x, m)
         m = last - first
         block_n[b] = m
         for k in range(n_flat):

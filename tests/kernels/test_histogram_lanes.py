@@ -1,11 +1,13 @@
 """A kernel lane's 32-byte bin (count, minimum and maximum as float64, the
-counts at the extremes as int32) folds into merged bins exactly, and its
-counts hold up to the lane limit."""
+counts at the extremes as int32) folds into merged bins exactly, its
+counts hold up to the lane limit, and the kernels' loop over a sub-block
+counts as one update per value does."""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
+import pytest
 
 from sim.kernels.accumulators import (
     LANE_AT_MAX,
@@ -13,7 +15,9 @@ from sim.kernels.accumulators import (
     LANE_FIELDS,
     LANE_LIMIT,
     N_FIELDS,
+    PREFETCH_AHEAD,
     histogram_add,
+    histogram_add_all,
     merge_histograms,
 )
 from sim.vocab.layout import BLOCK
@@ -78,3 +82,32 @@ def test_lanes_and_merged_bins_fold_alike():
     merge_histograms(from_plain, plain)
     np.testing.assert_array_equal(from_lanes, from_plain)
     assert from_plain[0, :, 0].sum() == n and from_plain[0, :, 3:].sum() > 4 * n_bins  # ties seen
+
+
+@numba.njit
+def _add_one_by_one(lane, bins, x, m):
+    at = lane.view(np.int32)
+    for i in range(m):
+        histogram_add(lane, at, bins[i], x[i])
+
+
+@numba.njit
+def _add_all(lane, bins, x, m):
+    histogram_add_all(lane, lane.view(np.int32), bins, x, m)
+
+
+@pytest.mark.parametrize("m", [0, 1, PREFETCH_AHEAD - 1, PREFETCH_AHEAD, PREFETCH_AHEAD + 1, 256])
+def test_counting_a_sub_block_at_once_is_counting_it_value_by_value(m):
+    """histogram_add_all (the kernels' loop, which asks for bins ahead) leaves
+    every byte of the lane as one histogram_add per value does, repeated
+    values, NaN and the last values (nothing left to ask for) included; and
+    reads only the first m values."""
+    rng = np.random.default_rng(m)
+    x = np.round(rng.normal(size=300), 1)  # ties: extremes counted more than once
+    x[::37] = np.nan
+    bins = rng.integers(0, 9, size=300)
+    one, many = _empty(LANE_FIELDS, 9), _empty(LANE_FIELDS, 9)
+    _add_one_by_one(one, bins, x, m)
+    _add_all(many, bins, x, m)
+    assert one.tobytes() == many.tobytes()
+    assert one[:, 0].sum() == m
