@@ -24,8 +24,9 @@ they were split among chunks and threads:
 from __future__ import annotations
 
 __all__ = ["BLOCK", "LANE_AT_MAX", "LANE_AT_MIN", "LANE_FIELDS", "LANE_LIMIT", "N_BINS", "PILOT",
-           "SCALE", "coordinate", "histogram_add", "histogram_add_all", "histogram_bin", "histogram_bins", "lane_sums",
-           "merge_blocks", "merge_blocks_by_replicate", "merge_histograms", "merge_moments", "pseudo_log"]
+           "PREFETCH_AHEAD", "SCALE", "coordinate", "histogram_add", "histogram_add_all",
+           "histogram_bin", "histogram_bins", "lane_sums", "merge_blocks",
+           "merge_blocks_by_replicate", "merge_histograms", "merge_moments", "pseudo_log"]
 
 import math
 

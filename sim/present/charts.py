@@ -40,9 +40,9 @@ from sim.vocab.errors import SimError
 from sim.vocab.units import percent, size_label, usd_label, value_label
 
 __all__ = ["default_kind", "objective_label", "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best",
-           "calibration", "drawn_by", "has_path", "check_figure_path", "costs", "draw", "exceedance", "fan", "frame", "hist",
-           "open_result", "save_figure", "sweep", "cooling", "cashflow", "decision", "voi", "sobol",
-           "tornado"]
+           "calibration", "check_figure_path", "costs", "draw", "drawn_by", "exceedance", "fan",
+           "frame", "has_path", "hist", "no_path_reason", "open_result", "save_figure", "sweep",
+           "cooling", "cashflow", "decision", "voi", "sobol", "tornado"]
 
 FORMATS = (".png", ".svg", ".pdf")
 #: Dimensions of a single run; any other dimension of a result was swept.
@@ -78,8 +78,16 @@ def swept_dims(ds: xr.Dataset) -> list[str]:
 
 def has_path(ds: xr.Dataset) -> bool:
     """Whether a project-frame result holds the valuation path (its ``year``
-    dimension): a run made with ``path=False`` (``--no-path``) does not."""
+    dimension): a run made with ``path=False`` (``--no-path``) does not, nor
+    a decision unless asked."""
     return "year" in ds.dims
+
+
+def no_path_reason(ds: xr.Dataset) -> str:
+    """Why a result without the valuation path has none, and what draws it."""
+    if result_kind(ds) == "decide":
+        return "a decision leaves the valuation path out; a run of the scenario (sim run) holds it"
+    return "it was run without the valuation path (path=False); run it again with the path"
 
 
 def _require(ds: xr.Dataset, kind: str, variables, *, single_run: bool = True) -> None:
@@ -89,8 +97,7 @@ def _require(ds: xr.Dataset, kind: str, variables, *, single_run: bool = True) -
     if missing:
         why = ""
         if by_kind(kind).path and not has_path(ds) and "model_size" in ds.dims:
-            why = (": it was run without the valuation path (path=False); run it again with the "
-                   "path to draw this chart")
+            why = f": {no_path_reason(ds)}"
         raise SimError(f"the {kind} chart needs {', '.join(missing)}, which this result lacks{why}")
     swept = swept_dims(ds)
     if single_run and swept:
@@ -831,9 +838,8 @@ def _check_kind(ds: xr.Dataset, kind: str) -> None:
     need = by_kind(kind, on).source
     if have in _DRAWS[need]:
         if by_kind(kind, on).path and not has_path(ds):
-            raise SimError(f"the {kind} chart draws the valuation path, and this result of sim "
-                           f"{have} was run without it (path=False): run it again with the path, "
-                           f"or {instead}")
+            raise SimError(f"the {kind} chart draws the valuation path, which this result of "
+                           f"sim {have} lacks: {no_path_reason(ds)}, or {instead}")
         return
     if need == "sweep" and on == "project":
         raise SimError(f"the sweep chart needs a sweep result with a swept dimension besides "

@@ -338,8 +338,9 @@ def _figures(ds: xr.Dataset) -> tuple[list[str], list[str]]:
                 if plot.has_path(ds) or not by_kind(kind).path]
         without = [kind for kind, _ in fits if by_kind(kind).path and not plot.has_path(ds)]
         if without:
-            skipped.append(f"{' and '.join(without)}: this result was run without the valuation "
-                           "path")
+            skipped.append(f"{' and '.join(without)}: " + (
+                "a decision leaves the valuation path out" if plot.result_kind(ds) == "decide"
+                else "this result was run without the valuation path"))
     label = objective(ds.attrs.get("objective")).label
     for name, caption, make in jobs:
         try:

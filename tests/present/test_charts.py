@@ -350,13 +350,23 @@ def test_a_path_chart_of_a_run_without_the_path_says_why(no_path_file, tmp_path,
     out = tmp_path / "x.png"
     r = CliRunner().invoke(cli, ["plot", no_path_file, "--kind", kind, "-o", str(out)])
     assert r.exit_code == 2 and "Traceback" not in r.output and not out.exists()
-    assert (f"the {kind} chart draws the valuation path, and this result of sim run was run "
-            "without it (--no-path): run it again with the path, or use --kind fan (or hist, "
-            "exceedance, best, costs, decision)") in r.output
+    assert (f"the {kind} chart draws the valuation path, which this result of sim run lacks: "
+            "it was run without the valuation path (--no-path); run it again with the path, or "
+            "use --kind fan (or hist, exceedance, best, costs, decision)") in r.output
     ds = xr.open_dataset(no_path_file)
     with pytest.raises(sim.SimError, match=r"which this result lacks: it was run without the "
                                        r"valuation path \(path=False\)"):
         getattr(sim.plot, kind)(ds)  # the chart function itself, without the registry's check
+
+
+def test_a_path_chart_of_a_decision_says_a_run_holds_the_path(tmp_path):
+    ds = sim.decide("strategies", n_scenarios=8192, progress=False)
+    src = sim.write_netcdf(ds, tmp_path / "decision.nc")
+    r = CliRunner().invoke(cli, ["plot", str(src), "--kind", "cooling", "-o", str(tmp_path / "x.png")])
+    assert r.exit_code == 2
+    assert ("which this result of sim decide lacks: a decision leaves the valuation path out; a "
+            "run of the scenario (sim run) holds it, or use --kind fan (or hist, exceedance, best, "
+            "costs, decision, voi)") in r.output
 
 
 def test_no_chart_of_the_path_is_offered_for_a_run_without_it(no_path_file, result_file, tmp_path):
