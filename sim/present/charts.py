@@ -22,6 +22,7 @@ import xarray as xr
 from matplotlib import colormaps
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
@@ -629,10 +630,23 @@ def cooling(ds: xr.Dataset, ax=None, model_size=None) -> Figure:
     for a in top[1:] + bottom[1:]:
         a.set_ylabel("")
     bottom[0].set_ylabel("share of scenarios (%)")
-    top[0].legend(loc="upper right", fontsize="small", frameon=False)
-    bottom[0].legend(loc="upper left", fontsize="x-small", frameon=False)
-    fig.supxlabel("years after the decision (0 = investors' belief at the decision, "
-                  f"{int(years[-1])} = the realized ROI)")
+    # One legend below the panels, in grey for the bands of every size: inside
+    # a panel it covered a line wherever the data ran (P(marked below cost)
+    # near 100% at the smallest size).
+    grey = "0.45"
+    keys = [Patch(facecolor=grey, alpha=0.18, lw=0, label="5–95% of scenarios"),
+            Patch(facecolor=grey, alpha=0.38, lw=0, label="25–75%"),
+            Line2D([], [], color=grey, lw=2, marker="o", ms=4, label="median"),
+            Line2D([], [], color="0.2", lw=1.2, ls="--", label="mean"),
+            *bottom[0].get_legend_handles_labels()[0]]
+    wide = cols >= 3  # one row of keys; a narrow figure takes three rows of two
+    fig.legend(handles=keys, loc="outside lower center", ncols=len(keys) if wide else 2,
+               frameon=False, fontsize="small", title_fontsize="small",
+               title=f"year 0: what investors believe at the decision; year {int(years[-1])}: "
+                     "the realized ROI")
+    # Under each panel, not fig.supxlabel, which the legend below would cover.
+    for b in bottom:
+        b.set_xlabel("years after the decision")
     shown = "" if len(sizes) == n else f" (the {len(sizes)} largest of {n} sizes)"
     fig.suptitle(_title(ds, f"How the fever cools: mark-to-market ROI year by year{shown}"))
     return fig

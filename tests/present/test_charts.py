@@ -460,6 +460,56 @@ def test_path_charts_have_no_overlapping_text(ds, kind):
     assert_no_text_overlaps(plot.draw(ds, kind))
 
 
+def assert_legends_clear_of_lines(fig) -> None:
+    """No legend covers a point of a drawn line: a panel's legend none of the
+    vertices of that panel's lines, a figure's legend no panel at all."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for k, ax in enumerate(fig.axes):
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        box = legend.get_window_extent(renderer)
+        for line in ax.get_lines():
+            points = line.get_transform().transform(line.get_xydata())
+            covered = [(x, y) for x, y in points if box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1]
+            assert not covered, (f"the legend of panel {k} ({ax.get_title()!r}) covers "
+                                 f"{line.get_label()!r}")
+    for legend in fig.legends:
+        box = legend.get_window_extent(renderer)
+        assert not [ax for ax in fig.axes if box.overlaps(ax.get_window_extent(renderer))]
+
+
+@pytest.mark.parametrize("model_size", [None, ["1B"], ["100M", "10B"]])
+def test_the_cooling_chart_keeps_its_keys_off_the_lines(ds, model_size):
+    """Its keys sat inside the first panels, where P(marked below cost) near
+    100% at 100M ran under them; they are one legend below every panel now,
+    which fits a figure of one, two or five panels."""
+    fig = plot.cooling(ds, model_size=model_size)
+    assert_legends_clear_of_lines(fig)
+    assert_no_text_overlaps(fig)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "5–95% of scenarios", "25–75%", "median", "mean", "P(marked below cost)",
+        "P(expected to pay, then marked below cost)"]
+    assert legend.get_title().get_text() == ("year 0: what investors believe at the decision; "
+                                             "year 5: the realized ROI")
+
+
+def test_the_legend_check_catches_a_legend_on_a_line():
+    """Negative control: a legend placed over a line fails."""
+    fig = Figure(figsize=(4, 3))
+    ax = fig.subplots()
+    ax.plot([0, 1, 2], [10, 10, 10], label="a line under the legend")
+    ax.set_ylim(0, 11)
+    ax.legend(loc="upper center")
+    with pytest.raises(AssertionError, match="covers 'a line under the legend'"):
+        assert_legends_clear_of_lines(fig)
+
+
 @functools.cache
 def decision_and_sensitivity():
     """A decision run with five strategies and long parameter names (the
