@@ -41,8 +41,8 @@ from sim.vocab.errors import SimError
 from sim.vocab.units import percent, size_label, usd_label, value_label
 
 __all__ = ["default_kind", "objective_label", "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best",
-           "calibration", "check_figure_path", "costs", "draw", "drawn_by", "exceedance", "fan",
-           "frame", "has_path", "hist", "no_path_reason", "open_result", "save_figure", "sweep",
+           "calibration", "check_figure_path", "costs", "draw", "drawable_kinds", "exceedance",
+           "fan", "frame", "hist", "lacks_path", "no_path_reason", "open_result", "save_figure", "sweep",
            "cooling", "cashflow", "decision", "voi", "sobol", "tornado"]
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -77,11 +77,11 @@ def swept_dims(ds: xr.Dataset) -> list[str]:
     return [d for d in ds.dims if d not in RUN_DIMS]
 
 
-def has_path(ds: xr.Dataset) -> bool:
-    """Whether a project-frame result holds the valuation path (its ``year``
-    dimension): a run made with ``path=False`` (``--no-path``) does not, nor
-    a decision unless asked."""
-    return "year" in ds.dims
+def lacks_path(ds: xr.Dataset, kind: str, frame: str = "project") -> bool:
+    """Whether chart ``kind`` draws the valuation path and ``ds`` does not
+    hold it (no ``year`` dimension): a run made with ``path=False``
+    (``--no-path``), or a decision unless asked."""
+    return by_kind(kind, frame).path and "year" not in ds.dims
 
 
 def no_path_reason(ds: xr.Dataset) -> str:
@@ -97,7 +97,7 @@ def _require(ds: xr.Dataset, kind: str, variables, *, single_run: bool = True) -
         missing.insert(0, "dimension model_size")
     if missing:
         why = ""
-        if by_kind(kind).path and not has_path(ds) and "model_size" in ds.dims:
+        if lacks_path(ds, kind) and "model_size" in ds.dims:
             why = f": {no_path_reason(ds)}"
         raise SimError(f"the {kind} chart needs {', '.join(missing)}, which this result lacks{why}")
     swept = swept_dims(ds)
@@ -830,9 +830,12 @@ _DRAWS = {"run": ("run", "decide"), "decide": ("decide",), "sweep": ("sweep",),
           "sensitivity": ("sensitivity",), "calibrate": ("calibrate",)}
 
 
-def drawn_by(kind: str, frame: str = "project") -> tuple[str, ...]:
-    """The kinds of result (:func:`result_kind`) that chart ``kind`` draws."""
-    return _DRAWS[by_kind(kind, frame).source]
+def drawable_kinds(ds: xr.Dataset) -> list[str]:
+    """The kinds that draw ``ds``: of its frame, made for its kind of result
+    (:func:`result_kind`), and holding the valuation path where they draw it."""
+    have, on = result_kind(ds), frame(ds)
+    return [c for c in frame_kinds(on)
+            if have in _DRAWS[by_kind(c, on).source] and not lacks_path(ds, c, on)]
 
 
 def _check_kind(ds: xr.Dataset, kind: str) -> None:
@@ -840,8 +843,7 @@ def _check_kind(ds: xr.Dataset, kind: str) -> None:
     which charts draw this result, or which command makes what the chart draws."""
     have = result_kind(ds)
     on = frame(ds)
-    fits = [c for c in frame_kinds(on) if have in _DRAWS[by_kind(c, on).source]
-            and (has_path(ds) or not by_kind(c, on).path)]
+    fits = drawable_kinds(ds)
     instead = ((f"use kind={fits[0]!r}" + (f" (or {', '.join(fits[1:])})" if fits[1:] else ""))
                if fits else "no chart draws it; read the file with xarray, or save a run with "
                             "sim run to draw")
@@ -851,7 +853,7 @@ def _check_kind(ds: xr.Dataset, kind: str) -> None:
                        f"of sim {have} on the {on} frame: {instead}")
     need = by_kind(kind, on).source
     if have in _DRAWS[need]:
-        if by_kind(kind, on).path and not has_path(ds):
+        if lacks_path(ds, kind, on):
             raise SimError(f"the {kind} chart draws the valuation path, which this result of "
                            f"sim {have} lacks: {no_path_reason(ds)}, or {instead}")
         return

@@ -28,7 +28,7 @@ import xarray as xr
 from sim.present import calibration as cal
 from sim.present import charts as plot
 from sim.present import industry_tables as industry
-from sim.present.kinds import by_kind, report_charts
+from sim.present.kinds import report_charts
 from sim.present.tables import CVAR_TEXT, sweep_statistic
 from sim.results.alternatives import is_alternative
 from sim.services.atomic import check_output, write_bytes
@@ -331,12 +331,10 @@ def _figures(ds: xr.Dataset) -> tuple[list[str], list[str]]:
         # decision chart is drawn when there are strategies to compare. The
         # value of information is a decision's (sim decide); the charts of the
         # valuation path need a run made with it.
-        fits = [(kind, caption) for kind, caption in RUN_CHARTS
-                if (kind != "decision" or "strategy" in ds.dims)
-                and plot.result_kind(ds) in plot.drawn_by(kind)]
-        jobs = [(kind, caption, lambda k=kind: plot.draw(ds, k)) for kind, caption in fits
-                if plot.has_path(ds) or not by_kind(kind).path]
-        without = [kind for kind, _ in fits if by_kind(kind).path and not plot.has_path(ds)]
+        drawable = plot.drawable_kinds(ds)
+        jobs = [(kind, caption, lambda k=kind: plot.draw(ds, k)) for kind, caption in RUN_CHARTS
+                if kind in drawable and (kind != "decision" or "strategy" in ds.dims)]
+        without = [kind for kind, _ in RUN_CHARTS if plot.lacks_path(ds, kind)]
         if without:
             skipped.append(f"{' and '.join(without)}: " + (
                 "a decision leaves the valuation path out" if plot.result_kind(ds) == "decide"
