@@ -56,7 +56,7 @@ from sim.vocab.industry import (
 from sim.vocab.layout import LANES, SUB_BLOCK
 from sim.vocab.registry import index as _i
 
-__all__ = ["SHOCK_SALT", "INCIDENT_SALT", "YEAR_STRIDE", "evaluate_industry_rows", "industry_scenario",
+__all__ = ["SHOCK_SALT", "INCIDENT_SALT", "YEAR_STRIDE", "evaluate_industry_rows", "industry_scenario", "industry_scratch",
            "reduce_chunk", "sample_range", "year_uniform", "year_uniforms"]
 
 # Positions in theta (sim.vocab.registry), folded in at compile time.
@@ -114,6 +114,12 @@ INCIDENT_SALT = np.uint64(0x1AC1_DE47_0000_0002)
 #: ``s * YEAR_STRIDE + y - 1`` whatever the horizon.
 YEAR_STRIDE = 128
 
+#: Rows of :func:`industry_scenario`'s scratch: the planned run ``t`` years
+#: ahead as a multiple of today's, then ``(1 + r)^j``, ``(1 - d_c)^j`` and
+#: ``(1 + g_K)^j`` for ``j = 0 .. horizon + valuation_horizon - 1``.
+PLANNED, DISCOUNT, FLOP, FIXED = 0, 1, 2, 3
+N_POWERS = 4
+
 _F_PER_YEAR = SECONDS_PER_YEAR
 _F_PER_HOUR = SECONDS_PER_HOUR
 
@@ -135,10 +141,23 @@ def year_uniforms(key, first, n, horizon, shock, incident):
 
 
 @jit
-def industry_scenario(th, horizon, valuation_horizon, s_a, key, s, row, planned):
+def industry_scratch(horizon, valuation_horizon):
+    """Scratch for :func:`industry_scenario`: rows of ``horizon +
+    valuation_horizon`` numbers (the planned runs and the powers)."""
+    return np.empty((N_POWERS, horizon + valuation_horizon))
+
+
+@jit
+def industry_scenario(th, horizon, valuation_horizon, s_a, key, s, row, powers):
     """One scenario's yearly loop (specification section 15); ``th`` its
-    parameters, ``row`` its :mod:`sim.vocab.industry` columns; ``planned`` is
-    scratch of length ``valuation_horizon + 1``."""
+    parameters, ``row`` its :mod:`sim.vocab.industry` columns; ``powers`` is
+    scratch from :func:`industry_scratch`.
+
+    The valuation's inner loop (years ``t`` ahead of year ``y``) reads the
+    powers ``(1 + r)^t``, ``(1 - d_c)^(y+t-1)`` and ``(1 + g_K)^(y+t-1)``
+    from tables made once per scenario by the same expressions, so each
+    number is bit for bit the one the loop computed itself, with three
+    calls of ``pow`` fewer per year and year ahead."""
     r = th[R_DISC]
     o = th[OVERHEAD]
     p_h = th[P_HOUR]
@@ -180,9 +199,14 @@ def industry_scenario(th, horizon, valuation_horizon, s_a, key, s, row, planned)
     ghat = th[GHAT_0]
     # The run investors plan tau years ahead, as a multiple of today's:
     # prod_{j=1..tau} (1 + (g_C - 1) d^(j-1)).
+    planned, discount, flop_decline, fixed_growth = powers[PLANNED], powers[DISCOUNT], powers[FLOP], powers[FIXED]
     planned[0] = 1.0
     for t in range(1, valuation_horizon + 1):
         planned[t] = planned[t - 1] * (1.0 + (g_c - 1.0) * persist ** (t - 1))
+    for j in range(horizon + valuation_horizon):  # exponents 0 .. y + t - 1 at most
+        discount[j] = (1.0 + r) ** j
+        flop_decline[j] = (1.0 - d_c) ** j
+        fixed_growth[j] = (1.0 + g_k) ** j
     key_z = mix64(key ^ SHOCK_SALT)
     key_inc = mix64(key ^ INCIDENT_SALT)
     base = np.uint64(s) * np.uint64(YEAR_STRIDE)
@@ -215,8 +239,8 @@ def industry_scenario(th, horizon, valuation_horizon, s_a, key, s, row, planned)
         gpus = (n * big_r * o / u_tr + tokens * SERVING_FLOP_PER_PARAM * served * serve) * per_gpu_year
         # Scarcity of compute, then costs.
         k = max(1.0, gpus / (supply * g_h ** (y - 1))) ** psi
-        c_flop = k * p_h * (1.0 - d_c) ** (y - 1) * per_flop
-        fixed = k_1 * (1.0 + g_k) ** (y - 1)
+        c_flop = k * p_h * flop_decline[y - 1] * per_flop
+        fixed = k_1 * fixed_growth[y - 1]
         spend = (big_r * o * c_flop + tau * params * p_d + fixed) * risk  # I_y
         c_tok = SERVING_FLOP_PER_PARAM * served * k * p_h * (1.0 - d_s) ** (y - 1) / (_F_PER_HOUR * f_pk) * serve
         serving = tokens * c_tok
@@ -229,13 +253,13 @@ def industry_scenario(th, horizon, valuation_horizon, s_a, key, s, row, planned)
         believed = 0.0
         cost = 0.0
         for t in range(1, valuation_horizon + 1):
-            disc = (1.0 + r) ** t
+            disc = discount[t]
             believed += hype_y * revenue * (1.0 + ghat) ** t * margin / n / disc
             plan_r = big_r * planned[t]
             plan_params = math.sqrt(plan_r / (6.0 * s_a * tau))
-            plan_flop = k * p_h * (1.0 - d_c) ** (y + t - 1) * per_flop
+            plan_flop = k * p_h * flop_decline[y + t - 1] * per_flop
             cost += ((plan_r * o * plan_flop + tau * plan_params * p_d
-                      + k_1 * (1.0 + g_k) ** (y + t - 1)) * risk) / disc
+                      + k_1 * fixed_growth[y + t - 1]) * risk) / disc
         q = believed / cost
         # Outputs of year y.
         c0 = N_SCALARS + (y - 1) * N_FIELDS  # this year's columns
@@ -260,7 +284,7 @@ def industry_scenario(th, horizon, valuation_horizon, s_a, key, s, row, planned)
         if capex > peak:
             peak = capex
             peak_year = y
-        disc_y = (1.0 + r) ** y
+        disc_y = discount[y]
         num += (revenue - serving) / disc_y
         den += capex / disc_y
         # Entry, exit and compute growth answer Q (time to build: next year).
@@ -277,13 +301,13 @@ def industry_scenario(th, horizon, valuation_horizon, s_a, key, s, row, planned)
 
 
 @jit
-def _evaluate(key, f0, m, TH, th, OUT, horizon, valuation_horizon, s_a, row, planned):
+def _evaluate(key, f0, m, TH, th, OUT, horizon, valuation_horizon, s_a, row, powers):
     """Scenarios ``f0 .. f0 + m - 1`` of a sub-block into ``OUT[0, column, i]``."""
     n_cols = row.shape[0]
     for i in range(m):
         for p in range(th.shape[0]):
             th[p] = TH[p, i]
-        industry_scenario(th, horizon, valuation_horizon, s_a, key, f0 + i, row, planned)
+        industry_scenario(th, horizon, valuation_horizon, s_a, key, f0 + i, row, powers)
         for c in range(n_cols):
             OUT[0, c, i] = row[c]
 
@@ -322,7 +346,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         z = np.empty(max(copula[0].shape[0], 1))
         th = np.empty(theta0.shape[0])
         row = np.zeros(n_cols)
-        planned = np.empty(valuation_horizon + 1)
+        powers = industry_scratch(horizon, valuation_horizon)
         OUT = np.zeros((1, n_cols, width))
         flat = OUT[0]
         bins = np.empty(width, dtype=np.int64)
@@ -334,7 +358,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         for f0 in range(first, last, width):
             m = min(width, last - f0)
             draw_block(key, f0, m, n_dims, n_uniforms, block_size, dists, design, copula, U, TH, tmp, z)
-            _evaluate(key, f0, m, TH, th, OUT, horizon, valuation_horizon, s_a, row, planned)
+            _evaluate(key, f0, m, TH, th, OUT, horizon, valuation_horizon, s_a, row, powers)
             if n_keep > 0:
                 _keep(f0 - keep_first, m, key, f0, TH, dists[1], flat, horizon, keep_draws, keep_incident,
                       keep_stats)
@@ -420,7 +444,7 @@ def evaluate_industry_rows(U, dists, model, horizon, columns, key, first, n_cols
         TH = np.empty((theta0.shape[0], width))
         th = np.empty(theta0.shape[0])
         row = np.zeros(n_cols)
-        planned = np.empty(valuation_horizon + 1)
+        powers = industry_scratch(horizon, valuation_horizon)
         i0 = b * width
         m = min(width, n - i0)
         for d in range(n_dims):
@@ -431,7 +455,7 @@ def evaluate_industry_rows(U, dists, model, horizon, columns, key, first, n_cols
         for i in range(m):
             for p in range(th.shape[0]):
                 th[p] = TH[p, i]
-            industry_scenario(th, horizon, valuation_horizon, s_a, key, first + i0 + i, row, planned)
+            industry_scenario(th, horizon, valuation_horizon, s_a, key, first + i0 + i, row, powers)
             for c in range(k):
                 out[i0 + i, 0, c] = row[columns[c]]
             if keep:
