@@ -96,6 +96,24 @@ def test_sampled_scenarios_match_the_reference_one_by_one():
         assert not bad.any(), (name, value[bad][:3], expected[bad][:3])
 
 
+@pytest.mark.parametrize("horizon, valuation_horizon", [(1, 1), (1, 50), (100, 1), (100, 50)])
+def test_the_kernel_matches_the_reference_at_the_shortest_and_longest_horizons(horizon, valuation_horizon):
+    """The yearly loop reads its powers of the discount, the FLOP price and
+    the fixed cost from tables of ``horizon + valuation_horizon`` entries
+    (``sim.kernels.industry.industry_scratch``): at the ends of both ranges
+    every year and year ahead must still find its own."""
+    scenario = from_mapping({**SAMPLED, "horizon_years": horizon,
+                             "industry": {**SAMPLED["industry"], "valuation_horizon": valuation_horizon}})
+    plan, draws, stats, shock, incident = kernel_rows(scenario, 200)
+    ref = industry_reference(values_of(scenario, plan, draws), plan.horizon, plan.valuation_horizon,
+                             plan.active_share, shock, incident)
+    got = kernel_named(stats, plan.horizon)
+    for name in ("q", "capex", "expected_return", "roi_industry"):
+        expected = ref[name]
+        assert np.isfinite(got[name]).all(), name
+        np.testing.assert_allclose(got[name], expected, rtol=1e-9, atol=1e-300, err_msg=name)
+
+
 def test_a_run_agrees_with_the_reference_within_monte_carlo_error():
     import sim
 
