@@ -15,6 +15,7 @@ import click
 
 from sim.vocab.choices import SAMPLERS
 from sim.vocab.errors import PlausibilityWarning, SimError, for_command_line
+from sim.vocab.layout import MAX_SCENARIOS
 
 __all__ = ["InputError", "SimGroup", "assignments_option", "cluster_options", "count",
            "n_option", "output_option", "overwrite_option", "quiet_option", "sampler_option",
@@ -77,6 +78,8 @@ def count(text: str, flag: str = "-n") -> int:
         raise InputError(f"{flag}: expected a positive integer such as 1e6, got {text!r}") from None
     if not value.is_integer() or value < 1:
         raise InputError(f"{flag}: expected a positive integer such as 1e6, got {text!r}")
+    if value > MAX_SCENARIOS:  # said here, as typed: the integer of 1e99 has 100 digits
+        raise InputError(f"{flag}: expected a positive integer up to {MAX_SCENARIOS:.0e}, got {text!r}")
     return int(value)
 
 

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.vocab.errors import SimError
+from sim.vocab.layout import MAX_SCENARIOS
 
 __all__ = ["MAX_SCENARIOS", "check_n", "check_quantiles", "check_seed", "seed_attribute"]
 
-MAX_SCENARIOS = 10**12
 
 
 def check_n(n_scenarios, what: str = "n_scenarios") -> int:

@@ -45,7 +45,7 @@ def _pattern(phrase: str) -> re.Pattern:
     if phrase.endswith("="):
         body += r"""(['"]?)([^'"\s,;:()]*)\1"""
     elif "_" not in phrase and "=" not in phrase:  # a plain word: only before KEY or ':'
-        body += r"(?=:|\s+\w+\.\w)"
+        body += r"(?=:|\s+\w+\.\w|\s+\w+:)"  # a dotted key, or one word and its colon
     return re.compile(r"(?<![\w.-])" + body + r"(?![\w(])")
 
 

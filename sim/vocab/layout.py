@@ -12,9 +12,10 @@ statistic, so they live here, below everything that uses them. ``SUB_BLOCK``
 
 from __future__ import annotations
 
-__all__ = ["BLOCK", "LANES", "PILOT", "SUB_BLOCK"]
+__all__ = ["BLOCK", "LANES", "MAX_SCENARIOS", "PILOT", "SUB_BLOCK"]
 
 BLOCK = 4096  # scenarios per moment block: fixed, part of the result's definition
 PILOT = 16384  # scenarios that set the histogram ranges
 SUB_BLOCK = 256  # scenarios a kernel evaluates at once (structure of arrays): speed only
 LANES = 64  # partial sums per moment within a block (scenario q adds to lane q % LANES)
+MAX_SCENARIOS = 10**12  # the most scenarios a run may ask for (checked by sim.services.checks and the -n option)

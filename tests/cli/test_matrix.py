@@ -117,6 +117,21 @@ def test_the_command_line_shows_flags_for_parameter_names():
     assert for_command_line("pass overwrite=True to replace it") == "pass --overwrite to replace it"
     assert for_command_line("stat='roi_x': not a variable") == "--stat roi_x: not a variable"
     assert for_command_line("a table of overrides, got 3") == "a table of overrides, got 3"
+    assert for_command_line("vary nope: unknown key") == "--vary nope: unknown key"
+    assert for_command_line("values vary by size: see") == "values vary by size: see"
+
+
+def test_an_unknown_key_without_a_dot_is_blamed_on_its_option(tmp_path):
+    r = _invoke(["sweep", "baseline", "-n", "1e4", "--vary", "nope=1,2"], None)
+    assert r.exit_code == 2 and r.output.strip() == "Error: --vary nope: unknown key", r.output
+    r = _invoke(["run", "baseline", "-n", "1e4", "--set", "nope=3"], None)
+    assert r.exit_code == 2 and r.output.strip() == "Error: --set nope: unknown key", r.output
+
+
+def test_a_count_too_large_is_shown_as_typed():
+    r = _invoke(["run", "baseline", "-n", "1e99"], None)
+    assert r.exit_code == 2 and r.output.strip() == "Error: -n: expected a positive integer up to 1e+12, got '1e99'", \
+        r.output
 
 
 #: A flag in a string: --word, or one of the short flags -n, -o, -y.
