@@ -1,11 +1,11 @@
 """The industry frame (specification section 15): the capital cycle, year by year.
 
-:func:`industry_scenario` runs one scenario's yearly loop (frontier compute
+:func:`industry_block` runs the yearly loop of a sub-block's scenarios (frontier compute
 and size, cost per FLOP, Bass demand with demand shocks and incidents, the
 tier price falling with time and with entry, tokens and serving cost,
 capex, the extrapolated growth and fading hype behind the valuation ratio Q,
 and entry, exit and compute growth answering Q) and writes one row of
-:mod:`sim.vocab.industry` columns. :func:`reduce_chunk` and
+:mod:`sim.vocab.industry` columns per scenario. :func:`reduce_chunk` and
 :func:`sample_range` have the signatures of :mod:`sim.kernels.reduce`'s, so
 the reducer, checkpoints and the cluster run the frame unchanged.
 
@@ -26,10 +26,10 @@ import numpy as np
 
 from sim.kernels.accumulators import histogram_add_all, histogram_bins, lane_sums
 from sim.kernels.arguments import keep_range
-from sim.kernels.jit import jit
+from sim.kernels import vmath
+from sim.kernels.jit import jit, jit_inline_ir
 from sim.kernels.model.params import SECONDS_PER_HOUR, SECONDS_PER_YEAR, SERVING_FLOP_PER_PARAM
 from sim.kernels.sampling.block import draw_block, transform_block
-from sim.kernels.sampling.inverse_cdf import ndtri
 from sim.kernels.sampling.rng import mix64, uniform
 from sim.vocab.industry import (
     BELOW_COST,
@@ -56,7 +56,7 @@ from sim.vocab.industry import (
 from sim.vocab.layout import LANES, SUB_BLOCK
 from sim.vocab.registry import index as _i
 
-__all__ = ["SHOCK_SALT", "INCIDENT_SALT", "YEAR_STRIDE", "evaluate_industry_rows", "industry_scenario", "industry_scratch",
+__all__ = ["SHOCK_SALT", "INCIDENT_SALT", "YEAR_STRIDE", "evaluate_industry_rows", "industry_block", "industry_scratch",
            "reduce_chunk", "sample_range", "year_uniform", "year_uniforms"]
 
 # Positions in theta (sim.vocab.registry), folded in at compile time.
@@ -114,7 +114,7 @@ INCIDENT_SALT = np.uint64(0x1AC1_DE47_0000_0002)
 #: ``s * YEAR_STRIDE + y - 1`` whatever the horizon.
 YEAR_STRIDE = 128
 
-#: Rows of :func:`industry_scenario`'s scratch: the planned run ``t`` years
+#: Tables of :func:`industry_block`'s scratch: the planned run ``t`` years
 #: ahead as a multiple of today's, then ``(1 + r)^j``, ``(1 - d_c)^j`` and
 #: ``(1 + g_K)^j`` for ``j = 0 .. horizon + valuation_horizon - 1``.
 PLANNED, DISCOUNT, FLOP, FIXED = 0, 1, 2, 3
@@ -140,176 +140,221 @@ def year_uniforms(key, first, n, horizon, shock, incident):
             incident[i, y - 1] = year_uniform(key, INCIDENT_SALT, first + i, y)
 
 
-@jit
-def industry_scratch(horizon, valuation_horizon):
-    """Scratch for :func:`industry_scenario`: rows of ``horizon +
-    valuation_horizon`` numbers (the planned runs and the powers)."""
-    return np.empty((N_POWERS, horizon + valuation_horizon))
+#: Rows of :func:`industry_block`'s scratch of per-scenario numbers (one
+#: column per scenario of a sub-block): constants of the scenario, the state
+#: carried from year to year, and the year's intermediate quantities.
+(_SERVE, _RISK, _G_EFF, _LAM, _INV_ETA, _PER_FLOP, _PER_GPU_YEAR,
+ _N, _BIG_R, _Z, _LOG_K_PREV, _A_PREV, _K_CAP_PREV, _Q_FIRST, _Q_MIN, _PEAK, _PEAK_YEAR, _NUM, _DEN, _GHAT,
+ _REVENUE, _K, _MARGIN, _HYPE_Y, _BELIEVED, _COST, _GPUS, _CAPEX, _SERVING,
+ _PRICE_DECAY, _SERVED_GROWTH, _SUPPLY_GROWTH, _SERVE_DECAY, _HYPE_FADE, _AHEAD,
+ _PARAMS, _PRICE, _TOKENS, _Q_Y, _BASS_STEP, _BASS_E, _LOG_K) = range(42)
+N_STATE = 42
 
 
 @jit
-def industry_scenario(th, horizon, valuation_horizon, s_a, key, s, row, powers):
-    """One scenario's yearly loop (specification section 15); ``th`` its
-    parameters, ``row`` its :mod:`sim.vocab.industry` columns; ``powers`` is
-    scratch from :func:`industry_scratch`.
+def industry_scratch(horizon, valuation_horizon, width):
+    """Scratch for :func:`industry_block`: ``(state, powers)``, per-scenario
+    numbers (:data:`N_STATE` rows) and the powers' tables
+    (:data:`N_POWERS` tables of ``horizon + valuation_horizon`` rows), each
+    ``width`` scenarios wide."""
+    return (np.empty((N_STATE, width)),
+            np.empty((N_POWERS, horizon + valuation_horizon, width)))
 
-    The valuation's inner loop (years ``t`` ahead of year ``y``) reads the
-    powers ``(1 + r)^t``, ``(1 - d_c)^(y+t-1)`` and ``(1 + g_K)^(y+t-1)``
-    from tables made once per scenario by the same expressions, so each
-    number is bit for bit the one the loop computed itself, with three
-    calls of ``pow`` fewer per year and year ahead."""
-    r = th[R_DISC]
-    o = th[OVERHEAD]
-    p_h = th[P_HOUR]
-    f_pk = th[F_PEAK]
-    u_tr = th[U_TRAIN]
-    serve = 1.0 / th[U_SERVE] + th[INPUT_RATIO] / th[U_PREFILL]  # 1/u_sv + r_in/u_pf
-    d_s = th[SERVE_DECLINE]
-    p_d = th[P_DATA]
-    risk = 1.0 + th[RHO] + th[RHO_G]
-    g_eff = th[GAP] * math.exp(-th[KAPPA_G] * th[RHO_G])
-    lam = th[LAMBDA0] * math.exp(-th[KAPPA] * th[RHO])
-    v = th[SEVERITY]
-    p_t = th[P_TOKEN]
-    delta = th[PRICE_DECLINE]
-    hype = th[HYPE]
-    w = th[LEARNING_RATE]
-    n1 = th[LABS_1]
-    g_c = th[COMPUTE_GROWTH]
-    tau = th[TOKENS_PER_PARAM]
-    d_c = th[FLOP_COST_DECLINE]
-    k_1 = th[FIXED_1]
-    g_k = th[FIXED_GROWTH]
-    pool = th[POOL]
-    p_b = th[BASS_P]
-    q_b = th[BASS_Q]
-    sigma = th[SIGMA_Z]
-    free = th[FREE_SHARE]
-    inv_eta = 1.0 / th[ETA]  # 0 when eta = inf: entry does not move prices
-    nu = th[ENTRY]
-    chi = th[EXIT]
-    g_w = th[GPUS_PER_GW]
-    n_s = th[SERVING_PARAMS]
-    g_s = th[SERVING_GROWTH]
-    supply = th[SUPPLY]
-    g_h = th[SUPPLY_GROWTH]
-    psi = th[PSI]
-    pi = th[PASS_THROUGH]
-    persist = th[PERSISTENCE]
-    ghat = th[GHAT_0]
-    # The run investors plan tau years ahead, as a multiple of today's:
-    # prod_{j=1..tau} (1 + (g_C - 1) d^(j-1)).
-    planned, discount, flop_decline, fixed_growth = powers[PLANNED], powers[DISCOUNT], powers[FLOP], powers[FIXED]
-    planned[0] = 1.0
-    for t in range(1, valuation_horizon + 1):
-        planned[t] = planned[t - 1] * (1.0 + (g_c - 1.0) * persist ** (t - 1))
-    for j in range(horizon + valuation_horizon):  # exponents 0 .. y + t - 1 at most
-        discount[j] = (1.0 + r) ** j
-        flop_decline[j] = (1.0 - d_c) ** j
-        fixed_growth[j] = (1.0 + g_k) ** j
+
+@jit_inline_ir
+def industry_block(TH, m, horizon, valuation_horizon, s_a, key, f0, out, scratch):
+    """The yearly loop (specification section 15) of scenarios ``f0 .. f0 +
+    m - 1`` of a sub-block: ``TH[p, i]`` their parameters, ``out[c, i]``
+    their :mod:`sim.vocab.industry` columns, ``scratch`` from
+    :func:`industry_scratch`.
+
+    The years run in turn and, within a year, each step runs over all the
+    scenarios of the sub-block, the state of each in a column of scratch, so
+    LLVM turns the steps into vector code: the exponentials, powers and the
+    normal quantile are :mod:`sim.kernels.vmath`'s (``power`` is ``exp(y log
+    x)``, as the project's model computes its powers), the branches are
+    selects. A scenario's numbers do not depend on which scenarios share its
+    sub-block. The valuation's inner loop (years ``t`` ahead of year ``y``)
+    reads ``(1 + r)^t``, ``(1 - d_c)^(y+t-1)`` and ``(1 + g_K)^(y+t-1)`` from
+    tables made once per scenario."""
+    S, P = scratch
+    planned, discount, flop_decline, fixed_growth = P[PLANNED], P[DISCOUNT], P[FLOP], P[FIXED]
+    r, o, p_h, f_pk, u_tr = TH[R_DISC], TH[OVERHEAD], TH[P_HOUR], TH[F_PEAK], TH[U_TRAIN]
+    d_s, p_d, v, p_t, delta = TH[SERVE_DECLINE], TH[P_DATA], TH[SEVERITY], TH[P_TOKEN], TH[PRICE_DECLINE]
+    hype, w, n1, g_c, tau = TH[HYPE], TH[LEARNING_RATE], TH[LABS_1], TH[COMPUTE_GROWTH], TH[TOKENS_PER_PARAM]
+    d_c, k_1, g_k, pool = TH[FLOP_COST_DECLINE], TH[FIXED_1], TH[FIXED_GROWTH], TH[POOL]
+    p_b, q_b, sigma, free = TH[BASS_P], TH[BASS_Q], TH[SIGMA_Z], TH[FREE_SHARE]
+    nu, chi, g_w, n_s, g_s = TH[ENTRY], TH[EXIT], TH[GPUS_PER_GW], TH[SERVING_PARAMS], TH[SERVING_GROWTH]
+    supply, g_h, psi, pi, persist = TH[SUPPLY], TH[SUPPLY_GROWTH], TH[PSI], TH[PASS_THROUGH], TH[PERSISTENCE]
+    serve, risk, g_eff, lam, inv_eta = S[_SERVE], S[_RISK], S[_G_EFF], S[_LAM], S[_INV_ETA]
+    per_flop, per_gpu_year = S[_PER_FLOP], S[_PER_GPU_YEAR]
+    n, big_r, z, log_k_prev = S[_N], S[_BIG_R], S[_Z], S[_LOG_K_PREV]  # last year's scarcity as its log
+    a_prev, k_cap_prev = S[_A_PREV], S[_K_CAP_PREV]
+    q_first, q_min, peak, peak_year, num, den, ghat = (S[_Q_FIRST], S[_Q_MIN], S[_PEAK], S[_PEAK_YEAR],
+                                                        S[_NUM], S[_DEN], S[_GHAT])
+    revenue_y, k_y, margin_y, hype_y, believed, cost = (S[_REVENUE], S[_K], S[_MARGIN], S[_HYPE_Y],
+                                                         S[_BELIEVED], S[_COST])
+    gpus_y, capex_y, serving_y = S[_GPUS], S[_CAPEX], S[_SERVING]
+    # (1 - delta)^(y-1), g_s^(y-1), g_h^(y-1), (1 - d_s)^(y-1), (1 - w)^(y-1): products over the years
+    price_decay, served_growth, supply_growth = S[_PRICE_DECAY], S[_SERVED_GROWTH], S[_SUPPLY_GROWTH]
+    serve_decay, hype_fade, ahead = S[_SERVE_DECAY], S[_HYPE_FADE], S[_AHEAD]
+    params_y, price_y, tokens_y, q_y = S[_PARAMS], S[_PRICE], S[_TOKENS], S[_Q_Y]
+    bass_step, bass_e, log_k_y = S[_BASS_STEP], S[_BASS_E], S[_LOG_K]  # e^-(p+q), and e^-(p+q)y by products
     key_z = mix64(key ^ SHOCK_SALT)
     key_inc = mix64(key ^ INCIDENT_SALT)
-    base = np.uint64(s) * np.uint64(YEAR_STRIDE)
-    per_flop = 1.0 / (_F_PER_HOUR * f_pk * u_tr)  # USD per training FLOP per USD/GPU-hour
-    per_gpu_year = 1.0 / (f_pk * _F_PER_YEAR)
-    n = n1
-    big_r = th[FLOPS_1]
-    z = 1.0
-    k_prev = 1.0
-    a_prev = 0.0
-    k_cap_prev = 0.0
-    q_first = 0.0
-    q_min = math.inf
-    peak = -math.inf
-    peak_year = 1
-    num = 0.0
-    den = 0.0
-    for y in range(1, horizon + 1):
-        # Quantities that do not depend on prices.
-        params = math.sqrt(big_r / (6.0 * s_a * tau))  # N_y; D_y = tau N_y
-        e = math.exp(-(p_b + q_b) * y)
-        adopted = (1.0 - e) / (1.0 + (q_b / p_b) * e)
-        u_z = uniform(key_z, base + np.uint64(y - 1))
-        z = z * math.exp(sigma * ndtri(u_z) - sigma * sigma / 2.0)
-        hit = 1.0 if uniform(key_inc, base + np.uint64(y - 1)) < lam else 0.0
-        revenue = pool * adopted * z * (1.0 - g_eff) * (1.0 - v * hit)
-        price = p_t * (1.0 - delta) ** (y - 1) * (n / n1) ** (-inv_eta) * k_prev ** pi
-        tokens = revenue / (price * (1.0 - free))
-        served = n_s * g_s ** (y - 1)
-        gpus = (n * big_r * o / u_tr + tokens * SERVING_FLOP_PER_PARAM * served * serve) * per_gpu_year
-        # Scarcity of compute, then costs.
-        k = max(1.0, gpus / (supply * g_h ** (y - 1))) ** psi
-        c_flop = k * p_h * flop_decline[y - 1] * per_flop
-        fixed = k_1 * fixed_growth[y - 1]
-        spend = (big_r * o * c_flop + tau * params * p_d + fixed) * risk  # I_y
-        c_tok = SERVING_FLOP_PER_PARAM * served * k * p_h * (1.0 - d_s) ** (y - 1) / (_F_PER_HOUR * f_pk) * serve
-        serving = tokens * c_tok
-        capex = n * spend
-        margin = 1.0 - c_tok / (price * (1.0 - free))  # 1 - S/A, finite when A = 0
-        # Investors' valuation.
-        if y > 1 and a_prev > 0.0:
-            ghat = (1.0 - w) * ghat + w * (revenue / a_prev - 1.0)
-        hype_y = 1.0 + (hype - 1.0) * (1.0 - w) ** (y - 1)
-        believed = 0.0
-        cost = 0.0
-        for t in range(1, valuation_horizon + 1):
-            disc = discount[t]
-            believed += hype_y * revenue * (1.0 + ghat) ** t * margin / n / disc
-            plan_r = big_r * planned[t]
-            plan_params = math.sqrt(plan_r / (6.0 * s_a * tau))
-            plan_flop = k * p_h * flop_decline[y + t - 1] * per_flop
-            cost += ((plan_r * o * plan_flop + tau * plan_params * p_d
-                      + k_1 * fixed_growth[y + t - 1]) * risk) / disc
-        q = believed / cost
-        # Outputs of year y.
-        c0 = N_SCALARS + (y - 1) * N_FIELDS  # this year's columns
-        if y == 1:
-            q_first = q
-        q_min = min(q_min, q)
-        row[c0 + LABS] = n
-        row[c0 + REVENUE] = revenue
-        row[c0 + CAPEX] = capex
-        row[c0 + SERVING_COST] = serving
-        row[c0 + PROFIT] = revenue - serving - capex
-        row[c0 + MARGIN] = margin
-        row[c0 + Q] = q
-        row[c0 + FRONTIER_FLOPS] = big_r
-        row[c0 + REVENUE_PER_GW] = revenue * g_w / gpus
-        row[c0 + LAB_COMPUTE] = gpus / n
-        row[c0 + SCARCITY] = k
-        row[c0 + BELOW_COST] = 1.0 if q < 1.0 else 0.0
-        row[c0 + CAPEX_FALL] = 1.0 if (y > 1 and capex < k_cap_prev) else 0.0
-        row[c0 + COOLED] = 1.0 if (q_first >= 1.0 and q_min < 1.0) else 0.0
-        row[c0 + CAPEX_PEAK] = 0.0
-        if capex > peak:
-            peak = capex
-            peak_year = y
-        disc_y = discount[y]
-        num += (revenue - serving) / disc_y
-        den += capex / disc_y
-        # Entry, exit and compute growth answer Q (time to build: next year).
-        n = max(1.0, n * (1.0 + nu * max(0.0, q - 1.0) - chi * max(0.0, 1.0 - q)))
-        big_r = big_r * (1.0 + (g_c - 1.0) * min(1.0, max(0.0, q)))
-        k_prev = k
-        a_prev = revenue
-        k_cap_prev = capex
-    row[N_SCALARS + (peak_year - 1) * N_FIELDS + CAPEX_PEAK] = 1.0
-    roi = num / den - 1.0
-    row[ROI_INDUSTRY] = roi
-    row[EXPECTED_RETURN] = q_first - 1.0
-    row[ROI_INDUSTRY_LOSS] = 1.0 if roi < 0.0 else 0.0
-
-
-@jit
-def _evaluate(key, f0, m, TH, th, OUT, horizon, valuation_horizon, s_a, row, powers):
-    """Scenarios ``f0 .. f0 + m - 1`` of a sub-block into ``OUT[0, column, i]``."""
-    n_cols = row.shape[0]
     for i in range(m):
-        for p in range(th.shape[0]):
-            th[p] = TH[p, i]
-        industry_scenario(th, horizon, valuation_horizon, s_a, key, f0 + i, row, powers)
-        for c in range(n_cols):
-            OUT[0, c, i] = row[c]
+        serve[i] = 1.0 / TH[U_SERVE, i] + TH[INPUT_RATIO, i] / TH[U_PREFILL, i]  # 1/u_sv + r_in/u_pf
+        risk[i] = 1.0 + TH[RHO, i] + TH[RHO_G, i]
+        g_eff[i] = TH[GAP, i] * math.exp(-TH[KAPPA_G, i] * TH[RHO_G, i])  # a scalar loop: libm's exp
+        lam[i] = TH[LAMBDA0, i] * math.exp(-TH[KAPPA, i] * TH[RHO, i])
+        inv_eta[i] = 1.0 / TH[ETA, i]  # 0 when eta = inf: entry does not move prices
+        per_flop[i] = 1.0 / (_F_PER_HOUR * f_pk[i] * u_tr[i])  # USD per training FLOP per USD/GPU-hour
+        per_gpu_year[i] = 1.0 / (f_pk[i] * _F_PER_YEAR)
+        ghat[i] = TH[GHAT_0, i]
+        n[i] = n1[i]
+        big_r[i] = TH[FLOPS_1, i]
+        z[i] = 1.0
+        log_k_prev[i] = 0.0
+        bass_step[i] = math.exp(-(TH[BASS_P, i] + TH[BASS_Q, i]))
+        bass_e[i] = 1.0
+        a_prev[i] = 0.0
+        k_cap_prev[i] = 0.0
+        q_first[i] = 0.0
+        q_min[i] = math.inf
+        peak[i] = -math.inf
+        peak_year[i] = 1.0
+        price_decay[i] = 1.0
+        served_growth[i] = 1.0
+        supply_growth[i] = 1.0
+        serve_decay[i] = 1.0
+        hype_fade[i] = 1.0
+        num[i] = 0.0
+        den[i] = 0.0
+        # The run investors plan tau years ahead, as a multiple of today's:
+        # prod_{j=1..tau} (1 + (g_C - 1) d^(j-1)).
+        planned[0, i] = 1.0
+        ahead[i] = 1.0  # persist^(t-1)
+        discount[0, i] = 1.0
+        flop_decline[0, i] = 1.0
+        fixed_growth[0, i] = 1.0
+    for t in range(1, valuation_horizon + 1):
+        for i in range(m):
+            planned[t, i] = planned[t - 1, i] * (1.0 + (g_c[i] - 1.0) * ahead[i])
+            ahead[i] *= persist[i]
+    for j in range(1, horizon + valuation_horizon):  # exponents 0 .. y + t - 1 at most
+        for i in range(m):
+            discount[j, i] = discount[j - 1, i] * (1.0 + r[i])
+            flop_decline[j, i] = flop_decline[j - 1, i] * (1.0 - d_c[i])
+            fixed_growth[j, i] = fixed_growth[j - 1, i] * (1.0 + g_k[i])
+    for y in range(1, horizon + 1):
+        for i in range(m):
+            base = np.uint64(f0 + i) * np.uint64(YEAR_STRIDE)
+            # Quantities that do not depend on prices.
+            params = math.sqrt(big_r[i] / (6.0 * s_a * tau[i]))  # N_y; D_y = tau N_y
+            bass_e[i] *= bass_step[i]
+            e = bass_e[i]
+            adopted = (1.0 - e) / (1.0 + (q_b[i] / p_b[i]) * e)
+            u_z = uniform(key_z, base + np.uint64(y - 1))
+            z[i] = z[i] * vmath.exp(sigma[i] * vmath.ndtri(u_z) - sigma[i] * sigma[i] / 2.0)
+            hit = 1.0 if uniform(key_inc, base + np.uint64(y - 1)) < lam[i] else 0.0
+            revenue = pool[i] * adopted * z[i] * (1.0 - g_eff[i]) * (1.0 - v[i] * hit)
+            # (n / n1)^(-1/eta) K_{y-1}^pi in one exponential
+            entry_scarcity = vmath.exp(-inv_eta[i] * vmath.log(n[i] / n1[i]) + pi[i] * log_k_prev[i])
+            price = p_t[i] * price_decay[i] * entry_scarcity
+            tokens = revenue / (price * (1.0 - free[i]))
+            served = n_s[i] * served_growth[i]
+            gpus = (n[i] * big_r[i] * o[i] / u_tr[i]
+                    + tokens * SERVING_FLOP_PER_PARAM * served * serve[i]) * per_gpu_year[i]
+            params_y[i] = params
+            revenue_y[i] = revenue
+            price_y[i] = price
+            tokens_y[i] = tokens
+            gpus_y[i] = gpus
+        # (two loops: one would read and write more rows than LLVM checks for overlap, and stay scalar)
+        for i in range(m):
+            params, revenue, price, tokens, gpus = params_y[i], revenue_y[i], price_y[i], tokens_y[i], gpus_y[i]
+            served = n_s[i] * served_growth[i]
+            # Scarcity of compute, then costs.
+            log_k = psi[i] * vmath.log(max(1.0, gpus / (supply[i] * supply_growth[i])))
+            log_k_y[i] = log_k
+            k = vmath.exp(log_k)
+            c_flop = k * p_h[i] * flop_decline[y - 1, i] * per_flop[i]
+            fixed = k_1[i] * fixed_growth[y - 1, i]
+            spend = (big_r[i] * o[i] * c_flop + tau[i] * params * p_d[i] + fixed) * risk[i]  # I_y
+            c_tok = (SERVING_FLOP_PER_PARAM * served * k * p_h[i] * serve_decay[i]
+                     / (_F_PER_HOUR * f_pk[i]) * serve[i])
+            serving_y[i] = tokens * c_tok
+            capex_y[i] = n[i] * spend
+            margin_y[i] = 1.0 - c_tok / (price * (1.0 - free[i]))  # 1 - S/A, finite when A = 0
+            # Investors' valuation.
+            learned = (1.0 - w[i]) * ghat[i] + w[i] * (revenue / a_prev[i] - 1.0)
+            ghat[i] = learned if (y > 1 and a_prev[i] > 0.0) else ghat[i]
+            hype_y[i] = 1.0 + (hype[i] - 1.0) * hype_fade[i]
+            k_y[i] = k
+            believed[i] = 0.0
+            cost[i] = 0.0
+            ahead[i] = 1.0  # (1 + ghat)^t
+        for t in range(1, valuation_horizon + 1):
+            for i in range(m):
+                disc = discount[t, i]
+                ahead[i] *= 1.0 + ghat[i]
+                believed[i] += hype_y[i] * revenue_y[i] * ahead[i] * margin_y[i] / n[i] / disc
+                plan_r = big_r[i] * planned[t, i]
+                plan_params = math.sqrt(plan_r / (6.0 * s_a * tau[i]))
+                plan_flop = k_y[i] * p_h[i] * flop_decline[y + t - 1, i] * per_flop[i]
+                cost[i] += ((plan_r * o[i] * plan_flop + tau[i] * plan_params * p_d[i]
+                             + k_1[i] * fixed_growth[y + t - 1, i]) * risk[i]) / disc
+        c0 = N_SCALARS + (y - 1) * N_FIELDS  # this year's columns
+        for i in range(m):
+            q = believed[i] / cost[i]
+            q_y[i] = q
+            if y == 1:
+                q_first[i] = q
+            q_min[i] = min(q_min[i], q)
+        # Outputs of year y (rows of their own: see above).
+        for i in range(m):
+            q, revenue, capex, serving, gpus = q_y[i], revenue_y[i], capex_y[i], serving_y[i], gpus_y[i]
+            out[c0 + LABS, i] = n[i]
+            out[c0 + REVENUE, i] = revenue
+            out[c0 + CAPEX, i] = capex
+            out[c0 + SERVING_COST, i] = serving
+            out[c0 + PROFIT, i] = revenue - serving - capex
+            out[c0 + MARGIN, i] = margin_y[i]
+            out[c0 + Q, i] = q
+            out[c0 + FRONTIER_FLOPS, i] = big_r[i]
+            out[c0 + REVENUE_PER_GW, i] = revenue * g_w[i] / gpus
+            out[c0 + LAB_COMPUTE, i] = gpus / n[i]
+            out[c0 + SCARCITY, i] = k_y[i]
+            out[c0 + BELOW_COST, i] = 1.0 if q < 1.0 else 0.0
+            out[c0 + CAPEX_FALL, i] = 1.0 if (y > 1 and capex < k_cap_prev[i]) else 0.0
+            out[c0 + COOLED, i] = 1.0 if (q_first[i] >= 1.0 and q_min[i] < 1.0) else 0.0
+            out[c0 + CAPEX_PEAK, i] = 0.0
+        for i in range(m):
+            q, revenue, capex, serving = q_y[i], revenue_y[i], capex_y[i], serving_y[i]
+            higher = capex > peak[i]
+            peak_year[i] = y if higher else peak_year[i]
+            peak[i] = capex if higher else peak[i]
+            disc_y = discount[y, i]
+            num[i] += (revenue - serving) / disc_y
+            den[i] += capex / disc_y
+            # Entry, exit and compute growth answer Q (time to build: next year).
+            n[i] = max(1.0, n[i] * (1.0 + nu[i] * max(0.0, q - 1.0) - chi[i] * max(0.0, 1.0 - q)))
+            big_r[i] = big_r[i] * (1.0 + (g_c[i] - 1.0) * min(1.0, max(0.0, q)))
+            log_k_prev[i] = log_k_y[i]
+            a_prev[i] = revenue
+            k_cap_prev[i] = capex
+        for i in range(m):
+            price_decay[i] *= 1.0 - delta[i]
+            served_growth[i] *= g_s[i]
+            supply_growth[i] *= g_h[i]
+            serve_decay[i] *= 1.0 - d_s[i]
+            hype_fade[i] *= 1.0 - w[i]
+    for i in range(m):
+        out[N_SCALARS + (int(peak_year[i]) - 1) * N_FIELDS + CAPEX_PEAK, i] = 1.0
+        roi = num[i] / den[i] - 1.0
+        out[ROI_INDUSTRY, i] = roi
+        out[EXPECTED_RETURN, i] = q_first[i] - 1.0
+        out[ROI_INDUSTRY_LOSS, i] = 1.0 if roi < 0.0 else 0.0
 
 
 @jit
@@ -344,9 +389,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         TH = np.empty((theta0.shape[0], width))
         tmp = np.empty(max(n_uniforms, 1))
         z = np.empty(max(copula[0].shape[0], 1))
-        th = np.empty(theta0.shape[0])
-        row = np.zeros(n_cols)
-        powers = industry_scratch(horizon, valuation_horizon)
+        scratch = industry_scratch(horizon, valuation_horizon, width)
         OUT = np.zeros((1, n_cols, width))
         flat = OUT[0]
         bins = np.empty(width, dtype=np.int64)
@@ -358,7 +401,7 @@ def reduce_chunk(key, first_block, n_blocks, n_total, block_size, dists, design,
         for f0 in range(first, last, width):
             m = min(width, last - f0)
             draw_block(key, f0, m, n_dims, n_uniforms, block_size, dists, design, copula, U, TH, tmp, z)
-            _evaluate(key, f0, m, TH, th, OUT, horizon, valuation_horizon, s_a, row, powers)
+            industry_block(TH, m, horizon, valuation_horizon, s_a, key, f0, flat, scratch)
             if n_keep > 0:
                 _keep(f0 - keep_first, m, key, f0, TH, dists[1], flat, horizon, keep_draws, keep_incident,
                       keep_stats)
@@ -424,7 +467,7 @@ def evaluate_industry_rows(U, dists, model, horizon, columns, key, first, n_cols
     of ``key``; ``draws[i, d]`` its sampled parameters, if ``draws`` has rows.
 
     The parameters come from :func:`sim.kernels.sampling.block.transform_block`
-    and the years from :func:`industry_scenario`, as in :func:`sample_range`,
+    and the years from :func:`industry_block`, as in :func:`sample_range`,
     so a row of the engine's own design gives the numbers a run gives that
     scenario, bit for bit. Rows that share an index share the yearly noise
     (the matrices of a Saltelli design, the tornado's held columns)."""
@@ -442,9 +485,8 @@ def evaluate_industry_rows(U, dists, model, horizon, columns, key, first, n_cols
     for b in range(unit_first, unit_stop):  # units of SUB_BLOCK rows (sim.kernels.rows.ROWS)
         UB = np.empty((max(n_uniforms, 1), width))
         TH = np.empty((theta0.shape[0], width))
-        th = np.empty(theta0.shape[0])
-        row = np.zeros(n_cols)
-        powers = industry_scratch(horizon, valuation_horizon)
+        rows = np.zeros((n_cols, width))
+        scratch = industry_scratch(horizon, valuation_horizon, width)
         i0 = b * width
         m = min(width, n - i0)
         for d in range(n_dims):
@@ -452,12 +494,10 @@ def evaluate_industry_rows(U, dists, model, horizon, columns, key, first, n_cols
             for i in range(m):
                 urow[i] = U[i0 + i, d]
         transform_block(dists, UB, TH, m)
+        industry_block(TH, m, horizon, valuation_horizon, s_a, key, first + i0, rows, scratch)
         for i in range(m):
-            for p in range(th.shape[0]):
-                th[p] = TH[p, i]
-            industry_scenario(th, horizon, valuation_horizon, s_a, key, first + i0 + i, row, powers)
             for c in range(k):
-                out[i0 + i, 0, c] = row[columns[c]]
+                out[i0 + i, 0, c] = rows[columns[c], i]
             if keep:
                 for d in range(n_sampled):
                     draws[i0 + i, d] = TH[target[d], i]
