@@ -16,7 +16,7 @@ columns ``0 .. n_sampled - 1`` are the plan's sampled dimensions (in
   here, in parallel, never in a Python loop over scenarios.
 * Under the industry frame (``plan.industry``) a row holds the sampled
   dimensions only, and ``evaluate_industry_rows`` runs the yearly loop
-  (:func:`sim.kernels.industry.industry_scenario`) on it, with the yearly
+  (:func:`sim.kernels.industry.industry_block`) on it, with the yearly
   demand-shock and incident uniforms of scenario ``first + i`` of the seed:
   they come from streams of their own, not from the row.
 
