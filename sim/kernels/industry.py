@@ -170,13 +170,15 @@ def industry_block(TH, m, horizon, valuation_horizon, s_a, key, f0, out, scratch
 
     The years run in turn and, within a year, each step runs over all the
     scenarios of the sub-block, the state of each in a column of scratch, so
-    LLVM turns the steps into vector code: the exponentials, powers and the
-    normal quantile are :mod:`sim.kernels.vmath`'s (``power`` is ``exp(y log
-    x)``, as the project's model computes its powers), the branches are
-    selects. A scenario's numbers do not depend on which scenarios share its
-    sub-block. The valuation's inner loop (years ``t`` ahead of year ``y``)
-    reads ``(1 + r)^t``, ``(1 - d_c)^(y+t-1)`` and ``(1 + g_K)^(y+t-1)`` from
-    tables made once per scenario."""
+    LLVM turns the steps into vector code: the exponentials, logarithms and
+    the normal quantile are :mod:`sim.kernels.vmath`'s, the branches are
+    selects, and a loop that would read and write more rows than LLVM checks
+    for overlap (``sim.kernels.jit.MEMORY_CHECK_THRESHOLD``) is split in two,
+    since it would stay scalar. Powers with a whole exponent are running
+    products (the years' factors; ``(1 + r)^t``, ``(1 - d_c)^(y+t-1)`` and
+    ``(1 + g_K)^(y+t-1)`` from tables made once per scenario), and
+    ``(n / n_1)^(-1/eta) K_(y-1)^pi`` one exponential. A scenario's numbers
+    do not depend on which scenarios share its sub-block."""
     S, P = scratch
     planned, discount, flop_decline, fixed_growth = P[PLANNED], P[DISCOUNT], P[FLOP], P[FIXED]
     r, o, p_h, f_pk, u_tr = TH[R_DISC], TH[OVERHEAD], TH[P_HOUR], TH[F_PEAK], TH[U_TRAIN]
