@@ -42,7 +42,7 @@ from sim.vocab.units import percent, size_label, usd_label, value_label
 
 __all__ = ["default_kind", "objective_label", "CHARTS", "INDUSTRY_CHARTS", "KINDS", "best",
            "calibration", "check_figure_path", "costs", "draw", "drawable_kinds", "exceedance",
-           "fan", "frame", "hist", "lacks_path", "no_path_reason", "open_result", "save_figure", "sweep",
+           "fan", "frame", "hist", "lacks_path", "no_path_cause", "no_path_reason", "open_result", "save_figure", "sweep",
            "cooling", "cashflow", "decision", "voi", "sobol", "tornado"]
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -84,11 +84,18 @@ def lacks_path(ds: xr.Dataset, kind: str, frame: str = "project") -> bool:
     return by_kind(kind, frame).path and "year" not in ds.dims
 
 
+def no_path_cause(ds: xr.Dataset, subject: str = "this result") -> str:
+    """Why a result without the valuation path has none (the report's note)."""
+    if result_kind(ds) == "decide":
+        return "a decision leaves the valuation path out"
+    return f"{subject} was run without the valuation path"
+
+
 def no_path_reason(ds: xr.Dataset) -> str:
     """Why a result without the valuation path has none, and what draws it."""
     if result_kind(ds) == "decide":
-        return "a decision leaves the valuation path out; a run of the scenario (sim run) holds it"
-    return "it was run without the valuation path (path=False); run it again with the path"
+        return f"{no_path_cause(ds)}; a run of the scenario (sim run) holds it"
+    return f"{no_path_cause(ds, 'it')} (path=False); run it again with the path"
 
 
 def _require(ds: xr.Dataset, kind: str, variables, *, single_run: bool = True) -> None:

@@ -336,9 +336,7 @@ def _figures(ds: xr.Dataset) -> tuple[list[str], list[str]]:
                 if kind in drawable and (kind != "decision" or "strategy" in ds.dims)]
         without = [kind for kind, _ in RUN_CHARTS if plot.lacks_path(ds, kind)]
         if without:
-            skipped.append(f"{' and '.join(without)}: " + (
-                "a decision leaves the valuation path out" if plot.result_kind(ds) == "decide"
-                else "this result was run without the valuation path"))
+            skipped.append(f"{' and '.join(without)}: {plot.no_path_cause(ds)}")
     label = objective(ds.attrs.get("objective")).label
     for name, caption, make in jobs:
         try:

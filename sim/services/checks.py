@@ -12,7 +12,6 @@ from sim.vocab.layout import MAX_SCENARIOS
 __all__ = ["MAX_SCENARIOS", "check_n", "check_quantiles", "check_seed", "seed_attribute"]
 
 
-
 def check_n(n_scenarios, what: str = "n_scenarios") -> int:
     """A whole number of scenarios from 1 to :data:`MAX_SCENARIOS`."""
     try:
