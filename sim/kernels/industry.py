@@ -146,9 +146,9 @@ def year_uniforms(key, first, n, horizon, shock, incident):
 (_SERVE, _RISK, _G_EFF, _LAM, _INV_ETA, _PER_FLOP, _PER_GPU_YEAR,
  _N, _BIG_R, _Z, _LOG_K_PREV, _A_PREV, _K_CAP_PREV, _Q_FIRST, _Q_MIN, _PEAK, _PEAK_YEAR, _NUM, _DEN, _GHAT,
  _REVENUE, _K, _MARGIN, _HYPE_Y, _BELIEVED, _COST, _GPUS, _CAPEX, _SERVING,
- _PRICE_DECAY, _SERVED_GROWTH, _SUPPLY_GROWTH, _SERVE_DECAY, _HYPE_FADE, _AHEAD,
- _PARAMS, _PRICE, _TOKENS, _Q_Y, _BASS_STEP, _BASS_E, _LOG_K) = range(42)
-N_STATE = 42
+ _PRICE_DECAY, _SERVED_GROWTH, _SUPPLY_GROWTH, _SERVE_DECAY, _HYPE_FADE, _GROWTH_AHEAD, _PERSIST_POW,
+ _PARAMS, _PRICE, _TOKENS, _Q_Y, _BASS_STEP, _BASS_E, _LOG_K) = range(43)
+N_STATE = 43
 
 
 @jit
@@ -199,7 +199,8 @@ def industry_block(TH, m, horizon, valuation_horizon, s_a, key, f0, out, scratch
     gpus_y, capex_y, serving_y = S[_GPUS], S[_CAPEX], S[_SERVING]
     # (1 - delta)^(y-1), g_s^(y-1), g_h^(y-1), (1 - d_s)^(y-1), (1 - w)^(y-1): products over the years
     price_decay, served_growth, supply_growth = S[_PRICE_DECAY], S[_SERVED_GROWTH], S[_SUPPLY_GROWTH]
-    serve_decay, hype_fade, ahead = S[_SERVE_DECAY], S[_HYPE_FADE], S[_AHEAD]
+    serve_decay, hype_fade = S[_SERVE_DECAY], S[_HYPE_FADE]
+    growth_ahead, persist_pow = S[_GROWTH_AHEAD], S[_PERSIST_POW]  # (1 + ghat)^t, persist^(t-1)
     params_y, price_y, tokens_y, q_y = S[_PARAMS], S[_PRICE], S[_TOKENS], S[_Q_Y]
     bass_step, bass_e, log_k_y = S[_BASS_STEP], S[_BASS_E], S[_LOG_K]  # e^-(p+q), and e^-(p+q)y by products
     key_z = mix64(key ^ SHOCK_SALT)
@@ -217,7 +218,7 @@ def industry_block(TH, m, horizon, valuation_horizon, s_a, key, f0, out, scratch
         big_r[i] = TH[FLOPS_1, i]
         z[i] = 1.0
         log_k_prev[i] = 0.0
-        bass_step[i] = math.exp(-(TH[BASS_P, i] + TH[BASS_Q, i]))
+        bass_step[i] = math.exp(-(p_b[i] + q_b[i]))
         bass_e[i] = 1.0
         a_prev[i] = 0.0
         k_cap_prev[i] = 0.0
@@ -235,14 +236,14 @@ def industry_block(TH, m, horizon, valuation_horizon, s_a, key, f0, out, scratch
         # The run investors plan tau years ahead, as a multiple of today's:
         # prod_{j=1..tau} (1 + (g_C - 1) d^(j-1)).
         planned[0, i] = 1.0
-        ahead[i] = 1.0  # persist^(t-1)
+        persist_pow[i] = 1.0
         discount[0, i] = 1.0
         flop_decline[0, i] = 1.0
         fixed_growth[0, i] = 1.0
     for t in range(1, valuation_horizon + 1):
         for i in range(m):
-            planned[t, i] = planned[t - 1, i] * (1.0 + (g_c[i] - 1.0) * ahead[i])
-            ahead[i] *= persist[i]
+            planned[t, i] = planned[t - 1, i] * (1.0 + (g_c[i] - 1.0) * persist_pow[i])
+            persist_pow[i] *= persist[i]
     for j in range(1, horizon + valuation_horizon):  # exponents 0 .. y + t - 1 at most
         for i in range(m):
             discount[j, i] = discount[j - 1, i] * (1.0 + r[i])
@@ -295,12 +296,12 @@ def industry_block(TH, m, horizon, valuation_horizon, s_a, key, f0, out, scratch
             k_y[i] = k
             believed[i] = 0.0
             cost[i] = 0.0
-            ahead[i] = 1.0  # (1 + ghat)^t
+            growth_ahead[i] = 1.0
         for t in range(1, valuation_horizon + 1):
             for i in range(m):
                 disc = discount[t, i]
-                ahead[i] *= 1.0 + ghat[i]
-                believed[i] += hype_y[i] * revenue_y[i] * ahead[i] * margin_y[i] / n[i] / disc
+                growth_ahead[i] *= 1.0 + ghat[i]
+                believed[i] += hype_y[i] * revenue_y[i] * growth_ahead[i] * margin_y[i] / n[i] / disc
                 plan_r = big_r[i] * planned[t, i]
                 plan_params = math.sqrt(plan_r / (6.0 * s_a * tau[i]))
                 plan_flop = k_y[i] * p_h[i] * flop_decline[y + t - 1, i] * per_flop[i]
